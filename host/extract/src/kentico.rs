@@ -1,0 +1,9 @@
+//! The Kentico Xperience 13 REST service (`/rest`), read as NOTES §3 describes.
+
+mod client;
+mod rows;
+mod xml;
+
+pub use client::{DOWNSTREAM, KenticoClient, ListQuery, Page};
+pub use rows::Row;
+pub use xml::{PaymentResult, parse_custom_data, parse_payment_result, parse_summary};

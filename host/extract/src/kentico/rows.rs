@@ -1,0 +1,255 @@
+//! Response envelopes and rows. Keys are matched case-insensitively (`OrderItemGuid` vs `OrderItemGUID`),
+//! and values are kept as raw JSON text so 9-decimal money parses exactly as `Decimal`.
+
+use rust_decimal::Decimal;
+use serde_json::value::RawValue;
+use std::{collections::HashMap, str::FromStr};
+use time::{
+    OffsetDateTime, PrimitiveDateTime, format_description::well_known::Rfc3339,
+    macros::format_description,
+};
+use uuid::Uuid;
+
+type RawMap = HashMap<String, Box<RawValue>>;
+
+/// One object's columns as Kentico sent them.
+#[derive(Debug, Clone, Default)]
+pub struct Row {
+    /// Lower-cased key → (original key, raw JSON value).
+    cols: HashMap<String, (String, Box<RawValue>)>,
+}
+
+impl Row {
+    /// Builds a row from a JSON object's text.
+    ///
+    /// # Errors
+    /// A description when the text is not a JSON object.
+    pub fn from_json(text: &str) -> Result<Self, String> {
+        let map: RawMap =
+            serde_json::from_str(text).map_err(|e| format!("row is not a json object: {e}"))?;
+        Ok(Self::from_map(map))
+    }
+
+    fn from_map(map: RawMap) -> Self {
+        Self {
+            cols: map
+                .into_iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), (k, v)))
+                .collect(),
+        }
+    }
+
+    fn raw(&self, key: &str) -> Option<&str> {
+        let v = self.cols.get(&key.to_ascii_lowercase())?.1.get().trim();
+        if v == "null" { None } else { Some(v) }
+    }
+
+    /// Column names as Kentico spelled them.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.cols.values().map(|(k, _)| k.as_str())
+    }
+
+    /// Whether the column is present (even when null).
+    pub fn has(&self, key: &str) -> bool {
+        self.cols.contains_key(&key.to_ascii_lowercase())
+    }
+
+    /// A column as text: strings unquoted, numbers and booleans as written; `None` for null or missing.
+    pub fn text(&self, key: &str) -> Option<String> {
+        let raw = self.raw(key)?;
+        if raw.starts_with('"') {
+            serde_json::from_str::<String>(raw).ok()
+        } else if raw.starts_with('{') || raw.starts_with('[') {
+            None
+        } else {
+            Some(raw.to_owned())
+        }
+    }
+
+    /// A column as text, empty when null or missing.
+    pub fn string(&self, key: &str) -> String {
+        self.text(key).unwrap_or_default()
+    }
+
+    /// An integer column (also accepts numeric strings).
+    pub fn int(&self, key: &str) -> Option<i64> {
+        self.text(key).and_then(|t| t.trim().parse().ok())
+    }
+
+    /// A decimal column, exact (never through f64); accepts numbers, numeric strings and exponent forms.
+    pub fn decimal(&self, key: &str) -> Option<Decimal> {
+        let t = self.text(key)?;
+        let t = t.trim();
+        Decimal::from_str(t)
+            .ok()
+            .or_else(|| Decimal::from_scientific(t).ok())
+    }
+
+    /// A bit column: `true`/`false`, `1`/`0`, `"True"`/`"False"`.
+    pub fn bool(&self, key: &str) -> Option<bool> {
+        match self.text(key)?.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// A GUID column.
+    pub fn uuid(&self, key: &str) -> Option<Uuid> {
+        Uuid::parse_str(self.text(key)?.trim()).ok()
+    }
+
+    /// A datetime column: ISO-8601 with the server's offset (Json.NET), without offset (taken as UTC),
+    /// or the old WCF `/Date(ms)/` form.
+    pub fn datetime(&self, key: &str) -> Option<OffsetDateTime> {
+        parse_datetime(&self.text(key)?)
+    }
+}
+
+/// Parses the date forms Kentico's REST JSON uses.
+pub(crate) fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
+    let s = s.trim();
+    if let Some(inner) = s.strip_prefix("/Date(").and_then(|r| r.strip_suffix(")/")) {
+        // `/Date(1299419802000+0100)/`: the offset only affects display; the millis are UTC.
+        let end = inner
+            .find(['+', '-'])
+            .filter(|i| *i > 0)
+            .unwrap_or(inner.len());
+        let ms: i64 = inner[..end].parse().ok()?;
+        return OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok();
+    }
+    if let Ok(t) = OffsetDateTime::parse(s, &Rfc3339) {
+        return Some(t);
+    }
+    let no_zone = format_description!(
+        version = 2,
+        "[year]-[month]-[day][first [T][ ]][hour]:[minute]:[second][optional [.[subsecond]]]"
+    );
+    PrimitiveDateTime::parse(s, no_zone)
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
+}
+
+/// Reads a single-object body `{"data":{…columns…}}`; also accepts `{"data":{"COM_Order":{…}}}` (the XML
+/// layout carried into JSON) and a bare object.
+pub(crate) fn parse_single(body: &str) -> Result<Row, String> {
+    let top: RawMap =
+        serde_json::from_str(body).map_err(|e| format!("body is not a json object: {e}"))?;
+    let data = match find_key(&top, "data") {
+        Some(d) => d.get(),
+        None => return Ok(Row::from_map(top)),
+    };
+    let inner: RawMap =
+        serde_json::from_str(data).map_err(|e| format!("data is not an object: {e}"))?;
+    if inner.len() == 1
+        && let Some(only) = inner
+            .values()
+            .next()
+            .filter(|v| v.get().trim_start().starts_with('{'))
+    {
+        let map: RawMap = serde_json::from_str(only.get()).map_err(|e| e.to_string())?;
+        return Ok(Row::from_map(map));
+    }
+    Ok(Row::from_map(inner))
+}
+
+/// Reads a collection body `{"<type>s":[{"<Table>":[rows…]},{"TotalRecords":[{"TotalRecords":"n"}]}]}`.
+/// Returns the rows and the unpaged total (the row count when Kentico sent no `TotalRecords`).
+pub(crate) fn parse_list(body: &str) -> Result<(Vec<Row>, u64), String> {
+    let top: RawMap =
+        serde_json::from_str(body).map_err(|e| format!("body is not a json object: {e}"))?;
+    // The root is the only key; its name (`ecommerce_orders` vs docs' style) is not relied on.
+    let root = top.values().next().ok_or("empty collection envelope")?;
+    let tables: Vec<RawMap> = serde_json::from_str(root.get())
+        .map_err(|e| format!("collection is not a list of tables: {e}"))?;
+    let mut rows = Vec::new();
+    let mut total = None;
+    for table in tables {
+        if let Some(tr) = find_key(&table, "totalrecords") {
+            let inner: Vec<RawMap> =
+                serde_json::from_str(tr.get()).map_err(|e| format!("bad TotalRecords: {e}"))?;
+            let n = inner
+                .first()
+                .map(|m| Row::from_map(m.clone()))
+                .and_then(|r| r.int("TotalRecords"));
+            total = n.and_then(|n| u64::try_from(n).ok());
+            continue;
+        }
+        for (_, value) in table {
+            let list: Vec<RawMap> = serde_json::from_str(value.get())
+                .map_err(|e| format!("table is not a list of rows: {e}"))?;
+            rows.extend(list.into_iter().map(Row::from_map));
+        }
+    }
+    let total = total.unwrap_or(rows.len() as u64);
+    Ok((rows, total))
+}
+
+fn find_key<'a>(map: &'a RawMap, key: &str) -> Option<&'a RawValue> {
+    map.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| &**v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORDER: &str = include_str!("../../tests/fixtures/k13-rest-order-27.json");
+    const ITEMS: &str = include_str!("../../tests/fixtures/k13-rest-orderitems-of-27.json");
+
+    #[test]
+    fn single_object_envelope_keeps_nine_decimal_money_exact() {
+        let row = parse_single(ORDER).unwrap();
+        assert_eq!(row.int("orderid"), Some(27));
+        assert_eq!(
+            row.decimal("OrderTotalPrice"),
+            Some(Decimal::from_str("54.570000000").unwrap())
+        );
+        assert_eq!(row.bool("OrderIsPaid"), Some(false));
+        assert_eq!(row.text("OrderTrackingNumber"), None);
+        let d = row.datetime("OrderDate").unwrap();
+        assert_eq!(d.offset().whole_hours(), 1);
+        assert_eq!(
+            row.uuid("ORDERGUID").unwrap().to_string(),
+            "3f1c2a9e-5b7d-4c11-9a4e-2d7f0c8b6a51"
+        );
+    }
+
+    #[test]
+    fn collection_envelope_reads_rows_and_string_total() {
+        let (rows, total) = parse_list(ITEMS).unwrap();
+        assert_eq!(total, 2);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            rows[0].decimal("OrderItemUnitPrice"),
+            Some(Decimal::from_str("13.5").unwrap())
+        );
+        // Case-insensitive: the DB says `OrderItemGuid`, .NET says `OrderItemGUID`.
+        assert!(rows[0].uuid("OrderItemGUID").is_some());
+    }
+
+    #[test]
+    fn empty_collection_and_lowercase_table_keys_are_accepted() {
+        let (rows, total) = parse_list(r#"{"cms_countries":[]}"#).unwrap();
+        assert!(rows.is_empty() && total == 0);
+        let body = r#"{"cms_countries":[{"cms_country":[{"CountryID":271,"CountryTwoLetterCode":"US"}]},{"TotalRecords":[{"TotalRecords":"1"}]}]}"#;
+        let (rows, total) = parse_list(body).unwrap();
+        assert_eq!((rows.len(), total), (1, 1));
+        assert_eq!(rows[0].string("countrytwolettercode"), "US");
+    }
+
+    #[test]
+    fn nested_data_layout_and_old_wcf_dates_are_accepted() {
+        let row = parse_single(
+            r#"{"data":{"COM_Order":{"OrderID":8,"OrderDate":"\/Date(1299419802000)\/"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(row.int("OrderID"), Some(8));
+        assert_eq!(
+            row.datetime("OrderDate").unwrap().unix_timestamp(),
+            1_299_419_802
+        );
+        assert!(parse_datetime("2026-11-20T14:03:11.227").is_some());
+    }
+}

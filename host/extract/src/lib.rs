@@ -1,0 +1,25 @@
+//! ferry-extract: reads the authoritative order or customer from Kentico Xperience 13 over its REST
+//! service and returns canonical [`ferry_model::Order`] / [`ferry_model::Customer`] values.
+//!
+//! Where it sits: webhook → store → **extract** → transform → load. The webhook only names the object;
+//! the worker calls [`fetch_order`] / [`fetch_customer`] to re-read it, and the reconciliation poller
+//! calls [`changed_orders_since`] / [`changed_customers_since`] to catch what webhooks missed.
+//!
+//! Layout:
+//! - `kentico`: the REST client (`KenticoClient`), response envelopes and rows, XML blobs, reference-data cache.
+//! - `map`: Kentico rows → canonical types (no I/O).
+//! - `fetch`: the stage's entry functions, joining order, items, addresses, customer, SKUs, tax classes.
+//! - `error`: the crate's `Error` with `disposition()`.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod error;
+mod fetch;
+pub mod kentico;
+mod map;
+
+pub use error::{Error, Result};
+pub use fetch::{
+    Changed, changed_customers_since, changed_orders_since, fetch_customer, fetch_order,
+};
+pub use kentico::KenticoClient;

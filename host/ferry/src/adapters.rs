@@ -1,0 +1,114 @@
+//! The store behind the stages' ports: `load`'s idempotency ledger and OAuth token store, sealed at rest.
+
+use crate::secrets::Keyring;
+use ferry_load::{BoxFuture, Ledger, LedgerEntry, LedgerError, TokenStore, TokenStoreError, Tokens};
+use ferry_model::TenantId;
+use ferry_store::{LedgerState, RotateOutcome, Store, TokenSet};
+use secrecy::{ExposeSecret, SecretString};
+use std::sync::Arc;
+
+/// `load`'s ledger over the store's idempotency table, scoped to one tenant.
+pub struct StoreLedger {
+    store: Store,
+    tenant: TenantId,
+}
+
+impl StoreLedger {
+    /// The ledger of `tenant`.
+    pub fn new(store: Store, tenant: TenantId) -> Self {
+        Self { store, tenant }
+    }
+}
+
+fn ledger_err(e: ferry_store::Error) -> LedgerError {
+    LedgerError(e.to_string())
+}
+
+impl Ledger for StoreLedger {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<LedgerEntry>, LedgerError>> {
+        Box::pin(async move {
+            let row = self.store.ledger_lookup(&self.tenant, key).await.map_err(ledger_err)?;
+            Ok(row.map(|r| match (r.state, r.external_id) {
+                (LedgerState::Done, Some(external_id)) => LedgerEntry::Done { external_id },
+                _ => LedgerEntry::Intent,
+            }))
+        })
+    }
+
+    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
+        Box::pin(async move { self.store.record_intent(&self.tenant, key, "").await.map(drop).map_err(ledger_err) })
+    }
+
+    fn done<'a>(&'a self, key: &'a str, external_id: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
+        Box::pin(async move { self.store.record_result(&self.tenant, key, external_id).await.map_err(ledger_err) })
+    }
+}
+
+/// FreshBooks tokens in the store, sealed with the keyring; rotation is a compare-and-swap in one transaction.
+pub struct SealedTokenStore {
+    store: Store,
+    keyring: Arc<Keyring>,
+    tenant: TenantId,
+    account: String,
+}
+
+impl SealedTokenStore {
+    /// The token row of (`tenant`, `account`).
+    pub fn new(store: Store, keyring: Arc<Keyring>, tenant: TenantId, account: String) -> Self {
+        Self { store, keyring, tenant, account }
+    }
+
+    fn seal(&self, t: &Tokens) -> TokenSet {
+        TokenSet {
+            access_token: self.keyring.seal(t.access_token.expose_secret().as_bytes()),
+            refresh_token: self.keyring.seal(t.refresh_token.expose_secret().as_bytes()),
+            expires_at: t.expires_at,
+        }
+    }
+
+    fn open(&self, t: &TokenSet) -> Result<Tokens, TokenStoreError> {
+        let open = |b: &[u8]| self.keyring.open(b).map_err(|e| TokenStoreError(e.to_string()));
+        Ok(Tokens { access_token: open(&t.access_token)?, refresh_token: open(&t.refresh_token)?, expires_at: t.expires_at })
+    }
+}
+
+fn token_err(e: ferry_store::Error) -> TokenStoreError {
+    TokenStoreError(e.to_string())
+}
+
+impl TokenStore for SealedTokenStore {
+    fn load(&self) -> BoxFuture<'_, Result<Option<Tokens>, TokenStoreError>> {
+        Box::pin(async move {
+            let row = self.store.tokens(&self.tenant, &self.account).await.map_err(token_err)?;
+            row.as_ref().map(|t| self.open(t)).transpose()
+        })
+    }
+
+    fn rotate<'a>(
+        &'a self,
+        old_refresh: Option<&'a SecretString>,
+        new: &'a Tokens,
+    ) -> BoxFuture<'a, Result<bool, TokenStoreError>> {
+        Box::pin(async move {
+            let sealed = self.seal(new);
+            let Some(old) = old_refresh else {
+                self.store.put_tokens(&self.tenant, &self.account, &sealed).await.map_err(token_err)?;
+                return Ok(true);
+            };
+            // Sealing is randomised, so the stored ciphertext of the old refresh token is what the CAS compares.
+            let Some(current) = self.store.tokens(&self.tenant, &self.account).await.map_err(token_err)? else {
+                return Ok(false);
+            };
+            let current_plain = self.open(&current)?;
+            if current_plain.refresh_token.expose_secret() != old.expose_secret() {
+                return Ok(false);
+            }
+            let outcome = self
+                .store
+                .rotate_tokens(&self.tenant, &self.account, &current.refresh_token, &sealed)
+                .await
+                .map_err(token_err)?;
+            Ok(matches!(outcome, RotateOutcome::Rotated))
+        })
+    }
+}

@@ -1,0 +1,95 @@
+//! The `ferry` command line: every subcommand and its flags.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// Ferry keeps Kentico orders and FreshBooks invoices in sync, exactly once.
+#[derive(Debug, Parser)]
+#[command(name = "ferry", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML); `FERRY_*` environment variables override it.
+    #[arg(long, short, global = true, env = "FERRY_CONFIG", default_value = "ferry.toml")]
+    pub config: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the host: webhook intake, workers, reconciliation and the admin API.
+    Serve,
+    /// Start the Kentico, FreshBooks and exchange-rate simulators on local ports and wait.
+    Sandbox(SandboxArgs),
+    /// Run the sandbox demo end to end and print a summary (exit code 1 if anything was lost or duplicated).
+    Demo(DemoArgs),
+    /// Inspect and act on the dead-letter queue.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+    /// Print a fresh master key for sealing secrets (`FERRY_MASTER_KEY`).
+    Keygen,
+}
+
+/// Flags of `ferry sandbox`.
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Orders to seed the Kentico store with.
+    #[arg(long, default_value_t = 50)]
+    pub orders: usize,
+    /// Seed for the generated store and the faults.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// Flags of `ferry demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Orders to place during the demo.
+    #[arg(long, default_value_t = 200)]
+    pub orders: usize,
+    /// Seed for the generated store and the faults.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Directory with the compiled example plugins (`*.wasm`).
+    #[arg(long, default_value = "plugins/target/wasm32-wasip2/release")]
+    pub plugins_dir: PathBuf,
+    /// Seconds of FreshBooks outage injected mid-run.
+    #[arg(long, default_value_t = 5)]
+    pub outage_secs: u64,
+}
+
+/// `ferry dlq …`.
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// List dead-lettered events.
+    List {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Show one event with every attempt's error.
+    Show {
+        /// Event key (as listed).
+        id: String,
+    },
+    /// Put events back in the queue (after fixing config or plugins).
+    Replay {
+        /// Event key; omit with `--all`.
+        id: Option<String>,
+        /// Replay every dead-lettered event (of `--tenant`, if given).
+        #[arg(long)]
+        all: bool,
+        /// Only this tenant (with `--all`).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Discard an event for good, with a reason.
+    Discard {
+        /// Event key.
+        id: String,
+        /// Why it is discarded.
+        #[arg(long)]
+        reason: String,
+    },
+}

@@ -1,0 +1,33 @@
+//! ferry: the host. It wires webhook → store → extract → transform → load, and owns the CLI, configuration,
+//! the worker pool, the admin API and the sandbox.
+//!
+//! Layout:
+//! - `cli`: the command line.
+//! - `config`: the configuration tree (TOML + environment).
+//! - `app`: `App::build` / `run_until_stopped`: store, tenants, HTTP surfaces, workers.
+//! - `tenants`: each tenant's clients, plugin chain and settings, built once.
+//! - `plugins`: the plugin runtime, the host services plugins may call, async hook wrappers.
+//! - `adapters`: the store behind `load`'s ledger and sealed token store.
+//! - `pipeline`: the worker's step function and the pure steps it calls (validation, default mapping).
+//! - `worker`: the loop around the step function.
+//! - `reconcile`: polling Kentico for changes no webhook reported.
+//! - `exchange`: ECB reference rates for currency conversion, cached per day.
+//! - `secrets`: sealing credentials and tokens at rest (AEAD, key rotation).
+//! - `dlq`: the dead-letter queue from the command line.
+//! - `sandbox`, `demo`: the simulators, and the end-to-end demo on them.
+//! - `metrics`, `telemetry`: metric names and exporter; logs and shutdown signal.
+
+pub mod adapters;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod dlq;
+pub mod exchange;
+pub mod metrics;
+pub mod pipeline;
+pub mod plugins;
+pub mod reconcile;
+pub mod secrets;
+pub mod telemetry;
+pub mod tenants;
+pub mod worker;

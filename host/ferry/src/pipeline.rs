@@ -1,0 +1,165 @@
+//! The pipeline: claim an event → extract from Kentico → validate → map → tenant plugins → load into FreshBooks,
+//! then answer the store (done, retry later, or dead-letter).
+//!
+//! [`Pipeline::try_execute_job`] is one step of a worker; the worker loop in `worker` only repeats it, so tests
+//! can drive the pipeline one event at a time.
+//!
+//! Layout:
+//! - `validate`: built-in order rules.
+//! - `mapping`: default FreshBooks drafts from a canonical order.
+//! - `step`: the error of one run, classified for retry or dead-letter.
+//! - `process`: what one event does, stage by stage.
+
+pub mod mapping;
+mod process;
+mod step;
+pub mod validate;
+
+#[cfg(test)]
+mod fixtures;
+
+pub use step::StepError;
+
+use crate::exchange::ExchangeClient;
+use crate::tenants::Tenants;
+use ferry_model::Disposition;
+use ferry_outbound::Backoff;
+use ferry_store::{ClaimRequest, Claimed, Outcome, Store};
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::{Instrument, info_span, warn};
+
+/// What one step of the worker did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionOutcome {
+    /// Nothing was ready.
+    EmptyQueue,
+    /// The event finished: FreshBooks is in sync.
+    Completed,
+    /// The event failed transiently and was scheduled again.
+    Retried,
+    /// The event was parked in the dead-letter queue.
+    DeadLettered,
+}
+
+/// Retry policy of the worker.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Attempts before an event is dead-lettered.
+    pub max_attempts: u32,
+    /// Delay between attempts.
+    pub backoff: Backoff,
+}
+
+/// Everything a worker needs; cheap to clone.
+#[derive(Clone)]
+pub struct Pipeline {
+    pub(crate) store: Store,
+    pub(crate) tenants: Tenants,
+    pub(crate) exchange: Arc<ExchangeClient>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) claim: ClaimRequest,
+}
+
+impl Pipeline {
+    /// Builds a pipeline; `claim` says who claims, for how long, and the tenant limits.
+    pub fn new(
+        store: Store,
+        tenants: Tenants,
+        exchange: Arc<ExchangeClient>,
+        retry: RetryPolicy,
+        claim: ClaimRequest,
+    ) -> Self {
+        Self { store, tenants, exchange, retry, claim }
+    }
+
+    /// The store this pipeline answers to.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Claims up to `claim.max` events and runs them concurrently; returns one outcome per event.
+    ///
+    /// # Errors
+    /// A store error while claiming (the events stay queued).
+    pub async fn try_execute_batch(&self) -> Result<Vec<ExecutionOutcome>, ferry_store::Error> {
+        let claimed = self.store.claim(&self.claim).await?;
+        if claimed.is_empty() {
+            return Ok(vec![ExecutionOutcome::EmptyQueue]);
+        }
+        let runs = claimed.into_iter().map(|c| {
+            let this = self.clone();
+            tokio::spawn(async move { this.run_claimed(c).await })
+        });
+        let mut out = Vec::new();
+        for run in runs {
+            match run.await {
+                Ok(o) => out.push(o),
+                // A panicking run leaves its lease to expire; the event is taken again later.
+                Err(error) => warn!(%error, "Run aborted."),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Claims one event and runs it to an answer.
+    ///
+    /// # Errors
+    /// A store error while claiming.
+    pub async fn try_execute_job(&self) -> Result<ExecutionOutcome, ferry_store::Error> {
+        let mut req = self.claim.clone();
+        req.max = 1;
+        let Some(claimed) = self.store.claim(&req).await?.pop() else {
+            return Ok(ExecutionOutcome::EmptyQueue);
+        };
+        Ok(self.run_claimed(claimed).await)
+    }
+
+    async fn run_claimed(&self, claimed: Claimed) -> ExecutionOutcome {
+        let ev = &claimed.event;
+        let span = info_span!("job", tenant_id = %ev.tenant, job_id = ev.job.0, event_id = %ev.event_id,
+            kind = %ev.kind, attempt = claimed.lease.attempt);
+        async {
+            let result = self.process(&claimed).await;
+            self.settle(&claimed, result).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Tells the store how the run ended. A failure to record leaves the lease to expire (the event is retried).
+    async fn settle(&self, claimed: &Claimed, result: Result<Outcome, StepError>) -> ExecutionOutcome {
+        let lease = &claimed.lease;
+        let answered = match result {
+            Ok(outcome) => self.store.complete(lease, &outcome).await.map(|()| ExecutionOutcome::Completed),
+            Err(error) => {
+                let message = error.to_string();
+                match error.disposition() {
+                    Disposition::DeadLetter { reason } => {
+                        warn!(error = %message, "Dead-lettered.");
+                        self.store.dead_letter(lease, &reason).await.map(|()| ExecutionOutcome::DeadLettered)
+                    }
+                    Disposition::Retry { after } if !error.burns_attempt() => {
+                        // The breaker is open: wait for it without spending one of the event's attempts.
+                        let wait = after.unwrap_or(Duration::from_secs(1));
+                        self.store.defer(lease, wait, &message).await.map(|()| ExecutionOutcome::Retried)
+                    }
+                    Disposition::Retry { .. } if lease.attempt >= self.retry.max_attempts => {
+                        let reason = format!("gave up after {} attempts: {message}", lease.attempt);
+                        warn!(error = %message, "Retries exhausted; dead-lettered.");
+                        self.store.dead_letter(lease, &reason).await.map(|()| ExecutionOutcome::DeadLettered)
+                    }
+                    Disposition::Retry { after } => {
+                        let delay = self.retry.backoff.delay(lease.attempt.saturating_sub(1), after);
+                        warn!(error = %message, delay_ms = delay.as_millis() as u64, "Retry scheduled.");
+                        self.store.retry(lease, delay, &message).await.map(|()| ExecutionOutcome::Retried)
+                    }
+                }
+            }
+        };
+        answered.unwrap_or_else(|error| {
+            warn!(%error, "Could not record the outcome; the lease will expire and the event run again.");
+            ExecutionOutcome::Retried
+        })
+    }
+}

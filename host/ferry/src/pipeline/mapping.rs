@@ -1,0 +1,311 @@
+//! Default mapping: the FreshBooks drafts Ferry builds from a canonical order before the tenant's plugins run.
+//!
+//! Covers order status → invoice status (tenant table), Kentico address → client address, tax class → line tax,
+//! order lines → invoice lines (plus shipping), payment → payment draft, and currency conversion into the
+//! FreshBooks base currency when the order currency differs.
+
+use crate::config::MappingConfig;
+use ferry_model::{
+    Address, ClientDraft, CurrencyCode, Customer, Decimal, InvoiceDraft, InvoiceLineDraft,
+    InvoiceStatus, ItemDraft, LineTax, Money, Order, OrderLine, PaymentDraft,
+};
+use rust_decimal::RoundingStrategy;
+use time::Date;
+
+/// A conversion from the order currency into the tenant's FreshBooks currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    /// The target (FreshBooks base) currency.
+    pub to: CurrencyCode,
+    /// Units of `to` per unit of the order currency.
+    pub rate: Decimal,
+    /// The reference date of the rate.
+    pub date: Date,
+}
+
+/// Everything `load` will send for one order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drafts {
+    /// The client to find or create.
+    pub client: ClientDraft,
+    /// One item per distinct SKU on the order.
+    pub items: Vec<ItemDraft>,
+    /// The invoice.
+    pub invoice: InvoiceDraft,
+    /// The payment, when the order is paid.
+    pub payment: Option<PaymentDraft>,
+}
+
+/// The invoice status the tenant's table gives for a Kentico status code (draft when unlisted).
+pub fn invoice_status(settings: &MappingConfig, status_code: &str) -> InvoiceStatus {
+    settings
+        .status_map
+        .get(status_code)
+        .copied()
+        .unwrap_or(InvoiceStatus::Draft)
+}
+
+/// The client draft for a customer, addressed from `billing` when given, else the customer's own address.
+pub fn client_draft(
+    customer: &Customer,
+    billing: Option<&Address>,
+    currency: &CurrencyCode,
+) -> ClientDraft {
+    let address = billing
+        .or(customer.address.as_ref())
+        .cloned()
+        .unwrap_or_default();
+    ClientDraft {
+        first_name: customer.first_name.clone(),
+        last_name: customer.last_name.clone(),
+        email: customer.email.clone().unwrap_or_default().trim().to_owned(),
+        organization: customer.company.clone(),
+        business_phone: if customer.phone.is_empty() {
+            address.phone.clone()
+        } else {
+            customer.phone.clone()
+        },
+        mobile_phone: String::new(),
+        street: address.line1,
+        street2: address.line2,
+        city: address.city,
+        province: if address.state_code.is_empty() {
+            address.state_name
+        } else {
+            address.state_code
+        },
+        postal_code: address.zip,
+        country: address.country_name,
+        vat_name: if customer.tax_registration_id.is_empty() {
+            String::new()
+        } else {
+            "VAT".to_owned()
+        },
+        vat_number: customer.tax_registration_id.clone(),
+        currency_code: Some(currency.clone()),
+        note: String::new(),
+    }
+}
+
+/// The tax for a line: the tax class rate for the destination, none when exempt.
+fn line_tax(order: &Order, line: &OrderLine) -> Option<LineTax> {
+    let class = line.tax_class.as_ref()?;
+    let rate = class.rate_percent.filter(|r| !r.is_zero())?;
+    if class.zero_if_tax_id && !order.customer.tax_registration_id.is_empty() {
+        return None;
+    }
+    Some(LineTax {
+        name: format!("{} {}%", class.display_name, rate.normalize()),
+        percent: rate.normalize(),
+    })
+}
+
+/// Converts (when asked) and rounds to cents, half away from zero as accountants do (not banker's rounding).
+fn convert(amount: Decimal, conversion: Option<&Conversion>) -> Decimal {
+    let amount = conversion.map_or(amount, |c| amount * c.rate);
+    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Builds the default drafts for an order.
+pub fn default_drafts(
+    order: &Order,
+    settings: &MappingConfig,
+    conversion: Option<&Conversion>,
+) -> Drafts {
+    let currency = conversion.map_or_else(|| order.currency.clone(), |c| c.to.clone());
+    let money = |amount: Decimal| Money::new(convert(amount, conversion), currency.clone());
+
+    let mut items: Vec<ItemDraft> = Vec::new();
+    let mut lines = Vec::with_capacity(order.lines.len() + 1);
+    for line in &order.lines {
+        let tax = line_tax(order, line);
+        let sku = if line.sku_number.is_empty() {
+            format!("KENTICO-SKU-{}", line.sku_id)
+        } else {
+            line.sku_number.clone()
+        };
+        if !items.iter().any(|i| i.sku == sku) {
+            items.push(ItemDraft {
+                name: line.name.clone(),
+                description: line.description.clone(),
+                sku: sku.clone(),
+                unit_cost: money(line.sku_price.unwrap_or(line.unit_price)),
+                taxable: tax.is_some(),
+                tax: tax.clone(),
+            });
+        }
+        // Kentico's line total is after item discounts: bill the effective unit price.
+        let unit = if line.quantity > 0 {
+            line.total_price / Decimal::from(line.quantity)
+        } else {
+            line.unit_price
+        };
+        lines.push(InvoiceLineDraft {
+            name: line.name.clone(),
+            description: line.description.clone(),
+            quantity: Decimal::from(line.quantity),
+            unit_cost: money(unit),
+            tax1: tax,
+            tax2: None,
+            sku,
+        });
+    }
+    if !order.totals.shipping.is_zero() {
+        lines.push(InvoiceLineDraft {
+            name: settings.shipping_line_name.clone(),
+            description: String::new(),
+            quantity: Decimal::ONE,
+            unit_cost: money(order.totals.shipping),
+            tax1: None,
+            tax2: None,
+            sku: String::new(),
+        });
+    }
+
+    let mut notes = String::new();
+    if let Some(c) = conversion {
+        notes.push_str(&format!(
+            "Converted from {} at {} {}/{} (ECB reference rate of {}).",
+            order.currency,
+            c.rate.normalize(),
+            c.to,
+            order.currency,
+            c.date
+        ));
+    }
+    if !order.note.is_empty() {
+        if !notes.is_empty() {
+            notes.push('\n');
+        }
+        notes.push_str(&order.note);
+    }
+
+    let invoice = InvoiceDraft {
+        create_date: order.created_at.date(),
+        due_offset_days: settings.due_offset_days,
+        currency_code: currency.clone(),
+        po_number: order.number.clone(),
+        invoice_number: settings
+            .use_kentico_invoice_number
+            .then(|| order.number.clone()),
+        status: invoice_status(settings, &order.status.code),
+        notes,
+        terms: settings.terms.clone(),
+        lines,
+    };
+
+    let payment = order.payment.is_paid.then(|| PaymentDraft {
+        amount: money(order.payment.amount.amount),
+        date: order.payment.paid_at.unwrap_or(order.last_modified).date(),
+        method: settings
+            .payment_types
+            .get(&order.payment.method)
+            .cloned()
+            .unwrap_or_else(|| settings.default_payment_type.clone()),
+        note: format!("Kentico order {}", order.number),
+        transaction_id: order.payment.transaction_id.clone(),
+    });
+
+    Drafts {
+        client: client_draft(&order.customer, order.billing_address.as_ref(), &currency),
+        items,
+        invoice,
+        payment,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::fixtures::sample_order;
+    use std::str::FromStr;
+
+    fn dec(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn processing_orders_become_sent_invoices() {
+        let drafts = default_drafts(&sample_order(), &MappingConfig::default(), None);
+        assert_eq!(drafts.invoice.status, InvoiceStatus::Sent);
+        let mut order = sample_order();
+        order.status.code = "SomethingNew".into();
+        assert_eq!(
+            default_drafts(&order, &MappingConfig::default(), None)
+                .invoice
+                .status,
+            InvoiceStatus::Draft
+        );
+    }
+
+    #[test]
+    fn billing_address_becomes_the_client_address() {
+        let c = default_drafts(&sample_order(), &MappingConfig::default(), None).client;
+        assert_eq!(
+            (c.street.as_str(), c.city.as_str(), c.province.as_str()),
+            ("1 Analytical Way", "San Jose", "CA")
+        );
+        assert_eq!(
+            (c.postal_code.as_str(), c.country.as_str()),
+            ("95113", "United States")
+        );
+        assert_eq!(c.email, "ada@example.com");
+    }
+
+    #[test]
+    fn taxable_lines_carry_the_tax_class_rate_and_shipping_is_a_line() {
+        let d = default_drafts(&sample_order(), &MappingConfig::default(), None);
+        assert_eq!(d.invoice.lines.len(), 3);
+        let tax = d.invoice.lines[0].tax1.as_ref().unwrap();
+        assert_eq!(
+            (tax.name.as_str(), tax.percent),
+            ("Standard rate 8.25%", dec("8.25"))
+        );
+        assert!(d.invoice.lines[1].tax1.is_none());
+        assert_eq!(d.invoice.lines[2].unit_cost.amount, dec("5.00"));
+        assert!(d.items[0].taxable && !d.items[1].taxable);
+    }
+
+    #[test]
+    fn a_tax_exempt_customer_pays_no_tax_when_the_class_says_so() {
+        let mut order = sample_order();
+        order.customer.tax_registration_id = "DE123".into();
+        if let Some(t) = order.lines[0].tax_class.as_mut() {
+            t.zero_if_tax_id = true;
+        }
+        let d = default_drafts(&order, &MappingConfig::default(), None);
+        assert!(d.invoice.lines[0].tax1.is_none());
+        assert_eq!(d.client.vat_number, "DE123");
+    }
+
+    #[test]
+    fn amounts_are_converted_into_the_base_currency() {
+        let conv = Conversion {
+            to: CurrencyCode::parse("EUR").unwrap(),
+            rate: dec("0.9"),
+            date: time::macros::date!(2026 - 11 - 20),
+        };
+        let d = default_drafts(&sample_order(), &MappingConfig::default(), Some(&conv));
+        assert_eq!(d.invoice.currency_code.as_str(), "EUR");
+        assert_eq!(d.invoice.lines[0].unit_cost.amount, dec("9.00"));
+        assert_eq!(d.payment.unwrap().amount.amount, dec("50.99"));
+        assert!(d.invoice.notes.contains("Converted from USD at 0.9"));
+    }
+
+    #[test]
+    fn paid_orders_get_a_payment_draft_with_the_mapped_type() {
+        let d = default_drafts(&sample_order(), &MappingConfig::default(), None);
+        let p = d.payment.unwrap();
+        assert_eq!(
+            (p.method.as_str(), p.amount.amount),
+            ("Credit Card", dec("56.65"))
+        );
+        let mut unpaid = sample_order();
+        unpaid.payment.is_paid = false;
+        assert!(
+            default_drafts(&unpaid, &MappingConfig::default(), None)
+                .payment
+                .is_none()
+        );
+    }
+}

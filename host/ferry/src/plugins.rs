@@ -1,0 +1,164 @@
+//! The tenants' plugin chains: loading components from config, the host services they may call, and the
+//! async wrappers the pipeline uses (hook calls are short CPU work, run on the blocking pool).
+
+use crate::config::{PluginRuntimeConfig, TenantConfig};
+use crate::exchange::ExchangeClient;
+use crate::pipeline::mapping::Drafts;
+use anyhow::Context as _;
+use ferry_model::{ClientDraft, CurrencyCode, Customer, Decimal, Order, TenantId};
+use ferry_transform::{Chain, HostServices, PluginRuntime, RuntimeConfig, TransformCtx, TransformError};
+use std::collections::HashMap;
+use std::sync::Arc;
+use time::Date;
+
+/// The one plugin runtime of this host, shared by every tenant.
+pub struct PluginHost {
+    runtime: PluginRuntime,
+    exchange: Arc<ExchangeClient>,
+    handle: tokio::runtime::Handle,
+}
+
+impl PluginHost {
+    /// Starts the runtime (one engine, pooling allocator, on-disk compile cache).
+    ///
+    /// # Errors
+    /// The runtime could not start (cache directory, engine configuration).
+    pub fn new(config: &PluginRuntimeConfig, exchange: Arc<ExchangeClient>) -> anyhow::Result<Self> {
+        let runtime = PluginRuntime::new(RuntimeConfig::new(config.cache_dir.clone()))?;
+        Ok(Self { runtime, exchange, handle: tokio::runtime::Handle::current() })
+    }
+
+    /// The runtime, for uploads and `ferry plugin test`.
+    pub fn runtime(&self) -> &PluginRuntime {
+        &self.runtime
+    }
+
+    /// Loads a tenant's chain from the files its config names (compiled once per content hash).
+    ///
+    /// # Errors
+    /// A plugin file is unreadable or not a valid component for our world (the error names it).
+    pub fn chain_for(&self, tenant: &TenantConfig) -> anyhow::Result<TenantPlugins> {
+        let mut handles = Vec::new();
+        let mut settings = HashMap::new();
+        for p in &tenant.plugins {
+            let name = p.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let bytes = std::fs::read(&p.path).with_context(|| format!("read plugin {}", p.path.display()))?;
+            handles.push(self.runtime.load(&name, &bytes)?);
+            for (k, v) in &p.settings {
+                settings.insert((name.clone(), k.clone()), v.clone());
+            }
+        }
+        let services = Arc::new(TenantServices {
+            settings,
+            exchange: self.exchange.clone(),
+            handle: self.handle.clone(),
+        });
+        Ok(TenantPlugins { chain: Chain::new(handles), ctx: TransformCtx::new(tenant.id.clone(), services) })
+    }
+}
+
+/// What a tenant's plugins may reach: their own settings, exchange rates, enrichment. Nothing else.
+struct TenantServices {
+    /// (plugin, key) → value, from the tenant's config.
+    settings: HashMap<(String, String), String>,
+    exchange: Arc<ExchangeClient>,
+    /// Hook calls run on blocking threads; async lookups are driven on the app's runtime from there.
+    handle: tokio::runtime::Handle,
+}
+
+impl HostServices for TenantServices {
+    fn setting(&self, _tenant: &TenantId, plugin: &str, key: &str) -> Option<String> {
+        self.settings.get(&(plugin.to_owned(), key.to_owned())).cloned()
+    }
+
+    fn exchange_rate(&self, _tenant: &TenantId, base: &str, quote: &str, date: Date) -> Result<Decimal, String> {
+        let from = CurrencyCode::parse(base).map_err(|e| e.to_string())?;
+        let to = CurrencyCode::parse(quote).map_err(|e| e.to_string())?;
+        self.handle.block_on(self.exchange.rate(&from, &to, date)).map(|(r, _)| r).map_err(|e| e.to_string())
+    }
+
+    fn enrich(&self, _tenant: &TenantId, kind: &str, _key: &str) -> Result<Vec<(String, String)>, String> {
+        // No enrichment provider is configured for any tenant yet; plugins get a clear refusal, not silence.
+        Err(format!("no {kind} enrichment provider is configured for this tenant"))
+    }
+}
+
+/// A tenant's plugin chain with its context.
+#[derive(Clone)]
+pub struct TenantPlugins {
+    chain: Chain,
+    ctx: TransformCtx,
+}
+
+impl TenantPlugins {
+    /// A chain with no plugins (the default mapping goes through unchanged).
+    pub fn empty(tenant: TenantId, services: Arc<dyn HostServices>) -> Self {
+        Self { chain: Chain::new(Vec::new()), ctx: TransformCtx::new(tenant, services) }
+    }
+
+    /// How many plugins the chain has.
+    pub fn len(&self) -> usize {
+        self.chain.plugins().len()
+    }
+
+    /// Whether the chain is empty.
+    pub fn is_empty(&self) -> bool {
+        self.chain.plugins().is_empty()
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Chain, &TransformCtx) -> Result<T, TransformError> + Send + 'static,
+    ) -> Result<T, TransformError> {
+        if self.is_empty() {
+            // Nothing to run: skip the thread hop.
+            return f(&self.chain, &self.ctx);
+        }
+        let (chain, ctx) = (self.chain.clone(), self.ctx.clone());
+        match tokio::task::spawn_blocking(move || f(&chain, &ctx)).await {
+            Ok(r) => r,
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        }
+    }
+
+    /// The plugins' `validate-order` issues, as reasons.
+    ///
+    /// # Errors
+    /// A plugin failed (trap, budget, malformed output).
+    pub async fn validate_order(&self, order: &Order) -> Result<Vec<String>, TransformError> {
+        let order = order.clone();
+        let issues = self.blocking(move |c, ctx| c.validate_order(ctx, &order)).await?;
+        Ok(issues.into_iter().map(|i| format!("{} ({}): {}", i.message, i.field, i.plugin)).collect())
+    }
+
+    /// Runs `map-client`, `map-invoice` and `map-item` over the default drafts.
+    ///
+    /// # Errors
+    /// A plugin failed or rejected the record.
+    pub async fn shape_order(&self, order: &Order, drafts: Drafts) -> Result<Drafts, TransformError> {
+        let order = order.clone();
+        self.blocking(move |c, ctx| {
+            let client = c.map_client(ctx, &order.customer, drafts.client)?;
+            let invoice = c.map_invoice(ctx, &order, drafts.invoice)?;
+            let mut items = Vec::with_capacity(drafts.items.len());
+            for item in drafts.items {
+                let line = order.lines.iter().find(|l| l.sku_number == item.sku || format!("KENTICO-SKU-{}", l.sku_id) == item.sku);
+                items.push(match line {
+                    Some(line) => c.map_item(ctx, line, item)?,
+                    None => item,
+                });
+            }
+            Ok(Drafts { client, items, invoice, payment: drafts.payment })
+        })
+        .await
+    }
+
+    /// Runs `map-client` for a customer update.
+    ///
+    /// # Errors
+    /// A plugin failed or rejected the record.
+    pub async fn shape_client(&self, customer: &Customer, draft: ClientDraft) -> Result<ClientDraft, TransformError> {
+        let customer = customer.clone();
+        self.blocking(move |c, ctx| c.map_client(ctx, &customer, draft)).await
+    }
+}

@@ -1,0 +1,157 @@
+//! The load stage's error, classified for the worker.
+
+use ferry_model::Disposition;
+
+/// Result of a load operation.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why writing to FreshBooks failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The HTTP call failed; see the source's classification (retry, outcome unknown, dead-letter).
+    #[error("{what}: {source}")]
+    Http {
+        /// What was being attempted, e.g. `create invoice for order 27`.
+        what: String,
+        /// The classified outbound error.
+        #[source]
+        source: ferry_outbound::Error,
+    },
+    /// FreshBooks says the object does not exist (404, errno 1012).
+    #[error("{what}: not found in freshbooks")]
+    NotFound {
+        /// What was being attempted.
+        what: String,
+    },
+    /// FreshBooks answered 200 with an `errors` list (validation), or a body we cannot read.
+    #[error("{what}: freshbooks refused or sent unreadable data: {reason}")]
+    Refused {
+        /// What was being attempted.
+        what: String,
+        /// FreshBooks' messages or the parse failure.
+        reason: String,
+    },
+    /// No tokens stored for this account: an operator must run `ferry connect`.
+    #[error("freshbooks account {account_id} is not connected (run `ferry connect`)")]
+    NotConnected {
+        /// The FreshBooks account.
+        account_id: String,
+    },
+    /// The refresh token was rejected (revoked or rotated elsewhere and lost): reconnect.
+    #[error("freshbooks authorization for account {account_id} was revoked: {reason}")]
+    AuthRevoked {
+        /// The FreshBooks account.
+        account_id: String,
+        /// The token endpoint's answer.
+        reason: String,
+    },
+    /// The host's token store or ledger failed (transient by assumption: it is our own database).
+    #[error("{what}: {reason}")]
+    Store {
+        /// What was being attempted.
+        what: String,
+        /// The store's message.
+        reason: String,
+    },
+    /// The drafts cannot be synced as given (e.g. no email and no stored client).
+    #[error("{what}: {reason}")]
+    Invalid {
+        /// What was being attempted.
+        what: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// What the worker should do.
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            Self::Http { source, .. } => source.disposition(),
+            Self::Store { .. } => Disposition::Retry { after: None },
+            Self::NotFound { .. }
+            | Self::Refused { .. }
+            | Self::NotConnected { .. }
+            | Self::AuthRevoked { .. }
+            | Self::Invalid { .. } => Disposition::DeadLetter {
+                reason: self.to_string(),
+            },
+        }
+    }
+
+    /// True when a write may have been committed although no reply said so.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, Self::Http { source, .. } if source.outcome_unknown())
+    }
+
+    /// False when the call was refused locally (breaker open) and should not count as an attempt.
+    pub fn burns_attempt(&self) -> bool {
+        !matches!(self, Self::Http { source, .. } if !source.burns_attempt())
+    }
+
+    pub(crate) fn http(what: &str, source: ferry_outbound::Error) -> Self {
+        if source.status() == Some(404) {
+            Self::NotFound {
+                what: what.to_owned(),
+            }
+        } else {
+            Self::Http {
+                what: what.to_owned(),
+                source,
+            }
+        }
+    }
+
+    pub(crate) fn refused(what: &str, reason: impl Into<String>) -> Self {
+        Self::Refused {
+            what: what.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn store(what: &str, reason: impl std::fmt::Display) -> Self {
+        Self::Store {
+            what: what.to_owned(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn revoked_auth_dead_letters_and_store_failures_retry() {
+        let e = Error::AuthRevoked {
+            account_id: "ZyQ04o".into(),
+            reason: "invalid_grant".into(),
+        };
+        assert!(matches!(e.disposition(), Disposition::DeadLetter { .. }));
+        assert_eq!(
+            Error::store("x", "db busy").disposition(),
+            Disposition::Retry { after: None }
+        );
+    }
+
+    #[test]
+    fn unknown_outcome_is_forwarded_from_the_transport() {
+        let e = Error::http(
+            "create invoice",
+            ferry_outbound::Error::Timeout {
+                what: "post".into(),
+                write: true,
+            },
+        );
+        assert!(e.outcome_unknown());
+        let nf = Error::http(
+            "get client",
+            ferry_outbound::Error::Rejected {
+                what: "get".into(),
+                status: 404,
+                body: String::new(),
+            },
+        );
+        assert!(matches!(nf, Error::NotFound { .. }));
+    }
+}

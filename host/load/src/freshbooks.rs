@@ -1,0 +1,12 @@
+//! The FreshBooks accounting API (NOTES §1–§8): client, OAuth2, response types, one module per resource.
+
+mod auth;
+mod catalog;
+mod client;
+mod clients;
+mod invoices;
+mod types;
+
+pub use auth::{MemoryTokenStore, OAuthApp, TokenStore, TokenStoreError, Tokens};
+pub use client::{DOWNSTREAM, FreshBooksClient};
+pub use types::{FbClient, FbInvoice, FbItem, FbMoney, FbPayment, FbTax, Membership};

@@ -1,0 +1,374 @@
+//! `FreshBooksClient`: bearer-authenticated calls under `/accounting/account/<account_id>/`, envelope
+//! parsing, token refresh before expiry and once on 401, one refresh at a time per account.
+
+use super::{
+    auth::{Grant, OAuthApp, TokenStore, Tokens, token_request},
+    types::Membership,
+};
+use crate::{Error, Result};
+use ferry_outbound::{CallCtx, HttpClient};
+use reqwest::Method;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use std::{sync::Arc, time::Duration};
+use tokio::sync::Mutex;
+
+/// The downstream name used for breakers and logs.
+pub const DOWNSTREAM: &str = "freshbooks";
+
+/// Refresh this long before the access token expires, so no call races the expiry.
+const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// Tokens held in memory, plus a rotation the store has not accepted yet.
+#[derive(Default)]
+struct TokenState {
+    tokens: Option<Tokens>,
+    /// Set when the store failed to persist a rotation: the old refresh token to CAS from next time.
+    unpersisted_from: Option<SecretString>,
+}
+
+/// A tenant's FreshBooks account client. Clones share the token state.
+#[derive(Clone)]
+pub struct FreshBooksClient {
+    http: HttpClient,
+    ctx: CallCtx,
+    api_base: String,
+    auth_base: String,
+    account_id: String,
+    app: OAuthApp,
+    store: Arc<dyn TokenStore>,
+    /// An async mutex: a refresh holds it across the token call, so one refresh runs at a time per account.
+    state: Arc<Mutex<TokenState>>,
+}
+
+impl std::fmt::Debug for FreshBooksClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FreshBooksClient")
+            .field("api_base", &self.api_base)
+            .field("account_id", &self.account_id)
+            .field("tenant", &self.ctx.tenant)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FreshBooksClient {
+    /// A client for one account. `api_base` serves the API and the token endpoint
+    /// (`https://api.freshbooks.com`); `auth_base` serves the authorize page (`https://auth.freshbooks.com`).
+    pub fn new(
+        http: HttpClient,
+        tenant: impl Into<String>,
+        api_base: &str,
+        auth_base: &str,
+        account_id: impl Into<String>,
+        app: OAuthApp,
+        store: Arc<dyn TokenStore>,
+    ) -> Self {
+        let account_id = account_id.into();
+        Self {
+            http,
+            ctx: CallCtx::new(tenant, DOWNSTREAM).with_rate_key(account_id.clone()),
+            api_base: api_base.trim_end_matches('/').to_owned(),
+            auth_base: auth_base.trim_end_matches('/').to_owned(),
+            account_id,
+            app,
+            store,
+            state: Arc::new(Mutex::new(TokenState::default())),
+        }
+    }
+
+    /// The account id in accounting paths.
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    /// The page an operator opens to grant access (`ferry connect`).
+    pub fn authorize_url(&self, state: &str) -> String {
+        let q = [
+            ("client_id", self.app.client_id.as_str()),
+            ("response_type", "code"),
+            ("redirect_uri", self.app.redirect_uri.as_str()),
+            ("state", state),
+        ];
+        let query = serde_urlencoded_pairs(&q);
+        format!("{}/oauth/authorize?{query}", self.auth_base)
+    }
+
+    /// Exchanges an authorization code for tokens and stores them (replacing any earlier connection).
+    ///
+    /// # Errors
+    /// [`Error::AuthRevoked`] when the code is refused; HTTP and store errors.
+    pub async fn connect(&self, code: &str) -> Result<Tokens> {
+        let tokens = token_request(
+            &self.http,
+            &self.ctx,
+            &self.api_base,
+            &self.account_id,
+            &self.app,
+            Grant::Code(code),
+        )
+        .await?;
+        self.store
+            .rotate(None, &tokens)
+            .await
+            .map_err(|e| Error::store("store freshbooks tokens", e))?;
+        *self.state.lock().await = TokenState {
+            tokens: Some(tokens.clone()),
+            unpersisted_from: None,
+        };
+        Ok(tokens)
+    }
+
+    /// The businesses the connected user belongs to (`GET /auth/api/v1/users/me`).
+    ///
+    /// # Errors
+    /// HTTP errors; [`Error::Refused`] when the reply is unreadable.
+    pub async fn memberships(&self) -> Result<Vec<Membership>> {
+        let what = "read freshbooks identity";
+        let url = format!("{}/auth/api/v1/users/me", self.api_base);
+        let body = self.authorized(what, Method::GET, &url, &[], None).await?;
+        let list = body
+            .pointer("/response/business_memberships")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        Ok(list
+            .iter()
+            .filter_map(|m| {
+                let b = m.get("business")?;
+                Some(Membership {
+                    account_id: b.get("account_id")?.as_str()?.to_owned(),
+                    business_id: b.get("id").and_then(Value::as_i64).unwrap_or_default(),
+                    name: b
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    role: m
+                        .get("role")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                })
+            })
+            .collect())
+    }
+
+    /// A valid access token, refreshing first when it is about to expire.
+    async fn access_token(&self) -> Result<SecretString> {
+        let mut state = self.state.lock().await;
+        if state.tokens.is_none() {
+            state.tokens = self
+                .store
+                .load()
+                .await
+                .map_err(|e| Error::store("load freshbooks tokens", e))?;
+        }
+        self.persist_pending(&mut state).await;
+        match &state.tokens {
+            Some(t) if t.fresh_for(REFRESH_MARGIN) => Ok(t.access_token.clone()),
+            Some(_) => Ok(self.refresh_locked(&mut state).await?.access_token),
+            None => Err(Error::NotConnected {
+                account_id: self.account_id.clone(),
+            }),
+        }
+    }
+
+    /// After a 401 with `used`: refresh unless another task already replaced that token.
+    async fn refresh_after_401(&self, used: &SecretString) -> Result<SecretString> {
+        let mut state = self.state.lock().await;
+        if let Some(t) = &state.tokens
+            && t.access_token.expose_secret() != used.expose_secret()
+        {
+            return Ok(t.access_token.clone());
+        }
+        Ok(self.refresh_locked(&mut state).await?.access_token)
+    }
+
+    async fn persist_pending(&self, state: &mut TokenState) {
+        if let (Some(old), Some(t)) = (&state.unpersisted_from, &state.tokens) {
+            match self.store.rotate(Some(old), t).await {
+                Ok(_) => state.unpersisted_from = None,
+                Err(error) => {
+                    tracing::error!(%error, account_id = %self.account_id, "Rotated tokens still not persisted.")
+                }
+            }
+        }
+    }
+
+    /// Refreshes while holding the state lock.
+    async fn refresh_locked(&self, state: &mut TokenState) -> Result<Tokens> {
+        // Another host may have rotated already: the store is the source of truth for the refresh token.
+        let stored = self
+            .store
+            .load()
+            .await
+            .map_err(|e| Error::store("load freshbooks tokens", e))?;
+        if let (Some(s), Some(mine)) = (&stored, &state.tokens)
+            && !s.same_refresh(mine)
+            && s.fresh_for(REFRESH_MARGIN)
+            && state.unpersisted_from.is_none()
+        {
+            state.tokens = stored.clone();
+            return Ok(s.clone());
+        }
+        let current = match (&state.unpersisted_from, &state.tokens, stored) {
+            // Our own rotation is newer than what the store holds.
+            (Some(_), Some(mine), _) => mine.clone(),
+            (_, _, Some(s)) => s,
+            (_, Some(mine), None) => mine.clone(),
+            (_, None, None) => {
+                return Err(Error::NotConnected {
+                    account_id: self.account_id.clone(),
+                });
+            }
+        };
+        let grant = Grant::Refresh(&current.refresh_token);
+        let new = token_request(
+            &self.http,
+            &self.ctx,
+            &self.api_base,
+            &self.account_id,
+            &self.app,
+            grant,
+        )
+        .await?;
+        state.tokens = Some(new.clone());
+        match self.store.rotate(Some(&current.refresh_token), &new).await {
+            Ok(true) => state.unpersisted_from = None,
+            Ok(false) => {
+                // FreshBooks accepted our refresh token, so it was the live one; the store must follow.
+                tracing::warn!(account_id = %self.account_id, "Token store changed under a refresh; overwriting.");
+                let _ = self.store.rotate(None, &new).await;
+                state.unpersisted_from = None;
+            }
+            Err(error) => {
+                tracing::error!(%error, account_id = %self.account_id, "Rotated tokens not persisted; will retry.");
+                state.unpersisted_from = Some(current.refresh_token.clone());
+            }
+        }
+        tracing::info!(account_id = %self.account_id, "FreshBooks token refreshed.");
+        Ok(new)
+    }
+
+    /// Sends with the bearer token; on 401 refreshes once and resends. Returns the parsed JSON body.
+    async fn authorized(
+        &self,
+        what: &str,
+        method: Method,
+        url: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        let mut token = self.access_token().await?;
+        for attempt in 0..2 {
+            let mut req = self
+                .http
+                .http()
+                .request(method.clone(), url)
+                .query(query)
+                .bearer_auth(token.expose_secret());
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            match self.http.send(&self.ctx, what, req).await {
+                Ok(resp) => {
+                    if resp.body.is_empty() {
+                        return Ok(Value::Null);
+                    }
+                    return serde_json::from_slice(&resp.body)
+                        .map_err(|e| Error::refused(what, format!("reply: {e}")));
+                }
+                Err(e) if e.needs_auth_refresh() && attempt == 0 => {
+                    token = self.refresh_after_401(&token).await?;
+                }
+                Err(e) => return Err(Error::http(what, e)),
+            }
+        }
+        Err(Error::refused(what, "unauthorized after token refresh"))
+    }
+
+    /// Calls `<api>/accounting/account/<id>/<path>` and returns `response.result`.
+    pub(crate) async fn accounting(
+        &self,
+        what: &str,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        let url = format!(
+            "{}/accounting/account/{}/{}",
+            self.api_base, self.account_id, path
+        );
+        let v = self.authorized(what, method, &url, query, body).await?;
+        result_of(what, v)
+    }
+}
+
+/// Unwraps `{"response":{"result":…}}`; an `errors` list (even with 200) becomes [`Error::Refused`].
+pub(crate) fn result_of(what: &str, v: Value) -> Result<Value> {
+    let response = v
+        .get("response")
+        .ok_or_else(|| Error::refused(what, "reply has no `response`"))?;
+    if let Some(errors) = response.get("errors") {
+        let list = errors
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| vec![errors.clone()]);
+        let msgs: Vec<String> = list
+            .iter()
+            .map(|e| {
+                let msg = e.get("message").and_then(Value::as_str).unwrap_or("error");
+                match (e.get("errno"), e.get("field").and_then(Value::as_str)) {
+                    (Some(n), Some(f)) => format!("{msg} (errno {n}, field {f})"),
+                    (Some(n), None) => format!("{msg} (errno {n})"),
+                    _ => msg.to_owned(),
+                }
+            })
+            .collect();
+        return Err(Error::refused(what, msgs.join("; ")));
+    }
+    Ok(response.get("result").cloned().unwrap_or(Value::Null))
+}
+
+/// Takes `result.<key>` and deserialises it.
+pub(crate) fn take<T: serde::de::DeserializeOwned>(
+    what: &str,
+    result: &Value,
+    key: &str,
+) -> Result<T> {
+    let v = result
+        .get(key)
+        .ok_or_else(|| Error::refused(what, format!("result has no `{key}`")))?;
+    serde_json::from_value(v.clone()).map_err(|e| Error::refused(what, format!("`{key}`: {e}")))
+}
+
+/// Reads `pages` from a list result (0 when empty).
+pub(crate) fn pages(result: &Value) -> i64 {
+    result.get("pages").and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn serde_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
+    reqwest::Url::parse_with_params("http://x/", pairs)
+        .ok()
+        .and_then(|u| u.query().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_envelope_with_200_is_refused_with_errno() {
+        let v = serde_json::json!({"response":{"errors":[{"errno":1012,"field":"userid","message":"Client not found."}]}});
+        let e = result_of("get client", v).unwrap_err();
+        assert!(e.to_string().contains("errno 1012"), "{e}");
+        let ok = result_of(
+            "x",
+            serde_json::json!({"response":{"result":{"client":{"id":1}}}}),
+        )
+        .unwrap();
+        assert_eq!(ok["client"]["id"], 1);
+    }
+}

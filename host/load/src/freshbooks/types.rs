@@ -1,0 +1,159 @@
+//! Response types read from `{"response":{"result":{…}}}`. Our own reading of NOTES §6; unknown fields are ignored.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// `{"amount":"1500.00","code":"USD"}`: amount is a decimal string.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FbMoney {
+    /// Exact amount.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+    /// ISO 4217 code (may be omitted on payment create).
+    #[serde(default)]
+    pub code: String,
+}
+
+/// A FreshBooks client (`users/clients`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FbClient {
+    /// `id` (same as legacy `userid`).
+    pub id: i64,
+    /// E-mail (not unique in FreshBooks).
+    #[serde(default)]
+    pub email: Option<String>,
+    /// First name.
+    #[serde(default)]
+    pub fname: Option<String>,
+    /// Last name.
+    #[serde(default)]
+    pub lname: Option<String>,
+    /// Organization.
+    #[serde(default)]
+    pub organization: Option<String>,
+    /// Free-text note: carries Ferry's customer marker.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// 0 active, 1 deleted, 2 archived.
+    #[serde(default)]
+    pub vis_state: i64,
+}
+
+/// A catalogue item (`items/items`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FbItem {
+    /// `id` (same as `itemid`).
+    pub id: i64,
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// SKU (null when unset).
+    #[serde(default)]
+    pub sku: Option<String>,
+    /// Unit cost.
+    #[serde(default)]
+    pub unit_cost: Option<FbMoney>,
+    /// 0 active, 1 deleted, 2 archived.
+    #[serde(default)]
+    pub vis_state: i64,
+}
+
+/// A tax (`taxes/taxes`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FbTax {
+    /// `id` (same as `taxid`).
+    pub id: i64,
+    /// Name, e.g. `GST`.
+    #[serde(default)]
+    pub name: String,
+    /// Percentage as a string, e.g. `"13"`.
+    #[serde(default)]
+    pub amount: Option<String>,
+}
+
+/// An invoice (`invoices/invoices`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FbInvoice {
+    /// `id` (same as `invoiceid`).
+    pub id: i64,
+    /// Client id.
+    #[serde(default)]
+    pub customerid: i64,
+    /// Invoice number (auto-assigned when not sent).
+    #[serde(default)]
+    pub invoice_number: Option<String>,
+    /// PO number: carries the Kentico order number.
+    #[serde(default)]
+    pub po_number: Option<String>,
+    /// Notes: carry Ferry's order marker.
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// 1 draft, 2 sent, 4 paid, …
+    #[serde(default)]
+    pub status: i64,
+    /// `draft`, `sent`, `partial`, `paid`, …
+    #[serde(default)]
+    pub v3_status: Option<String>,
+    /// Total.
+    #[serde(default)]
+    pub amount: Option<FbMoney>,
+    /// Outstanding amount.
+    #[serde(default)]
+    pub outstanding: Option<FbMoney>,
+    /// 0 active, 1 deleted, 2 archived.
+    #[serde(default)]
+    pub vis_state: i64,
+}
+
+/// A payment (`payments/payments`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FbPayment {
+    /// `id` (same as `logid`).
+    pub id: i64,
+    /// The invoice paid.
+    #[serde(default)]
+    pub invoiceid: i64,
+    /// Amount.
+    pub amount: FbMoney,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub date: Option<String>,
+    /// Payment type, e.g. `Credit Card`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// Note: carries Ferry's order marker.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// 0 active, 1 deleted.
+    #[serde(default)]
+    pub vis_state: i64,
+}
+
+/// One business the connected user can access (`/auth/api/v1/users/me`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Membership {
+    /// `business.account_id`, the id in accounting paths.
+    pub account_id: String,
+    /// `business.id`.
+    pub business_id: i64,
+    /// Business name.
+    pub name: String,
+    /// The user's role, e.g. `owner`.
+    pub role: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invoice_reads_with_unknown_fields_and_string_money() {
+        let v: FbInvoice = serde_json::from_str(
+            r#"{"id":7,"invoiceid":7,"customerid":3,"po_number":"27","amount":{"amount":"41.94","code":"USD"},
+            "status":2,"v3_status":"sent","lock_status":"x","vis_state":0}"#,
+        )
+        .unwrap();
+        assert_eq!(v.amount.unwrap().amount, Decimal::new(4194, 2));
+        assert_eq!(v.po_number.as_deref(), Some("27"));
+    }
+}

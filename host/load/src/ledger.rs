@@ -1,0 +1,101 @@
+//! The idempotency ledger the host implements over its store: one row per intended FreshBooks write.
+//!
+//! `intent(key)` is recorded before a create is sent, `done(key, id)` after its reply. An entry left at
+//! `Intent` means an earlier attempt's outcome is unknown: search FreshBooks for the marker first.
+
+use std::{future::Future, pin::Pin};
+
+/// A boxed, sendable future (the traits here are used as `&dyn`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The ledger's failure (its own database); retried by the worker.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("ledger: {0}")]
+pub struct LedgerError(pub String);
+
+/// What the ledger knows about one key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LedgerEntry {
+    /// A create was started and no result recorded: the outcome is unknown.
+    Intent,
+    /// The create succeeded (or an existing object was adopted) with this FreshBooks id.
+    Done {
+        /// The FreshBooks id, as text.
+        external_id: String,
+    },
+}
+
+/// The host's idempotency ledger. Keys are built by `sync` (`{tenant}:{kind}:{marker}`) and are stable
+/// across retries and hosts.
+pub trait Ledger: Send + Sync {
+    /// Looks a key up.
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<LedgerEntry>, LedgerError>>;
+    /// Records that a create is about to be sent (idempotent; never downgrades `Done`).
+    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>>;
+    /// Records the FreshBooks id the key resolved to.
+    fn done<'a>(
+        &'a self,
+        key: &'a str,
+        external_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), LedgerError>>;
+}
+
+/// An in-memory ledger for tests and the sandbox.
+#[derive(Debug, Default)]
+pub struct MemoryLedger {
+    /// Guarded map; a std mutex is enough because nothing awaits while holding it.
+    entries: std::sync::Mutex<std::collections::HashMap<String, LedgerEntry>>,
+}
+
+impl MemoryLedger {
+    /// An empty ledger.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, LedgerEntry>> {
+        self.entries.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A snapshot of every entry, for assertions.
+    pub fn entries(&self) -> Vec<(String, LedgerEntry)> {
+        let mut v: Vec<_> = self
+            .lock()
+            .iter()
+            .map(|(k, e)| (k.clone(), e.clone()))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+}
+
+impl Ledger for MemoryLedger {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<LedgerEntry>, LedgerError>> {
+        Box::pin(async move { Ok(self.lock().get(key).cloned()) })
+    }
+
+    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
+        Box::pin(async move {
+            self.lock()
+                .entry(key.to_owned())
+                .or_insert(LedgerEntry::Intent);
+            Ok(())
+        })
+    }
+
+    fn done<'a>(
+        &'a self,
+        key: &'a str,
+        external_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), LedgerError>> {
+        Box::pin(async move {
+            self.lock().insert(
+                key.to_owned(),
+                LedgerEntry::Done {
+                    external_id: external_id.to_owned(),
+                },
+            );
+            Ok(())
+        })
+    }
+}

@@ -1,0 +1,30 @@
+//! ferry-load: writes a synced order into FreshBooks exactly once, even when FreshBooks committed a
+//! request whose reply was lost.
+//!
+//! Where it sits: webhook → store → extract → transform → **load**. The worker calls [`sync_order`]
+//! with the canonical order and the drafts the transform stage produced, and [`sync_customer`] on
+//! `customer.updated`. Every create is recorded in the host's [`Ledger`] before and after the call,
+//! and stamped with a deterministic marker (Kentico GUID); after an unknown outcome the retry searches
+//! FreshBooks for the marker and adopts what it finds instead of creating a duplicate.
+//!
+//! Layout:
+//! - `freshbooks`: the REST client (`FreshBooksClient`), OAuth2 with rotating refresh tokens behind a
+//!   host-implemented `TokenStore`, response types, and one module per resource.
+//! - `ledger`: the `Ledger` trait (intent / done / get) the host implements over its store.
+//! - `sync`: `sync_order` / `sync_customer`: find-or-create client, taxes, items; invoice; mark sent; payment.
+//! - `error`: the crate's `Error` with `disposition()`.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod error;
+pub mod freshbooks;
+mod ledger;
+mod sync;
+
+pub use error::{Error, Result};
+pub use freshbooks::{FreshBooksClient, OAuthApp, TokenStore, TokenStoreError, Tokens};
+pub use ledger::{BoxFuture, Ledger, LedgerEntry, LedgerError, MemoryLedger};
+pub use sync::{
+    Drafts, SyncOptions, Synced, UnknownSku, customer_marker, order_marker, sync_customer,
+    sync_order,
+};

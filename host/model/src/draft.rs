@@ -1,0 +1,138 @@
+//! FreshBooks-side drafts: what Ferry intends to create, before any id exists.
+//!
+//! Ferry builds a default draft from the canonical order; the tenant's plugins may change it; `load` sends it.
+
+use crate::{CurrencyCode, Money};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+/// A FreshBooks client to find or create. FreshBooks has no custom fields: extra data goes to `note`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientDraft {
+    /// `fname`.
+    pub first_name: String,
+    /// `lname`.
+    pub last_name: String,
+    /// `email`: the lookup key besides the stored id.
+    pub email: String,
+    /// `organization`.
+    pub organization: String,
+    /// `bus_phone`.
+    pub business_phone: String,
+    /// `mob_phone`.
+    pub mobile_phone: String,
+    /// `p_street`.
+    pub street: String,
+    /// `p_street2`.
+    pub street2: String,
+    /// `p_city`.
+    pub city: String,
+    /// `p_province`.
+    pub province: String,
+    /// `p_code`.
+    pub postal_code: String,
+    /// `p_country`.
+    pub country: String,
+    /// `vat_name` (e.g. `VAT`), empty for none.
+    pub vat_name: String,
+    /// `vat_number`, empty for none.
+    pub vat_number: String,
+    /// `currency_code`.
+    pub currency_code: Option<CurrencyCode>,
+    /// `note`: where custom fields end up.
+    pub note: String,
+}
+
+/// A tax on a line or item, as FreshBooks takes it: a name and a percentage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineTax {
+    /// Tax name, e.g. `VAT`; the FreshBooks tax is found or created by this name.
+    pub name: String,
+    /// Percentage, up to 3 decimals (e.g. `21`).
+    pub percent: Decimal,
+}
+
+/// A FreshBooks item (catalogue product) to match or create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemDraft {
+    /// `name`.
+    pub name: String,
+    /// `description`: product attributes land here.
+    pub description: String,
+    /// `sku`: the Kentico SKU number, the match key.
+    pub sku: String,
+    /// `unit_cost`.
+    pub unit_cost: Money,
+    /// Whether the item is taxable.
+    pub taxable: bool,
+    /// The tax that applies (`tax1`), when taxable.
+    pub tax: Option<LineTax>,
+}
+
+/// Invoice status Ferry asks for; FreshBooks creates drafts and moves them with actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceStatus {
+    /// Leave as draft (status 1).
+    Draft,
+    /// Mark as sent (status 2, `action_mark_as_sent`).
+    Sent,
+}
+
+/// One invoice line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceLineDraft {
+    /// `name`.
+    pub name: String,
+    /// `description`.
+    pub description: String,
+    /// `qty`.
+    pub quantity: Decimal,
+    /// `unit_cost`.
+    pub unit_cost: Money,
+    /// First tax (`taxName1`/`taxAmount1`).
+    pub tax1: Option<LineTax>,
+    /// Second tax (`taxName2`/`taxAmount2`).
+    pub tax2: Option<LineTax>,
+    /// The SKU the line came from (empty for shipping or adjustments); matched to a FreshBooks item.
+    pub sku: String,
+}
+
+/// A FreshBooks invoice to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceDraft {
+    /// `create_date`.
+    pub create_date: Date,
+    /// `due_offset_days`.
+    pub due_offset_days: u32,
+    /// `currency_code`.
+    pub currency_code: CurrencyCode,
+    /// `po_number`: carries the Kentico order number (the marker found again after a lost reply).
+    pub po_number: String,
+    /// Requested `invoice_number`, if the tenant wants Kentico's numbering.
+    pub invoice_number: Option<String>,
+    /// The status to reach after creation.
+    pub status: InvoiceStatus,
+    /// `notes`: order custom attributes land here.
+    pub notes: String,
+    /// `terms`.
+    pub terms: String,
+    /// Lines in order.
+    pub lines: Vec<InvoiceLineDraft>,
+}
+
+/// A FreshBooks payment to post against the invoice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentDraft {
+    /// `amount`.
+    pub amount: Money,
+    /// `date`.
+    pub date: Date,
+    /// `type`, e.g. `Credit Card`.
+    pub method: String,
+    /// `note`: carries the Kentico order GUID marker.
+    pub note: String,
+    /// `transactionid`, when the gateway gave one.
+    pub transaction_id: String,
+}

@@ -1,0 +1,147 @@
+//! The webhook envelope the Kentico-side module sends (Ferry's own contract; Kentico has none).
+//!
+//! ```json
+//! {"id":"evt_…","type":"order.created","occurred_at":"2026-11-20T13:03:12.010Z",
+//!  "object":{"object_type":"ecommerce.order","id":27,"guid":"3f1c…","last_modified":"2026-11-20T14:03:12.01+01:00"}}
+//! ```
+//! Ferry re-reads the authoritative data over REST, so the envelope stays thin.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// What happened in Kentico.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum EventKind {
+    /// A new order was placed.
+    #[serde(rename = "order.created")]
+    OrderCreated,
+    /// An order changed (items, addresses, notes).
+    #[serde(rename = "order.updated")]
+    OrderUpdated,
+    /// An order moved to another status.
+    #[serde(rename = "order.status_changed")]
+    OrderStatusChanged,
+    /// An order was marked paid.
+    #[serde(rename = "order.paid")]
+    OrderPaid,
+    /// A customer's details changed.
+    #[serde(rename = "customer.updated")]
+    CustomerUpdated,
+}
+
+impl EventKind {
+    /// The wire name, e.g. `order.created`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrderCreated => "order.created",
+            Self::OrderUpdated => "order.updated",
+            Self::OrderStatusChanged => "order.status_changed",
+            Self::OrderPaid => "order.paid",
+            Self::CustomerUpdated => "customer.updated",
+        }
+    }
+
+    /// The Kentico object type this event is about.
+    pub fn object_type(self) -> &'static str {
+        match self {
+            Self::CustomerUpdated => "ecommerce.customer",
+            _ => "ecommerce.order",
+        }
+    }
+}
+
+/// The Kentico object an event refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventObject {
+    /// `ecommerce.order` or `ecommerce.customer`.
+    pub object_type: String,
+    /// The Kentico integer id (`OrderID`, `CustomerID`).
+    pub id: i64,
+    /// The Kentico GUID (`OrderGUID`, `CustomerGUID`).
+    pub guid: Uuid,
+    /// The object's `*LastModified` when the event fired.
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_modified: OffsetDateTime,
+}
+
+/// The signed envelope posted to `/hooks/kentico/{tenant}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    /// Sender's event id; equal to the `webhook-id` header.
+    pub id: String,
+    /// What happened.
+    #[serde(rename = "type")]
+    pub kind: EventKind,
+    /// When it happened in Kentico (UTC).
+    #[serde(with = "time::serde::rfc3339")]
+    pub occurred_at: OffsetDateTime,
+    /// The object concerned.
+    pub object: EventObject,
+}
+
+/// Why a webhook body is not a valid envelope.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseEventError {
+    /// The body is not JSON of the envelope's shape.
+    #[error("body is not a valid event envelope: {0}")]
+    Shape(String),
+    /// The object type does not belong with the event type.
+    #[error("event type {kind} needs object_type {expected}, got {got}")]
+    ObjectType {
+        /// The event type.
+        kind: &'static str,
+        /// The object type it needs.
+        expected: &'static str,
+        /// The object type sent.
+        got: String,
+    },
+}
+
+impl EventEnvelope {
+    /// Parses and checks an envelope from the raw webhook body.
+    ///
+    /// # Errors
+    /// [`ParseEventError`] naming what is wrong.
+    pub fn parse(body: &[u8]) -> Result<Self, ParseEventError> {
+        let env: Self = serde_json::from_slice(body).map_err(|e| ParseEventError::Shape(e.to_string()))?;
+        let expected = env.kind.object_type();
+        if env.object.object_type != expected {
+            return Err(ParseEventError::ObjectType {
+                kind: env.kind.as_str(),
+                expected,
+                got: env.object.object_type.clone(),
+            });
+        }
+        Ok(env)
+    }
+
+    /// The key that orders events: all events of one Kentico object run one at a time, in order.
+    pub fn ordering_key(&self) -> String {
+        format!("{}:{}", self.object.object_type, self.object.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proposed_envelope_parses() {
+        let body = br#"{"id":"evt_1","type":"order.created","occurred_at":"2026-11-20T13:03:12.010Z",
+            "source":{"product":"kentico-xperience-13"},
+            "object":{"object_type":"ecommerce.order","id":27,"guid":"3f1c2a9e-5b7d-4c11-9a4e-2d7f0c8b6a51",
+            "last_modified":"2026-11-20T14:03:12.01+01:00"},"changes":{},"snapshot":null}"#;
+        let env = EventEnvelope::parse(body).unwrap();
+        assert_eq!(env.kind, EventKind::OrderCreated);
+        assert_eq!(env.ordering_key(), "ecommerce.order:27");
+    }
+
+    #[test]
+    fn mismatched_object_type_is_refused() {
+        let body = br#"{"id":"evt_1","type":"customer.updated","occurred_at":"2026-11-20T13:03:12Z",
+            "object":{"object_type":"ecommerce.order","id":27,"guid":"3f1c2a9e-5b7d-4c11-9a4e-2d7f0c8b6a51",
+            "last_modified":"2026-11-20T14:03:12Z"}}"#;
+        assert!(matches!(EventEnvelope::parse(body), Err(ParseEventError::ObjectType { .. })));
+    }
+}

@@ -1,0 +1,28 @@
+//! ferry-model: the canonical types every stage speaks.
+//!
+//! Where it sits: webhook → store → extract → **model** → transform → load. `extract` turns Kentico
+//! rows into these types, `transform` hands them to tenant plugins (mirrored in `wit/types.wit`),
+//! and `load` turns the FreshBooks drafts into API calls. No I/O lives here.
+//!
+//! Layout:
+//! - `ids`: validated identifiers (`TenantId`, `EventId`, `CurrencyCode`).
+//! - `money`: `Money` (decimal amount + ISO 4217 code); never floating point.
+//! - `event`: the signed webhook envelope Ferry accepts from the Kentico-side module.
+//! - `order`: canonical order, lines, customer, address, payment.
+//! - `draft`: the FreshBooks-side drafts a plugin may shape (client, item, invoice, payment).
+//! - `disposition`: what the worker does with an error (retry or dead-letter).
+
+mod disposition;
+mod draft;
+mod event;
+mod ids;
+mod money;
+mod order;
+
+pub use disposition::Disposition;
+pub use draft::{ClientDraft, InvoiceDraft, InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax, PaymentDraft};
+pub use event::{EventEnvelope, EventKind, EventObject, ParseEventError};
+pub use ids::{CurrencyCode, EventId, IdError, TenantId};
+pub use money::Money;
+pub use order::{Address, CustomField, Customer, Order, OrderLine, OrderStatus, OrderTotals, Payment, TaxClass};
+pub use rust_decimal::Decimal;

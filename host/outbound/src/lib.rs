@@ -1,0 +1,40 @@
+//! ferry-outbound: the one way Ferry talks HTTP to a downstream (Kentico, FreshBooks).
+//!
+//! Where it sits: webhook → store → **extract** → transform → **load**. Both outbound stages send
+//! their requests through [`HttpClient`], which applies timeouts, a circuit breaker per
+//! (tenant, downstream), a rate limit per key (a FreshBooks account), and turns every failure into
+//! an [`Error`] that answers the worker's question through [`Error::disposition`]. Secrets travel
+//! as [`secrecy::SecretString`] or [`Redacted`] and are never logged.
+//!
+//! Layout:
+//! - `config`: `OutboundConfig` with timeouts, breaker and rate-limit sections.
+//! - `error`: the classified `Error` (retry / dead-letter / auth refresh / outcome unknown).
+//! - `classify`: HTTP status, `Retry-After` and transport failures → `Error`.
+//! - `backoff`: exponential backoff with full jitter that honours `Retry-After`.
+//! - `breaker`: circuit breaker registry keyed by (tenant, downstream), observable state.
+//! - `limit`: governor rate limiter per key.
+//! - `redact`: `Redacted<T>` and header/body helpers that keep secrets out of logs.
+//! - `metrics`: metric name constants.
+//! - `client`: `HttpClient::send`, tying the above together.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod backoff;
+mod breaker;
+mod classify;
+mod client;
+mod config;
+mod error;
+mod limit;
+pub mod metrics;
+mod redact;
+
+pub use backoff::Backoff;
+pub use breaker::{BreakerKey, BreakerRegistry, BreakerSnapshot, BreakerState};
+pub use classify::parse_retry_after;
+pub use client::{CallCtx, HttpClient, Response};
+pub use config::{BreakerConfig, OutboundConfig, RateLimitConfig};
+pub use error::{Error, Result};
+pub use limit::KeyedLimiter;
+pub use redact::{Redacted, redact_headers, summarize_body};
+pub use secrecy::{ExposeSecret, SecretString};

@@ -1,0 +1,1 @@
+//! exchange simulator (being built).

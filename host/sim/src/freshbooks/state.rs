@@ -1,0 +1,376 @@
+//! The simulator's data: identities, businesses (accounts) with their objects, OAuth grants and rate windows.
+//! One lock guards all of it, so a request sees a consistent account.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
+
+use http::HeaderMap;
+use time::OffsetDateTime;
+
+use super::error::ApiError;
+use super::model::{
+    Business, Client, Identity, Invoice, Item, Membership, Payment, Tax, TokenResponse,
+};
+use super::{ACCESS_TOKEN_LIFETIME, FreshBooksConfig, clock};
+
+/// One business (tenant) and everything created in it.
+#[derive(Debug, Clone)]
+pub(crate) struct Account {
+    pub(crate) account_id: String,
+    pub(crate) business_id: u64,
+    pub(crate) business_uuid: String,
+    pub(crate) name: String,
+    pub(crate) currency: String,
+    pub(crate) membership_id: u64,
+    pub(crate) clients: BTreeMap<u64, Client>,
+    /// Invoices are stored with `lines: Some(..)`; replies strip them unless `include[]=lines`.
+    pub(crate) invoices: BTreeMap<u64, Invoice>,
+    /// Whether each invoice was marked sent (status 2) before payments; payments derive status from this.
+    pub(crate) sent: BTreeMap<u64, bool>,
+    pub(crate) items: BTreeMap<u64, Item>,
+    pub(crate) taxes: BTreeMap<u64, Tax>,
+    pub(crate) payments: BTreeMap<u64, Payment>,
+    /// Fixed rate-limit window: when it started and how many requests it has seen.
+    pub(crate) window: (Instant, u32),
+    /// Next auto-assigned invoice number.
+    pub(crate) next_invoice_number: u64,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct IdentityRec {
+    pub(crate) id: u64,
+    pub(crate) uuid: String,
+    pub(crate) first_name: String,
+    pub(crate) last_name: String,
+    pub(crate) email: String,
+    pub(crate) created_at: String,
+    pub(crate) accounts: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+struct AccessGrant {
+    identity_id: u64,
+    expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+struct RefreshGrant {
+    identity_id: u64,
+    scope: String,
+    /// Single-use: set when the token is exchanged; a second exchange fails with `invalid_grant`.
+    used: bool,
+}
+
+#[derive(Debug, Clone)]
+struct CodeGrant {
+    identity_id: u64,
+    redirect_uri: String,
+    scope: String,
+    expires_at: OffsetDateTime,
+}
+
+/// Everything the simulator knows.
+#[derive(Debug)]
+pub(crate) struct Store {
+    pub(crate) config: FreshBooksConfig,
+    next_id: u64,
+    pub(crate) identities: BTreeMap<u64, IdentityRec>,
+    pub(crate) accounts: BTreeMap<String, Account>,
+    access: HashMap<String, AccessGrant>,
+    refresh: HashMap<String, RefreshGrant>,
+    codes: HashMap<String, CodeGrant>,
+}
+
+/// Default scopes granted when a request names none.
+pub(crate) const DEFAULT_SCOPE: &str = "user:profile:read user:clients:read user:clients:write user:invoices:read user:invoices:write user:payments:read user:payments:write user:billable_items:read user:billable_items:write user:taxes:read user:taxes:write";
+
+impl Store {
+    pub(crate) fn new(config: FreshBooksConfig) -> Self {
+        Self {
+            config,
+            next_id: 100_000,
+            identities: BTreeMap::new(),
+            accounts: BTreeMap::new(),
+            access: HashMap::new(),
+            refresh: HashMap::new(),
+            codes: HashMap::new(),
+        }
+    }
+
+    /// Next id; ids are global across accounts and types, like FreshBooks' large shared sequences.
+    pub(crate) fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Creates an owner identity and a business; returns `(account_id, identity_id)`.
+    pub(crate) fn create_account(
+        &mut self,
+        name: &str,
+        currency: &str,
+        account_id: Option<String>,
+    ) -> (String, u64) {
+        let business_id = self.next_id();
+        let account_id = account_id.unwrap_or_else(|| short_id(business_id));
+        let identity_id = self.next_id();
+        let membership_id = self.next_id();
+        let slug: String = name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_lowercase();
+        self.identities.insert(
+            identity_id,
+            IdentityRec {
+                id: identity_id,
+                uuid: uuid::Uuid::new_v4().to_string(),
+                first_name: "Owner".into(),
+                last_name: name.into(),
+                email: format!("owner@{slug}.example"),
+                created_at: clock::iso_now(),
+                accounts: vec![account_id.clone()],
+            },
+        );
+        let account = Account {
+            account_id: account_id.clone(),
+            business_id,
+            business_uuid: uuid::Uuid::new_v4().to_string(),
+            name: name.into(),
+            currency: currency.into(),
+            membership_id,
+            clients: BTreeMap::new(),
+            invoices: BTreeMap::new(),
+            sent: BTreeMap::new(),
+            items: BTreeMap::new(),
+            taxes: BTreeMap::new(),
+            payments: BTreeMap::new(),
+            window: (Instant::now(), 0),
+            next_invoice_number: 1,
+        };
+        self.accounts.insert(account_id.clone(), account);
+        (account_id, identity_id)
+    }
+
+    /// The `/users/me` body for an identity.
+    pub(crate) fn identity(&self, identity_id: u64) -> Option<Identity> {
+        let rec = self.identities.get(&identity_id)?;
+        let business_memberships = rec
+            .accounts
+            .iter()
+            .filter_map(|id| self.accounts.get(id))
+            .map(|a| Membership {
+                id: a.membership_id,
+                role: "owner".into(),
+                unacknowledged_change: false,
+                business: Business {
+                    id: a.business_id,
+                    business_uuid: a.business_uuid.clone(),
+                    name: a.name.clone(),
+                    account_id: a.account_id.clone(),
+                    date_format: "yyyy-mm-dd".into(),
+                    business_clients: Vec::new(),
+                },
+            })
+            .collect();
+        Some(Identity {
+            id: rec.id,
+            identity_id: rec.id,
+            identity_uuid: rec.uuid.clone(),
+            first_name: rec.first_name.clone(),
+            last_name: rec.last_name.clone(),
+            email: rec.email.clone(),
+            language: "en".into(),
+            confirmed_at: Some(rec.created_at.clone()),
+            created_at: rec.created_at.clone(),
+            setup_complete: true,
+            business_memberships,
+        })
+    }
+
+    /// Issues a fresh access + refresh pair for an identity.
+    pub(crate) fn issue_tokens(&mut self, identity_id: u64, scope: &str) -> TokenResponse {
+        let now = OffsetDateTime::now_utc();
+        let access_token = token_string();
+        let refresh_token = token_string();
+        self.access.insert(
+            access_token.clone(),
+            AccessGrant {
+                identity_id,
+                expires_at: now + ACCESS_TOKEN_LIFETIME,
+            },
+        );
+        self.refresh.insert(
+            refresh_token.clone(),
+            RefreshGrant {
+                identity_id,
+                scope: scope.to_owned(),
+                used: false,
+            },
+        );
+        TokenResponse {
+            access_token,
+            token_type: "Bearer".into(),
+            expires_in: ACCESS_TOKEN_LIFETIME.as_secs(),
+            refresh_token,
+            scope: scope.to_owned(),
+            created_at: now.unix_timestamp(),
+        }
+    }
+
+    /// Issues an authorization code (valid 5 minutes, NOTES §8).
+    pub(crate) fn issue_code(
+        &mut self,
+        identity_id: u64,
+        redirect_uri: &str,
+        scope: &str,
+    ) -> String {
+        let code = token_string();
+        let expires_at = OffsetDateTime::now_utc() + Duration::from_secs(300);
+        let grant = CodeGrant {
+            identity_id,
+            redirect_uri: redirect_uri.into(),
+            scope: scope.into(),
+            expires_at,
+        };
+        self.codes.insert(code.clone(), grant);
+        code
+    }
+
+    /// Exchanges a code (single use) for tokens.
+    pub(crate) fn redeem_code(
+        &mut self,
+        code: &str,
+        redirect_uri: Option<&str>,
+    ) -> Result<TokenResponse, ApiError> {
+        let grant = self
+            .codes
+            .remove(code)
+            .ok_or_else(|| ApiError::invalid_grant("unknown or used authorization code"))?;
+        if grant.expires_at < OffsetDateTime::now_utc() {
+            return Err(ApiError::invalid_grant("authorization code expired"));
+        }
+        if redirect_uri.is_some_and(|uri| uri != grant.redirect_uri) {
+            return Err(ApiError::invalid_grant(
+                "redirect_uri does not match the authorization request",
+            ));
+        }
+        Ok(self.issue_tokens(grant.identity_id, &grant.scope))
+    }
+
+    /// Exchanges a refresh token (single use, rotating) for a new pair.
+    pub(crate) fn redeem_refresh(
+        &mut self,
+        refresh_token: &str,
+    ) -> Result<TokenResponse, ApiError> {
+        let grant = self
+            .refresh
+            .get_mut(refresh_token)
+            .ok_or_else(|| ApiError::invalid_grant("the refresh token is unknown"))?;
+        if grant.used {
+            return Err(ApiError::invalid_grant(
+                "the refresh token has already been used",
+            ));
+        }
+        grant.used = true;
+        let (identity_id, scope) = (grant.identity_id, grant.scope.clone());
+        // NOTES §8: "any newer token invalidates all earlier ones" — retire every other live refresh token of the
+        // identity so exactly one stays valid.
+        for other in self
+            .refresh
+            .values_mut()
+            .filter(|g| g.identity_id == identity_id)
+        {
+            other.used = true;
+        }
+        Ok(self.issue_tokens(identity_id, &scope))
+    }
+
+    /// Makes every access token of `identity_id` (or of everyone when `None`) expired.
+    pub(crate) fn expire_access_tokens(&mut self, identity_id: Option<u64>) -> usize {
+        let past = OffsetDateTime::now_utc() - Duration::from_secs(1);
+        let mut n = 0;
+        for grant in self
+            .access
+            .values_mut()
+            .filter(|g| identity_id.is_none_or(|id| g.identity_id == id))
+        {
+            grant.expires_at = past;
+            n += 1;
+        }
+        n
+    }
+
+    /// Resolves a bearer token to a live identity.
+    pub(crate) fn bearer_identity(&self, headers: &HeaderMap) -> Option<u64> {
+        let value = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))?
+            .trim();
+        let grant = self.access.get(token)?;
+        (grant.expires_at > OffsetDateTime::now_utc()).then_some(grant.identity_id)
+    }
+
+    /// Checks the bearer token reaches `account_id`, counts the request against the account's rate window, and
+    /// returns the account.
+    ///
+    /// A token for another business gets the same 401/1003 as a bad token (a guess; FreshBooks might send 403).
+    pub(crate) fn authorize(
+        &mut self,
+        headers: &HeaderMap,
+        account_id: &str,
+    ) -> Result<&mut Account, ApiError> {
+        let identity = self
+            .bearer_identity(headers)
+            .ok_or_else(ApiError::access_denied)?;
+        let member = self
+            .identities
+            .get(&identity)
+            .is_some_and(|i| i.accounts.iter().any(|a| a == account_id));
+        if !member {
+            return Err(ApiError::access_denied());
+        }
+        let limit = self.config.rate_limit;
+        let account = self
+            .accounts
+            .get_mut(account_id)
+            .ok_or_else(ApiError::access_denied)?;
+        if let Some(limit) = limit {
+            let now = Instant::now();
+            if now.duration_since(account.window.0) >= limit.window {
+                account.window = (now, 0);
+            }
+            if account.window.1 >= limit.requests {
+                let left = limit
+                    .window
+                    .saturating_sub(now.duration_since(account.window.0));
+                return Err(ApiError::Throttled {
+                    retry_after_secs: left.as_secs().max(1),
+                });
+            }
+            account.window.1 += 1;
+        }
+        Ok(account)
+    }
+}
+
+/// A short account id like FreshBooks' `"ZyQ04o"`: base-62 of the business id.
+fn short_id(n: u64) -> String {
+    const DIGITS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut n = n * 7_919 + 916_132_832; // spread consecutive ids so they do not look sequential
+    let mut out = Vec::new();
+    while n > 0 {
+        out.push(DIGITS[usize::try_from(n % 62).unwrap_or(0)]);
+        n /= 62;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn token_string() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}

@@ -1,0 +1,1 @@
+//! kentico simulator (being built).

@@ -1,0 +1,89 @@
+//! Store settings, handed down by `host/ferry` as one typed section.
+
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How hard SQLite syncs to disk at each commit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Synchronous {
+    /// fsync at every commit: an acknowledged event survives a power cut. The default, because Ferry
+    /// acknowledges webhooks only after commit.
+    #[default]
+    Full,
+    /// fsync at checkpoints only (WAL): survives a process crash, may lose the last commits on power loss.
+    Normal,
+}
+
+/// The `store` section of Ferry's config.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// Path of the SQLite database file; created if missing.
+    pub path: PathBuf,
+    /// Pool size; SQLite has one writer at a time, so more connections help readers only.
+    pub max_connections: u32,
+    /// How long a statement waits for the write lock before failing with a retryable error.
+    #[serde(with = "millis")]
+    pub busy_timeout: Duration,
+    /// Disk sync level at commit.
+    pub synchronous: Synchronous,
+    /// Batching of webhook inserts.
+    pub batch: BatchConfig,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("ferry.db"),
+            max_connections: 8,
+            busy_timeout: Duration::from_secs(5),
+            synchronous: Synchronous::Full,
+            batch: BatchConfig::default(),
+        }
+    }
+}
+
+impl StoreConfig {
+    /// A config for the database file at `path`, other fields at their defaults.
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            ..Self::default()
+        }
+    }
+}
+
+/// How the [`Ingestor`](crate::Ingestor) groups inserts into transactions.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BatchConfig {
+    /// Most events committed in one transaction. Under load, inserts that arrive during a commit wait for
+    /// the next one, so batches grow with load and add no delay when idle.
+    pub max_batch: usize,
+    /// Inserts waiting for the writer before callers are slowed down (back-pressure).
+    pub queue_capacity: usize,
+    /// How long the writer lingers for more events under load before committing a partial batch.
+    #[serde(with = "millis")]
+    pub window: Duration,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        Self {
+            max_batch: 512,
+            queue_capacity: 8192,
+            window: Duration::from_millis(2),
+        }
+    }
+}
+
+mod millis {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}

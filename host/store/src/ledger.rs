@@ -1,0 +1,131 @@
+//! Idempotency ledger: intent recorded before each external call, result after.
+//!
+//! FreshBooks takes no idempotency key, so `load` writes an intent (tenant, key such as
+//! `invoice:<order guid>`, payload hash) before calling, and the external id after. An intent without a
+//! result means the outcome is unknown: search FreshBooks for the marker before creating again.
+
+use crate::error::{Error, Result};
+use crate::store::{Store, from_ms, now_ms};
+use ferry_model::TenantId;
+use sqlx::Row;
+use time::OffsetDateTime;
+
+/// Where an external call stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerState {
+    /// About to call (or called without a known result).
+    Intent,
+    /// Called; the external id is known.
+    Done,
+}
+
+/// One ledger row.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LedgerEntry {
+    /// Key, e.g. `invoice:<order guid>`.
+    pub key: String,
+    /// Intent or done.
+    pub state: LedgerState,
+    /// External id once done.
+    pub external_id: Option<String>,
+    /// Hash of what was (to be) sent, to notice a changed payload.
+    pub payload_hash: String,
+    /// When the intent was first recorded.
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    pub updated_at: OffsetDateTime,
+}
+
+impl Store {
+    /// Records the intent to call, unless the key already has a row; returns the row as it now is
+    /// (an existing `Done` row means: do not call again, use its external id).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn record_intent(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        payload_hash: &str,
+    ) -> Result<LedgerEntry> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, updated_at) \
+             VALUES ($1, $2, 'intent', NULL, $3, $4, $4) ON CONFLICT (tenant, key) DO NOTHING",
+        )
+        .bind(tenant.as_str())
+        .bind(key)
+        .bind(payload_hash)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(Error::db("record intent"))?;
+        self.ledger_lookup(tenant, key)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: format!("ledger entry {key}"),
+            })
+    }
+
+    /// Records the result of the call: the external id.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn record_result(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        external_id: &str,
+    ) -> Result<()> {
+        let now = now_ms();
+        sqlx::query(
+            "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, updated_at) \
+             VALUES ($1, $2, 'done', $3, '', $4, $4) \
+             ON CONFLICT (tenant, key) DO UPDATE SET state = 'done', external_id = excluded.external_id, \
+             updated_at = excluded.updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(key)
+        .bind(external_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(Error::db("record call result"))?;
+        Ok(())
+    }
+
+    /// The ledger row for a key, if any.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn ledger_lookup(&self, tenant: &TenantId, key: &str) -> Result<Option<LedgerEntry>> {
+        let row = sqlx::query(
+            "SELECT key, state, external_id, payload_hash, created_at, updated_at FROM idempotency \
+             WHERE tenant = $1 AND key = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(Error::db("look up ledger"))?;
+        let Some(r) = row else { return Ok(None) };
+        let get = |e| Error::Database {
+            op: "read ledger",
+            source: e,
+        };
+        let state: String = r.try_get("state").map_err(get)?;
+        Ok(Some(LedgerEntry {
+            key: r.try_get("key").map_err(get)?,
+            state: if state == "done" {
+                LedgerState::Done
+            } else {
+                LedgerState::Intent
+            },
+            external_id: r.try_get("external_id").map_err(get)?,
+            payload_hash: r.try_get("payload_hash").map_err(get)?,
+            created_at: from_ms(r.try_get("created_at").map_err(get)?),
+            updated_at: from_ms(r.try_get("updated_at").map_err(get)?),
+        }))
+    }
+}

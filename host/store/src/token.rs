@@ -1,0 +1,184 @@
+//! OAuth token rows with compare-and-swap rotation.
+//!
+//! FreshBooks refresh tokens are single-use: two hosts refreshing at once would lock one out. Rotation is
+//! therefore a compare-and-swap in one transaction: the new pair is written only if the stored refresh token
+//! is still the one the caller used, and the old one is marked used in the same commit. The store keeps the
+//! bytes it is given (the caller encrypts them) and never interprets them.
+
+use crate::error::{Error, Result};
+use crate::store::{Store, from_ms, now_ms, to_ms};
+use ferry_model::TenantId;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use time::OffsetDateTime;
+
+/// A token pair as stored: opaque bytes, normally ciphertext.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenSet {
+    /// Access token bytes.
+    pub access_token: Vec<u8>,
+    /// Refresh token bytes.
+    pub refresh_token: Vec<u8>,
+    /// When the access token expires.
+    pub expires_at: OffsetDateTime,
+}
+
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// What a rotation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RotateOutcome {
+    /// The new pair is stored; the old refresh token is marked used.
+    Rotated,
+    /// Someone rotated first (or there is no row): nothing changed; here is what is stored now, if anything.
+    Conflict {
+        /// The stored pair, to use instead of refreshing again.
+        current: Option<TokenSet>,
+    },
+}
+
+impl Store {
+    /// Stores a token pair (first authorisation or re-authorisation), replacing any.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn put_tokens(
+        &self,
+        tenant: &TenantId,
+        account: &str,
+        tokens: &TokenSet,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO oauth_tokens (tenant, account, access_token, refresh_token, expires_at, version, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT (tenant, account) DO UPDATE SET \
+             access_token = excluded.access_token, refresh_token = excluded.refresh_token, \
+             expires_at = excluded.expires_at, version = oauth_tokens.version + 1, updated_at = excluded.updated_at",
+        )
+        .bind(tenant.as_str())
+        .bind(account)
+        .bind(&tokens.access_token)
+        .bind(&tokens.refresh_token)
+        .bind(to_ms(tokens.expires_at))
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await
+        .map_err(Error::db("store oauth tokens"))?;
+        Ok(())
+    }
+
+    /// The stored token pair, if any.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn tokens(&self, tenant: &TenantId, account: &str) -> Result<Option<TokenSet>> {
+        let row = sqlx::query(
+            "SELECT access_token, refresh_token, expires_at FROM oauth_tokens WHERE tenant = $1 AND account = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(account)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(Error::db("read oauth tokens"))?;
+        row.as_ref().map(token_from_row).transpose()
+    }
+
+    /// Replaces the pair only if the stored refresh token still equals `old_refresh`, and records the old one
+    /// as used, in one transaction.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the transaction fails; then nothing changed.
+    pub async fn rotate_tokens(
+        &self,
+        tenant: &TenantId,
+        account: &str,
+        old_refresh: &[u8],
+        new: &TokenSet,
+    ) -> Result<RotateOutcome> {
+        let now = now_ms();
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(Error::db("begin token rotation"))?;
+        let done = sqlx::query(
+            "UPDATE oauth_tokens SET access_token = $1, refresh_token = $2, expires_at = $3, version = version + 1, \
+             updated_at = $4 WHERE tenant = $5 AND account = $6 AND refresh_token = $7",
+        )
+        .bind(&new.access_token)
+        .bind(&new.refresh_token)
+        .bind(to_ms(new.expires_at))
+        .bind(now)
+        .bind(tenant.as_str())
+        .bind(account)
+        .bind(old_refresh)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("rotate oauth tokens"))?;
+        if done.rows_affected() != 1 {
+            let row = sqlx::query(
+                "SELECT access_token, refresh_token, expires_at FROM oauth_tokens WHERE tenant = $1 AND account = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(account)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Error::db("read oauth tokens"))?;
+            let current = row.as_ref().map(token_from_row).transpose()?;
+            return Ok(RotateOutcome::Conflict { current });
+        }
+        sqlx::query("INSERT INTO oauth_used_refresh (tenant, account, refresh_token, used_at) VALUES ($1, $2, $3, $4)")
+            .bind(tenant.as_str())
+            .bind(account)
+            .bind(old_refresh)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("mark refresh token used"))?;
+        tx.commit()
+            .await
+            .map_err(Error::db("commit token rotation"))?;
+        Ok(RotateOutcome::Rotated)
+    }
+
+    /// Whether `refresh` was already rotated away for this account (a second use means a replay or a bug).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn refresh_token_used(
+        &self,
+        tenant: &TenantId,
+        account: &str,
+        refresh: &[u8],
+    ) -> Result<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM oauth_used_refresh WHERE tenant = $1 AND account = $2 AND refresh_token = $3 LIMIT 1",
+        )
+        .bind(tenant.as_str())
+        .bind(account)
+        .bind(refresh)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(Error::db("check used refresh token"))?;
+        Ok(found.is_some())
+    }
+}
+
+fn token_from_row(r: &SqliteRow) -> Result<TokenSet> {
+    let get = |e| Error::Database {
+        op: "read oauth tokens",
+        source: e,
+    };
+    Ok(TokenSet {
+        access_token: r.try_get("access_token").map_err(get)?,
+        refresh_token: r.try_get("refresh_token").map_err(get)?,
+        expires_at: from_ms(r.try_get("expires_at").map_err(get)?),
+    })
+}

@@ -1,0 +1,472 @@
+//! Backend-neutral test bodies: each takes a fresh, empty store.
+
+use anyhow::{Context, Result, ensure};
+use ferry_model::{EventEnvelope, EventKind, EventObject, TenantId};
+use ferry_store::{
+    ClaimRequest, EventState, Ingestor, InsertOutcome, LedgerState, MappingKind, NewEvent, Outcome,
+    RotateOutcome, Step, Store, TokenSet, Watermark,
+};
+use std::time::Duration;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+fn tenant(s: &str) -> TenantId {
+    TenantId::parse(s).expect("tenant id")
+}
+
+fn event(t: &str, id: &str, object_id: i64, last_modified: OffsetDateTime) -> NewEvent {
+    let envelope = EventEnvelope {
+        id: id.to_owned(),
+        kind: EventKind::OrderUpdated,
+        occurred_at: last_modified,
+        object: EventObject {
+            object_type: "ecommerce.order".to_owned(),
+            id: object_id,
+            guid: uuid::Uuid::new_v4(),
+            last_modified,
+        },
+    };
+    NewEvent::from_envelope(tenant(t), envelope)
+}
+
+pub(crate) async fn insert_one(
+    s: &Store,
+    t: &str,
+    id: &str,
+    object_id: i64,
+) -> Result<InsertOutcome> {
+    Ok(
+        s.insert_event(&event(t, id, object_id, datetime!(2026-11-20 13:00 UTC)))
+            .await?,
+    )
+}
+
+fn req(owner: &str, max: usize) -> ClaimRequest {
+    ClaimRequest::new(owner, Duration::from_secs(60), max)
+}
+
+pub(crate) async fn duplicate_event_is_stored_once_per_tenant(s: &Store) -> Result<()> {
+    ensure!(insert_one(s, "t1", "evt_1", 1).await? == InsertOutcome::Inserted);
+    ensure!(insert_one(s, "t1", "evt_1", 1).await? == InsertOutcome::Duplicate);
+    ensure!(insert_one(s, "t2", "evt_1", 1).await? == InsertOutcome::Inserted);
+    let rec = s
+        .event_by_id(&tenant("t1"), "evt_1")
+        .await?
+        .context("stored")?;
+    ensure!(rec.state == EventState::Queued && rec.attempts == 0);
+    ensure!(rec.ordering_key == "ecommerce.order:1");
+    ensure!(rec.envelope()?.id == "evt_1");
+    ensure!(s.count_in_state(None, EventState::Queued).await? == 2);
+    Ok(())
+}
+
+pub(crate) async fn ingestor_commits_concurrent_inserts_in_batches(s: &Store) -> Result<()> {
+    let ingestor = Ingestor::spawn(s.clone(), &Default::default());
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let ing = ingestor.clone();
+        // every tenth event is sent twice: the second is a duplicate
+        let id = format!("evt_{}", i - i % 2 * usize::from(i % 10 == 1));
+        tasks.push(tokio::spawn(async move {
+            ing.submit(event(
+                "t1",
+                &id,
+                i64::try_from(i).unwrap_or(0),
+                datetime!(2026-11-20 13:00 UTC),
+            ))
+            .await
+        }));
+    }
+    let mut inserted = 0;
+    let mut duplicates = 0;
+    for t in tasks {
+        match t.await?? {
+            InsertOutcome::Inserted => inserted += 1,
+            InsertOutcome::Duplicate => duplicates += 1,
+        }
+    }
+    ensure!(duplicates == 20, "duplicates {duplicates}");
+    ensure!(inserted == 180);
+    ensure!(
+        s.count_in_state(Some(&tenant("t1")), EventState::Queued)
+            .await?
+            == 180
+    );
+    Ok(())
+}
+
+pub(crate) async fn later_event_of_same_object_waits_for_earlier_one(s: &Store) -> Result<()> {
+    insert_one(s, "t1", "a1", 27).await?;
+    insert_one(s, "t1", "a2", 27).await?;
+    insert_one(s, "t1", "b1", 28).await?;
+    let first = s.claim(&req("w1", 10)).await?;
+    let ids: Vec<_> = first
+        .iter()
+        .map(|c| c.event.event_id.as_str().to_owned())
+        .collect();
+    ensure!(ids == ["a1", "b1"], "claimed {ids:?}");
+    ensure!(
+        s.claim(&req("w2", 10)).await?.is_empty(),
+        "a2 must wait for a1"
+    );
+    let a1 = &first[0];
+    ensure!(a1.event.state == EventState::Running && a1.lease.attempt == 1);
+    s.complete(&a1.lease, &Outcome::default()).await?;
+    let next = s.claim(&req("w2", 10)).await?;
+    ensure!(next.len() == 1 && next[0].event.event_id.as_str() == "a2");
+    Ok(())
+}
+
+pub(crate) async fn dead_event_releases_its_object(s: &Store) -> Result<()> {
+    insert_one(s, "t1", "a1", 27).await?;
+    insert_one(s, "t1", "a2", 27).await?;
+    let c = s.claim(&req("w1", 10)).await?;
+    ensure!(c.len() == 1);
+    s.dead_letter(&c[0].lease, "validation: missing customer")
+        .await?;
+    let c2 = s.claim(&req("w1", 10)).await?;
+    ensure!(c2.len() == 1 && c2[0].event.event_id.as_str() == "a2");
+    Ok(())
+}
+
+pub(crate) async fn expired_lease_is_reclaimed_and_stale_worker_is_refused(
+    s: &Store,
+) -> Result<()> {
+    insert_one(s, "t1", "a1", 27).await?;
+    let crashed = s
+        .claim(&ClaimRequest::new("w-crashed", Duration::ZERO, 1))
+        .await?;
+    ensure!(crashed.len() == 1);
+    let again = s.claim(&req("w2", 1)).await?;
+    ensure!(
+        again.len() == 1 && again[0].lease.attempt == 2,
+        "reclaimed after expiry"
+    );
+    let stale = s.complete(&crashed[0].lease, &Outcome::default()).await;
+    ensure!(
+        matches!(stale, Err(ferry_store::Error::LeaseLost { .. })),
+        "stale worker refused"
+    );
+    s.complete(&again[0].lease, &Outcome::default()).await?;
+    let h = s.transitions(again[0].lease.job).await?;
+    ensure!(
+        h.iter()
+            .any(|t| t.from == EventState::Running && t.to == EventState::Running)
+    );
+    Ok(())
+}
+
+pub(crate) async fn retry_waits_for_next_attempt_and_keeps_each_error(s: &Store) -> Result<()> {
+    insert_one(s, "t1", "a1", 27).await?;
+    let c = s.claim(&req("w1", 1)).await?;
+    s.retry(&c[0].lease, Duration::from_secs(3600), "freshbooks 503")
+        .await?;
+    ensure!(
+        s.claim(&req("w1", 1)).await?.is_empty(),
+        "not before next_attempt_at"
+    );
+    let rec = s.event(c[0].lease.job).await?;
+    ensure!(
+        rec.state == EventState::Retrying && rec.last_error.as_deref() == Some("freshbooks 503")
+    );
+    ensure!(rec.next_attempt_at > OffsetDateTime::now_utc() + Duration::from_secs(3000));
+    insert_one(s, "t1", "b1", 28).await?;
+    let b = s.claim(&req("w1", 1)).await?;
+    s.retry(&b[0].lease, Duration::ZERO, "timeout").await?;
+    let b2 = s.claim(&req("w1", 1)).await?;
+    ensure!(b2.len() == 1 && b2[0].lease.attempt == 2);
+    s.dead_letter(&b2[0].lease, "out of attempts").await?;
+    let dl = s.dead_letter_detail(b2[0].lease.job).await?;
+    let errors: Vec<_> = dl.history.iter().filter_map(|t| t.error.clone()).collect();
+    ensure!(
+        errors == ["timeout", "out of attempts"],
+        "errors {errors:?}"
+    );
+    Ok(())
+}
+
+pub(crate) async fn claims_take_turns_between_tenants_within_limits(s: &Store) -> Result<()> {
+    for i in 0..6 {
+        insert_one(s, "big", &format!("big_{i}"), i).await?;
+    }
+    insert_one(s, "small", "small_0", 100).await?;
+    insert_one(s, "small", "small_1", 101).await?;
+    let c = s.claim(&req("w1", 3)).await?;
+    let tenants: Vec<_> = c
+        .iter()
+        .map(|c| c.event.tenant.as_str().to_owned())
+        .collect();
+    ensure!(
+        tenants.contains(&"small".to_owned()),
+        "small tenant gets a turn: {tenants:?}"
+    );
+    let limited = s.claim(&req("w1", 10).with_per_tenant_limit(2)).await?;
+    let big_running = c
+        .iter()
+        .chain(&limited)
+        .filter(|c| c.event.tenant.as_str() == "big")
+        .count();
+    ensure!(big_running == 2, "per-tenant limit 2, got {big_running}");
+    let more = s
+        .claim(
+            &req("w1", 10)
+                .with_per_tenant_limit(2)
+                .with_tenant_limit(tenant("big"), 4),
+        )
+        .await?;
+    ensure!(more.len() == 2 && more.iter().all(|c| c.event.tenant.as_str() == "big"));
+    Ok(())
+}
+
+pub(crate) async fn dead_letters_can_be_shown_replayed_and_discarded(s: &Store) -> Result<()> {
+    insert_one(s, "t1", "a1", 1).await?;
+    insert_one(s, "t1", "b1", 2).await?;
+    for c in s.claim(&req("w1", 10)).await? {
+        s.dead_letter(&c.lease, "plugin rejected").await?;
+    }
+    let dead = s.dead_letters(Some(&tenant("t1")), 100).await?;
+    ensure!(dead.len() == 2);
+    ensure!(s.dead_letters(Some(&tenant("t2")), 100).await?.is_empty());
+    s.replay(dead[0].job, "fixed mapping").await?;
+    let rec = s.event(dead[0].job).await?;
+    ensure!(rec.state == EventState::Queued && rec.attempts == 0);
+    ensure!(
+        s.replay(dead[0].job, "again").await.is_err(),
+        "only dead events replay"
+    );
+    s.discard(dead[1].job, "test order").await?;
+    let d = s.dead_letter_detail(dead[1].job).await?;
+    ensure!(d.event.state == EventState::Discarded);
+    ensure!(d.history.last().and_then(|t| t.note.as_deref()) == Some("test order"));
+    let again = s.claim(&req("w1", 10)).await?;
+    ensure!(again.len() == 1 && again[0].lease.attempt == 1);
+    Ok(())
+}
+
+pub(crate) async fn replay_all_requeues_every_dead_event_of_a_tenant(s: &Store) -> Result<()> {
+    for (t, id, o) in [("t1", "a", 1), ("t1", "b", 2), ("t2", "c", 3)] {
+        insert_one(s, t, id, o).await?;
+    }
+    for c in s.claim(&req("w1", 10)).await? {
+        s.dead_letter(&c.lease, "boom").await?;
+    }
+    ensure!(s.replay_all(Some(&tenant("t1")), "bulk").await? == 2);
+    ensure!(s.count_in_state(None, EventState::Dead).await? == 1);
+    ensure!(s.replay_all(None, "bulk").await? == 1);
+    ensure!(s.count_in_state(None, EventState::Queued).await? == 3);
+    Ok(())
+}
+
+pub(crate) async fn run_history_is_searchable_by_order_number_and_invoice(s: &Store) -> Result<()> {
+    insert_one(s, "t1", "a1", 27).await?;
+    let c = s.claim(&req("w1", 1)).await?.remove(0);
+    let step = Step {
+        name: "extract".into(),
+        started_at: OffsetDateTime::now_utc(),
+        duration: Duration::from_millis(12),
+        ok: true,
+        detail: serde_json::json!({"order_number": "ORD-27"}),
+    };
+    s.record_step(&c.lease, &step).await?;
+    let outcome = Outcome {
+        freshbooks: serde_json::json!({"client_id": 5, "invoice_id": 900}),
+        order_number: Some("ORD-27".into()),
+        invoice_id: Some("900".into()),
+    };
+    s.complete(&c.lease, &outcome).await?;
+    let by_order = s.find_by_order_number(&tenant("t1"), "ORD-27").await?;
+    ensure!(by_order.len() == 1 && by_order[0].state == EventState::Done);
+    let by_invoice = s.find_by_invoice_id(&tenant("t1"), "900").await?;
+    ensure!(by_invoice.len() == 1);
+    ensure!(
+        s.find_by_invoice_id(&tenant("t2"), "900").await?.is_empty(),
+        "tenants are isolated"
+    );
+    let h = s.run_history(c.lease.job).await?;
+    ensure!(h.steps.len() == 1 && h.steps[0].duration_ms == 12 && h.steps[0].name == "extract");
+    ensure!(h.event.outcome == Some(serde_json::json!({"client_id": 5, "invoice_id": 900})));
+    ensure!(
+        h.transitions.iter().map(|t| t.to).collect::<Vec<_>>()
+            == [EventState::Running, EventState::Done]
+    );
+    Ok(())
+}
+
+pub(crate) async fn purge_removes_only_old_finished_events(s: &Store) -> Result<()> {
+    insert_one(s, "t1", "done", 1).await?;
+    insert_one(s, "t1", "dead", 2).await?;
+    insert_one(s, "t1", "queued", 1).await?;
+    let c = s.claim(&req("w1", 10)).await?;
+    ensure!(c.len() == 2);
+    for c in &c {
+        if c.event.event_id.as_str() == "done" {
+            s.complete(&c.lease, &Outcome::default()).await?;
+        } else {
+            s.dead_letter(&c.lease, "x").await?;
+        }
+    }
+    ensure!(
+        s.purge_finished_older_than(Duration::from_secs(3600))
+            .await?
+            == 0,
+        "recent events stay"
+    );
+    ensure!(
+        s.purge_finished_older_than(Duration::ZERO)
+            .await
+            .map(|_| ())
+            .is_ok()
+    );
+    let t = tenant("t1");
+    // finished_at < now: the done event goes, the dead and queued ones stay
+    ensure!(s.event_by_id(&t, "dead").await?.is_some());
+    ensure!(s.event_by_id(&t, "queued").await?.is_some());
+    Ok(())
+}
+
+pub(crate) async fn idempotency_ledger_records_intent_then_result(s: &Store) -> Result<()> {
+    let t = tenant("t1");
+    ensure!(s.ledger_lookup(&t, "invoice:g1").await?.is_none());
+    let e = s.record_intent(&t, "invoice:g1", "h1").await?;
+    ensure!(e.state == LedgerState::Intent && e.external_id.is_none());
+    let again = s.record_intent(&t, "invoice:g1", "h2").await?;
+    ensure!(again.payload_hash == "h1", "first intent kept");
+    s.record_result(&t, "invoice:g1", "900").await?;
+    let done = s.ledger_lookup(&t, "invoice:g1").await?.context("row")?;
+    ensure!(done.state == LedgerState::Done && done.external_id.as_deref() == Some("900"));
+    ensure!(s.record_intent(&t, "invoice:g1", "h3").await?.state == LedgerState::Done);
+    ensure!(
+        s.ledger_lookup(&tenant("t2"), "invoice:g1")
+            .await?
+            .is_none()
+    );
+    Ok(())
+}
+
+pub(crate) async fn id_mappings_round_trip(s: &Store) -> Result<()> {
+    let t = tenant("t1");
+    ensure!(
+        s.mapping(&t, MappingKind::Client, "cust-1")
+            .await?
+            .is_none()
+    );
+    s.put_mapping(&t, MappingKind::Client, "cust-1", "fb-5")
+        .await?;
+    s.put_mapping(&t, MappingKind::Item, "cust-1", "fb-9")
+        .await?;
+    ensure!(
+        s.mapping(&t, MappingKind::Client, "cust-1")
+            .await?
+            .as_deref()
+            == Some("fb-5")
+    );
+    s.put_mapping(&t, MappingKind::Client, "cust-1", "fb-6")
+        .await?;
+    ensure!(
+        s.mapping(&t, MappingKind::Client, "cust-1")
+            .await?
+            .as_deref()
+            == Some("fb-6")
+    );
+    ensure!(s.mapping(&t, MappingKind::Item, "cust-1").await?.as_deref() == Some("fb-9"));
+    Ok(())
+}
+
+pub(crate) async fn watermarks_only_move_forward_and_coverage_is_reported(s: &Store) -> Result<()> {
+    let t = tenant("t1");
+    let wm = |lm, id| Watermark {
+        last_modified: lm,
+        last_id: id,
+    };
+    ensure!(s.watermark(&t, "ecommerce.order").await?.is_none());
+    ensure!(
+        s.advance_watermark(
+            &t,
+            "ecommerce.order",
+            wm(datetime!(2026-11-20 13:00 UTC), 5)
+        )
+        .await?
+    );
+    ensure!(
+        !s.advance_watermark(
+            &t,
+            "ecommerce.order",
+            wm(datetime!(2026-11-20 12:00 UTC), 9)
+        )
+        .await?
+    );
+    ensure!(
+        s.advance_watermark(
+            &t,
+            "ecommerce.order",
+            wm(datetime!(2026-11-20 13:00 UTC), 6)
+        )
+        .await?
+    );
+    let cur = s
+        .watermark(&t, "ecommerce.order")
+        .await?
+        .context("watermark")?;
+    ensure!(cur == wm(datetime!(2026-11-20 13:00 UTC), 6));
+    s.insert_event(&event("t1", "e1", 27, datetime!(2026-11-20 13:00 UTC)))
+        .await?;
+    ensure!(
+        s.event_covers(&t, "ecommerce.order", 27, datetime!(2026-11-20 12:59 UTC))
+            .await?
+    );
+    ensure!(
+        s.event_covers(&t, "ecommerce.order", 27, datetime!(2026-11-20 13:00 UTC))
+            .await?
+    );
+    ensure!(
+        !s.event_covers(&t, "ecommerce.order", 27, datetime!(2026-11-20 13:01 UTC))
+            .await?
+    );
+    ensure!(
+        !s.event_covers(&t, "ecommerce.order", 28, datetime!(2026-11-20 12:00 UTC))
+            .await?
+    );
+    Ok(())
+}
+
+pub(crate) async fn token_rotation_is_compare_and_swap(s: &Store) -> Result<()> {
+    let t = tenant("t1");
+    let set = |a: &[u8], r: &[u8]| TokenSet {
+        access_token: a.to_vec(),
+        refresh_token: r.to_vec(),
+        expires_at: datetime!(2026-11-20 14:00 UTC),
+    };
+    s.put_tokens(&t, "acct", &set(b"\x01a1", b"\x02r1")).await?;
+    ensure!(
+        s.rotate_tokens(&t, "acct", b"\x02r1", &set(b"a2", b"r2"))
+            .await?
+            == RotateOutcome::Rotated
+    );
+    let lost = s
+        .rotate_tokens(&t, "acct", b"\x02r1", &set(b"a3", b"r3"))
+        .await?;
+    ensure!(
+        lost == RotateOutcome::Conflict {
+            current: Some(set(b"a2", b"r2"))
+        },
+        "second rotation loses"
+    );
+    ensure!(s.tokens(&t, "acct").await? == Some(set(b"a2", b"r2")));
+    ensure!(s.refresh_token_used(&t, "acct", b"\x02r1").await?);
+    ensure!(!s.refresh_token_used(&t, "acct", b"r2").await?);
+    ensure!(
+        s.rotate_tokens(&t, "other", b"x", &set(b"a", b"r")).await?
+            == RotateOutcome::Conflict { current: None }
+    );
+    Ok(())
+}
+
+pub(crate) async fn kv_stores_opaque_blobs(s: &Store) -> Result<()> {
+    s.kv_put("tenant_config", "t1", br#"{"a":1}"#).await?;
+    s.kv_put("secrets", "t1", &[0, 159, 146, 150]).await?;
+    ensure!(s.kv_get("secrets", "t1").await?.as_deref() == Some(&[0u8, 159, 146, 150][..]));
+    ensure!(s.kv_keys("tenant_config").await? == ["t1"]);
+    ensure!(s.kv_delete("secrets", "t1").await?);
+    ensure!(s.kv_get("secrets", "t1").await?.is_none());
+    Ok(())
+}

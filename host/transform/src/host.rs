@@ -1,0 +1,21 @@
+//! What plugins can reach: the `host` WIT interface, backed by [`HostServices`].
+//!
+//! Layout: `services` (the trait the app implements + an in-memory impl),
+//! `imports` (the WIT `host` interface on the store data).
+
+mod imports;
+mod services;
+
+pub(crate) use imports::PluginCtx;
+pub use services::{HostServices, LogLevel, StaticServices};
+
+/// A problem reported by a plugin's `validate-order`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationIssue {
+    /// Plugin that reported it.
+    pub plugin: String,
+    /// Path of the offending field.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}

@@ -1,0 +1,138 @@
+//! One plugin instance in its own store, and the classification of a call's outcome.
+
+use std::sync::Arc;
+
+use wasmtime::{Store, Trap};
+use wasmtime_wasi::WasiCtxBuilder;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+
+use crate::bindings::v0_1::Transformer;
+use crate::chain::TransformCtx;
+use crate::error::{Hook, Reason, TransformError};
+use crate::host::{LogLevel, PluginCtx};
+use crate::limits::MemoryCap;
+use crate::runtime::PluginHandle;
+
+/// A live instance of one plugin for one tenant. The chain makes a fresh one per hook call;
+/// reusing one across calls is only for trusted plugins within one tenant's batch, since guest
+/// state persists between calls. After any failure the instance refuses further calls.
+pub(crate) struct PluginInstance {
+    store: Store<PluginCtx>,
+    bindings: Transformer,
+    handle: PluginHandle,
+    plugin: Arc<str>,
+    failed: bool,
+    /// Bytes of stdout/stderr already forwarded, so a reused instance does not repeat lines.
+    logged: [usize; 2],
+}
+
+impl PluginHandle {
+    /// Instantiate with a fresh store: memory cap, locked-down WASI, captured stdio.
+    pub(crate) fn instantiate(&self, ctx: &TransformCtx, hook: Hook) -> Result<PluginInstance, TransformError> {
+        let cfg = &self.runtime.config;
+        let stdout = MemoryOutputPipe::new(cfg.max_log_bytes);
+        let stderr = MemoryOutputPipe::new(cfg.max_log_bytes);
+        // No preopens, no env, no args, stdin closed, sockets and name lookup off.
+        let wasi = WasiCtxBuilder::new()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let data = PluginCtx {
+            tenant: ctx.tenant.clone(),
+            plugin: self.name.clone(),
+            services: ctx.services.clone(),
+            wasi,
+            table: Default::default(),
+            memory: MemoryCap::new(cfg.memory_limit_bytes),
+            stdout,
+            stderr,
+        };
+        let mut store = Store::new(&self.runtime.engine, data);
+        store.limiter(|s| &mut s.memory);
+        let mut inst = PluginInstance {
+            bindings: match self.arm(&mut store).and_then(|()| self.pre.instantiate(&mut store)) {
+                Ok(b) => b,
+                Err(e) => {
+                    let reason = match classify(&e, store.data().memory.hit) {
+                        Reason::Trapped { detail } => Reason::Unavailable { detail },
+                        other => other,
+                    };
+                    return Err(TransformError { tenant: ctx.tenant.clone(), plugin: self.name.to_string(), hook, reason });
+                }
+            },
+            store,
+            handle: self.clone(),
+            plugin: self.name.clone(),
+            failed: false,
+            logged: [0, 0],
+        };
+        inst.flush_logs();
+        Ok(inst)
+    }
+
+    /// Give the store a full CPU budget for the next call.
+    fn arm(&self, store: &mut Store<PluginCtx>) -> wasmtime::Result<()> {
+        let cfg = &self.runtime.config;
+        store.set_fuel(cfg.fuel_per_call)?;
+        let tick = cfg.epoch_tick.as_micros().max(1);
+        let ticks = cfg.call_timeout.as_micros().div_ceil(tick).max(1);
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        Ok(())
+    }
+}
+
+impl PluginInstance {
+    /// Run one export with a fresh CPU budget and turn the outcome into our error type.
+    pub(crate) fn call<R>(
+        &mut self,
+        ctx: &TransformCtx,
+        hook: Hook,
+        f: impl FnOnce(&Transformer, &mut Store<PluginCtx>) -> wasmtime::Result<R>,
+    ) -> Result<R, TransformError> {
+        let plugin = self.plugin.clone();
+        let err = |reason| TransformError { tenant: ctx.tenant.clone(), plugin: plugin.to_string(), hook, reason };
+        if self.failed {
+            return Err(err(Reason::Trapped { detail: "instance unusable after an earlier failure".into() }));
+        }
+        if let Err(e) = self.handle.arm(&mut self.store) {
+            return Err(err(Reason::Unavailable { detail: e.to_string() }));
+        }
+        let out = f(&self.bindings, &mut self.store);
+        self.flush_logs();
+        out.map_err(|e| {
+            self.failed = true;
+            err(classify(&e, self.store.data().memory.hit))
+        })
+    }
+
+    /// Forward captured stdout/stderr to the tenant log.
+    fn flush_logs(&mut self) {
+        let data = self.store.data();
+        for (i, (pipe, level)) in [(&data.stdout, LogLevel::Info), (&data.stderr, LogLevel::Warn)].into_iter().enumerate() {
+            let bytes = pipe.contents();
+            if bytes.len() > self.logged[i] {
+                let text = String::from_utf8_lossy(&bytes[self.logged[i]..]);
+                for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                    data.services.log(&data.tenant, &data.plugin, level, line);
+                }
+                self.logged[i] = bytes.len();
+            }
+        }
+    }
+}
+
+/// Map a wasmtime error (a trap) onto the reason we report.
+fn classify(e: &wasmtime::Error, memory_hit: bool) -> Reason {
+    if memory_hit {
+        return Reason::MemoryLimit;
+    }
+    match e.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => Reason::OutOfFuel,
+        Some(Trap::Interrupt) => Reason::TimedOut,
+        _ => Reason::Trapped { detail: format!("{e:?}").lines().take(12).collect::<Vec<_>>().join("\n") },
+    }
+}

@@ -1,0 +1,40 @@
+//! ferry-transform: the transform stage of webhook → store → extract → **transform** → load.
+//!
+//! Runs each tenant's ordered chain of WebAssembly component plugins (WIT world
+//! `ferry:transform/transformer@0.1.0`, see `wit/`) over the canonical order and the FreshBooks
+//! drafts built from it. Every hook call gets a fresh, pooled instance in its own `Store` with a
+//! memory cap, a fuel budget and an epoch deadline, so a hostile plugin can only fail its own
+//! event, and the error says which tenant, plugin, hook and why.
+//!
+//! The API is synchronous: a hook call is CPU-bound and short (tens of µs), so the pipeline
+//! calls it from `tokio::task::spawn_blocking` (or directly on a worker thread). Host imports
+//! (`exchange-rate`, `enrich`) go through [`HostServices`], which the app implements.
+//!
+//! Layout:
+//! - `config`: [`RuntimeConfig`], the limits and cache location.
+//! - `runtime`: [`PluginRuntime`] (Engine, Linker, load/validate/compile) and [`PluginHandle`].
+//! - `cache`: the on-disk `.cwasm` cache keyed by content hash and engine compatibility.
+//! - `limits`: per-store memory cap and CPU budget.
+//! - `chain`: [`Chain`] and [`TransformCtx`]: one hook through a tenant's plugins.
+//! - `invoke`: one hook call on a fresh instance and the classification of its outcome.
+//! - `convert`: model ↔ WIT conversions, including validation of plugin output.
+//! - `bindings`: `bindgen!` per supported WIT version (`v0_1`).
+//! - `host`: implementations of the WIT imports; [`HostServices`] and [`StaticServices`].
+//! - `error`: [`Error`], [`TransformError`], [`Reason`] and their dispositions.
+
+mod bindings;
+mod cache;
+mod chain;
+mod config;
+mod convert;
+mod error;
+mod host;
+mod invoke;
+mod limits;
+mod runtime;
+
+pub use chain::{Chain, TransformCtx};
+pub use config::RuntimeConfig;
+pub use error::{Error, Hook, Reason, Result, TransformError};
+pub use host::{HostServices, LogLevel, StaticServices, ValidationIssue};
+pub use runtime::{PluginHandle, PluginRuntime};

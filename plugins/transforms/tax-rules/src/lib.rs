@@ -1,0 +1,74 @@
+//! Kentico tax classes to FreshBooks taxes, per destination country and state.
+//!
+//! Settings: `rule.<TAXCLASS>[.<COUNTRY>[.<STATE>]]` = `exempt` or `<Tax name>:<percent>`; the most
+//! specific key wins. Items (catalogue entries, no destination) use `home-country` / `home-state`.
+//! Invoice lines use the shipping address, else billing, else the customer's address. A tax class
+//! with `zero-if-tax-id` is exempt when the customer has a tax registration id.
+use ferry_plugin_sdk::{
+    InvoiceDraft, ItemDraft, LineTax, Order, OrderLine, TaxClass, Transform, TransformError, host, reject,
+};
+
+enum Rule {
+    Exempt,
+    Tax(LineTax),
+}
+
+fn rule(class: &TaxClass, country: &str, state: &str) -> Result<Option<Rule>, TransformError> {
+    let keys = [
+        format!("rule.{}.{country}.{state}", class.code),
+        format!("rule.{}.{country}", class.code),
+        format!("rule.{}", class.code),
+    ];
+    let Some(value) = keys.iter().find_map(|k| host::get_setting(k)) else { return Ok(None) };
+    if value.trim() == "exempt" {
+        return Ok(Some(Rule::Exempt));
+    }
+    let Some((name, percent)) = value.rsplit_once(':') else {
+        return Err(reject("bad-setting", format!("tax rule `{value}` is not `name:percent` or `exempt`")));
+    };
+    Ok(Some(Rule::Tax(LineTax { name: name.trim().to_string(), percent: percent.trim().to_string() })))
+}
+
+struct TaxRules;
+impl Transform for TaxRules {
+    fn map_item(line: OrderLine, mut draft: ItemDraft) -> Result<ItemDraft, TransformError> {
+        let Some(class) = &line.tax_class else { return Ok(draft) };
+        let country = host::get_setting("home-country").unwrap_or_default();
+        let state = host::get_setting("home-state").unwrap_or_default();
+        match rule(class, &country, &state)? {
+            Some(Rule::Exempt) => {
+                draft.taxable = false;
+                draft.tax = None;
+            }
+            Some(Rule::Tax(tax)) => {
+                draft.taxable = true;
+                draft.tax = Some(tax);
+            }
+            None => {}
+        }
+        Ok(draft)
+    }
+
+    fn map_invoice(order: Order, mut draft: InvoiceDraft) -> Result<InvoiceDraft, TransformError> {
+        let addr = order.shipping_address.as_ref().or(order.billing_address.as_ref()).or(order.customer.address.as_ref());
+        let (country, state) = addr.map(|a| (a.country_code.as_str(), a.state_code.as_str())).unwrap_or(("", ""));
+        let has_tax_id = !order.customer.tax_registration_id.is_empty();
+        for inv_line in &mut draft.lines {
+            let Some(class) = order.lines.iter().find(|l| l.sku_number == inv_line.sku).and_then(|l| l.tax_class.as_ref())
+            else {
+                continue;
+            };
+            if class.zero_if_tax_id && has_tax_id {
+                inv_line.tax1 = None;
+                continue;
+            }
+            match rule(class, country, state)? {
+                Some(Rule::Exempt) => inv_line.tax1 = None,
+                Some(Rule::Tax(tax)) => inv_line.tax1 = Some(tax),
+                None => {}
+            }
+        }
+        Ok(draft)
+    }
+}
+ferry_plugin_sdk::export_transform!(TaxRules);

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# One-time set-up shared by the demo and the tests; cheap when everything is already there.
+set -euo pipefail
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+  rustup target add wasm32-wasip2
+fi
