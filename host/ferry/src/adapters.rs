@@ -1,7 +1,9 @@
 //! The store behind the stages' ports: `load`'s idempotency ledger and OAuth token store, sealed at rest.
 
 use crate::secrets::Keyring;
-use ferry_load::{BoxFuture, Ledger, LedgerEntry, LedgerError, TokenStore, TokenStoreError, Tokens};
+use ferry_load::{
+    BoxFuture, Ledger, LedgerEntry, LedgerError, TokenStore, TokenStoreError, Tokens,
+};
 use ferry_model::TenantId;
 use ferry_store::{LedgerState, RotateOutcome, Store, TokenSet};
 use secrecy::{ExposeSecret, SecretString};
@@ -27,7 +29,11 @@ fn ledger_err(e: ferry_store::Error) -> LedgerError {
 impl Ledger for StoreLedger {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<LedgerEntry>, LedgerError>> {
         Box::pin(async move {
-            let row = self.store.ledger_lookup(&self.tenant, key).await.map_err(ledger_err)?;
+            let row = self
+                .store
+                .ledger_lookup(&self.tenant, key)
+                .await
+                .map_err(ledger_err)?;
             Ok(row.map(|r| match (r.state, r.external_id) {
                 (LedgerState::Done, Some(external_id)) => LedgerEntry::Done { external_id },
                 _ => LedgerEntry::Intent,
@@ -36,11 +42,26 @@ impl Ledger for StoreLedger {
     }
 
     fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
-        Box::pin(async move { self.store.record_intent(&self.tenant, key, "").await.map(drop).map_err(ledger_err) })
+        Box::pin(async move {
+            self.store
+                .record_intent(&self.tenant, key, "")
+                .await
+                .map(drop)
+                .map_err(ledger_err)
+        })
     }
 
-    fn done<'a>(&'a self, key: &'a str, external_id: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
-        Box::pin(async move { self.store.record_result(&self.tenant, key, external_id).await.map_err(ledger_err) })
+    fn done<'a>(
+        &'a self,
+        key: &'a str,
+        external_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), LedgerError>> {
+        Box::pin(async move {
+            self.store
+                .record_result(&self.tenant, key, external_id)
+                .await
+                .map_err(ledger_err)
+        })
     }
 }
 
@@ -55,20 +76,35 @@ pub struct SealedTokenStore {
 impl SealedTokenStore {
     /// The token row of (`tenant`, `account`).
     pub fn new(store: Store, keyring: Arc<Keyring>, tenant: TenantId, account: String) -> Self {
-        Self { store, keyring, tenant, account }
+        Self {
+            store,
+            keyring,
+            tenant,
+            account,
+        }
     }
 
     fn seal(&self, t: &Tokens) -> TokenSet {
         TokenSet {
             access_token: self.keyring.seal(t.access_token.expose_secret().as_bytes()),
-            refresh_token: self.keyring.seal(t.refresh_token.expose_secret().as_bytes()),
+            refresh_token: self
+                .keyring
+                .seal(t.refresh_token.expose_secret().as_bytes()),
             expires_at: t.expires_at,
         }
     }
 
     fn open(&self, t: &TokenSet) -> Result<Tokens, TokenStoreError> {
-        let open = |b: &[u8]| self.keyring.open(b).map_err(|e| TokenStoreError(e.to_string()));
-        Ok(Tokens { access_token: open(&t.access_token)?, refresh_token: open(&t.refresh_token)?, expires_at: t.expires_at })
+        let open = |b: &[u8]| {
+            self.keyring
+                .open(b)
+                .map_err(|e| TokenStoreError(e.to_string()))
+        };
+        Ok(Tokens {
+            access_token: open(&t.access_token)?,
+            refresh_token: open(&t.refresh_token)?,
+            expires_at: t.expires_at,
+        })
     }
 }
 
@@ -79,7 +115,11 @@ fn token_err(e: ferry_store::Error) -> TokenStoreError {
 impl TokenStore for SealedTokenStore {
     fn load(&self) -> BoxFuture<'_, Result<Option<Tokens>, TokenStoreError>> {
         Box::pin(async move {
-            let row = self.store.tokens(&self.tenant, &self.account).await.map_err(token_err)?;
+            let row = self
+                .store
+                .tokens(&self.tenant, &self.account)
+                .await
+                .map_err(token_err)?;
             row.as_ref().map(|t| self.open(t)).transpose()
         })
     }
@@ -92,11 +132,19 @@ impl TokenStore for SealedTokenStore {
         Box::pin(async move {
             let sealed = self.seal(new);
             let Some(old) = old_refresh else {
-                self.store.put_tokens(&self.tenant, &self.account, &sealed).await.map_err(token_err)?;
+                self.store
+                    .put_tokens(&self.tenant, &self.account, &sealed)
+                    .await
+                    .map_err(token_err)?;
                 return Ok(true);
             };
             // Sealing is randomised, so the stored ciphertext of the old refresh token is what the CAS compares.
-            let Some(current) = self.store.tokens(&self.tenant, &self.account).await.map_err(token_err)? else {
+            let Some(current) = self
+                .store
+                .tokens(&self.tenant, &self.account)
+                .await
+                .map_err(token_err)?
+            else {
                 return Ok(false);
             };
             let current_plain = self.open(&current)?;

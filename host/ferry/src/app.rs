@@ -46,11 +46,20 @@ impl App {
         let keyring = Arc::new(load_keyring(&config)?);
         let http = HttpClient::new(&config.outbound).context("build the outbound http client")?;
         let exchange = Arc::new(ExchangeClient::new(config.exchange.base_url.clone()));
-        let plugin_host = PluginHost::new(&config.plugins, exchange.clone()).context("start the plugin runtime")?;
+        let plugin_host = PluginHost::new(&config.plugins, exchange.clone())
+            .context("start the plugin runtime")?;
         let tenants = Tenants::default();
         for t in &config.tenants {
-            let plugins = plugin_host.chain_for(t).with_context(|| format!("load plugins of tenant {}", t.id))?;
-            tenants.insert(TenantRuntime::build(t.clone(), &http, &store, &keyring, plugins)?);
+            let plugins = plugin_host
+                .chain_for(t)
+                .with_context(|| format!("load plugins of tenant {}", t.id))?;
+            tenants.insert(TenantRuntime::build(
+                t.clone(),
+                &http,
+                &store,
+                &keyring,
+                plugins,
+            )?);
             seed_tokens(&store, &keyring, t).await?;
         }
         let workers = &config.worker;
@@ -60,11 +69,17 @@ impl App {
             CLAIM_BATCH.min(workers.concurrency.max(1)),
         );
         for t in &config.tenants {
-            claim = claim.with_tenant_limit(t.id.clone(), u32::try_from(t.limits.concurrency).unwrap_or(u32::MAX));
+            claim = claim.with_tenant_limit(
+                t.id.clone(),
+                u32::try_from(t.limits.concurrency).unwrap_or(u32::MAX),
+            );
         }
         let retry = RetryPolicy {
             max_attempts: workers.max_attempts,
-            backoff: Backoff { base_ms: workers.backoff_base_ms, cap_ms: workers.backoff_max_ms },
+            backoff: Backoff {
+                base_ms: workers.backoff_base_ms,
+                cap_ms: workers.backoff_max_ms,
+            },
         };
         let pipeline = Pipeline::new(store.clone(), tenants.clone(), exchange, retry, claim);
         let metrics = crate::metrics::install();
@@ -77,12 +92,21 @@ impl App {
         let listener = TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("bind {}", config.server.listen))?;
-        Ok(Self { listener, router, pipeline, ingestor, tenants, config })
+        Ok(Self {
+            listener,
+            router,
+            pipeline,
+            ingestor,
+            tenants,
+            config,
+        })
     }
 
     /// Where the host listens.
     pub fn addr(&self) -> SocketAddr {
-        self.listener.local_addr().unwrap_or_else(|_| self.config.server.listen)
+        self.listener
+            .local_addr()
+            .unwrap_or_else(|_| self.config.server.listen)
     }
 
     /// The pipeline, for tests that step it by hand.
@@ -94,13 +118,20 @@ impl App {
     ///
     /// # Errors
     /// The HTTP server failed.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let wake = Arc::new(Notify::new());
         let worker_loops = self.config.worker.concurrency.div_ceil(CLAIM_BATCH).max(1);
         let mut tasks = Vec::new();
         for _ in 0..worker_loops {
-            tasks.push(tokio::spawn(crate::worker::run(self.pipeline.clone(), wake.clone(), stop_rx.clone())));
+            tasks.push(tokio::spawn(crate::worker::run(
+                self.pipeline.clone(),
+                wake.clone(),
+                stop_rx.clone(),
+            )));
         }
         if self.config.worker.reconcile_every_secs > 0 {
             tasks.push(tokio::spawn(crate::reconcile::run(
@@ -113,17 +144,19 @@ impl App {
         }
         info!(addr = %self.addr(), workers = worker_loops, "Ferry is serving.");
         let mut http_stop = stop_rx.clone();
-        let server = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.changed().await;
-            });
+        let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            let _ = http_stop.changed().await;
+        });
         let server = tokio::spawn(async move { server.await });
         shutdown.await;
         let _ = stop_tx.send(true);
         for t in tasks {
             let _ = t.await;
         }
-        server.await.context("http server task")?.context("http server")?;
+        server
+            .await
+            .context("http server task")?
+            .context("http server")?;
         Ok(())
     }
 }
@@ -133,11 +166,16 @@ fn ops_router(metrics: PrometheusHandle) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ready" }))
-        .route("/metrics", get(move || std::future::ready(metrics.render())))
+        .route(
+            "/metrics",
+            get(move || std::future::ready(metrics.render())),
+        )
 }
 
 fn hostname() -> String {
-    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_owned()).unwrap_or_else(|_| "ferry".to_owned())
+    std::fs::read_to_string("/etc/hostname")
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_else(|_| "ferry".to_owned())
 }
 
 /// The keyring from `secrets.master_keys`, else `secrets.key_file`.
@@ -145,21 +183,38 @@ fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
     let mut keys = config.secrets.master_keys.clone();
     if keys.is_empty() {
         if let Some(path) = &config.secrets.key_file {
-            let text = std::fs::read_to_string(path).with_context(|| format!("read secrets.key_file {}", path.display()))?;
-            keys = text.lines().filter(|l| !l.trim().is_empty()).map(|l| SecretString::from(l.trim().to_owned())).collect();
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("read secrets.key_file {}", path.display()))?;
+            keys = text
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| SecretString::from(l.trim().to_owned()))
+                .collect();
         }
     }
     if keys.is_empty() {
-        anyhow::bail!("secrets.master_keys is empty: set FERRY_MASTER_KEY (generate one with `ferry keygen`)");
+        anyhow::bail!(
+            "secrets.master_keys is empty: set FERRY_MASTER_KEY (generate one with `ferry keygen`)"
+        );
     }
     Keyring::from_encoded(&keys).context("secrets.master_keys")
 }
 
 /// Stores a tenant's configured refresh token (sealed) when the store has none yet, e.g. on first start.
-async fn seed_tokens(store: &Store, keyring: &Keyring, t: &crate::config::TenantConfig) -> anyhow::Result<()> {
+async fn seed_tokens(
+    store: &Store,
+    keyring: &Keyring,
+    t: &crate::config::TenantConfig,
+) -> anyhow::Result<()> {
     use secrecy::ExposeSecret;
-    let Some(refresh) = &t.freshbooks.refresh_token else { return Ok(()) };
-    if store.tokens(&t.id, &t.freshbooks.account_id).await?.is_some() {
+    let Some(refresh) = &t.freshbooks.refresh_token else {
+        return Ok(());
+    };
+    if store
+        .tokens(&t.id, &t.freshbooks.account_id)
+        .await?
+        .is_some()
+    {
         return Ok(());
     }
     let set = ferry_store::TokenSet {
@@ -168,6 +223,8 @@ async fn seed_tokens(store: &Store, keyring: &Keyring, t: &crate::config::Tenant
         refresh_token: keyring.seal(refresh.expose_secret().as_bytes()),
         expires_at: time::OffsetDateTime::UNIX_EPOCH,
     };
-    store.put_tokens(&t.id, &t.freshbooks.account_id, &set).await?;
+    store
+        .put_tokens(&t.id, &t.freshbooks.account_id, &set)
+        .await?;
     Ok(())
 }

@@ -8,7 +8,13 @@ use std::path::PathBuf;
 #[command(name = "ferry", version, about)]
 pub struct Cli {
     /// Configuration file (TOML); `FERRY_*` environment variables override it.
-    #[arg(long, short, global = true, env = "FERRY_CONFIG", default_value = "ferry.toml")]
+    #[arg(
+        long,
+        short,
+        global = true,
+        env = "FERRY_CONFIG",
+        default_value = "ferry.toml"
+    )]
     pub config: PathBuf,
     /// What to do.
     #[command(subcommand)]

@@ -52,7 +52,9 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { listen: SocketAddr::from(([127, 0, 0, 1], 8080)) }
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+        }
     }
 }
 
@@ -78,7 +80,9 @@ pub struct PluginRuntimeConfig {
 
 impl Default for PluginRuntimeConfig {
     fn default() -> Self {
-        Self { cache_dir: PathBuf::from(".ferry/plugin-cache") }
+        Self {
+            cache_dir: PathBuf::from(".ferry/plugin-cache"),
+        }
     }
 }
 
@@ -303,15 +307,21 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Config> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(anyhow::anyhow!("read {}: {e}", path.display())),
     };
-    let mut config: Config = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut config: Config =
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if let Ok(listen) = std::env::var("FERRY_LISTEN") {
-        config.server.listen = listen.parse().map_err(|e| anyhow::anyhow!("FERRY_LISTEN: {e}"))?;
+        config.server.listen = listen
+            .parse()
+            .map_err(|e| anyhow::anyhow!("FERRY_LISTEN: {e}"))?;
     }
     if let Ok(db) = std::env::var("FERRY_DATABASE") {
         config.store.path = PathBuf::from(db);
     }
     if let Ok(keys) = std::env::var("FERRY_MASTER_KEY") {
-        config.secrets.master_keys = keys.split(',').map(|k| SecretString::from(k.trim().to_owned())).collect();
+        config.secrets.master_keys = keys
+            .split(',')
+            .map(|k| SecretString::from(k.trim().to_owned()))
+            .collect();
     }
     Ok(config)
 }
@@ -322,10 +332,8 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_named_in_the_error() {
-        let err = toml::from_str::<Config>(
-            "[server]\nlisten = \"127.0.0.1:0\"\nport = 3\n",
-        )
-        .unwrap_err();
+        let err =
+            toml::from_str::<Config>("[server]\nlisten = \"127.0.0.1:0\"\nport = 3\n").unwrap_err();
         assert!(err.to_string().contains("unknown field `port`"), "{err}");
     }
 

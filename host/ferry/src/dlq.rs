@@ -11,7 +11,12 @@ use std::io::Write;
 /// # Errors
 /// Store failures, an unknown event or a malformed tenant id.
 pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow::Result<()> {
-    let tenant = |t: &Option<String>| t.as_deref().map(TenantId::parse).transpose().context("--tenant");
+    let tenant = |t: &Option<String>| {
+        t.as_deref()
+            .map(TenantId::parse)
+            .transpose()
+            .context("--tenant")
+    };
     match cmd {
         DlqCommand::List { tenant: t } => {
             let dead = store.dead_letters(tenant(&t)?.as_ref(), 10_000).await?;
@@ -40,11 +45,21 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
             store.replay(job, "replayed from the CLI").await?;
             writeln!(out, "replayed {job}")?;
         }
-        DlqCommand::Replay { id: None, all: true, tenant: t } => {
-            let n = store.replay_all(tenant(&t)?.as_ref(), "bulk replay from the CLI").await?;
+        DlqCommand::Replay {
+            id: None,
+            all: true,
+            tenant: t,
+        } => {
+            let n = store
+                .replay_all(tenant(&t)?.as_ref(), "bulk replay from the CLI")
+                .await?;
             writeln!(out, "replayed {n} event(s)")?;
         }
-        DlqCommand::Replay { id: None, all: false, .. } => anyhow::bail!("give an event key or --all"),
+        DlqCommand::Replay {
+            id: None,
+            all: false,
+            ..
+        } => anyhow::bail!("give an event key or --all"),
         DlqCommand::Discard { id, reason } => {
             let job = JobId::parse(&id).context("event key")?;
             store.discard(job, &reason).await?;

@@ -11,7 +11,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             let config = ferry::config::load(&cli.config)?;
             let app = ferry::app::App::build(config).await?;
-            app.run_until_stopped(ferry::telemetry::shutdown_signal()).await
+            app.run_until_stopped(ferry::telemetry::shutdown_signal())
+                .await
         }
         Command::Sandbox(args) => ferry::sandbox::run(args).await,
         Command::Demo(args) => {
@@ -26,7 +27,10 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Keygen => {
             use secrecy::ExposeSecret;
-            println!("{}", ferry::secrets::Keyring::generate_encoded().expose_secret());
+            println!(
+                "{}",
+                ferry::secrets::Keyring::generate_encoded().expose_secret()
+            );
             Ok(())
         }
     }

@@ -70,7 +70,13 @@ impl Pipeline {
         retry: RetryPolicy,
         claim: ClaimRequest,
     ) -> Self {
-        Self { store, tenants, exchange, retry, claim }
+        Self {
+            store,
+            tenants,
+            exchange,
+            retry,
+            claim,
+        }
     }
 
     /// The store this pipeline answers to.
@@ -128,31 +134,54 @@ impl Pipeline {
     }
 
     /// Tells the store how the run ended. A failure to record leaves the lease to expire (the event is retried).
-    async fn settle(&self, claimed: &Claimed, result: Result<Outcome, StepError>) -> ExecutionOutcome {
+    async fn settle(
+        &self,
+        claimed: &Claimed,
+        result: Result<Outcome, StepError>,
+    ) -> ExecutionOutcome {
         let lease = &claimed.lease;
         let answered = match result {
-            Ok(outcome) => self.store.complete(lease, &outcome).await.map(|()| ExecutionOutcome::Completed),
+            Ok(outcome) => self
+                .store
+                .complete(lease, &outcome)
+                .await
+                .map(|()| ExecutionOutcome::Completed),
             Err(error) => {
                 let message = error.to_string();
                 match error.disposition() {
                     Disposition::DeadLetter { reason } => {
                         warn!(error = %message, "Dead-lettered.");
-                        self.store.dead_letter(lease, &reason).await.map(|()| ExecutionOutcome::DeadLettered)
+                        self.store
+                            .dead_letter(lease, &reason)
+                            .await
+                            .map(|()| ExecutionOutcome::DeadLettered)
                     }
                     Disposition::Retry { after } if !error.burns_attempt() => {
                         // The breaker is open: wait for it without spending one of the event's attempts.
                         let wait = after.unwrap_or(Duration::from_secs(1));
-                        self.store.defer(lease, wait, &message).await.map(|()| ExecutionOutcome::Retried)
+                        self.store
+                            .defer(lease, wait, &message)
+                            .await
+                            .map(|()| ExecutionOutcome::Retried)
                     }
                     Disposition::Retry { .. } if lease.attempt >= self.retry.max_attempts => {
                         let reason = format!("gave up after {} attempts: {message}", lease.attempt);
                         warn!(error = %message, "Retries exhausted; dead-lettered.");
-                        self.store.dead_letter(lease, &reason).await.map(|()| ExecutionOutcome::DeadLettered)
+                        self.store
+                            .dead_letter(lease, &reason)
+                            .await
+                            .map(|()| ExecutionOutcome::DeadLettered)
                     }
                     Disposition::Retry { after } => {
-                        let delay = self.retry.backoff.delay(lease.attempt.saturating_sub(1), after);
+                        let delay = self
+                            .retry
+                            .backoff
+                            .delay(lease.attempt.saturating_sub(1), after);
                         warn!(error = %message, delay_ms = delay.as_millis() as u64, "Retry scheduled.");
-                        self.store.retry(lease, delay, &message).await.map(|()| ExecutionOutcome::Retried)
+                        self.store
+                            .retry(lease, delay, &message)
+                            .await
+                            .map(|()| ExecutionOutcome::Retried)
                     }
                 }
             }

@@ -6,7 +6,9 @@ use crate::exchange::ExchangeClient;
 use crate::pipeline::mapping::Drafts;
 use anyhow::Context as _;
 use ferry_model::{ClientDraft, CurrencyCode, Customer, Decimal, Order, TenantId};
-use ferry_transform::{Chain, HostServices, PluginRuntime, RuntimeConfig, TransformCtx, TransformError};
+use ferry_transform::{
+    Chain, HostServices, PluginRuntime, RuntimeConfig, TransformCtx, TransformError,
+};
 use std::collections::HashMap;
 use std::sync::Arc;
 use time::Date;
@@ -23,9 +25,16 @@ impl PluginHost {
     ///
     /// # Errors
     /// The runtime could not start (cache directory, engine configuration).
-    pub fn new(config: &PluginRuntimeConfig, exchange: Arc<ExchangeClient>) -> anyhow::Result<Self> {
+    pub fn new(
+        config: &PluginRuntimeConfig,
+        exchange: Arc<ExchangeClient>,
+    ) -> anyhow::Result<Self> {
         let runtime = PluginRuntime::new(RuntimeConfig::new(config.cache_dir.clone()))?;
-        Ok(Self { runtime, exchange, handle: tokio::runtime::Handle::current() })
+        Ok(Self {
+            runtime,
+            exchange,
+            handle: tokio::runtime::Handle::current(),
+        })
     }
 
     /// The runtime, for uploads and `ferry plugin test`.
@@ -41,8 +50,13 @@ impl PluginHost {
         let mut handles = Vec::new();
         let mut settings = HashMap::new();
         for p in &tenant.plugins {
-            let name = p.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let bytes = std::fs::read(&p.path).with_context(|| format!("read plugin {}", p.path.display()))?;
+            let name = p
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let bytes = std::fs::read(&p.path)
+                .with_context(|| format!("read plugin {}", p.path.display()))?;
             handles.push(self.runtime.load(&name, &bytes)?);
             for (k, v) in &p.settings {
                 settings.insert((name.clone(), k.clone()), v.clone());
@@ -53,7 +67,10 @@ impl PluginHost {
             exchange: self.exchange.clone(),
             handle: self.handle.clone(),
         });
-        Ok(TenantPlugins { chain: Chain::new(handles), ctx: TransformCtx::new(tenant.id.clone(), services) })
+        Ok(TenantPlugins {
+            chain: Chain::new(handles),
+            ctx: TransformCtx::new(tenant.id.clone(), services),
+        })
     }
 }
 
@@ -68,18 +85,36 @@ struct TenantServices {
 
 impl HostServices for TenantServices {
     fn setting(&self, _tenant: &TenantId, plugin: &str, key: &str) -> Option<String> {
-        self.settings.get(&(plugin.to_owned(), key.to_owned())).cloned()
+        self.settings
+            .get(&(plugin.to_owned(), key.to_owned()))
+            .cloned()
     }
 
-    fn exchange_rate(&self, _tenant: &TenantId, base: &str, quote: &str, date: Date) -> Result<Decimal, String> {
+    fn exchange_rate(
+        &self,
+        _tenant: &TenantId,
+        base: &str,
+        quote: &str,
+        date: Date,
+    ) -> Result<Decimal, String> {
         let from = CurrencyCode::parse(base).map_err(|e| e.to_string())?;
         let to = CurrencyCode::parse(quote).map_err(|e| e.to_string())?;
-        self.handle.block_on(self.exchange.rate(&from, &to, date)).map(|(r, _)| r).map_err(|e| e.to_string())
+        self.handle
+            .block_on(self.exchange.rate(&from, &to, date))
+            .map(|(r, _)| r)
+            .map_err(|e| e.to_string())
     }
 
-    fn enrich(&self, _tenant: &TenantId, kind: &str, _key: &str) -> Result<Vec<(String, String)>, String> {
+    fn enrich(
+        &self,
+        _tenant: &TenantId,
+        kind: &str,
+        _key: &str,
+    ) -> Result<Vec<(String, String)>, String> {
         // No enrichment provider is configured for any tenant yet; plugins get a clear refusal, not silence.
-        Err(format!("no {kind} enrichment provider is configured for this tenant"))
+        Err(format!(
+            "no {kind} enrichment provider is configured for this tenant"
+        ))
     }
 }
 
@@ -93,7 +128,10 @@ pub struct TenantPlugins {
 impl TenantPlugins {
     /// A chain with no plugins (the default mapping goes through unchanged).
     pub fn empty(tenant: TenantId, services: Arc<dyn HostServices>) -> Self {
-        Self { chain: Chain::new(Vec::new()), ctx: TransformCtx::new(tenant, services) }
+        Self {
+            chain: Chain::new(Vec::new()),
+            ctx: TransformCtx::new(tenant, services),
+        }
     }
 
     /// How many plugins the chain has.
@@ -127,28 +165,44 @@ impl TenantPlugins {
     /// A plugin failed (trap, budget, malformed output).
     pub async fn validate_order(&self, order: &Order) -> Result<Vec<String>, TransformError> {
         let order = order.clone();
-        let issues = self.blocking(move |c, ctx| c.validate_order(ctx, &order)).await?;
-        Ok(issues.into_iter().map(|i| format!("{} ({}): {}", i.message, i.field, i.plugin)).collect())
+        let issues = self
+            .blocking(move |c, ctx| c.validate_order(ctx, &order))
+            .await?;
+        Ok(issues
+            .into_iter()
+            .map(|i| format!("{} ({}): {}", i.message, i.field, i.plugin))
+            .collect())
     }
 
     /// Runs `map-client`, `map-invoice` and `map-item` over the default drafts.
     ///
     /// # Errors
     /// A plugin failed or rejected the record.
-    pub async fn shape_order(&self, order: &Order, drafts: Drafts) -> Result<Drafts, TransformError> {
+    pub async fn shape_order(
+        &self,
+        order: &Order,
+        drafts: Drafts,
+    ) -> Result<Drafts, TransformError> {
         let order = order.clone();
         self.blocking(move |c, ctx| {
             let client = c.map_client(ctx, &order.customer, drafts.client)?;
             let invoice = c.map_invoice(ctx, &order, drafts.invoice)?;
             let mut items = Vec::with_capacity(drafts.items.len());
             for item in drafts.items {
-                let line = order.lines.iter().find(|l| l.sku_number == item.sku || format!("KENTICO-SKU-{}", l.sku_id) == item.sku);
+                let line = order.lines.iter().find(|l| {
+                    l.sku_number == item.sku || format!("KENTICO-SKU-{}", l.sku_id) == item.sku
+                });
                 items.push(match line {
                     Some(line) => c.map_item(ctx, line, item)?,
                     None => item,
                 });
             }
-            Ok(Drafts { client, items, invoice, payment: drafts.payment })
+            Ok(Drafts {
+                client,
+                items,
+                invoice,
+                payment: drafts.payment,
+            })
         })
         .await
     }
@@ -157,8 +211,13 @@ impl TenantPlugins {
     ///
     /// # Errors
     /// A plugin failed or rejected the record.
-    pub async fn shape_client(&self, customer: &Customer, draft: ClientDraft) -> Result<ClientDraft, TransformError> {
+    pub async fn shape_client(
+        &self,
+        customer: &Customer,
+        draft: ClientDraft,
+    ) -> Result<ClientDraft, TransformError> {
         let customer = customer.clone();
-        self.blocking(move |c, ctx| c.map_client(ctx, &customer, draft)).await
+        self.blocking(move |c, ctx| c.map_client(ctx, &customer, draft))
+            .await
     }
 }

@@ -27,20 +27,32 @@ pub struct PollReport {
 ///
 /// # Errors
 /// Kentico or store failures; the watermark stays where it was, so the next poll repeats the work.
-pub async fn poll_tenant(store: &Store, ingestor: &Ingestor, tenant: &TenantRuntime) -> anyhow::Result<PollReport> {
+pub async fn poll_tenant(
+    store: &Store,
+    ingestor: &Ingestor,
+    tenant: &TenantRuntime,
+) -> anyhow::Result<PollReport> {
     let mut report = PollReport::default();
-    for (object_type, kind) in [("ecommerce.order", EventKind::OrderUpdated), ("ecommerce.customer", EventKind::CustomerUpdated)] {
-        let since = store
-            .watermark(&tenant.id, object_type)
-            .await?
-            .map_or_else(|| OffsetDateTime::now_utc() - FIRST_LOOKBACK, |w| w.last_modified);
+    for (object_type, kind) in [
+        ("ecommerce.order", EventKind::OrderUpdated),
+        ("ecommerce.customer", EventKind::CustomerUpdated),
+    ] {
+        let since = store.watermark(&tenant.id, object_type).await?.map_or_else(
+            || OffsetDateTime::now_utc() - FIRST_LOOKBACK,
+            |w| w.last_modified,
+        );
         let changed = match object_type {
-            "ecommerce.order" => ferry_extract::changed_orders_since(&tenant.kentico, since).await?,
+            "ecommerce.order" => {
+                ferry_extract::changed_orders_since(&tenant.kentico, since).await?
+            }
             _ => ferry_extract::changed_customers_since(&tenant.kentico, since).await?,
         };
         for c in &changed {
             report.seen += 1;
-            if store.event_covers(&tenant.id, object_type, c.id, c.last_modified).await? {
+            if store
+                .event_covers(&tenant.id, object_type, c.id, c.last_modified)
+                .await?
+            {
                 continue;
             }
             let event = synthetic_event(&tenant.id, kind, object_type, c);
@@ -50,8 +62,13 @@ pub async fn poll_tenant(store: &Store, ingestor: &Ingestor, tenant: &TenantRunt
             }
         }
         if let Some(last) = changed.iter().max_by_key(|c| (c.last_modified, c.id)) {
-            let mark = Watermark { last_modified: last.last_modified, last_id: last.id };
-            store.advance_watermark(&tenant.id, object_type, mark).await?;
+            let mark = Watermark {
+                last_modified: last.last_modified,
+                last_id: last.id,
+            };
+            store
+                .advance_watermark(&tenant.id, object_type, mark)
+                .await?;
         }
     }
     Ok(report)
@@ -60,18 +77,33 @@ pub async fn poll_tenant(store: &Store, ingestor: &Ingestor, tenant: &TenantRunt
 /// An event standing in for a webhook that never came; its id is deterministic, so two polls (or two hosts)
 /// enqueue it once.
 fn synthetic_event(tenant: &TenantId, kind: EventKind, object_type: &str, c: &Changed) -> NewEvent {
-    let id = format!("reconcile:{object_type}:{}:{}", c.id, c.last_modified.unix_timestamp_nanos() / 1_000_000);
+    let id = format!(
+        "reconcile:{object_type}:{}:{}",
+        c.id,
+        c.last_modified.unix_timestamp_nanos() / 1_000_000
+    );
     let envelope = EventEnvelope {
         id,
         kind,
         occurred_at: c.last_modified,
-        object: EventObject { object_type: object_type.to_owned(), id: c.id, guid: c.guid, last_modified: c.last_modified },
+        object: EventObject {
+            object_type: object_type.to_owned(),
+            id: c.id,
+            guid: c.guid,
+            last_modified: c.last_modified,
+        },
     };
     NewEvent::from_envelope(tenant.clone(), envelope)
 }
 
 /// Polls every tenant every `every` until shutdown.
-pub async fn run(store: Store, ingestor: Ingestor, tenants: Tenants, every: Duration, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    store: Store,
+    ingestor: Ingestor,
+    tenants: Tenants,
+    every: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -79,9 +111,13 @@ pub async fn run(store: Store, ingestor: Ingestor, tenants: Tenants, every: Dura
         }
         for tenant in tenants.all() {
             match poll_tenant(&store, &ingestor, &tenant).await {
-                Ok(r) if r.enqueued > 0 => info!(tenant_id = %tenant.id, seen = r.seen, enqueued = r.enqueued, "Reconciled missed changes."),
+                Ok(r) if r.enqueued > 0 => {
+                    info!(tenant_id = %tenant.id, seen = r.seen, enqueued = r.enqueued, "Reconciled missed changes.")
+                }
                 Ok(_) => {}
-                Err(error) => warn!(tenant_id = %tenant.id, error = %error, "Reconciliation poll failed."),
+                Err(error) => {
+                    warn!(tenant_id = %tenant.id, error = %error, "Reconciliation poll failed.")
+                }
             }
         }
     }

@@ -65,14 +65,26 @@ impl TenantRuntime {
             config.kentico.password.clone(),
         );
         let fb = &config.freshbooks;
-        let tokens = SealedTokenStore::new(store.clone(), keyring.clone(), id.clone(), fb.account_id.clone());
+        let tokens = SealedTokenStore::new(
+            store.clone(),
+            keyring.clone(),
+            id.clone(),
+            fb.account_id.clone(),
+        );
         let app = OAuthApp {
             client_id: fb.client_id.clone(),
             client_secret: fb.client_secret.clone(),
             redirect_uri: fb.redirect_uri.clone(),
         };
-        let freshbooks =
-            FreshBooksClient::new(http.clone(), id.as_str(), &fb.api_base, &fb.auth_base, fb.account_id.clone(), app, Arc::new(tokens));
+        let freshbooks = FreshBooksClient::new(
+            http.clone(),
+            id.as_str(),
+            &fb.api_base,
+            &fb.auth_base,
+            fb.account_id.clone(),
+            app,
+            Arc::new(tokens),
+        );
         let base_currency = CurrencyCode::parse(&fb.base_currency)
             .map_err(|e| anyhow::anyhow!("tenants.{id}.freshbooks.base_currency: {e}"))?;
         let rules = ValidationRules {
@@ -82,19 +94,43 @@ impl TenantRuntime {
         let sync = SyncOptions {
             unknown_sku: match config.mapping.unknown_sku {
                 UnknownSkuPolicy::CreateItem => UnknownSku::CreateItem,
-                UnknownSkuPolicy::DefaultItem => UnknownSku::DefaultItem { name: config.mapping.default_item.clone() },
+                UnknownSkuPolicy::DefaultItem => UnknownSku::DefaultItem {
+                    name: config.mapping.default_item.clone(),
+                },
             },
         };
-        Ok(Self { id, config, webhook_keys, kentico, freshbooks, base_currency, rules, plugins, sync })
+        Ok(Self {
+            id,
+            config,
+            webhook_keys,
+            kentico,
+            freshbooks,
+            base_currency,
+            rules,
+            plugins,
+            sync,
+        })
     }
 
     /// Runs the tenant's plugin chain over the default drafts.
-    pub(crate) async fn transform(&self, order: &Order, drafts: Drafts) -> Result<Drafts, StepError> {
-        self.plugins.shape_order(order, drafts).await.map_err(StepError::from)
+    pub(crate) async fn transform(
+        &self,
+        order: &Order,
+        drafts: Drafts,
+    ) -> Result<Drafts, StepError> {
+        self.plugins
+            .shape_order(order, drafts)
+            .await
+            .map_err(StepError::from)
     }
 
     /// Writes an order into FreshBooks, exactly once.
-    pub(crate) async fn load_order(&self, store: &Store, order: &Order, drafts: &Drafts) -> Result<Synced, ferry_load::Error> {
+    pub(crate) async fn load_order(
+        &self,
+        store: &Store,
+        order: &Order,
+        drafts: &Drafts,
+    ) -> Result<Synced, ferry_load::Error> {
         let ledger = StoreLedger::new(store.clone(), self.id.clone());
         let drafts = ferry_load::Drafts {
             client: drafts.client.clone(),
@@ -102,15 +138,30 @@ impl TenantRuntime {
             invoice: drafts.invoice.clone(),
             payment: drafts.payment.clone(),
         };
-        ferry_load::sync_order(&self.freshbooks, &ledger, &self.id, order, &drafts, &self.sync).await
+        ferry_load::sync_order(
+            &self.freshbooks,
+            &ledger,
+            &self.id,
+            order,
+            &drafts,
+            &self.sync,
+        )
+        .await
     }
 
     /// Updates the customer's FreshBooks client (none yet: nothing to do until their first order).
-    pub(crate) async fn update_customer(&self, store: &Store, customer: &Customer) -> Result<Option<i64>, StepError> {
+    pub(crate) async fn update_customer(
+        &self,
+        store: &Store,
+        customer: &Customer,
+    ) -> Result<Option<i64>, StepError> {
         let draft = crate::pipeline::mapping::client_draft(customer, None, &self.base_currency);
         let draft = self.plugins.shape_client(customer, draft).await?;
         let ledger = StoreLedger::new(store.clone(), self.id.clone());
-        Ok(ferry_load::sync_customer(&self.freshbooks, &ledger, &self.id, customer, &draft).await?)
+        Ok(
+            ferry_load::sync_customer(&self.freshbooks, &ledger, &self.id, customer, &draft)
+                .await?,
+        )
     }
 }
 
@@ -130,7 +181,10 @@ impl Tenants {
 
     /// Removes a tenant.
     pub fn remove(&self, id: &TenantId) -> bool {
-        self.inner.write().map(|mut m| m.remove(id).is_some()).unwrap_or(false)
+        self.inner
+            .write()
+            .map(|mut m| m.remove(id).is_some())
+            .unwrap_or(false)
     }
 
     /// One tenant.
@@ -140,7 +194,11 @@ impl Tenants {
 
     /// All tenants, in id order.
     pub fn all(&self) -> Vec<Arc<TenantRuntime>> {
-        let mut all: Vec<_> = self.inner.read().map(|m| m.values().cloned().collect()).unwrap_or_default();
+        let mut all: Vec<_> = self
+            .inner
+            .read()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default();
         all.sort_by(|a, b| a.id.cmp(&b.id));
         all
     }

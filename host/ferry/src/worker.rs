@@ -9,7 +9,11 @@ use tracing::warn;
 const IDLE_POLL: Duration = Duration::from_millis(50);
 
 /// Runs the pipeline until `shutdown` turns true. `wake` is notified by ingest when events arrive.
-pub async fn run(pipeline: Pipeline, wake: std::sync::Arc<tokio::sync::Notify>, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    pipeline: Pipeline,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     loop {
         if *shutdown.borrow() {
             return;

@@ -104,7 +104,8 @@ impl EventEnvelope {
     /// # Errors
     /// [`ParseEventError`] naming what is wrong.
     pub fn parse(body: &[u8]) -> Result<Self, ParseEventError> {
-        let env: Self = serde_json::from_slice(body).map_err(|e| ParseEventError::Shape(e.to_string()))?;
+        let env: Self =
+            serde_json::from_slice(body).map_err(|e| ParseEventError::Shape(e.to_string()))?;
         let expected = env.kind.object_type();
         if env.object.object_type != expected {
             return Err(ParseEventError::ObjectType {
@@ -142,6 +143,9 @@ mod tests {
         let body = br#"{"id":"evt_1","type":"customer.updated","occurred_at":"2026-11-20T13:03:12Z",
             "object":{"object_type":"ecommerce.order","id":27,"guid":"3f1c2a9e-5b7d-4c11-9a4e-2d7f0c8b6a51",
             "last_modified":"2026-11-20T14:03:12Z"}}"#;
-        assert!(matches!(EventEnvelope::parse(body), Err(ParseEventError::ObjectType { .. })));
+        assert!(matches!(
+            EventEnvelope::parse(body),
+            Err(ParseEventError::ObjectType { .. })
+        ));
     }
 }

@@ -30,8 +30,13 @@ impl TenantId {
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
-        if ok { Ok(Self(s.to_owned())) } else { Err(IdError::Tenant(s.to_owned())) }
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(IdError::Tenant(s.to_owned()))
+        }
     }
 
     /// The id as text.
@@ -71,7 +76,11 @@ impl EventId {
     /// [`IdError::Event`] when the string does not fit.
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let ok = !s.is_empty() && s.len() <= 200 && s.bytes().all(|b| b.is_ascii_graphic());
-        if ok { Ok(Self(s.to_owned())) } else { Err(IdError::Event) }
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(IdError::Event)
+        }
     }
 
     /// The id as text.
@@ -157,7 +166,10 @@ mod tests {
 
     #[test]
     fn currency_codes_fold_to_upper_case() {
-        assert_eq!(CurrencyCode::parse("eur").map(|c| c.to_string()), Ok("EUR".to_owned()));
+        assert_eq!(
+            CurrencyCode::parse("eur").map(|c| c.to_string()),
+            Ok("EUR".to_owned())
+        );
         assert!(CurrencyCode::parse("EURO").is_err());
     }
 }

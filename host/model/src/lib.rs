@@ -20,9 +20,13 @@ mod money;
 mod order;
 
 pub use disposition::Disposition;
-pub use draft::{ClientDraft, InvoiceDraft, InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax, PaymentDraft};
+pub use draft::{
+    ClientDraft, InvoiceDraft, InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax, PaymentDraft,
+};
 pub use event::{EventEnvelope, EventKind, EventObject, ParseEventError};
 pub use ids::{CurrencyCode, EventId, IdError, TenantId};
 pub use money::Money;
-pub use order::{Address, CustomField, Customer, Order, OrderLine, OrderStatus, OrderTotals, Payment, TaxClass};
+pub use order::{
+    Address, CustomField, Customer, Order, OrderLine, OrderStatus, OrderTotals, Payment, TaxClass,
+};
 pub use rust_decimal::Decimal;

@@ -23,7 +23,9 @@ impl Money {
     /// The amount rounded half-away-from-zero to `dp` decimal places (FreshBooks keeps 2).
     pub fn rounded(&self, dp: u32) -> Self {
         Self {
-            amount: self.amount.round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero),
+            amount: self
+                .amount
+                .round_dp_with_strategy(dp, RoundingStrategy::MidpointAwayFromZero),
             code: self.code.clone(),
         }
     }
@@ -36,7 +38,10 @@ mod tests {
 
     #[test]
     fn money_serialises_amount_as_string() {
-        let m = Money::new(Decimal::from_str("13.500000000").unwrap(), CurrencyCode::parse("USD").unwrap());
+        let m = Money::new(
+            Decimal::from_str("13.500000000").unwrap(),
+            CurrencyCode::parse("USD").unwrap(),
+        );
         let v = serde_json::to_value(m.rounded(2)).unwrap();
         assert_eq!(v, serde_json::json!({"amount": "13.50", "code": "USD"}));
     }

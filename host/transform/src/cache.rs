@@ -19,22 +19,32 @@ pub(crate) struct CwasmCache {
 
 impl CwasmCache {
     pub(crate) fn open(dir: &Path, engine: &Engine) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|source| Error::Cache { path: dir.to_path_buf(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| Error::Cache {
+            path: dir.to_path_buf(),
+            source,
+        })?;
         let mut h = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        Ok(Self { dir: dir.to_path_buf(), engine_key: format!("{:016x}", h.finish()) })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            engine_key: format!("{:016x}", h.finish()),
+        })
     }
 
     /// Path of the precompiled artifact for a component with this content hash.
     pub(crate) fn path(&self, content_hash: &str) -> PathBuf {
-        self.dir.join(format!("{content_hash}-{}.cwasm", self.engine_key))
+        self.dir
+            .join(format!("{content_hash}-{}.cwasm", self.engine_key))
     }
 
     /// Write a serialized component atomically (temp file + rename), so a crash never leaves a
     /// truncated file that `load` would trust.
     pub(crate) fn store(&self, path: &Path, bytes: &[u8]) -> Result<()> {
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let io = |source| Error::Cache { path: path.to_path_buf(), source };
+        let io = |source| Error::Cache {
+            path: path.to_path_buf(),
+            source,
+        };
         std::fs::write(&tmp, bytes).map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
     }

@@ -47,12 +47,18 @@ impl Chain {
     ///
     /// # Errors
     /// The first plugin that traps, runs out of budget or cannot be instantiated.
-    pub fn validate_order(&self, ctx: &TransformCtx, order: &Order) -> Result<Vec<ValidationIssue>, TransformError> {
+    pub fn validate_order(
+        &self,
+        ctx: &TransformCtx,
+        order: &Order,
+    ) -> Result<Vec<ValidationIssue>, TransformError> {
         let hook = Hook::ValidateOrder;
         let input = convert::order(order);
         let mut issues = Vec::new();
         for p in &self.plugins {
-            let found = p.instantiate(ctx, hook)?.call(ctx, hook, |t, s| t.ferry_transform_transform().call_validate_order(s, &input))?;
+            let found = p.instantiate(ctx, hook)?.call(ctx, hook, |t, s| {
+                t.ferry_transform_transform().call_validate_order(s, &input)
+            })?;
             issues.extend(found.into_iter().map(|i| ValidationIssue {
                 plugin: p.name().to_string(),
                 field: i.field,
@@ -66,12 +72,20 @@ impl Chain {
     ///
     /// # Errors
     /// The first plugin that rejects the customer, returns an invalid draft, traps or runs out of budget.
-    pub fn map_client(&self, ctx: &TransformCtx, customer: &Customer, draft: ClientDraft) -> Result<ClientDraft, TransformError> {
+    pub fn map_client(
+        &self,
+        ctx: &TransformCtx,
+        customer: &Customer,
+        draft: ClientDraft,
+    ) -> Result<ClientDraft, TransformError> {
         let hook = Hook::MapClient;
         let input = convert::customer(customer);
         self.plugins.iter().try_fold(draft, |draft, p| {
             let wit_draft = convert::client_draft(&draft);
-            let out = p.instantiate(ctx, hook)?.call(ctx, hook, |t, s| t.ferry_transform_transform().call_map_client(s, &input, &wit_draft))?;
+            let out = p.instantiate(ctx, hook)?.call(ctx, hook, |t, s| {
+                t.ferry_transform_transform()
+                    .call_map_client(s, &input, &wit_draft)
+            })?;
             accept(ctx, p, hook, out, |c, d| c.client_draft(d))
         })
     }
@@ -80,12 +94,20 @@ impl Chain {
     ///
     /// # Errors
     /// The first plugin that rejects the order, returns an invalid draft, traps or runs out of budget.
-    pub fn map_invoice(&self, ctx: &TransformCtx, order: &Order, draft: InvoiceDraft) -> Result<InvoiceDraft, TransformError> {
+    pub fn map_invoice(
+        &self,
+        ctx: &TransformCtx,
+        order: &Order,
+        draft: InvoiceDraft,
+    ) -> Result<InvoiceDraft, TransformError> {
         let hook = Hook::MapInvoice;
         let input = convert::order(order);
         self.plugins.iter().try_fold(draft, |draft, p| {
             let wit_draft = convert::invoice_draft(&draft);
-            let out = p.instantiate(ctx, hook)?.call(ctx, hook, |t, s| t.ferry_transform_transform().call_map_invoice(s, &input, &wit_draft))?;
+            let out = p.instantiate(ctx, hook)?.call(ctx, hook, |t, s| {
+                t.ferry_transform_transform()
+                    .call_map_invoice(s, &input, &wit_draft)
+            })?;
             accept(ctx, p, hook, out, |c, d| c.invoice_draft(d))
         })
     }
@@ -94,12 +116,20 @@ impl Chain {
     ///
     /// # Errors
     /// The first plugin that rejects the line, returns an invalid draft, traps or runs out of budget.
-    pub fn map_item(&self, ctx: &TransformCtx, line: &OrderLine, draft: ItemDraft) -> Result<ItemDraft, TransformError> {
+    pub fn map_item(
+        &self,
+        ctx: &TransformCtx,
+        line: &OrderLine,
+        draft: ItemDraft,
+    ) -> Result<ItemDraft, TransformError> {
         let hook = Hook::MapItem;
         let input = convert::order_line(line);
         self.plugins.iter().try_fold(draft, |draft, p| {
             let wit_draft = convert::item_draft(&draft);
-            let out = p.instantiate(ctx, hook)?.call(ctx, hook, |t, s| t.ferry_transform_transform().call_map_item(s, &input, &wit_draft))?;
+            let out = p.instantiate(ctx, hook)?.call(ctx, hook, |t, s| {
+                t.ferry_transform_transform()
+                    .call_map_item(s, &input, &wit_draft)
+            })?;
             accept(ctx, p, hook, out, |c, d| c.item_draft(d))
         })
     }
@@ -113,7 +143,21 @@ fn accept<W, M>(
     out: Result<W, crate::bindings::v0_1::types::TransformError>,
     check: impl FnOnce(&mut OutputCheck, W) -> Result<M, String>,
 ) -> Result<M, TransformError> {
-    let err = |reason| TransformError { tenant: ctx.tenant.clone(), plugin: p.name().to_string(), hook, reason };
-    let draft = out.map_err(|e| err(Reason::Rejected { code: e.code, message: e.message }))?;
-    check(&mut OutputCheck::new(p.runtime.config.max_output_bytes), draft).map_err(|detail| err(Reason::InvalidOutput { detail }))
+    let err = |reason| TransformError {
+        tenant: ctx.tenant.clone(),
+        plugin: p.name().to_string(),
+        hook,
+        reason,
+    };
+    let draft = out.map_err(|e| {
+        err(Reason::Rejected {
+            code: e.code,
+            message: e.message,
+        })
+    })?;
+    check(
+        &mut OutputCheck::new(p.runtime.config.max_output_bytes),
+        draft,
+    )
+    .map_err(|detail| err(Reason::InvalidOutput { detail }))
 }

@@ -6,8 +6,8 @@
 use std::str::FromStr;
 
 use ferry_model::{
-    Address, ClientDraft, CurrencyCode, CustomField, Customer, InvoiceDraft, InvoiceLineDraft, InvoiceStatus,
-    ItemDraft, LineTax, Money, Order, OrderLine, OrderStatus, Payment, TaxClass,
+    Address, ClientDraft, CurrencyCode, CustomField, Customer, InvoiceDraft, InvoiceLineDraft,
+    InvoiceStatus, ItemDraft, LineTax, Money, Order, OrderLine, OrderStatus, Payment, TaxClass,
 };
 use rust_decimal::Decimal;
 use time::format_description::well_known::Rfc3339;
@@ -22,11 +22,19 @@ fn rfc3339(t: &OffsetDateTime) -> String {
 }
 
 fn money(m: &Money) -> wit::Money {
-    wit::Money { amount: m.amount.to_string(), code: m.code.as_str().to_string() }
+    wit::Money {
+        amount: m.amount.to_string(),
+        code: m.code.as_str().to_string(),
+    }
 }
 
 fn fields(f: &[CustomField]) -> Vec<wit::CustomField> {
-    f.iter().map(|f| wit::CustomField { name: f.name.clone(), value: f.value.clone() }).collect()
+    f.iter()
+        .map(|f| wit::CustomField {
+            name: f.name.clone(),
+            value: f.value.clone(),
+        })
+        .collect()
 }
 
 fn address(a: &Address) -> wit::Address {
@@ -45,7 +53,12 @@ fn address(a: &Address) -> wit::Address {
 }
 
 fn status(s: &OrderStatus) -> wit::OrderStatus {
-    wit::OrderStatus { id: s.id, code: s.code.clone(), display_name: s.display_name.clone(), marks_paid: s.marks_paid }
+    wit::OrderStatus {
+        id: s.id,
+        code: s.code.clone(),
+        display_name: s.display_name.clone(),
+        marks_paid: s.marks_paid,
+    }
 }
 
 fn tax_class(t: &TaxClass) -> wit::TaxClass {
@@ -152,7 +165,10 @@ pub(crate) fn client_draft(d: &ClientDraft) -> wit::ClientDraft {
 }
 
 fn line_tax(t: &LineTax) -> wit::LineTax {
-    wit::LineTax { name: t.name.clone(), percent: t.percent.to_string() }
+    wit::LineTax {
+        name: t.name.clone(),
+        percent: t.percent.to_string(),
+    }
 }
 
 /// An item draft handed to a plugin.
@@ -211,7 +227,10 @@ impl OutputCheck {
     fn text(&mut self, field: &str, s: String) -> Result<String, String> {
         self.used += s.len();
         if self.used > self.max_bytes {
-            return Err(format!("output exceeds {} bytes (at `{field}`)", self.max_bytes));
+            return Err(format!(
+                "output exceeds {} bytes (at `{field}`)",
+                self.max_bytes
+            ));
         }
         Ok(s)
     }
@@ -225,18 +244,29 @@ impl OutputCheck {
     }
 
     fn money(&mut self, field: &str, m: wit::Money) -> Result<Money, String> {
-        Ok(Money { amount: self.decimal(field, &m.amount)?, code: self.currency(field, &m.code)? })
+        Ok(Money {
+            amount: self.decimal(field, &m.amount)?,
+            code: self.currency(field, &m.code)?,
+        })
     }
 
     fn tax(&mut self, field: &str, t: Option<wit::LineTax>) -> Result<Option<LineTax>, String> {
-        t.map(|t| Ok(LineTax { percent: self.decimal(field, &t.percent)?, name: self.text(field, t.name)? }))
-            .transpose()
+        t.map(|t| {
+            Ok(LineTax {
+                percent: self.decimal(field, &t.percent)?,
+                name: self.text(field, t.name)?,
+            })
+        })
+        .transpose()
     }
 
     /// A client draft returned by a plugin.
     pub(crate) fn client_draft(&mut self, d: wit::ClientDraft) -> Result<ClientDraft, String> {
         Ok(ClientDraft {
-            currency_code: d.currency_code.map(|c| self.currency("currency-code", &c)).transpose()?,
+            currency_code: d
+                .currency_code
+                .map(|c| self.currency("currency-code", &c))
+                .transpose()?,
             first_name: self.text("first-name", d.first_name)?,
             last_name: self.text("last-name", d.last_name)?,
             email: self.text("email", d.email)?,
@@ -288,7 +318,10 @@ impl OutputCheck {
             due_offset_days: d.due_offset_days,
             currency_code: self.currency("currency-code", &d.currency_code)?,
             po_number: self.text("po-number", d.po_number)?,
-            invoice_number: d.invoice_number.map(|n| self.text("invoice-number", n)).transpose()?,
+            invoice_number: d
+                .invoice_number
+                .map(|n| self.text("invoice-number", n))
+                .transpose()?,
             status: match d.status {
                 wit::InvoiceStatus::Draft => InvoiceStatus::Draft,
                 wit::InvoiceStatus::Sent => InvoiceStatus::Sent,
@@ -323,7 +356,10 @@ mod tests {
                 description: String::new(),
                 quantity: Decimal::from(2),
                 unit_cost: Money::new(Decimal::from_str("9.50").unwrap(), usd()),
-                tax1: Some(LineTax { name: "VAT".into(), percent: Decimal::from(20) }),
+                tax1: Some(LineTax {
+                    name: "VAT".into(),
+                    percent: Decimal::from(20),
+                }),
                 tax2: None,
                 sku: "MUG".into(),
             }],
@@ -333,7 +369,9 @@ mod tests {
     #[test]
     fn invoice_draft_round_trips_through_wit() {
         let d = invoice();
-        let back = OutputCheck::new(1 << 20).invoice_draft(invoice_draft(&d)).unwrap();
+        let back = OutputCheck::new(1 << 20)
+            .invoice_draft(invoice_draft(&d))
+            .unwrap();
         assert_eq!(back, d);
     }
 

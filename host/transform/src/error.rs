@@ -43,10 +43,12 @@ impl Error {
         match self {
             Error::Transform(e) => e.disposition(),
             // A plugin the runtime refuses stays refused: replay after the tenant uploads a fixed one.
-            Error::InvalidPlugin { plugin, reason } => {
-                Disposition::DeadLetter { reason: format!("plugin {plugin} rejected at load: {reason}") }
-            }
-            Error::Setup(_) | Error::Cache { .. } => Disposition::Retry { after: Some(Duration::from_secs(30)) },
+            Error::InvalidPlugin { plugin, reason } => Disposition::DeadLetter {
+                reason: format!("plugin {plugin} rejected at load: {reason}"),
+            },
+            Error::Setup(_) | Error::Cache { .. } => Disposition::Retry {
+                after: Some(Duration::from_secs(30)),
+            },
         }
     }
 }
@@ -122,7 +124,9 @@ impl fmt::Display for Reason {
             Reason::OutOfFuel => f.write_str("ran out of fuel"),
             Reason::TimedOut => f.write_str("timed out"),
             Reason::MemoryLimit => f.write_str("hit the memory limit"),
-            Reason::Rejected { code, message } => write!(f, "rejected the record ({code}): {message}"),
+            Reason::Rejected { code, message } => {
+                write!(f, "rejected the record ({code}): {message}")
+            }
             Reason::InvalidOutput { detail } => write!(f, "returned invalid output: {detail}"),
             Reason::Unavailable { detail } => write!(f, "could not be instantiated: {detail}"),
         }
@@ -154,13 +158,19 @@ impl TransformError {
     /// load can be slow) and instance-pool exhaustion.
     pub fn disposition(&self) -> Disposition {
         match &self.reason {
-            Reason::TimedOut => Disposition::Retry { after: Some(Duration::from_secs(30)) },
-            Reason::Unavailable { .. } => Disposition::Retry { after: Some(Duration::from_secs(1)) },
+            Reason::TimedOut => Disposition::Retry {
+                after: Some(Duration::from_secs(30)),
+            },
+            Reason::Unavailable { .. } => Disposition::Retry {
+                after: Some(Duration::from_secs(1)),
+            },
             Reason::Trapped { .. }
             | Reason::OutOfFuel
             | Reason::MemoryLimit
             | Reason::Rejected { .. }
-            | Reason::InvalidOutput { .. } => Disposition::DeadLetter { reason: self.to_string() },
+            | Reason::InvalidOutput { .. } => Disposition::DeadLetter {
+                reason: self.to_string(),
+            },
         }
     }
 }
@@ -181,22 +191,42 @@ mod tests {
     #[test]
     fn message_names_tenant_plugin_hook_and_reason() {
         let e = err(Reason::OutOfFuel);
-        assert_eq!(e.to_string(), "run map-invoice of plugin tax-rules for tenant acme: ran out of fuel");
+        assert_eq!(
+            e.to_string(),
+            "run map-invoice of plugin tax-rules for tenant acme: ran out of fuel"
+        );
     }
 
     #[test]
     fn plugin_faults_are_dead_lettered_and_host_pressure_is_retried() {
         let dead = [
-            Reason::Trapped { detail: "unreachable".into() },
+            Reason::Trapped {
+                detail: "unreachable".into(),
+            },
             Reason::OutOfFuel,
             Reason::MemoryLimit,
-            Reason::Rejected { code: "x".into(), message: "y".into() },
+            Reason::Rejected {
+                code: "x".into(),
+                message: "y".into(),
+            },
             Reason::InvalidOutput { detail: "z".into() },
         ];
         for r in dead {
-            assert!(matches!(err(r).disposition(), Disposition::DeadLetter { .. }));
+            assert!(matches!(
+                err(r).disposition(),
+                Disposition::DeadLetter { .. }
+            ));
         }
-        assert!(matches!(err(Reason::TimedOut).disposition(), Disposition::Retry { .. }));
-        assert!(matches!(err(Reason::Unavailable { detail: "pool".into() }).disposition(), Disposition::Retry { .. }));
+        assert!(matches!(
+            err(Reason::TimedOut).disposition(),
+            Disposition::Retry { .. }
+        ));
+        assert!(matches!(
+            err(Reason::Unavailable {
+                detail: "pool".into()
+            })
+            .disposition(),
+            Disposition::Retry { .. }
+        ));
     }
 }

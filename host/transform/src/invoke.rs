@@ -28,7 +28,11 @@ pub(crate) struct PluginInstance {
 
 impl PluginHandle {
     /// Instantiate with a fresh store: memory cap, locked-down WASI, captured stdio.
-    pub(crate) fn instantiate(&self, ctx: &TransformCtx, hook: Hook) -> Result<PluginInstance, TransformError> {
+    pub(crate) fn instantiate(
+        &self,
+        ctx: &TransformCtx,
+        hook: Hook,
+    ) -> Result<PluginInstance, TransformError> {
         let cfg = &self.runtime.config;
         let stdout = MemoryOutputPipe::new(cfg.max_log_bytes);
         let stderr = MemoryOutputPipe::new(cfg.max_log_bytes);
@@ -53,14 +57,22 @@ impl PluginHandle {
         let mut store = Store::new(&self.runtime.engine, data);
         store.limiter(|s| &mut s.memory);
         let mut inst = PluginInstance {
-            bindings: match self.arm(&mut store).and_then(|()| self.pre.instantiate(&mut store)) {
+            bindings: match self
+                .arm(&mut store)
+                .and_then(|()| self.pre.instantiate(&mut store))
+            {
                 Ok(b) => b,
                 Err(e) => {
                     let reason = match classify(&e, store.data().memory.hit) {
                         Reason::Trapped { detail } => Reason::Unavailable { detail },
                         other => other,
                     };
-                    return Err(TransformError { tenant: ctx.tenant.clone(), plugin: self.name.to_string(), hook, reason });
+                    return Err(TransformError {
+                        tenant: ctx.tenant.clone(),
+                        plugin: self.name.to_string(),
+                        hook,
+                        reason,
+                    });
                 }
             },
             store,
@@ -94,12 +106,21 @@ impl PluginInstance {
         f: impl FnOnce(&Transformer, &mut Store<PluginCtx>) -> wasmtime::Result<R>,
     ) -> Result<R, TransformError> {
         let plugin = self.plugin.clone();
-        let err = |reason| TransformError { tenant: ctx.tenant.clone(), plugin: plugin.to_string(), hook, reason };
+        let err = |reason| TransformError {
+            tenant: ctx.tenant.clone(),
+            plugin: plugin.to_string(),
+            hook,
+            reason,
+        };
         if self.failed {
-            return Err(err(Reason::Trapped { detail: "instance unusable after an earlier failure".into() }));
+            return Err(err(Reason::Trapped {
+                detail: "instance unusable after an earlier failure".into(),
+            }));
         }
         if let Err(e) = self.handle.arm(&mut self.store) {
-            return Err(err(Reason::Unavailable { detail: e.to_string() }));
+            return Err(err(Reason::Unavailable {
+                detail: e.to_string(),
+            }));
         }
         let out = f(&self.bindings, &mut self.store);
         self.flush_logs();
@@ -112,7 +133,13 @@ impl PluginInstance {
     /// Forward captured stdout/stderr to the tenant log.
     fn flush_logs(&mut self) {
         let data = self.store.data();
-        for (i, (pipe, level)) in [(&data.stdout, LogLevel::Info), (&data.stderr, LogLevel::Warn)].into_iter().enumerate() {
+        for (i, (pipe, level)) in [
+            (&data.stdout, LogLevel::Info),
+            (&data.stderr, LogLevel::Warn),
+        ]
+        .into_iter()
+        .enumerate()
+        {
             let bytes = pipe.contents();
             if bytes.len() > self.logged[i] {
                 let text = String::from_utf8_lossy(&bytes[self.logged[i]..]);
@@ -133,6 +160,12 @@ fn classify(e: &wasmtime::Error, memory_hit: bool) -> Reason {
     match e.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => Reason::OutOfFuel,
         Some(Trap::Interrupt) => Reason::TimedOut,
-        _ => Reason::Trapped { detail: format!("{e:?}").lines().take(12).collect::<Vec<_>>().join("\n") },
+        _ => Reason::Trapped {
+            detail: format!("{e:?}")
+                .lines()
+                .take(12)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        },
     }
 }

@@ -12,22 +12,38 @@ pub(crate) struct MemoryCap {
 
 impl MemoryCap {
     pub(crate) fn new(max_bytes: usize) -> Self {
-        Self { max_bytes, hit: false }
+        Self {
+            max_bytes,
+            hit: false,
+        }
     }
 }
 
 impl ResourceLimiter for MemoryCap {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.max_bytes {
             self.hit = true;
             // Trap rather than return false: a guest allocator that sees a failed grow aborts
             // anyway, and an explicit trap keeps the cause precise.
-            wasmtime::bail!("memory grow to {desired} bytes exceeds the {} byte cap", self.max_bytes);
+            wasmtime::bail!(
+                "memory grow to {desired} bytes exceeds the {} byte cap",
+                self.max_bytes
+            );
         }
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 }

@@ -18,8 +18,13 @@ use crate::host::PluginCtx;
 /// in `wasi:cli` and `wasi:io` even when unused; they are linked against a WASI context with no
 /// preopens, no environment and no network, stdout/stderr captured. `wasi:random` is allowed
 /// because std's `HashMap` seeds from it. Filesystem, sockets, clocks and HTTP are refused.
-const ALLOWED_IMPORT_PREFIXES: &[&str] =
-    &["ferry:transform/host@0.1.", "ferry:transform/types@0.1.", "wasi:cli/", "wasi:io/", "wasi:random/"];
+const ALLOWED_IMPORT_PREFIXES: &[&str] = &[
+    "ferry:transform/host@0.1.",
+    "ferry:transform/types@0.1.",
+    "wasi:cli/",
+    "wasi:io/",
+    "wasi:random/",
+];
 
 /// Shared state behind [`PluginRuntime`] and every [`PluginHandle`].
 pub(crate) struct RuntimeInner {
@@ -57,7 +62,10 @@ pub struct PluginHandle {
 
 impl std::fmt::Debug for PluginHandle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PluginHandle").field("name", &self.name).field("hash", &self.hash).finish()
+        f.debug_struct("PluginHandle")
+            .field("name", &self.name)
+            .field("hash", &self.hash)
+            .finish()
     }
 }
 
@@ -118,8 +126,17 @@ impl PluginRuntime {
                 })
                 .map_err(|e| Error::Setup(anyhow::anyhow!("spawn epoch ticker: {e}")))?;
         }
-        let inner = RuntimeInner { engine, config, linker, cache, loaded: Mutex::default(), stop_ticker };
-        Ok(Self { inner: Arc::new(inner) })
+        let inner = RuntimeInner {
+            engine,
+            config,
+            linker,
+            cache,
+            loaded: Mutex::default(),
+            stop_ticker,
+        };
+        Ok(Self {
+            inner: Arc::new(inner),
+        })
     }
 
     /// The configuration in force.
@@ -136,9 +153,14 @@ impl PluginRuntime {
     /// compiled artifact cannot be written.
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<PluginHandle> {
         let inner = &self.inner;
-        let invalid = |reason: String| Error::InvalidPlugin { plugin: name.to_string(), reason };
+        let invalid = |reason: String| Error::InvalidPlugin {
+            plugin: name.to_string(),
+            reason,
+        };
         if Engine::detect_precompiled(bytes).is_some() {
-            return Err(invalid("precompiled artifacts are not accepted, upload the .wasm component".into()));
+            return Err(invalid(
+                "precompiled artifacts are not accepted, upload the .wasm component".into(),
+            ));
         }
         let hash = hex(&Sha256::digest(bytes));
         let memo = inner.loaded.lock().ok().and_then(|m| m.get(&hash).cloned());
@@ -146,13 +168,20 @@ impl PluginRuntime {
             Some(pre) => pre,
             None => {
                 let path = inner.cache.path(&hash);
-                let cached = if path.exists() { inner.cache.load(&inner.engine, &path).ok() } else { None };
+                let cached = if path.exists() {
+                    inner.cache.load(&inner.engine, &path).ok()
+                } else {
+                    None
+                };
                 let component = match cached {
                     Some(c) => c,
                     None => {
-                        let c = Component::new(&inner.engine, bytes).map_err(|e| invalid(format!("compile: {e}")))?;
+                        let c = Component::new(&inner.engine, bytes)
+                            .map_err(|e| invalid(format!("compile: {e}")))?;
                         check_imports(&inner.engine, &c).map_err(invalid)?;
-                        let art = c.serialize().map_err(|e| invalid(format!("serialize: {e}")))?;
+                        let art = c
+                            .serialize()
+                            .map_err(|e| invalid(format!("serialize: {e}")))?;
                         inner.cache.store(&path, &art)?;
                         c
                     }
@@ -164,14 +193,24 @@ impl PluginRuntime {
                 pre
             }
         };
-        Ok(PluginHandle { name: name.into(), hash, pre, runtime: inner.clone() })
+        Ok(PluginHandle {
+            name: name.into(),
+            hash,
+            pre,
+            runtime: inner.clone(),
+        })
     }
 
     /// Check imports, resolve them against the linker and type-check exports.
     fn link(&self, component: &Component) -> Result<TransformerPre<PluginCtx>, String> {
         check_imports(&self.inner.engine, component)?;
-        let pre = self.inner.linker.instantiate_pre(component).map_err(|e| format!("link: {e:#}"))?;
-        TransformerPre::new(pre).map_err(|e| format!("not a ferry:transform/transformer@0.1 component: {e:#}"))
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| format!("link: {e:#}"))?;
+        TransformerPre::new(pre)
+            .map_err(|e| format!("not a ferry:transform/transformer@0.1 component: {e:#}"))
     }
 }
 
@@ -182,13 +221,19 @@ fn check_imports(engine: &Engine, component: &Component) -> Result<(), String> {
         .map(|(name, _)| name)
         .filter(|name| !ALLOWED_IMPORT_PREFIXES.iter().any(|p| name.starts_with(p)))
         .collect();
-    if forbidden.is_empty() { Ok(()) } else { Err(format!("forbidden import(s): {}", forbidden.join(", "))) }
+    if forbidden.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("forbidden import(s): {}", forbidden.join(", ")))
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }

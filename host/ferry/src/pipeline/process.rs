@@ -14,8 +14,13 @@ impl Pipeline {
     /// Runs one claimed event through the stages and returns what it produced.
     pub(super) async fn process(&self, claimed: &Claimed) -> Result<Outcome, StepError> {
         let ev = &claimed.event;
-        let tenant = self.tenants.get(&ev.tenant).ok_or_else(|| StepError::UnknownTenant(ev.tenant.to_string()))?;
-        let envelope = ev.envelope().map_err(|e| StepError::BadEvent(e.to_string()))?;
+        let tenant = self
+            .tenants
+            .get(&ev.tenant)
+            .ok_or_else(|| StepError::UnknownTenant(ev.tenant.to_string()))?;
+        let envelope = ev
+            .envelope()
+            .map_err(|e| StepError::BadEvent(e.to_string()))?;
         match envelope.kind {
             EventKind::CustomerUpdated => self.process_customer(claimed, &tenant, &envelope).await,
             _ => self.process_order(claimed, &tenant, &envelope).await,
@@ -23,7 +28,13 @@ impl Pipeline {
     }
 
     /// Times a step and records it in the run history (ids only, never payloads).
-    async fn step<T, F, D>(&self, claimed: &Claimed, name: &str, detail: D, fut: F) -> Result<T, StepError>
+    async fn step<T, F, D>(
+        &self,
+        claimed: &Claimed,
+        name: &str,
+        detail: D,
+        fut: F,
+    ) -> Result<T, StepError>
     where
         F: Future<Output = Result<T, StepError>>,
         D: FnOnce(&T) -> serde_json::Value,
@@ -35,8 +46,15 @@ impl Pipeline {
             Ok(v) => (true, detail(v)),
             Err(e) => (false, serde_json::json!({ "error": e.to_string() })),
         };
-        let step = Step { name: name.to_owned(), started_at, duration: clock.elapsed(), ok, detail };
-        metrics::histogram!(crate::metrics::STEP_SECONDS, "step" => name.to_owned()).record(step.duration.as_secs_f64());
+        let step = Step {
+            name: name.to_owned(),
+            started_at,
+            duration: clock.elapsed(),
+            ok,
+            detail,
+        };
+        metrics::histogram!(crate::metrics::STEP_SECONDS, "step" => name.to_owned())
+            .record(step.duration.as_secs_f64());
         // History is best effort: losing a timing row must not fail or repeat the sync.
         if let Err(error) = self.store.record_step(&claimed.lease, &step).await {
             tracing::warn!(%error, step = name, "Could not record step.");
@@ -51,34 +69,57 @@ impl Pipeline {
         envelope: &EventEnvelope,
     ) -> Result<Outcome, StepError> {
         let order: Order = self
-            .step(claimed, "extract", |o: &Order| serde_json::json!({ "order_number": o.number, "lines": o.lines.len() }), async {
-                Ok(ferry_extract::fetch_order(&tenant.kentico, envelope.object.id).await?)
-            })
+            .step(
+                claimed,
+                "extract",
+                |o: &Order| serde_json::json!({ "order_number": o.number, "lines": o.lines.len() }),
+                async {
+                    Ok(ferry_extract::fetch_order(&tenant.kentico, envelope.object.id).await?)
+                },
+            )
             .await?;
 
         let mut reasons = validate_order(&order, &tenant.rules);
         reasons.extend(
-            self.step(claimed, "validate", |r: &Vec<String>| serde_json::json!({ "plugin_issues": r.len() }), async {
-                Ok(tenant.plugins.validate_order(&order).await?)
-            })
+            self.step(
+                claimed,
+                "validate",
+                |r: &Vec<String>| serde_json::json!({ "plugin_issues": r.len() }),
+                async { Ok(tenant.plugins.validate_order(&order).await?) },
+            )
             .await?,
         );
         if !reasons.is_empty() {
-            return Err(StepError::Invalid { order: order.number.clone(), reasons });
+            return Err(StepError::Invalid {
+                order: order.number.clone(),
+                reasons,
+            });
         }
 
         let conversion = self.conversion(tenant, &order).await?;
         let drafts: Drafts = self
-            .step(claimed, "transform", |d: &Drafts| serde_json::json!({ "lines": d.invoice.lines.len() }), async {
-                let defaults = mapping::default_drafts(&order, &tenant.config.mapping, conversion.as_ref());
-                tenant.transform(&order, defaults).await
-            })
+            .step(
+                claimed,
+                "transform",
+                |d: &Drafts| serde_json::json!({ "lines": d.invoice.lines.len() }),
+                async {
+                    let defaults = mapping::default_drafts(
+                        &order,
+                        &tenant.config.mapping,
+                        conversion.as_ref(),
+                    );
+                    tenant.transform(&order, defaults).await
+                },
+            )
             .await?;
 
         let synced = self
-            .step(claimed, "load", |s: &ferry_load::Synced| serde_json::to_value(s).unwrap_or_default(), async {
-                Ok(tenant.load_order(&self.store, &order, &drafts).await?)
-            })
+            .step(
+                claimed,
+                "load",
+                |s: &ferry_load::Synced| serde_json::to_value(s).unwrap_or_default(),
+                async { Ok(tenant.load_order(&self.store, &order, &drafts).await?) },
+            )
             .await?;
         Ok(Outcome {
             freshbooks: serde_json::to_value(&synced).unwrap_or_default(),
@@ -94,25 +135,48 @@ impl Pipeline {
         envelope: &EventEnvelope,
     ) -> Result<Outcome, StepError> {
         let customer = self
-            .step(claimed, "extract", |c: &ferry_model::Customer| serde_json::json!({ "customer_id": c.id }), async {
-                Ok(ferry_extract::fetch_customer(&tenant.kentico, envelope.object.id).await?)
-            })
+            .step(
+                claimed,
+                "extract",
+                |c: &ferry_model::Customer| serde_json::json!({ "customer_id": c.id }),
+                async {
+                    Ok(ferry_extract::fetch_customer(&tenant.kentico, envelope.object.id).await?)
+                },
+            )
             .await?;
         let client_id = self
-            .step(claimed, "load", |id: &Option<i64>| serde_json::json!({ "client_id": id }), async {
-                tenant.update_customer(&self.store, &customer).await
-            })
+            .step(
+                claimed,
+                "load",
+                |id: &Option<i64>| serde_json::json!({ "client_id": id }),
+                async { tenant.update_customer(&self.store, &customer).await },
+            )
             .await?;
-        Ok(Outcome { freshbooks: serde_json::json!({ "client_id": client_id }), order_number: None, invoice_id: None })
+        Ok(Outcome {
+            freshbooks: serde_json::json!({ "client_id": client_id }),
+            order_number: None,
+            invoice_id: None,
+        })
     }
 
     /// The conversion into the tenant's FreshBooks currency, when the order is in another one.
-    async fn conversion(&self, tenant: &TenantRuntime, order: &Order) -> Result<Option<Conversion>, StepError> {
+    async fn conversion(
+        &self,
+        tenant: &TenantRuntime,
+        order: &Order,
+    ) -> Result<Option<Conversion>, StepError> {
         let to = &tenant.base_currency;
         if &order.currency == to {
             return Ok(None);
         }
-        let (rate, date) = self.exchange.rate(&order.currency, to, order.created_at.date()).await?;
-        Ok(Some(Conversion { to: to.clone(), rate, date }))
+        let (rate, date) = self
+            .exchange
+            .rate(&order.currency, to, order.created_at.date())
+            .await?;
+        Ok(Some(Conversion {
+            to: to.clone(),
+            rate,
+            date,
+        }))
     }
 }

@@ -41,7 +41,9 @@ impl StepError {
     pub fn disposition(&self) -> Disposition {
         match self {
             Self::UnknownTenant(_) | Self::BadEvent(_) | Self::Invalid { .. } => {
-                Disposition::DeadLetter { reason: self.to_string() }
+                Disposition::DeadLetter {
+                    reason: self.to_string(),
+                }
             }
             Self::Extract(e) => e.disposition(),
             Self::Exchange(e) => e.disposition(),

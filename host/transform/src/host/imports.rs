@@ -28,7 +28,10 @@ pub(crate) struct PluginCtx {
 
 impl WasiView for PluginCtx {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -49,10 +52,17 @@ impl host::Host for PluginCtx {
         self.services.setting(&self.tenant, &self.plugin, &key)
     }
 
-    fn exchange_rate(&mut self, base: String, quote: String, date: String) -> Result<String, String> {
+    fn exchange_rate(
+        &mut self,
+        base: String,
+        quote: String,
+        date: String,
+    ) -> Result<String, String> {
         let date = Date::parse(&date, format_description!("[year]-[month]-[day]"))
             .map_err(|e| format!("date `{date}` is not YYYY-MM-DD: {e}"))?;
-        self.services.exchange_rate(&self.tenant, &base, &quote, date).map(|r| r.to_string())
+        self.services
+            .exchange_rate(&self.tenant, &base, &quote, date)
+            .map(|r| r.to_string())
     }
 
     fn enrich(&mut self, kind: String, key: String) -> Result<Vec<(String, String)>, String> {

@@ -32,13 +32,24 @@ pub trait HostServices: Send + Sync + 'static {
     ///
     /// # Errors
     /// A message the plugin sees when no rate is available.
-    fn exchange_rate(&self, tenant: &TenantId, base: &str, quote: &str, date: Date) -> Result<Decimal, String>;
+    fn exchange_rate(
+        &self,
+        tenant: &TenantId,
+        base: &str,
+        quote: &str,
+        date: Date,
+    ) -> Result<Decimal, String>;
 
     /// Enrichment data of `kind` for `key`, fetched with the tenant's credentials (`enrich`).
     ///
     /// # Errors
     /// A message the plugin sees when the lookup fails; never include secrets.
-    fn enrich(&self, tenant: &TenantId, kind: &str, key: &str) -> Result<Vec<(String, String)>, String>;
+    fn enrich(
+        &self,
+        tenant: &TenantId,
+        kind: &str,
+        key: &str,
+    ) -> Result<Vec<(String, String)>, String>;
 
     /// A log line written by a plugin (`log`, or its stdout/stderr).
     fn log(&self, tenant: &TenantId, plugin: &str, level: LogLevel, msg: &str) {
@@ -70,7 +81,8 @@ impl StaticServices {
 
     /// Add a plugin setting for a tenant.
     pub fn with_setting(mut self, tenant: &str, plugin: &str, key: &str, value: &str) -> Self {
-        self.settings.insert((tenant.into(), plugin.into(), key.into()), value.into());
+        self.settings
+            .insert((tenant.into(), plugin.into(), key.into()), value.into());
         self
     }
 
@@ -82,7 +94,10 @@ impl StaticServices {
 
     /// Add an enrichment answer.
     pub fn with_enrichment(mut self, kind: &str, key: &str, pairs: &[(&str, &str)]) -> Self {
-        let pairs = pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
+        let pairs = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect();
         self.enrichments.insert((kind.into(), key.into()), pairs);
         self
     }
@@ -90,14 +105,37 @@ impl StaticServices {
 
 impl HostServices for StaticServices {
     fn setting(&self, tenant: &TenantId, plugin: &str, key: &str) -> Option<String> {
-        self.settings.get(&(tenant.as_str().to_string(), plugin.to_string(), key.to_string())).cloned()
+        self.settings
+            .get(&(
+                tenant.as_str().to_string(),
+                plugin.to_string(),
+                key.to_string(),
+            ))
+            .cloned()
     }
 
-    fn exchange_rate(&self, _tenant: &TenantId, base: &str, quote: &str, _date: Date) -> Result<Decimal, String> {
-        self.rates.get(&(base.to_string(), quote.to_string())).copied().ok_or_else(|| format!("no rate {base}/{quote}"))
+    fn exchange_rate(
+        &self,
+        _tenant: &TenantId,
+        base: &str,
+        quote: &str,
+        _date: Date,
+    ) -> Result<Decimal, String> {
+        self.rates
+            .get(&(base.to_string(), quote.to_string()))
+            .copied()
+            .ok_or_else(|| format!("no rate {base}/{quote}"))
     }
 
-    fn enrich(&self, _tenant: &TenantId, kind: &str, key: &str) -> Result<Vec<(String, String)>, String> {
-        self.enrichments.get(&(kind.to_string(), key.to_string())).cloned().ok_or_else(|| format!("no {kind} for key"))
+    fn enrich(
+        &self,
+        _tenant: &TenantId,
+        kind: &str,
+        key: &str,
+    ) -> Result<Vec<(String, String)>, String> {
+        self.enrichments
+            .get(&(kind.to_string(), key.to_string()))
+            .cloned()
+            .ok_or_else(|| format!("no {kind} for key"))
     }
 }
