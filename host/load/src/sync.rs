@@ -58,7 +58,7 @@ impl Default for SyncOptions {
 }
 
 /// The FreshBooks ids an order ended up with.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Synced {
     /// Client id.
     pub client_id: i64,

@@ -15,6 +15,21 @@ use time::OffsetDateTime;
 )]
 pub struct JobId(pub i64);
 
+impl JobId {
+    /// Parses the decimal form [`Display`](fmt::Display) prints (what the CLI and admin API accept).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when `s` is not a positive integer (no event can have that key).
+    pub fn parse(s: &str) -> Result<Self> {
+        match s.trim().parse::<i64>() {
+            Ok(n) if n > 0 => Ok(Self(n)),
+            _ => Err(Error::NotFound {
+                what: format!("event {s:?}"),
+            }),
+        }
+    }
+}
+
 impl fmt::Display for JobId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0)

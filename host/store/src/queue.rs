@@ -235,6 +235,39 @@ impl Store {
         .await
     }
 
+    /// Puts a running event back to wait `after` without spending its attempt (a downstream's breaker is open,
+    /// so the attempt never reached it). The history keeps `why`.
+    ///
+    /// # Errors
+    /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
+    pub async fn defer(&self, lease: &Lease, after: Duration, why: &str) -> Result<()> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await.map_err(Error::db("begin defer"))?;
+        let done = sqlx::query(
+            "UPDATE events SET state = 'retrying', next_attempt_at = $1, last_error = $2, lease_owner = NULL, \
+             lease_expires_at = NULL, attempts = MAX(attempts - 1, 0), updated_at = $3 \
+             WHERE seq = $4 AND state = 'running' AND lease_owner = $5 AND attempts = $6",
+        )
+        .bind(now.saturating_add(dur_ms(after)))
+        .bind(why)
+        .bind(now)
+        .bind(lease.job.0)
+        .bind(&lease.owner)
+        .bind(i64::from(lease.attempt))
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::db("defer event"))?;
+        finish(
+            tx,
+            done.rows_affected(),
+            lease,
+            EventState::Retrying,
+            Some(why),
+            now,
+        )
+        .await
+    }
+
     /// Parks a running event in the dead-letter queue with `reason`.
     ///
     /// # Errors
