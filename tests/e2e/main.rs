@@ -1,1 +1,7 @@
-//! End-to-end journeys.
+//! End-to-end journeys: orders placed in the Kentico simulator travel through a real Ferry host (real sockets,
+//! a real SQLite file) into the FreshBooks simulator, under the faults each module names. Every journey audits
+//! FreshBooks itself: one invoice per valid order, one client per customer, one payment per paid order.
+
+mod crash_restart;
+mod faults;
+mod webhook_intake;

@@ -46,6 +46,24 @@ pub struct SandboxArgs {
     /// Seed for the generated store and the faults.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Port of the Kentico simulator.
+    #[arg(long, default_value_t = 7001)]
+    pub kentico_port: u16,
+    /// Port of the FreshBooks simulator.
+    #[arg(long, default_value_t = 7002)]
+    pub freshbooks_port: u16,
+    /// Port of the exchange-rate simulator.
+    #[arg(long, default_value_t = 7003)]
+    pub exchange_port: u16,
+    /// Port the Ferry host will listen on (where Kentico's webhooks are sent).
+    #[arg(long, default_value_t = 8080)]
+    pub ferry_port: u16,
+    /// Where to write a `ferry.toml` that serves the sandbox tenant.
+    #[arg(long, default_value = "ferry.sandbox.toml")]
+    pub write_config: PathBuf,
+    /// Directory with the compiled example plugins (`*.wasm`), named in the written config.
+    #[arg(long, default_value = "plugins/target/wasm32-wasip2/release")]
+    pub plugins_dir: PathBuf,
 }
 
 /// Flags of `ferry demo`.

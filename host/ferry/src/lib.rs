@@ -2,7 +2,7 @@
 //! the worker pool, the admin API and the sandbox.
 //!
 //! Layout:
-//! - `cli`: the command line.
+//! - `cli`, `commands`: the command line and what each subcommand does.
 //! - `config`: the configuration tree (TOML + environment).
 //! - `app`: `App::build` / `run_until_stopped`: store, tenants, HTTP surfaces, workers.
 //! - `tenants`: each tenant's clients, plugin chain and settings, built once.
@@ -20,13 +20,16 @@
 pub mod adapters;
 pub mod app;
 pub mod cli;
+pub mod commands;
 pub mod config;
+pub mod demo;
 pub mod dlq;
 pub mod exchange;
 pub mod metrics;
 pub mod pipeline;
 pub mod plugins;
 pub mod reconcile;
+pub mod sandbox;
 pub mod secrets;
 pub mod telemetry;
 pub mod tenants;

@@ -1,0 +1,85 @@
+//! End-to-end throughput: orders placed in the Kentico simulator → signed webhooks → a real Ferry host (SQLite
+//! file, workers) → Kentico REST reads → FreshBooks writes, against zero-latency simulators in this process.
+//! Prints orders/s from the first order placed to the last one settled, and the audit (it must be clean).
+//!
+//! `cargo bench -p ferry --bench orders` (env `ORDERS`, default 2000; `PLUGINS=1` runs the example plugin chain).
+
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use ferry::app::App;
+use ferry::sandbox::{Sandbox, SandboxOptions};
+use ferry_model::TenantId;
+use ferry_sim::kentico::OrderMix;
+use ferry_store::Store;
+use std::time::{Duration, Instant};
+
+fn main() {
+    let orders: u64 = std::env::var("ORDERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let plugins = std::env::var("PLUGINS").is_ok_and(|v| v == "1");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let sandbox = Sandbox::start(&SandboxOptions {
+            seed: 5,
+            customers: 200,
+            ..SandboxOptions::default()
+        })
+        .await
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let tenant = TenantId::parse("bench").unwrap();
+        let chain = if plugins {
+            let built = ferry_transform::artifacts::ensure_built().expect("plugins build");
+            Sandbox::example_plugins(&built)
+        } else {
+            vec![]
+        };
+        let mut config = sandbox.host_config(dir.path(), sandbox.tenant_config(tenant.clone(), chain));
+        config.worker.concurrency = 32;
+        config.worker.reconcile_every_secs = 0;
+        config.tenants[0].limits.concurrency = 32;
+        let app = App::build(config.clone()).await.unwrap();
+        let url = format!("http://{}", app.addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let host = tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        sandbox.send_webhooks_to(&url, &tenant);
+        let mix = OrderMix {
+            invalid: 0.0,
+            foreign_currency: 0.3,
+            paid: 0.6,
+        };
+        let store = Store::open(&config.store).await.unwrap();
+        let started = Instant::now();
+        let mut placed = Vec::new();
+        for n in 0..orders {
+            placed.push(sandbox.place(n, &mix).await);
+        }
+        let placed_in = started.elapsed();
+        let settled = sandbox
+            .wait_settled(&store, &tenant, &placed, Duration::from_secs(600))
+            .await
+            .unwrap();
+        let elapsed = started.elapsed();
+        let audit = sandbox.audit(&store, &tenant, &placed).await.unwrap();
+        println!(
+            "orders end to end ({}): {orders} orders in {:.2}s = {:.0} orders/s (placing took {:.2}s); settled: {settled}; clean: {}",
+            if plugins { "3-plugin chain" } else { "no plugins" },
+            elapsed.as_secs_f64(),
+            orders as f64 / elapsed.as_secs_f64(),
+            placed_in.as_secs_f64(),
+            audit.is_clean(),
+        );
+        assert!(audit.is_clean(), "{audit:#?}");
+        let _ = stop.send(());
+        let _ = host.await;
+        sandbox.shutdown();
+    });
+}

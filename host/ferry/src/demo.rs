@@ -1,0 +1,268 @@
+//! `ferry demo`: the whole flow on the sandbox, under faults. It starts the simulators and a host serving a demo
+//! tenant with the example plugins, places a batch of realistic orders in Kentico (several currencies, some
+//! invalid) while FreshBooks fails, throttles, loses replies and goes down for a while, waits for everything to
+//! settle, then counts what reached FreshBooks. The exit code is non-zero when an order was lost or duplicated.
+
+use crate::app::App;
+use crate::cli::DemoArgs;
+use crate::config::WorkerConfig;
+use crate::sandbox::audit::Audit;
+use crate::sandbox::{Sandbox, SandboxOptions};
+use anyhow::Context as _;
+use ferry_model::TenantId;
+use ferry_sim::kentico::OrderMix;
+use ferry_store::Store;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tracing::info;
+
+/// How long the demo waits for the last order to settle before it reports what is missing.
+const SETTLE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What happened to the demo's orders (counted from FreshBooks and the store) and what the run went through.
+#[derive(Debug, Default)]
+pub struct DemoReport {
+    /// Orders, invoices, duplicates, losses and dead letters.
+    pub audit: Audit,
+    /// Attempts that were retried.
+    pub retries: u64,
+    /// Times a circuit breaker opened.
+    pub breaker_openings: u64,
+    /// Events enqueued by polling because their webhook never came.
+    pub reconciled: u64,
+    /// Webhooks the Kentico sender skipped on purpose.
+    pub webhooks_skipped: u64,
+    /// Faults FreshBooks injected: 5xx, lost replies, 429s, outage answers.
+    pub faults: String,
+    /// From the first order placed to the last one settled.
+    pub elapsed: Duration,
+    /// Whether everything settled before the timeout.
+    pub settled: bool,
+    /// The SQLite file the host used.
+    pub store_path: PathBuf,
+}
+
+impl DemoReport {
+    /// Settled, nothing lost, nothing duplicated, every invalid order stopped.
+    pub fn is_clean(&self) -> bool {
+        self.settled && self.audit.is_clean()
+    }
+}
+
+impl fmt::Display for DemoReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let a = &self.audit;
+        writeln!(f, "Ferry demo summary")?;
+        writeln!(
+            f,
+            "  orders placed ........ {} ({} in a foreign currency, {} invalid on purpose)",
+            a.placed, a.foreign_currency, a.invalid
+        )?;
+        writeln!(f, "  invoices created ..... {}", a.invoiced)?;
+        writeln!(
+            f,
+            "  in FreshBooks ........ {} clients, {} items, {} payments",
+            a.clients, a.items, a.payments
+        )?;
+        writeln!(
+            f,
+            "  duplicates ........... {} (invoices {}, clients {}, payments {})",
+            a.duplicate_invoices + a.duplicate_clients + a.duplicate_payments,
+            a.duplicate_invoices,
+            a.duplicate_clients,
+            a.duplicate_payments
+        )?;
+        writeln!(f, "  lost ................. {}", a.missing.len())?;
+        for m in a.missing.iter().take(10) {
+            writeln!(f, "      {m}")?;
+        }
+        writeln!(f, "  dead-lettered ........ {}", a.dead_lettered.len())?;
+        for (order, reason) in a.dead_lettered.iter().take(12) {
+            writeln!(f, "      order {order}: {reason}")?;
+        }
+        if !a.leaked_invalid.is_empty() {
+            writeln!(
+                f,
+                "  invalid orders that reached FreshBooks: {:?}",
+                a.leaked_invalid
+            )?;
+        }
+        writeln!(f, "  retries .............. {}", self.retries)?;
+        writeln!(f, "  breaker openings ..... {}", self.breaker_openings)?;
+        writeln!(
+            f,
+            "  webhooks skipped ..... {} (events enqueued by polling: {})",
+            self.webhooks_skipped, self.reconciled
+        )?;
+        writeln!(f, "  faults injected ...... {}", self.faults)?;
+        writeln!(
+            f,
+            "  time taken ........... {:.1}s{}",
+            self.elapsed.as_secs_f64(),
+            if self.settled {
+                ""
+            } else {
+                " (timed out before settling)"
+            }
+        )?;
+        writeln!(f, "  store ................ {}", self.store_path.display())?;
+        write!(
+            f,
+            "  result ............... {}",
+            if self.is_clean() {
+                "OK: nothing lost, nothing duplicated"
+            } else {
+                "FAILED"
+            }
+        )
+    }
+}
+
+/// Runs the demo and reports.
+///
+/// # Errors
+/// The simulators or the host could not start (a port, the store, a plugin file).
+pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
+    let data_dir = std::env::temp_dir().join(format!("ferry-demo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("create {}", data_dir.display()))?;
+    let plugins_dir = std::fs::canonicalize(&args.plugins_dir).with_context(|| {
+        format!(
+            "plugins directory {} (run scripts/build-plugins.sh)",
+            args.plugins_dir.display()
+        )
+    })?;
+
+    let sandbox = Sandbox::start(&SandboxOptions {
+        seed: args.seed,
+        customers: 40,
+        ..SandboxOptions::default()
+    })
+    .await?;
+    let tenant = TenantId::parse("demo").context("tenant id")?;
+    let tenant_config =
+        sandbox.tenant_config(tenant.clone(), Sandbox::example_plugins(&plugins_dir));
+    let mut config = sandbox.host_config(&data_dir, tenant_config);
+    config.worker = demo_workers();
+    let store_path = config.store.path.clone();
+    let app = App::build(config.clone()).await?;
+    let host_url = format!("http://{}", app.addr());
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let host = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stop_rx.await;
+    }));
+    sandbox.send_webhooks_to(&host_url, &tenant);
+    info!(%host_url, "Demo host is up.");
+
+    // Faults for the whole run: FreshBooks fails 10% of calls, loses 3% of replies after committing, and opens
+    // with a burst of 429s; Kentico fails 5%; 3% of webhooks are never sent (polling must catch them).
+    let fb_faults = sandbox.freshbooks.faults();
+    fb_faults.reseed(args.seed);
+    fb_faults.set_error_rate(0.10, 503);
+    fb_faults.set_drop_reply_rate(0.03);
+    fb_faults.throttle_next(15, Some(Duration::from_secs(1)));
+    sandbox.kentico.faults().set_error_rate(0.05, 500);
+    sandbox.kentico.skip_webhooks(0.03);
+
+    let started = Instant::now();
+    let mix = OrderMix {
+        invalid: 0.06,
+        foreign_currency: 0.3,
+        paid: 0.6,
+    };
+    let mut placed = Vec::with_capacity(args.orders);
+    for n in 0..args.orders {
+        if n == args.orders / 2 && args.outage_secs > 0 {
+            info!(secs = args.outage_secs, "FreshBooks outage begins.");
+            fb_faults.outage_for(Duration::from_secs(args.outage_secs));
+        }
+        placed.push(sandbox.place(n as u64, &mix).await);
+        if n % 20 == 19 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    let store = Store::open(&config.store)
+        .await
+        .context("open the demo store")?;
+    let settled = sandbox
+        .wait_settled(&store, &tenant, &placed, SETTLE_TIMEOUT)
+        .await?;
+    let mut report = DemoReport {
+        elapsed: started.elapsed(),
+        audit: sandbox.audit(&store, &tenant, &placed).await?,
+        settled,
+        store_path,
+        webhooks_skipped: sandbox.kentico.webhook_stats().skipped,
+        ..DemoReport::default()
+    };
+    let c = fb_faults.counters();
+    report.faults = format!(
+        "{} 5xx, {} lost replies, {} throttled (429), {} during the outage",
+        c.errors + c.failed_next,
+        c.dropped_replies,
+        c.throttled,
+        c.outages
+    );
+    if let Ok(text) = reqwest::get(format!("{host_url}/metrics")).await {
+        if let Ok(text) = text.text().await {
+            report.retries = metric_sum(
+                &text,
+                crate::metrics::RUNS_TOTAL,
+                Some("outcome=\"retried\""),
+            );
+            report.breaker_openings =
+                metric_sum(&text, ferry_outbound::metrics::BREAKER_OPENED_TOTAL, None);
+            report.reconciled = metric_sum(&text, crate::metrics::RECONCILED_TOTAL, None);
+        }
+    }
+    let _ = stop_tx.send(());
+    let _ = host.await;
+    sandbox.shutdown();
+    Ok(report)
+}
+
+/// Quick retries so the demo settles in seconds; enough attempts to outlast the outage.
+fn demo_workers() -> WorkerConfig {
+    WorkerConfig {
+        concurrency: 16,
+        max_attempts: 15,
+        backoff_base_ms: 100,
+        backoff_max_ms: 3_000,
+        lease_secs: 30,
+        reconcile_every_secs: 2,
+    }
+}
+
+/// Sums a Prometheus counter's samples whose label set contains `label` (all samples when `None`).
+fn metric_sum(text: &str, name: &str, label: Option<&str>) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter(|l| {
+            let rest = &l[name.len()..];
+            rest.starts_with('{') || rest.starts_with(' ')
+        })
+        .filter(|l| label.is_none_or(|lab| l.contains(lab)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_sum_adds_matching_samples_only() {
+        let text = "# TYPE ferry_worker_runs_total counter\n\
+            ferry_worker_runs_total{outcome=\"retried\"} 3\n\
+            ferry_worker_runs_total{outcome=\"completed\"} 10\n\
+            ferry_worker_runs_total_other 99\n";
+        assert_eq!(
+            metric_sum(text, "ferry_worker_runs_total", Some("outcome=\"retried\"")),
+            3
+        );
+        assert_eq!(metric_sum(text, "ferry_worker_runs_total", None), 13);
+    }
+}

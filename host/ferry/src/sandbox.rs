@@ -1,0 +1,386 @@
+//! Sandbox mode: the Kentico, FreshBooks and exchange-rate simulators on local ports, a FreshBooks account with
+//! tokens ready, and the tenant configuration that points Ferry at them. `ferry sandbox` runs them until Ctrl-C
+//! and writes a `ferry.toml` for `ferry serve`; the demo and the end-to-end tests start them in-process.
+
+use crate::cli::SandboxArgs;
+use crate::config::{
+    Config, FreshBooksConfig, KenticoConfig, MappingConfig, PluginConfig, TenantConfig,
+    TenantLimits, WorkerConfig,
+};
+pub mod audit;
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use ferry_model::TenantId;
+use ferry_sim::exchange::{ExchangeConfig, ExchangeHandle, ExchangeSim};
+use ferry_sim::freshbooks::{FreshBooksConfig as FbSimConfig, FreshBooksHandle, FreshBooksSim};
+use ferry_sim::kentico::{KenticoConfig as KenticoSimConfig, KenticoHandle, KenticoSim};
+use secrecy::SecretString;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The OAuth app the sandbox's FreshBooks accepts.
+pub const SANDBOX_CLIENT_ID: &str = "ferry-sandbox";
+/// Its secret (a sandbox value, not a credential).
+const SANDBOX_CLIENT_SECRET: &str = "ferry-sandbox-secret";
+
+/// Where and how to start the simulators.
+#[derive(Debug, Clone)]
+pub struct SandboxOptions {
+    /// Ports for Kentico, FreshBooks and the exchange-rate service (0 picks free ones).
+    pub ports: [u16; 3],
+    /// Seed of the generated store and of every fault generator.
+    pub seed: u64,
+    /// Customers to seed the Kentico store with.
+    pub customers: usize,
+    /// Historical orders to seed (no webhooks are sent for them).
+    pub orders: usize,
+    /// FreshBooks business currency.
+    pub base_currency: String,
+}
+
+impl Default for SandboxOptions {
+    fn default() -> Self {
+        Self {
+            ports: [0; 3],
+            seed: 1,
+            customers: 25,
+            orders: 0,
+            base_currency: "USD".to_owned(),
+        }
+    }
+}
+
+/// The three running simulators and the FreshBooks account made for the sandbox tenant.
+pub struct Sandbox {
+    /// Kentico Xperience 13 (REST under `/rest`, webhook sender).
+    pub kentico: KenticoHandle,
+    /// FreshBooks (OAuth + accounting API).
+    pub freshbooks: FreshBooksHandle,
+    /// ECB reference rates.
+    pub exchange: ExchangeHandle,
+    /// The FreshBooks account id of the sandbox business.
+    pub account_id: String,
+    /// A refresh token for it, issued as if the operator had connected the account.
+    refresh_token: SecretString,
+    /// The webhook signing secret the Kentico sender and Ferry share (`whsec_…`).
+    webhook_secret: SecretString,
+    /// Kentico REST credentials.
+    kentico_login: (String, SecretString),
+    base_currency: String,
+}
+
+impl Sandbox {
+    /// Starts the simulators and creates the FreshBooks business with a token pair.
+    ///
+    /// # Errors
+    /// A port could not be bound.
+    pub async fn start(opts: &SandboxOptions) -> anyhow::Result<Self> {
+        let kcfg = KenticoSimConfig {
+            port: opts.ports[0],
+            seed: opts.seed,
+            customers: opts.customers,
+            orders: opts.orders,
+            ..KenticoSimConfig::default()
+        };
+        let kentico_login = (
+            kcfg.username.clone(),
+            SecretString::from(kcfg.password.clone()),
+        );
+        let kentico = KenticoSim::start(kcfg)
+            .await
+            .context("start the Kentico simulator")?;
+        let freshbooks = FreshBooksSim::start(FbSimConfig {
+            port: opts.ports[1],
+            seed: opts.seed,
+            auto_approve: true,
+            client_credentials: Some((
+                SANDBOX_CLIENT_ID.to_owned(),
+                SANDBOX_CLIENT_SECRET.to_owned(),
+            )),
+            ..FbSimConfig::default()
+        })
+        .await
+        .context("start the FreshBooks simulator")?;
+        let exchange = ExchangeSim::start(ExchangeConfig {
+            port: opts.ports[2],
+            seed: opts.seed,
+            ..ExchangeConfig::default()
+        })
+        .await
+        .context("start the exchange-rate simulator")?;
+        let (account, tokens) =
+            freshbooks.create_account_with_tokens("Sandbox Coffee Co.", &opts.base_currency);
+        Ok(Self {
+            kentico,
+            freshbooks,
+            exchange,
+            account_id: account.account_id,
+            refresh_token: SecretString::from(tokens.refresh_token),
+            webhook_secret: random_whsec(),
+            kentico_login,
+            base_currency: opts.base_currency.clone(),
+        })
+    }
+
+    /// The signing secret the Kentico simulator uses for this sandbox.
+    pub fn webhook_secret(&self) -> &SecretString {
+        &self.webhook_secret
+    }
+
+    /// Points the Kentico simulator's webhook sender at a Ferry host serving `tenant`.
+    pub fn send_webhooks_to(&self, ferry_base_url: &str, tenant: &TenantId) {
+        use secrecy::ExposeSecret;
+        self.kentico
+            .set_webhook(Some(ferry_sim::kentico::WebhookTarget {
+                url: format!("{ferry_base_url}/hooks/kentico/{tenant}"),
+                secret: self.webhook_secret.expose_secret().to_owned(),
+            }));
+    }
+
+    /// A tenant wired to these simulators, with the given plugin chain.
+    pub fn tenant_config(&self, id: TenantId, plugins: Vec<PluginConfig>) -> TenantConfig {
+        TenantConfig {
+            id,
+            kentico: KenticoConfig {
+                base_url: self.kentico.base_url(),
+                username: self.kentico_login.0.clone(),
+                password: self.kentico_login.1.clone(),
+            },
+            freshbooks: FreshBooksConfig {
+                api_base: self.freshbooks.base_url(),
+                auth_base: self.freshbooks.base_url(),
+                account_id: self.account_id.clone(),
+                client_id: SANDBOX_CLIENT_ID.to_owned(),
+                client_secret: SecretString::from(SANDBOX_CLIENT_SECRET.to_owned()),
+                redirect_uri: "http://127.0.0.1/oauth/callback".to_owned(),
+                refresh_token: Some(self.refresh_token.clone()),
+                base_currency: self.base_currency.clone(),
+            },
+            webhook_secrets: vec![self.webhook_secret.clone()],
+            mapping: MappingConfig::default(),
+            plugins,
+            limits: TenantLimits::default(),
+        }
+    }
+
+    /// A host configuration serving one tenant on these simulators; the store file and plugin cache live in
+    /// `data_dir`. Exchange rates come from the exchange simulator.
+    pub fn host_config(&self, data_dir: &Path, tenant: TenantConfig) -> Config {
+        let mut config = Config::default();
+        config.server.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        config.store = ferry_store::StoreConfig::at(data_dir.join("ferry.db"));
+        config.plugins.cache_dir = data_dir.join("plugin-cache");
+        config.exchange.base_url = self.exchange.base_url();
+        config.secrets.master_keys = vec![crate::secrets::Keyring::generate_encoded()];
+        config.tenants = vec![tenant];
+        config
+    }
+
+    /// The example plugin chain (custom fields, tax rules, segment enrichment) from `plugins_dir`, with settings
+    /// that fit the simulator's seeded store.
+    pub fn example_plugins(plugins_dir: &Path) -> Vec<PluginConfig> {
+        let settings = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        vec![
+            PluginConfig {
+                path: plugins_dir.join("custom_fields.wasm"),
+                settings: settings(&[
+                    ("client-fields", "CustomerLoyaltyTier=note"),
+                    ("invoice-note-attributes", "*"),
+                    ("item-attributes", "*"),
+                ]),
+            },
+            PluginConfig {
+                path: plugins_dir.join("tax_rules.wasm"),
+                settings: settings(&[
+                    ("home-country", "US"),
+                    ("rule.Standard", "Sales Tax:8.25"),
+                    ("rule.Standard.GB", "VAT:20"),
+                    ("rule.Standard.DE", "MwSt:19"),
+                    ("rule.Standard.CZ", "DPH:21"),
+                    ("rule.Reduced", "Reduced Tax:5"),
+                    ("rule.Exempt", "exempt"),
+                ]),
+            },
+            PluginConfig {
+                path: plugins_dir.join("enrich_segment.wasm"),
+                settings: settings(&[("on-error", "ignore")]),
+            },
+        ]
+    }
+
+    /// A complete `ferry.toml` serving one tenant on these simulators, with a fresh master key. Holds sandbox
+    /// secrets only; `ferry sandbox` writes it for `ferry serve`, and the crash tests start real processes on it.
+    pub fn host_toml(&self, h: &HostToml) -> String {
+        use secrecy::ExposeSecret;
+        let mut out = format!(
+            r#"# Written by Ferry's sandbox: a host serving the sandbox tenant. Sandbox values only.
+[server]
+listen = "{listen}"
+
+[store]
+path = "{store}"
+
+[worker]
+concurrency = {concurrency}
+max_attempts = {max_attempts}
+backoff_base_ms = {backoff_base_ms}
+backoff_max_ms = {backoff_max_ms}
+lease_secs = {lease_secs}
+reconcile_every_secs = {reconcile}
+
+[exchange]
+base_url = "{exchange}"
+
+[secrets]
+master_keys = ["{master}"]
+
+[plugins]
+cache_dir = "{cache}"
+
+[[tenants]]
+id = "{tenant}"
+webhook_secrets = ["{whsec}"]
+
+[tenants.kentico]
+base_url = "{kentico}"
+username = "{kuser}"
+password = "{kpass}"
+
+[tenants.freshbooks]
+api_base = "{fb}"
+auth_base = "{fb}"
+account_id = "{account}"
+client_id = "{client_id}"
+client_secret = "{client_secret}"
+refresh_token = "{refresh}"
+base_currency = "{currency}"
+"#,
+            listen = h.listen,
+            store = h.store_path.display(),
+            concurrency = h.worker.concurrency,
+            max_attempts = h.worker.max_attempts,
+            backoff_base_ms = h.worker.backoff_base_ms,
+            backoff_max_ms = h.worker.backoff_max_ms,
+            lease_secs = h.worker.lease_secs,
+            reconcile = h.worker.reconcile_every_secs,
+            exchange = self.exchange.base_url(),
+            master = crate::secrets::Keyring::generate_encoded().expose_secret(),
+            cache = h.cache_dir.display(),
+            tenant = h.tenant,
+            whsec = self.webhook_secret.expose_secret(),
+            kentico = self.kentico.base_url(),
+            kuser = self.kentico_login.0,
+            kpass = self.kentico_login.1.expose_secret(),
+            fb = self.freshbooks.base_url(),
+            account = self.account_id,
+            client_id = SANDBOX_CLIENT_ID,
+            client_secret = SANDBOX_CLIENT_SECRET,
+            refresh = self.refresh_token.expose_secret(),
+            currency = self.base_currency,
+        );
+        if let Some(dir) = &h.plugins_dir {
+            for p in Self::example_plugins(dir) {
+                out.push_str(&format!(
+                    "\n[[tenants.plugins]]\npath = \"{}\"\n[tenants.plugins.settings]\n",
+                    p.path.display()
+                ));
+                for (k, v) in &p.settings {
+                    out.push_str(&format!("\"{k}\" = \"{v}\"\n"));
+                }
+            }
+        }
+        out
+    }
+
+    /// Stops the simulators.
+    pub fn shutdown(&self) {
+        self.kentico.shutdown();
+        self.exchange.shutdown();
+    }
+}
+
+/// What [`Sandbox::host_toml`] needs beyond the simulators.
+#[derive(Debug, Clone)]
+pub struct HostToml {
+    /// Where the host listens (webhooks arrive here).
+    pub listen: std::net::SocketAddr,
+    /// The SQLite file.
+    pub store_path: PathBuf,
+    /// The plugin compile cache.
+    pub cache_dir: PathBuf,
+    /// The tenant id.
+    pub tenant: TenantId,
+    /// Where the example plugins are; `None` runs the tenant without plugins.
+    pub plugins_dir: Option<PathBuf>,
+    /// Worker settings.
+    pub worker: WorkerConfig,
+}
+
+/// A fresh Standard Webhooks secret: `whsec_` and 32 random bytes in base64.
+fn random_whsec() -> SecretString {
+    let mut key = Vec::with_capacity(32);
+    key.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+    SecretString::from(format!(
+        "whsec_{}",
+        base64::engine::general_purpose::STANDARD.encode(key)
+    ))
+}
+
+/// `ferry sandbox`: start the simulators on fixed ports, write a `ferry.toml` for them and wait for Ctrl-C.
+///
+/// # Errors
+/// A port is taken or the config file cannot be written.
+pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
+    let sandbox = Sandbox::start(&SandboxOptions {
+        ports: [args.kentico_port, args.freshbooks_port, args.exchange_port],
+        seed: args.seed,
+        orders: args.orders,
+        ..SandboxOptions::default()
+    })
+    .await?;
+    let tenant = TenantId::parse("sandbox").context("tenant id")?;
+    let ferry_url = format!("http://127.0.0.1:{}", args.ferry_port);
+    sandbox.send_webhooks_to(&ferry_url, &tenant);
+    let toml = sandbox.host_toml(&HostToml {
+        listen: std::net::SocketAddr::from(([127, 0, 0, 1], args.ferry_port)),
+        store_path: PathBuf::from(".ferry/sandbox.db"),
+        cache_dir: PathBuf::from(".ferry/plugin-cache"),
+        tenant: tenant.clone(),
+        plugins_dir: Some(args.plugins_dir.clone()),
+        worker: WorkerConfig {
+            reconcile_every_secs: 10,
+            ..WorkerConfig::default()
+        },
+    });
+    std::fs::write(&args.write_config, toml)
+        .with_context(|| format!("write {}", args.write_config.display()))?;
+    println!("Ferry sandbox is running (Ctrl-C stops it).");
+    println!("  Kentico REST:   {}/rest", sandbox.kentico.base_url());
+    println!(
+        "  FreshBooks:     {} (account {})",
+        sandbox.freshbooks.base_url(),
+        sandbox.account_id
+    );
+    println!(
+        "  Exchange rates: {}/stats/eurofxref/eurofxref-daily.xml",
+        sandbox.exchange.base_url()
+    );
+    println!(
+        "  Webhooks go to {ferry_url}/hooks/kentico/sandbox; fault control under /_sim/faults of each simulator."
+    );
+    println!(
+        "Wrote {}: run `ferry serve -c {}` in another terminal to sync the sandbox.",
+        args.write_config.display(),
+        args.write_config.display()
+    );
+    crate::telemetry::shutdown_signal().await;
+    sandbox.shutdown();
+    Ok(())
+}

@@ -1,0 +1,246 @@
+//! Counting what reached FreshBooks against what was placed in Kentico: the demo's summary and the end-to-end
+//! tests' proof of "nothing lost, nothing duplicated". It reads the FreshBooks simulator's records and the store,
+//! never Ferry's own claims about what it did.
+
+use super::Sandbox;
+use ferry_model::TenantId;
+use ferry_sim::kentico::PlacedOrder;
+use ferry_store::{EventState, Store};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+/// An order placed in the Kentico simulator, and whether it was placed paid.
+#[derive(Debug, Clone)]
+pub struct Placed {
+    /// What the simulator created.
+    pub order: PlacedOrder,
+    /// Placed already paid (FreshBooks must get one payment).
+    pub paid: bool,
+}
+
+/// What happened to a batch of placed orders.
+#[derive(Debug, Default, Clone)]
+pub struct Audit {
+    /// Orders placed in Kentico.
+    pub placed: usize,
+    /// Of those, placed in a currency other than the FreshBooks business currency.
+    pub foreign_currency: usize,
+    /// Of those, made invalid on purpose (they must end in the dead-letter queue).
+    pub invalid: usize,
+    /// Valid orders with an invoice.
+    pub invoiced: usize,
+    /// Invoices beyond the first for the same order.
+    pub duplicate_invoices: usize,
+    /// Clients beyond the first for the same customer email.
+    pub duplicate_clients: usize,
+    /// Payments beyond the first for the same invoice.
+    pub duplicate_payments: usize,
+    /// Valid orders with no invoice, paid orders with no payment, invalid orders not dead-lettered.
+    pub missing: Vec<String>,
+    /// Invalid orders that reached FreshBooks anyway.
+    pub leaked_invalid: Vec<String>,
+    /// Dead-lettered orders (Kentico order number) with the reason Ferry gave.
+    pub dead_lettered: BTreeMap<String, String>,
+    /// Active clients in FreshBooks.
+    pub clients: usize,
+    /// Items in FreshBooks (created for SKUs FreshBooks did not know).
+    pub items: usize,
+    /// Active payments in FreshBooks.
+    pub payments: usize,
+}
+
+impl Audit {
+    /// Nothing lost, nothing duplicated, every invalid order stopped.
+    pub fn is_clean(&self) -> bool {
+        self.missing.is_empty()
+            && self.leaked_invalid.is_empty()
+            && self.duplicate_invoices == 0
+            && self.duplicate_clients == 0
+            && self.duplicate_payments == 0
+    }
+}
+
+impl Sandbox {
+    /// Places the `n`-th order of the simulator's deterministic stream.
+    pub async fn place(&self, n: u64, mix: &ferry_sim::kentico::OrderMix) -> Placed {
+        let spec = self.kentico.random_order(n, mix);
+        let paid = spec.paid;
+        Placed {
+            order: self.kentico.place_order(spec).await,
+            paid,
+        }
+    }
+
+    /// Waits until the webhook sender is idle, no event of `tenant` is waiting or running, and every order is
+    /// accounted for (an invoice for a valid order, a dead letter for an invalid one). False on timeout.
+    ///
+    /// # Errors
+    /// The store could not be read.
+    pub async fn wait_settled(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+        placed: &[Placed],
+        timeout: Duration,
+    ) -> Result<bool, ferry_store::Error> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let stats = self.kentico.webhook_stats();
+            if stats.emitted > stats.delivered + stats.skipped + stats.gave_up {
+                continue;
+            }
+            let mut busy = 0;
+            for s in [
+                EventState::Queued,
+                EventState::Running,
+                EventState::Retrying,
+            ] {
+                busy += store.count_in_state(Some(tenant), s).await?;
+            }
+            if busy > 0 {
+                continue;
+            }
+            let invoiced = self.invoices_by_order();
+            let dead = dead_orders(store, tenant).await?;
+            let all_accounted = placed.iter().map(|p| &p.order).all(|o| {
+                if o.defect.is_some() {
+                    dead.contains_key(&o.id)
+                } else {
+                    invoiced.contains_key(&o.guid.to_string())
+                }
+            });
+            if all_accounted {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Invoices per Kentico order GUID, found by the marker Ferry stamps in the invoice notes.
+    pub fn invoices_by_order(&self) -> HashMap<String, Vec<u64>> {
+        let mut by_order: HashMap<String, Vec<u64>> = HashMap::new();
+        for inv in self.freshbooks.invoices(&self.account_id) {
+            if inv.vis_state != 0 {
+                continue;
+            }
+            if let Some(guid) = order_marker(&inv.notes) {
+                by_order.entry(guid).or_default().push(inv.invoiceid);
+            }
+        }
+        by_order
+    }
+
+    /// Counts FreshBooks' records and the dead-letter queue against `placed`.
+    ///
+    /// # Errors
+    /// The store could not be read.
+    pub async fn audit(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+        placed: &[Placed],
+    ) -> Result<Audit, ferry_store::Error> {
+        let account = &self.account_id;
+        let invoiced = self.invoices_by_order();
+        let dead = dead_orders(store, tenant).await?;
+        let clients: Vec<_> = self
+            .freshbooks
+            .clients(account)
+            .into_iter()
+            .filter(|c| c.vis_state == 0)
+            .collect();
+        let payments: Vec<_> = self
+            .freshbooks
+            .payments(account)
+            .into_iter()
+            .filter(|p| p.vis_state == 0)
+            .collect();
+        let mut audit = Audit {
+            placed: placed.len(),
+            foreign_currency: placed
+                .iter()
+                .filter(|p| p.order.currency != self.base_currency)
+                .count(),
+            invalid: placed.iter().filter(|p| p.order.defect.is_some()).count(),
+            clients: clients.len(),
+            items: self.freshbooks.items(account).len(),
+            payments: payments.len(),
+            ..Audit::default()
+        };
+        let mut payments_per_invoice: HashMap<u64, usize> = HashMap::new();
+        for p in &payments {
+            *payments_per_invoice.entry(p.invoiceid).or_default() += 1;
+        }
+        for Placed { order: o, paid } in placed {
+            let label = format!("{} ({})", o.number, o.guid);
+            match (&o.defect, invoiced.get(&o.guid.to_string())) {
+                (Some(_), Some(_)) => audit.leaked_invalid.push(label),
+                (Some(defect), None) if !dead.contains_key(&o.id) => audit.missing.push(format!(
+                    "order {label}: invalid ({defect:?}) but not dead-lettered"
+                )),
+                (Some(_), None) => {}
+                (None, None) => audit.missing.push(format!("order {label}: no invoice")),
+                (None, Some(ids)) => {
+                    audit.invoiced += 1;
+                    audit.duplicate_invoices += ids.len() - 1;
+                    if *paid && !ids.iter().any(|id| payments_per_invoice.contains_key(id)) {
+                        audit
+                            .missing
+                            .push(format!("order {label}: paid, no payment"));
+                    }
+                }
+            }
+            if let Some(reason) = dead.get(&o.id) {
+                audit.dead_lettered.insert(o.number.clone(), reason.clone());
+            }
+        }
+        audit.duplicate_payments = payments_per_invoice.values().map(|n| n - 1).sum();
+        let mut emails: HashSet<String> = HashSet::new();
+        for c in &clients {
+            if !c.email.is_empty() && !emails.insert(c.email.to_lowercase()) {
+                audit.duplicate_clients += 1;
+            }
+        }
+        Ok(audit)
+    }
+}
+
+/// The order GUID in a `ferry:order:<guid>` marker.
+fn order_marker(text: &str) -> Option<String> {
+    let at = text.find("ferry:order:")? + "ferry:order:".len();
+    let guid: String = text[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
+        .collect();
+    (!guid.is_empty()).then_some(guid)
+}
+
+/// Dead-lettered order events of the tenant: Kentico order id → last error.
+async fn dead_orders(
+    store: &Store,
+    tenant: &TenantId,
+) -> Result<HashMap<i64, String>, ferry_store::Error> {
+    Ok(store
+        .dead_letters(Some(tenant), 100_000)
+        .await?
+        .into_iter()
+        .filter(|e| e.object_type == "ecommerce.order")
+        .map(|e| (e.object_id, e.last_error.unwrap_or_default()))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_marker_is_read_from_invoice_notes() {
+        let notes = "Thank you!\nferry:order:3f1c2a9e-5b7d-4c11-9a4e-2d7f0c8b6a51\nGift wrap: yes";
+        assert_eq!(
+            order_marker(notes).as_deref(),
+            Some("3f1c2a9e-5b7d-4c11-9a4e-2d7f0c8b6a51")
+        );
+        assert_eq!(order_marker("no marker"), None);
+    }
+}
