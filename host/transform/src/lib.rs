@@ -11,6 +11,7 @@
 //! (`exchange-rate`, `enrich`) go through [`HostServices`], which the app implements.
 //!
 //! Layout:
+//! - `artifacts`: where this repository's plugins are built, and [`artifacts::ensure_built`].
 //! - `config`: [`RuntimeConfig`], the limits and cache location.
 //! - `runtime`: [`PluginRuntime`] (Engine, Linker, load/validate/compile) and [`PluginHandle`].
 //! - `cache`: the on-disk `.cwasm` cache keyed by content hash and engine compatibility.
@@ -22,6 +23,7 @@
 //! - `host`: implementations of the WIT imports; [`HostServices`] and [`StaticServices`].
 //! - `error`: [`Error`], [`TransformError`], [`Reason`] and their dispositions.
 
+pub mod artifacts;
 mod bindings;
 mod cache;
 mod chain;
