@@ -1,0 +1,460 @@
+//! The REST service under `/rest` (NOTES §3): HTTP Basic auth, the URL templates for single objects, site and
+//! global collections and children, the query parameters, and Kentico's status codes.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use uuid::Uuid;
+
+use super::Shared;
+use super::class::{Class, Table};
+use super::query::{self, Condition, QueryError};
+use super::render::{self, Format};
+use super::store::{CLASSES, Store};
+use super::value::Value;
+
+/// The realm Kentico's REST service challenges with.
+pub const REALM: &str = "CMS REST Service";
+
+/// A refusal in the REST service's shapes: 404 with an empty body, other statuses with a short text.
+#[derive(Debug)]
+pub(crate) enum RestError {
+    /// 401 with the Basic challenge.
+    Unauthorized,
+    /// 403 with a reason (read-only, `/all` without global admin, unsafe SQL).
+    Forbidden(String),
+    /// 400 with the database's complaint.
+    BadRequest(String),
+    /// 404, empty body.
+    NotFound,
+    /// 404 with Kentico's site message.
+    NoSuchSite,
+}
+
+impl IntoResponse for RestError {
+    fn into_response(self) -> Response {
+        let text = |status: StatusCode, body: String| {
+            (
+                status,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                body,
+            )
+                .into_response()
+        };
+        match self {
+            Self::Unauthorized => {
+                let mut r = StatusCode::UNAUTHORIZED.into_response();
+                r.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"CMS REST Service\""),
+                );
+                r
+            }
+            Self::Forbidden(m) => text(StatusCode::FORBIDDEN, m),
+            // guess: a SQL error in `where`/`orderby`/`columns` surfaces as 400 with the message.
+            Self::BadRequest(m) => text(StatusCode::BAD_REQUEST, m),
+            Self::NotFound => StatusCode::NOT_FOUND.into_response(),
+            Self::NoSuchSite => text(StatusCode::NOT_FOUND, "Site does not exist.".into()),
+        }
+    }
+}
+
+impl From<QueryError> for RestError {
+    fn from(e: QueryError) -> Self {
+        match e {
+            QueryError::Unsafe(m) => {
+                Self::Forbidden(format!("The query contains potentially dangerous SQL: {m}"))
+            }
+            QueryError::Invalid(m) => Self::BadRequest(m),
+        }
+    }
+}
+
+/// Query parameters (names are case-insensitive).
+#[derive(Debug, Default)]
+struct Params {
+    format: Option<String>,
+    where_clause: Option<String>,
+    order_by: Option<String>,
+    columns: Option<String>,
+    top_n: usize,
+    offset: usize,
+    max_records: Option<usize>,
+}
+
+fn params(uri: &Uri) -> Result<Params, RestError> {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    let mut p = Params::default();
+    let number = |name: &str, v: &str| {
+        v.trim()
+            .parse::<usize>()
+            .map_err(|_| RestError::BadRequest(format!("{name} must be a non-negative integer")))
+    };
+    for (k, v) in pairs {
+        match k.to_ascii_lowercase().as_str() {
+            "format" => p.format = Some(v.to_ascii_lowercase()),
+            "where" => p.where_clause = Some(v),
+            "orderby" => p.order_by = Some(v),
+            "columns" => p.columns = Some(v),
+            "topn" => p.top_n = number("topn", &v)?,
+            "offset" => p.offset = number("offset", &v)?,
+            "maxrecords" => p.max_records = Some(number("maxrecords", &v)?),
+            _ => {}
+        }
+    }
+    Ok(p)
+}
+
+fn format(p: &Params, headers: &HeaderMap) -> Result<Format, RestError> {
+    match p.format.as_deref() {
+        Some("json") => Ok(Format::Json),
+        Some("xml") => Ok(Format::Xml),
+        Some(other) => Err(RestError::BadRequest(format!(
+            "format {other} is not served by the simulator (json, xml)"
+        ))),
+        None => {
+            let json = headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/json"));
+            Ok(if json { Format::Json } else { Format::Xml })
+        }
+    }
+}
+
+fn authorized(headers: &HeaderMap, sim: &Shared) -> bool {
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let Some(encoded) = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))
+    else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
+        return false;
+    };
+    let Ok(text) = String::from_utf8(decoded) else {
+        return false;
+    };
+    // guess: user names compare case-insensitively (Kentico user names do), passwords exactly.
+    text.split_once(':').is_some_and(|(user, password)| {
+        user.eq_ignore_ascii_case(&sim.config.username) && password == sim.config.password
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Some(b) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Which objects of a class a collection URL selects.
+enum Scope {
+    CurrentSite,
+    Site,
+    Global,
+    All,
+}
+
+/// `ANY /rest/…`.
+pub(crate) async fn rest(
+    State(sim): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    match serve(&sim, &method, &uri, &headers) {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+fn serve(
+    sim: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<Response, RestError> {
+    if !authorized(headers, sim) {
+        return Err(RestError::Unauthorized);
+    }
+    if method != Method::GET && method != Method::HEAD {
+        // guess: the simulated site runs with CMSRESTObjectsReadOnly on; Ferry only reads.
+        return Err(RestError::Forbidden(
+            "The REST service is set to read-only mode.".into(),
+        ));
+    }
+    let p = params(uri)?;
+    let fmt = format(&p, headers)?;
+    let path = uri.path().trim_start_matches("/rest");
+    let segments: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let store = sim.store();
+    let Some(first) = segments.first() else {
+        return Ok(service_document(fmt));
+    };
+    let table = store.table(first).ok_or(RestError::NotFound)?;
+    let class = table.class();
+    let site = sim.config.site_name.as_str();
+    let rest: Vec<&str> = segments[1..].iter().map(String::as_str).collect();
+    let body = match rest.as_slice() {
+        [] | ["currentsite"] => list(&store, table, &p, fmt, Scope::CurrentSite, None)?,
+        ["global"] => list(&store, table, &p, fmt, Scope::Global, None)?,
+        ["all"] => {
+            if !sim.config.global_admin {
+                return Err(RestError::Forbidden(
+                    "Access denied: listing all objects requires the global administrator privilege."
+                        .into(),
+                ));
+            }
+            list(&store, table, &p, fmt, Scope::All, None)?
+        }
+        ["site", name] => {
+            if !name.eq_ignore_ascii_case(site) {
+                return Err(RestError::NoSuchSite);
+            }
+            list(&store, table, &p, fmt, Scope::Site, None)?
+        }
+        ["site", name, code] => {
+            if !name.eq_ignore_ascii_case(site) {
+                return Err(RestError::NoSuchSite);
+            }
+            let i = by_code(&store, table, code, true)?;
+            single(&store, table, i, &p, fmt)?
+        }
+        ["currentsite", code] => {
+            let i = by_code(&store, table, code, true)?;
+            single(&store, table, i, &p, fmt)?
+        }
+        ["global", code] => {
+            let i = by_code(&store, table, code, false)?;
+            single(&store, table, i, &p, fmt)?
+        }
+        [key] => {
+            let i = match key.parse::<i64>() {
+                Ok(id) => table.index_of(id).ok_or(RestError::NotFound)?,
+                Err(_) => by_guid_or_code(&store, table, key)?,
+            };
+            single(&store, table, i, &p, fmt)?
+        }
+        [id, "children", child] => {
+            let parent_id: i64 = id.parse().map_err(|_| RestError::NotFound)?;
+            table.index_of(parent_id).ok_or(RestError::NotFound)?;
+            let child_table = store.table(child).ok_or(RestError::NotFound)?;
+            let link = child_table
+                .class()
+                .parent
+                .filter(|(parent, _)| parent.eq_ignore_ascii_case(class.object_type))
+                .and_then(|(_, col)| child_table.class().column(col))
+                // guess: a type that is not a child of this parent answers 404.
+                .ok_or(RestError::NotFound)?;
+            list(
+                &store,
+                child_table,
+                &p,
+                fmt,
+                Scope::All,
+                Some((link, parent_id)),
+            )?
+        }
+        _ => return Err(RestError::NotFound),
+    };
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(fmt.content_type()),
+    );
+    Ok(response)
+}
+
+fn columns(class: &Class, p: &Params) -> Result<Vec<usize>, RestError> {
+    match p.columns.as_deref().filter(|c| !c.trim().is_empty()) {
+        Some(c) => Ok(query::parse_columns(c, class)?),
+        None => Ok((0..class.columns.len()).collect()),
+    }
+}
+
+fn single(
+    store: &Store,
+    table: &dyn Table,
+    i: usize,
+    p: &Params,
+    fmt: Format,
+) -> Result<String, RestError> {
+    let cols = columns(table.class(), p)?;
+    Ok(render::single(table, i, &cols, store, fmt))
+}
+
+fn by_code(
+    store: &Store,
+    table: &dyn Table,
+    code: &str,
+    site_bound: bool,
+) -> Result<usize, RestError> {
+    let class = table.class();
+    let col = class
+        .code_name
+        .and_then(|c| class.column(c))
+        .ok_or(RestError::NotFound)?;
+    let site_col = class.site.and_then(|c| class.column(c));
+    (0..table.len())
+        .find(|&i| {
+            let code_matches = matches!(table.value(i, col, store), Value::Text(t) if t.eq_ignore_ascii_case(code));
+            let site_matches = match site_col {
+                None => true,
+                Some(s) => {
+                    let v = table.value(i, s, store);
+                    if site_bound { v == Value::Int(super::seed::SITE_ID) } else { v == Value::Null }
+                }
+            };
+            code_matches && site_matches
+        })
+        .ok_or(RestError::NotFound)
+}
+
+fn by_guid_or_code(store: &Store, table: &dyn Table, key: &str) -> Result<usize, RestError> {
+    let class = table.class();
+    if let (Ok(guid), Some(col)) = (
+        Uuid::parse_str(key),
+        class.guid.and_then(|g| class.column(g)),
+    ) {
+        return (0..table.len())
+            .find(|&i| table.value(i, col, store) == Value::Guid(guid))
+            .ok_or(RestError::NotFound);
+    }
+    by_code(store, table, key, true)
+}
+
+fn list(
+    store: &Store,
+    table: &dyn Table,
+    p: &Params,
+    fmt: Format,
+    scope: Scope,
+    parent: Option<(usize, i64)>,
+) -> Result<String, RestError> {
+    let class = table.class();
+    let condition = match p.where_clause.as_deref() {
+        Some(w) => query::parse_where(w, class, store.clock.offset())?,
+        None => Condition::True,
+    };
+    let order = match p.order_by.as_deref().filter(|o| !o.trim().is_empty()) {
+        Some(o) => query::parse_order_by(o, class)?,
+        // guess: the default order of a type is its primary key.
+        None => vec![(0, false)],
+    };
+    let cols = columns(class, p)?;
+    let site_col = class.site.and_then(|c| class.column(c));
+    let in_scope = |i: usize| -> bool {
+        if let Some((col, id)) = parent
+            && table.value(i, col, store) != Value::Int(id)
+        {
+            return false;
+        }
+        match (&scope, site_col) {
+            (Scope::All, _) | (_, None) => true,
+            (Scope::CurrentSite | Scope::Site, Some(c)) => {
+                table.value(i, c, store) == Value::Int(super::seed::SITE_ID)
+            }
+            (Scope::Global, Some(c)) => table.value(i, c, store) == Value::Null,
+        }
+    };
+    let mut rows: Vec<usize> = (0..table.len())
+        .filter(|&i| in_scope(i) && condition.matches(table, i, store))
+        .collect();
+    let by_id = order.len() == 1 && order[0] == (0, false);
+    if !by_id {
+        let mut keyed: Vec<(Vec<Value>, usize)> = rows
+            .iter()
+            .map(|&i| {
+                (
+                    order
+                        .iter()
+                        .map(|(c, _)| table.value(i, *c, store))
+                        .collect(),
+                    i,
+                )
+            })
+            .collect();
+        keyed.sort_by(|(a, ai), (b, bi)| {
+            for (n, (_, desc)) in order.iter().enumerate() {
+                let o = a[n].sql_cmp(&b[n]);
+                let o = if *desc { o.reverse() } else { o };
+                if o.is_ne() {
+                    return o;
+                }
+            }
+            ai.cmp(bi)
+        });
+        rows = keyed.into_iter().map(|(_, i)| i).collect();
+    } else {
+        rows.sort_by_key(|&i| table.id_at(i));
+    }
+    if p.top_n > 0 {
+        rows.truncate(p.top_n);
+    }
+    let total = rows.len();
+    let start = p.offset.min(total);
+    let end = match p.max_records.filter(|m| *m > 0) {
+        Some(m) => (start + m).min(total),
+        None => total,
+    };
+    Ok(render::list(
+        table,
+        &rows[start..end],
+        &cols,
+        total,
+        store,
+        fmt,
+    ))
+}
+
+/// `GET /rest`: an AtomPub service document listing the object types.
+fn service_document(fmt: Format) -> Response {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?><service xmlns=\"http://www.w3.org/2007/app\" xmlns:atom=\"http://www.w3.org/2005/Atom\"><workspace><atom:title>Objects</atom:title>",
+    );
+    for class in CLASSES {
+        xml.push_str(&format!(
+            "<collection href=\"{0}\"><atom:title>{0}</atom:title></collection>",
+            class.object_type
+        ));
+    }
+    xml.push_str("</workspace></service>");
+    let _ = fmt;
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/atomsvc+xml; charset=utf-8",
+        )],
+        xml,
+    )
+        .into_response()
+}

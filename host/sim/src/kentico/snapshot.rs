@@ -1,0 +1,279 @@
+//! Read-only views of stored orders and customers with ids resolved, for tests that check what a client read
+//! against what the simulator holds.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::customer::Customer;
+use super::order::{BILLING, OrderAddress, SHIPPING};
+use super::store::Store;
+
+/// An order with its lines, addresses and resolved references.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimOrder {
+    /// `OrderID`.
+    pub id: i64,
+    /// `OrderGUID`.
+    pub guid: Uuid,
+    /// `OrderInvoiceNumber`.
+    pub number: String,
+    /// `CurrencyCode`.
+    pub currency: String,
+    /// `StatusName`.
+    pub status: String,
+    /// `OrderIsPaid`.
+    pub is_paid: bool,
+    /// `OrderCustomerID`.
+    pub customer_id: i64,
+    /// `OrderTotalPrice`.
+    pub total: Decimal,
+    /// `OrderTotalTax`.
+    pub tax: Decimal,
+    /// `OrderTotalShipping`.
+    pub shipping: Decimal,
+    /// `OrderGrandTotal`.
+    pub grand_total: Decimal,
+    /// `PaymentOptionDisplayName`.
+    pub payment_method: String,
+    /// Gateway transaction id in `OrderPaymentResult`, empty when none.
+    pub transaction_id: String,
+    /// `OrderNote`, empty when none.
+    pub note: String,
+    /// `OrderCustomData` entries.
+    pub custom_data: Vec<(String, String)>,
+    /// Items in id order.
+    pub lines: Vec<SimLine>,
+    /// Billing address (`AddressType` 1).
+    pub billing: Option<SimAddress>,
+    /// Shipping address (`AddressType` 2).
+    pub shipping_address: Option<SimAddress>,
+}
+
+/// An order item joined with its SKU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimLine {
+    /// `OrderItemID`.
+    pub id: i64,
+    /// `OrderItemSKUID`.
+    pub sku_id: i64,
+    /// `SKUNumber`.
+    pub sku_number: String,
+    /// `OrderItemSKUName`.
+    pub name: String,
+    /// `OrderItemUnitCount`.
+    pub quantity: i64,
+    /// `OrderItemUnitPrice`.
+    pub unit_price: Decimal,
+    /// `OrderItemTotalPrice`.
+    pub total_price: Decimal,
+    /// `OrderItemCustomData` entries.
+    pub custom_data: Vec<(String, String)>,
+}
+
+/// An address with country and state resolved to codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimAddress {
+    /// `AddressPersonalName`.
+    pub personal_name: String,
+    /// `AddressLine1`.
+    pub line1: String,
+    /// `AddressLine2`, empty when none.
+    pub line2: String,
+    /// `AddressCity`.
+    pub city: String,
+    /// `AddressZip`.
+    pub zip: String,
+    /// `CountryTwoLetterCode`.
+    pub country_code: String,
+    /// `StateCode`, empty when none.
+    pub state_code: String,
+}
+
+/// A customer with its custom columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimCustomer {
+    /// `CustomerID`.
+    pub id: i64,
+    /// `CustomerGUID`.
+    pub guid: Uuid,
+    /// `CustomerFirstName`.
+    pub first_name: String,
+    /// `CustomerLastName`.
+    pub last_name: String,
+    /// `CustomerEmail`.
+    pub email: Option<String>,
+    /// `CustomerPhone`, empty when none.
+    pub phone: String,
+    /// `CustomerCompany`, empty when none.
+    pub company: String,
+    /// `CustomerTaxRegistrationID`, empty when none.
+    pub tax_registration_id: String,
+    /// Custom columns with a value: `CustomerLoyaltyTier`, `CustomerMarketingOptIn` (`true`/`false`).
+    pub custom_fields: Vec<(String, String)>,
+    /// First address-book entry.
+    pub address: Option<SimAddress>,
+}
+
+fn address(
+    store: &Store,
+    personal_name: &str,
+    parts: (&str, Option<&str>, &str, &str, i64, Option<i64>),
+) -> SimAddress {
+    let (line1, line2, city, zip, country_id, state_id) = parts;
+    SimAddress {
+        personal_name: personal_name.to_owned(),
+        line1: line1.to_owned(),
+        line2: line2.unwrap_or_default().to_owned(),
+        city: city.to_owned(),
+        zip: zip.to_owned(),
+        country_code: store
+            .countries
+            .iter()
+            .find(|c| c.id == country_id)
+            .and_then(|c| c.two_letter.clone())
+            .unwrap_or_default(),
+        state_code: state_id
+            .and_then(|s| store.states.iter().find(|x| x.id == s))
+            .and_then(|s| s.code.clone())
+            .unwrap_or_default(),
+    }
+}
+
+fn order_address(store: &Store, a: &OrderAddress) -> SimAddress {
+    address(
+        store,
+        &a.personal_name,
+        (
+            &a.line1,
+            a.line2.as_deref(),
+            &a.city,
+            &a.zip,
+            a.country_id,
+            a.state_id,
+        ),
+    )
+}
+
+fn pairs(custom: &[(&'static str, String)]) -> Vec<(String, String)> {
+    custom
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+/// The order `id`.
+pub(crate) fn order(store: &Store, id: i64) -> Option<SimOrder> {
+    let o = &store.orders[store.order_index(id)?];
+    let start = usize::try_from(o.address_ids.start - 1).unwrap_or(0);
+    let end = usize::try_from(o.address_ids.end - 1).unwrap_or(0);
+    let addresses: Vec<&OrderAddress> = store
+        .order_addresses
+        .get(start..end)
+        .unwrap_or(&[])
+        .iter()
+        .collect();
+    let find = |kind: i64| {
+        addresses
+            .iter()
+            .find(|a| a.address_type == kind)
+            .map(|a| order_address(store, a))
+    };
+    let lines = store
+        .items_of(o)
+        .iter()
+        .map(|i| SimLine {
+            id: i.id,
+            sku_id: i.sku_id,
+            sku_number: store
+                .skus
+                .iter()
+                .find(|s| s.id == i.sku_id)
+                .map(|s| s.number.clone())
+                .unwrap_or_default(),
+            name: i.sku_name.clone(),
+            quantity: i.unit_count,
+            unit_price: i.unit_price,
+            total_price: i.total_price,
+            custom_data: pairs(&i.custom),
+        })
+        .collect();
+    Some(SimOrder {
+        id,
+        guid: o.guid,
+        number: o.invoice_number.clone(),
+        currency: store
+            .currencies
+            .iter()
+            .find(|c| c.id == o.currency_id)
+            .map(|c| c.code.to_owned())
+            .unwrap_or_default(),
+        status: store
+            .status(o.status_id)
+            .map(|s| s.name.to_owned())
+            .unwrap_or_default(),
+        is_paid: o.is_paid,
+        customer_id: o.customer_id,
+        total: o.total_price,
+        tax: o.total_tax,
+        shipping: o.total_shipping,
+        grand_total: o.grand_total,
+        payment_method: o
+            .payment_option_id
+            .and_then(|p| store.payment_options.iter().find(|x| x.id == p))
+            .map(|p| p.display_name.to_owned())
+            .unwrap_or_default(),
+        transaction_id: o
+            .payment
+            .as_ref()
+            .map(|p| p.transaction_id.clone())
+            .unwrap_or_default(),
+        note: o.note.clone().unwrap_or_default(),
+        custom_data: pairs(&o.custom),
+        lines,
+        billing: find(BILLING),
+        shipping_address: find(SHIPPING),
+    })
+}
+
+/// The customer `id`.
+pub(crate) fn customer(store: &Store, id: i64) -> Option<SimCustomer> {
+    let c: &Customer = &store.customers[store.customer_index(id)?];
+    let mut custom_fields = Vec::new();
+    if let Some(t) = &c.loyalty_tier {
+        custom_fields.push((super::customer::LOYALTY_TIER.to_owned(), t.clone()));
+    }
+    if let Some(m) = c.marketing_opt_in {
+        custom_fields.push((super::customer::MARKETING_OPT_IN.to_owned(), m.to_string()));
+    }
+    let address = c
+        .address_ids
+        .first()
+        .and_then(|a| store.addresses.iter().find(|x| x.id == *a))
+        .map(|a| {
+            address(
+                store,
+                &a.personal_name,
+                (
+                    &a.line1,
+                    a.line2.as_deref(),
+                    &a.city,
+                    &a.zip,
+                    a.country_id,
+                    a.state_id,
+                ),
+            )
+        });
+    Some(SimCustomer {
+        id,
+        guid: c.guid,
+        first_name: c.first_name.clone(),
+        last_name: c.last_name.clone(),
+        email: c.email.clone(),
+        phone: c.phone.clone().unwrap_or_default(),
+        company: c.company.clone().unwrap_or_default(),
+        tax_registration_id: c.tax_registration_id.clone().unwrap_or_default(),
+        custom_fields,
+        address,
+    })
+}

@@ -1,0 +1,1103 @@
+//! The Kentico simulator over real HTTP: REST envelopes, query parameters, children, auth, 404s, the seeded
+//! store, mutations, the signed webhook sender (checked with an independent HMAC) and every fault mode.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::routing::post;
+use base64::Engine;
+use ferry_sim::kentico::{
+    CustomerPatch, KenticoConfig, KenticoHandle, KenticoSim, LineSpec, OrderMix, OrderSpec,
+    RetrySchedule, WebhookTarget,
+};
+use hmac::{Hmac, Mac};
+use reqwest::StatusCode;
+use serde_json::Value;
+use sha2::Sha256;
+
+const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+struct Ctx {
+    sim: KenticoHandle,
+    http: reqwest::Client,
+}
+
+impl Ctx {
+    async fn start(config: KenticoConfig) -> anyhow::Result<Self> {
+        let sim = KenticoSim::start(config).await?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Self { sim, http })
+    }
+
+    async fn seeded(orders: usize) -> anyhow::Result<Self> {
+        Self::start(KenticoConfig {
+            orders,
+            webhook_retry: RetrySchedule::fast(4),
+            ..KenticoConfig::default()
+        })
+        .await
+    }
+
+    fn get(&self, path_and_query: &str) -> reqwest::RequestBuilder {
+        self.http
+            .get(format!("{}/rest/{path_and_query}", self.sim.base_url()))
+            .basic_auth("ferry", Some("sandbox"))
+    }
+
+    async fn json(&self, path_and_query: &str) -> anyhow::Result<Value> {
+        let r = self.get(path_and_query).send().await?;
+        anyhow::ensure!(r.status() == 200, "{path_and_query}: {}", r.status());
+        Ok(r.json().await?)
+    }
+
+    async fn text(&self, path_and_query: &str) -> anyhow::Result<(StatusCode, String)> {
+        let r = self.get(path_and_query).send().await?;
+        Ok((r.status(), r.text().await?))
+    }
+
+    /// Rows and TotalRecords of a collection body.
+    async fn rows(&self, path_and_query: &str) -> anyhow::Result<(Vec<Value>, Option<u64>)> {
+        let body = self.json(path_and_query).await?;
+        Ok(rows_of(&body))
+    }
+}
+
+fn rows_of(body: &Value) -> (Vec<Value>, Option<u64>) {
+    let root = body.as_object().and_then(|o| o.values().next()).cloned();
+    let tables = root.and_then(|r| r.as_array().cloned()).unwrap_or_default();
+    let mut rows = Vec::new();
+    let mut total = None;
+    for t in tables {
+        let Some(obj) = t.as_object() else { continue };
+        for (k, v) in obj {
+            if k == "TotalRecords" {
+                total = v[0]["TotalRecords"].as_str().and_then(|s| s.parse().ok());
+            } else {
+                rows.extend(v.as_array().cloned().unwrap_or_default());
+            }
+        }
+    }
+    (rows, total)
+}
+
+fn q(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace(' ', "%20")
+        .replace('\'', "%27")
+        .replace('>', "%3E")
+        .replace('<', "%3C")
+        .replace('=', "%3D")
+        .replace(',', "%2C")
+}
+
+#[tokio::test]
+async fn collection_envelope_matches_the_reference_layout() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(5).await?;
+    let (status, body) = ctx
+        .text("ecommerce.order/1/children/ecommerce.orderitem?format=json")
+        .await?;
+    assert_eq!(status, 200);
+    assert!(
+        body.starts_with("{\"ecommerce_orderitems\": \n[\n{\"COM_OrderItem\": \n[\n{"),
+        "{body}"
+    );
+    assert!(
+        body.contains("\n]\n}\n,{\"TotalRecords\": \n[\n{\"TotalRecords\":\""),
+        "{body}"
+    );
+    let v: Value = serde_json::from_str(&body)?;
+    let (rows, total) = rows_of(&v);
+    assert_eq!(total, Some(rows.len() as u64));
+    assert!(v["ecommerce_orderitems"][1]["TotalRecords"][0]["TotalRecords"].is_string());
+    // Money keeps the column's nine decimals on the wire.
+    let unit = regex_like_money(&body, "OrderItemUnitPrice");
+    assert!(
+        unit.ends_with(|c: char| c.is_ascii_digit())
+            && unit.split('.').nth(1).map(str::len) == Some(9),
+        "{unit}"
+    );
+    assert!(
+        rows[0].get("OrderItemGuid").is_some(),
+        "DB casing of the guid column"
+    );
+    Ok(())
+}
+
+/// The raw text of the first `"key":value` in a JSON body.
+fn regex_like_money(body: &str, key: &str) -> String {
+    let at = body
+        .find(&format!("\"{key}\":"))
+        .map(|i| i + key.len() + 3)
+        .unwrap_or(0);
+    body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+        .collect()
+}
+
+#[tokio::test]
+async fn single_object_is_flat_columns_under_data() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(3).await?;
+    let (status, body) = ctx.text("ecommerce.order/2?format=json").await?;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body)?;
+    let d = &v["data"];
+    assert_eq!(d["OrderID"], 2);
+    assert_eq!(d["OrderInvoiceNumber"], "2");
+    assert_eq!(d["OrderSiteID"], 1);
+    let guid = d["OrderGUID"].as_str().unwrap_or_default();
+    assert_eq!(guid, guid.to_lowercase());
+    let date = d["OrderLastModified"].as_str().unwrap_or_default();
+    assert!(date.ends_with("+01:00"), "{date}");
+    assert!(
+        time::OffsetDateTime::parse(date, &time::format_description::well_known::Rfc3339).is_ok()
+    );
+    assert!(
+        regex_like_money(&body, "OrderTotalPrice").ends_with("000000")
+            || regex_like_money(&body, "OrderTotalPrice").len() > 10
+    );
+    let custom = d["OrderCustomData"].as_str().unwrap_or_default();
+    assert!(custom.starts_with("<CustomData><SalesChannel>"), "{custom}");
+    assert!(
+        d["OrderTaxSummary"].is_null()
+            || d["OrderTaxSummary"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("<Summary><Item>")
+    );
+    // Every K13 COM_Order column is present.
+    assert_eq!(d.as_object().map(|o| o.len()), Some(29));
+    Ok(())
+}
+
+#[tokio::test]
+async fn xml_is_the_default_format() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(2).await?;
+    let (status, body) = ctx.text("ecommerce.order/1").await?;
+    assert_eq!(status, 200);
+    assert!(
+        body.starts_with("<data><COM_Order><OrderID>1</OrderID>"),
+        "{body}"
+    );
+    assert!(body.contains("&lt;CustomData&gt;"));
+    assert!(
+        !body.contains("<OrderTrackingNumber>"),
+        "NULL columns are left out"
+    );
+    let (_, list) = ctx
+        .text("cms.country?where=CountryTwoLetterCode%3D'CZ'")
+        .await?;
+    assert!(
+        list.starts_with("<cms_countries><CMS_Country><CountryID>326</CountryID>"),
+        "{list}"
+    );
+    assert!(
+        list.ends_with(
+            "<TotalRecords><TotalRecords>1</TotalRecords></TotalRecords></cms_countries>"
+        )
+    );
+    // Content-Type: application/json selects JSON like format=json.
+    let r = ctx
+        .get("ecommerce.currency/1")
+        .header("content-type", "application/json")
+        .send()
+        .await?;
+    let v: Value = r.json().await?;
+    assert_eq!(v["data"]["CurrencyCode"], "USD");
+    assert_eq!(v["data"]["CurrencyIsMain"], true);
+    Ok(())
+}
+
+#[tokio::test]
+async fn where_orderby_paging_and_columns() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(60).await?;
+    let (all, total) = ctx.rows("ecommerce.order?format=json").await?;
+    assert_eq!((all.len(), total), (60, Some(60)));
+    let ids: Vec<i64> = all
+        .iter()
+        .map(|r| r["OrderID"].as_i64().unwrap_or(0))
+        .collect();
+    assert_eq!(ids, (1..=60).collect::<Vec<_>>(), "default order is the id");
+
+    // Filter by a value and IN list.
+    let (usd, _) = ctx
+        .rows(&format!(
+            "ecommerce.order?format=json&where={}",
+            q("OrderCurrencyID = 1")
+        ))
+        .await?;
+    assert!(!usd.is_empty() && usd.iter().all(|r| r["OrderCurrencyID"] == 1));
+    let (some, _) = ctx
+        .rows(&format!(
+            "ecommerce.order?format=json&where={}",
+            q("OrderID IN (3, 5,7) AND OrderSiteID = 1")
+        ))
+        .await?;
+    assert_eq!(some.len(), 3);
+
+    // Dates compare as server-local times; the client's 7-digit literal works.
+    let mut dates: Vec<String> = all
+        .iter()
+        .map(|r| {
+            r["OrderLastModified"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    dates.sort();
+    let pivot = &dates[29];
+    let local = pivot.split('+').next().unwrap_or_default();
+    let (newer, newer_total) = ctx
+        .rows(&format!(
+            "ecommerce.order?format=json&where={}&orderby={}&columns={}",
+            q(&format!("OrderLastModified > '{local}'")),
+            q("OrderLastModified DESC, OrderID"),
+            q("OrderID,OrderGUID,OrderLastModified")
+        ))
+        .await?;
+    assert_eq!(newer.len(), 30);
+    assert_eq!(newer_total, Some(30));
+    assert_eq!(
+        newer[0]["OrderLastModified"].as_str(),
+        dates.last().map(String::as_str)
+    );
+    assert_eq!(
+        newer[0].as_object().map(|o| o.len()),
+        Some(3),
+        "only the asked columns"
+    );
+    let (ge, _) = ctx
+        .rows(&format!(
+            "ecommerce.order?format=json&where={}",
+            q(&format!("OrderLastModified >= N'{local}'"))
+        ))
+        .await?;
+    assert_eq!(ge.len(), 31);
+
+    // Paging: offset + maxrecords, TotalRecords stays unpaged; topn caps the total.
+    let (page, total) = ctx
+        .rows("ecommerce.order?format=json&offset=50&maxrecords=20")
+        .await?;
+    assert_eq!((page.len(), total), (10, Some(60)));
+    assert_eq!(page[0]["OrderID"], 51);
+    let (top, total) = ctx
+        .rows("ecommerce.order?format=json&topn=7&offset=5&maxrecords=5")
+        .await?;
+    assert_eq!((top.len(), total), (2, Some(7)));
+    // An empty page has no table and no TotalRecords.
+    let (empty, total) = ctx
+        .rows("ecommerce.order?format=json&offset=100&maxrecords=5")
+        .await?;
+    assert_eq!((empty.len(), total), (0, None));
+    let body = ctx
+        .json("ecommerce.order?format=json&where=OrderID%3D-1")
+        .await?;
+    assert_eq!(body, serde_json::json!({"ecommerce_orders": []}));
+
+    // Text compares case-insensitively, quotes escape by doubling, LIKE works.
+    let (statuses, _) = ctx
+        .rows(&format!(
+            "ecommerce.orderstatus?format=json&where={}",
+            q("StatusName = 'paymentreceived' OR StatusDisplayName LIKE '%cancel%'")
+        ))
+        .await?;
+    assert_eq!(statuses.len(), 2);
+    let (obrien, _) = ctx
+        .rows(&format!(
+            "ecommerce.customer?format=json&where={}",
+            q("CustomerLastName = 'O''Brien' OR 1 = 0")
+        ))
+        .await?;
+    assert!(obrien.iter().all(|r| r["CustomerLastName"] == "O'Brien"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_queries_are_refused() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(1).await?;
+    let (s, _) = ctx
+        .text(&format!("ecommerce.order?where={}", q("Nope = 1")))
+        .await?;
+    assert_eq!(s, 400);
+    let (s, _) = ctx
+        .text(&format!(
+            "ecommerce.order?where={}",
+            q("OrderDate > 'whenever'")
+        ))
+        .await?;
+    assert_eq!(s, 400);
+    let (s, _) = ctx
+        .text(&format!(
+            "ecommerce.order?where={}",
+            q("1=1; DROP TABLE COM_Order")
+        ))
+        .await?;
+    assert_eq!(s, 403);
+    let (s, _) = ctx
+        .text(&format!("ecommerce.order?orderby={}", q("OrderID -- x")))
+        .await?;
+    assert_eq!(s, 403);
+    let (s, _) = ctx.text("ecommerce.order?columns=OrderID,Bogus").await?;
+    assert_eq!(s, 400);
+    Ok(())
+}
+
+#[tokio::test]
+async fn children_guid_code_names_and_site_variants() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(4).await?;
+    let (items, total) = ctx
+        .rows("ecommerce.order/1/children/ecommerce.orderitem?format=json")
+        .await?;
+    assert!(!items.is_empty());
+    assert_eq!(total, Some(items.len() as u64));
+    assert!(items.iter().all(|r| r["OrderItemOrderID"] == 1));
+    let (addresses, _) = ctx
+        .rows("ecommerce.order/1/children/ecommerce.orderaddress?format=json")
+        .await?;
+    assert!(addresses.iter().any(|a| a["AddressType"] == 1));
+    let (book, _) = ctx
+        .rows("ecommerce.customer/3/children/ecommerce.address?format=json")
+        .await?;
+    assert_eq!(book.len(), 1);
+    let (rates, _) = ctx
+        .rows("ecommerce.taxclass/1/children/ecommerce.taxclasscountry?format=json&where=CountryID%3D326")
+        .await?;
+    assert_eq!(rates.len(), 1);
+    assert_eq!(rates[0]["TaxValue"].to_string(), "21.0");
+    let (s, _) = ctx.text("ecommerce.order/1/children/cms.country").await?;
+    assert_eq!(s, 404);
+    let (s, body) = ctx
+        .text("ecommerce.order/999/children/ecommerce.orderitem")
+        .await?;
+    assert_eq!((s, body.as_str()), (StatusCode::NOT_FOUND, ""));
+
+    // By GUID and by code name.
+    let order = ctx.json("ecommerce.order/1?format=json").await?;
+    let guid = order["data"]["OrderGUID"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let again = ctx
+        .json(&format!("ecommerce.order/{guid}?format=json"))
+        .await?;
+    assert_eq!(again["data"]["OrderID"], 1);
+    for path in [
+        "ecommerce.orderstatus/PaymentReceived?format=json",
+        "ecommerce.orderstatus/currentsite/paymentreceived?format=json",
+        "ecommerce.orderstatus/site/DancingGoatCore/PaymentReceived?format=json",
+    ] {
+        let s = ctx.json(path).await?;
+        assert_eq!(s["data"]["StatusID"], 2, "{path}");
+        assert_eq!(s["data"]["StatusOrderIsPaid"], true);
+    }
+    let (s, _) = ctx.text("ecommerce.orderstatus/global/New").await?;
+    assert_eq!(s, 404, "statuses are site objects");
+
+    // Site variants.
+    let (site, _) = ctx
+        .rows("ecommerce.order/site/DancingGoatCore?format=json")
+        .await?;
+    let (current, _) = ctx.rows("ecommerce.order/currentsite?format=json").await?;
+    let (all, _) = ctx.rows("ecommerce.order/all?format=json").await?;
+    let (global, _) = ctx.rows("ecommerce.order/global?format=json").await?;
+    assert_eq!(
+        (site.len(), current.len(), all.len(), global.len()),
+        (4, 4, 4, 0)
+    );
+    let (s, body) = ctx.text("ecommerce.order/site/NoSuchSite").await?;
+    assert_eq!(
+        (s, body.as_str()),
+        (StatusCode::NOT_FOUND, "Site does not exist.")
+    );
+    let (countries, total) = ctx.rows("cms.country?format=json&maxrecords=10").await?;
+    assert_eq!(countries.len(), 10);
+    assert_eq!(total, Some(250));
+    let (states, _) = ctx
+        .rows("cms.country/271/children/cms.state?format=json")
+        .await?;
+    assert_eq!(states.len(), 51);
+    Ok(())
+}
+
+#[tokio::test]
+async fn not_found_is_an_empty_404() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(1).await?;
+    for path in [
+        "ecommerce.order/999?format=json",
+        "ecommerce.customer/00000000-0000-0000-0000-000000000000",
+        "ecommerce.nosuchtype",
+        "ecommerce.orderstatus/NoSuchStatus",
+    ] {
+        let (s, body) = ctx.text(path).await?;
+        assert_eq!((s, body.as_str()), (StatusCode::NOT_FOUND, ""), "{path}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn auth_failures_get_the_basic_challenge() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(1).await?;
+    let url = format!("{}/rest/ecommerce.order/1", ctx.sim.base_url());
+    for req in [
+        ctx.http.get(&url),
+        ctx.http.get(&url).basic_auth("ferry", Some("wrong")),
+        ctx.http.get(&url).basic_auth("someone", Some("sandbox")),
+        ctx.http.get(&url).bearer_auth("token"),
+    ] {
+        let r = req.send().await?;
+        assert_eq!(r.status(), 401);
+        assert_eq!(
+            r.headers()
+                .get("www-authenticate")
+                .and_then(|v| v.to_str().ok()),
+            Some("Basic realm=\"CMS REST Service\"")
+        );
+    }
+    // Writes are refused: the simulated REST service is read-only.
+    let r = ctx
+        .http
+        .post(format!("{}/rest/ecommerce.order", ctx.sim.base_url()))
+        .basic_auth("ferry", Some("sandbox"))
+        .body("{}")
+        .send()
+        .await?;
+    assert_eq!(r.status(), 403);
+    // /all needs a global administrator.
+    let limited = Ctx::start(KenticoConfig {
+        global_admin: false,
+        ..KenticoConfig::default()
+    })
+    .await?;
+    let (s, _) = limited.text("ecommerce.order/all").await?;
+    assert_eq!(s, 403);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_seeded_store_is_deterministic_and_realistic() -> anyhow::Result<()> {
+    let a = Ctx::seeded(40).await?;
+    let b = Ctx::seeded(40).await?;
+    let cols = "columns=OrderID,OrderGUID,OrderTotalPrice,OrderCurrencyID,OrderStatusID,OrderIsPaid,OrderCustomerID";
+    assert_eq!(
+        a.json(&format!("ecommerce.order?format=json&{cols}"))
+            .await?,
+        b.json(&format!("ecommerce.order?format=json&{cols}"))
+            .await?
+    );
+    let mix = OrderMix::default();
+    assert_eq!(a.sim.random_order(7, &mix), b.sim.random_order(7, &mix));
+    assert_ne!(a.sim.random_order(7, &mix), a.sim.random_order(8, &mix));
+
+    let (orders, _) = a.rows("ecommerce.order?format=json").await?;
+    let currencies: std::collections::BTreeSet<i64> = orders
+        .iter()
+        .filter_map(|o| o["OrderCurrencyID"].as_i64())
+        .collect();
+    assert!(currencies.len() >= 2, "several currencies: {currencies:?}");
+    assert!(orders.iter().any(|o| o["OrderIsPaid"] == true));
+    assert!(orders.iter().any(|o| o["OrderIsPaid"] == false));
+    let (customers, _) = a.rows("ecommerce.customer?format=json").await?;
+    assert_eq!(customers.len(), 25);
+    assert!(
+        customers
+            .iter()
+            .any(|c| !c["CustomerLoyaltyTier"].is_null())
+    );
+    let emails: std::collections::HashSet<&str> = customers
+        .iter()
+        .filter_map(|c| c["CustomerEmail"].as_str())
+        .collect();
+    assert_eq!(emails.len(), 25, "emails are unique");
+    let (skus, _) = a.rows("ecommerce.sku?format=json").await?;
+    assert!(
+        skus.iter()
+            .all(|s| s["SKUTaxClassID"].is_i64() && s["SKUNumber"].is_string())
+    );
+    for code in ["USD", "EUR", "GBP", "CZK", "CAD"] {
+        let (c, _) = a
+            .rows(&format!(
+                "ecommerce.currency?format=json&where=CurrencyCode%3D'{code}'"
+            ))
+            .await?;
+        assert_eq!(c.len(), 1, "{code}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_hundred_thousand_orders_generate_quickly() -> anyhow::Result<()> {
+    let started = Instant::now();
+    let ctx = Ctx::seeded(100_000).await?;
+    let took = started.elapsed();
+    assert_eq!(ctx.sim.order_count(), 100_000);
+    // Debug builds are several times slower than release; this bound is for the unoptimised test build.
+    assert!(took < Duration::from_secs(20), "generation took {took:?}");
+    let (page, total) = ctx
+        .rows("ecommerce.order?format=json&orderby=OrderLastModified%20DESC&maxrecords=3&columns=OrderID")
+        .await?;
+    assert_eq!((page.len(), total), (3, Some(100_000)));
+    Ok(())
+}
+
+#[tokio::test]
+async fn mutations_bump_last_modified_and_totals_add_up() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(0).await?;
+    let catalogue = ctx.sim.catalogue();
+    let spec = OrderSpec {
+        customer_id: Some(3),
+        currency: Some("EUR".into()),
+        lines: vec![
+            LineSpec {
+                sku_id: catalogue[0].id,
+                quantity: 2,
+            },
+            LineSpec {
+                sku_id: catalogue[9].id,
+                quantity: 1,
+            },
+        ],
+        ..OrderSpec::default()
+    };
+    let placed = ctx.sim.place_order(spec).await;
+    assert_eq!(placed.currency, "EUR");
+    let before = ctx
+        .json(&format!("ecommerce.order/{}?format=json", placed.id))
+        .await?["data"]
+        .clone();
+    assert_eq!(before["OrderIsPaid"], false);
+    assert_eq!(before["OrderCurrencyID"], 2);
+    let o = ctx.sim.order(placed.id).expect("order");
+    let items: rust_decimal::Decimal = o.lines.iter().map(|l| l.total_price).sum();
+    assert_eq!(o.total, items + o.shipping + o.tax);
+    assert_eq!(o.lines[0].quantity, 2);
+    assert_eq!(
+        o.lines[0].unit_price,
+        (catalogue[0].price * rust_decimal::Decimal::new(92, 2)).round_dp(2)
+    );
+
+    assert!(ctx.sim.mark_paid(placed.id).await);
+    let paid = ctx
+        .json(&format!("ecommerce.order/{}?format=json", placed.id))
+        .await?["data"]
+        .clone();
+    assert_eq!(paid["OrderIsPaid"], true);
+    assert!(paid["OrderLastModified"].as_str() > before["OrderLastModified"].as_str());
+    assert!(ctx.sim.set_order_status(placed.id, "Completed").await);
+    assert!(!ctx.sim.set_order_status(placed.id, "NoSuchStatus").await);
+    assert!(!ctx.sim.mark_paid(9999).await);
+    let done = ctx
+        .json(&format!("ecommerce.order/{}?format=json", placed.id))
+        .await?["data"]
+        .clone();
+    assert_eq!(done["OrderStatusID"], 1);
+
+    let before = ctx.json("ecommerce.customer/3?format=json").await?["data"].clone();
+    assert!(
+        ctx.sim
+            .update_customer(
+                3,
+                CustomerPatch {
+                    phone: Some("+1 555 0199".into()),
+                    loyalty_tier: Some("Gold".into()),
+                    ..CustomerPatch::default()
+                }
+            )
+            .await
+    );
+    let after = ctx.json("ecommerce.customer/3?format=json").await?["data"].clone();
+    assert_eq!(after["CustomerPhone"], "+1 555 0199");
+    assert_eq!(after["CustomerLoyaltyTier"], "Gold");
+    assert!(after["CustomerLastModified"].as_str() > before["CustomerLastModified"].as_str());
+    // The polling query finds exactly the changed customer.
+    let since = before["CustomerLastModified"]
+        .as_str()
+        .unwrap_or_default()
+        .split('+')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let (changed, _) = ctx
+        .rows(&format!(
+            "ecommerce.customer?format=json&where={}",
+            q(&format!("CustomerLastModified > '{since}'"))
+        ))
+        .await?;
+    assert!(changed.iter().any(|c| c["CustomerID"] == 3));
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_control_api_drives_the_store() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(0).await?;
+    let base = format!("{}/_sim/kentico", ctx.sim.base_url());
+    let r = ctx
+        .http
+        .post(format!("{base}/orders"))
+        .json(&serde_json::json!({"customer_id": 2, "lines": [{"sku_id": 1, "quantity": 1}], "paid": true}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 201);
+    let placed: Value = r.json().await?;
+    let id = placed["id"].as_i64().unwrap_or_default();
+    let order: Value = ctx
+        .http
+        .get(format!("{base}/orders/{id}"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(order["is_paid"], true);
+    let r = ctx
+        .http
+        .post(format!("{base}/orders/{id}/status"))
+        .json(&serde_json::json!({"status": "Canceled"}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    let r = ctx
+        .http
+        .post(format!("{base}/orders"))
+        .json(&serde_json::json!({"currency": "XXX"}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 422);
+    let err: Value = r.json().await?;
+    assert_eq!(err["error"]["code"], "unknown_currency");
+    let r = ctx
+        .http
+        .patch(format!("{base}/customers/1"))
+        .json(&serde_json::json!({"email": "new@example.com"}))
+        .send()
+        .await?;
+    let c: Value = r.json().await?;
+    assert_eq!(c["email"], "new@example.com");
+    let r = ctx
+        .http
+        .post(format!("{base}/orders/random"))
+        .json(&serde_json::json!({"n": 3}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 201);
+    let summary: Value = ctx.http.get(&base).send().await?.json().await?;
+    assert_eq!(summary["orders"], 2);
+    // No target: events are recorded as skipped, never sent.
+    assert!(summary["webhooks"]["skipped"].as_u64() >= Some(4));
+    Ok(())
+}
+
+// ---- webhooks ------------------------------------------------------------------------------------------------
+
+#[derive(Clone, Default)]
+struct Receiver {
+    received: Arc<Mutex<Vec<(http::HeaderMap, String)>>>,
+    /// Statuses to answer with, in order; 204 when empty.
+    script: Arc<Mutex<VecDeque<u16>>>,
+}
+
+async fn receive(State(r): State<Receiver>, headers: http::HeaderMap, body: String) -> StatusCode {
+    r.received.lock().expect("lock").push((headers, body));
+    let next = r.script.lock().expect("lock").pop_front().unwrap_or(204);
+    StatusCode::from_u16(next).unwrap_or(StatusCode::OK)
+}
+
+impl Receiver {
+    async fn start(script: &[u16]) -> anyhow::Result<(Self, String)> {
+        let r = Self::default();
+        r.script.lock().expect("lock").extend(script);
+        let app = Router::new()
+            .route("/hook", post(receive))
+            .with_state(r.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/hook", listener.local_addr()?);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok((r, url))
+    }
+
+    fn bodies(&self) -> Vec<Value> {
+        self.received
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter_map(|(_, b)| serde_json::from_str(b).ok())
+            .collect()
+    }
+}
+
+/// Standard Webhooks verification, written here independently of the simulator.
+fn verify(secret: &str, headers: &http::HeaderMap, body: &str) -> bool {
+    let key = base64::engine::general_purpose::STANDARD
+        .decode(secret.trim_start_matches("whsec_"))
+        .expect("secret");
+    let h = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (id, ts, sig) = (
+        h("webhook-id"),
+        h("webhook-timestamp"),
+        h("webhook-signature"),
+    );
+    let ts_ok = ts
+        .parse::<i64>()
+        .is_ok_and(|t| (time::OffsetDateTime::now_utc().unix_timestamp() - t).abs() < 60);
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).expect("key");
+    mac.update(format!("{id}.{ts}.{body}").as_bytes());
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    ts_ok && sig.split(' ').any(|s| s == format!("v1,{expected}"))
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_with_standard_webhooks() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(0).await?;
+    let (rx, url) = Receiver::start(&[]).await?;
+    ctx.sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: SECRET.into(),
+    }));
+    let spec = OrderSpec {
+        lines: vec![LineSpec {
+            sku_id: 1,
+            quantity: 1,
+        }],
+        paid: true,
+        ..OrderSpec::default()
+    };
+    let placed = ctx.sim.place_order(spec).await;
+    assert!(
+        ctx.sim
+            .update_customer(
+                1,
+                CustomerPatch {
+                    company: Some("Acme".into()),
+                    ..CustomerPatch::default()
+                }
+            )
+            .await
+    );
+    assert!(ctx.sim.wait_webhooks_idle(Duration::from_secs(5)).await);
+    let received = rx.received.lock().expect("lock").clone();
+    assert_eq!(received.len(), 3);
+    for (headers, body) in &received {
+        assert!(verify(SECRET, headers, body), "signature of {body}");
+        assert!(!verify(
+            "whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            headers,
+            body
+        ));
+        let v: Value = serde_json::from_str(body)?;
+        assert_eq!(
+            headers.get("webhook-id").and_then(|h| h.to_str().ok()),
+            v["id"].as_str()
+        );
+        assert_eq!(
+            headers.get("content-type").and_then(|h| h.to_str().ok()),
+            Some("application/json")
+        );
+    }
+    let bodies = rx.bodies();
+    let created = bodies
+        .iter()
+        .find(|b| b["type"] == "order.created")
+        .expect("created");
+    assert_eq!(created["object"]["object_type"], "ecommerce.order");
+    assert_eq!(created["object"]["id"], placed.id);
+    assert_eq!(created["object"]["guid"], placed.guid.to_string());
+    assert!(
+        created["occurred_at"]
+            .as_str()
+            .is_some_and(|s| s.ends_with('Z'))
+    );
+    assert!(
+        created["object"]["last_modified"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("+01:00"))
+    );
+    assert_eq!(created["source"]["site_name"], "DancingGoatCore");
+    let paid = bodies
+        .iter()
+        .find(|b| b["type"] == "order.paid")
+        .expect("paid");
+    assert_eq!(paid["changes"]["OrderIsPaid"]["to"], true);
+    let cust = bodies
+        .iter()
+        .find(|b| b["type"] == "customer.updated")
+        .expect("customer");
+    assert_eq!(cust["object"]["object_type"], "ecommerce.customer");
+    assert_eq!(cust["changes"]["CustomerCompany"]["to"], "Acme");
+    let stats = ctx.sim.webhook_stats();
+    assert_eq!(
+        (stats.emitted, stats.delivered, stats.failed_attempts),
+        (3, 3, 0)
+    );
+    // The REST object matches what the event named.
+    let order = ctx
+        .json(&format!("ecommerce.order/{}?format=json", placed.id))
+        .await?;
+    assert_eq!(
+        order["data"]["OrderLastModified"],
+        paid["object"]["last_modified"]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn webhooks_retry_after_5xx_and_keep_order_per_object() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(0).await?;
+    // First two attempts fail (503, 500), then everything succeeds.
+    let (rx, url) = Receiver::start(&[503, 500]).await?;
+    ctx.sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: SECRET.into(),
+    }));
+    let placed = ctx
+        .sim
+        .place_order(OrderSpec {
+            lines: vec![LineSpec {
+                sku_id: 2,
+                quantity: 1,
+            }],
+            ..OrderSpec::default()
+        })
+        .await;
+    assert!(ctx.sim.set_order_status(placed.id, "InProgress").await);
+    assert!(ctx.sim.mark_paid(placed.id).await);
+    assert!(ctx.sim.wait_webhooks_idle(Duration::from_secs(5)).await);
+    let stats = ctx.sim.webhook_stats();
+    assert_eq!(
+        (
+            stats.emitted,
+            stats.delivered,
+            stats.failed_attempts,
+            stats.gave_up
+        ),
+        (3, 3, 2, 0)
+    );
+    let received = rx.received.lock().expect("lock").clone();
+    assert_eq!(received.len(), 5);
+    // The retried event keeps its id; every attempt is signed for its own timestamp.
+    let ids: Vec<String> = received
+        .iter()
+        .map(|(h, _)| h["webhook-id"].to_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(ids[0], ids[1]);
+    assert_eq!(ids[1], ids[2]);
+    assert!(received.iter().all(|(h, b)| verify(SECRET, h, b)));
+    let kinds: Vec<String> = rx
+        .bodies()
+        .iter()
+        .map(|b| b["type"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "order.created",
+            "order.created",
+            "order.created",
+            "order.status_changed",
+            "order.paid"
+        ]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn webhooks_give_up_after_the_last_attempt_and_on_4xx() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(0).await?;
+    let (rx, url) = Receiver::start(&[500, 500, 500, 500, 401]).await?;
+    ctx.sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: SECRET.into(),
+    }));
+    ctx.sim
+        .place_order(OrderSpec {
+            lines: vec![LineSpec {
+                sku_id: 2,
+                quantity: 1,
+            }],
+            ..OrderSpec::default()
+        })
+        .await;
+    assert!(ctx.sim.wait_webhooks_idle(Duration::from_secs(5)).await);
+    ctx.sim
+        .place_order(OrderSpec {
+            lines: vec![LineSpec {
+                sku_id: 2,
+                quantity: 1,
+            }],
+            ..OrderSpec::default()
+        })
+        .await;
+    assert!(ctx.sim.wait_webhooks_idle(Duration::from_secs(5)).await);
+    let stats = ctx.sim.webhook_stats();
+    // Four attempts (RetrySchedule::fast(4)) for the first, a single refused attempt for the second.
+    assert_eq!(
+        (
+            stats.emitted,
+            stats.delivered,
+            stats.failed_attempts,
+            stats.gave_up,
+            stats.rejected
+        ),
+        (2, 0, 5, 2, 1)
+    );
+    assert_eq!(rx.received.lock().expect("lock").len(), 5);
+    let log = ctx.sim.webhook_log();
+    assert_eq!(log[0].outcome, "gave_up");
+    assert_eq!(log[1].outcome, "rejected");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_seeded_fraction_of_webhooks_is_skipped() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(0).await?;
+    let (rx, url) = Receiver::start(&[]).await?;
+    ctx.sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: SECRET.into(),
+    }));
+    ctx.sim.skip_webhooks(0.4);
+    let mix = OrderMix {
+        paid: 0.0,
+        ..OrderMix::default()
+    };
+    for n in 0..50 {
+        let spec = ctx.sim.random_order(n, &mix);
+        ctx.sim.place_order(spec).await;
+    }
+    assert!(ctx.sim.wait_webhooks_idle(Duration::from_secs(10)).await);
+    let stats = ctx.sim.webhook_stats();
+    assert_eq!(stats.emitted, 50);
+    assert!(stats.skipped > 10 && stats.skipped < 30, "{stats:?}");
+    assert_eq!(stats.delivered + stats.skipped, 50);
+    assert_eq!(
+        rx.received.lock().expect("lock").len() as u64,
+        stats.delivered
+    );
+    // Skipped orders still exist and are found by polling on OrderLastModified.
+    let skipped: Vec<i64> = ctx
+        .sim
+        .webhook_log()
+        .iter()
+        .filter(|r| r.outcome == "skipped")
+        .map(|r| r.object_id)
+        .collect();
+    for id in skipped.iter().take(3) {
+        ctx.json(&format!("ecommerce.order/{id}?format=json"))
+            .await?;
+    }
+    // Same seed, same skipped events.
+    let other = Ctx::seeded(0).await?;
+    other.sim.skip_webhooks(0.4);
+    let (_rx2, url2) = Receiver::start(&[]).await?;
+    other.sim.set_webhook(Some(WebhookTarget {
+        url: url2,
+        secret: SECRET.into(),
+    }));
+    for n in 0..50 {
+        let spec = other.sim.random_order(n, &mix);
+        other.sim.place_order(spec).await;
+    }
+    assert!(other.sim.wait_webhooks_idle(Duration::from_secs(10)).await);
+    let skipped2: Vec<i64> = other
+        .sim
+        .webhook_log()
+        .iter()
+        .filter(|r| r.outcome == "skipped")
+        .map(|r| r.object_id)
+        .collect();
+    assert_eq!(skipped, skipped2);
+    Ok(())
+}
+
+// ---- faults --------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn every_fault_mode_reaches_the_rest_routes() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(1).await?;
+    let faults = ctx.sim.faults().clone();
+    let path = "ecommerce.order/1?format=json";
+
+    faults.fail_next(1, 503);
+    let r = ctx.get(path).send().await?;
+    assert_eq!(r.status(), 503);
+    assert!(r.text().await?.contains("Service Unavailable"));
+
+    faults.throttle_next(1, Some(Duration::from_secs(3)));
+    let r = ctx.get(path).send().await?;
+    assert_eq!(r.status(), 429);
+    assert_eq!(
+        r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("3")
+    );
+
+    faults.reset_next(1);
+    assert!(ctx.get(path).send().await.is_err(), "connection reset");
+
+    faults.drop_reply_next(1);
+    assert!(ctx.get(path).send().await.is_err(), "reply dropped");
+
+    faults.outage_for(Duration::from_millis(300));
+    assert_eq!(ctx.get(path).send().await?.status(), 503);
+    tokio::time::sleep(Duration::from_millis(350)).await;
+    assert_eq!(ctx.get(path).send().await?.status(), 200);
+
+    faults.set_latency(Duration::from_millis(150), Duration::ZERO);
+    let started = Instant::now();
+    assert_eq!(ctx.get(path).send().await?.status(), 200);
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    let c = faults.counters();
+    assert_eq!(
+        (c.failed_next, c.throttled, c.resets, c.dropped_replies),
+        (1, 1, 1, 1)
+    );
+    assert!(c.outages >= 1 && c.delayed >= 1);
+    faults.clear();
+
+    faults.set_error_rate(1.0, 502);
+    assert_eq!(ctx.get(path).send().await?.status(), 502);
+    // Control routes are never faulted.
+    let r = ctx
+        .http
+        .get(format!("{}/_sim/kentico", ctx.sim.base_url()))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    faults.clear();
+
+    // Faults are armed over HTTP too.
+    let r = ctx
+        .http
+        .post(format!("{}/_sim/faults/fail-next", ctx.sim.base_url()))
+        .json(&serde_json::json!({"count": 1, "status": 500}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    assert_eq!(ctx.get(path).send().await?.status(), 500);
+    assert_eq!(faults.counters().failed_next, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn shutdown_stops_serving() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(0).await?;
+    assert_eq!(ctx.get("ecommerce.currency/1").send().await?.status(), 200);
+    ctx.sim.shutdown();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let fresh = reqwest::Client::new();
+    let r = fresh
+        .get(format!("{}/rest/ecommerce.currency/1", ctx.sim.base_url()))
+        .basic_auth("ferry", Some("sandbox"))
+        .send()
+        .await;
+    assert!(r.is_err());
+    Ok(())
+}
