@@ -10,6 +10,8 @@
 //! - `freshbooks`: OAuth, identity and the accounting API.
 //! - `exchange`: ECB `eurofxref` daily and historical rates.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod exchange;
 pub mod faults;
 pub mod freshbooks;
