@@ -12,6 +12,8 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+
+use super::seed::SimRng;
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use time::OffsetDateTime;
@@ -98,7 +100,7 @@ struct State {
     target: Option<WebhookTarget>,
     skip_fraction: f64,
     /// Seeded, so a test that skips a fraction sees the same events skipped on every run.
-    skip_rng: StdRng,
+    skip_rng: SimRng,
     /// Per-object queues; an object's key is in `active` while a task drains its queue.
     queues: HashMap<String, VecDeque<Pending>>,
     active: HashSet<String>,
