@@ -187,6 +187,7 @@ impl Store {
             items_total += total;
             let (tax_name, rate) =
                 self.tax_rate(sku.tax_class_id, dest_country, dest_state, &customer);
+            // guess: tax is computed per line and rounded to the currency's 2 decimals, then summed per class.
             if let Some(name) = tax_name {
                 let tax = round(total * rate / Decimal::ONE_HUNDRED);
                 match tax_by_class.iter_mut().find(|(n, _)| *n == name) {
@@ -362,6 +363,8 @@ impl Store {
         )
     }
 
+    // guess: K13 lets a guest checkout through without an e-mail only when a site customises the form; this is
+    // the realistic source of an e-mail-less customer.
     /// A guest checkout that left no e-mail: a new customer row with no user and no address book.
     fn add_guest(&mut self, r: &mut impl Rng, at: OffsetDateTime) -> usize {
         let (first, last) = seed::name(r);

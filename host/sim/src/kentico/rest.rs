@@ -113,6 +113,7 @@ fn format(p: &Params, headers: &HeaderMap) -> Result<Format, RestError> {
     match p.format.as_deref() {
         Some("json") => Ok(Format::Json),
         Some("xml") => Ok(Format::Xml),
+        // guess: atom10/rss20 exist in K13 but are not simulated; they answer 400 rather than a wrong shape.
         Some(other) => Err(RestError::BadRequest(format!(
             "format {other} is not served by the simulator (json, xml)"
         ))),
@@ -220,6 +221,7 @@ fn serve(
     let Some(first) = segments.first() else {
         return Ok(service_document(fmt));
     };
+    // guess: an unknown object type answers 404 like a missing object.
     let table = store.table(first).ok_or(RestError::NotFound)?;
     let class = table.class();
     let site = sim.config.site_name.as_str();
@@ -378,6 +380,8 @@ fn list(
         {
             return false;
         }
+        // guess: types without a site column list every row under any site variant; site lists hold only that
+        // site's objects (global ones excluded), and single objects by id are not site-checked.
         match (&scope, site_col) {
             (Scope::All, _) | (_, None) => true,
             (Scope::CurrentSite | Scope::Site, Some(c)) => {
@@ -417,6 +421,7 @@ fn list(
     } else {
         rows.sort_by_key(|&i| table.id_at(i));
     }
+    // guess: `topn` limits the query itself, so TotalRecords counts at most `topn` rows; paging applies after.
     if p.top_n > 0 {
         rows.truncate(p.top_n);
     }

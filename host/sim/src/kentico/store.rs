@@ -236,6 +236,7 @@ impl Store {
         let mut changes = Map::new();
         changes.insert("OrderStatusID".into(), json!({"from": from, "to": to.id}));
         let mut events = vec![order_event(order, kind::ORDER_STATUS_CHANGED, changes)];
+        // guess: entering a "Mark order as paid" status raises OrderPaid as the gateway path does.
         if to.is_paid && !order.is_paid {
             order.is_paid = true;
             let mut changes = Map::new();
@@ -262,6 +263,8 @@ impl Store {
     }
 
     /// Applies a payment at `at` and returns the column changes.
+    // guess: a payment moves a `New` order to the option's succeeded status (PaymentReceived for offline methods,
+    // as an admin ticking "paid" would); other statuses are left alone. Offline methods write no gateway result.
     pub(crate) fn pay(&mut self, i: usize, at: OffsetDateTime) -> Map<String, Json> {
         let option = self.orders[i]
             .payment_option_id

@@ -241,6 +241,7 @@ impl Outbox {
     /// Queues events for delivery (or records them skipped) and starts a drain task per newly busy object.
     pub(crate) fn emit(self: &Arc<Self>, events: Vec<Event>) {
         for event in events {
+            // Random, not seeded: a restarted sandbox with the same seed must not reuse ids Ferry has deduped.
             let id = format!("evt_{}", uuid::Uuid::new_v4());
             let body = self.envelope(&id, &event);
             let key = format!("{}:{}", event.object_type, event.id);
@@ -264,6 +265,7 @@ impl Outbox {
                 attempts: 0,
                 last_status: None,
             });
+            // guess: with no endpoint configured the module drops the event (counted as skipped); polling finds it.
             let Some(target) = target.filter(|_| !skip) else {
                 self.skipped.fetch_add(1, Ordering::SeqCst);
                 continue;
@@ -343,7 +345,8 @@ impl Outbox {
                     self.record(p.log_index, attempt, status, "delivered");
                     return;
                 }
-                // A 4xx other than timeout/throttling means this request will never be accepted.
+                // guess (our contract): a 4xx other than 408/429 means these bytes will never be accepted, so the
+                // sender gives up at once instead of retrying.
                 Some(s) if (400..500).contains(&s) && s != 408 && s != 429 => {
                     self.failed_attempts.fetch_add(1, Ordering::SeqCst);
                     self.gave_up.fetch_add(1, Ordering::SeqCst);
