@@ -1,5 +1,6 @@
 //! Store settings, handed down by `host/ferry` as one typed section.
 
+use secrecy::SecretString;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -17,17 +18,27 @@ pub enum Synchronous {
 }
 
 /// The `store` section of Ferry's config.
+///
+/// Without `database_url`, the store is the SQLite file at `path` (one host). With
+/// `database_url = "postgres://user@host:5432/db"`, it is that Postgres database, which several `ferry serve`
+/// hosts can share: any host takes any tenant's webhooks, work is spread by leases, per-object ordering,
+/// dedupe, the OAuth refresh and the rate limits hold across hosts.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
-    /// Path of the SQLite database file; created if missing.
+    /// Path of the SQLite database file; created if missing. Ignored when `database_url` is set.
     pub path: PathBuf,
-    /// Pool size; SQLite has one writer at a time, so more connections help readers only.
+    /// Database URL. `postgres://…` (or `postgresql://…`) selects Postgres; `sqlite:<path>` is the same as
+    /// setting `path`. Unset (the default): the SQLite file at `path`. Secret, because it may carry a password.
+    pub database_url: Option<SecretString>,
+    /// Pool size. SQLite has one writer at a time, so more connections help readers only; on Postgres it
+    /// bounds this host's connections (one more is kept for `LISTEN`).
     pub max_connections: u32,
-    /// How long a statement waits for the write lock before failing with a retryable error.
+    /// SQLite: how long a statement waits for the write lock before failing with a retryable error.
+    /// Postgres: how long an operation waits for a free pooled connection (at least one second).
     #[serde(with = "millis")]
     pub busy_timeout: Duration,
-    /// Disk sync level at commit.
+    /// SQLite disk sync level at commit. On Postgres, durability is the server's `synchronous_commit`.
     pub synchronous: Synchronous,
     /// Batching of webhook inserts.
     pub batch: BatchConfig,
@@ -37,6 +48,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             path: PathBuf::from("ferry.db"),
+            database_url: None,
             max_connections: 8,
             busy_timeout: Duration::from_secs(5),
             synchronous: Synchronous::Full,
@@ -50,6 +62,14 @@ impl StoreConfig {
     pub fn at(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
+            ..Self::default()
+        }
+    }
+
+    /// A config for the database at `url` (`postgres://…` or `sqlite:<path>`), other fields at their defaults.
+    pub fn from_url(url: impl Into<String>) -> Self {
+        Self {
+            database_url: Some(SecretString::from(url.into())),
             ..Self::default()
         }
     }

@@ -2,11 +2,11 @@
 //!
 //! Replay is the only move back: dead → queued with attempts reset, recorded in the history.
 
+use crate::backend::{Conn, begin_write, notify_work};
 use crate::error::{Error, Result};
-use crate::event::{EventRecord, EventState, JobId, Transition, add_history};
+use crate::event::{EventRecord, EventRow, EventState, JobId, Transition, add_history};
 use crate::store::{Store, from_ms, now_ms};
 use ferry_model::TenantId;
-use sqlx::Row;
 
 /// A dead event with its full history.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -27,15 +27,17 @@ impl Store {
         tenant: Option<&TenantId>,
         limit: u32,
     ) -> Result<Vec<EventRecord>> {
-        let rows = sqlx::query(
+        let rows: Vec<EventRow> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
             "SELECT * FROM events WHERE state = 'dead' AND ($1 IS NULL OR tenant = $1) ORDER BY seq LIMIT $2",
         )
         .bind(tenant.map(TenantId::as_str))
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(p)
         .await
-        .map_err(Error::db("list dead letters"))?;
-        rows.iter().map(EventRecord::from_row).collect()
+        .map_err(Error::db("list dead letters"))?
+        });
+        EventRecord::from_rows(rows)
     }
 
     /// One event with every state change and attempt error.
@@ -53,29 +55,24 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the read fails.
     pub async fn transitions(&self, job: JobId) -> Result<Vec<Transition>> {
-        let rows = sqlx::query(
+        let rows: Vec<TransitionRow> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
             "SELECT at, from_state, to_state, attempt, error, note FROM event_history WHERE event_seq = $1 ORDER BY id",
         )
         .bind(job.0)
-        .fetch_all(&self.pool)
+        .fetch_all(p)
         .await
-        .map_err(Error::db("read event history"))?;
-        rows.iter()
+        .map_err(Error::db("read event history"))?
+        });
+        rows.into_iter()
             .map(|r| {
-                let get = |e| Error::Database {
-                    op: "read event history",
-                    source: e,
-                };
-                let from: String = r.try_get("from_state").map_err(get)?;
-                let to: String = r.try_get("to_state").map_err(get)?;
                 Ok(Transition {
-                    at: from_ms(r.try_get("at").map_err(get)?),
-                    from: EventState::parse(&from)?,
-                    to: EventState::parse(&to)?,
-                    attempt: u32::try_from(r.try_get::<i64, _>("attempt").map_err(get)?)
-                        .unwrap_or(0),
-                    error: r.try_get("error").map_err(get)?,
-                    note: r.try_get("note").map_err(get)?,
+                    at: from_ms(r.at),
+                    from: EventState::parse(&r.from_state)?,
+                    to: EventState::parse(&r.to_state)?,
+                    attempt: u32::try_from(r.attempt).unwrap_or(0),
+                    error: r.error,
+                    note: r.note,
                 })
             })
             .collect()
@@ -105,12 +102,9 @@ impl Store {
     /// [`Error::Database`] when the transaction fails; then nothing was replayed.
     pub async fn replay_all(&self, tenant: Option<&TenantId>, note: &str) -> Result<u64> {
         let now = now_ms();
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(Error::db("begin replay"))?;
-        let ids: Vec<i64> = sqlx::query_scalar(
+        let ids = on_pool!(&self.pool, |p| {
+            let mut tx = begin_write(p, "begin replay").await?;
+            let ids: Vec<i64> = sqlx::query_scalar(
             "UPDATE events SET state = 'queued', attempts = 0, next_attempt_at = $1, finished_at = NULL, \
              updated_at = $1 WHERE state = 'dead' AND ($2 IS NULL OR tenant = $2) RETURNING seq",
         )
@@ -119,20 +113,28 @@ impl Store {
         .fetch_all(&mut *tx)
         .await
         .map_err(Error::db("replay dead letters"))?;
-        for id in &ids {
-            add_history(
-                &mut tx,
-                JobId(*id),
-                EventState::Dead,
-                EventState::Queued,
-                0,
-                None,
-                Some(note),
-                now,
-            )
-            .await?;
+            for id in &ids {
+                add_history(
+                    &mut *tx,
+                    JobId(*id),
+                    EventState::Dead,
+                    EventState::Queued,
+                    0,
+                    None,
+                    Some(note),
+                    now,
+                )
+                .await?;
+            }
+            if !ids.is_empty() {
+                notify_work(Conn::from(&mut *tx)).await?;
+            }
+            tx.commit().await.map_err(Error::db("commit replay"))?;
+            ids
+        });
+        if !ids.is_empty() {
+            self.wake();
         }
-        tx.commit().await.map_err(Error::db("commit replay"))?;
         Ok(ids.len() as u64)
     }
 
@@ -144,11 +146,6 @@ impl Store {
         action: &'static str,
     ) -> Result<()> {
         let now = now_ms();
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(Error::db("begin dead-letter action"))?;
         let sql = match to {
             EventState::Queued => {
                 "UPDATE events SET state = 'queued', attempts = 0, next_attempt_at = $1, finished_at = NULL, \
@@ -158,14 +155,38 @@ impl Store {
                 "UPDATE events SET state = 'discarded', finished_at = $1, updated_at = $1 WHERE seq = $2 AND state = 'dead'"
             }
         };
-        let done = sqlx::query(sql)
-            .bind(now)
-            .bind(job.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("move dead letter"))?;
-        if done.rows_affected() != 1 {
-            drop(tx);
+        let moved = on_pool!(&self.pool, |p| {
+            let mut tx = begin_write(p, "begin dead-letter action").await?;
+            let done = sqlx::query(sql)
+                .bind(now)
+                .bind(job.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::db("move dead letter"))?;
+            if done.rows_affected() == 1 {
+                add_history(
+                    &mut *tx,
+                    job,
+                    EventState::Dead,
+                    to,
+                    0,
+                    None,
+                    Some(note),
+                    now,
+                )
+                .await?;
+                if to == EventState::Queued {
+                    notify_work(Conn::from(&mut *tx)).await?;
+                }
+                tx.commit()
+                    .await
+                    .map_err(Error::db("commit dead-letter action"))?;
+                true
+            } else {
+                false
+            }
+        });
+        if !moved {
             let current = self.event(job).await?;
             return Err(Error::InvalidTransition {
                 job: job.0,
@@ -173,9 +194,20 @@ impl Store {
                 action,
             });
         }
-        add_history(&mut tx, job, EventState::Dead, to, 0, None, Some(note), now).await?;
-        tx.commit()
-            .await
-            .map_err(Error::db("commit dead-letter action"))
+        if to == EventState::Queued {
+            self.wake();
+        }
+        Ok(())
     }
+}
+
+/// An `event_history` row as stored.
+#[derive(sqlx::FromRow)]
+struct TransitionRow {
+    at: i64,
+    from_state: String,
+    to_state: String,
+    attempt: i64,
+    error: Option<String>,
+    note: Option<String>,
 }

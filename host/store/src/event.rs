@@ -1,10 +1,10 @@
 //! Event rows: what ingest stores, the explicit states, and insert with dedupe by (tenant, event id).
 
+use crate::backend::{Conn, begin_write, lock_insert_order, notify_work};
 use crate::error::{Error, Result};
 use crate::store::{Store, from_ms, now_ms, to_ms};
 use ferry_model::{EventEnvelope, EventId, TenantId};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::QueryBuilder;
 use std::collections::HashSet;
 use std::fmt;
 use time::OffsetDateTime;
@@ -209,62 +209,80 @@ impl EventRecord {
         })
     }
 
-    pub(crate) fn from_row(row: &SqliteRow) -> Result<Self> {
-        let get = |e: sqlx::Error| Error::Corrupt {
-            what: "event row",
-            detail: e.to_string(),
-        };
-        let tenant: String = row.try_get("tenant").map_err(get)?;
-        let event_id: String = row.try_get("event_id").map_err(get)?;
-        let state: String = row.try_get("state").map_err(get)?;
-        let outcome: Option<String> = row.try_get("outcome").map_err(get)?;
-        let opt_ms = |name: &str| -> Result<Option<OffsetDateTime>> {
-            Ok(row
-                .try_get::<Option<i64>, _>(name)
-                .map_err(get)?
-                .map(from_ms))
-        };
-        let ms = |name: &str| -> Result<OffsetDateTime> {
-            Ok(from_ms(row.try_get::<i64, _>(name).map_err(get)?))
-        };
+    pub(crate) fn from_row(row: EventRow) -> Result<Self> {
+        let opt = |v: Option<i64>| v.map(from_ms);
         Ok(Self {
-            job: JobId(row.try_get("seq").map_err(get)?),
-            tenant: TenantId::parse(&tenant).map_err(|e| Error::Corrupt {
+            job: JobId(row.seq),
+            tenant: TenantId::parse(&row.tenant).map_err(|e| Error::Corrupt {
                 what: "tenant",
                 detail: e.to_string(),
             })?,
-            event_id: EventId::parse(&event_id).map_err(|e| Error::Corrupt {
+            event_id: EventId::parse(&row.event_id).map_err(|e| Error::Corrupt {
                 what: "event id",
                 detail: e.to_string(),
             })?,
-            kind: row.try_get("kind").map_err(get)?,
-            ordering_key: row.try_get("ordering_key").map_err(get)?,
-            object_type: row.try_get("object_type").map_err(get)?,
-            object_id: row.try_get("object_id").map_err(get)?,
-            object_guid: row.try_get("object_guid").map_err(get)?,
-            object_last_modified: ms("object_last_modified")?,
-            payload: row.try_get("payload").map_err(get)?,
-            state: EventState::parse(&state)?,
-            attempts: u32::try_from(row.try_get::<i64, _>("attempts").map_err(get)?).unwrap_or(0),
-            next_attempt_at: ms("next_attempt_at")?,
-            lease_owner: row.try_get("lease_owner").map_err(get)?,
-            lease_expires_at: opt_ms("lease_expires_at")?,
-            last_error: row.try_get("last_error").map_err(get)?,
-            outcome: outcome
+            kind: row.kind,
+            ordering_key: row.ordering_key,
+            object_type: row.object_type,
+            object_id: row.object_id,
+            object_guid: row.object_guid,
+            object_last_modified: from_ms(row.object_last_modified),
+            payload: row.payload,
+            state: EventState::parse(&row.state)?,
+            attempts: u32::try_from(row.attempts).unwrap_or(0),
+            next_attempt_at: from_ms(row.next_attempt_at),
+            lease_owner: row.lease_owner,
+            lease_expires_at: opt(row.lease_expires_at),
+            last_error: row.last_error,
+            outcome: row
+                .outcome
                 .map(|s| serde_json::from_str(&s))
                 .transpose()
                 .map_err(|e| Error::Corrupt {
                     what: "event outcome",
                     detail: e.to_string(),
                 })?,
-            order_number: row.try_get("order_number").map_err(get)?,
-            invoice_id: row.try_get("invoice_id").map_err(get)?,
-            received_at: ms("received_at")?,
-            started_at: opt_ms("started_at")?,
-            finished_at: opt_ms("finished_at")?,
-            updated_at: ms("updated_at")?,
+            order_number: row.order_number,
+            invoice_id: row.invoice_id,
+            received_at: from_ms(row.received_at),
+            started_at: opt(row.started_at),
+            finished_at: opt(row.finished_at),
+            updated_at: from_ms(row.updated_at),
         })
     }
+
+    /// Rows as read by `query_as::<_, EventRow>("SELECT * FROM events …")` on either backend.
+    pub(crate) fn from_rows(rows: Vec<EventRow>) -> Result<Vec<Self>> {
+        rows.into_iter().map(Self::from_row).collect()
+    }
+}
+
+/// An `events` row as stored (both backends decode it the same way).
+#[derive(sqlx::FromRow)]
+pub(crate) struct EventRow {
+    seq: i64,
+    tenant: String,
+    event_id: String,
+    kind: String,
+    ordering_key: String,
+    object_type: String,
+    object_id: i64,
+    object_guid: String,
+    object_last_modified: i64,
+    payload: String,
+    state: String,
+    attempts: i64,
+    next_attempt_at: i64,
+    lease_owner: Option<String>,
+    lease_expires_at: Option<i64>,
+    last_error: Option<String>,
+    outcome: Option<String>,
+    order_number: Option<String>,
+    invoice_id: Option<String>,
+    received_at: i64,
+    started_at: Option<i64>,
+    finished_at: Option<i64>,
+    updated_at: i64,
 }
 
 /// One recorded state change of an event.
@@ -284,13 +302,13 @@ pub struct Transition {
     pub note: Option<String>,
 }
 
-/// Rows per multi-row INSERT: 14 parameters each, well under SQLite's 32766-parameter limit.
+/// Rows per multi-row INSERT: 14 parameters each, well under SQLite's 32766 and Postgres' 65535 limits.
 const ROWS_PER_STATEMENT: usize = 512;
 
 /// Records a state change inside the caller's transaction.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn add_history(
-    conn: &mut SqliteConnection,
+    conn: impl Into<Conn<'_>>,
     job: JobId,
     from: EventState,
     to: EventState,
@@ -299,9 +317,9 @@ pub(crate) async fn add_history(
     note: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    sqlx::query(
+    on_conn!(conn.into(), |c| sqlx::query(
         "INSERT INTO event_history (event_seq, at, from_state, to_state, attempt, error, note) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(job.0)
     .bind(now)
@@ -310,8 +328,9 @@ pub(crate) async fn add_history(
     .bind(i64::from(attempt))
     .bind(error)
     .bind(note)
-    .execute(&mut *conn)
+    .execute(c)
     .await
+    .map(|r| r.rows_affected()))
     .map_err(Error::db("record event history"))?;
     Ok(())
 }
@@ -326,59 +345,60 @@ impl Store {
     }
 
     /// Stores several events in one transaction; outcomes are in input order (a repeat inside the batch
-    /// is a `Duplicate`).
+    /// is a `Duplicate`). Dedupe by (tenant, event id) is the table's unique key, so it holds across hosts.
     ///
     /// # Errors
     /// [`Error::Database`] when the transaction fails; then nothing was stored.
     pub async fn insert_batch(&self, events: &[NewEvent]) -> Result<Vec<InsertOutcome>> {
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(Error::db("begin insert"))?;
         let now = now_ms();
         let mut inserted: HashSet<(String, String)> = HashSet::new();
-        for chunk in events.chunks(ROWS_PER_STATEMENT) {
-            let mut q = QueryBuilder::<Sqlite>::new(
-                "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, object_id, object_guid, \
-                 object_last_modified, payload, state, attempts, next_attempt_at, received_at, queued_at, updated_at) ",
-            );
-            q.push_values(chunk, |mut row, ev| {
-                let env = &ev.envelope;
-                row.push_bind(ev.tenant.as_str().to_owned())
-                    .push_bind(env.id.clone())
-                    .push_bind(env.kind.as_str())
-                    .push_bind(env.ordering_key())
-                    .push_bind(env.object.object_type.clone())
-                    .push_bind(env.object.id)
-                    .push_bind(env.object.guid.to_string())
-                    .push_bind(to_ms(env.object.last_modified))
-                    .push_bind(ev.payload.clone())
-                    .push("'queued', 0")
-                    .push_bind(now)
-                    .push_bind(now)
-                    .push_bind(now)
-                    .push_bind(now);
-            });
-            q.push(" ON CONFLICT (tenant, event_id) DO NOTHING RETURNING tenant, event_id");
-            let rows = q
-                .build()
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(Error::db("insert events"))?;
-            for r in rows {
-                let t: String = r
-                    .try_get("tenant")
-                    .map_err(Error::db("read inserted events"))?;
-                let id: String = r
-                    .try_get("event_id")
-                    .map_err(Error::db("read inserted events"))?;
-                inserted.insert((t, id));
+        on_pool!(&self.pool, |p| {
+            let mut tx = begin_write(p, "begin insert").await?;
+            lock_insert_order(
+                Conn::from(&mut *tx),
+                events.iter().map(|e| e.tenant.as_str()),
+            )
+            .await?;
+            for chunk in events.chunks(ROWS_PER_STATEMENT) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, object_id, object_guid, \
+                     object_last_modified, payload, state, attempts, next_attempt_at, received_at, queued_at, updated_at) ",
+                );
+                q.push_values(chunk, |mut row, ev| {
+                    let env = &ev.envelope;
+                    row.push_bind(ev.tenant.as_str().to_owned())
+                        .push_bind(env.id.clone())
+                        .push_bind(env.kind.as_str())
+                        .push_bind(env.ordering_key())
+                        .push_bind(env.object.object_type.clone())
+                        .push_bind(env.object.id)
+                        .push_bind(env.object.guid.to_string())
+                        .push_bind(to_ms(env.object.last_modified))
+                        .push_bind(ev.payload.clone())
+                        .push("'queued', 0")
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                q.push(" ON CONFLICT (tenant, event_id) DO NOTHING RETURNING tenant, event_id");
+                let rows: Vec<(String, String)> = q
+                    .build_query_as()
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(Error::db("insert events"))?;
+                inserted.extend(rows);
             }
+            if !inserted.is_empty() {
+                notify_work(Conn::from(&mut *tx)).await?;
+            }
+            tx.commit()
+                .await
+                .map_err(Error::db("commit inserted events"))?;
+        });
+        if !inserted.is_empty() {
+            self.wake();
         }
-        tx.commit()
-            .await
-            .map_err(Error::db("commit inserted events"))?;
         // The first occurrence of a key in the batch is the one inserted; any repeat is a duplicate.
         Ok(events
             .iter()
@@ -402,13 +422,15 @@ impl Store {
         tenant: &TenantId,
         event_id: &str,
     ) -> Result<Option<EventRecord>> {
-        let row = sqlx::query("SELECT * FROM events WHERE tenant = $1 AND event_id = $2")
-            .bind(tenant.as_str())
-            .bind(event_id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(Error::db("read event"))?;
-        row.as_ref().map(EventRecord::from_row).transpose()
+        let row: Option<EventRow> = on_pool!(&self.pool, |p| sqlx::query_as(
+            "SELECT * FROM events WHERE tenant = $1 AND event_id = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(event_id)
+        .fetch_optional(p)
+        .await
+        .map_err(Error::db("read event"))?);
+        row.map(EventRecord::from_row).transpose()
     }
 
     /// The event with this job id.
@@ -416,13 +438,15 @@ impl Store {
     /// # Errors
     /// [`Error::NotFound`] when there is none, [`Error::Database`] when the read fails.
     pub async fn event(&self, job: JobId) -> Result<EventRecord> {
-        let row = sqlx::query("SELECT * FROM events WHERE seq = $1")
-            .bind(job.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(Error::db("read event"))?;
+        let row: Option<EventRow> = on_pool!(&self.pool, |p| sqlx::query_as(
+            "SELECT * FROM events WHERE seq = $1",
+        )
+        .bind(job.0)
+        .fetch_optional(p)
+        .await
+        .map_err(Error::db("read event"))?);
         match row {
-            Some(r) => EventRecord::from_row(&r),
+            Some(r) => EventRecord::from_row(r),
             None => Err(Error::NotFound {
                 what: format!("event {job}"),
             }),
@@ -438,14 +462,14 @@ impl Store {
         tenant: Option<&TenantId>,
         state: EventState,
     ) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
+        let n: i64 = on_pool!(&self.pool, |p| sqlx::query_scalar(
             "SELECT COUNT(*) FROM events WHERE state = $1 AND ($2 IS NULL OR tenant = $2)",
         )
         .bind(state.as_str())
         .bind(tenant.map(TenantId::as_str))
-        .fetch_one(&self.pool)
+        .fetch_one(p)
         .await
-        .map_err(Error::db("count events"))?;
+        .map_err(Error::db("count events"))?);
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }

@@ -1,11 +1,10 @@
 //! Run history: per-step timings and ids of each attempt, search by business keys, retention purge.
 
 use crate::error::{Error, Result};
-use crate::event::{EventRecord, JobId, Transition};
+use crate::event::{EventRecord, EventRow, JobId, Transition};
 use crate::queue::Lease;
 use crate::store::{Store, dur_ms, from_ms, now_ms, to_ms};
 use ferry_model::TenantId;
-use sqlx::Row;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -58,7 +57,8 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the write fails.
     pub async fn record_step(&self, lease: &Lease, step: &Step) -> Result<()> {
-        sqlx::query(
+        on_pool!(&self.pool, |p| {
+            sqlx::query(
             "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -69,9 +69,11 @@ impl Store {
         .bind(dur_ms(step.duration))
         .bind(step.ok)
         .bind(step.detail.to_string())
-        .execute(&self.pool)
+        .execute(p)
         .await
-        .map_err(Error::db("record step"))?;
+        .map_err(Error::db("record step"))?
+        .rows_affected()
+        });
         Ok(())
     }
 
@@ -82,34 +84,29 @@ impl Store {
     pub async fn run_history(&self, job: JobId) -> Result<RunHistory> {
         let event = self.event(job).await?;
         let transitions = self.transitions(job).await?;
-        let rows = sqlx::query(
+        let rows: Vec<StepRow> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
             "SELECT attempt, step, started_at, duration_ms, ok, detail FROM event_steps WHERE event_seq = $1 ORDER BY id",
         )
         .bind(job.0)
-        .fetch_all(&self.pool)
+        .fetch_all(p)
         .await
-        .map_err(Error::db("read steps"))?;
+        .map_err(Error::db("read steps"))?
+        });
         let steps = rows
-            .iter()
-            .map(|r| {
-                let get = |e| Error::Database {
-                    op: "read steps",
-                    source: e,
-                };
-                let detail: Option<String> = r.try_get("detail").map_err(get)?;
-                Ok(StepRecord {
-                    attempt: u32::try_from(r.try_get::<i64, _>("attempt").map_err(get)?)
-                        .unwrap_or(0),
-                    name: r.try_get("step").map_err(get)?,
-                    started_at: from_ms(r.try_get("started_at").map_err(get)?),
-                    duration_ms: r.try_get("duration_ms").map_err(get)?,
-                    ok: r.try_get("ok").map_err(get)?,
-                    detail: detail
-                        .and_then(|d| serde_json::from_str(&d).ok())
-                        .unwrap_or_default(),
-                })
+            .into_iter()
+            .map(|r| StepRecord {
+                attempt: u32::try_from(r.attempt).unwrap_or(0),
+                name: r.step,
+                started_at: from_ms(r.started_at),
+                duration_ms: r.duration_ms,
+                ok: r.ok,
+                detail: r
+                    .detail
+                    .and_then(|d| serde_json::from_str(&d).ok())
+                    .unwrap_or_default(),
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
         Ok(RunHistory {
             event,
             transitions,
@@ -157,13 +154,13 @@ impl Store {
         tenant: &TenantId,
         value: &str,
     ) -> Result<Vec<EventRecord>> {
-        let rows = sqlx::query(sql)
+        let rows: Vec<EventRow> = on_pool!(&self.pool, |p| sqlx::query_as(sql)
             .bind(tenant.as_str())
             .bind(value)
-            .fetch_all(&self.pool)
+            .fetch_all(p)
             .await
-            .map_err(Error::db("search events"))?;
-        rows.iter().map(EventRecord::from_row).collect()
+            .map_err(Error::db("search events"))?);
+        EventRecord::from_rows(rows)
     }
 
     /// Deletes done and discarded events (with their history and steps) finished more than `age` ago;
@@ -173,13 +170,26 @@ impl Store {
     /// [`Error::Database`] when the delete fails.
     pub async fn purge_finished_older_than(&self, age: Duration) -> Result<u64> {
         let cutoff = now_ms().saturating_sub(dur_ms(age));
-        let done = sqlx::query(
+        let done = on_pool!(&self.pool, |p| {
+            sqlx::query(
             "DELETE FROM events WHERE state IN ('done', 'discarded') AND finished_at IS NOT NULL AND finished_at < $1",
         )
         .bind(cutoff)
-        .execute(&self.pool)
+        .execute(p)
         .await
-        .map_err(Error::db("purge old events"))?;
-        Ok(done.rows_affected())
+        .map_err(Error::db("purge old events"))?.rows_affected()
+        });
+        Ok(done)
     }
+}
+
+/// An `event_steps` row as stored.
+#[derive(sqlx::FromRow)]
+struct StepRow {
+    attempt: i64,
+    step: String,
+    started_at: i64,
+    duration_ms: i64,
+    ok: bool,
+    detail: Option<String>,
 }

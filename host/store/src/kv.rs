@@ -11,7 +11,8 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the write fails.
     pub async fn kv_put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<()> {
-        sqlx::query(
+        on_pool!(&self.pool, |p| {
+            sqlx::query(
             "INSERT INTO kv (namespace, key, value, updated_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
         )
@@ -19,9 +20,11 @@ impl Store {
         .bind(key)
         .bind(value)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(p)
         .await
-        .map_err(Error::db("store kv value"))?;
+        .map_err(Error::db("store kv value"))?
+        .rows_affected()
+        });
         Ok(())
     }
 
@@ -30,12 +33,14 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the read fails.
     pub async fn kv_get(&self, namespace: &str, key: &str) -> Result<Option<Vec<u8>>> {
-        sqlx::query_scalar("SELECT value FROM kv WHERE namespace = $1 AND key = $2")
-            .bind(namespace)
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(Error::db("read kv value"))
+        on_pool!(&self.pool, |p| sqlx::query_scalar(
+            "SELECT value FROM kv WHERE namespace = $1 AND key = $2"
+        )
+        .bind(namespace)
+        .bind(key)
+        .fetch_optional(p)
+        .await
+        .map_err(Error::db("read kv value")))
     }
 
     /// Removes (namespace, key); returns whether it existed.
@@ -43,13 +48,16 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the delete fails.
     pub async fn kv_delete(&self, namespace: &str, key: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM kv WHERE namespace = $1 AND key = $2")
-            .bind(namespace)
-            .bind(key)
-            .execute(&self.pool)
-            .await
-            .map_err(Error::db("delete kv value"))?;
-        Ok(done.rows_affected() == 1)
+        let done = on_pool!(&self.pool, |p| sqlx::query(
+            "DELETE FROM kv WHERE namespace = $1 AND key = $2"
+        )
+        .bind(namespace)
+        .bind(key)
+        .execute(p)
+        .await
+        .map_err(Error::db("delete kv value"))?
+        .rows_affected());
+        Ok(done == 1)
     }
 
     /// Keys of a namespace, sorted.
@@ -57,10 +65,12 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the read fails.
     pub async fn kv_keys(&self, namespace: &str) -> Result<Vec<String>> {
-        sqlx::query_scalar("SELECT key FROM kv WHERE namespace = $1 ORDER BY key")
-            .bind(namespace)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(Error::db("list kv keys"))
+        on_pool!(&self.pool, |p| sqlx::query_scalar(
+            "SELECT key FROM kv WHERE namespace = $1 ORDER BY key"
+        )
+        .bind(namespace)
+        .fetch_all(p)
+        .await
+        .map_err(Error::db("list kv keys")))
     }
 }

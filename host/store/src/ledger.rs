@@ -7,7 +7,6 @@
 use crate::error::{Error, Result};
 use crate::store::{Store, from_ms, now_ms};
 use ferry_model::TenantId;
-use sqlx::Row;
 use time::OffsetDateTime;
 
 /// Where an external call stands.
@@ -50,7 +49,8 @@ impl Store {
         payload_hash: &str,
     ) -> Result<LedgerEntry> {
         let now = now_ms();
-        sqlx::query(
+        on_pool!(&self.pool, |p| {
+            sqlx::query(
             "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, updated_at) \
              VALUES ($1, $2, 'intent', NULL, $3, $4, $4) ON CONFLICT (tenant, key) DO NOTHING",
         )
@@ -58,9 +58,11 @@ impl Store {
         .bind(key)
         .bind(payload_hash)
         .bind(now)
-        .execute(&self.pool)
+        .execute(p)
         .await
-        .map_err(Error::db("record intent"))?;
+        .map_err(Error::db("record intent"))?
+        .rows_affected()
+        });
         self.ledger_lookup(tenant, key)
             .await?
             .ok_or_else(|| Error::NotFound {
@@ -79,7 +81,8 @@ impl Store {
         external_id: &str,
     ) -> Result<()> {
         let now = now_ms();
-        sqlx::query(
+        on_pool!(&self.pool, |p| {
+            sqlx::query(
             "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, updated_at) \
              VALUES ($1, $2, 'done', $3, '', $4, $4) \
              ON CONFLICT (tenant, key) DO UPDATE SET state = 'done', external_id = excluded.external_id, \
@@ -89,9 +92,11 @@ impl Store {
         .bind(key)
         .bind(external_id)
         .bind(now)
-        .execute(&self.pool)
+        .execute(p)
         .await
-        .map_err(Error::db("record call result"))?;
+        .map_err(Error::db("record call result"))?
+        .rows_affected()
+        });
         Ok(())
     }
 
@@ -100,32 +105,39 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the read fails.
     pub async fn ledger_lookup(&self, tenant: &TenantId, key: &str) -> Result<Option<LedgerEntry>> {
-        let row = sqlx::query(
+        let row: Option<LedgerRow> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
             "SELECT key, state, external_id, payload_hash, created_at, updated_at FROM idempotency \
              WHERE tenant = $1 AND key = $2",
         )
         .bind(tenant.as_str())
         .bind(key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(p)
         .await
-        .map_err(Error::db("look up ledger"))?;
-        let Some(r) = row else { return Ok(None) };
-        let get = |e| Error::Database {
-            op: "read ledger",
-            source: e,
-        };
-        let state: String = r.try_get("state").map_err(get)?;
-        Ok(Some(LedgerEntry {
-            key: r.try_get("key").map_err(get)?,
-            state: if state == "done" {
+        .map_err(Error::db("look up ledger"))?
+        });
+        Ok(row.map(|r| LedgerEntry {
+            key: r.key,
+            state: if r.state == "done" {
                 LedgerState::Done
             } else {
                 LedgerState::Intent
             },
-            external_id: r.try_get("external_id").map_err(get)?,
-            payload_hash: r.try_get("payload_hash").map_err(get)?,
-            created_at: from_ms(r.try_get("created_at").map_err(get)?),
-            updated_at: from_ms(r.try_get("updated_at").map_err(get)?),
+            external_id: r.external_id,
+            payload_hash: r.payload_hash,
+            created_at: from_ms(r.created_at),
+            updated_at: from_ms(r.updated_at),
         }))
     }
+}
+
+/// An `idempotency` row as stored.
+#[derive(sqlx::FromRow)]
+struct LedgerRow {
+    key: String,
+    state: String,
+    external_id: Option<String>,
+    payload_hash: String,
+    created_at: i64,
+    updated_at: i64,
 }

@@ -6,14 +6,18 @@
 //! [`Store::retry`] or [`Store::dead_letter`]. `load` keeps its idempotency ledger, id mappings and OAuth
 //! tokens here; the reconciliation poller keeps its watermarks here.
 //!
-//! One [`Store`] type with backend-neutral methods; today it runs on SQLite (one file, WAL, busy timeout),
-//! and the SQL is kept portable (`$n` parameters, `ON CONFLICT`, integer millisecond times) so a Postgres
-//! backend can be added behind the same methods.
+//! One [`Store`] type with backend-neutral methods on two backends, picked by [`StoreConfig`]: SQLite (one
+//! file, WAL, busy timeout; the embedded default) or Postgres (`database_url = "postgres://…"`; several hosts
+//! share one database). The SQL is kept portable (`$n` parameters, `ON CONFLICT`, integer millisecond times),
+//! so most methods run the same statement on either pool; the claim, the insert ordering lock, wake-ups and
+//! the refresh lock have a Postgres-specific path (`FOR UPDATE SKIP LOCKED`, advisory locks, `LISTEN/NOTIFY`).
 //!
 //! Layout:
 //! - `config`: [`StoreConfig`] and [`BatchConfig`].
 //! - `error`: the crate's [`Error`] with its worker [`Disposition`](ferry_model::Disposition).
+//! - `backend`: the two pools, the `on_pool!` dispatch and the few statements that differ per backend.
 //! - `store`: opening the database, running migrations, time helpers.
+//! - `signal`: waking idle workers ([`Store::wait_for_work`], [`WorkWaiter`]; `LISTEN/NOTIFY` on Postgres).
 //! - `event`: event rows, states, insert with dedupe.
 //! - `ingestor`: groups concurrent inserts into one transaction; each caller is answered after COMMIT.
 //! - `queue`: claim with leases, per-object ordering, fair turns and per-tenant limits; complete / retry / dead-letter.
@@ -24,7 +28,32 @@
 //! - `watermark`: reconciliation poller positions and event coverage.
 //! - `token`: OAuth token rows with compare-and-swap rotation.
 //! - `kv`: a namespaced blob table for tenant config and encrypted secrets.
+//! - `refresh_lock`: one OAuth refresh per account at a time, across hosts ([`RefreshLock`]).
+//! - `rate`: fixed-window rate slots shared by every host ([`Store::take_rate_slot`]).
 
+/// `on_pool!(pool, |p| body)` runs `body` with `p` bound to the store's pool, whichever backend it is. The body is compiled once per
+/// backend, so it must only use what both drivers support (portable SQL, `i64`/`String`/`bool`/bytes binds).
+macro_rules! on_pool {
+    ($pool:expr, |$p:ident| $body:expr) => {
+        match $pool {
+            $crate::backend::Pool::Sqlite($p) => $body,
+            $crate::backend::Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+/// `on_conn!(conn, |c| body)` runs `body` with `c` bound to the connection inside a [`backend::Conn`], whichever backend it is (the
+/// body is compiled once per backend, like `on_pool!`).
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::backend::Conn::Sqlite($c) => $body,
+            $crate::backend::Conn::Postgres($c) => $body,
+        }
+    };
+}
+
+mod backend;
 mod config;
 mod dead_letter;
 mod error;
@@ -35,10 +64,14 @@ mod kv;
 mod ledger;
 mod mapping;
 mod queue;
+mod rate;
+mod refresh_lock;
+mod signal;
 mod store;
 mod token;
 mod watermark;
 
+pub use backend::Backend;
 pub use config::{BatchConfig, StoreConfig, Synchronous};
 pub use dead_letter::DeadLetter;
 pub use error::{Error, Result};
@@ -48,6 +81,8 @@ pub use ingestor::Ingestor;
 pub use ledger::{LedgerEntry, LedgerState};
 pub use mapping::MappingKind;
 pub use queue::{ClaimRequest, Claimed, Lease, Outcome};
+pub use refresh_lock::RefreshLock;
+pub use signal::WorkWaiter;
 pub use store::Store;
 pub use token::{RotateOutcome, TokenSet};
 pub use watermark::Watermark;

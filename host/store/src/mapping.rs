@@ -45,7 +45,8 @@ impl Store {
         kentico_key: &str,
         freshbooks_id: &str,
     ) -> Result<()> {
-        sqlx::query(
+        on_pool!(&self.pool, |p| {
+            sqlx::query(
             "INSERT INTO id_mappings (tenant, kind, kentico_key, freshbooks_id, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (tenant, kind, kentico_key) DO UPDATE SET freshbooks_id = excluded.freshbooks_id, \
              updated_at = excluded.updated_at",
@@ -55,9 +56,11 @@ impl Store {
         .bind(kentico_key)
         .bind(freshbooks_id)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(p)
         .await
-        .map_err(Error::db("store id mapping"))?;
+        .map_err(Error::db("store id mapping"))?
+        .rows_affected()
+        });
         Ok(())
     }
 
@@ -71,14 +74,16 @@ impl Store {
         kind: MappingKind,
         kentico_key: &str,
     ) -> Result<Option<String>> {
-        sqlx::query_scalar(
+        on_pool!(&self.pool, |p| {
+            sqlx::query_scalar(
             "SELECT freshbooks_id FROM id_mappings WHERE tenant = $1 AND kind = $2 AND kentico_key = $3",
         )
         .bind(tenant.as_str())
         .bind(kind.as_str())
         .bind(kentico_key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(p)
         .await
         .map_err(Error::db("read id mapping"))
+        })
     }
 }

@@ -1,11 +1,18 @@
 //! The work queue: claim with a lease, one event per object at a time, fair turns between tenants;
-//! and the worker's three answers (complete, retry, dead-letter).
+//! and the worker's answers (complete, retry, defer, dead-letter) and heartbeat (extend the lease).
+//!
+//! Layout: the claim differs per backend (`sqlite`: one `BEGIN IMMEDIATE` transaction, the single writer
+//! serialises claims; `postgres`: `FOR UPDATE SKIP LOCKED` under a per-tenant advisory lock, for several
+//! hosts); the answers are the same statements on both.
 
+mod postgres;
+mod sqlite;
+
+use crate::backend::{Conn, Pool, notify_work};
 use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventState, JobId, add_history};
 use crate::store::{Store, dur_ms, now_ms};
 use ferry_model::TenantId;
-use sqlx::{Row, SqliteConnection};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -18,7 +25,7 @@ pub struct ClaimRequest {
     pub lease: Duration,
     /// Most events to hand out.
     pub max: usize,
-    /// Most events one tenant may have running at once (across all workers).
+    /// Most events one tenant may have running at once (across all workers, and on Postgres all hosts).
     pub per_tenant_limit: u32,
     /// Per-tenant overrides of `per_tenant_limit`.
     pub tenant_limits: HashMap<TenantId, u32>,
@@ -81,92 +88,63 @@ pub struct Outcome {
     pub invoice_id: Option<String>,
 }
 
-/// The next event of a tenant that may run now: ready, and no earlier unfinished event of the same object.
-const NEXT_READY: &str = "SELECT e.seq, e.state FROM events e WHERE e.tenant = $1 \
-     AND ((e.state IN ('queued', 'retrying') AND e.next_attempt_at <= $2) \
-       OR (e.state = 'running' AND e.lease_expires_at <= $2)) \
-     AND NOT EXISTS (SELECT 1 FROM events p WHERE p.tenant = e.tenant AND p.ordering_key = e.ordering_key \
-       AND p.seq < e.seq AND p.state NOT IN ('done', 'dead', 'discarded')) \
-     ORDER BY e.seq LIMIT 1";
+/// Whether an event is ready to be claimed at `$n` (the `now` parameter's number): waiting and due, or
+/// running under an expired lease (its worker is presumed dead).
+macro_rules! ready_at {
+    ($e:literal, $n:literal) => {
+        concat!(
+            "((",
+            $e,
+            ".state IN ('queued', 'retrying') AND ",
+            $e,
+            ".next_attempt_at <= $",
+            $n,
+            ") OR (",
+            $e,
+            ".state = 'running' AND ",
+            $e,
+            ".lease_expires_at <= $",
+            $n,
+            "))"
+        )
+    };
+}
+pub(crate) use ready_at;
+
+/// No earlier event of the same object is unfinished (the per-object ordering rule), for the event aliased `e`.
+macro_rules! no_earlier_unfinished {
+    () => {
+        "NOT EXISTS (SELECT 1 FROM events p WHERE p.tenant = e.tenant AND p.ordering_key = e.ordering_key \
+         AND p.seq < e.seq AND p.state NOT IN ('done', 'dead', 'discarded'))"
+    };
+}
+pub(crate) use no_earlier_unfinished;
+
+/// Whom to wake after an answer commits.
+#[derive(Clone, Copy)]
+enum Wake {
+    /// Nobody: the event is not ready now and released nothing.
+    Never,
+    /// Everyone: the event itself is ready again now.
+    Now,
+    /// Everyone, if a later event of the same object waits for this one.
+    IfSuccessor,
+}
 
 impl Store {
-    /// Hands out up to `req.max` events, taking tenants in turn (one event per tenant per round, starting after
-    /// the tenant served last) and respecting each tenant's running limit. An event is only handed out when every
-    /// earlier event of the same object is done, dead or discarded; a running event whose lease expired is handed
-    /// out again (its attempt counts).
+    /// Hands out up to `req.max` events, taking tenants in turn (starting after the tenant served last) and
+    /// respecting each tenant's running limit. An event is only handed out when every earlier event of the
+    /// same object is done, dead or discarded; a running event whose lease expired is handed out again (its
+    /// attempt counts). On Postgres this holds across every host sharing the database.
     ///
     /// # Errors
-    /// [`Error::Database`] when the claim transaction fails; then nothing was claimed.
+    /// [`Error::Database`] when the claim transaction fails; then nothing was claimed (on Postgres, events
+    /// claimed in earlier per-tenant transactions of the same call stay claimed and are returned).
     pub async fn claim(&self, req: &ClaimRequest) -> Result<Vec<Claimed>> {
-        let now = now_ms();
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(Error::db("begin claim"))?;
-        let mut tenants: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT tenant FROM events WHERE (state IN ('queued', 'retrying') AND next_attempt_at <= $1) \
-             OR (state = 'running' AND lease_expires_at <= $1) ORDER BY tenant",
-        )
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(Error::db("list tenants with ready events"))?;
-        let start = {
-            let last = self.last_turn.lock().map(|g| g.clone()).unwrap_or(None);
-            last.map_or(0, |t| {
-                tenants
-                    .iter()
-                    .position(|x| x.as_str() > t.as_str())
-                    .unwrap_or(0)
-            })
+        let (claimed, last_served) = match &self.pool {
+            Pool::Sqlite(p) => sqlite::claim(p, req, self.last_turn()).await?,
+            Pool::Postgres(p) => postgres::claim(p, req, self.last_turn()).await?,
         };
-        tenants.rotate_left(start);
-
-        let mut budget: HashMap<String, u32> = HashMap::new();
-        for t in &tenants {
-            let running: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM events WHERE tenant = $1 AND state = 'running' AND lease_expires_at > $2",
-            )
-            .bind(t)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(Error::db("count running events"))?;
-            let limit = TenantId::parse(t)
-                .ok()
-                .and_then(|id| req.tenant_limits.get(&id).copied())
-                .unwrap_or(req.per_tenant_limit);
-            budget.insert(
-                t.clone(),
-                limit.saturating_sub(u32::try_from(running).unwrap_or(u32::MAX)),
-            );
-        }
-
-        let mut claimed = Vec::new();
-        let mut last_served = None;
-        let mut active: Vec<String> = tenants;
-        while claimed.len() < req.max && !active.is_empty() {
-            let mut next_round = Vec::with_capacity(active.len());
-            for t in active {
-                if claimed.len() >= req.max {
-                    break;
-                }
-                if budget.get(&t).copied().unwrap_or(0) == 0 {
-                    continue;
-                }
-                if let Some(c) = claim_one(&mut tx, &t, req, now).await? {
-                    if let Some(b) = budget.get_mut(&t) {
-                        *b -= 1;
-                    }
-                    claimed.push(c);
-                    last_served = Some(t.clone());
-                    next_round.push(t);
-                }
-            }
-            active = next_round;
-        }
-        tx.commit().await.map_err(Error::db("commit claim"))?;
         if let Some(t) = last_served.and_then(|t| TenantId::parse(&t).ok())
             && let Ok(mut g) = self.last_turn.lock()
         {
@@ -175,33 +153,51 @@ impl Store {
         Ok(claimed)
     }
 
+    fn last_turn(&self) -> Option<TenantId> {
+        self.last_turn.lock().map(|g| g.clone()).unwrap_or(None)
+    }
+
     /// Marks a running event done with what it produced.
     ///
     /// # Errors
     /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
     pub async fn complete(&self, lease: &Lease, outcome: &Outcome) -> Result<()> {
         let now = now_ms();
-        let mut tx = self
-            .pool
-            .begin()
+        let wake = on_pool!(&self.pool, |p| {
+            let mut tx = p.begin().await.map_err(Error::db("begin complete"))?;
+            let done = sqlx::query(
+                "UPDATE events SET state = 'done', outcome = $1, order_number = COALESCE($2, order_number), \
+                 invoice_id = COALESCE($3, invoice_id), lease_owner = NULL, lease_expires_at = NULL, \
+                 finished_at = $4, updated_at = $4 WHERE seq = $5 AND state = 'running' AND lease_owner = $6 \
+                 AND attempts = $7",
+            )
+            .bind(outcome.freshbooks.to_string())
+            .bind(outcome.order_number.as_deref())
+            .bind(outcome.invoice_id.as_deref())
+            .bind(now)
+            .bind(lease.job.0)
+            .bind(&lease.owner)
+            .bind(i64::from(lease.attempt))
+            .execute(&mut *tx)
             .await
-            .map_err(Error::db("begin complete"))?;
-        let done = sqlx::query(
-            "UPDATE events SET state = 'done', outcome = $1, order_number = COALESCE($2, order_number), \
-             invoice_id = COALESCE($3, invoice_id), lease_owner = NULL, lease_expires_at = NULL, \
-             finished_at = $4, updated_at = $4 WHERE seq = $5 AND state = 'running' AND lease_owner = $6 AND attempts = $7",
-        )
-        .bind(outcome.freshbooks.to_string())
-        .bind(outcome.order_number.as_deref())
-        .bind(outcome.invoice_id.as_deref())
-        .bind(now)
-        .bind(lease.job.0)
-        .bind(&lease.owner)
-        .bind(i64::from(lease.attempt))
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("complete event"))?;
-        finish(tx, done.rows_affected(), lease, EventState::Done, None, now).await
+            .map_err(Error::db("complete event"))?;
+            let wake = finish(
+                Conn::from(&mut *tx),
+                done.rows_affected(),
+                lease,
+                EventState::Done,
+                None,
+                Wake::IfSuccessor,
+                now,
+            )
+            .await?;
+            tx.commit()
+                .await
+                .map_err(Error::db("commit event answer"))?;
+            wake
+        });
+        self.wake_if(wake);
+        Ok(())
     }
 
     /// Schedules another attempt no sooner than `after` from now, keeping `error` in the history.
@@ -209,30 +205,7 @@ impl Store {
     /// # Errors
     /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
     pub async fn retry(&self, lease: &Lease, after: Duration, error: &str) -> Result<()> {
-        let now = now_ms();
-        let mut tx = self.pool.begin().await.map_err(Error::db("begin retry"))?;
-        let done = sqlx::query(
-            "UPDATE events SET state = 'retrying', next_attempt_at = $1, last_error = $2, lease_owner = NULL, \
-             lease_expires_at = NULL, updated_at = $3 WHERE seq = $4 AND state = 'running' AND lease_owner = $5 AND attempts = $6",
-        )
-        .bind(now.saturating_add(dur_ms(after)))
-        .bind(error)
-        .bind(now)
-        .bind(lease.job.0)
-        .bind(&lease.owner)
-        .bind(i64::from(lease.attempt))
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("schedule retry"))?;
-        finish(
-            tx,
-            done.rows_affected(),
-            lease,
-            EventState::Retrying,
-            Some(error),
-            now,
-        )
-        .await
+        self.reschedule(lease, after, error, true).await
     }
 
     /// Puts a running event back to wait `after` without spending its attempt (a downstream's breaker is open,
@@ -241,31 +214,65 @@ impl Store {
     /// # Errors
     /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
     pub async fn defer(&self, lease: &Lease, after: Duration, why: &str) -> Result<()> {
+        self.reschedule(lease, after, why, false).await
+    }
+
+    async fn reschedule(
+        &self,
+        lease: &Lease,
+        after: Duration,
+        error: &str,
+        spend_attempt: bool,
+    ) -> Result<()> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await.map_err(Error::db("begin defer"))?;
-        let done = sqlx::query(
+        let sql = if spend_attempt {
             "UPDATE events SET state = 'retrying', next_attempt_at = $1, last_error = $2, lease_owner = NULL, \
-             lease_expires_at = NULL, attempts = MAX(attempts - 1, 0), updated_at = $3 \
-             WHERE seq = $4 AND state = 'running' AND lease_owner = $5 AND attempts = $6",
-        )
-        .bind(now.saturating_add(dur_ms(after)))
-        .bind(why)
-        .bind(now)
-        .bind(lease.job.0)
-        .bind(&lease.owner)
-        .bind(i64::from(lease.attempt))
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("defer event"))?;
-        finish(
-            tx,
-            done.rows_affected(),
-            lease,
-            EventState::Retrying,
-            Some(why),
-            now,
-        )
-        .await
+             lease_expires_at = NULL, updated_at = $3 WHERE seq = $4 AND state = 'running' AND lease_owner = $5 \
+             AND attempts = $6"
+        } else {
+            "UPDATE events SET state = 'retrying', next_attempt_at = $1, last_error = $2, lease_owner = NULL, \
+             lease_expires_at = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
+             updated_at = $3 WHERE seq = $4 AND state = 'running' AND lease_owner = $5 AND attempts = $6"
+        };
+        let (begin_op, op) = if spend_attempt {
+            ("begin retry", "schedule retry")
+        } else {
+            ("begin defer", "defer event")
+        };
+        let when = if after.is_zero() {
+            Wake::Now
+        } else {
+            Wake::Never
+        };
+        let wake = on_pool!(&self.pool, |p| {
+            let mut tx = p.begin().await.map_err(Error::db(begin_op))?;
+            let done = sqlx::query(sql)
+                .bind(now.saturating_add(dur_ms(after)))
+                .bind(error)
+                .bind(now)
+                .bind(lease.job.0)
+                .bind(&lease.owner)
+                .bind(i64::from(lease.attempt))
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::db(op))?;
+            let wake = finish(
+                Conn::from(&mut *tx),
+                done.rows_affected(),
+                lease,
+                EventState::Retrying,
+                Some(error),
+                when,
+                now,
+            )
+            .await?;
+            tx.commit()
+                .await
+                .map_err(Error::db("commit event answer"))?;
+            wake
+        });
+        self.wake_if(wake);
+        Ok(())
     }
 
     /// Parks a running event in the dead-letter queue with `reason`.
@@ -274,41 +281,49 @@ impl Store {
     /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
     pub async fn dead_letter(&self, lease: &Lease, reason: &str) -> Result<()> {
         let now = now_ms();
-        let mut tx = self
-            .pool
-            .begin()
+        let wake = on_pool!(&self.pool, |p| {
+            let mut tx = p.begin().await.map_err(Error::db("begin dead-letter"))?;
+            let done = sqlx::query(
+                "UPDATE events SET state = 'dead', last_error = $1, lease_owner = NULL, lease_expires_at = NULL, \
+                 finished_at = $2, updated_at = $2 WHERE seq = $3 AND state = 'running' AND lease_owner = $4 \
+                 AND attempts = $5",
+            )
+            .bind(reason)
+            .bind(now)
+            .bind(lease.job.0)
+            .bind(&lease.owner)
+            .bind(i64::from(lease.attempt))
+            .execute(&mut *tx)
             .await
-            .map_err(Error::db("begin dead-letter"))?;
-        let done = sqlx::query(
-            "UPDATE events SET state = 'dead', last_error = $1, lease_owner = NULL, lease_expires_at = NULL, \
-             finished_at = $2, updated_at = $2 WHERE seq = $3 AND state = 'running' AND lease_owner = $4 AND attempts = $5",
-        )
-        .bind(reason)
-        .bind(now)
-        .bind(lease.job.0)
-        .bind(&lease.owner)
-        .bind(i64::from(lease.attempt))
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("dead-letter event"))?;
-        finish(
-            tx,
-            done.rows_affected(),
-            lease,
-            EventState::Dead,
-            Some(reason),
-            now,
-        )
-        .await
+            .map_err(Error::db("dead-letter event"))?;
+            let wake = finish(
+                Conn::from(&mut *tx),
+                done.rows_affected(),
+                lease,
+                EventState::Dead,
+                Some(reason),
+                Wake::IfSuccessor,
+                now,
+            )
+            .await?;
+            tx.commit()
+                .await
+                .map_err(Error::db("commit event answer"))?;
+            wake
+        });
+        self.wake_if(wake);
+        Ok(())
     }
 
-    /// Extends a running lease by `lease` from now (for long runs).
+    /// Extends a running lease to `by` from now: the worker's heartbeat during a long run. Call it well before
+    /// the lease runs out (e.g. every third of the lease); a host that stops calling it (crashed, hung, cut off)
+    /// loses the event to another worker once the lease expires.
     ///
     /// # Errors
     /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
     pub async fn extend_lease(&self, lease: &Lease, by: Duration) -> Result<()> {
         let now = now_ms();
-        let done = sqlx::query(
+        let done = on_pool!(&self.pool, |p| sqlx::query(
             "UPDATE events SET lease_expires_at = $1, updated_at = $2 \
              WHERE seq = $3 AND state = 'running' AND lease_owner = $4 AND attempts = $5",
         )
@@ -317,13 +332,16 @@ impl Store {
         .bind(lease.job.0)
         .bind(&lease.owner)
         .bind(i64::from(lease.attempt))
-        .execute(&self.pool)
+        .execute(p)
         .await
-        .map_err(Error::db("extend lease"))?;
-        if done.rows_affected() == 1 {
-            Ok(())
-        } else {
-            Err(lost(lease))
+        .map_err(Error::db("extend lease"))?
+        .rows_affected());
+        if done == 1 { Ok(()) } else { Err(lost(lease)) }
+    }
+
+    fn wake_if(&self, wake: bool) {
+        if wake {
+            self.wake();
         }
     }
 }
@@ -335,19 +353,22 @@ fn lost(lease: &Lease) -> Error {
     }
 }
 
+/// The end of every answer, inside its transaction: refuses a stale lease, records the transition, and
+/// (when `wake` says so) notifies other hosts' workers at commit. Returns whether to wake this host's.
 async fn finish(
-    mut tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    mut conn: Conn<'_>,
     rows: u64,
     lease: &Lease,
     to: EventState,
     error: Option<&str>,
+    wake: Wake,
     now: i64,
-) -> Result<()> {
+) -> Result<bool> {
     if rows != 1 {
         return Err(lost(lease));
     }
     add_history(
-        &mut tx,
+        conn.reborrow(),
         lease.job,
         EventState::Running,
         to,
@@ -357,59 +378,51 @@ async fn finish(
         now,
     )
     .await?;
-    tx.commit().await.map_err(Error::db("commit event answer"))
+    let wake = match wake {
+        Wake::Never => false,
+        Wake::Now => true,
+        Wake::IfSuccessor => on_conn!(conn.reborrow(), |c| sqlx::query_scalar::<_, bool>(
+            "SELECT EXISTS (SELECT 1 FROM events n JOIN events e ON n.tenant = e.tenant \
+             AND n.ordering_key = e.ordering_key WHERE e.seq = $1 AND n.seq > e.seq \
+             AND n.state IN ('queued', 'retrying'))",
+        )
+        .bind(lease.job.0)
+        .fetch_one(c)
+        .await
+        .map_err(Error::db("look for a waiting event"))?),
+    };
+    if wake {
+        notify_work(conn).await?;
+    }
+    Ok(wake)
 }
 
-async fn claim_one(
-    conn: &mut SqliteConnection,
-    tenant: &str,
-    req: &ClaimRequest,
-    now: i64,
-) -> Result<Option<Claimed>> {
-    let Some(row) = sqlx::query(NEXT_READY)
-        .bind(tenant)
-        .bind(now)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(Error::db("find ready event"))?
-    else {
-        return Ok(None);
-    };
-    let job = JobId(row.try_get("seq").map_err(Error::db("read ready event"))?);
-    let from: String = row
-        .try_get("state")
-        .map_err(Error::db("read ready event"))?;
-    let from = EventState::parse(&from)?;
-    let updated = sqlx::query(
-        "UPDATE events SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, \
-         started_at = $3, updated_at = $3 WHERE seq = $4 RETURNING *",
-    )
-    .bind(&req.owner)
-    .bind(now.saturating_add(dur_ms(req.lease)))
-    .bind(now)
-    .bind(job.0)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(Error::db("claim event"))?;
-    let event = EventRecord::from_row(&updated)?;
-    let note = (from == EventState::Running).then_some("lease expired; reclaimed");
-    add_history(
-        conn,
-        job,
-        from,
-        EventState::Running,
-        event.attempts,
-        None,
-        note,
-        now,
-    )
-    .await?;
-    Ok(Some(Claimed {
-        lease: Lease {
-            job,
-            owner: req.owner.clone(),
-            attempt: event.attempts,
-        },
-        event,
-    }))
+/// The lease handed out with a freshly claimed event.
+fn lease_for(req: &ClaimRequest, event: &EventRecord) -> Lease {
+    Lease {
+        job: event.job,
+        owner: req.owner.clone(),
+        attempt: event.attempts,
+    }
+}
+
+/// The per-tenant running limit of `req` for `tenant`.
+fn limit_for(req: &ClaimRequest, tenant: &str) -> u32 {
+    TenantId::parse(tenant)
+        .ok()
+        .and_then(|id| req.tenant_limits.get(&id).copied())
+        .unwrap_or(req.per_tenant_limit)
+}
+
+/// Tenants sorted, then rotated so the one after `last` (the tenant served last) comes first.
+fn in_turn(mut tenants: Vec<String>, last: Option<TenantId>) -> Vec<String> {
+    tenants.sort();
+    let start = last.map_or(0, |t| {
+        tenants
+            .iter()
+            .position(|x| x.as_str() > t.as_str())
+            .unwrap_or(0)
+    });
+    tenants.rotate_left(start);
+    tenants
 }

@@ -1,64 +1,127 @@
-//! Opening the database: one SQLite file in WAL mode, migrations applied on open.
+//! Opening the database (a SQLite file in WAL mode, or a Postgres database), migrations applied on open.
 
+use crate::backend::{Backend, Pool};
 use crate::config::{StoreConfig, Synchronous};
 use crate::error::{Error, Result};
+use crate::refresh_lock::LocalRefreshLocks;
+use crate::signal::Signal;
 use ferry_model::TenantId;
+use secrecy::ExposeSecret;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
 
 /// Handle to Ferry's durable state; cheap to clone, shared by every task.
 ///
-/// All methods are backend-neutral; this build stores into SQLite.
+/// All methods are backend-neutral; [`Store::open`] picks SQLite or Postgres from the config.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub(crate) pool: SqlitePool,
+    pub(crate) pool: Pool,
     /// The tenant served last by [`Store::claim`], so the next claim starts with the one after it
-    /// (round-robin turns between tenants that have ready work).
+    /// (round-robin turns between tenants that have ready work). Per handle: each host keeps its own turn.
     pub(crate) last_turn: Arc<Mutex<Option<TenantId>>>,
+    /// Wakes idle workers of this process when work may be ready (fed by `LISTEN` on Postgres).
+    pub(crate) signal: Arc<Signal>,
+    /// SQLite only: the in-process refresh locks (one host, so a process-local mutex is enough).
+    pub(crate) refresh_locks: Arc<LocalRefreshLocks>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file and brings its schema up to date.
+    /// Opens the configured database and brings its schema up to date: Postgres when
+    /// [`StoreConfig::database_url`] is a `postgres://` URL, otherwise the SQLite file (created if needed).
     ///
     /// # Errors
-    /// [`Error::Database`] when the file cannot be opened, [`Error::Migrate`] when migrations fail.
+    /// [`Error::Database`] when the database cannot be opened (or the URL's scheme is not supported),
+    /// [`Error::Migrate`] when migrations fail.
     pub async fn open(config: &StoreConfig) -> Result<Self> {
-        let sync = match config.synchronous {
-            Synchronous::Full => SqliteSynchronous::Full,
-            Synchronous::Normal => SqliteSynchronous::Normal,
+        let pool = match config.database_url.as_ref().map(|u| u.expose_secret()) {
+            Some(url) if is_postgres_url(url) => Pool::Postgres(open_postgres(url, config).await?),
+            Some(url) => match url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+            {
+                Some(path) => Pool::Sqlite(open_sqlite(Path::new(path), config).await?),
+                None => {
+                    return Err(Error::Database {
+                        op: "open database",
+                        source: sqlx::Error::Configuration(
+                            "database_url must start with postgres://, postgresql:// or sqlite:"
+                                .into(),
+                        ),
+                    });
+                }
+            },
+            None => Pool::Sqlite(open_sqlite(&config.path, config).await?),
         };
-        let options = SqliteConnectOptions::new()
-            .filename(&config.path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(sync)
-            .busy_timeout(config.busy_timeout)
-            .foreign_keys(true)
-            // 64 MiB page cache per connection: the events table carries several indexes, and a cold cache
-            // turned each batch commit into page reads.
-            .pragma("cache_size", "-65536")
-            // Checkpoint every ~40 MiB of WAL instead of 4 MiB: index pages hit by random keys are then copied
-            // back once per checkpoint instead of many times.
-            .pragma("wal_autocheckpoint", "10000");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(config.max_connections.max(2))
-            .connect_with(options)
-            .await
-            .map_err(Error::db("open database"))?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+        let signal = Signal::start(&pool);
         Ok(Self {
             pool,
             last_turn: Arc::new(Mutex::new(None)),
+            signal,
+            refresh_locks: Arc::new(LocalRefreshLocks::default()),
         })
+    }
+
+    /// Which backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.pool.backend()
     }
 
     /// Closes every connection; pending operations finish first.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.signal.stop();
+        on_pool!(&self.pool, |p| p.close().await);
     }
+}
+
+fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<SqlitePool> {
+    let sync = match config.synchronous {
+        Synchronous::Full => SqliteSynchronous::Full,
+        Synchronous::Normal => SqliteSynchronous::Normal,
+    };
+    let options = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(sync)
+        .busy_timeout(config.busy_timeout)
+        .foreign_keys(true)
+        // 64 MiB page cache per connection: the events table carries several indexes, and a cold cache
+        // turned each batch commit into page reads.
+        .pragma("cache_size", "-65536")
+        // Checkpoint every ~40 MiB of WAL instead of 4 MiB: index pages hit by random keys are then copied
+        // back once per checkpoint instead of many times.
+        .pragma("wal_autocheckpoint", "10000");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(config.max_connections.max(2))
+        .connect_with(options)
+        .await
+        .map_err(Error::db("open database"))?;
+    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+    Ok(pool)
+}
+
+async fn open_postgres(url: &str, config: &StoreConfig) -> Result<sqlx::PgPool> {
+    let options: PgConnectOptions = url.parse().map_err(Error::db("parse database_url"))?;
+    let options = options.application_name("ferry");
+    // One connection more than asked: the LISTEN connection keeps one for itself.
+    let pool = PgPoolOptions::new()
+        .max_connections(config.max_connections.max(2) + 1)
+        .acquire_timeout(config.busy_timeout.max(std::time::Duration::from_secs(1)))
+        .connect_with(options)
+        .await
+        .map_err(Error::db("connect to postgres"))?;
+    // sqlx takes an advisory lock around migrations, so hosts starting together apply them once.
+    sqlx::migrate!("migrations/postgres").run(&pool).await?;
+    Ok(pool)
 }
 
 /// Now, in the store's time unit (Unix milliseconds).

@@ -2,14 +2,15 @@
 //!
 //! FreshBooks refresh tokens are single-use: two hosts refreshing at once would lock one out. Rotation is
 //! therefore a compare-and-swap in one transaction: the new pair is written only if the stored refresh token
-//! is still the one the caller used, and the old one is marked used in the same commit. The store keeps the
+//! is still the one the caller used, and the old one is marked used in the same commit (on Postgres a racing
+//! rotation waits for the row lock, then finds the token changed and gets `Conflict`). To avoid spending a
+//! refresh that will lose, refresh under [`Store::lock_refresh`](crate::Store::lock_refresh). The store keeps the
 //! bytes it is given (the caller encrypts them) and never interprets them.
 
+use crate::backend::begin_write;
 use crate::error::{Error, Result};
 use crate::store::{Store, from_ms, now_ms, to_ms};
 use ferry_model::TenantId;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
 
 /// A token pair as stored: opaque bytes, normally ciphertext.
@@ -56,7 +57,8 @@ impl Store {
         account: &str,
         tokens: &TokenSet,
     ) -> Result<()> {
-        sqlx::query(
+        on_pool!(&self.pool, |p| {
+            sqlx::query(
             "INSERT INTO oauth_tokens (tenant, account, access_token, refresh_token, expires_at, version, updated_at) \
              VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT (tenant, account) DO UPDATE SET \
              access_token = excluded.access_token, refresh_token = excluded.refresh_token, \
@@ -68,9 +70,11 @@ impl Store {
         .bind(&tokens.refresh_token)
         .bind(to_ms(tokens.expires_at))
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(p)
         .await
-        .map_err(Error::db("store oauth tokens"))?;
+        .map_err(Error::db("store oauth tokens"))?
+        .rows_affected()
+        });
         Ok(())
     }
 
@@ -79,15 +83,17 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the read fails.
     pub async fn tokens(&self, tenant: &TenantId, account: &str) -> Result<Option<TokenSet>> {
-        let row = sqlx::query(
+        let row: Option<TokenRow> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
             "SELECT access_token, refresh_token, expires_at FROM oauth_tokens WHERE tenant = $1 AND account = $2",
         )
         .bind(tenant.as_str())
         .bind(account)
-        .fetch_optional(&self.pool)
+        .fetch_optional(p)
         .await
-        .map_err(Error::db("read oauth tokens"))?;
-        row.as_ref().map(token_from_row).transpose()
+        .map_err(Error::db("read oauth tokens"))?
+        });
+        Ok(row.map(TokenRow::into_set))
     }
 
     /// Replaces the pair only if the stored refresh token still equals `old_refresh`, and records the old one
@@ -103,12 +109,9 @@ impl Store {
         new: &TokenSet,
     ) -> Result<RotateOutcome> {
         let now = now_ms();
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(Error::db("begin token rotation"))?;
-        let done = sqlx::query(
+        on_pool!(&self.pool, |p| {
+            let mut tx = begin_write(p, "begin token rotation").await?;
+            let done = sqlx::query(
             "UPDATE oauth_tokens SET access_token = $1, refresh_token = $2, expires_at = $3, version = version + 1, \
              updated_at = $4 WHERE tenant = $5 AND account = $6 AND refresh_token = $7",
         )
@@ -122,8 +125,8 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(Error::db("rotate oauth tokens"))?;
-        if done.rows_affected() != 1 {
-            let row = sqlx::query(
+            if done.rows_affected() != 1 {
+                let row: Option<TokenRow> = sqlx::query_as(
                 "SELECT access_token, refresh_token, expires_at FROM oauth_tokens WHERE tenant = $1 AND account = $2",
             )
             .bind(tenant.as_str())
@@ -131,10 +134,10 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await
             .map_err(Error::db("read oauth tokens"))?;
-            let current = row.as_ref().map(token_from_row).transpose()?;
-            return Ok(RotateOutcome::Conflict { current });
-        }
-        sqlx::query("INSERT INTO oauth_used_refresh (tenant, account, refresh_token, used_at) VALUES ($1, $2, $3, $4)")
+                let current = row.map(TokenRow::into_set);
+                return Ok(RotateOutcome::Conflict { current });
+            }
+            sqlx::query("INSERT INTO oauth_used_refresh (tenant, account, refresh_token, used_at) VALUES ($1, $2, $3, $4)")
             .bind(tenant.as_str())
             .bind(account)
             .bind(old_refresh)
@@ -142,9 +145,10 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(Error::db("mark refresh token used"))?;
-        tx.commit()
-            .await
-            .map_err(Error::db("commit token rotation"))?;
+            tx.commit()
+                .await
+                .map_err(Error::db("commit token rotation"))?;
+        });
         Ok(RotateOutcome::Rotated)
     }
 
@@ -158,27 +162,36 @@ impl Store {
         account: &str,
         refresh: &[u8],
     ) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM oauth_used_refresh WHERE tenant = $1 AND account = $2 AND refresh_token = $3 LIMIT 1",
+        let found: bool = on_pool!(&self.pool, |p| {
+            sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM oauth_used_refresh WHERE tenant = $1 AND account = $2 \
+             AND refresh_token = $3)",
         )
         .bind(tenant.as_str())
         .bind(account)
         .bind(refresh)
-        .fetch_optional(&self.pool)
+        .fetch_one(p)
         .await
-        .map_err(Error::db("check used refresh token"))?;
-        Ok(found.is_some())
+        .map_err(Error::db("check used refresh token"))?
+        });
+        Ok(found)
     }
 }
 
-fn token_from_row(r: &SqliteRow) -> Result<TokenSet> {
-    let get = |e| Error::Database {
-        op: "read oauth tokens",
-        source: e,
-    };
-    Ok(TokenSet {
-        access_token: r.try_get("access_token").map_err(get)?,
-        refresh_token: r.try_get("refresh_token").map_err(get)?,
-        expires_at: from_ms(r.try_get("expires_at").map_err(get)?),
-    })
+/// An `oauth_tokens` row as read back.
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    access_token: Vec<u8>,
+    refresh_token: Vec<u8>,
+    expires_at: i64,
+}
+
+impl TokenRow {
+    fn into_set(self) -> TokenSet {
+        TokenSet {
+            access_token: self.access_token,
+            refresh_token: self.refresh_token,
+            expires_at: from_ms(self.expires_at),
+        }
+    }
 }

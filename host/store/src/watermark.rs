@@ -6,7 +6,6 @@
 use crate::error::{Error, Result};
 use crate::store::{Store, from_ms, now_ms, to_ms};
 use ferry_model::TenantId;
-use sqlx::Row;
 use time::OffsetDateTime;
 
 /// How far the poller has read: last `last_modified` seen and, for ties, the last id at that time.
@@ -28,22 +27,19 @@ impl Store {
         tenant: &TenantId,
         object_type: &str,
     ) -> Result<Option<Watermark>> {
-        let row = sqlx::query(
+        let row: Option<(i64, i64)> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
             "SELECT last_modified, last_id FROM watermarks WHERE tenant = $1 AND object_type = $2",
         )
         .bind(tenant.as_str())
         .bind(object_type)
-        .fetch_optional(&self.pool)
+        .fetch_optional(p)
         .await
-        .map_err(Error::db("read watermark"))?;
-        let Some(r) = row else { return Ok(None) };
-        let get = |e| Error::Database {
-            op: "read watermark",
-            source: e,
-        };
-        Ok(Some(Watermark {
-            last_modified: from_ms(r.try_get("last_modified").map_err(get)?),
-            last_id: r.try_get("last_id").map_err(get)?,
+        .map_err(Error::db("read watermark"))?
+        });
+        Ok(row.map(|(last_modified, last_id)| Watermark {
+            last_modified: from_ms(last_modified),
+            last_id,
         }))
     }
 
@@ -59,7 +55,8 @@ impl Store {
         to: Watermark,
     ) -> Result<bool> {
         let lm = to_ms(to.last_modified);
-        let done = sqlx::query(
+        let done = on_pool!(&self.pool, |p| {
+            sqlx::query(
             "INSERT INTO watermarks (tenant, object_type, last_modified, last_id, updated_at) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (tenant, object_type) DO UPDATE SET last_modified = excluded.last_modified, \
              last_id = excluded.last_id, updated_at = excluded.updated_at \
@@ -71,10 +68,11 @@ impl Store {
         .bind(lm)
         .bind(to.last_id)
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(p)
         .await
-        .map_err(Error::db("advance watermark"))?;
-        Ok(done.rows_affected() == 1)
+        .map_err(Error::db("advance watermark"))?.rows_affected()
+        });
+        Ok(done == 1)
     }
 
     /// Whether some stored event (any state but discarded) already covers the object at `last_modified` or later.
@@ -88,16 +86,16 @@ impl Store {
         object_id: i64,
         last_modified: OffsetDateTime,
     ) -> Result<bool> {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM events WHERE tenant = $1 AND ordering_key = $2 \
-             AND object_last_modified >= $3 AND state <> 'discarded' LIMIT 1",
+        let found: bool = on_pool!(&self.pool, |p| sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM events WHERE tenant = $1 AND ordering_key = $2 \
+             AND object_last_modified >= $3 AND state <> 'discarded')",
         )
         .bind(tenant.as_str())
         .bind(format!("{object_type}:{object_id}"))
         .bind(to_ms(last_modified))
-        .fetch_optional(&self.pool)
+        .fetch_one(p)
         .await
-        .map_err(Error::db("check event coverage"))?;
-        Ok(found.is_some())
+        .map_err(Error::db("check event coverage"))?);
+        Ok(found)
     }
 }

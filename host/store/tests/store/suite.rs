@@ -10,11 +10,11 @@ use std::time::Duration;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-fn tenant(s: &str) -> TenantId {
+pub(crate) fn tenant(s: &str) -> TenantId {
     TenantId::parse(s).expect("tenant id")
 }
 
-fn event(t: &str, id: &str, object_id: i64, last_modified: OffsetDateTime) -> NewEvent {
+pub(crate) fn event(t: &str, id: &str, object_id: i64, last_modified: OffsetDateTime) -> NewEvent {
     let envelope = EventEnvelope {
         id: id.to_owned(),
         kind: EventKind::OrderUpdated,
@@ -41,7 +41,7 @@ pub(crate) async fn insert_one(
     )
 }
 
-fn req(owner: &str, max: usize) -> ClaimRequest {
+pub(crate) fn req(owner: &str, max: usize) -> ClaimRequest {
     ClaimRequest::new(owner, Duration::from_secs(60), max)
 }
 
@@ -468,5 +468,144 @@ pub(crate) async fn kv_stores_opaque_blobs(s: &Store) -> Result<()> {
     ensure!(s.kv_keys("tenant_config").await? == ["t1"]);
     ensure!(s.kv_delete("secrets", "t1").await?);
     ensure!(s.kv_get("secrets", "t1").await?.is_none());
+    Ok(())
+}
+
+pub(crate) async fn extended_lease_is_not_reclaimed(s: &Store) -> Result<()> {
+    insert_one(s, "t1", "a1", 27).await?;
+    let c = s
+        .claim(&ClaimRequest::new("w1", Duration::from_millis(300), 1))
+        .await?;
+    ensure!(c.len() == 1);
+    for _ in 0..4 {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        s.extend_lease(&c[0].lease, Duration::from_millis(300))
+            .await?;
+        ensure!(
+            s.claim(&req("w2", 1)).await?.is_empty(),
+            "a heartbeating lease is never taken over"
+        );
+    }
+    s.complete(&c[0].lease, &Outcome::default()).await?;
+    ensure!(
+        s.extend_lease(&c[0].lease, Duration::from_secs(1))
+            .await
+            .is_err(),
+        "no heartbeat after the answer"
+    );
+    Ok(())
+}
+
+pub(crate) async fn waiting_worker_wakes_on_insert_and_times_out_when_idle(
+    s: &Store,
+) -> Result<()> {
+    let mut waiter = s.work_waiter();
+    // Let any signal raised while the store started (Postgres: the listener connecting) pass first.
+    while waiter.wait(Duration::from_millis(300)).await {}
+    let started = std::time::Instant::now();
+    ensure!(
+        !waiter.wait(Duration::from_millis(200)).await,
+        "no work, no wake-up"
+    );
+    ensure!(started.elapsed() >= Duration::from_millis(200));
+    // A signal raised while the worker is busy is kept for its next wait.
+    insert_one(s, "t1", "a1", 27).await?;
+    let started = std::time::Instant::now();
+    ensure!(waiter.wait(Duration::from_secs(10)).await, "insert wakes");
+    ensure!(started.elapsed() < Duration::from_secs(5));
+    // Finishing an event wakes waiters only when a later event of its object was waiting for it.
+    insert_one(s, "t1", "a2", 27).await?;
+    while waiter.wait(Duration::from_millis(300)).await {}
+    let c = s.claim(&req("w1", 1)).await?;
+    ensure!(c.len() == 1);
+    let store = s.clone();
+    let wait = tokio::spawn(async move {
+        let mut w = store.work_waiter();
+        w.wait(Duration::from_secs(10)).await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    s.complete(&c[0].lease, &Outcome::default()).await?;
+    ensure!(wait.await?, "a2 became ready");
+    Ok(())
+}
+
+pub(crate) async fn refresh_lock_admits_one_holder_at_a_time(s: &Store) -> Result<()> {
+    let t = tenant("t1");
+    let held = s
+        .lock_refresh(&t, "acct", Duration::ZERO)
+        .await?
+        .context("free lock")?;
+    ensure!(
+        s.lock_refresh(&t, "acct", Duration::ZERO).await?.is_none(),
+        "held: try fails"
+    );
+    ensure!(
+        s.lock_refresh(&t, "acct", Duration::from_millis(100))
+            .await?
+            .is_none(),
+        "held: wait times out"
+    );
+    let other = s
+        .lock_refresh(&t, "other", Duration::ZERO)
+        .await?
+        .context("another account is independent")?;
+    other.release().await?;
+    let store = s.clone();
+    let t2 = t.clone();
+    let waiting = tokio::spawn(async move {
+        store
+            .lock_refresh(&t2, "acct", Duration::from_secs(10))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    held.release().await?;
+    let next = waiting.await??.context("granted once released")?;
+    // Dropping the guard releases too.
+    drop(next);
+    let mut again = None;
+    for _ in 0..50 {
+        again = s
+            .lock_refresh(&t, "acct", Duration::from_millis(100))
+            .await?;
+        if again.is_some() {
+            break;
+        }
+    }
+    ensure!(again.is_some(), "released on drop");
+    Ok(())
+}
+
+pub(crate) async fn rate_slots_allow_limit_calls_per_window(s: &Store) -> Result<()> {
+    // A day-long window: the test never straddles two windows.
+    let day = Duration::from_secs(86_400);
+    for i in 0..5 {
+        ensure!(
+            s.take_rate_slot("fb:acct", 5, day).await?.is_none(),
+            "slot {i}"
+        );
+    }
+    let wait = s
+        .take_rate_slot("fb:acct", 5, day)
+        .await?
+        .context("budget spent")?;
+    ensure!(wait > Duration::ZERO && wait <= day, "wait {wait:?}");
+    ensure!(
+        s.take_rate_slot("fb:other", 5, day).await?.is_none(),
+        "keys are independent"
+    );
+    ensure!(s.take_rate_slot("fb:zero", 0, day).await?.is_some());
+    // A short window refills.
+    let short = Duration::from_millis(200);
+    while s.take_rate_slot("fb:short", 1, short).await?.is_none() {}
+    let wait = s
+        .take_rate_slot("fb:short", 1, short)
+        .await?
+        .context("spent")?;
+    ensure!(wait <= short);
+    tokio::time::sleep(wait + Duration::from_millis(20)).await;
+    ensure!(
+        s.take_rate_slot("fb:short", 1, short).await?.is_none(),
+        "next window"
+    );
     Ok(())
 }

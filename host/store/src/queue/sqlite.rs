@@ -1,0 +1,134 @@
+//! The SQLite claim: one `BEGIN IMMEDIATE` transaction. SQLite has one writer, so claims never overlap and
+//! what the transaction reads (ready events, running counts) stays true until it commits.
+
+use super::{
+    ClaimRequest, Claimed, in_turn, lease_for, limit_for, no_earlier_unfinished, ready_at,
+};
+use crate::backend::begin_write;
+use crate::error::{Error, Result};
+use crate::event::{EventRecord, EventRow, EventState, JobId, add_history};
+use crate::store::{dur_ms, now_ms};
+use ferry_model::TenantId;
+use sqlx::{SqliteConnection, SqlitePool};
+use std::collections::HashMap;
+
+/// Tenants with at least one ready event at `$1`.
+const READY_TENANTS: &str = concat!(
+    "SELECT DISTINCT tenant FROM events e WHERE ",
+    ready_at!("e", 1)
+);
+
+/// The next event of tenant `$1` that may run at `$2`.
+const NEXT_READY: &str = concat!(
+    "SELECT e.seq, e.state FROM events e WHERE e.tenant = $1 AND ",
+    ready_at!("e", 2),
+    " AND ",
+    no_earlier_unfinished!(),
+    " ORDER BY e.seq LIMIT 1"
+);
+
+/// One event per tenant per round, in turn, until `req.max` or nothing is left; returns the claimed events
+/// and the tenant served last.
+pub(super) async fn claim(
+    pool: &SqlitePool,
+    req: &ClaimRequest,
+    last: Option<TenantId>,
+) -> Result<(Vec<Claimed>, Option<String>)> {
+    let now = now_ms();
+    let mut tx = begin_write(pool, "begin claim").await?;
+    let tenants: Vec<String> = sqlx::query_scalar(READY_TENANTS)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(Error::db("list tenants with ready events"))?;
+    let tenants = in_turn(tenants, last);
+
+    let mut budget: HashMap<String, u32> = HashMap::new();
+    for t in &tenants {
+        let running: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM events WHERE tenant = $1 AND state = 'running' AND lease_expires_at > $2",
+        )
+        .bind(t)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(Error::db("count running events"))?;
+        budget.insert(
+            t.clone(),
+            limit_for(req, t).saturating_sub(u32::try_from(running).unwrap_or(u32::MAX)),
+        );
+    }
+
+    let mut claimed = Vec::new();
+    let mut last_served = None;
+    let mut active: Vec<String> = tenants;
+    while claimed.len() < req.max && !active.is_empty() {
+        let mut next_round = Vec::with_capacity(active.len());
+        for t in active {
+            if claimed.len() >= req.max {
+                break;
+            }
+            if budget.get(&t).copied().unwrap_or(0) == 0 {
+                continue;
+            }
+            if let Some(c) = claim_one(&mut tx, &t, req, now).await? {
+                if let Some(b) = budget.get_mut(&t) {
+                    *b -= 1;
+                }
+                claimed.push(c);
+                last_served = Some(t.clone());
+                next_round.push(t);
+            }
+        }
+        active = next_round;
+    }
+    tx.commit().await.map_err(Error::db("commit claim"))?;
+    Ok((claimed, last_served))
+}
+
+async fn claim_one(
+    conn: &mut SqliteConnection,
+    tenant: &str,
+    req: &ClaimRequest,
+    now: i64,
+) -> Result<Option<Claimed>> {
+    let Some((seq, from)) = sqlx::query_as::<_, (i64, String)>(NEXT_READY)
+        .bind(tenant)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(Error::db("find ready event"))?
+    else {
+        return Ok(None);
+    };
+    let job = JobId(seq);
+    let from = EventState::parse(&from)?;
+    let updated: EventRow = sqlx::query_as(
+        "UPDATE events SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, \
+         started_at = $3, updated_at = $3 WHERE seq = $4 RETURNING *",
+    )
+    .bind(&req.owner)
+    .bind(now.saturating_add(dur_ms(req.lease)))
+    .bind(now)
+    .bind(job.0)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Error::db("claim event"))?;
+    let event = EventRecord::from_row(updated)?;
+    let note = (from == EventState::Running).then_some("lease expired; reclaimed");
+    add_history(
+        &mut *conn,
+        job,
+        from,
+        EventState::Running,
+        event.attempts,
+        None,
+        note,
+        now,
+    )
+    .await?;
+    Ok(Some(Claimed {
+        lease: lease_for(req, &event),
+        event,
+    }))
+}

@@ -1,0 +1,155 @@
+//! One OAuth refresh per account at a time, across every host.
+//!
+//! FreshBooks refresh tokens are single-use. [`Store::rotate_tokens`] (compare-and-swap) already keeps a
+//! losing refresh from overwriting the winner, but the loser has then spent a request, and a provider that
+//! revokes the whole grant on refresh-token reuse would lock the account out. So a refresh is done under
+//! [`Store::lock_refresh`]:
+//!
+//! 1. take the lock for (tenant, account);
+//! 2. read the tokens again: if another host refreshed while we waited, use its pair and stop;
+//! 3. otherwise refresh with FreshBooks and store the new pair with `rotate_tokens`;
+//! 4. release the lock (or drop it).
+//!
+//! On Postgres the lock is a transaction-scoped advisory lock (`pg_advisory_xact_lock`) held by an open
+//! transaction on one pooled connection: released at [`RefreshLock::release`], when the guard is dropped
+//! (the transaction rolls back), or by the server when a host dies and its connection goes. On SQLite (one
+//! host) it is a process-local mutex per account.
+
+use crate::backend::{Pool, lock_key, lock_ns};
+use crate::error::{Error, Result};
+use crate::store::{Store, dur_ms};
+use ferry_model::TenantId;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::OwnedMutexGuard;
+
+/// Postgres' SQLSTATE for `lock_timeout` expiring.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
+
+/// Proof that this task may refresh one account's tokens; other hosts and tasks wait until it is released
+/// or dropped.
+#[must_use = "the lock is released when this guard is dropped"]
+#[derive(Debug)]
+pub struct RefreshLock {
+    /// What holds the lock; dropping it releases the lock.
+    held: Held,
+}
+
+#[derive(Debug)]
+enum Held {
+    /// SQLite: the account's in-process mutex.
+    Local(#[allow(dead_code)] OwnedMutexGuard<()>),
+    /// Postgres: the transaction holding the advisory lock.
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl RefreshLock {
+    /// Releases the lock now (dropping the guard does the same, a moment later on Postgres).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the lock's transaction cannot be ended; the server still releases the lock
+    /// when the connection is dropped.
+    pub async fn release(self) -> Result<()> {
+        match self.held {
+            Held::Local(guard) => {
+                drop(guard);
+                Ok(())
+            }
+            Held::Postgres(tx) => tx.commit().await.map_err(Error::db("release refresh lock")),
+        }
+    }
+}
+
+/// One account's in-process refresh mutex.
+type AccountLock = Arc<tokio::sync::Mutex<()>>;
+
+/// SQLite's refresh locks: one async mutex per (tenant, account), created on first use.
+#[derive(Debug, Default)]
+pub(crate) struct LocalRefreshLocks {
+    by_account: Mutex<HashMap<(String, String), AccountLock>>,
+}
+
+impl LocalRefreshLocks {
+    fn get(&self, tenant: &TenantId, account: &str) -> AccountLock {
+        let mut map = self
+            .by_account
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.entry((tenant.as_str().to_owned(), account.to_owned()))
+            .or_default()
+            .clone()
+    }
+}
+
+impl Store {
+    /// Takes the refresh lock of (tenant, account), waiting at most `wait` for another holder to release it;
+    /// `None` when it is still held after `wait` (`Duration::ZERO`: try once, do not wait). See the module
+    /// docs for the refresh sequence to run while holding it.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the lock cannot be asked for (Postgres unreachable).
+    pub async fn lock_refresh(
+        &self,
+        tenant: &TenantId,
+        account: &str,
+        wait: Duration,
+    ) -> Result<Option<RefreshLock>> {
+        match &self.pool {
+            Pool::Sqlite(_) => {
+                let mutex = self.refresh_locks.get(tenant, account);
+                let guard = if wait.is_zero() {
+                    mutex.try_lock_owned().ok()
+                } else {
+                    tokio::time::timeout(wait, mutex.lock_owned()).await.ok()
+                };
+                Ok(guard.map(|g| RefreshLock {
+                    held: Held::Local(g),
+                }))
+            }
+            Pool::Postgres(pg) => {
+                let key = lock_key(&format!("{}\u{0}{account}", tenant.as_str()));
+                let mut tx = pg.begin().await.map_err(Error::db("begin refresh lock"))?;
+                let got = if wait.is_zero() {
+                    sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_xact_lock($1, $2)")
+                        .bind(lock_ns::REFRESH)
+                        .bind(key)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(Error::db("try refresh lock"))?
+                } else {
+                    sqlx::query("SELECT set_config('lock_timeout', $1, true)")
+                        .bind(format!("{}ms", dur_ms(wait).max(1)))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(Error::db("set refresh lock timeout"))?;
+                    match sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                        .bind(lock_ns::REFRESH)
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await
+                    {
+                        Ok(_) => true,
+                        Err(sqlx::Error::Database(e))
+                            if e.code().as_deref() == Some(LOCK_NOT_AVAILABLE) =>
+                        {
+                            false
+                        }
+                        Err(e) => {
+                            return Err(Error::Database {
+                                op: "take refresh lock",
+                                source: e,
+                            });
+                        }
+                    }
+                };
+                if !got {
+                    return Ok(None);
+                }
+                Ok(Some(RefreshLock {
+                    held: Held::Postgres(tx),
+                }))
+            }
+        }
+    }
+}

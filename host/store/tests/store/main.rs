@@ -1,0 +1,67 @@
+//! The store's public API against both backends. Each test body in `suite` takes a fresh `&Store` and runs
+//! twice: `sqlite::<name>` on a SQLite file, `postgres::<name>` on a Postgres database of its own (see
+//! `support`). `multi_host` holds the Postgres-only tests where several stores (hosts) share one database.
+
+mod multi_host;
+mod suite;
+mod support;
+
+/// Generates one `#[tokio::test]` per backend for each suite body.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::with_sqlite(|s| async move { crate::suite::$name(&s).await }).await;
+                }
+            )*
+
+            #[tokio::test]
+            async fn events_survive_reopening_the_file() {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let config = ferry_store::StoreConfig::at(dir.path().join("ferry.db"));
+                let store = ferry_store::Store::open(&config).await.expect("open");
+                crate::suite::insert_one(&store, "t1", "evt_keep", 1)
+                    .await
+                    .expect("insert");
+                store.close().await;
+                let store = ferry_store::Store::open(&config).await.expect("reopen");
+                let t = ferry_model::TenantId::parse("t1").expect("tenant");
+                assert!(store.event_by_id(&t, "evt_keep").await.expect("read").is_some());
+            }
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::with_postgres(|s| async move { crate::suite::$name(&s).await }).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    duplicate_event_is_stored_once_per_tenant,
+    ingestor_commits_concurrent_inserts_in_batches,
+    later_event_of_same_object_waits_for_earlier_one,
+    dead_event_releases_its_object,
+    expired_lease_is_reclaimed_and_stale_worker_is_refused,
+    retry_waits_for_next_attempt_and_keeps_each_error,
+    claims_take_turns_between_tenants_within_limits,
+    dead_letters_can_be_shown_replayed_and_discarded,
+    replay_all_requeues_every_dead_event_of_a_tenant,
+    run_history_is_searchable_by_order_number_and_invoice,
+    purge_removes_only_old_finished_events,
+    idempotency_ledger_records_intent_then_result,
+    id_mappings_round_trip,
+    watermarks_only_move_forward_and_coverage_is_reported,
+    token_rotation_is_compare_and_swap,
+    kv_stores_opaque_blobs,
+    extended_lease_is_not_reclaimed,
+    waiting_worker_wakes_on_insert_and_times_out_when_idle,
+    refresh_lock_admits_one_holder_at_a_time,
+    rate_slots_allow_limit_calls_per_window,
+);
