@@ -144,7 +144,8 @@ pub(crate) async fn lock_insert_order<'a>(
     buckets.dedup();
     // The ordered subquery makes the locks be taken in ascending order, in one round trip.
     sqlx::query(
-        "SELECT COUNT(pg_advisory_xact_lock($1, b)) FROM (SELECT b FROM UNNEST($2::INT4[]) AS b ORDER BY b) AS s",
+        "SELECT COUNT(pg_advisory_xact_lock($1, b)) FROM (SELECT b FROM UNNEST($2::INT4[]) AS b \
+         ORDER BY b) AS s",
     )
     .bind(lock_ns::INSERT)
     .bind(&buckets)

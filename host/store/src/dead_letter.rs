@@ -29,7 +29,8 @@ impl Store {
     ) -> Result<Vec<EventRecord>> {
         let rows: Vec<EventRow> = on_pool!(&self.pool, |p| {
             sqlx::query_as(
-            "SELECT * FROM events WHERE state = 'dead' AND ($1 IS NULL OR tenant = $1) ORDER BY seq LIMIT $2",
+            "SELECT * FROM events WHERE state = 'dead' AND ($1 IS NULL OR tenant = $1) ORDER BY \
+             seq LIMIT $2",
         )
         .bind(tenant.map(TenantId::as_str))
         .bind(i64::from(limit))
@@ -57,12 +58,13 @@ impl Store {
     pub async fn transitions(&self, job: JobId) -> Result<Vec<Transition>> {
         let rows: Vec<TransitionRow> = on_pool!(&self.pool, |p| {
             sqlx::query_as(
-            "SELECT at, from_state, to_state, attempt, error, note FROM event_history WHERE event_seq = $1 ORDER BY id",
-        )
-        .bind(job.0)
-        .fetch_all(p)
-        .await
-        .map_err(Error::db("read event history"))?
+                "SELECT at, from_state, to_state, attempt, error, note FROM event_history WHERE \
+                 event_seq = $1 ORDER BY id",
+            )
+            .bind(job.0)
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("read event history"))?
         });
         rows.into_iter()
             .map(|r| {
@@ -105,14 +107,15 @@ impl Store {
         let ids = on_pool!(&self.pool, |p| {
             let mut tx = begin_write(p, "begin replay").await?;
             let ids: Vec<i64> = sqlx::query_scalar(
-            "UPDATE events SET state = 'queued', attempts = 0, next_attempt_at = $1, finished_at = NULL, \
-             updated_at = $1 WHERE state = 'dead' AND ($2 IS NULL OR tenant = $2) RETURNING seq",
-        )
-        .bind(now)
-        .bind(tenant.map(TenantId::as_str))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(Error::db("replay dead letters"))?;
+                "UPDATE events SET state = 'queued', attempts = 0, next_attempt_at = $1, \
+                 finished_at = NULL, updated_at = $1 WHERE state = 'dead' AND ($2 IS NULL OR \
+                 tenant = $2) RETURNING seq",
+            )
+            .bind(now)
+            .bind(tenant.map(TenantId::as_str))
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(Error::db("replay dead letters"))?;
             for id in &ids {
                 add_history(
                     &mut *tx,
@@ -148,11 +151,12 @@ impl Store {
         let now = now_ms();
         let sql = match to {
             EventState::Queued => {
-                "UPDATE events SET state = 'queued', attempts = 0, next_attempt_at = $1, finished_at = NULL, \
-                 updated_at = $1 WHERE seq = $2 AND state = 'dead'"
+                "UPDATE events SET state = 'queued', attempts = 0, next_attempt_at = $1, \
+                 finished_at = NULL, updated_at = $1 WHERE seq = $2 AND state = 'dead'"
             }
             _ => {
-                "UPDATE events SET state = 'discarded', finished_at = $1, updated_at = $1 WHERE seq = $2 AND state = 'dead'"
+                "UPDATE events SET state = 'discarded', finished_at = $1, updated_at = $1 WHERE \
+                 seq = $2 AND state = 'dead'"
             }
         };
         let moved = on_pool!(&self.pool, |p| {

@@ -319,7 +319,7 @@ pub(crate) async fn add_history(
 ) -> Result<()> {
     on_conn!(conn.into(), |c| sqlx::query(
         "INSERT INTO event_history (event_seq, at, from_state, to_state, attempt, error, note) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(job.0)
     .bind(now)
@@ -361,8 +361,9 @@ impl Store {
             .await?;
             for chunk in events.chunks(ROWS_PER_STATEMENT) {
                 let mut q = QueryBuilder::new(
-                    "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, object_id, object_guid, \
-                     object_last_modified, payload, state, attempts, next_attempt_at, received_at, queued_at, updated_at) ",
+                    "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, \
+                     object_id, object_guid, object_last_modified, payload, state, attempts, \
+                     next_attempt_at, received_at, queued_at, updated_at) ",
                 );
                 q.push_values(chunk, |mut row, ev| {
                     let env = &ev.envelope;

@@ -59,20 +59,20 @@ impl Store {
     pub async fn record_step(&self, lease: &Lease, step: &Step) -> Result<()> {
         on_pool!(&self.pool, |p| {
             sqlx::query(
-            "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(lease.job.0)
-        .bind(i64::from(lease.attempt))
-        .bind(&step.name)
-        .bind(to_ms(step.started_at))
-        .bind(dur_ms(step.duration))
-        .bind(step.ok)
-        .bind(step.detail.to_string())
-        .execute(p)
-        .await
-        .map_err(Error::db("record step"))?
-        .rows_affected()
+                "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, \
+                 detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(lease.job.0)
+            .bind(i64::from(lease.attempt))
+            .bind(&step.name)
+            .bind(to_ms(step.started_at))
+            .bind(dur_ms(step.duration))
+            .bind(step.ok)
+            .bind(step.detail.to_string())
+            .execute(p)
+            .await
+            .map_err(Error::db("record step"))?
+            .rows_affected()
         });
         Ok(())
     }
@@ -86,12 +86,13 @@ impl Store {
         let transitions = self.transitions(job).await?;
         let rows: Vec<StepRow> = on_pool!(&self.pool, |p| {
             sqlx::query_as(
-            "SELECT attempt, step, started_at, duration_ms, ok, detail FROM event_steps WHERE event_seq = $1 ORDER BY id",
-        )
-        .bind(job.0)
-        .fetch_all(p)
-        .await
-        .map_err(Error::db("read steps"))?
+                "SELECT attempt, step, started_at, duration_ms, ok, detail FROM event_steps WHERE \
+                 event_seq = $1 ORDER BY id",
+            )
+            .bind(job.0)
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("read steps"))?
         });
         let steps = rows
             .into_iter()
@@ -172,12 +173,14 @@ impl Store {
         let cutoff = now_ms().saturating_sub(dur_ms(age));
         let done = on_pool!(&self.pool, |p| {
             sqlx::query(
-            "DELETE FROM events WHERE state IN ('done', 'discarded') AND finished_at IS NOT NULL AND finished_at < $1",
-        )
-        .bind(cutoff)
-        .execute(p)
-        .await
-        .map_err(Error::db("purge old events"))?.rows_affected()
+                "DELETE FROM events WHERE state IN ('done', 'discarded') AND finished_at IS NOT \
+                 NULL AND finished_at < $1",
+            )
+            .bind(cutoff)
+            .execute(p)
+            .await
+            .map_err(Error::db("purge old events"))?
+            .rows_affected()
         });
         Ok(done)
     }

@@ -13,17 +13,18 @@ impl Store {
     pub async fn kv_put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<()> {
         on_pool!(&self.pool, |p| {
             sqlx::query(
-            "INSERT INTO kv (namespace, key, value, updated_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        )
-        .bind(namespace)
-        .bind(key)
-        .bind(value)
-        .bind(now_ms())
-        .execute(p)
-        .await
-        .map_err(Error::db("store kv value"))?
-        .rows_affected()
+                "INSERT INTO kv (namespace, key, value, updated_at) VALUES ($1, $2, $3, $4) ON \
+                 CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = \
+                 excluded.updated_at",
+            )
+            .bind(namespace)
+            .bind(key)
+            .bind(value)
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map_err(Error::db("store kv value"))?
+            .rows_affected()
         });
         Ok(())
     }

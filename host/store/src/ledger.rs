@@ -51,17 +51,18 @@ impl Store {
         let now = now_ms();
         on_pool!(&self.pool, |p| {
             sqlx::query(
-            "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, updated_at) \
-             VALUES ($1, $2, 'intent', NULL, $3, $4, $4) ON CONFLICT (tenant, key) DO NOTHING",
-        )
-        .bind(tenant.as_str())
-        .bind(key)
-        .bind(payload_hash)
-        .bind(now)
-        .execute(p)
-        .await
-        .map_err(Error::db("record intent"))?
-        .rows_affected()
+                "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, \
+                 created_at, updated_at) VALUES ($1, $2, 'intent', NULL, $3, $4, $4) ON CONFLICT \
+                 (tenant, key) DO NOTHING",
+            )
+            .bind(tenant.as_str())
+            .bind(key)
+            .bind(payload_hash)
+            .bind(now)
+            .execute(p)
+            .await
+            .map_err(Error::db("record intent"))?
+            .rows_affected()
         });
         self.ledger_lookup(tenant, key)
             .await?
@@ -83,19 +84,19 @@ impl Store {
         let now = now_ms();
         on_pool!(&self.pool, |p| {
             sqlx::query(
-            "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, updated_at) \
-             VALUES ($1, $2, 'done', $3, '', $4, $4) \
-             ON CONFLICT (tenant, key) DO UPDATE SET state = 'done', external_id = excluded.external_id, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(tenant.as_str())
-        .bind(key)
-        .bind(external_id)
-        .bind(now)
-        .execute(p)
-        .await
-        .map_err(Error::db("record call result"))?
-        .rows_affected()
+                "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, \
+                 created_at, updated_at) VALUES ($1, $2, 'done', $3, '', $4, $4) ON CONFLICT \
+                 (tenant, key) DO UPDATE SET state = 'done', external_id = excluded.external_id, \
+                 updated_at = excluded.updated_at",
+            )
+            .bind(tenant.as_str())
+            .bind(key)
+            .bind(external_id)
+            .bind(now)
+            .execute(p)
+            .await
+            .map_err(Error::db("record call result"))?
+            .rows_affected()
         });
         Ok(())
     }

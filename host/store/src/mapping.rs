@@ -47,19 +47,19 @@ impl Store {
     ) -> Result<()> {
         on_pool!(&self.pool, |p| {
             sqlx::query(
-            "INSERT INTO id_mappings (tenant, kind, kentico_key, freshbooks_id, updated_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (tenant, kind, kentico_key) DO UPDATE SET freshbooks_id = excluded.freshbooks_id, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(tenant.as_str())
-        .bind(kind.as_str())
-        .bind(kentico_key)
-        .bind(freshbooks_id)
-        .bind(now_ms())
-        .execute(p)
-        .await
-        .map_err(Error::db("store id mapping"))?
-        .rows_affected()
+                "INSERT INTO id_mappings (tenant, kind, kentico_key, freshbooks_id, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, kind, kentico_key) DO UPDATE SET \
+                 freshbooks_id = excluded.freshbooks_id, updated_at = excluded.updated_at",
+            )
+            .bind(tenant.as_str())
+            .bind(kind.as_str())
+            .bind(kentico_key)
+            .bind(freshbooks_id)
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map_err(Error::db("store id mapping"))?
+            .rows_affected()
         });
         Ok(())
     }
@@ -76,14 +76,15 @@ impl Store {
     ) -> Result<Option<String>> {
         on_pool!(&self.pool, |p| {
             sqlx::query_scalar(
-            "SELECT freshbooks_id FROM id_mappings WHERE tenant = $1 AND kind = $2 AND kentico_key = $3",
-        )
-        .bind(tenant.as_str())
-        .bind(kind.as_str())
-        .bind(kentico_key)
-        .fetch_optional(p)
-        .await
-        .map_err(Error::db("read id mapping"))
+                "SELECT freshbooks_id FROM id_mappings WHERE tenant = $1 AND kind = $2 AND \
+                 kentico_key = $3",
+            )
+            .bind(tenant.as_str())
+            .bind(kind.as_str())
+            .bind(kentico_key)
+            .fetch_optional(p)
+            .await
+            .map_err(Error::db("read id mapping"))
         })
     }
 }

@@ -114,8 +114,8 @@ pub(crate) use ready_at;
 /// No earlier event of the same object is unfinished (the per-object ordering rule), for the event aliased `e`.
 macro_rules! no_earlier_unfinished {
     () => {
-        "NOT EXISTS (SELECT 1 FROM events p WHERE p.tenant = e.tenant AND p.ordering_key = e.ordering_key \
-         AND p.seq < e.seq AND p.state NOT IN ('done', 'dead', 'discarded'))"
+        "NOT EXISTS (SELECT 1 FROM events p WHERE p.tenant = e.tenant AND p.ordering_key = \
+         e.ordering_key AND p.seq < e.seq AND p.state NOT IN ('done', 'dead', 'discarded'))"
     };
 }
 pub(crate) use no_earlier_unfinished;
@@ -166,10 +166,10 @@ impl Store {
         let wake = on_pool!(&self.pool, |p| {
             let mut tx = p.begin().await.map_err(Error::db("begin complete"))?;
             let done = sqlx::query(
-                "UPDATE events SET state = 'done', outcome = $1, order_number = COALESCE($2, order_number), \
-                 invoice_id = COALESCE($3, invoice_id), lease_owner = NULL, lease_expires_at = NULL, \
-                 finished_at = $4, updated_at = $4 WHERE seq = $5 AND state = 'running' AND lease_owner = $6 \
-                 AND attempts = $7",
+                "UPDATE events SET state = 'done', outcome = $1, order_number = COALESCE($2, \
+                 order_number), invoice_id = COALESCE($3, invoice_id), lease_owner = NULL, \
+                 lease_expires_at = NULL, finished_at = $4, updated_at = $4 WHERE seq = $5 AND \
+                 state = 'running' AND lease_owner = $6 AND attempts = $7",
             )
             .bind(outcome.freshbooks.to_string())
             .bind(outcome.order_number.as_deref())
@@ -226,13 +226,14 @@ impl Store {
     ) -> Result<()> {
         let now = now_ms();
         let sql = if spend_attempt {
-            "UPDATE events SET state = 'retrying', next_attempt_at = $1, last_error = $2, lease_owner = NULL, \
-             lease_expires_at = NULL, updated_at = $3 WHERE seq = $4 AND state = 'running' AND lease_owner = $5 \
-             AND attempts = $6"
+            "UPDATE events SET state = 'retrying', next_attempt_at = $1, last_error = $2, \
+             lease_owner = NULL, lease_expires_at = NULL, updated_at = $3 WHERE seq = $4 AND state \
+             = 'running' AND lease_owner = $5 AND attempts = $6"
         } else {
-            "UPDATE events SET state = 'retrying', next_attempt_at = $1, last_error = $2, lease_owner = NULL, \
-             lease_expires_at = NULL, attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, \
-             updated_at = $3 WHERE seq = $4 AND state = 'running' AND lease_owner = $5 AND attempts = $6"
+            "UPDATE events SET state = 'retrying', next_attempt_at = $1, last_error = $2, \
+             lease_owner = NULL, lease_expires_at = NULL, attempts = CASE WHEN attempts > 0 THEN \
+             attempts - 1 ELSE 0 END, updated_at = $3 WHERE seq = $4 AND state = 'running' AND \
+             lease_owner = $5 AND attempts = $6"
         };
         let (begin_op, op) = if spend_attempt {
             ("begin retry", "schedule retry")
@@ -284,9 +285,9 @@ impl Store {
         let wake = on_pool!(&self.pool, |p| {
             let mut tx = p.begin().await.map_err(Error::db("begin dead-letter"))?;
             let done = sqlx::query(
-                "UPDATE events SET state = 'dead', last_error = $1, lease_owner = NULL, lease_expires_at = NULL, \
-                 finished_at = $2, updated_at = $2 WHERE seq = $3 AND state = 'running' AND lease_owner = $4 \
-                 AND attempts = $5",
+                "UPDATE events SET state = 'dead', last_error = $1, lease_owner = NULL, \
+                 lease_expires_at = NULL, finished_at = $2, updated_at = $2 WHERE seq = $3 AND \
+                 state = 'running' AND lease_owner = $4 AND attempts = $5",
             )
             .bind(reason)
             .bind(now)
@@ -323,9 +324,10 @@ impl Store {
     /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
     pub async fn extend_lease(&self, lease: &Lease, by: Duration) -> Result<()> {
         let now = now_ms();
-        let done = on_pool!(&self.pool, |p| sqlx::query(
-            "UPDATE events SET lease_expires_at = $1, updated_at = $2 \
-             WHERE seq = $3 AND state = 'running' AND lease_owner = $4 AND attempts = $5",
+        let done = on_pool!(&self.pool, |p| {
+            sqlx::query(
+            "UPDATE events SET lease_expires_at = $1, updated_at = $2 WHERE seq = $3 AND state = \
+             'running' AND lease_owner = $4 AND attempts = $5",
         )
         .bind(now.saturating_add(dur_ms(by)))
         .bind(now)
@@ -335,7 +337,8 @@ impl Store {
         .execute(p)
         .await
         .map_err(Error::db("extend lease"))?
-        .rows_affected());
+        .rows_affected()
+        });
         if done == 1 { Ok(()) } else { Err(lost(lease)) }
     }
 
@@ -382,9 +385,9 @@ async fn finish(
         Wake::Never => false,
         Wake::Now => true,
         Wake::IfSuccessor => on_conn!(conn.reborrow(), |c| sqlx::query_scalar::<_, bool>(
-            "SELECT EXISTS (SELECT 1 FROM events n JOIN events e ON n.tenant = e.tenant \
-             AND n.ordering_key = e.ordering_key WHERE e.seq = $1 AND n.seq > e.seq \
-             AND n.state IN ('queued', 'retrying'))",
+            "SELECT EXISTS (SELECT 1 FROM events n JOIN events e ON n.tenant = e.tenant AND \
+             n.ordering_key = e.ordering_key WHERE e.seq = $1 AND n.seq > e.seq AND n.state IN \
+             ('queued', 'retrying'))",
         )
         .bind(lease.job.0)
         .fetch_one(c)

@@ -33,20 +33,19 @@ impl Store {
         // host's clock runs ahead) is left alone and refuses too.
         let taken: Option<i64> = on_pool!(&self.pool, |p| {
             sqlx::query_scalar(
-            "INSERT INTO rate_slots (key, window_start, used) VALUES ($1, $2, 1) \
-             ON CONFLICT (key) DO UPDATE SET \
-               used = CASE WHEN rate_slots.window_start = excluded.window_start THEN rate_slots.used + 1 ELSE 1 END, \
-               window_start = excluded.window_start \
-             WHERE rate_slots.window_start < excluded.window_start \
-                OR (rate_slots.window_start = excluded.window_start AND rate_slots.used < $3) \
-             RETURNING used",
-        )
-        .bind(key)
-        .bind(start)
-        .bind(i64::from(limit))
-        .fetch_optional(p)
-        .await
-        .map_err(Error::db("take rate slot"))?
+                "INSERT INTO rate_slots (key, window_start, used) VALUES ($1, $2, 1) ON CONFLICT \
+                 (key) DO UPDATE SET used = CASE WHEN rate_slots.window_start = \
+                 excluded.window_start THEN rate_slots.used + 1 ELSE 1 END, window_start = \
+                 excluded.window_start WHERE rate_slots.window_start < excluded.window_start OR \
+                 (rate_slots.window_start = excluded.window_start AND rate_slots.used < $3) \
+                 RETURNING used",
+            )
+            .bind(key)
+            .bind(start)
+            .bind(i64::from(limit))
+            .fetch_optional(p)
+            .await
+            .map_err(Error::db("take rate slot"))?
         });
         Ok(match taken {
             Some(_) => None,

@@ -59,21 +59,22 @@ impl Store {
     ) -> Result<()> {
         on_pool!(&self.pool, |p| {
             sqlx::query(
-            "INSERT INTO oauth_tokens (tenant, account, access_token, refresh_token, expires_at, version, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT (tenant, account) DO UPDATE SET \
-             access_token = excluded.access_token, refresh_token = excluded.refresh_token, \
-             expires_at = excluded.expires_at, version = oauth_tokens.version + 1, updated_at = excluded.updated_at",
-        )
-        .bind(tenant.as_str())
-        .bind(account)
-        .bind(&tokens.access_token)
-        .bind(&tokens.refresh_token)
-        .bind(to_ms(tokens.expires_at))
-        .bind(now_ms())
-        .execute(p)
-        .await
-        .map_err(Error::db("store oauth tokens"))?
-        .rows_affected()
+                "INSERT INTO oauth_tokens (tenant, account, access_token, refresh_token, \
+                 expires_at, version, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT \
+                 (tenant, account) DO UPDATE SET access_token = excluded.access_token, \
+                 refresh_token = excluded.refresh_token, expires_at = excluded.expires_at, version \
+                 = oauth_tokens.version + 1, updated_at = excluded.updated_at",
+            )
+            .bind(tenant.as_str())
+            .bind(account)
+            .bind(&tokens.access_token)
+            .bind(&tokens.refresh_token)
+            .bind(to_ms(tokens.expires_at))
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map_err(Error::db("store oauth tokens"))?
+            .rows_affected()
         });
         Ok(())
     }
@@ -85,7 +86,8 @@ impl Store {
     pub async fn tokens(&self, tenant: &TenantId, account: &str) -> Result<Option<TokenSet>> {
         let row: Option<TokenRow> = on_pool!(&self.pool, |p| {
             sqlx::query_as(
-            "SELECT access_token, refresh_token, expires_at FROM oauth_tokens WHERE tenant = $1 AND account = $2",
+            "SELECT access_token, refresh_token, expires_at FROM oauth_tokens WHERE tenant = $1 \
+             AND account = $2",
         )
         .bind(tenant.as_str())
         .bind(account)
@@ -112,32 +114,37 @@ impl Store {
         on_pool!(&self.pool, |p| {
             let mut tx = begin_write(p, "begin token rotation").await?;
             let done = sqlx::query(
-            "UPDATE oauth_tokens SET access_token = $1, refresh_token = $2, expires_at = $3, version = version + 1, \
-             updated_at = $4 WHERE tenant = $5 AND account = $6 AND refresh_token = $7",
-        )
-        .bind(&new.access_token)
-        .bind(&new.refresh_token)
-        .bind(to_ms(new.expires_at))
-        .bind(now)
-        .bind(tenant.as_str())
-        .bind(account)
-        .bind(old_refresh)
-        .execute(&mut *tx)
-        .await
-        .map_err(Error::db("rotate oauth tokens"))?;
-            if done.rows_affected() != 1 {
-                let row: Option<TokenRow> = sqlx::query_as(
-                "SELECT access_token, refresh_token, expires_at FROM oauth_tokens WHERE tenant = $1 AND account = $2",
+                "UPDATE oauth_tokens SET access_token = $1, refresh_token = $2, expires_at = $3, \
+                 version = version + 1, updated_at = $4 WHERE tenant = $5 AND account = $6 AND \
+                 refresh_token = $7",
             )
+            .bind(&new.access_token)
+            .bind(&new.refresh_token)
+            .bind(to_ms(new.expires_at))
+            .bind(now)
             .bind(tenant.as_str())
             .bind(account)
-            .fetch_optional(&mut *tx)
+            .bind(old_refresh)
+            .execute(&mut *tx)
             .await
-            .map_err(Error::db("read oauth tokens"))?;
+            .map_err(Error::db("rotate oauth tokens"))?;
+            if done.rows_affected() != 1 {
+                let row: Option<TokenRow> = sqlx::query_as(
+                    "SELECT access_token, refresh_token, expires_at FROM oauth_tokens WHERE tenant \
+                     = $1 AND account = $2",
+                )
+                .bind(tenant.as_str())
+                .bind(account)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(Error::db("read oauth tokens"))?;
                 let current = row.map(TokenRow::into_set);
                 return Ok(RotateOutcome::Conflict { current });
             }
-            sqlx::query("INSERT INTO oauth_used_refresh (tenant, account, refresh_token, used_at) VALUES ($1, $2, $3, $4)")
+            sqlx::query(
+                "INSERT INTO oauth_used_refresh (tenant, account, refresh_token, used_at) VALUES \
+                 ($1, $2, $3, $4)",
+            )
             .bind(tenant.as_str())
             .bind(account)
             .bind(old_refresh)

@@ -57,20 +57,22 @@ impl Store {
         let lm = to_ms(to.last_modified);
         let done = on_pool!(&self.pool, |p| {
             sqlx::query(
-            "INSERT INTO watermarks (tenant, object_type, last_modified, last_id, updated_at) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (tenant, object_type) DO UPDATE SET last_modified = excluded.last_modified, \
-             last_id = excluded.last_id, updated_at = excluded.updated_at \
-             WHERE watermarks.last_modified < excluded.last_modified \
-                OR (watermarks.last_modified = excluded.last_modified AND watermarks.last_id < excluded.last_id)",
-        )
-        .bind(tenant.as_str())
-        .bind(object_type)
-        .bind(lm)
-        .bind(to.last_id)
-        .bind(now_ms())
-        .execute(p)
-        .await
-        .map_err(Error::db("advance watermark"))?.rows_affected()
+                "INSERT INTO watermarks (tenant, object_type, last_modified, last_id, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, object_type) DO UPDATE SET \
+                 last_modified = excluded.last_modified, last_id = excluded.last_id, updated_at = \
+                 excluded.updated_at WHERE watermarks.last_modified < excluded.last_modified OR \
+                 (watermarks.last_modified = excluded.last_modified AND watermarks.last_id < \
+                 excluded.last_id)",
+            )
+            .bind(tenant.as_str())
+            .bind(object_type)
+            .bind(lm)
+            .bind(to.last_id)
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map_err(Error::db("advance watermark"))?
+            .rows_affected()
         });
         Ok(done == 1)
     }
@@ -87,8 +89,8 @@ impl Store {
         last_modified: OffsetDateTime,
     ) -> Result<bool> {
         let found: bool = on_pool!(&self.pool, |p| sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM events WHERE tenant = $1 AND ordering_key = $2 \
-             AND object_last_modified >= $3 AND state <> 'discarded')",
+            "SELECT EXISTS (SELECT 1 FROM events WHERE tenant = $1 AND ordering_key = $2 AND \
+             object_last_modified >= $3 AND state <> 'discarded')",
         )
         .bind(tenant.as_str())
         .bind(format!("{object_type}:{object_id}"))

@@ -100,7 +100,8 @@ async fn claim_tenant(
     // Read the clock after the lock: time spent waiting for it must not shorten the lease.
     let now = now_ms();
     let running: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM events WHERE tenant = $1 AND state = 'running' AND lease_expires_at > $2",
+        "SELECT COUNT(*) FROM events WHERE tenant = $1 AND state = 'running' AND lease_expires_at \
+         > $2",
     )
     .bind(tenant)
     .bind(now)
@@ -126,8 +127,8 @@ async fn claim_tenant(
     }
     let seqs: Vec<i64> = ready.iter().map(|(seq, _)| *seq).collect();
     let rows: Vec<EventRow> = sqlx::query_as(
-        "UPDATE events SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, \
-         started_at = $3, updated_at = $3 WHERE seq = ANY($4) RETURNING *",
+        "UPDATE events SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
+         lease_expires_at = $2, started_at = $3, updated_at = $3 WHERE seq = ANY($4) RETURNING *",
     )
     .bind(&req.owner)
     .bind(now.saturating_add(dur_ms(req.lease)))

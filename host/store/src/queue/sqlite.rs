@@ -46,7 +46,8 @@ pub(super) async fn claim(
     let mut budget: HashMap<String, u32> = HashMap::new();
     for t in &tenants {
         let running: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM events WHERE tenant = $1 AND state = 'running' AND lease_expires_at > $2",
+            "SELECT COUNT(*) FROM events WHERE tenant = $1 AND state = 'running' AND \
+             lease_expires_at > $2",
         )
         .bind(t)
         .bind(now)
@@ -104,8 +105,8 @@ async fn claim_one(
     let job = JobId(seq);
     let from = EventState::parse(&from)?;
     let updated: EventRow = sqlx::query_as(
-        "UPDATE events SET state = 'running', attempts = attempts + 1, lease_owner = $1, lease_expires_at = $2, \
-         started_at = $3, updated_at = $3 WHERE seq = $4 RETURNING *",
+        "UPDATE events SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
+         lease_expires_at = $2, started_at = $3, updated_at = $3 WHERE seq = $4 RETURNING *",
     )
     .bind(&req.owner)
     .bind(now.saturating_add(dur_ms(req.lease)))
