@@ -4,6 +4,12 @@
 //! Layout: the claim differs per backend (`sqlite`: one `BEGIN IMMEDIATE` transaction, the single writer
 //! serialises claims; `postgres`: `FOR UPDATE SKIP LOCKED` under a per-tenant advisory lock, for several
 //! hosts); the answers are the same statements on both.
+//!
+//! Leases across hosts: lease times are written and compared in each host's clock (Unix milliseconds), so
+//! hosts sharing a Postgres database need synchronised clocks (NTP) and leases much longer than any skew.
+//! A worker heartbeats with [`Store::extend_lease`] during long runs; when a host dies its leases run out and
+//! any other host's next claim takes the events over (their attempt counts). A late answer from the old
+//! owner is refused with [`Error::LeaseLost`], because every answer matches owner and attempt.
 
 mod postgres;
 mod sqlite;
