@@ -32,6 +32,31 @@ macro_rules! on_both_backends {
             }
         }
 
+        #[tokio::test]
+        async fn database_url_selects_the_backend() {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite:{}", dir.path().join("by-url.db").display());
+            let store = ferry_store::Store::open(&ferry_store::StoreConfig::from_url(url))
+                .await
+                .expect("open by sqlite: url");
+            assert_eq!(store.backend(), ferry_store::Backend::Sqlite);
+            store.close().await;
+            let bad = ferry_store::Store::open(&ferry_store::StoreConfig::from_url("mysql://x/y")).await;
+            assert!(bad.is_err(), "unsupported scheme is refused");
+            let pg = crate::support::TestDb::create().await;
+            let store = ferry_store::Store::open(&ferry_store::StoreConfig::from_url(pg.url.clone()))
+                .await
+                .expect("open by postgres:// url");
+            assert_eq!(store.backend(), ferry_store::Backend::Postgres);
+            store.close().await;
+            // A second host opening the same database runs the migrations again: nothing to do.
+            let again = ferry_store::Store::open(&ferry_store::StoreConfig::from_url(pg.url.clone()))
+                .await
+                .expect("reopen");
+            again.close().await;
+            pg.drop().await;
+        }
+
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
