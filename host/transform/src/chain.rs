@@ -4,9 +4,13 @@ use std::sync::Arc;
 
 use ferry_model::{ClientDraft, Customer, InvoiceDraft, ItemDraft, Order, OrderLine, TenantId};
 
+use wasmtime::Store;
+
+use crate::bindings::v0_1::Transformer;
 use crate::convert::{self, OutputCheck};
 use crate::error::{Hook, Reason, TransformError};
-use crate::host::{HostServices, ValidationIssue};
+use crate::host::{HostServices, PluginCtx, ValidationIssue};
+use crate::invoke::PluginInstance;
 use crate::runtime::PluginHandle;
 
 /// Who the chain runs for and what host services its plugins can reach.
@@ -43,32 +47,33 @@ impl Chain {
         &self.plugins
     }
 
-    /// Run `validate-order` on every plugin and collect their issues (empty = valid).
+    /// Start one event's pass through the chain: each plugin is instantiated on first use and
+    /// that instance serves every hook of this run; dropping the run drops the instances. Use one
+    /// run per event (order) to pay instantiation once per plugin per event; never share a run
+    /// between events or tenants, since guest state lives as long as the run.
+    pub fn run<'a>(&'a self, ctx: &'a TransformCtx) -> ChainRun<'a> {
+        ChainRun {
+            chain: self,
+            ctx,
+            instances: self.plugins.iter().map(|_| None).collect(),
+        }
+    }
+
+    /// Run `validate-order` on every plugin, each on a fresh instance, and collect their issues
+    /// (empty = valid).
     ///
     /// # Errors
-    /// The first plugin that traps, runs out of budget or cannot be instantiated.
+    /// The first plugin that traps, runs out of budget, returns oversized output or cannot be
+    /// instantiated.
     pub fn validate_order(
         &self,
         ctx: &TransformCtx,
         order: &Order,
     ) -> Result<Vec<ValidationIssue>, TransformError> {
-        let hook = Hook::ValidateOrder;
-        let input = convert::order(order);
-        let mut issues = Vec::new();
-        for p in &self.plugins {
-            let found = p.instantiate(ctx, hook)?.call(ctx, hook, |t, s| {
-                t.ferry_transform_transform().call_validate_order(s, &input)
-            })?;
-            issues.extend(found.into_iter().map(|i| ValidationIssue {
-                plugin: p.name().to_string(),
-                field: i.field,
-                message: i.message,
-            }));
-        }
-        Ok(issues)
+        self.run(ctx).validate_order(order)
     }
 
-    /// Run `map-client` through the chain.
+    /// Run `map-client` through the chain, each plugin on a fresh instance.
     ///
     /// # Errors
     /// The first plugin that rejects the customer, returns an invalid draft, traps or runs out of budget.
@@ -78,19 +83,10 @@ impl Chain {
         customer: &Customer,
         draft: ClientDraft,
     ) -> Result<ClientDraft, TransformError> {
-        let hook = Hook::MapClient;
-        let input = convert::customer(customer);
-        self.plugins.iter().try_fold(draft, |draft, p| {
-            let wit_draft = convert::client_draft(&draft);
-            let out = p.instantiate(ctx, hook)?.call(ctx, hook, |t, s| {
-                t.ferry_transform_transform()
-                    .call_map_client(s, &input, &wit_draft)
-            })?;
-            accept(ctx, p, hook, out, |c, d| c.client_draft(d))
-        })
+        self.run(ctx).map_client(customer, draft)
     }
 
-    /// Run `map-invoice` through the chain.
+    /// Run `map-invoice` through the chain, each plugin on a fresh instance.
     ///
     /// # Errors
     /// The first plugin that rejects the order, returns an invalid draft, traps or runs out of budget.
@@ -100,19 +96,10 @@ impl Chain {
         order: &Order,
         draft: InvoiceDraft,
     ) -> Result<InvoiceDraft, TransformError> {
-        let hook = Hook::MapInvoice;
-        let input = convert::order(order);
-        self.plugins.iter().try_fold(draft, |draft, p| {
-            let wit_draft = convert::invoice_draft(&draft);
-            let out = p.instantiate(ctx, hook)?.call(ctx, hook, |t, s| {
-                t.ferry_transform_transform()
-                    .call_map_invoice(s, &input, &wit_draft)
-            })?;
-            accept(ctx, p, hook, out, |c, d| c.invoice_draft(d))
-        })
+        self.run(ctx).map_invoice(order, draft)
     }
 
-    /// Run `map-item` through the chain.
+    /// Run `map-item` through the chain, each plugin on a fresh instance.
     ///
     /// # Errors
     /// The first plugin that rejects the line, returns an invalid draft, traps or runs out of budget.
@@ -122,16 +109,160 @@ impl Chain {
         line: &OrderLine,
         draft: ItemDraft,
     ) -> Result<ItemDraft, TransformError> {
+        self.run(ctx).map_item(line, draft)
+    }
+}
+
+/// One event's pass through a tenant's chain (see [`Chain::run`]): at most one live instance per
+/// plugin, created on first use, each in its own store with its own limits.
+pub struct ChainRun<'a> {
+    chain: &'a Chain,
+    ctx: &'a TransformCtx,
+    /// Instance per plugin, by chain position. A slot is emptied when its instance fails, since
+    /// a store that trapped cannot be entered again.
+    instances: Vec<Option<PluginInstance>>,
+}
+
+impl std::fmt::Debug for ChainRun<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainRun")
+            .field("tenant", &self.ctx.tenant)
+            .field("chain", &self.chain)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ChainRun<'_> {
+    /// Call `hook` on plugin `i` (instantiating it if needed).
+    fn call<R>(
+        &mut self,
+        i: usize,
+        hook: Hook,
+        f: impl FnOnce(&Transformer, &mut Store<PluginCtx>) -> wasmtime::Result<R>,
+    ) -> Result<R, TransformError> {
+        let slot = &mut self.instances[i];
+        let inst = match slot {
+            Some(inst) => inst,
+            None => slot.insert(self.chain.plugins[i].instantiate(self.ctx, hook)?),
+        };
+        let out = inst.call(self.ctx, hook, f);
+        if out.is_err() {
+            *slot = None;
+        }
+        out
+    }
+
+    /// Run `validate-order` on every plugin and collect their issues (empty = valid).
+    ///
+    /// # Errors
+    /// The first plugin that traps, runs out of budget, returns oversized output or cannot be
+    /// instantiated.
+    pub fn validate_order(
+        &mut self,
+        order: &Order,
+    ) -> Result<Vec<ValidationIssue>, TransformError> {
+        let hook = Hook::ValidateOrder;
+        let input = convert::order(order);
+        let mut issues = Vec::new();
+        for i in 0..self.chain.plugins.len() {
+            let found = self.call(i, hook, |t, s| {
+                t.ferry_transform_transform().call_validate_order(s, &input)
+            })?;
+            let p = &self.chain.plugins[i];
+            let mut check = OutputCheck::new(p.runtime.config.max_output_bytes);
+            for issue in found {
+                let issue = check.validation_issue(issue).map_err(|detail| {
+                    failure(self.ctx, p, hook, Reason::InvalidOutput { detail })
+                })?;
+                issues.push(ValidationIssue {
+                    plugin: p.name().to_string(),
+                    field: issue.0,
+                    message: issue.1,
+                });
+            }
+        }
+        Ok(issues)
+    }
+
+    /// Run `map-client` through the chain.
+    ///
+    /// # Errors
+    /// The first plugin that rejects the customer, returns an invalid draft, traps or runs out of budget.
+    pub fn map_client(
+        &mut self,
+        customer: &Customer,
+        mut draft: ClientDraft,
+    ) -> Result<ClientDraft, TransformError> {
+        let hook = Hook::MapClient;
+        let input = convert::customer(customer);
+        for i in 0..self.chain.plugins.len() {
+            let wit_draft = convert::client_draft(&draft);
+            let out = self.call(i, hook, |t, s| {
+                t.ferry_transform_transform()
+                    .call_map_client(s, &input, &wit_draft)
+            })?;
+            draft = accept(self.ctx, &self.chain.plugins[i], hook, out, |c, d| {
+                c.client_draft(d)
+            })?;
+        }
+        Ok(draft)
+    }
+
+    /// Run `map-invoice` through the chain.
+    ///
+    /// # Errors
+    /// The first plugin that rejects the order, returns an invalid draft, traps or runs out of budget.
+    pub fn map_invoice(
+        &mut self,
+        order: &Order,
+        mut draft: InvoiceDraft,
+    ) -> Result<InvoiceDraft, TransformError> {
+        let hook = Hook::MapInvoice;
+        let input = convert::order(order);
+        for i in 0..self.chain.plugins.len() {
+            let wit_draft = convert::invoice_draft(&draft);
+            let out = self.call(i, hook, |t, s| {
+                t.ferry_transform_transform()
+                    .call_map_invoice(s, &input, &wit_draft)
+            })?;
+            draft = accept(self.ctx, &self.chain.plugins[i], hook, out, |c, d| {
+                c.invoice_draft(d)
+            })?;
+        }
+        Ok(draft)
+    }
+
+    /// Run `map-item` through the chain.
+    ///
+    /// # Errors
+    /// The first plugin that rejects the line, returns an invalid draft, traps or runs out of budget.
+    pub fn map_item(
+        &mut self,
+        line: &OrderLine,
+        mut draft: ItemDraft,
+    ) -> Result<ItemDraft, TransformError> {
         let hook = Hook::MapItem;
         let input = convert::order_line(line);
-        self.plugins.iter().try_fold(draft, |draft, p| {
+        for i in 0..self.chain.plugins.len() {
             let wit_draft = convert::item_draft(&draft);
-            let out = p.instantiate(ctx, hook)?.call(ctx, hook, |t, s| {
+            let out = self.call(i, hook, |t, s| {
                 t.ferry_transform_transform()
                     .call_map_item(s, &input, &wit_draft)
             })?;
-            accept(ctx, p, hook, out, |c, d| c.item_draft(d))
-        })
+            draft = accept(self.ctx, &self.chain.plugins[i], hook, out, |c, d| {
+                c.item_draft(d)
+            })?;
+        }
+        Ok(draft)
+    }
+}
+
+fn failure(ctx: &TransformCtx, p: &PluginHandle, hook: Hook, reason: Reason) -> TransformError {
+    TransformError {
+        tenant: ctx.tenant.clone(),
+        plugin: p.name().to_string(),
+        hook,
+        reason,
     }
 }
 
@@ -143,12 +274,7 @@ fn accept<W, M>(
     out: Result<W, crate::bindings::v0_1::types::TransformError>,
     check: impl FnOnce(&mut OutputCheck, W) -> Result<M, String>,
 ) -> Result<M, TransformError> {
-    let err = |reason| TransformError {
-        tenant: ctx.tenant.clone(),
-        plugin: p.name().to_string(),
-        hook,
-        reason,
-    };
+    let err = |reason| failure(ctx, p, hook, reason);
     let draft = out.map_err(|e| {
         err(Reason::Rejected {
             code: e.code,

@@ -260,6 +260,17 @@ impl OutputCheck {
         .transpose()
     }
 
+    /// A validation issue returned by a plugin, as (field, message).
+    pub(crate) fn validation_issue(
+        &mut self,
+        i: wit::ValidationIssue,
+    ) -> Result<(String, String), String> {
+        Ok((
+            self.text("issue.field", i.field)?,
+            self.text("issue.message", i.message)?,
+        ))
+    }
+
     /// A client draft returned by a plugin.
     pub(crate) fn client_draft(&mut self, d: wit::ClientDraft) -> Result<ClientDraft, String> {
         Ok(ClientDraft {

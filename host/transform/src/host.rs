@@ -1,10 +1,12 @@
 //! What plugins can reach: the `host` WIT interface, backed by [`HostServices`].
 //!
 //! Layout: `services` (the trait the app implements + an in-memory impl),
-//! `imports` (the WIT `host` interface on the store data).
+//! `imports` (the WIT `host` interface on the store data), `wasi` (the allowed WASI subset and
+//! its locked-down context).
 
 mod imports;
 mod services;
+pub(crate) mod wasi;
 
 pub(crate) use imports::PluginCtx;
 pub use services::{HostServices, LogLevel, StaticServices};

@@ -3,13 +3,12 @@
 use std::sync::Arc;
 
 use wasmtime::{Store, Trap};
-use wasmtime_wasi::WasiCtxBuilder;
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use crate::bindings::v0_1::Transformer;
 use crate::chain::TransformCtx;
 use crate::error::{Hook, Reason, TransformError};
-use crate::host::{LogLevel, PluginCtx};
+use crate::host::{LogLevel, PluginCtx, wasi};
 use crate::limits::MemoryCap;
 use crate::runtime::PluginHandle;
 
@@ -36,14 +35,7 @@ impl PluginHandle {
         let cfg = &self.runtime.config;
         let stdout = MemoryOutputPipe::new(cfg.max_log_bytes);
         let stderr = MemoryOutputPipe::new(cfg.max_log_bytes);
-        // No preopens, no env, no args, stdin closed, sockets and name lookup off.
-        let wasi = WasiCtxBuilder::new()
-            .stdout(stdout.clone())
-            .stderr(stderr.clone())
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .build();
+        let wasi = wasi::locked_down_ctx(stdout.clone(), stderr.clone());
         let data = PluginCtx {
             tenant: ctx.tenant.clone(),
             plugin: self.name.clone(),
@@ -63,8 +55,12 @@ impl PluginHandle {
             {
                 Ok(b) => b,
                 Err(e) => {
+                    // A trap in the plugin's own start-up is the plugin's fault; anything else
+                    // (pool slots exhausted, host resource limits) is host pressure, retried.
                     let reason = match classify(&e, store.data().memory.hit) {
-                        Reason::Trapped { detail } => Reason::Unavailable { detail },
+                        Reason::Trapped { detail } if e.downcast_ref::<Trap>().is_none() => {
+                            Reason::Unavailable { detail }
+                        }
                         other => other,
                     };
                     return Err(TransformError {

@@ -16,7 +16,8 @@
 //! - `runtime`: [`PluginRuntime`] (Engine, Linker, load/validate/compile) and [`PluginHandle`].
 //! - `cache`: the on-disk `.cwasm` cache keyed by content hash and engine compatibility.
 //! - `limits`: per-store memory cap and CPU budget.
-//! - `chain`: [`Chain`] and [`TransformCtx`]: one hook through a tenant's plugins.
+//! - `chain`: [`Chain`], [`ChainRun`] (one event's pass) and [`TransformCtx`]: hooks through a
+//!   tenant's plugins.
 //! - `invoke`: one hook call on a fresh instance and the classification of its outcome.
 //! - `convert`: model ↔ WIT conversions, including validation of plugin output.
 //! - `bindings`: `bindgen!` per supported WIT version (`v0_1`).
@@ -35,8 +36,8 @@ mod invoke;
 mod limits;
 mod runtime;
 
-pub use chain::{Chain, TransformCtx};
+pub use chain::{Chain, ChainRun, TransformCtx};
 pub use config::RuntimeConfig;
 pub use error::{Error, Hook, Reason, Result, TransformError};
 pub use host::{HostServices, LogLevel, StaticServices, ValidationIssue};
-pub use runtime::{PluginHandle, PluginRuntime};
+pub use runtime::{LoadOrigin, PluginHandle, PluginRuntime};

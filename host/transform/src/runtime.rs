@@ -12,19 +12,7 @@ use crate::bindings::v0_1::{Transformer, TransformerPre};
 use crate::cache::CwasmCache;
 use crate::config::RuntimeConfig;
 use crate::error::{Error, Result};
-use crate::host::PluginCtx;
-
-/// Imports a plugin may have besides our own `host`/`types`. Rust's `wasm32-wasip2` std pulls
-/// in `wasi:cli` and `wasi:io` even when unused; they are linked against a WASI context with no
-/// preopens, no environment and no network, stdout/stderr captured. `wasi:random` is allowed
-/// because std's `HashMap` seeds from it. Filesystem, sockets, clocks and HTTP are refused.
-const ALLOWED_IMPORT_PREFIXES: &[&str] = &[
-    "ferry:transform/host@0.1.",
-    "ferry:transform/types@0.1.",
-    "wasi:cli/",
-    "wasi:io/",
-    "wasi:random/",
-];
+use crate::host::{PluginCtx, wasi};
 
 /// Shared state behind [`PluginRuntime`] and every [`PluginHandle`].
 pub(crate) struct RuntimeInner {
@@ -35,6 +23,9 @@ pub(crate) struct RuntimeInner {
     /// Content hash → linked plugin, so re-loading the same bytes (another tenant, a restart of
     /// a chain) costs a hash, not a compile or even a deserialize.
     loaded: Mutex<HashMap<String, TransformerPre<PluginCtx>>>,
+    /// Serialises compiles, so two tenants uploading the same plugin at once compile it once
+    /// (the second finds it in `loaded`); a compile is tens of ms and rare.
+    compiling: Mutex<()>,
     /// Stops the epoch ticker thread when the runtime is dropped.
     stop_ticker: Arc<AtomicBool>,
 }
@@ -56,6 +47,7 @@ pub struct PluginRuntime {
 pub struct PluginHandle {
     pub(crate) name: Arc<str>,
     pub(crate) hash: String,
+    pub(crate) origin: LoadOrigin,
     pub(crate) pre: TransformerPre<PluginCtx>,
     pub(crate) runtime: Arc<RuntimeInner>,
 }
@@ -65,6 +57,7 @@ impl std::fmt::Debug for PluginHandle {
         f.debug_struct("PluginHandle")
             .field("name", &self.name)
             .field("hash", &self.hash)
+            .field("origin", &self.origin)
             .finish()
     }
 }
@@ -79,6 +72,22 @@ impl PluginHandle {
     pub fn content_hash(&self) -> &str {
         &self.hash
     }
+
+    /// Where this load found the compiled plugin (compiled now, the disk cache, or memory).
+    pub fn origin(&self) -> LoadOrigin {
+        self.origin
+    }
+}
+
+/// Where [`PluginRuntime::load`] found a plugin's compiled code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadOrigin {
+    /// Compiled from the component bytes by this call (and written to the disk cache).
+    Compiled,
+    /// Mapped from the `.cwasm` disk cache (e.g. after a restart); no compile.
+    DiskCache,
+    /// Already loaded by this runtime (same content hash); only the handle is new.
+    Memory,
 }
 
 impl PluginRuntime {
@@ -107,7 +116,7 @@ impl PluginRuntime {
         let mut linker = Linker::<PluginCtx>::new(&engine);
         Transformer::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |s| s)
             .map_err(|e| Error::Setup(anyhow::anyhow!("link host interface: {e}")))?;
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+        wasi::add_to_linker(&mut linker)
             .map_err(|e| Error::Setup(anyhow::anyhow!("link wasi: {e}")))?;
 
         let cache = CwasmCache::open(&config.cache_dir, &engine)?;
@@ -132,6 +141,7 @@ impl PluginRuntime {
             linker,
             cache,
             loaded: Mutex::default(),
+            compiling: Mutex::default(),
             stop_ticker,
         };
         Ok(Self {
@@ -145,14 +155,16 @@ impl PluginRuntime {
     }
 
     /// Load a plugin from component bytes: validate it against our world, compile it (or map it
-    /// from the `.cwasm` cache) and link it once.
+    /// from the `.cwasm` cache) and link it once. Loading the same bytes again (another tenant,
+    /// a reloaded chain) reuses the linked plugin; a new runtime over the same cache directory
+    /// maps the artifact instead of compiling ([`PluginHandle::origin`] tells which happened).
     ///
     /// # Errors
     /// `InvalidPlugin` naming the cause: not a component, precompiled bytes, an import outside
-    /// our world and the allowed WASI set (named), or missing/mistyped exports. `Cache` if the
-    /// compiled artifact cannot be written.
+    /// our world and the allowed WASI set (named), or missing/mistyped exports. A cache write
+    /// that fails is logged, not returned: the plugin still works, it is just compiled again on
+    /// the next start.
     pub fn load(&self, name: &str, bytes: &[u8]) -> Result<PluginHandle> {
-        let inner = &self.inner;
         let invalid = |reason: String| Error::InvalidPlugin {
             plugin: name.to_string(),
             reason,
@@ -163,68 +175,82 @@ impl PluginRuntime {
             ));
         }
         let hash = hex(&Sha256::digest(bytes));
-        let memo = inner.loaded.lock().ok().and_then(|m| m.get(&hash).cloned());
-        let pre = match memo {
-            Some(pre) => pre,
+        let (pre, origin) = match self.memoised(&hash) {
+            Some(pre) => (pre, LoadOrigin::Memory),
             None => {
-                let path = inner.cache.path(&hash);
-                let cached = if path.exists() {
-                    inner.cache.load(&inner.engine, &path).ok()
-                } else {
-                    None
-                };
-                let component = match cached {
-                    Some(c) => c,
+                // A poisoned lock only means another compile panicked; compiling is still sound.
+                let _one_compile = self.inner.compiling.lock();
+                match self.memoised(&hash) {
+                    Some(pre) => (pre, LoadOrigin::Memory),
                     None => {
-                        let c = Component::new(&inner.engine, bytes)
-                            .map_err(|e| invalid(format!("compile: {e}")))?;
-                        check_imports(&inner.engine, &c).map_err(invalid)?;
-                        let art = c
-                            .serialize()
-                            .map_err(|e| invalid(format!("serialize: {e}")))?;
-                        inner.cache.store(&path, &art)?;
-                        c
+                        let (pre, origin) = self.compile_or_map(&hash, bytes).map_err(invalid)?;
+                        if let Ok(mut m) = self.inner.loaded.lock() {
+                            m.insert(hash.clone(), pre.clone());
+                        }
+                        (pre, origin)
                     }
-                };
-                let pre = self.link(&component).map_err(invalid)?;
-                if let Ok(mut m) = inner.loaded.lock() {
-                    m.insert(hash.clone(), pre.clone());
                 }
-                pre
             }
         };
+        tracing::debug!(plugin = name, hash = %hash, ?origin, "Plugin loaded.");
         Ok(PluginHandle {
             name: name.into(),
             hash,
+            origin,
             pre,
-            runtime: inner.clone(),
+            runtime: self.inner.clone(),
         })
+    }
+
+    fn memoised(&self, hash: &str) -> Option<TransformerPre<PluginCtx>> {
+        self.inner
+            .loaded
+            .lock()
+            .ok()
+            .and_then(|m| m.get(hash).cloned())
+    }
+
+    /// Map the plugin from the disk cache, or compile, validate and link it and then cache it.
+    /// Nothing that fails validation is ever written to the cache.
+    fn compile_or_map(
+        &self,
+        hash: &str,
+        bytes: &[u8],
+    ) -> Result<(TransformerPre<PluginCtx>, LoadOrigin), String> {
+        let inner = &self.inner;
+        let path = inner.cache.path(hash);
+        if path.exists() {
+            match inner.cache.load(&inner.engine, &path) {
+                Ok(component) => return Ok((self.link(&component)?, LoadOrigin::DiskCache)),
+                Err(error) => {
+                    tracing::warn!(%error, path = %path.display(), "Cached plugin unusable, recompiling.");
+                }
+            }
+        }
+        let component =
+            Component::new(&inner.engine, bytes).map_err(|e| format!("compile: {e:#}"))?;
+        let pre = self.link(&component)?;
+        let artifact = component
+            .serialize()
+            .map_err(|e| format!("serialize: {e:#}"))?;
+        if let Err(error) = inner.cache.store(&path, &artifact) {
+            // The plugin works without the cache; the next restart just compiles again.
+            tracing::warn!(%error, "Could not cache compiled plugin.");
+        }
+        Ok((pre, LoadOrigin::Compiled))
     }
 
     /// Check imports, resolve them against the linker and type-check exports.
     fn link(&self, component: &Component) -> Result<TransformerPre<PluginCtx>, String> {
-        check_imports(&self.inner.engine, component)?;
+        wasi::check_imports(&self.inner.engine, component)?;
         let pre = self
             .inner
             .linker
             .instantiate_pre(component)
             .map_err(|e| format!("link: {e:#}"))?;
-        TransformerPre::new(pre)
-            .map_err(|e| format!("not a ferry:transform/transformer@0.1 component: {e:#}"))
-    }
-}
-
-fn check_imports(engine: &Engine, component: &Component) -> Result<(), String> {
-    let ty = component.component_type();
-    let forbidden: Vec<&str> = ty
-        .imports(engine)
-        .map(|(name, _)| name)
-        .filter(|name| !ALLOWED_IMPORT_PREFIXES.iter().any(|p| name.starts_with(p)))
-        .collect();
-    if forbidden.is_empty() {
-        Ok(())
-    } else {
-        Err(format!("forbidden import(s): {}", forbidden.join(", ")))
+        TransformerPre::new(pre).map_err(|e| {
+            format!("not a ferry:transform/transformer@0.1 component (missing or mistyped export): {e:#}")
+        })
     }
 }
 
