@@ -14,7 +14,7 @@ pub struct RuntimeConfig {
     pub fuel_per_call: u64,
     /// Wall-clock budget of one hook call, including host imports; enforced by epoch interruption.
     pub call_timeout: Duration,
-    /// Epoch tick period; the timeout is rounded up to whole ticks.
+    /// Epoch tick period; a call is stopped between `call_timeout` and `call_timeout` + one tick.
     pub epoch_tick: Duration,
     /// Largest draft (sum of its string bytes) a plugin may return before it is `InvalidOutput`.
     pub max_output_bytes: usize,

@@ -86,7 +86,9 @@ impl PluginHandle {
         let cfg = &self.runtime.config;
         store.set_fuel(cfg.fuel_per_call)?;
         let tick = cfg.epoch_tick.as_micros().max(1);
-        let ticks = cfg.call_timeout.as_micros().div_ceil(tick).max(1);
+        // The next tick may come at any moment, so one extra tick makes the deadline fall
+        // between `call_timeout` and `call_timeout + epoch_tick`, never before.
+        let ticks = cfg.call_timeout.as_micros().div_ceil(tick) + 1;
         store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
         store.epoch_deadline_trap();
         Ok(())
@@ -156,12 +158,31 @@ fn classify(e: &wasmtime::Error, memory_hit: bool) -> Reason {
     match e.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => Reason::OutOfFuel,
         Some(Trap::Interrupt) => Reason::TimedOut,
-        _ => Reason::Trapped {
-            detail: format!("{e:?}")
-                .lines()
-                .take(12)
-                .collect::<Vec<_>>()
-                .join("\n"),
+        // The trap's own message first ("call stack exhausted", "wasm `unreachable` …"), then
+        // the innermost frames of the wasm backtrace, which is what a plugin author needs.
+        Some(trap) => Reason::Trapped {
+            detail: format!("{trap}{}", backtrace_head(e)),
+        },
+        None => Reason::Trapped {
+            detail: format!("{e:#}"),
         },
     }
 }
+
+/// The first frames of the wasm backtrace attached to a trap, if any.
+fn backtrace_head(e: &wasmtime::Error) -> String {
+    e.downcast_ref::<wasmtime::WasmBacktrace>()
+        .map(|bt| {
+            let text = bt.to_string();
+            let frames: Vec<&str> = text.lines().skip(1).take(TRAP_FRAMES).collect();
+            if frames.is_empty() {
+                String::new()
+            } else {
+                format!("\n{}", frames.join("\n"))
+            }
+        })
+        .unwrap_or_default()
+}
+
+/// Backtrace frames kept in a trap's detail.
+const TRAP_FRAMES: usize = 6;
