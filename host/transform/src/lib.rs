@@ -24,6 +24,8 @@
 //! - `host`: implementations of the WIT imports; [`HostServices`] and [`StaticServices`].
 //! - `error`: [`Error`], [`TransformError`], [`Reason`] and their dispositions.
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 pub mod artifacts;
 mod bindings;
 mod cache;

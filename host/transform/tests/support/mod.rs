@@ -47,11 +47,14 @@ pub fn tenant(id: &str) -> TenantId {
     TenantId::parse(id).unwrap()
 }
 
+/// A plugin log line as recorded: tenant, plugin, level, message.
+pub type LogLine = (String, String, LogLevel, String);
+
 /// [`StaticServices`] that also records every plugin log line.
 #[derive(Clone, Default)]
 pub struct Recording {
     pub inner: StaticServices,
-    pub logs: Arc<Mutex<Vec<(String, String, LogLevel, String)>>>,
+    pub logs: Arc<Mutex<Vec<LogLine>>>,
 }
 
 impl Recording {
