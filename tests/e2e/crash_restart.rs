@@ -29,7 +29,9 @@ async fn start_host(config: &std::path::Path, url: &str) -> anyhow::Result<Child
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

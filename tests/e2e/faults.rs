@@ -33,7 +33,10 @@ async fn replies_lost_after_commit_never_duplicate_anything() -> anyhow::Result<
     let audit = app.settle(&placed).await?;
     assert_exactly_once(&audit);
     let dropped = app.sandbox.freshbooks.faults().counters().dropped_replies;
-    assert!(dropped > 10, "replies were really lost after commit ({dropped})");
+    assert!(
+        dropped > 10,
+        "replies were really lost after commit ({dropped})"
+    );
     app.stop().await;
     Ok(())
 }
@@ -51,7 +54,11 @@ async fn throttling_bursts_are_waited_out() -> anyhow::Result<()> {
     all.append(&mut more);
     let audit = app.settle(&all).await?;
     assert_exactly_once(&audit);
-    assert_eq!(faults.counters().throttled, 80, "every burst was answered 429");
+    assert_eq!(
+        faults.counters().throttled,
+        80,
+        "every burst was answered 429"
+    );
     app.stop().await;
     Ok(())
 }

@@ -46,9 +46,17 @@ async fn duplicate_webhook_creates_one_invoice() -> anyhow::Result<()> {
     let mut statuses = Vec::new();
     for _ in 0..4 {
         let id = format!("evt_{}", order.guid);
-        statuses.push(post_signed(&url, &secret, &id, &body).await.status().as_u16());
+        statuses.push(
+            post_signed(&url, &secret, &id, &body)
+                .await
+                .status()
+                .as_u16(),
+        );
     }
-    assert!(statuses.iter().all(|s| (200..300).contains(s)), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| (200..300).contains(s)),
+        "{statuses:?}"
+    );
     let audit = app.settle(&placed).await?;
     assert_exactly_once(&audit);
     let stored = app
@@ -76,7 +84,10 @@ async fn a_badly_signed_webhook_is_refused_and_stores_nothing() -> anyhow::Resul
     let res = post_signed(&unknown, &secret, "evt_1", body).await;
     assert_eq!(res.status().as_u16(), 404);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    for state in [ferry_store::EventState::Queued, ferry_store::EventState::Done] {
+    for state in [
+        ferry_store::EventState::Queued,
+        ferry_store::EventState::Done,
+    ] {
         assert_eq!(app.store.count_in_state(None, state).await?, 0);
     }
     app.stop().await;

@@ -77,7 +77,8 @@ impl TestApp {
         .await?;
         let dir = tempfile::tempdir().context("temp dir")?;
         let tenant = TenantId::parse("shop").context("tenant id")?;
-        let mut config = sandbox.host_config(dir.path(), sandbox.tenant_config(tenant.clone(), vec![]));
+        let mut config =
+            sandbox.host_config(dir.path(), sandbox.tenant_config(tenant.clone(), vec![]));
         config.worker = fast_workers();
         adjust(&mut config);
         let app = App::build(config.clone()).await?;
@@ -118,8 +119,14 @@ impl TestApp {
             .sandbox
             .wait_settled(&self.store, &self.tenant, placed, SETTLE_TIMEOUT)
             .await?;
-        let audit = self.sandbox.audit(&self.store, &self.tenant, placed).await?;
-        anyhow::ensure!(settled, "orders did not settle in {SETTLE_TIMEOUT:?}: {audit:#?}");
+        let audit = self
+            .sandbox
+            .audit(&self.store, &self.tenant, placed)
+            .await?;
+        anyhow::ensure!(
+            settled,
+            "orders did not settle in {SETTLE_TIMEOUT:?}: {audit:#?}"
+        );
         Ok(audit)
     }
 

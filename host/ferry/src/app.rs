@@ -106,7 +106,7 @@ impl App {
     pub fn addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
-            .unwrap_or_else(|_| self.config.server.listen)
+            .unwrap_or(self.config.server.listen)
     }
 
     /// The pipeline, for tests that step it by hand.
@@ -181,16 +181,16 @@ fn hostname() -> String {
 /// The keyring from `secrets.master_keys`, else `secrets.key_file`.
 fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
     let mut keys = config.secrets.master_keys.clone();
-    if keys.is_empty() {
-        if let Some(path) = &config.secrets.key_file {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("read secrets.key_file {}", path.display()))?;
-            keys = text
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .map(|l| SecretString::from(l.trim().to_owned()))
-                .collect();
-        }
+    if keys.is_empty()
+        && let Some(path) = &config.secrets.key_file
+    {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("read secrets.key_file {}", path.display()))?;
+        keys = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| SecretString::from(l.trim().to_owned()))
+            .collect();
     }
     if keys.is_empty() {
         anyhow::bail!(

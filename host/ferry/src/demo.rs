@@ -205,17 +205,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
         c.throttled,
         c.outages
     );
-    if let Ok(text) = reqwest::get(format!("{host_url}/metrics")).await {
-        if let Ok(text) = text.text().await {
-            report.retries = metric_sum(
-                &text,
-                crate::metrics::RUNS_TOTAL,
-                Some("outcome=\"retried\""),
-            );
-            report.breaker_openings =
-                metric_sum(&text, ferry_outbound::metrics::BREAKER_OPENED_TOTAL, None);
-            report.reconciled = metric_sum(&text, crate::metrics::RECONCILED_TOTAL, None);
-        }
+    if let Ok(text) = reqwest::get(format!("{host_url}/metrics")).await
+        && let Ok(text) = text.text().await
+    {
+        report.retries = metric_sum(
+            &text,
+            crate::metrics::RUNS_TOTAL,
+            Some("outcome=\"retried\""),
+        );
+        report.breaker_openings =
+            metric_sum(&text, ferry_outbound::metrics::BREAKER_OPENED_TOTAL, None);
+        report.reconciled = metric_sum(&text, crate::metrics::RECONCILED_TOTAL, None);
     }
     let _ = stop_tx.send(());
     let _ = host.await;

@@ -76,12 +76,11 @@ impl ExchangeClient {
     }
 
     async fn days(&self, today: Date) -> Result<std::sync::Arc<Days>, ExchangeError> {
-        if let Ok(guard) = self.cache.lock() {
-            if let Some((fetched, days)) = guard.as_ref() {
-                if *fetched == today {
-                    return Ok(days.clone());
-                }
-            }
+        if let Ok(guard) = self.cache.lock()
+            && let Some((fetched, days)) = guard.as_ref()
+            && *fetched == today
+        {
+            return Ok(days.clone());
         }
         let url = format!("{}/stats/eurofxref/eurofxref-hist-90d.xml", self.base_url);
         let unavailable = |reason: String| ExchangeError::Unavailable {
