@@ -133,6 +133,13 @@ impl std::fmt::Debug for ChainRun<'_> {
 }
 
 impl ChainRun<'_> {
+    /// Chain positions of the plugins that implement `hook`, in order.
+    fn implementing(&self, hook: Hook) -> Vec<usize> {
+        (0..self.chain.plugins.len())
+            .filter(|&i| self.chain.plugins[i].implements(hook))
+            .collect()
+    }
+
     /// Call `hook` on plugin `i` (instantiating it if needed).
     fn call<R>(
         &mut self,
@@ -141,6 +148,7 @@ impl ChainRun<'_> {
         f: impl FnOnce(&Transformer, &mut Store<PluginCtx>) -> wasmtime::Result<R>,
     ) -> Result<R, TransformError> {
         let slot = &mut self.instances[i];
+        debug_assert!(self.chain.plugins[i].implements(hook));
         let inst = match slot {
             Some(inst) => inst,
             None => slot.insert(self.chain.plugins[i].instantiate(self.ctx, hook)?),
@@ -162,9 +170,13 @@ impl ChainRun<'_> {
         order: &Order,
     ) -> Result<Vec<ValidationIssue>, TransformError> {
         let hook = Hook::ValidateOrder;
+        let plugins = self.implementing(hook);
+        if plugins.is_empty() {
+            return Ok(Vec::new());
+        }
         let input = convert::order(order);
         let mut issues = Vec::new();
-        for i in 0..self.chain.plugins.len() {
+        for i in plugins {
             let found = self.call(i, hook, |t, s| {
                 t.ferry_transform_transform().call_validate_order(s, &input)
             })?;
@@ -194,8 +206,12 @@ impl ChainRun<'_> {
         mut draft: ClientDraft,
     ) -> Result<ClientDraft, TransformError> {
         let hook = Hook::MapClient;
+        let plugins = self.implementing(hook);
+        if plugins.is_empty() {
+            return Ok(draft);
+        }
         let input = convert::customer(customer);
-        for i in 0..self.chain.plugins.len() {
+        for i in plugins {
             let wit_draft = convert::client_draft(&draft);
             let out = self.call(i, hook, |t, s| {
                 t.ferry_transform_transform()
@@ -218,8 +234,12 @@ impl ChainRun<'_> {
         mut draft: InvoiceDraft,
     ) -> Result<InvoiceDraft, TransformError> {
         let hook = Hook::MapInvoice;
+        let plugins = self.implementing(hook);
+        if plugins.is_empty() {
+            return Ok(draft);
+        }
         let input = convert::order(order);
-        for i in 0..self.chain.plugins.len() {
+        for i in plugins {
             let wit_draft = convert::invoice_draft(&draft);
             let out = self.call(i, hook, |t, s| {
                 t.ferry_transform_transform()
@@ -242,8 +262,12 @@ impl ChainRun<'_> {
         mut draft: ItemDraft,
     ) -> Result<ItemDraft, TransformError> {
         let hook = Hook::MapItem;
+        let plugins = self.implementing(hook);
+        if plugins.is_empty() {
+            return Ok(draft);
+        }
         let input = convert::order_line(line);
-        for i in 0..self.chain.plugins.len() {
+        for i in plugins {
             let wit_draft = convert::item_draft(&draft);
             let out = self.call(i, hook, |t, s| {
                 t.ferry_transform_transform()

@@ -21,6 +21,7 @@
 //! - `invoke`: one hook call on a fresh instance and the classification of its outcome.
 //! - `convert`: model ↔ WIT conversions, including validation of plugin output.
 //! - `bindings`: `bindgen!` per supported WIT version (`v0_1`).
+//! - `hooks`: which hooks a plugin declares (SDK custom section), so the chain skips the rest.
 //! - `host`: implementations of the WIT imports; [`HostServices`] and [`StaticServices`].
 //! - `error`: [`Error`], [`TransformError`], [`Reason`] and their dispositions.
 
@@ -33,6 +34,7 @@ mod chain;
 mod config;
 mod convert;
 mod error;
+mod hooks;
 mod host;
 mod invoke;
 mod limits;

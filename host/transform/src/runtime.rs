@@ -11,7 +11,8 @@ use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 use crate::bindings::v0_1::{Transformer, TransformerPre};
 use crate::cache::CwasmCache;
 use crate::config::RuntimeConfig;
-use crate::error::{Error, Result};
+use crate::error::{Error, Hook, Result};
+use crate::hooks::HookSet;
 use crate::host::{PluginCtx, wasi};
 
 /// Bytes of each pooled linear memory zeroed in place on reuse (a Rust plugin built with a
@@ -55,6 +56,8 @@ pub struct PluginHandle {
     pub(crate) name: Arc<str>,
     pub(crate) hash: String,
     pub(crate) origin: LoadOrigin,
+    /// Hooks the plugin declares; the chain never calls the others.
+    pub(crate) hooks: HookSet,
     pub(crate) pre: TransformerPre<PluginCtx>,
     pub(crate) runtime: Arc<RuntimeInner>,
 }
@@ -65,6 +68,7 @@ impl std::fmt::Debug for PluginHandle {
             .field("name", &self.name)
             .field("hash", &self.hash)
             .field("origin", &self.origin)
+            .field("hooks", &self.hooks)
             .finish()
     }
 }
@@ -78,6 +82,14 @@ impl PluginHandle {
     /// SHA-256 of the component bytes (hex): the plugin version.
     pub fn content_hash(&self) -> &str {
         &self.hash
+    }
+
+    /// Whether the plugin implements `hook`. Plugins built with the SDK's
+    /// `export_transform!(T: hook, …)` declare their hooks; the chain does not call (or
+    /// instantiate) a plugin for a hook it leaves as pass-through. Without a declaration, every
+    /// hook counts as implemented.
+    pub fn implements(&self, hook: Hook) -> bool {
+        self.hooks.contains(hook)
     }
 
     /// Where this load found the compiled plugin (compiled now, the disk cache, or memory).
@@ -208,6 +220,7 @@ impl PluginRuntime {
             name: name.into(),
             hash,
             origin,
+            hooks: HookSet::declared_by(bytes),
             pre,
             runtime: self.inner.clone(),
         })

@@ -14,6 +14,9 @@
 //! }
 //! ferry_plugin_sdk::export_transform!(Upper);
 //! ```
+//!
+//! Listing the hooks a plugin implements, `export_transform!(Upper: map_client)`, lets the host
+//! skip the others entirely (no instance, no copy of the order), which matters per event.
 
 /// Generated bindings for `ferry:transform/transformer@0.1.0` (the only `generate!` for guests).
 pub mod bindings {
@@ -53,36 +56,97 @@ pub trait Transform {
     }
 }
 
+/// Bits of the hook set `export_transform!` records in the component (custom section
+/// `ferry-hooks`, bytes `[1, bits]`), so the host skips calls to hooks a plugin leaves as
+/// pass-through instead of copying the order into it for nothing.
+pub mod hooks {
+    /// `validate-order`.
+    pub const VALIDATE_ORDER: u8 = 1;
+    /// `map-client`.
+    pub const MAP_CLIENT: u8 = 2;
+    /// `map-invoice`.
+    pub const MAP_INVOICE: u8 = 4;
+    /// `map-item`.
+    pub const MAP_ITEM: u8 = 8;
+}
+
 /// Export a [`Transform`] implementation as the component's `transform` interface.
+///
+/// `export_transform!(MyPlugin)` exports every hook (the ones not overridden pass through).
+/// `export_transform!(MyPlugin: map_client, map_item)` exports the listed hooks and declares
+/// the others pass-through, so the host does not call them at all; an unlisted hook is
+/// pass-through even if the type overrides it, so the declaration and the behaviour always agree.
 #[macro_export]
 macro_rules! export_transform {
     ($ty:ty) => {
+        $crate::export_transform!($ty: validate_order, map_client, map_invoice, map_item);
+    };
+    ($ty:ty: $($hook:ident),+ $(,)?) => {
+        #[doc(hidden)]
+        const __FERRY_HOOKS: u8 = 0 $(| $crate::__hook_bit!($hook))+;
+
+        /// The implemented hooks, read by the host from the component's custom sections.
+        #[doc(hidden)]
+        #[used]
+        #[unsafe(link_section = "ferry-hooks")]
+        static __FERRY_HOOKS_SECTION: [u8; 2] = [1, __FERRY_HOOKS];
+
         #[doc(hidden)]
         pub struct __FerryExport;
         impl $crate::bindings::exports::ferry::transform::transform::Guest for __FerryExport {
             fn validate_order(order: $crate::Order) -> ::std::vec::Vec<$crate::ValidationIssue> {
+                if __FERRY_HOOKS & $crate::hooks::VALIDATE_ORDER == 0 {
+                    return ::std::vec::Vec::new();
+                }
                 <$ty as $crate::Transform>::validate_order(order)
             }
             fn map_client(
                 customer: $crate::Customer,
                 draft: $crate::ClientDraft,
             ) -> ::core::result::Result<$crate::ClientDraft, $crate::TransformError> {
+                if __FERRY_HOOKS & $crate::hooks::MAP_CLIENT == 0 {
+                    return Ok(draft);
+                }
                 <$ty as $crate::Transform>::map_client(customer, draft)
             }
             fn map_invoice(
                 order: $crate::Order,
                 draft: $crate::InvoiceDraft,
             ) -> ::core::result::Result<$crate::InvoiceDraft, $crate::TransformError> {
+                if __FERRY_HOOKS & $crate::hooks::MAP_INVOICE == 0 {
+                    return Ok(draft);
+                }
                 <$ty as $crate::Transform>::map_invoice(order, draft)
             }
             fn map_item(
                 line: $crate::OrderLine,
                 draft: $crate::ItemDraft,
             ) -> ::core::result::Result<$crate::ItemDraft, $crate::TransformError> {
+                if __FERRY_HOOKS & $crate::hooks::MAP_ITEM == 0 {
+                    return Ok(draft);
+                }
                 <$ty as $crate::Transform>::map_item(line, draft)
             }
         }
         $crate::bindings::export!(__FerryExport with_types_in $crate::bindings);
+    };
+}
+
+/// The bit of one hook name in [`hooks`]; a misspelt hook is a compile error.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __hook_bit {
+    (validate_order) => {
+        $crate::hooks::VALIDATE_ORDER
+    };
+    (map_client) => {
+        $crate::hooks::MAP_CLIENT
+    };
+    (map_invoice) => {
+        $crate::hooks::MAP_INVOICE
+    };
+    (map_item) => {
+        $crate::hooks::MAP_ITEM
     };
 }
 

@@ -65,4 +65,4 @@ impl Transform for CustomFields {
         Ok(draft)
     }
 }
-ferry_plugin_sdk::export_transform!(CustomFields);
+ferry_plugin_sdk::export_transform!(CustomFields: map_client, map_invoice, map_item);

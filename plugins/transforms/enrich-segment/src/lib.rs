@@ -23,4 +23,4 @@ impl Transform for EnrichSegment {
         }
     }
 }
-ferry_plugin_sdk::export_transform!(EnrichSegment);
+ferry_plugin_sdk::export_transform!(EnrichSegment: map_client);

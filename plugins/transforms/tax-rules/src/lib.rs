@@ -71,4 +71,4 @@ impl Transform for TaxRules {
         Ok(draft)
     }
 }
-ferry_plugin_sdk::export_transform!(TaxRules);
+ferry_plugin_sdk::export_transform!(TaxRules: map_invoice, map_item);
