@@ -29,8 +29,9 @@ impl TransformCtx {
     }
 }
 
-/// A tenant's plugins in order; each hook passes the draft through every plugin in turn, each
-/// on a fresh instance.
+/// A tenant's plugins in order; each hook passes the draft through every plugin that implements
+/// it, in turn. The one-shot methods use a fresh instance per call; [`Chain::run`] shares one
+/// instance per plugin across the hooks of one event.
 #[derive(Debug, Clone, Default)]
 pub struct Chain {
     plugins: Vec<PluginHandle>,

@@ -12,9 +12,9 @@ use crate::host::{LogLevel, PluginCtx, wasi};
 use crate::limits::MemoryCap;
 use crate::runtime::PluginHandle;
 
-/// A live instance of one plugin for one tenant. The chain makes a fresh one per hook call;
-/// reusing one across calls is only for trusted plugins within one tenant's batch, since guest
-/// state persists between calls. After any failure the instance refuses further calls.
+/// A live instance of one plugin for one tenant, in its own store. A [`crate::ChainRun`] makes
+/// one per plugin per event and drops it with the event, since guest state persists between
+/// calls on the same instance. After any failure the instance refuses further calls.
 pub(crate) struct PluginInstance {
     store: Store<PluginCtx>,
     bindings: Transformer,

@@ -2,9 +2,11 @@
 //!
 //! Runs each tenant's ordered chain of WebAssembly component plugins (WIT world
 //! `ferry:transform/transformer@0.1.0`, see `wit/`) over the canonical order and the FreshBooks
-//! drafts built from it. Every hook call gets a fresh, pooled instance in its own `Store` with a
-//! memory cap, a fuel budget and an epoch deadline, so a hostile plugin can only fail its own
-//! event, and the error says which tenant, plugin, hook and why.
+//! drafts built from it. Every event gets fresh, pooled instances (one per plugin, at most; none
+//! for a plugin whose declared hooks are not needed), each in its own `Store` with a memory cap,
+//! and every call gets a fuel budget and an epoch deadline, so a hostile plugin can only fail its
+//! own event, and the error says which tenant, plugin, hook and why. Plugins reach the outside
+//! only through the WIT `host` imports plus a locked-down stdio-only WASI subset.
 //!
 //! The API is synchronous: a hook call is CPU-bound and short (tens of µs), so the pipeline
 //! calls it from `tokio::task::spawn_blocking` (or directly on a worker thread). Host imports
