@@ -112,9 +112,12 @@ fn cargo_build(workspace: &Path) -> Result<(), BuildError> {
             "--target-dir",
         ])
         .arg(workspace.join("target"))
-        // The outer build's target dir (if any) is for host crates, not for the plugins.
+        // The outer build's target dir and flags (set when this runs inside a build script or
+        // under a wrapper) are for host crates, not for the plugins; plugins/.cargo/config.toml
+        // holds theirs.
         .env_remove("CARGO_TARGET_DIR")
-        .env_remove("CARGO_BUILD_TARGET");
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS");
     run(cmd, &cargo.to_string_lossy(), workspace)
 }
 
