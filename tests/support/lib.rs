@@ -70,6 +70,9 @@ impl TestApp {
     /// # Errors
     /// A port, the store or the host could not start.
     pub async fn spawn_with(seed: u64, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<Self> {
+        if std::env::var_os("RUST_LOG").is_some() {
+            ferry::telemetry::init();
+        }
         let sandbox = Sandbox::start(&SandboxOptions {
             seed,
             ..SandboxOptions::default()

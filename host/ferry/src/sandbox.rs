@@ -172,6 +172,7 @@ impl Sandbox {
         config.store = ferry_store::StoreConfig::at(data_dir.join("ferry.db"));
         config.plugins.cache_dir = data_dir.join("plugin-cache");
         config.exchange.base_url = self.exchange.base_url();
+        config.outbound.rate_limit = sandbox_rate_limit();
         config.secrets.master_keys = vec![crate::secrets::Keyring::generate_encoded()];
         config.tenants = vec![tenant];
         config
@@ -234,6 +235,10 @@ backoff_max_ms = {backoff_max_ms}
 lease_secs = {lease_secs}
 reconcile_every_secs = {reconcile}
 
+[outbound.rate_limit]
+per_second = {rate}
+burst = {burst}
+
 [exchange]
 base_url = "{exchange}"
 
@@ -262,6 +267,8 @@ refresh_token = "{refresh}"
 base_currency = "{currency}"
 "#,
             listen = h.listen,
+            rate = sandbox_rate_limit().per_second,
+            burst = sandbox_rate_limit().burst,
             store = h.store_path.display(),
             concurrency = h.worker.concurrency,
             max_attempts = h.worker.max_attempts,
@@ -383,4 +390,14 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     crate::telemetry::shutdown_signal().await;
     sandbox.shutdown();
     Ok(())
+}
+
+/// The outbound rate limit per FreshBooks account in the sandbox. The production default (5/s, polite to an API
+/// that publishes no limit) would make the simulators, which have no limit of their own, the bottleneck of the
+/// demo and the tests; the limiter stays on so the code path is exercised.
+pub fn sandbox_rate_limit() -> ferry_outbound::RateLimitConfig {
+    ferry_outbound::RateLimitConfig {
+        per_second: 2_000,
+        burst: 500,
+    }
 }

@@ -1,12 +1,13 @@
 //! `HttpClient`: one reqwest client plus the breaker registry and rate limiter, shared by every tenant.
 
 use crate::{
-    BreakerKey, BreakerRegistry, Error, KeyedLimiter, OutboundConfig, Result,
+    BreakerKey, BreakerRegistry, Error, KeyedLimiter, OutboundConfig, ReadRetryConfig, Result,
     classify::{from_reqwest, from_status},
     metrics::{REQUEST_DURATION_SECONDS, REQUESTS_TOTAL},
 };
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
+use std::time::Duration;
 
 /// Who a call is for: selects the breaker and the rate-limit bucket.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +60,7 @@ pub struct HttpClient {
     breakers: BreakerRegistry,
     /// Shared across clones so that concurrent workers draw from one bucket per key.
     limiter: KeyedLimiter,
+    read_retry: ReadRetryConfig,
 }
 
 impl HttpClient {
@@ -96,6 +98,7 @@ impl HttpClient {
             http,
             breakers,
             limiter,
+            read_retry: config.read_retry,
         })
     }
 
@@ -125,6 +128,45 @@ impl HttpClient {
             *request.method(),
             Method::GET | Method::HEAD | Method::OPTIONS
         );
+        // Reads are safe to repeat: a transient failure is retried here, briefly, so that one flaky call out of
+        // the dozen an order needs does not send the whole event back to the queue. Writes are never repeated
+        // here: whether a failed write committed is for the caller to find out (by its marker) before retrying.
+        let mut request = request;
+        let mut attempt = 0;
+        loop {
+            let spare = if write || attempt >= self.read_retry.retries {
+                None
+            } else {
+                request.try_clone()
+            };
+            let result = self.send_once(ctx, what, write, request).await;
+            match (result, spare) {
+                (Err(error), Some(next)) if error.is_downstream_failure() => {
+                    let after = match error.disposition() {
+                        ferry_model::Disposition::Retry { after } => after,
+                        ferry_model::Disposition::DeadLetter { .. } => None,
+                    };
+                    let backoff = self.read_retry.backoff;
+                    if after.is_some_and(|a| a > Duration::from_millis(backoff.cap_ms)) {
+                        // A long Retry-After is the worker's to wait out, not this call's.
+                        return Err(error);
+                    }
+                    tokio::time::sleep(backoff.delay(attempt, after)).await;
+                    attempt += 1;
+                    request = next;
+                }
+                (result, _) => return result,
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        ctx: &CallCtx,
+        what: &str,
+        write: bool,
+        request: reqwest::Request,
+    ) -> Result<Response> {
         let key = ctx.breaker_key();
         let permit = match self.breakers.acquire(&key) {
             Ok(p) => p,
@@ -214,7 +256,82 @@ mod tests {
                 per_second: 0,
                 burst: 0,
             },
+            read_retry: ReadRetryConfig {
+                retries: 0,
+                ..ReadRetryConfig::default()
+            },
         }
+    }
+
+    /// A server whose first `failures` requests answer 503, counting every request.
+    async fn flaky(failures: usize) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let hits = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = hits.clone();
+        let handler = move || {
+            let counter = counter.clone();
+            async move {
+                if counter.fetch_add(1, Ordering::SeqCst) < failures {
+                    (S::SERVICE_UNAVAILABLE, "busy")
+                } else {
+                    (S::OK, "fine")
+                }
+            }
+        };
+        let app = Router::new().route("/", get(handler.clone()).post(handler));
+        (serve(app).await, hits)
+    }
+
+    fn retrying_config() -> OutboundConfig {
+        OutboundConfig {
+            read_retry: ReadRetryConfig {
+                retries: 2,
+                backoff: crate::Backoff {
+                    base_ms: 1,
+                    cap_ms: 50,
+                },
+            },
+            breaker: BreakerConfig::default(),
+            ..config()
+        }
+    }
+
+    #[tokio::test]
+    async fn transient_read_failures_are_retried_inside_the_call() {
+        use std::sync::atomic::Ordering;
+        let (base, hits) = flaky(2).await;
+        let c = HttpClient::new(&retrying_config()).unwrap();
+        let reply = c
+            .send(&CallCtx::new("t", "k"), "get order", c.http().get(&base))
+            .await
+            .unwrap();
+        assert_eq!(&reply.body[..], b"fine");
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+
+        let (base, hits) = flaky(5).await;
+        let err = c
+            .send(&CallCtx::new("u", "k"), "get order", c.http().get(&base))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status(), Some(503), "gives up after the retries");
+        assert_eq!(hits.load(Ordering::SeqCst), 3);
+    }
+
+    #[tokio::test]
+    async fn failed_writes_are_never_repeated_by_the_client() {
+        use std::sync::atomic::Ordering;
+        let (base, hits) = flaky(1).await;
+        let c = HttpClient::new(&retrying_config()).unwrap();
+        let err = c
+            .send(
+                &CallCtx::new("t", "fb"),
+                "create invoice",
+                c.http().post(&base),
+            )
+            .await
+            .unwrap_err();
+        assert!(err.outcome_unknown(), "{err:?}");
+        assert_eq!(hits.load(Ordering::SeqCst), 1);
     }
 
     #[tokio::test]

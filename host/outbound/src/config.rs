@@ -15,6 +15,8 @@ pub struct OutboundConfig {
     pub breaker: BreakerConfig,
     /// Rate limit per key (e.g. per FreshBooks account).
     pub rate_limit: RateLimitConfig,
+    /// In-call retries of reads (GET) that failed transiently.
+    pub read_retry: ReadRetryConfig,
 }
 
 impl Default for OutboundConfig {
@@ -24,6 +26,7 @@ impl Default for OutboundConfig {
             request_timeout_ms: 30_000,
             breaker: BreakerConfig::default(),
             rate_limit: RateLimitConfig::default(),
+            read_retry: ReadRetryConfig::default(),
         }
     }
 }
@@ -98,6 +101,29 @@ impl Default for RateLimitConfig {
         Self {
             per_second: 5,
             burst: 10,
+        }
+    }
+}
+
+/// How often a read that failed transiently (5xx, 429 with a short `Retry-After`, reset, timeout) is repeated
+/// inside the call before the failure reaches the worker. Writes are never repeated here.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReadRetryConfig {
+    /// Extra attempts after the first; 0 disables.
+    pub retries: u32,
+    /// Delay between attempts (full jitter); a `Retry-After` longer than its cap ends the retries.
+    pub backoff: crate::Backoff,
+}
+
+impl Default for ReadRetryConfig {
+    fn default() -> Self {
+        Self {
+            retries: 3,
+            backoff: crate::Backoff {
+                base_ms: 50,
+                cap_ms: 2_000,
+            },
         }
     }
 }

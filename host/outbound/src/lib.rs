@@ -33,7 +33,7 @@ pub use backoff::Backoff;
 pub use breaker::{BreakerKey, BreakerRegistry, BreakerSnapshot, BreakerState};
 pub use classify::parse_retry_after;
 pub use client::{CallCtx, HttpClient, Response};
-pub use config::{BreakerConfig, OutboundConfig, RateLimitConfig};
+pub use config::{BreakerConfig, OutboundConfig, RateLimitConfig, ReadRetryConfig};
 pub use error::{Error, Result};
 pub use limit::KeyedLimiter;
 pub use redact::{Redacted, redact_headers, summarize_body};
