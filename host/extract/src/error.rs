@@ -15,7 +15,8 @@ pub enum Error {
         what: String,
     },
     /// The HTTP call failed (timeout, 5xx, 401/403, breaker open …).
-    #[error("{what}: {source}")]
+    // The outbound error's message already starts with `what`.
+    #[error("{source}")]
     Http {
         /// What was being read.
         what: String,

@@ -2,12 +2,16 @@
 
 use crate::secrets::Keyring;
 use ferry_load::{
-    BoxFuture, Ledger, LedgerEntry, LedgerError, TokenStore, TokenStoreError, Tokens,
+    BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, TokenStore, TokenStoreError, Tokens,
 };
 use ferry_model::TenantId;
 use ferry_store::{LedgerState, RotateOutcome, Store, TokenSet};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
+
+/// How long a find-or-create waits for another one of the same key (a few FreshBooks calls) before the event
+/// is retried later.
+const CREATE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// `load`'s ledger over the store's idempotency table, scoped to one tenant.
 pub struct StoreLedger {
@@ -61,6 +65,23 @@ impl Ledger for StoreLedger {
                 .record_result(&self.tenant, key, external_id)
                 .await
                 .map_err(ledger_err)
+        })
+    }
+
+    fn lock<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<LedgerLock, LedgerError>> {
+        Box::pin(async move {
+            let held = self
+                .store
+                .lock_create(&self.tenant, key, CREATE_LOCK_WAIT)
+                .await
+                .map_err(ledger_err)?
+                .ok_or_else(|| {
+                    LedgerError(format!(
+                        "another worker has held the create lock of {key} for {CREATE_LOCK_WAIT:?}"
+                    ))
+                })?;
+            let guard: LedgerLock = Box::new(held);
+            Ok(guard)
         })
     }
 }

@@ -67,11 +67,15 @@ impl fmt::Display for DemoReport {
         )?;
         writeln!(
             f,
-            "  duplicates ........... {} (invoices {}, clients {}, payments {})",
-            a.duplicate_invoices + a.duplicate_clients + a.duplicate_payments,
+            "  duplicates ........... {} (invoices {}, clients {}, payments {}, items/taxes {})",
+            a.duplicate_invoices
+                + a.duplicate_clients
+                + a.duplicate_payments
+                + a.duplicate_items_and_taxes,
             a.duplicate_invoices,
             a.duplicate_clients,
-            a.duplicate_payments
+            a.duplicate_payments,
+            a.duplicate_items_and_taxes
         )?;
         writeln!(f, "  lost ................. {}", a.missing.len())?;
         for m in a.missing.iter().take(10) {

@@ -9,7 +9,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The HTTP call failed; see the source's classification (retry, outcome unknown, dead-letter).
-    #[error("{what}: {source}")]
+    // The outbound error's message already starts with `what`.
+    #[error("{source}")]
     Http {
         /// What was being attempted, e.g. `create invoice for order 27`.
         what: String,

@@ -25,6 +25,9 @@ pub enum LedgerEntry {
     },
 }
 
+/// Held while one find-or-create of a shared object runs; dropping it lets the next one in.
+pub type LedgerLock = Box<dyn std::any::Any + Send>;
+
 /// The host's idempotency ledger. Keys are built by `sync` (`{tenant}:{kind}:{marker}`) and are stable
 /// across retries and hosts.
 pub trait Ledger: Send + Sync {
@@ -38,6 +41,9 @@ pub trait Ledger: Send + Sync {
         key: &'a str,
         external_id: &'a str,
     ) -> BoxFuture<'a, Result<(), LedgerError>>;
+    /// Waits for exclusive use of `key` (across tasks and hosts) for a find-or-create: without it two
+    /// orders of one customer, run side by side, could both miss the client and both create it.
+    fn lock<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<LedgerLock, LedgerError>>;
 }
 
 /// An in-memory ledger for tests and the sandbox.
@@ -45,6 +51,9 @@ pub trait Ledger: Send + Sync {
 pub struct MemoryLedger {
     /// Guarded map; a std mutex is enough because nothing awaits while holding it.
     entries: std::sync::Mutex<std::collections::HashMap<String, LedgerEntry>>,
+    /// One async mutex per locked key.
+    locks:
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl MemoryLedger {
@@ -96,6 +105,20 @@ impl Ledger for MemoryLedger {
                 },
             );
             Ok(())
+        })
+    }
+
+    fn lock<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<LedgerLock, LedgerError>> {
+        Box::pin(async move {
+            let mutex = self
+                .locks
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .entry(key.to_owned())
+                .or_default()
+                .clone();
+            let guard: LedgerLock = Box::new(mutex.lock_owned().await);
+            Ok(guard)
         })
     }
 }

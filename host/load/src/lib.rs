@@ -23,7 +23,7 @@ mod sync;
 
 pub use error::{Error, Result};
 pub use freshbooks::{FreshBooksClient, OAuthApp, TokenStore, TokenStoreError, Tokens};
-pub use ledger::{BoxFuture, Ledger, LedgerEntry, LedgerError, MemoryLedger};
+pub use ledger::{BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, MemoryLedger};
 pub use sync::{
     Drafts, SyncOptions, Synced, UnknownSku, customer_marker, order_marker, sync_customer,
     sync_order,

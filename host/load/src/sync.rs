@@ -120,6 +120,14 @@ async fn intent(ledger: &dyn Ledger, key: &str) -> Result<()> {
         .map_err(|e| Error::store(&format!("record intent {key}"), e))
 }
 
+/// Exclusive use of `key` for one find-or-create; see [`Ledger::lock`].
+async fn lock(ledger: &dyn Ledger, key: &str) -> Result<crate::LedgerLock> {
+    ledger
+        .lock(key)
+        .await
+        .map_err(|e| Error::store(&format!("lock {key}"), e))
+}
+
 async fn done(ledger: &dyn Ledger, key: &str, id: i64) -> Result<()> {
     ledger
         .done(key, &id.to_string())
@@ -201,6 +209,7 @@ async fn ensure_client(
     synced: &mut Synced,
 ) -> Result<i64> {
     let key = keys.key("client", &customer_guid.to_string());
+    let _held = lock(ledger, &key).await?;
     let entry = get(ledger, &key).await?;
     if let Some(id) = done_id(&entry) {
         match fb.get_client(id).await {
@@ -275,20 +284,19 @@ async fn ensure_taxes(
     {
         wanted.entry(tax_key(&t.name)).or_insert(t);
     }
-    let mut existing = None;
     for (name, tax) in wanted {
         let key = keys.key("tax", &name);
+        let _held = lock(ledger, &key).await?;
         let entry = get(ledger, &key).await?;
         if let Some(id) = done_id(&entry) {
             synced.tax_ids.insert(name, id);
             continue;
         }
-        if existing.is_none() {
-            existing = Some(fb.list_taxes().await?);
-        }
-        let found = existing
+        // Listed under the lock: a tax created by whoever held it before must be seen.
+        let found = fb
+            .list_taxes()
+            .await?
             .iter()
-            .flatten()
             .find(|t| tax_key(&t.name) == name)
             .map(|t| t.id);
         let id = match found {
@@ -320,6 +328,7 @@ async fn ensure_items(
 ) -> Result<()> {
     for item in drafts.items.iter().filter(|i| !i.sku.is_empty()) {
         let key = keys.key("item", &item.sku);
+        let _held = lock(ledger, &key).await?;
         let entry = get(ledger, &key).await?;
         if let Some(id) = done_id(&entry) {
             synced.item_ids.insert(item.sku.clone(), id);

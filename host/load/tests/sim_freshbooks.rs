@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
 use ferry_load::{
-    BoxFuture, Drafts, FreshBooksClient, Ledger, LedgerEntry, LedgerError, MemoryLedger, OAuthApp,
-    SyncOptions, Tokens, freshbooks::MemoryTokenStore, sync_order,
+    BoxFuture, Drafts, FreshBooksClient, Ledger, LedgerEntry, LedgerError, LedgerLock,
+    MemoryLedger, OAuthApp, SyncOptions, Tokens, freshbooks::MemoryTokenStore, sync_order,
 };
 use ferry_model::{
     ClientDraft, CurrencyCode, Customer, Decimal, InvoiceDraft, InvoiceLineDraft, InvoiceStatus,
@@ -45,6 +45,9 @@ impl Ledger for DropReplyBefore {
         external_id: &'a str,
     ) -> BoxFuture<'a, Result<(), LedgerError>> {
         self.inner.done(key, external_id)
+    }
+    fn lock<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<LedgerLock, LedgerError>> {
+        self.inner.lock(key)
     }
 }
 
@@ -230,6 +233,38 @@ async fn order_syncs_into_the_simulator_once() {
     assert_eq!(
         (s.clients, s.items, s.taxes, s.invoices, s.payments),
         (1, 1, 1, 1, 1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn orders_of_one_customer_synced_side_by_side_share_one_client_item_and_tax() {
+    let (handle, account, fb, _) = setup().await;
+    let ledger = Arc::new(MemoryLedger::new());
+    let mut tasks = Vec::new();
+    for n in 0..8u128 {
+        let (fb, ledger) = (fb.clone(), ledger.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut o = order();
+            o.guid = Uuid::from_u128(0x1000 + n);
+            o.number = format!("{}", 100 + n);
+            sync_order(
+                &fb,
+                &*ledger,
+                &tenant(),
+                &o,
+                &drafts(),
+                &SyncOptions::default(),
+            )
+            .await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let s = handle.sim().summary(&account).unwrap();
+    assert_eq!(
+        (s.clients, s.items, s.taxes, s.invoices, s.payments),
+        (1, 1, 1, 8, 8)
     );
 }
 

@@ -141,7 +141,7 @@ impl HttpClient {
             };
             let result = self.send_once(ctx, what, write, request).await;
             match (result, spare) {
-                (Err(error), Some(next)) if error.is_downstream_failure() => {
+                (Err(error), Some(next)) if error.is_transient() => {
                     let after = match error.disposition() {
                         ferry_model::Disposition::Retry { after } => after,
                         ferry_model::Disposition::DeadLetter { .. } => None,
@@ -360,6 +360,27 @@ mod tests {
         for attempt in 0..5 {
             assert!(backoff.delay_for(attempt, &err.disposition()) >= Some(Duration::from_secs(7)));
         }
+    }
+
+    #[tokio::test]
+    async fn throttling_does_not_open_the_breaker() {
+        let app = Router::new().route(
+            "/",
+            get(|| async { (S::TOO_MANY_REQUESTS, [("retry-after", "1")], "slow down") }),
+        );
+        let base = serve(app).await;
+        let c = HttpClient::new(&config()).unwrap();
+        for _ in 0..5 {
+            let e = c
+                .send(&CallCtx::new("t", "fb"), "get", c.http().get(&base))
+                .await
+                .unwrap_err();
+            assert_eq!(e.status(), Some(429));
+        }
+        assert_eq!(
+            c.breakers().state(&BreakerKey::new("t", "fb")),
+            BreakerState::Closed
+        );
     }
 
     #[tokio::test]

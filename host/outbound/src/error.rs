@@ -177,7 +177,8 @@ impl Error {
         }
     }
 
-    /// True when this failure says the downstream is unhealthy (counts against the breaker).
+    /// True when this failure says the downstream is unhealthy (counts against the breaker). A 429 does not:
+    /// the downstream is healthy and said when to come back, and a throttle burst must not open the breaker.
     pub(crate) fn is_downstream_failure(&self) -> bool {
         matches!(
             self,
@@ -185,8 +186,12 @@ impl Error {
                 | Self::Connect { .. }
                 | Self::Transport { .. }
                 | Self::Server { .. }
-                | Self::Throttled { .. }
         )
+    }
+
+    /// True when the same request may well succeed if sent again shortly (unhealthy downstream or throttling).
+    pub(crate) fn is_transient(&self) -> bool {
+        self.is_downstream_failure() || matches!(self, Self::Throttled { .. })
     }
 }
 

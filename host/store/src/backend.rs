@@ -19,6 +19,8 @@ pub(crate) mod lock_ns {
     pub(crate) const CLAIM: i32 = 0x4652_0002;
     /// OAuth refresh of one (tenant, account).
     pub(crate) const REFRESH: i32 = 0x4652_0003;
+    /// Find-or-create of one shared FreshBooks object (idempotency key).
+    pub(crate) const CREATE: i32 = 0x4652_0004;
 }
 
 /// Tenants are spread over this many insert-lock buckets: bounds the advisory locks one batch takes.

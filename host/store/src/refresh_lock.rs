@@ -14,6 +14,10 @@
 //! transaction on one pooled connection: released at [`RefreshLock::release`], when the guard is dropped
 //! (the transaction rolls back), or by the server when a host dies and its connection goes. On SQLite (one
 //! host) it is a process-local mutex per account.
+//!
+//! The same mechanism serves [`Store::lock_create`]: one find-or-create of a shared FreshBooks object (a
+//! client, an item, a tax) at a time per idempotency key, so two orders of one customer processed side by
+//! side (or on two hosts) cannot both miss the client and both create it.
 
 use crate::backend::{Pool, lock_key, lock_ns};
 use crate::error::{Error, Result};
@@ -61,22 +65,29 @@ impl RefreshLock {
     }
 }
 
-/// One account's in-process refresh mutex.
-type AccountLock = Arc<tokio::sync::Mutex<()>>;
+/// One key's in-process mutex.
+type KeyMutex = Arc<tokio::sync::Mutex<()>>;
 
-/// SQLite's refresh locks: one async mutex per (tenant, account), created on first use.
+/// Local map size above which unheld mutexes are pruned.
+const PRUNE_ABOVE: usize = 1_024;
+
+/// SQLite's keyed locks: one async mutex per (namespace, tenant, key), created on first use and pruned when
+/// nobody holds or waits for it.
 #[derive(Debug, Default)]
 pub(crate) struct LocalRefreshLocks {
-    by_account: Mutex<HashMap<(String, String), AccountLock>>,
+    by_key: Mutex<HashMap<(i32, String, String), KeyMutex>>,
 }
 
 impl LocalRefreshLocks {
-    fn get(&self, tenant: &TenantId, account: &str) -> AccountLock {
+    fn get(&self, ns: i32, tenant: &TenantId, key: &str) -> KeyMutex {
         let mut map = self
-            .by_account
+            .by_key
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        map.entry((tenant.as_str().to_owned(), account.to_owned()))
+        if map.len() > PRUNE_ABOVE {
+            map.retain(|_, m| Arc::strong_count(m) > 1);
+        }
+        map.entry((ns, tenant.as_str().to_owned(), key.to_owned()))
             .or_default()
             .clone()
     }
@@ -95,9 +106,35 @@ impl Store {
         account: &str,
         wait: Duration,
     ) -> Result<Option<RefreshLock>> {
+        self.lock_keyed(lock_ns::REFRESH, tenant, account, wait)
+            .await
+    }
+
+    /// Takes the create lock of an idempotency key (e.g. a tenant's client for one customer), waiting at most
+    /// `wait`; `None` when another task or host still holds it. Hold it from reading the ledger until the
+    /// result is recorded.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the lock cannot be asked for (Postgres unreachable).
+    pub async fn lock_create(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        wait: Duration,
+    ) -> Result<Option<RefreshLock>> {
+        self.lock_keyed(lock_ns::CREATE, tenant, key, wait).await
+    }
+
+    async fn lock_keyed(
+        &self,
+        ns: i32,
+        tenant: &TenantId,
+        account: &str,
+        wait: Duration,
+    ) -> Result<Option<RefreshLock>> {
         match &self.pool {
             Pool::Sqlite(_) => {
-                let mutex = self.refresh_locks.get(tenant, account);
+                let mutex = self.refresh_locks.get(ns, tenant, account);
                 let guard = if wait.is_zero() {
                     mutex.try_lock_owned().ok()
                 } else {
@@ -112,7 +149,7 @@ impl Store {
                 let mut tx = pg.begin().await.map_err(Error::db("begin refresh lock"))?;
                 let got = if wait.is_zero() {
                     sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_xact_lock($1, $2)")
-                        .bind(lock_ns::REFRESH)
+                        .bind(ns)
                         .bind(key)
                         .fetch_one(&mut *tx)
                         .await
@@ -124,7 +161,7 @@ impl Store {
                         .await
                         .map_err(Error::db("set refresh lock timeout"))?;
                     match sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
-                        .bind(lock_ns::REFRESH)
+                        .bind(ns)
                         .bind(key)
                         .execute(&mut *tx)
                         .await

@@ -35,6 +35,8 @@ pub struct Audit {
     pub duplicate_clients: usize,
     /// Payments beyond the first for the same invoice.
     pub duplicate_payments: usize,
+    /// Items beyond the first for the same SKU, and taxes beyond the first for the same name.
+    pub duplicate_items_and_taxes: usize,
     /// Valid orders with no invoice, paid orders with no payment, invalid orders not dead-lettered.
     pub missing: Vec<String>,
     /// Invalid orders that reached FreshBooks anyway.
@@ -57,6 +59,7 @@ impl Audit {
             && self.duplicate_invoices == 0
             && self.duplicate_clients == 0
             && self.duplicate_payments == 0
+            && self.duplicate_items_and_taxes == 0
     }
 }
 
@@ -200,6 +203,20 @@ impl Sandbox {
         for c in &clients {
             if !c.email.is_empty() && !emails.insert(c.email.to_lowercase()) {
                 audit.duplicate_clients += 1;
+            }
+        }
+        let mut skus: HashSet<String> = HashSet::new();
+        for item in self.freshbooks.items(account) {
+            if let Some(sku) = item.sku.filter(|s| !s.is_empty()) {
+                if item.vis_state == 0 && !skus.insert(sku) {
+                    audit.duplicate_items_and_taxes += 1;
+                }
+            }
+        }
+        let mut taxes: HashSet<String> = HashSet::new();
+        for tax in self.freshbooks.taxes(account) {
+            if !taxes.insert(tax.name.trim().to_lowercase()) {
+                audit.duplicate_items_and_taxes += 1;
             }
         }
         Ok(audit)

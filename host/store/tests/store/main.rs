@@ -88,5 +88,6 @@ on_both_backends!(
     extended_lease_is_not_reclaimed,
     waiting_worker_wakes_on_insert_and_times_out_when_idle,
     refresh_lock_admits_one_holder_at_a_time,
+    create_locks_are_per_key_and_apart_from_refresh_locks,
     rate_slots_allow_limit_calls_per_window,
 );

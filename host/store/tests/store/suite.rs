@@ -575,6 +575,44 @@ pub(crate) async fn refresh_lock_admits_one_holder_at_a_time(s: &Store) -> Resul
     Ok(())
 }
 
+pub(crate) async fn create_locks_are_per_key_and_apart_from_refresh_locks(s: &Store) -> Result<()> {
+    let t = tenant("t1");
+    let held = s
+        .lock_create(&t, "t1:client:abc", Duration::ZERO)
+        .await?
+        .context("free lock")?;
+    ensure!(
+        s.lock_create(&t, "t1:client:abc", Duration::from_millis(50))
+            .await?
+            .is_none(),
+        "a second find-or-create of the same client waits"
+    );
+    let refresh = s
+        .lock_refresh(&t, "t1:client:abc", Duration::ZERO)
+        .await?
+        .context("refresh locks are another namespace")?;
+    refresh.release().await?;
+    let item = s
+        .lock_create(&t, "t1:item:SKU-1", Duration::ZERO)
+        .await?
+        .context("another key is independent")?;
+    item.release().await?;
+    let store = s.clone();
+    let t2 = t.clone();
+    let waiting = tokio::spawn(async move {
+        store
+            .lock_create(&t2, "t1:client:abc", Duration::from_secs(10))
+            .await
+    });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    held.release().await?;
+    ensure!(
+        waiting.await??.is_some(),
+        "the waiter gets the lock once released"
+    );
+    Ok(())
+}
+
 pub(crate) async fn rate_slots_allow_limit_calls_per_window(s: &Store) -> Result<()> {
     // A day-long window: the test never straddles two windows.
     let day = Duration::from_secs(86_400);
