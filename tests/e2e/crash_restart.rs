@@ -35,7 +35,6 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "issue 4 open: orders do not settle yet in this journey (see the issue note)"]
 async fn killing_the_host_mid_run_loses_and_duplicates_nothing() -> anyhow::Result<()> {
     let sandbox = Sandbox::start(&SandboxOptions {
         seed: 31,
