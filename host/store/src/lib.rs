@@ -30,6 +30,7 @@
 //! - `kv`: a namespaced blob table for tenant config and encrypted secrets.
 //! - `refresh_lock`: one OAuth refresh per account at a time, across hosts ([`RefreshLock`]).
 //! - `rate`: fixed-window rate slots shared by every host ([`Store::take_rate_slot`]).
+//! - `admin`: admin API tokens (hashed), uploaded plugin components and versions, paged event listing.
 
 /// `on_pool!(pool, |p| body)` runs `body` with `p` bound to the store's pool, whichever backend it is. The body is compiled once per
 /// backend, so it must only use what both drivers support (portable SQL, `i64`/`String`/`bool`/bytes binds).
@@ -53,6 +54,7 @@ macro_rules! on_conn {
     };
 }
 
+mod admin;
 mod backend;
 mod config;
 mod dead_letter;
@@ -71,6 +73,7 @@ mod store;
 mod token;
 mod watermark;
 
+pub use admin::{AdminToken, PluginVersion, TokenScope};
 pub use backend::Backend;
 pub use config::{BatchConfig, StoreConfig, Synchronous};
 pub use dead_letter::DeadLetter;

@@ -1,0 +1,459 @@
+//! What the admin API keeps: bearer tokens (only their SHA-256), uploaded plugin components by content hash
+//! with their versions per tenant, and a paged event listing.
+//!
+//! Tokens are looked up by hash, so the store never holds anything that would let a reader of the database
+//! authenticate. Plugin bytes are stored once per hash; each upload adds a version of a tenant's named plugin,
+//! and at most one version per (tenant, name) is active.
+
+use crate::backend::begin_write;
+use crate::error::{Error, Result};
+use crate::event::{EventRecord, EventRow, EventState, JobId};
+use crate::store::{Store, from_ms, now_ms};
+use ferry_model::TenantId;
+use time::OffsetDateTime;
+
+/// Who a token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "scope", content = "tenant", rename_all = "snake_case")]
+pub enum TokenScope {
+    /// Every tenant, and the host-wide views.
+    Operator,
+    /// One tenant only.
+    Tenant(TenantId),
+}
+
+/// A stored admin token, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AdminToken {
+    /// Public id (safe to show, log and revoke by).
+    pub id: String,
+    /// What it may see.
+    #[serde(flatten)]
+    pub scope: TokenScope,
+    /// Free text saying whom it was made for.
+    pub label: String,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+/// One version of a tenant's uploaded plugin.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PluginVersion {
+    /// The tenant.
+    pub tenant: TenantId,
+    /// Plugin name (unique per tenant).
+    pub name: String,
+    /// 1, 2, 3… per (tenant, name).
+    pub version: u32,
+    /// SHA-256 of the component bytes, hex.
+    pub hash: String,
+    /// Component size in bytes.
+    pub size: u64,
+    /// When it was uploaded.
+    pub uploaded_at: OffsetDateTime,
+    /// Whether this version is the one serving.
+    pub active: bool,
+    /// When it was last activated.
+    pub activated_at: Option<OffsetDateTime>,
+}
+
+impl Store {
+    /// Stores a new token under its hash.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails (also when the id or hash already exists).
+    pub async fn insert_admin_token(
+        &self,
+        id: &str,
+        token_hash: &str,
+        scope: &TokenScope,
+        label: &str,
+    ) -> Result<AdminToken> {
+        let now = now_ms();
+        let (scope_name, tenant) = match scope {
+            TokenScope::Operator => ("operator", None),
+            TokenScope::Tenant(t) => ("tenant", Some(t.as_str())),
+        };
+        on_pool!(&self.pool, |p| {
+            sqlx::query(
+                "INSERT INTO admin_tokens (id, token_hash, scope, tenant, label, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(id)
+            .bind(token_hash)
+            .bind(scope_name)
+            .bind(tenant)
+            .bind(label)
+            .bind(now)
+            .execute(p)
+            .await
+            .map_err(Error::db("insert admin token"))?
+            .rows_affected()
+        });
+        Ok(AdminToken {
+            id: id.to_owned(),
+            scope: scope.clone(),
+            label: label.to_owned(),
+            created_at: from_ms(now),
+            revoked_at: None,
+        })
+    }
+
+    /// The live (not revoked) token with this hash, if any.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails, [`Error::Corrupt`] for a row this build cannot read.
+    pub async fn admin_token_by_hash(&self, token_hash: &str) -> Result<Option<AdminToken>> {
+        let row: Option<TokenRow> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
+                "SELECT id, scope, tenant, label, created_at, revoked_at FROM admin_tokens WHERE \
+                 token_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await
+            .map_err(Error::db("look up admin token"))?
+        });
+        row.map(TokenRow::into_token).transpose()
+    }
+
+    /// Every token (revoked ones too), oldest first.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails, [`Error::Corrupt`] for a row this build cannot read.
+    pub async fn admin_tokens(&self) -> Result<Vec<AdminToken>> {
+        let rows: Vec<TokenRow> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
+                "SELECT id, scope, tenant, label, created_at, revoked_at FROM admin_tokens ORDER BY \
+                 created_at, id",
+            )
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("list admin tokens"))?
+        });
+        rows.into_iter().map(TokenRow::into_token).collect()
+    }
+
+    /// Revokes a token; returns whether a live token with that id existed.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn revoke_admin_token(&self, id: &str) -> Result<bool> {
+        let n = on_pool!(&self.pool, |p| {
+            sqlx::query(
+                "UPDATE admin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+            )
+            .bind(now_ms())
+            .bind(id)
+            .execute(p)
+            .await
+            .map_err(Error::db("revoke admin token"))?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Stores component bytes under their content hash (a no-op when already stored).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn put_plugin_blob(&self, hash: &str, bytes: &[u8]) -> Result<()> {
+        let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+        on_pool!(&self.pool, |p| {
+            sqlx::query(
+                "INSERT INTO plugin_blobs (hash, bytes, size, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (hash) DO NOTHING",
+            )
+            .bind(hash)
+            .bind(bytes)
+            .bind(size)
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map_err(Error::db("store plugin component"))?
+            .rows_affected()
+        });
+        Ok(())
+    }
+
+    /// The component bytes with this hash.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when there are none, [`Error::Database`] when the read fails.
+    pub async fn plugin_blob(&self, hash: &str) -> Result<Vec<u8>> {
+        let bytes: Option<Vec<u8>> = on_pool!(&self.pool, |p| {
+            sqlx::query_scalar("SELECT bytes FROM plugin_blobs WHERE hash = $1")
+                .bind(hash)
+                .fetch_optional(p)
+                .await
+                .map_err(Error::db("read plugin component"))?
+        });
+        bytes.ok_or_else(|| Error::NotFound {
+            what: format!("plugin component {hash}"),
+        })
+    }
+
+    /// Adds the next version of a tenant's plugin `name` (inactive), pointing at an already stored blob.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails (also when the blob is not stored).
+    pub async fn add_plugin_version(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        hash: &str,
+        size: u64,
+    ) -> Result<PluginVersion> {
+        let now = now_ms();
+        let size = i64::try_from(size).unwrap_or(i64::MAX);
+        let version: i64 = on_pool!(&self.pool, |p| {
+            let mut tx = begin_write(p, "begin add plugin version").await?;
+            let version: i64 = sqlx::query_scalar(
+                "SELECT COALESCE(MAX(version), 0) + 1 FROM plugin_versions WHERE tenant = $1 AND \
+                 name = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(name)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(Error::db("number plugin version"))?;
+            sqlx::query(
+                "INSERT INTO plugin_versions (tenant, name, version, hash, size, uploaded_at, \
+                 active) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(tenant.as_str())
+            .bind(name)
+            .bind(version)
+            .bind(hash)
+            .bind(size)
+            .bind(now)
+            .bind(false)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("add plugin version"))?;
+            tx.commit()
+                .await
+                .map_err(Error::db("commit plugin version"))?;
+            version
+        });
+        self.plugin_version(tenant, name, u32::try_from(version).unwrap_or(u32::MAX))
+            .await
+    }
+
+    /// One version of a tenant's plugin.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when there is no such version, [`Error::Database`] when the read fails.
+    pub async fn plugin_version(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        version: u32,
+    ) -> Result<PluginVersion> {
+        let row: Option<VersionRow> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
+                "SELECT tenant, name, version, hash, size, uploaded_at, active, activated_at FROM \
+                 plugin_versions WHERE tenant = $1 AND name = $2 AND version = $3",
+            )
+            .bind(tenant.as_str())
+            .bind(name)
+            .bind(i64::from(version))
+            .fetch_optional(p)
+            .await
+            .map_err(Error::db("read plugin version"))?
+        });
+        match row {
+            Some(r) => r.into_version(),
+            None => Err(Error::NotFound {
+                what: format!("plugin {name} version {version} of tenant {tenant}"),
+            }),
+        }
+    }
+
+    /// A tenant's plugin versions (of every name, or of one), by name then version.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn plugin_versions(
+        &self,
+        tenant: &TenantId,
+        name: Option<&str>,
+    ) -> Result<Vec<PluginVersion>> {
+        let rows: Vec<VersionRow> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
+                "SELECT tenant, name, version, hash, size, uploaded_at, active, activated_at FROM \
+                 plugin_versions WHERE tenant = $1 AND ($2 IS NULL OR name = $2) ORDER BY name, \
+                 version",
+            )
+            .bind(tenant.as_str())
+            .bind(name)
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("list plugin versions"))?
+        });
+        rows.into_iter().map(VersionRow::into_version).collect()
+    }
+
+    /// The active version of each of a tenant's plugins, by name.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn active_plugins(&self, tenant: &TenantId) -> Result<Vec<PluginVersion>> {
+        Ok(self
+            .plugin_versions(tenant, None)
+            .await?
+            .into_iter()
+            .filter(|v| v.active)
+            .collect())
+    }
+
+    /// Makes `version` the active one of (tenant, name), deactivating the other versions in the same transaction.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when there is no such version, [`Error::Database`] when the write fails.
+    pub async fn activate_plugin_version(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        version: u32,
+    ) -> Result<PluginVersion> {
+        let now = now_ms();
+        let found = on_pool!(&self.pool, |p| {
+            let mut tx = begin_write(p, "begin activate plugin").await?;
+            let hit = sqlx::query(
+                "UPDATE plugin_versions SET active = $1, activated_at = $2 WHERE tenant = $3 AND \
+                 name = $4 AND version = $5",
+            )
+            .bind(true)
+            .bind(now)
+            .bind(tenant.as_str())
+            .bind(name)
+            .bind(i64::from(version))
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("activate plugin version"))?
+            .rows_affected();
+            if hit == 1 {
+                sqlx::query(
+                    "UPDATE plugin_versions SET active = $1 WHERE tenant = $2 AND name = $3 AND \
+                     version <> $4",
+                )
+                .bind(false)
+                .bind(tenant.as_str())
+                .bind(name)
+                .bind(i64::from(version))
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::db("deactivate plugin versions"))?;
+                tx.commit()
+                    .await
+                    .map_err(Error::db("commit plugin activation"))?;
+            }
+            hit == 1
+        });
+        if !found {
+            return Err(Error::NotFound {
+                what: format!("plugin {name} version {version} of tenant {tenant}"),
+            });
+        }
+        self.plugin_version(tenant, name, version).await
+    }
+
+    /// Events of one tenant, newest first, optionally in one state and only older than `before` (paging).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn events_page(
+        &self,
+        tenant: &TenantId,
+        state: Option<EventState>,
+        before: Option<JobId>,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>> {
+        let rows: Vec<EventRow> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
+                "SELECT * FROM events WHERE tenant = $1 AND ($2 IS NULL OR state = $2) AND ($3 IS \
+                 NULL OR seq < $3) ORDER BY seq DESC LIMIT $4",
+            )
+            .bind(tenant.as_str())
+            .bind(state.map(EventState::as_str))
+            .bind(before.map(|j| j.0))
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("list events"))?
+        });
+        EventRecord::from_rows(rows)
+    }
+}
+
+/// An `admin_tokens` row as stored (without the hash).
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: String,
+    scope: String,
+    tenant: Option<String>,
+    label: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+}
+
+impl TokenRow {
+    fn into_token(self) -> Result<AdminToken> {
+        let scope = match (self.scope.as_str(), self.tenant) {
+            ("operator", _) => TokenScope::Operator,
+            ("tenant", Some(t)) => {
+                TokenScope::Tenant(TenantId::parse(&t).map_err(|e| Error::Corrupt {
+                    what: "admin token tenant",
+                    detail: e.to_string(),
+                })?)
+            }
+            (other, _) => {
+                return Err(Error::Corrupt {
+                    what: "admin token scope",
+                    detail: other.to_owned(),
+                });
+            }
+        };
+        Ok(AdminToken {
+            id: self.id,
+            scope,
+            label: self.label,
+            created_at: from_ms(self.created_at),
+            revoked_at: self.revoked_at.map(from_ms),
+        })
+    }
+}
+
+/// A `plugin_versions` row as stored.
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    tenant: String,
+    name: String,
+    version: i64,
+    hash: String,
+    size: i64,
+    uploaded_at: i64,
+    active: bool,
+    activated_at: Option<i64>,
+}
+
+impl VersionRow {
+    fn into_version(self) -> Result<PluginVersion> {
+        Ok(PluginVersion {
+            tenant: TenantId::parse(&self.tenant).map_err(|e| Error::Corrupt {
+                what: "plugin version tenant",
+                detail: e.to_string(),
+            })?,
+            name: self.name,
+            version: u32::try_from(self.version).unwrap_or(0),
+            hash: self.hash,
+            size: u64::try_from(self.size).unwrap_or(0),
+            uploaded_at: from_ms(self.uploaded_at),
+            active: self.active,
+            activated_at: self.activated_at.map(from_ms),
+        })
+    }
+}
