@@ -2,7 +2,8 @@
 
 use crate::secrets::Keyring;
 use ferry_load::{
-    BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, TokenStore, TokenStoreError, Tokens,
+    BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, RefreshGuard, TokenStore,
+    TokenStoreError, Tokens,
 };
 use ferry_model::TenantId;
 use ferry_store::{LedgerState, RotateOutcome, Store, TokenSet};
@@ -12,6 +13,9 @@ use std::sync::Arc;
 /// How long a find-or-create waits for another one of the same key (a few FreshBooks calls) before the event
 /// is retried later.
 const CREATE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// How long a token refresh waits for another host's refresh of the same account.
+const REFRESH_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// `load`'s ledger over the store's idempotency table, scoped to one tenant.
 pub struct StoreLedger {
@@ -178,6 +182,56 @@ impl TokenStore for SealedTokenStore {
                 .await
                 .map_err(token_err)?;
             Ok(matches!(outcome, RotateOutcome::Rotated))
+        })
+    }
+
+    fn lock_refresh(&self) -> BoxFuture<'_, Result<RefreshGuard, TokenStoreError>> {
+        Box::pin(async move {
+            let held = self
+                .store
+                .lock_refresh(&self.tenant, &self.account, REFRESH_LOCK_WAIT)
+                .await
+                .map_err(token_err)?
+                .ok_or_else(|| {
+                    TokenStoreError(format!(
+                        "another host has been refreshing account {} for {REFRESH_LOCK_WAIT:?}",
+                        self.account
+                    ))
+                })?;
+            let guard: RefreshGuard = Box::new(held);
+            Ok(guard)
+        })
+    }
+}
+
+/// The FreshBooks per-account rate budget in the shared database: every host draws from one window counter,
+/// so several hosts together stay within one account's limit.
+pub struct StoreRateBudget {
+    store: Store,
+}
+
+impl StoreRateBudget {
+    /// A budget over `store` (meant for Postgres, where hosts share it).
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+impl ferry_outbound::SharedRateBudget for StoreRateBudget {
+    fn take<'a>(
+        &'a self,
+        key: &'a str,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Option<std::time::Duration>, String>> {
+        Box::pin(async move {
+            self.store
+                .take_rate_slot(
+                    &format!("outbound:{key}"),
+                    limit,
+                    std::time::Duration::from_secs(1),
+                )
+                .await
+                .map_err(|e| e.to_string())
         })
     }
 }

@@ -19,11 +19,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tracing::info;
-
-/// Events one worker claims at a time; several workers run side by side.
-const CLAIM_BATCH: usize = 8;
 
 /// A built, not yet running, Ferry host.
 pub struct App {
@@ -44,7 +41,7 @@ impl App {
         let store = Store::open(&config.store).await.context("open the store")?;
         let ingestor = Ingestor::spawn(store.clone(), &config.store.batch);
         let keyring = Arc::new(load_keyring(&config)?);
-        let http = HttpClient::new(&config.outbound).context("build the outbound http client")?;
+        let http = outbound_client(&config, &store)?;
         let exchange = Arc::new(ExchangeClient::new(config.exchange.base_url.clone()));
         let plugin_host = PluginHost::new(&config.plugins, exchange.clone())
             .context("start the plugin runtime")?;
@@ -66,7 +63,7 @@ impl App {
         let mut claim = ClaimRequest::new(
             format!("{}:{}", hostname(), std::process::id()),
             Duration::from_secs(workers.lease_secs),
-            CLAIM_BATCH.min(workers.concurrency.max(1)),
+            workers.concurrency.max(1),
         );
         for t in &config.tenants {
             claim = claim.with_tenant_limit(
@@ -123,16 +120,12 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
-        let wake = Arc::new(Notify::new());
-        let worker_loops = self.config.worker.concurrency.div_ceil(CLAIM_BATCH).max(1);
-        let mut tasks = Vec::new();
-        for _ in 0..worker_loops {
-            tasks.push(tokio::spawn(crate::worker::run(
-                self.pipeline.clone(),
-                wake.clone(),
-                stop_rx.clone(),
-            )));
-        }
+        let workers = self.config.worker.concurrency.max(1);
+        let mut tasks = vec![tokio::spawn(crate::worker::run(
+            self.pipeline.clone(),
+            workers,
+            stop_rx.clone(),
+        ))];
         if self.config.worker.reconcile_every_secs > 0 {
             tasks.push(tokio::spawn(crate::reconcile::run(
                 self.pipeline.store().clone(),
@@ -142,7 +135,7 @@ impl App {
                 stop_rx.clone(),
             )));
         }
-        info!(addr = %self.addr(), workers = worker_loops, "Ferry is serving.");
+        info!(addr = %self.addr(), workers, "Ferry is serving.");
         let mut http_stop = stop_rx.clone();
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             let _ = http_stop.changed().await;
@@ -170,6 +163,23 @@ fn ops_router(metrics: PrometheusHandle) -> Router {
             "/metrics",
             get(move || std::future::ready(metrics.render())),
         )
+}
+
+/// The outbound client; when hosts share a Postgres database, the per-account rate limit is drawn from the
+/// database so that it holds for all hosts together.
+fn outbound_client(config: &Config, store: &Store) -> anyhow::Result<HttpClient> {
+    let mut limiter = ferry_outbound::KeyedLimiter::new(&config.outbound.rate_limit);
+    if store.backend() == ferry_store::Backend::Postgres {
+        limiter = limiter.with_shared_budget(Arc::new(crate::adapters::StoreRateBudget::new(
+            store.clone(),
+        )));
+    }
+    HttpClient::with_shared(
+        &config.outbound,
+        ferry_outbound::BreakerRegistry::new(config.outbound.breaker.clone()),
+        limiter,
+    )
+    .context("build the outbound http client")
 }
 
 fn hostname() -> String {

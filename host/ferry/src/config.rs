@@ -297,7 +297,8 @@ impl Default for TenantLimits {
 }
 
 /// Reads the configuration file (when it exists) and applies `FERRY_*` environment overrides:
-/// `FERRY_LISTEN`, `FERRY_DATABASE` (SQLite path), `FERRY_MASTER_KEY` (comma-separated keys, newest first).
+/// `FERRY_LISTEN`, `FERRY_DATABASE` (SQLite path), `FERRY_DATABASE_URL` (a `postgres://` URL: hosts share the
+/// work), `FERRY_MASTER_KEY` (comma-separated keys, newest first).
 ///
 /// # Errors
 /// The file cannot be read, or a field is unknown or invalid (the error names it).
@@ -316,6 +317,9 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Config> {
     }
     if let Ok(db) = std::env::var("FERRY_DATABASE") {
         config.store.path = PathBuf::from(db);
+    }
+    if let Ok(url) = std::env::var("FERRY_DATABASE_URL") {
+        config.store.database_url = Some(SecretString::from(url));
     }
     if let Ok(keys) = std::env::var("FERRY_MASTER_KEY") {
         config.secrets.master_keys = keys

@@ -1,8 +1,8 @@
 //! The pipeline: claim an event → extract from Kentico → validate → map → tenant plugins → load into FreshBooks,
 //! then answer the store (done, retry later, or dead-letter).
 //!
-//! [`Pipeline::try_execute_job`] is one step of a worker; the worker loop in `worker` only repeats it, so tests
-//! can drive the pipeline one event at a time.
+//! [`Pipeline::try_execute_job`] claims and runs one event, so tests can drive the pipeline one event at a time;
+//! the worker pool in `worker` claims with [`Pipeline::claim`] and runs each event with `run_claimed`.
 //!
 //! Layout:
 //! - `validate`: built-in order rules.
@@ -84,28 +84,14 @@ impl Pipeline {
         &self.store
     }
 
-    /// Claims up to `claim.max` events and runs them concurrently; returns one outcome per event.
+    /// Claims up to `max` ready events (fewer when the tenants' limits say so).
     ///
     /// # Errors
     /// A store error while claiming (the events stay queued).
-    pub async fn try_execute_batch(&self) -> Result<Vec<ExecutionOutcome>, ferry_store::Error> {
-        let claimed = self.store.claim(&self.claim).await?;
-        if claimed.is_empty() {
-            return Ok(vec![ExecutionOutcome::EmptyQueue]);
-        }
-        let runs = claimed.into_iter().map(|c| {
-            let this = self.clone();
-            tokio::spawn(async move { this.run_claimed(c).await })
-        });
-        let mut out = Vec::new();
-        for run in runs {
-            match run.await {
-                Ok(o) => out.push(o),
-                // A panicking run leaves its lease to expire; the event is taken again later.
-                Err(error) => warn!(%error, "Run aborted."),
-            }
-        }
-        Ok(out)
+    pub async fn claim(&self, max: usize) -> Result<Vec<Claimed>, ferry_store::Error> {
+        let mut req = self.claim.clone();
+        req.max = max;
+        self.store.claim(&req).await
     }
 
     /// Claims one event and runs it to an answer.
@@ -121,12 +107,29 @@ impl Pipeline {
         Ok(self.run_claimed(claimed).await)
     }
 
-    async fn run_claimed(&self, claimed: Claimed) -> ExecutionOutcome {
+    /// Runs a claimed event to an answer, renewing its lease while it runs so that a slow event (a long
+    /// `Retry-After`, a slow downstream) is not taken over by another worker or host.
+    pub(crate) async fn run_claimed(&self, claimed: Claimed) -> ExecutionOutcome {
         let ev = &claimed.event;
         let span = info_span!("job", tenant_id = %ev.tenant, job_id = ev.job.0, event_id = %ev.event_id,
             kind = %ev.kind, attempt = claimed.lease.attempt);
         async {
-            let result = self.process(&claimed).await;
+            let work = self.process(&claimed);
+            tokio::pin!(work);
+            let lease = self.claim.lease;
+            let mut beat = tokio::time::interval(lease / 3);
+            beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            beat.tick().await;
+            let result = loop {
+                tokio::select! {
+                    result = &mut work => break result,
+                    _ = beat.tick() => {
+                        if let Err(error) = self.store.extend_lease(&claimed.lease, lease).await {
+                            warn!(%error, "Could not renew the lease.");
+                        }
+                    }
+                }
+            };
             self.settle(&claimed, result).await
         }
         .instrument(span)

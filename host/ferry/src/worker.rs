@@ -1,47 +1,85 @@
-//! The worker pool: repeat [`Pipeline::try_execute_batch`] until shutdown, resting briefly when the queue is empty.
+//! The worker pool: one dispatcher claims events as run slots free up and runs each on its own task, with a
+//! lease heartbeat, until shutdown. Idle, it sleeps on the store's work signal (an insert, a replay, a finished
+//! predecessor; on Postgres also other hosts' `NOTIFY`) and polls only for work that becomes ready by time.
 
 use crate::pipeline::{ExecutionOutcome, Pipeline};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
-use tracing::warn;
+use tokio::sync::{Semaphore, watch};
+use tracing::{info, warn};
 
-/// How long an idle worker waits before claiming again (new webhooks also wake it).
-const IDLE_POLL: Duration = Duration::from_millis(50);
+/// Longest idle sleep: retries whose backoff ends and expired leases are found by this poll.
+const IDLE_POLL: Duration = Duration::from_millis(250);
 
-/// Runs the pipeline until `shutdown` turns true. `wake` is notified by ingest when events arrive.
-pub async fn run(
-    pipeline: Pipeline,
-    wake: std::sync::Arc<tokio::sync::Notify>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+/// Events claimed in one store round trip at most.
+const CLAIM_BATCH: usize = 16;
+
+/// How long shutdown waits for running events to reach an answer before leaving them to their leases.
+const DRAIN: Duration = Duration::from_secs(30);
+
+/// Runs the pipeline with at most `concurrency` events in flight until `shutdown` turns true, then lets the
+/// running events finish (up to [`DRAIN`]).
+pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Receiver<bool>) {
+    let concurrency = concurrency.max(1);
+    let slots = Arc::new(Semaphore::new(concurrency));
+    let mut waiter = pipeline.store().work_waiter();
     loop {
         if *shutdown.borrow() {
-            return;
+            break;
         }
-        let idle = match pipeline.try_execute_batch().await {
-            Ok(outcomes) => {
-                for o in &outcomes {
-                    let label = match o {
-                        ExecutionOutcome::EmptyQueue => continue,
-                        ExecutionOutcome::Completed => "completed",
-                        ExecutionOutcome::Retried => "retried",
-                        ExecutionOutcome::DeadLettered => "dead_lettered",
-                    };
-                    metrics::counter!(crate::metrics::RUNS_TOTAL, "outcome" => label).increment(1);
-                }
-                outcomes.iter().all(|o| *o == ExecutionOutcome::EmptyQueue)
+        let first = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            _ = shutdown.changed() => continue,
+        };
+        let mut permits = vec![first];
+        while permits.len() < CLAIM_BATCH {
+            match slots.clone().try_acquire_owned() {
+                Ok(p) => permits.push(p),
+                Err(_) => break,
             }
+        }
+        let claimed = match pipeline.claim(permits.len()).await {
+            Ok(c) => c,
             Err(error) => {
                 warn!(%error, "Claim failed.");
-                true
+                Vec::new()
             }
         };
+        let idle = claimed.is_empty();
+        for (event, permit) in claimed.into_iter().zip(permits.drain(..)) {
+            let pipeline = pipeline.clone();
+            tokio::spawn(async move {
+                let outcome = pipeline.run_claimed(event).await;
+                record(outcome);
+                drop(permit);
+            });
+        }
+        drop(permits);
         if idle {
             tokio::select! {
-                _ = wake.notified() => {}
-                _ = tokio::time::sleep(IDLE_POLL) => {}
+                _ = waiter.wait(IDLE_POLL) => {}
                 _ = shutdown.changed() => {}
             }
         }
     }
+    let all = u32::try_from(concurrency).unwrap_or(u32::MAX);
+    if tokio::time::timeout(DRAIN, slots.acquire_many(all))
+        .await
+        .is_err()
+    {
+        info!("Shutdown left running events to their leases.");
+    }
+}
+
+fn record(outcome: ExecutionOutcome) {
+    let label = match outcome {
+        ExecutionOutcome::EmptyQueue => return,
+        ExecutionOutcome::Completed => "completed",
+        ExecutionOutcome::Retried => "retried",
+        ExecutionOutcome::DeadLettered => "dead_lettered",
+    };
+    metrics::counter!(crate::metrics::RUNS_TOTAL, "outcome" => label).increment(1);
 }

@@ -7,6 +7,6 @@ mod clients;
 mod invoices;
 mod types;
 
-pub use auth::{MemoryTokenStore, OAuthApp, TokenStore, TokenStoreError, Tokens};
+pub use auth::{MemoryTokenStore, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens};
 pub use client::{DOWNSTREAM, FreshBooksClient};
 pub use types::{FbClient, FbInvoice, FbItem, FbMoney, FbPayment, FbTax, Membership};

@@ -22,7 +22,9 @@ mod ledger;
 mod sync;
 
 pub use error::{Error, Result};
-pub use freshbooks::{FreshBooksClient, OAuthApp, TokenStore, TokenStoreError, Tokens};
+pub use freshbooks::{
+    FreshBooksClient, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens,
+};
 pub use ledger::{BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, MemoryLedger};
 pub use sync::{
     Drafts, SyncOptions, Synced, UnknownSku, customer_marker, order_marker, sync_customer,

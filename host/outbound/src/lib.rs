@@ -35,6 +35,6 @@ pub use classify::parse_retry_after;
 pub use client::{CallCtx, HttpClient, Response};
 pub use config::{BreakerConfig, OutboundConfig, RateLimitConfig, ReadRetryConfig};
 pub use error::{Error, Result};
-pub use limit::KeyedLimiter;
+pub use limit::{KeyedLimiter, SharedRateBudget};
 pub use redact::{Redacted, redact_headers, summarize_body};
 pub use secrecy::{ExposeSecret, SecretString};

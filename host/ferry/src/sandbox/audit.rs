@@ -207,10 +207,11 @@ impl Sandbox {
         }
         let mut skus: HashSet<String> = HashSet::new();
         for item in self.freshbooks.items(account) {
-            if let Some(sku) = item.sku.filter(|s| !s.is_empty()) {
-                if item.vis_state == 0 && !skus.insert(sku) {
-                    audit.duplicate_items_and_taxes += 1;
-                }
+            if let Some(sku) = item.sku.filter(|s| !s.is_empty())
+                && item.vis_state == 0
+                && !skus.insert(sku)
+            {
+                audit.duplicate_items_and_taxes += 1;
             }
         }
         let mut taxes: HashSet<String> = HashSet::new();

@@ -61,7 +61,18 @@ pub trait TokenStore: Send + Sync {
         old_refresh: Option<&'a SecretString>,
         new: &'a Tokens,
     ) -> BoxFuture<'a, Result<bool, TokenStoreError>>;
+    /// Waits until this task is the only one (across hosts) refreshing this account; the refresh, with its
+    /// fresh read of the stored pair, runs while the returned guard lives. The default is no lock (one task).
+    fn lock_refresh(&self) -> BoxFuture<'_, Result<RefreshGuard, TokenStoreError>> {
+        Box::pin(async {
+            let nothing: RefreshGuard = Box::new(());
+            Ok(nothing)
+        })
+    }
 }
+
+/// Held while one refresh runs; dropping it lets the next one in.
+pub type RefreshGuard = Box<dyn std::any::Any + Send>;
 
 #[derive(Deserialize)]
 struct TokenReply {

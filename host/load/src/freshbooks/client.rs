@@ -197,6 +197,12 @@ impl FreshBooksClient {
 
     /// Refreshes while holding the state lock.
     async fn refresh_locked(&self, state: &mut TokenState) -> Result<Tokens> {
+        // One refresh per account across hosts: a refresh token is single-use.
+        let _one_refresh = self
+            .store
+            .lock_refresh()
+            .await
+            .map_err(|e| Error::store("lock the freshbooks token refresh", e))?;
         // Another host may have rotated already: the store is the source of truth for the refresh token.
         let stored = self
             .store
