@@ -43,8 +43,10 @@ impl App {
         let keyring = Arc::new(load_keyring(&config)?);
         let http = outbound_client(&config, &store)?;
         let exchange = Arc::new(ExchangeClient::new(config.exchange.base_url.clone()));
-        let plugin_host = PluginHost::new(&config.plugins, exchange.clone())
-            .context("start the plugin runtime")?;
+        let plugin_host = Arc::new(
+            PluginHost::new(&config.plugins, exchange.clone())
+                .context("start the plugin runtime")?,
+        );
         let tenants = Tenants::default();
         for t in &config.tenants {
             let plugins = plugin_host
@@ -85,7 +87,17 @@ impl App {
             tenants.clone(),
             config.ingest.clone(),
         ))
-        .merge(ops_router(metrics));
+        .merge(ops_router(metrics))
+        .merge(crate::admin::router(
+            crate::admin::AdminState::build(
+                &config,
+                store.clone(),
+                tenants.clone(),
+                http.breakers().clone(),
+                plugin_host,
+            )
+            .await?,
+        ));
         let listener = TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("bind {}", config.server.listen))?;

@@ -35,6 +35,12 @@ pub enum Command {
     Dlq(DlqCommand),
     /// Print a fresh master key for sealing secrets (`FERRY_MASTER_KEY`).
     Keygen,
+    /// Create, list and revoke admin API tokens.
+    #[command(subcommand)]
+    Token(crate::token_cli::TokenCommand),
+    /// Upload, list, activate and roll back tenant plugins (admin API); test one locally.
+    #[command(subcommand)]
+    Plugin(crate::plugin_cli::PluginCommand),
 }
 
 /// Flags of `ferry sandbox`.

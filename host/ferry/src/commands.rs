@@ -30,6 +30,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = ferry_store::Store::open(&config.store).await?;
             crate::dlq::run(&store, cmd, &mut std::io::stdout()).await?;
         }
+        Command::Token(cmd) => {
+            let config = crate::config::load(&cli.config)?;
+            let store = ferry_store::Store::open(&config.store).await?;
+            crate::token_cli::run(&config, &store, cmd, &mut std::io::stdout()).await?;
+        }
+        Command::Plugin(cmd) => {
+            let config = crate::config::load(&cli.config)?;
+            crate::plugin_cli::run(&config, cmd, &mut std::io::stdout()).await?;
+        }
         Command::Keygen => {
             use secrecy::ExposeSecret;
             println!(

@@ -37,6 +37,9 @@ pub struct Config {
     /// Plugin runtime.
     #[serde(default)]
     pub plugins: PluginRuntimeConfig,
+    /// Admin API: per-token rate limit and plugin upload size limit.
+    #[serde(default)]
+    pub admin: crate::admin::AdminConfig,
     /// Tenants served by this host (on-prem; SaaS adds more through the admin API).
     #[serde(default)]
     pub tenants: Vec<TenantConfig>,

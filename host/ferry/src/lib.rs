@@ -14,10 +14,13 @@
 //! - `exchange`: ECB reference rates for currency conversion, cached per day.
 //! - `secrets`: sealing credentials and tokens at rest (AEAD, key rotation).
 //! - `dlq`: the dead-letter queue from the command line.
+//! - `admin`: the admin HTTP API (tenants, events, DLQ, breakers, plugin uploads) behind bearer tokens.
+//! - `token_cli`, `plugin_cli`: `ferry token …` (admin tokens) and `ferry plugin …` (uploads through the API, local test).
 //! - `sandbox`, `demo`: the simulators, and the end-to-end demo on them.
 //! - `metrics`, `telemetry`: metric names and exporter; logs and shutdown signal.
 
 pub mod adapters;
+pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod commands;
@@ -27,10 +30,12 @@ pub mod dlq;
 pub mod exchange;
 pub mod metrics;
 pub mod pipeline;
+pub mod plugin_cli;
 pub mod plugins;
 pub mod reconcile;
 pub mod sandbox;
 pub mod secrets;
 pub mod telemetry;
 pub mod tenants;
+pub mod token_cli;
 pub mod worker;

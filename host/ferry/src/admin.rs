@@ -1,0 +1,137 @@
+//! The admin API: JSON over HTTP under `/admin/v1`, for operators (every tenant) and for tenants (their own).
+//!
+//! Every route but the OpenAPI document needs `Authorization: Bearer <token>`. Tokens are made with
+//! `ferry token create` or `POST /admin/v1/tokens` and kept only as their SHA-256; an operator token sees every
+//! tenant, a tenant token only its own (anything else is 403). Each token has its own rate limit (429 with
+//! `Retry-After`). Secrets never leave the host: tenant views say `"set"` or `"unset"` instead.
+//!
+//! Layout:
+//! - `config`: [`AdminConfig`], the rate limit and the plugin upload size limit.
+//! - `error`: [`ApiError`], the stable `{"error":{"code","message"}}` body, and the [`AdminJson`] extractor.
+//! - `auth`: token generation and hashing, the bearer-token middleware, [`Principal`] and its scope checks.
+//! - `tenants`: tenant list and detail (secrets as set/unset), breaker states.
+//! - `events`: run history with search by Kentico order number and FreshBooks invoice id; the dead-letter queue.
+//! - `plugins`: uploads (validated, stored by hash), versions, activate and rollback, swapping the serving chain.
+//! - `tokens`: token list, create and revoke over the API (operator only).
+//!
+//! The document at `/admin/v1/openapi.yaml` is `docs/openapi.yaml`, compiled in.
+
+mod auth;
+mod config;
+mod error;
+mod events;
+mod plugins;
+mod tenants;
+mod tokens;
+
+pub use auth::{Principal, TOKEN_PREFIX, generate_token, hash_token};
+pub use config::AdminConfig;
+pub use error::{AdminJson, ApiError, ErrorCode};
+
+use crate::plugins::PluginHost;
+use crate::tenants::Tenants;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::middleware;
+use axum::routing::{delete, get, post};
+use ferry_outbound::BreakerRegistry;
+use ferry_store::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// The OpenAPI document of this API, kept in the repository at `docs/openapi.yaml`.
+pub const OPENAPI_YAML: &str = include_str!("../../../docs/openapi.yaml");
+
+/// Where every admin route lives.
+pub const BASE_PATH: &str = "/admin/v1";
+
+/// What the admin handlers reach: the store, the serving tenants, the breakers and the plugin runtime.
+#[derive(Clone)]
+pub struct AdminState {
+    store: Store,
+    tenants: Tenants,
+    breakers: BreakerRegistry,
+    plugin_host: Arc<PluginHost>,
+    /// Uploaded components are written here (`<hash>/<name>.wasm`) for the plugin host to load.
+    uploads_dir: PathBuf,
+    /// One token bucket per admin token id, shared by every request of this process.
+    limiter: Arc<auth::TokenLimiter>,
+    /// Held while a plugin activation builds and swaps a chain, so two activations cannot interleave.
+    activation: Arc<tokio::sync::Mutex<()>>,
+    config: AdminConfig,
+}
+
+impl AdminState {
+    /// Builds the state and puts every tenant's active uploaded plugins into its serving chain (after a restart,
+    /// the versions activated before it serve again).
+    ///
+    /// # Errors
+    /// An active uploaded plugin could not be read back from the store or loaded (the error names tenant and
+    /// plugin).
+    pub async fn build(
+        config: &crate::config::Config,
+        store: Store,
+        tenants: Tenants,
+        breakers: BreakerRegistry,
+        plugin_host: Arc<PluginHost>,
+    ) -> anyhow::Result<Self> {
+        let state = Self {
+            store,
+            tenants,
+            breakers,
+            plugin_host,
+            uploads_dir: config.plugins.cache_dir.join("uploads"),
+            limiter: Arc::new(auth::TokenLimiter::new(&config.admin)),
+            activation: Arc::default(),
+            config: config.admin.clone(),
+        };
+        plugins::restore_active(&state).await?;
+        Ok(state)
+    }
+}
+
+/// The admin router: every route under [`BASE_PATH`], behind the bearer-token middleware.
+pub fn router(state: AdminState) -> Router {
+    let upload_limit = state.config.max_plugin_bytes;
+    let tenant_routes = Router::new()
+        .route("/tenants", get(tenants::list))
+        .route("/tenants/{tenant}", get(tenants::show))
+        .route("/tenants/{tenant}/breakers", get(tenants::tenant_breakers))
+        .route("/breakers", get(tenants::breakers))
+        .route("/tenants/{tenant}/events", get(events::list))
+        .route("/tenants/{tenant}/events/{job}", get(events::show))
+        .route("/dlq", get(events::dead_letters_all))
+        .route("/tenants/{tenant}/dlq", get(events::dead_letters))
+        .route("/tenants/{tenant}/dlq/replay-all", post(events::replay_all))
+        .route("/tenants/{tenant}/dlq/{job}", get(events::dead_letter))
+        .route("/tenants/{tenant}/dlq/{job}/replay", post(events::replay))
+        .route("/tenants/{tenant}/dlq/{job}/discard", post(events::discard))
+        .route(
+            "/tenants/{tenant}/plugins",
+            get(plugins::list).post(plugins::upload),
+        )
+        .route(
+            "/tenants/{tenant}/plugins/{name}/versions/{version}/activate",
+            post(plugins::activate),
+        )
+        .route(
+            "/tenants/{tenant}/plugins/{name}/rollback",
+            post(plugins::rollback),
+        )
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}", delete(tokens::revoke))
+        .route("/whoami", get(tokens::whoami))
+        .layer(DefaultBodyLimit::max(upload_limit))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .fallback(|| async { ApiError::not_found("no such admin route") })
+        .with_state(state);
+    let public = Router::new().route(
+        "/openapi.yaml",
+        get(|| async { ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI_YAML) }),
+    );
+    Router::new().nest(BASE_PATH, public.merge(tenant_routes))
+}

@@ -1,0 +1,272 @@
+//! Run history (listing, search by Kentico order number or FreshBooks invoice id, one event's runs) and the
+//! dead-letter queue (list, show, replay, discard), for one tenant at a time.
+
+use super::error::{AdminPath, AdminQuery};
+use super::tenants::{parse_tenant, serving_tenant};
+use super::{AdminJson, AdminState, ApiError, Principal};
+use axum::Extension;
+use axum::extract::State;
+use ferry_model::TenantId;
+use ferry_store::{DeadLetter, EventRecord, EventState, JobId, RunHistory};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Most events one page returns.
+const MAX_PAGE: u32 = 500;
+/// Events one page returns when `limit` is not given.
+const DEFAULT_PAGE: u32 = 50;
+
+/// An event in a list: its ids and state, without the payload.
+#[derive(Serialize)]
+pub(super) struct EventSummary {
+    job: JobId,
+    tenant: TenantId,
+    event_id: String,
+    kind: String,
+    object_type: String,
+    object_id: i64,
+    state: EventState,
+    attempts: u32,
+    last_error: Option<String>,
+    order_number: Option<String>,
+    invoice_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    received_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    finished_at: Option<OffsetDateTime>,
+}
+
+impl From<EventRecord> for EventSummary {
+    fn from(e: EventRecord) -> Self {
+        Self {
+            job: e.job,
+            tenant: e.tenant,
+            event_id: e.event_id.to_string(),
+            kind: e.kind,
+            object_type: e.object_type,
+            object_id: e.object_id,
+            state: e.state,
+            attempts: e.attempts,
+            last_error: e.last_error,
+            order_number: e.order_number,
+            invoice_id: e.invoice_id,
+            received_at: e.received_at,
+            finished_at: e.finished_at,
+        }
+    }
+}
+
+/// Query of `GET /tenants/{tenant}/events`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct EventQuery {
+    /// Only events of this Kentico order number.
+    order_number: Option<String>,
+    /// Only events that produced this FreshBooks invoice id.
+    invoice_id: Option<String>,
+    /// Only events in this state.
+    state: Option<String>,
+    /// Only events older than this job id (the `job` of the last event of the previous page).
+    before: Option<i64>,
+    /// Page size (default 50, at most 500).
+    limit: Option<u32>,
+}
+
+/// `GET /tenants/{tenant}/events`: newest first; search by `order_number` or `invoice_id`, or page by `state`,
+/// `before` and `limit`.
+pub(super) async fn list(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath(tenant): AdminPath<String>,
+    AdminQuery(q): AdminQuery<EventQuery>,
+) -> Result<AdminJson<Vec<EventSummary>>, ApiError> {
+    let t = serving_tenant(&state, &principal, &tenant)?;
+    let wanted = q
+        .state
+        .as_deref()
+        .map(|s| {
+            EventState::parse(s).map_err(|_| ApiError::bad_request(format!("unknown state {s:?}")))
+        })
+        .transpose()?;
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let events = match (&q.order_number, &q.invoice_id) {
+        (Some(_), Some(_)) => {
+            return Err(ApiError::bad_request(
+                "search by order_number or by invoice_id, not both",
+            ));
+        }
+        (Some(n), None) => state.store.find_by_order_number(&t.id, n).await?,
+        (None, Some(i)) => state.store.find_by_invoice_id(&t.id, i).await?,
+        (None, None) => {
+            let before = q.before.map(JobId);
+            state
+                .store
+                .events_page(&t.id, wanted, before, limit)
+                .await?
+        }
+    };
+    Ok(AdminJson(
+        events
+            .into_iter()
+            .filter(|e| wanted.is_none_or(|s| e.state == s))
+            .take(limit as usize)
+            .map(EventSummary::from)
+            .collect(),
+    ))
+}
+
+/// The event `job` of this tenant (404 for another tenant's event, so ids do not leak across tenants).
+async fn tenant_event(
+    state: &AdminState,
+    tenant: &TenantId,
+    job: &str,
+) -> Result<EventRecord, ApiError> {
+    let job = JobId::parse(job).map_err(|_| ApiError::bad_request(format!("event key {job:?}")))?;
+    let event = state.store.event(job).await?;
+    if event.tenant != *tenant {
+        return Err(ApiError::not_found(format!(
+            "event {job} of tenant {tenant}"
+        )));
+    }
+    Ok(event)
+}
+
+/// `GET /tenants/{tenant}/events/{job}`: the event with every state change and every step of every attempt.
+pub(super) async fn show(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath((tenant, job)): AdminPath<(String, String)>,
+) -> Result<AdminJson<RunHistory>, ApiError> {
+    let t = serving_tenant(&state, &principal, &tenant)?;
+    let event = tenant_event(&state, &t.id, &job).await?;
+    Ok(AdminJson(state.store.run_history(event.job).await?))
+}
+
+/// Query of the dead-letter lists.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DlqQuery {
+    /// Most events returned (default 50, at most 500).
+    limit: Option<u32>,
+}
+
+/// `GET /dlq`: dead events of every tenant (operator) or of the token's tenant, oldest first.
+pub(super) async fn dead_letters_all(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminQuery(q): AdminQuery<DlqQuery>,
+) -> Result<AdminJson<Vec<EventSummary>>, ApiError> {
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let dead = state
+        .store
+        .dead_letters(principal.only_tenant(), limit)
+        .await?;
+    Ok(AdminJson(
+        dead.into_iter().map(EventSummary::from).collect(),
+    ))
+}
+
+/// `GET /tenants/{tenant}/dlq`: the tenant's dead events, oldest first.
+///
+/// Dead letters stay listable for a tenant this host no longer serves, so an operator can still discard them.
+pub(super) async fn dead_letters(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath(tenant): AdminPath<String>,
+    AdminQuery(q): AdminQuery<DlqQuery>,
+) -> Result<AdminJson<Vec<EventSummary>>, ApiError> {
+    let id = parse_tenant(&tenant)?;
+    principal.may_see(&id)?;
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let dead = state.store.dead_letters(Some(&id), limit).await?;
+    Ok(AdminJson(
+        dead.into_iter().map(EventSummary::from).collect(),
+    ))
+}
+
+/// `GET /tenants/{tenant}/dlq/{job}`: one dead event with every attempt's error.
+pub(super) async fn dead_letter(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath((tenant, job)): AdminPath<(String, String)>,
+) -> Result<AdminJson<DeadLetter>, ApiError> {
+    let id = parse_tenant(&tenant)?;
+    principal.may_see(&id)?;
+    let event = tenant_event(&state, &id, &job).await?;
+    Ok(AdminJson(state.store.dead_letter_detail(event.job).await?))
+}
+
+/// What a DLQ action answers.
+#[derive(Serialize)]
+pub(super) struct Moved {
+    job: JobId,
+    state: EventState,
+}
+
+/// `POST /tenants/{tenant}/dlq/{job}/replay`: back to the queue with attempts reset (409 unless dead).
+pub(super) async fn replay(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath((tenant, job)): AdminPath<(String, String)>,
+) -> Result<AdminJson<Moved>, ApiError> {
+    let id = parse_tenant(&tenant)?;
+    principal.may_see(&id)?;
+    let event = tenant_event(&state, &id, &job).await?;
+    let note = format!("replayed through the admin API by {}", principal.token_id);
+    state.store.replay(event.job, &note).await?;
+    Ok(AdminJson(Moved {
+        job: event.job,
+        state: EventState::Queued,
+    }))
+}
+
+/// Body of `POST /tenants/{tenant}/dlq/{job}/discard`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DiscardBody {
+    /// Why the event is dropped; kept in its history.
+    reason: String,
+}
+
+/// `POST /tenants/{tenant}/dlq/{job}/discard`: drop a dead event for good, with a reason (409 unless dead).
+pub(super) async fn discard(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath((tenant, job)): AdminPath<(String, String)>,
+    AdminJson(body): AdminJson<DiscardBody>,
+) -> Result<AdminJson<Moved>, ApiError> {
+    let id = parse_tenant(&tenant)?;
+    principal.may_see(&id)?;
+    if body.reason.trim().is_empty() {
+        return Err(ApiError::bad_request("reason must not be empty"));
+    }
+    let event = tenant_event(&state, &id, &job).await?;
+    let reason = format!("{} (by {})", body.reason.trim(), principal.token_id);
+    state.store.discard(event.job, &reason).await?;
+    Ok(AdminJson(Moved {
+        job: event.job,
+        state: EventState::Discarded,
+    }))
+}
+
+/// What `replay-all` answers.
+#[derive(Serialize)]
+pub(super) struct ReplayedAll {
+    replayed: u64,
+}
+
+/// `POST /tenants/{tenant}/dlq/replay-all`: every dead event of the tenant back to the queue.
+pub(super) async fn replay_all(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath(tenant): AdminPath<String>,
+) -> Result<AdminJson<ReplayedAll>, ApiError> {
+    let id = parse_tenant(&tenant)?;
+    principal.may_see(&id)?;
+    let note = format!(
+        "bulk replay through the admin API by {}",
+        principal.token_id
+    );
+    let replayed = state.store.replay_all(Some(&id), &note).await?;
+    Ok(AdminJson(ReplayedAll { replayed }))
+}

@@ -1,0 +1,308 @@
+//! Plugin uploads: validated against the WIT world at upload, stored once by content hash, versioned per tenant
+//! and plugin name, activated or rolled back without a restart.
+//!
+//! An uploaded plugin whose name is the file stem of a plugin in the tenant's configured chain (e.g.
+//! `custom_fields`) takes that plugin's place and keeps its settings; any other name is appended to the chain.
+//! Activation builds the whole new chain first and swaps it in only when it loaded, so the previous version keeps
+//! serving until the new one is active, and a version that fails to load never becomes active.
+
+use super::error::{AdminPath, AdminQuery};
+use super::tenants::serving_tenant;
+use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
+use crate::config::PluginConfig;
+use crate::plugins::TenantPlugins;
+use crate::tenants::TenantRuntime;
+use anyhow::Context as _;
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::StatusCode;
+use ferry_store::PluginVersion;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A plugin name: 1-64 characters of `a-z`, `0-9`, `-`, `_` (it becomes a file name).
+fn check_name(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_request(format!(
+            "plugin name {name:?} must be 1-64 characters of a-z, 0-9, '-' or '_'"
+        )))
+    }
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Writes a stored component to `<uploads>/<hash>/<name>.wasm` (once) for the plugin host to load.
+async fn materialize(state: &AdminState, v: &PluginVersion) -> anyhow::Result<PathBuf> {
+    let dir = state.uploads_dir.join(&v.hash);
+    let path = dir.join(format!("{}.wasm", v.name));
+    if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        return Ok(path);
+    }
+    let bytes = state.store.plugin_blob(&v.hash).await?;
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .with_context(|| format!("create {}", dir.display()))?;
+    // Write then rename, so a concurrent reader never sees half a component.
+    let partial = dir.join(format!(
+        "{}.wasm.partial-{}",
+        v.name,
+        uuid::Uuid::new_v4().simple()
+    ));
+    tokio::fs::write(&partial, &bytes)
+        .await
+        .with_context(|| format!("write {}", partial.display()))?;
+    tokio::fs::rename(&partial, &path)
+        .await
+        .with_context(|| format!("rename into {}", path.display()))?;
+    Ok(path)
+}
+
+/// The tenant's chain with `active` uploaded versions in place of (or after) its configured plugins.
+async fn build_chain(
+    state: &AdminState,
+    tenant: &TenantRuntime,
+    active: &[PluginVersion],
+) -> anyhow::Result<TenantPlugins> {
+    let mut config = tenant.config.clone();
+    let mut active: Vec<&PluginVersion> = active.iter().collect();
+    active.sort_by(|a, b| a.name.cmp(&b.name));
+    for v in active {
+        let path = materialize(state, v).await?;
+        match config.plugins.iter_mut().find(|p| stem(&p.path) == v.name) {
+            Some(p) => p.path = path,
+            None => config.plugins.push(PluginConfig {
+                path,
+                settings: Default::default(),
+            }),
+        }
+    }
+    let host = state.plugin_host.clone();
+    tokio::task::spawn_blocking(move || host.chain_for(&config))
+        .await
+        .context("plugin load task")?
+}
+
+/// Puts `plugins` in the tenant's place; everything else of the tenant stays as it was.
+fn swap(state: &AdminState, t: &TenantRuntime, plugins: TenantPlugins) {
+    state.tenants.insert(TenantRuntime {
+        id: t.id.clone(),
+        config: t.config.clone(),
+        webhook_keys: t.webhook_keys.clone(),
+        kentico: t.kentico.clone(),
+        freshbooks: t.freshbooks.clone(),
+        base_currency: t.base_currency.clone(),
+        rules: t.rules.clone(),
+        plugins,
+        sync: t.sync.clone(),
+    });
+}
+
+/// At startup: every tenant's active uploaded versions go into its chain.
+pub(super) async fn restore_active(state: &AdminState) -> anyhow::Result<()> {
+    for t in state.tenants.all() {
+        let active = state.store.active_plugins(&t.id).await?;
+        if active.is_empty() {
+            continue;
+        }
+        let plugins = build_chain(state, &t, &active)
+            .await
+            .with_context(|| format!("load the active uploaded plugins of tenant {}", t.id))?;
+        swap(state, &t, plugins);
+        tracing::info!(tenant = %t.id, plugins = active.len(), "Uploaded plugins active.");
+    }
+    Ok(())
+}
+
+/// Makes `target` the tenant's active version of its name: loads the new chain, records it, swaps it in.
+async fn activate_version(
+    state: &AdminState,
+    t: &TenantRuntime,
+    target: &PluginVersion,
+) -> Result<PluginVersion, ApiError> {
+    // One activation at a time, so two cannot swap in chains built from each other's stale view.
+    let _one = state.activation.lock().await;
+    let mut active = state.store.active_plugins(&t.id).await?;
+    active.retain(|v| v.name != target.name);
+    active.push(target.clone());
+    let plugins = build_chain(state, t, &active).await.map_err(|e| {
+        ApiError::new(
+            ErrorCode::InvalidPlugin,
+            format!(
+                "plugin {} version {} does not load: {e:#}",
+                target.name, target.version
+            ),
+        )
+    })?;
+    let activated = state
+        .store
+        .activate_plugin_version(&t.id, &target.name, target.version)
+        .await?;
+    // The tenant may have been replaced meanwhile; take its current runtime (the chain is all that changes).
+    match state.tenants.get(&t.id) {
+        Some(current) => swap(state, &current, plugins),
+        None => swap(state, t, plugins),
+    }
+    tracing::info!(tenant = %t.id, plugin = %target.name, version = target.version, hash = %target.hash, "Plugin version activated.");
+    Ok(activated)
+}
+
+/// Query of `POST /tenants/{tenant}/plugins`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct UploadQuery {
+    /// Plugin name; a configured plugin's file stem replaces that plugin.
+    name: String,
+    /// Activate the new version right away.
+    #[serde(default)]
+    activate: bool,
+}
+
+/// What an upload answers.
+#[derive(Serialize)]
+pub(super) struct Uploaded {
+    /// The stored version (an existing one when the same bytes were uploaded under this name before).
+    plugin: PluginVersion,
+    /// Whether this upload created a new version.
+    created: bool,
+}
+
+/// `POST /tenants/{tenant}/plugins?name=…&activate=…`: the body is the component (`application/wasm`).
+///
+/// 201 with the new version; 200 with the existing version when these bytes were uploaded under this name
+/// before; 422 naming the forbidden import or missing export; 413 over `admin.max_plugin_bytes`.
+pub(super) async fn upload(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath(tenant): AdminPath<String>,
+    AdminQuery(q): AdminQuery<UploadQuery>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, AdminJson<Uploaded>), ApiError> {
+    let t = serving_tenant(&state, &principal, &tenant)?;
+    check_name(&q.name)?;
+    let bytes = body?;
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "the request body must be the plugin component (.wasm)",
+        ));
+    }
+    let runtime = state.plugin_host.runtime().clone();
+    let (name, body) = (q.name.clone(), bytes.clone());
+    let handle = tokio::task::spawn_blocking(move || runtime.load(&name, &body))
+        .await
+        .map_err(|e| ApiError::internal(&e))?
+        .map_err(|e| match e {
+            ferry_transform::Error::InvalidPlugin { .. } => {
+                ApiError::new(ErrorCode::InvalidPlugin, e.to_string())
+            }
+            other => ApiError::internal(&other),
+        })?;
+    let hash = handle.content_hash().to_owned();
+    let existing = state
+        .store
+        .plugin_versions(&t.id, Some(&q.name))
+        .await?
+        .into_iter()
+        .find(|v| v.hash == hash);
+    let (mut version, created) = match existing {
+        Some(v) => (v, false),
+        None => {
+            state.store.put_plugin_blob(&hash, &bytes).await?;
+            let v = state
+                .store
+                .add_plugin_version(&t.id, &q.name, &hash, bytes.len() as u64)
+                .await?;
+            (v, true)
+        }
+    };
+    tracing::info!(tenant = %t.id, plugin = %q.name, version = version.version, %hash, created, "Plugin uploaded.");
+    if q.activate && !version.active {
+        version = activate_version(&state, &t, &version).await?;
+    }
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        AdminJson(Uploaded {
+            plugin: version,
+            created,
+        }),
+    ))
+}
+
+/// Query of `GET /tenants/{tenant}/plugins`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ListQuery {
+    /// Only versions of this plugin.
+    name: Option<String>,
+}
+
+/// `GET /tenants/{tenant}/plugins`: every uploaded version, by name then version.
+pub(super) async fn list(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath(tenant): AdminPath<String>,
+    AdminQuery(q): AdminQuery<ListQuery>,
+) -> Result<AdminJson<Vec<PluginVersion>>, ApiError> {
+    let t = serving_tenant(&state, &principal, &tenant)?;
+    Ok(AdminJson(
+        state
+            .store
+            .plugin_versions(&t.id, q.name.as_deref())
+            .await?,
+    ))
+}
+
+/// `POST /tenants/{tenant}/plugins/{name}/versions/{version}/activate`.
+pub(super) async fn activate(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath((tenant, name, version)): AdminPath<(String, String, u32)>,
+) -> Result<AdminJson<PluginVersion>, ApiError> {
+    let t = serving_tenant(&state, &principal, &tenant)?;
+    check_name(&name)?;
+    let target = state.store.plugin_version(&t.id, &name, version).await?;
+    Ok(AdminJson(activate_version(&state, &t, &target).await?))
+}
+
+/// `POST /tenants/{tenant}/plugins/{name}/rollback`: activates the highest version below the active one.
+pub(super) async fn rollback(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath((tenant, name)): AdminPath<(String, String)>,
+) -> Result<AdminJson<PluginVersion>, ApiError> {
+    let t = serving_tenant(&state, &principal, &tenant)?;
+    check_name(&name)?;
+    let versions = state.store.plugin_versions(&t.id, Some(&name)).await?;
+    let active = versions
+        .iter()
+        .find(|v| v.active)
+        .ok_or_else(|| ApiError::conflict(format!("plugin {name} has no active version")))?;
+    let previous = versions
+        .iter()
+        .filter(|v| v.version < active.version)
+        .max_by_key(|v| v.version)
+        .ok_or_else(|| {
+            ApiError::conflict(format!(
+                "plugin {name} version {} is its first; there is nothing to roll back to",
+                active.version
+            ))
+        })?;
+    Ok(AdminJson(activate_version(&state, &t, previous).await?))
+}

@@ -1,0 +1,365 @@
+//! `ferry plugin …`: upload, list, activate and roll back a tenant's plugins through the admin API, and
+//! `ferry plugin test`, which runs a component locally against a sample order and shows what it changes.
+
+use crate::config::{Config, MappingConfig};
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use ferry_model::{Order, TenantId};
+use ferry_transform::{Chain, PluginRuntime, RuntimeConfig, StaticServices, TransformCtx};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// `ferry plugin …`.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Upload a component for a tenant (validated by the host; a new version unless the bytes are known).
+    Upload {
+        /// Tenant id.
+        tenant: String,
+        /// The component (`.wasm`).
+        file: PathBuf,
+        /// Plugin name (default: the file stem). A configured plugin's stem replaces that plugin.
+        #[arg(long)]
+        name: Option<String>,
+        /// Activate the new version at once.
+        #[arg(long)]
+        activate: bool,
+        /// Where the admin API is.
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// List a tenant's uploaded plugin versions.
+    List {
+        /// Tenant id.
+        tenant: String,
+        /// Where the admin API is.
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Make one version the serving one.
+    Activate {
+        /// Tenant id.
+        tenant: String,
+        /// Plugin name.
+        name: String,
+        /// Version number (as listed).
+        version: u32,
+        /// Where the admin API is.
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Go back to the version before the active one.
+    Rollback {
+        /// Tenant id.
+        tenant: String,
+        /// Plugin name.
+        name: String,
+        /// Where the admin API is.
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Run a component against a sample order locally and print the FreshBooks drafts before and after it.
+    Test(TestArgs),
+}
+
+/// How to reach the admin API.
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// Base URL of the host (default: `http://` + `server.listen` of the configuration).
+    #[arg(long, env = "FERRY_ADMIN_URL")]
+    pub url: Option<String>,
+    /// Admin token (operator, or the tenant's own).
+    #[arg(long, env = "FERRY_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+/// Flags of `ferry plugin test`.
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// The component (`.wasm`).
+    pub file: PathBuf,
+    /// A canonical order as JSON (the shape of `ferry_model::Order`).
+    #[arg(long)]
+    pub order: PathBuf,
+    /// A plugin setting, `key=value` (repeatable), as `get-setting` will see it.
+    #[arg(long = "setting", value_name = "KEY=VALUE")]
+    pub settings: Vec<String>,
+    /// Use this configured tenant's mapping settings and its settings for a plugin of the same name.
+    #[arg(long)]
+    pub tenant: Option<String>,
+}
+
+/// Runs one `plugin` subcommand, writing the answer to `out`.
+///
+/// # Errors
+/// The file cannot be read, the admin API refused (its error message is passed on), or the plugin failed.
+pub async fn run(config: &Config, cmd: PluginCommand, out: &mut impl Write) -> anyhow::Result<()> {
+    match cmd {
+        PluginCommand::Upload {
+            tenant,
+            file,
+            name,
+            activate,
+            api,
+        } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("read {}", file.display()))?;
+            let name = match name {
+                Some(n) => n,
+                None => file
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .context("the file has no name; give --name")?,
+            };
+            let client = AdminClient::new(config, &api)?;
+            let answer = client
+                .send(
+                    client
+                        .post(&format!("/tenants/{tenant}/plugins"))
+                        .query(&[("name", name.as_str())])
+                        .query(&[("activate", if activate { "true" } else { "false" })])
+                        .header(reqwest::header::CONTENT_TYPE, "application/wasm")
+                        .body(bytes),
+                )
+                .await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        }
+        PluginCommand::List { tenant, api } => {
+            let client = AdminClient::new(config, &api)?;
+            let answer = client
+                .send(client.get(&format!("/tenants/{tenant}/plugins")))
+                .await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        }
+        PluginCommand::Activate {
+            tenant,
+            name,
+            version,
+            api,
+        } => {
+            let client = AdminClient::new(config, &api)?;
+            let path = format!("/tenants/{tenant}/plugins/{name}/versions/{version}/activate");
+            let answer = client.send(client.post(&path)).await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        }
+        PluginCommand::Rollback { tenant, name, api } => {
+            let client = AdminClient::new(config, &api)?;
+            let path = format!("/tenants/{tenant}/plugins/{name}/rollback");
+            let answer = client.send(client.post(&path)).await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        }
+        PluginCommand::Test(args) => {
+            // The WASI shim drives its own runtime inside hook calls: run them off this one.
+            let config = config.clone();
+            let report = tokio::task::spawn_blocking(move || test_plugin(&config, &args))
+                .await
+                .context("plugin test task")??;
+            writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        }
+    }
+    Ok(())
+}
+
+/// A small client of the admin API for the CLI.
+struct AdminClient {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl AdminClient {
+    fn new(config: &Config, api: &ApiArgs) -> anyhow::Result<Self> {
+        let token = api
+            .token
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .context("give an admin token with --token or FERRY_ADMIN_TOKEN")?;
+        let base = match &api.url {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => {
+                let mut addr = config.server.listen;
+                if addr.ip().is_unspecified() {
+                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                format!("http://{addr}")
+            }
+        };
+        Ok(Self {
+            http: reqwest::Client::new(),
+            base,
+            token,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}{path}", self.base, crate::admin::BASE_PATH)
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.get(self.url(path)).bearer_auth(&self.token)
+    }
+
+    fn post(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http.post(self.url(path)).bearer_auth(&self.token)
+    }
+
+    /// Sends and returns the JSON answer, or fails with the API's error code and message.
+    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("call the admin API at {}", self.base))?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if status.is_success() {
+            return Ok(body);
+        }
+        let code = body["error"]["code"].as_str().unwrap_or("error");
+        let message = body["error"]["message"].as_str().unwrap_or("");
+        anyhow::bail!("admin API answered {status}: {code}: {message}")
+    }
+}
+
+/// Runs the component over the default drafts of the sample order; returns before, after and what changed.
+///
+/// # Errors
+/// The files cannot be read, the order does not parse, the component is refused, or a hook fails.
+pub fn test_plugin(config: &Config, args: &TestArgs) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(&args.order)
+        .with_context(|| format!("read {}", args.order.display()))?;
+    let order: Order = serde_json::from_str(&text)
+        .with_context(|| format!("parse {} as a canonical order", args.order.display()))?;
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("read {}", args.file.display()))?;
+    let name = args
+        .file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plugin".to_owned());
+
+    let tenant_config = match &args.tenant {
+        Some(t) => {
+            let id = TenantId::parse(t).context("--tenant")?;
+            Some(
+                config
+                    .tenants
+                    .iter()
+                    .find(|c| c.id == id)
+                    .with_context(|| format!("tenant {id} is not in the configuration"))?,
+            )
+        }
+        None => None,
+    };
+    let tenant = tenant_config
+        .map(|c| c.id.clone())
+        .map_or_else(|| TenantId::parse("plugin-test"), Ok)?;
+    let mapping = tenant_config.map_or_else(MappingConfig::default, |c| c.mapping.clone());
+
+    let mut services = StaticServices::new();
+    if let Some(c) = tenant_config {
+        for p in c
+            .plugins
+            .iter()
+            .filter(|p| p.path.file_stem() == args.file.file_stem())
+        {
+            for (k, v) in &p.settings {
+                services = services.with_setting(tenant.as_str(), &name, k, v);
+            }
+        }
+    }
+    for pair in &args.settings {
+        let (k, v) = pair
+            .split_once('=')
+            .with_context(|| format!("--setting {pair:?} is not KEY=VALUE"))?;
+        services = services.with_setting(tenant.as_str(), &name, k, v);
+    }
+
+    let cache = std::env::temp_dir().join("ferry-plugin-test-cache");
+    let runtime = PluginRuntime::new(RuntimeConfig::new(cache))?;
+    let handle = runtime.load(&name, &bytes)?;
+    let chain = Chain::new(vec![handle]);
+    let ctx = TransformCtx::new(tenant, Arc::new(services));
+
+    let before = crate::pipeline::mapping::default_drafts(&order, &mapping, None);
+    let issues: Vec<Value> = chain
+        .validate_order(&ctx, &order)?
+        .into_iter()
+        .map(|i| json!({ "plugin": i.plugin, "field": i.field, "message": i.message }))
+        .collect();
+    let mut run = chain.run(&ctx);
+    let client = run.map_client(&order.customer, before.client.clone())?;
+    let invoice = run.map_invoice(&order, before.invoice.clone())?;
+    let mut items = Vec::with_capacity(before.items.len());
+    for item in &before.items {
+        let line = order
+            .lines
+            .iter()
+            .find(|l| l.sku_number == item.sku || format!("KENTICO-SKU-{}", l.sku_id) == item.sku);
+        items.push(match line {
+            Some(line) => run.map_item(line, item.clone())?,
+            None => item.clone(),
+        });
+    }
+    let before = json!({
+        "client": before.client,
+        "items": before.items,
+        "invoice": before.invoice,
+        "payment": before.payment,
+    });
+    let after = json!({
+        "client": client,
+        "items": items,
+        "invoice": invoice,
+        "payment": before["payment"],
+    });
+    let mut changes = Vec::new();
+    diff("", &before, &after, &mut changes);
+    Ok(json!({
+        "plugin": name,
+        "validation_issues": issues,
+        "before": before,
+        "after": after,
+        "changes": changes,
+    }))
+}
+
+/// Collects `{path, before, after}` for every leaf that differs between `a` and `b`.
+fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<Value>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let (va, vb) = (
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                );
+                diff(&format!("{path}/{k}"), va, vb, out);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                diff(&format!("{path}/{i}"), va, vb, out);
+            }
+        }
+        _ if a != b => out.push(json!({ "path": path, "before": a, "after": b })),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_names_each_changed_leaf() {
+        let a = json!({"client": {"note": "", "email": "a@b"}, "items": [{"sku": "X"}]});
+        let b = json!({"client": {"note": "Gold", "email": "a@b"}, "items": [{"sku": "Y"}]});
+        let mut out = Vec::new();
+        diff("", &a, &b, &mut out);
+        let paths: Vec<&str> = out.iter().map(|c| c["path"].as_str().unwrap()).collect();
+        assert_eq!(paths, ["/client/note", "/items/0/sku"]);
+    }
+}
