@@ -1,0 +1,170 @@
+//! The admin API's rows on both backends: hashed tokens with scopes and revocation, plugin components by hash
+//! with per-tenant versions and one active version per name, and the paged event listing.
+
+#![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
+
+#[allow(dead_code)]
+#[path = "store/support.rs"]
+mod support;
+
+use ferry_model::{EventEnvelope, EventKind, EventObject, TenantId};
+use ferry_store::{EventState, JobId, NewEvent, Store, TokenScope};
+
+fn tenant(id: &str) -> TenantId {
+    TenantId::parse(id).unwrap()
+}
+
+async fn tokens_are_found_by_hash_scoped_and_revocable(store: &Store) -> anyhow::Result<()> {
+    let shop = tenant("shop");
+    store
+        .insert_admin_token("tok_a", "hash-a", &TokenScope::Operator, "ops")
+        .await?;
+    store
+        .insert_admin_token("tok_b", "hash-b", &TokenScope::Tenant(shop.clone()), "shop")
+        .await?;
+    let a = store.admin_token_by_hash("hash-a").await?.unwrap();
+    assert_eq!((a.id.as_str(), &a.scope), ("tok_a", &TokenScope::Operator));
+    let b = store.admin_token_by_hash("hash-b").await?.unwrap();
+    assert_eq!(b.scope, TokenScope::Tenant(shop));
+    assert!(store.admin_token_by_hash("hash-x").await?.is_none());
+    assert!(
+        store
+            .insert_admin_token("tok_c", "hash-a", &TokenScope::Operator, "dup")
+            .await
+            .is_err(),
+        "a hash is unique"
+    );
+    assert!(store.revoke_admin_token("tok_a").await?);
+    assert!(!store.revoke_admin_token("tok_a").await?, "revoked once");
+    assert!(store.admin_token_by_hash("hash-a").await?.is_none());
+    let all = store.admin_tokens().await?;
+    assert_eq!(all.len(), 2);
+    assert!(
+        all.iter()
+            .any(|t| t.id == "tok_a" && t.revoked_at.is_some())
+    );
+    Ok(())
+}
+
+async fn plugin_versions_number_per_name_and_one_is_active(store: &Store) -> anyhow::Result<()> {
+    let shop = tenant("shop");
+    let other = tenant("other");
+    store.put_plugin_blob("h1", b"one").await?;
+    store.put_plugin_blob("h1", b"one").await?;
+    store.put_plugin_blob("h2", b"two!").await?;
+    assert_eq!(store.plugin_blob("h2").await?, b"two!");
+    assert!(store.plugin_blob("nope").await.is_err());
+
+    let v1 = store.add_plugin_version(&shop, "p", "h1", 3).await?;
+    let v2 = store.add_plugin_version(&shop, "p", "h2", 4).await?;
+    let q1 = store.add_plugin_version(&shop, "q", "h1", 3).await?;
+    let o1 = store.add_plugin_version(&other, "p", "h2", 4).await?;
+    assert_eq!(
+        (v1.version, v2.version, q1.version, o1.version),
+        (1, 2, 1, 1)
+    );
+    assert!(!v1.active && store.active_plugins(&shop).await?.is_empty());
+
+    store.activate_plugin_version(&shop, "p", 2).await?;
+    store.activate_plugin_version(&shop, "q", 1).await?;
+    let active = store.active_plugins(&shop).await?;
+    let names: Vec<(&str, u32)> = active
+        .iter()
+        .map(|v| (v.name.as_str(), v.version))
+        .collect();
+    assert_eq!(names, [("p", 2), ("q", 1)]);
+    let back = store.activate_plugin_version(&shop, "p", 1).await?;
+    assert!(back.active && back.activated_at.is_some());
+    let p: Vec<bool> = store
+        .plugin_versions(&shop, Some("p"))
+        .await?
+        .iter()
+        .map(|v| v.active)
+        .collect();
+    assert_eq!(p, [true, false], "one active version per name");
+    assert!(
+        store.active_plugins(&other).await?.is_empty(),
+        "tenants apart"
+    );
+    assert!(store.activate_plugin_version(&shop, "p", 9).await.is_err());
+    Ok(())
+}
+
+async fn events_page_newest_first_by_state(store: &Store) -> anyhow::Result<()> {
+    let shop = tenant("shop");
+    for i in 0..5 {
+        let at = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        let envelope = EventEnvelope {
+            id: format!("evt_{i}"),
+            kind: EventKind::OrderUpdated,
+            occurred_at: at,
+            object: EventObject {
+                object_type: "ecommerce.order".to_owned(),
+                id: i,
+                guid: uuid::Uuid::new_v4(),
+                last_modified: at,
+            },
+        };
+        store
+            .insert_event(&NewEvent::from_envelope(shop.clone(), envelope))
+            .await?;
+    }
+    let page = store.events_page(&shop, None, None, 2).await?;
+    assert_eq!(page.len(), 2);
+    assert!(page[0].job > page[1].job, "newest first");
+    let next = store
+        .events_page(&shop, None, Some(page[1].job), 10)
+        .await?;
+    assert_eq!(next.len(), 3);
+    assert!(next.iter().all(|e| e.job < page[1].job));
+    let queued = store
+        .events_page(&shop, Some(EventState::Queued), None, 10)
+        .await?;
+    assert_eq!(queued.len(), 5);
+    assert!(
+        store
+            .events_page(&shop, Some(EventState::Dead), None, 10)
+            .await?
+            .is_empty()
+    );
+    assert!(
+        store
+            .events_page(&tenant("other"), None, None, 10)
+            .await?
+            .is_empty()
+    );
+    assert!(
+        store
+            .events_page(&shop, None, Some(JobId(1)), 10)
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::with_sqlite(|s| async move { crate::$name(&s).await }).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::with_postgres(|s| async move { crate::$name(&s).await }).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    tokens_are_found_by_hash_scoped_and_revocable,
+    plugin_versions_number_per_name_and_one_is_active,
+    events_page_newest_first_by_state,
+);
