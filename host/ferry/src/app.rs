@@ -201,7 +201,7 @@ fn hostname() -> String {
 }
 
 /// The keyring from `secrets.master_keys`, else `secrets.key_file`.
-fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
+pub(crate) fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
     let mut keys = config.secrets.master_keys.clone();
     if keys.is_empty()
         && let Some(path) = &config.secrets.key_file

@@ -41,6 +41,9 @@ pub enum Command {
     /// Upload, list, activate and roll back tenant plugins (admin API); test one locally.
     #[command(subcommand)]
     Plugin(crate::plugin_cli::PluginCommand),
+    /// Connect a tenant to an outside account (`connect freshbooks <tenant>`: OAuth authorization).
+    #[command(subcommand)]
+    Connect(crate::connect_cli::ConnectCommand),
 }
 
 /// Flags of `ferry sandbox`.

@@ -39,6 +39,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = crate::config::load(&cli.config)?;
             crate::plugin_cli::run(&config, cmd, &mut std::io::stdout()).await?;
         }
+        Command::Connect(cmd) => {
+            let config = crate::config::load(&cli.config)?;
+            let store = ferry_store::Store::open(&config.store).await?;
+            crate::connect_cli::run(&config, &store, cmd, &mut std::io::stdout()).await?;
+        }
         Command::Keygen => {
             use secrecy::ExposeSecret;
             println!(

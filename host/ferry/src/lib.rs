@@ -15,6 +15,7 @@
 //! - `secrets`: sealing credentials and tokens at rest (AEAD, key rotation).
 //! - `dlq`: the dead-letter queue from the command line.
 //! - `admin`: the admin HTTP API (tenants, events, DLQ, breakers, plugin uploads) behind bearer tokens.
+//! - `connect_cli`: `ferry connect freshbooks <tenant>` (OAuth authorization code flow).
 //! - `token_cli`, `plugin_cli`: `ferry token …` (admin tokens) and `ferry plugin …` (uploads through the API, local test).
 //! - `sandbox`, `demo`: the simulators, and the end-to-end demo on them.
 //! - `metrics`, `telemetry`: metric names and exporter; logs and shutdown signal.
@@ -25,6 +26,7 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod connect_cli;
 pub mod demo;
 pub mod dlq;
 pub mod exchange;
