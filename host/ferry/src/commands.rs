@@ -39,6 +39,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = crate::config::load(&cli.config)?;
             crate::plugin_cli::run(&config, cmd, &mut std::io::stdout()).await?;
         }
+        Command::Tenant(cmd) => {
+            let config = crate::config::load(&cli.config)?;
+            crate::tenant_cli::run(&config, cmd, &mut std::io::stdout()).await?;
+        }
         Command::Connect(cmd) => {
             let config = crate::config::load(&cli.config)?;
             let store = ferry_store::Store::open(&config.store).await?;

@@ -16,7 +16,8 @@
 //! - `dlq`: the dead-letter queue from the command line.
 //! - `admin`: the admin HTTP API (tenants, events, DLQ, breakers, plugin uploads) behind bearer tokens.
 //! - `connect_cli`: `ferry connect freshbooks <tenant>` (OAuth authorization code flow).
-//! - `token_cli`, `plugin_cli`: `ferry token …` (admin tokens) and `ferry plugin …` (uploads through the API, local test).
+//! - `token_cli`, `plugin_cli`, `tenant_cli`: `ferry token …` (admin tokens), `ferry plugin …` (uploads through the
+//!   API, local test) and `ferry tenant list|show` (through the API).
 //! - `sandbox`, `demo`: the simulators, and the end-to-end demo on them.
 //! - `metrics`, `telemetry`: metric names and exporter; logs and shutdown signal.
 
@@ -38,6 +39,7 @@ pub mod reconcile;
 pub mod sandbox;
 pub mod secrets;
 pub mod telemetry;
+pub mod tenant_cli;
 pub mod tenants;
 pub mod token_cli;
 pub mod worker;

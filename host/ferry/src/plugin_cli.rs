@@ -162,14 +162,14 @@ pub async fn run(config: &Config, cmd: PluginCommand, out: &mut impl Write) -> a
 }
 
 /// A small client of the admin API for the CLI.
-struct AdminClient {
+pub(crate) struct AdminClient {
     http: reqwest::Client,
     base: String,
     token: String,
 }
 
 impl AdminClient {
-    fn new(config: &Config, api: &ApiArgs) -> anyhow::Result<Self> {
+    pub(crate) fn new(config: &Config, api: &ApiArgs) -> anyhow::Result<Self> {
         let token = api
             .token
             .clone()
@@ -196,7 +196,7 @@ impl AdminClient {
         format!("{}{}{path}", self.base, crate::admin::BASE_PATH)
     }
 
-    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.http.get(self.url(path)).bearer_auth(&self.token)
     }
 
@@ -205,7 +205,7 @@ impl AdminClient {
     }
 
     /// Sends and returns the JSON answer, or fails with the API's error code and message.
-    async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
+    pub(crate) async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
         let response = request
             .send()
             .await

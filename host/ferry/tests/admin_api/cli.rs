@@ -269,3 +269,37 @@ async fn plugin_test_prints_the_drafts_before_and_after_the_plugin() {
         .unwrap_err();
     assert!(err.to_string().contains("map-invoice"), "{err}");
 }
+
+async fn tenant(host: &Host, args: &[&str]) -> anyhow::Result<Value> {
+    let Command::Tenant(cmd) = parse(args) else {
+        panic!("not a tenant command");
+    };
+    let mut out = Vec::new();
+    ferry::tenant_cli::run(&host.config, cmd, &mut out).await?;
+    Ok(serde_json::from_slice(&out)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_commands_list_and_show_through_the_admin_api() {
+    let host = Host::spawn().await;
+    let op = [
+        "--url",
+        host.url.as_str(),
+        "--token",
+        host.operator.as_str(),
+    ];
+    let listed = tenant(&host, &[&["tenant", "list"][..], &op].concat())
+        .await
+        .unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let shop = tenant(&host, &[&["tenant", "show", SHOP][..], &op].concat())
+        .await
+        .unwrap();
+    assert_eq!(shop["kentico"]["password"], "set");
+    let own = ["--url", host.url.as_str(), "--token", host.other.as_str()];
+    let err = tenant(&host, &[&["tenant", "show", SHOP][..], &own].concat())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("403"), "{err}");
+    host.stop().await;
+}
