@@ -33,8 +33,10 @@ pub struct AdminToken {
     /// Free text saying whom it was made for.
     pub label: String,
     /// When it was created.
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// When it was revoked, if it was.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub revoked_at: Option<OffsetDateTime>,
 }
 
@@ -52,10 +54,12 @@ pub struct PluginVersion {
     /// Component size in bytes.
     pub size: u64,
     /// When it was uploaded.
+    #[serde(with = "time::serde::rfc3339")]
     pub uploaded_at: OffsetDateTime,
     /// Whether this version is the one serving.
     pub active: bool,
     /// When it was last activated.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub activated_at: Option<OffsetDateTime>,
 }
 

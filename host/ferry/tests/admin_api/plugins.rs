@@ -21,6 +21,12 @@ async fn a_valid_component_is_stored_once_by_hash_and_versioned_per_tenant() {
     assert_eq!(up["plugin"]["version"], 1);
     assert_eq!(up["plugin"]["active"], false);
     assert_eq!(up["plugin"]["size"], cups.len());
+    assert!(
+        up["plugin"]["uploaded_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z')),
+        "times are RFC 3339: {up}"
+    );
     let hash = up["plugin"]["hash"].as_str().unwrap().to_owned();
     assert_eq!(hash.len(), 64);
 

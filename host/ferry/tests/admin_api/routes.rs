@@ -453,6 +453,7 @@ async fn tokens_are_managed_by_operators_and_revocation_is_immediate() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{made}");
     assert_eq!(made["scope"], "operator");
+    assert!(made["created_at"].is_string(), "{made}");
     let secret = made["secret"].as_str().unwrap();
     let id = made["id"].as_str().unwrap();
     assert_eq!(host.get("/whoami", secret).await.0, StatusCode::OK);
