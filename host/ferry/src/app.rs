@@ -45,7 +45,8 @@ impl App {
         let exchange = Arc::new(ExchangeClient::new(config.exchange.base_url.clone()));
         let plugin_host = Arc::new(
             PluginHost::new(&config.plugins, exchange.clone())
-                .context("start the plugin runtime")?,
+                .context("start the plugin runtime")?
+                .with_outbound(http.clone()),
         );
         let tenants = Tenants::default();
         for t in &config.tenants {

@@ -157,6 +157,42 @@ pub struct TenantConfig {
     /// Limits.
     #[serde(default)]
     pub limits: TenantLimits,
+    /// The enrichment service the host calls for this tenant's plugins (`enrich`); without it they get a refusal.
+    #[serde(default)]
+    pub enrichment: Option<EnrichmentConfig>,
+}
+
+/// A tenant's enrichment service (`GET {base_url}/v1/{kind}/{key}`, see `docs/enrichment.md`). The host calls it
+/// with the tenant's key on behalf of the plugins, which never see the key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrichmentConfig {
+    /// Base URL of the service.
+    pub base_url: String,
+    /// API key, sent as `Authorization: Bearer <api_key>`; never logged, never given to plugins.
+    pub api_key: SecretString,
+    /// Seconds an answer is reused per (kind, key); 0 disables the cache.
+    #[serde(default = "EnrichmentConfig::default_cache_secs")]
+    pub cache_secs: u64,
+    /// Budget of one lookup in milliseconds, in-call retries included. Keep it below the plugin's per-call
+    /// budget (2 s), or a slow service stops the plugin instead of failing the lookup.
+    #[serde(default = "EnrichmentConfig::default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+impl EnrichmentConfig {
+    /// An hour: segments change slowly, and a cached answer saves a call per order.
+    pub const DEFAULT_CACHE_SECS: u64 = 3600;
+    /// Leaves room for the plugin's own work inside its 2 s call budget.
+    pub const DEFAULT_TIMEOUT_MS: u64 = 1500;
+
+    fn default_cache_secs() -> u64 {
+        Self::DEFAULT_CACHE_SECS
+    }
+
+    fn default_timeout_ms() -> u64 {
+        Self::DEFAULT_TIMEOUT_MS
+    }
 }
 
 /// Kentico REST service access.
@@ -371,5 +407,18 @@ mod tests {
             Some(&InvoiceStatus::Sent)
         );
         assert_eq!(t.limits.concurrency, 4);
+        assert!(t.enrichment.is_none());
+    }
+
+    #[test]
+    fn an_enrichment_section_gets_default_cache_and_timeout() {
+        let e: EnrichmentConfig =
+            toml::from_str("base_url = \"http://127.0.0.1:3\"\napi_key = \"k\"\n").unwrap();
+        assert_eq!(e.cache_secs, EnrichmentConfig::DEFAULT_CACHE_SECS);
+        assert_eq!(e.timeout_ms, EnrichmentConfig::DEFAULT_TIMEOUT_MS);
+        assert!(
+            !format!("{e:?}").contains("\"k\""),
+            "the key is redacted in Debug"
+        );
     }
 }

@@ -12,6 +12,7 @@
 //! - `worker`: the loop around the step function.
 //! - `reconcile`: polling Kentico for changes no webhook reported.
 //! - `exchange`: ECB reference rates for currency conversion, cached per day.
+//! - `enrichment`: the tenant's enrichment service, called and cached by the host for its plugins.
 //! - `secrets`: sealing credentials and tokens at rest (AEAD, key rotation).
 //! - `dlq`: the dead-letter queue from the command line.
 //! - `admin`: the admin HTTP API (tenants, events, DLQ, breakers, plugin uploads) behind bearer tokens.
@@ -30,6 +31,7 @@ pub mod config;
 pub mod connect_cli;
 pub mod demo;
 pub mod dlq;
+pub mod enrichment;
 pub mod exchange;
 pub mod metrics;
 pub mod pipeline;

@@ -2,10 +2,12 @@
 //! async wrappers the pipeline uses (hook calls are short CPU work, run on the blocking pool).
 
 use crate::config::{PluginRuntimeConfig, TenantConfig};
+use crate::enrichment::EnrichmentClient;
 use crate::exchange::ExchangeClient;
 use crate::pipeline::mapping::Drafts;
 use anyhow::Context as _;
 use ferry_model::{ClientDraft, CurrencyCode, Customer, Decimal, Order, TenantId};
+use ferry_outbound::HttpClient;
 use ferry_transform::{
     Chain, HostServices, PluginRuntime, RuntimeConfig, TransformCtx, TransformError,
 };
@@ -17,6 +19,9 @@ use time::Date;
 pub struct PluginHost {
     runtime: PluginRuntime,
     exchange: Arc<ExchangeClient>,
+    /// Carries the tenants' enrichment calls; shared with the app (see [`PluginHost::with_outbound`]) so their
+    /// breakers sit with the other downstreams'.
+    http: HttpClient,
     handle: tokio::runtime::Handle,
 }
 
@@ -30,11 +35,20 @@ impl PluginHost {
         exchange: Arc<ExchangeClient>,
     ) -> anyhow::Result<Self> {
         let runtime = PluginRuntime::new(RuntimeConfig::new(config.cache_dir.clone()))?;
+        let http = HttpClient::new(&ferry_outbound::OutboundConfig::default())?;
         Ok(Self {
             runtime,
             exchange,
+            http,
             handle: tokio::runtime::Handle::current(),
         })
+    }
+
+    /// Sends the tenants' enrichment calls through `http` (the app's outbound client, so that their breakers and
+    /// metrics sit with the other downstreams') instead of a client with default settings.
+    pub fn with_outbound(mut self, http: HttpClient) -> Self {
+        self.http = http;
+        self
     }
 
     /// The runtime, for uploads and `ferry plugin test`.
@@ -45,7 +59,8 @@ impl PluginHost {
     /// Loads a tenant's chain from the files its config names (compiled once per content hash).
     ///
     /// # Errors
-    /// A plugin file is unreadable or not a valid component for our world (the error names it).
+    /// A plugin file is unreadable or not a valid component for our world (the error names it), or the tenant's
+    /// enrichment section is invalid.
     pub fn chain_for(&self, tenant: &TenantConfig) -> anyhow::Result<TenantPlugins> {
         let mut handles = Vec::new();
         let mut settings = HashMap::new();
@@ -62,9 +77,16 @@ impl PluginHost {
                 settings.insert((name.clone(), k.clone()), v.clone());
             }
         }
+        let enrichment = tenant
+            .enrichment
+            .as_ref()
+            .map(|e| EnrichmentClient::new(self.http.clone(), tenant.id.as_str(), e))
+            .transpose()
+            .with_context(|| format!("tenants.{}.enrichment", tenant.id))?;
         let services = Arc::new(TenantServices {
             settings,
             exchange: self.exchange.clone(),
+            enrichment,
             handle: self.handle.clone(),
         });
         Ok(TenantPlugins {
@@ -79,6 +101,8 @@ struct TenantServices {
     /// (plugin, key) → value, from the tenant's config.
     settings: HashMap<(String, String), String>,
     exchange: Arc<ExchangeClient>,
+    /// The tenant's enrichment service with its key and cache; `None` when the tenant has none configured.
+    enrichment: Option<EnrichmentClient>,
     /// Hook calls run on blocking threads; async lookups are driven on the app's runtime from there.
     handle: tokio::runtime::Handle,
 }
@@ -107,14 +131,23 @@ impl HostServices for TenantServices {
 
     fn enrich(
         &self,
-        _tenant: &TenantId,
+        tenant: &TenantId,
         kind: &str,
-        _key: &str,
+        key: &str,
     ) -> Result<Vec<(String, String)>, String> {
-        // No enrichment provider is configured for any tenant yet; plugins get a clear refusal, not silence.
-        Err(format!(
-            "no {kind} enrichment provider is configured for this tenant"
-        ))
+        let Some(enrichment) = &self.enrichment else {
+            // A clear refusal, not silence: the plugin decides whether to carry on without the data.
+            return Err(format!(
+                "no {kind} enrichment provider is configured for this tenant"
+            ));
+        };
+        // The key (an e-mail) and the API key stay out of the log; the error never carries either.
+        self.handle
+            .block_on(enrichment.lookup(kind, key))
+            .map_err(|error| {
+                tracing::warn!(%error, %tenant, kind, "Enrichment lookup failed.");
+                error.to_string()
+            })
     }
 }
 

@@ -1,17 +1,20 @@
-//! Sandbox mode: the Kentico, FreshBooks and exchange-rate simulators on local ports, a FreshBooks account with
+//! Sandbox mode: the Kentico, FreshBooks, exchange-rate and segment-enrichment simulators on local ports, a FreshBooks account with
 //! tokens ready, and the tenant configuration that points Ferry at them. `ferry sandbox` runs them until Ctrl-C
 //! and writes a `ferry.toml` for `ferry serve`; the demo and the end-to-end tests start them in-process.
 
 use crate::cli::SandboxArgs;
 use crate::config::{
-    Config, FreshBooksConfig, KenticoConfig, MappingConfig, PluginConfig, TenantConfig,
-    TenantLimits, WorkerConfig,
+    Config, EnrichmentConfig, FreshBooksConfig, KenticoConfig, MappingConfig, PluginConfig,
+    TenantConfig, TenantLimits, WorkerConfig,
 };
 pub mod audit;
 
 use anyhow::Context as _;
 use base64::Engine as _;
 use ferry_model::TenantId;
+use ferry_sim::enrichment::{
+    EnrichmentConfig as EnrichmentSimConfig, EnrichmentHandle, EnrichmentSim,
+};
 use ferry_sim::exchange::{ExchangeConfig, ExchangeHandle, ExchangeSim};
 use ferry_sim::freshbooks::{FreshBooksConfig as FbSimConfig, FreshBooksHandle, FreshBooksSim};
 use ferry_sim::kentico::{KenticoConfig as KenticoSimConfig, KenticoHandle, KenticoSim};
@@ -23,12 +26,16 @@ use std::path::{Path, PathBuf};
 pub const SANDBOX_CLIENT_ID: &str = "ferry-sandbox";
 /// Its secret (a sandbox value, not a credential).
 const SANDBOX_CLIENT_SECRET: &str = "ferry-sandbox-secret";
+/// The API key the sandbox's enrichment service accepts (a sandbox value, not a credential).
+const SANDBOX_ENRICHMENT_KEY: &str = "ferry-sandbox-enrichment-key";
 
 /// Where and how to start the simulators.
 #[derive(Debug, Clone)]
 pub struct SandboxOptions {
     /// Ports for Kentico, FreshBooks and the exchange-rate service (0 picks free ones).
     pub ports: [u16; 3],
+    /// Port of the segment-enrichment service (0 picks a free one).
+    pub enrichment_port: u16,
     /// Seed of the generated store and of every fault generator.
     pub seed: u64,
     /// Customers to seed the Kentico store with.
@@ -43,6 +50,7 @@ impl Default for SandboxOptions {
     fn default() -> Self {
         Self {
             ports: [0; 3],
+            enrichment_port: 0,
             seed: 1,
             customers: 25,
             orders: 0,
@@ -51,7 +59,7 @@ impl Default for SandboxOptions {
     }
 }
 
-/// The three running simulators and the FreshBooks account made for the sandbox tenant.
+/// The running simulators and the FreshBooks account made for the sandbox tenant.
 pub struct Sandbox {
     /// Kentico Xperience 13 (REST under `/rest`, webhook sender).
     pub kentico: KenticoHandle,
@@ -59,6 +67,8 @@ pub struct Sandbox {
     pub freshbooks: FreshBooksHandle,
     /// ECB reference rates.
     pub exchange: ExchangeHandle,
+    /// Marketing segments for the `enrich` host import (the sandbox tenant's enrichment service).
+    pub enrichment: EnrichmentHandle,
     /// The FreshBooks account id of the sandbox business.
     pub account_id: String,
     /// A refresh token for it, issued as if the operator had connected the account.
@@ -109,12 +119,20 @@ impl Sandbox {
         })
         .await
         .context("start the exchange-rate simulator")?;
+        let enrichment = EnrichmentSim::start(EnrichmentSimConfig {
+            port: opts.enrichment_port,
+            seed: opts.seed,
+            api_key: SANDBOX_ENRICHMENT_KEY.to_owned(),
+        })
+        .await
+        .context("start the enrichment simulator")?;
         let (account, tokens) =
             freshbooks.create_account_with_tokens("Sandbox Coffee Co.", &opts.base_currency);
         Ok(Self {
             kentico,
             freshbooks,
             exchange,
+            enrichment,
             account_id: account.account_id,
             refresh_token: SecretString::from(tokens.refresh_token),
             webhook_secret: random_whsec(),
@@ -161,6 +179,12 @@ impl Sandbox {
             mapping: MappingConfig::default(),
             plugins,
             limits: TenantLimits::default(),
+            enrichment: Some(EnrichmentConfig {
+                base_url: self.enrichment.base_url(),
+                api_key: SecretString::from(SANDBOX_ENRICHMENT_KEY.to_owned()),
+                cache_secs: EnrichmentConfig::DEFAULT_CACHE_SECS,
+                timeout_ms: EnrichmentConfig::DEFAULT_TIMEOUT_MS,
+            }),
         }
     }
 
@@ -265,6 +289,10 @@ client_id = "{client_id}"
 client_secret = "{client_secret}"
 refresh_token = "{refresh}"
 base_currency = "{currency}"
+
+[tenants.enrichment]
+base_url = "{enrichment}"
+api_key = "{enrichment_key}"
 "#,
             listen = h.listen,
             rate = sandbox_rate_limit().per_second,
@@ -290,6 +318,8 @@ base_currency = "{currency}"
             client_secret = SANDBOX_CLIENT_SECRET,
             refresh = self.refresh_token.expose_secret(),
             currency = self.base_currency,
+            enrichment = self.enrichment.base_url(),
+            enrichment_key = SANDBOX_ENRICHMENT_KEY,
         );
         if let Some(dir) = &h.plugins_dir {
             for p in Self::example_plugins(dir) {
@@ -309,6 +339,7 @@ base_currency = "{currency}"
     pub fn shutdown(&self) {
         self.kentico.shutdown();
         self.exchange.shutdown();
+        self.enrichment.shutdown();
     }
 }
 
@@ -378,6 +409,10 @@ pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     println!(
         "  Exchange rates: {}/stats/eurofxref/eurofxref-daily.xml",
         sandbox.exchange.base_url()
+    );
+    println!(
+        "  Segments:       {}/v1/segment/<email>",
+        sandbox.enrichment.base_url()
     );
     println!(
         "  Webhooks go to {ferry_url}/hooks/kentico/sandbox; fault control under /_sim/faults of each simulator."

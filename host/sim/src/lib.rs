@@ -1,5 +1,6 @@
 //! ferry-sim: faithful simulators of the Kentico Xperience 13 REST service, the FreshBooks API and the ECB
-//! exchange-rate feed, plus a marketing-segment enrichment service, with fault injection. Used by `ferry sandbox`, the demo, the tests and the benchmarks.
+//! exchange-rate feed, plus a marketing-segment enrichment service, with fault injection. Used by
+//! `ferry sandbox`, the demo, the tests and the benchmarks.
 //!
 //! The simulators model the vendors' APIs with their own types (written from `shared/reference/`) and share no
 //! request/response types with Ferry's clients, so a misreading of an API cannot hide on both sides.

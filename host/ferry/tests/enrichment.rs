@@ -1,0 +1,208 @@
+//! The `enrich` host import end to end: the real `enrich-segment` component, run through the host's plugin chain
+//! against the sandbox's segment-enrichment simulator. The host makes the call with the tenant's key, caches the
+//! answer, and a tenant without an enrichment service gets a refusal the plugin handles.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use ferry::config::{PluginConfig, PluginRuntimeConfig, TenantConfig};
+use ferry::exchange::ExchangeClient;
+use ferry::pipeline::mapping::client_draft;
+use ferry::plugins::{PluginHost, TenantPlugins};
+use ferry::sandbox::{Sandbox, SandboxOptions};
+use ferry_model::{ClientDraft, CurrencyCode, Customer, TenantId};
+use ferry_sim::enrichment::segment_for;
+use secrecy::SecretString;
+
+/// Every log line of this test binary, to see what plugins logged and that no key was.
+fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
+    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let writer = Capture(buffer.clone());
+        let _ = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                "debug,ferry_sim=warn,wasmtime=info,cranelift=info,h2=info,hyper=info,reqwest=info",
+            ))
+            .with_writer(move || writer.clone())
+            .try_init();
+        buffer
+    })
+}
+
+fn logged() -> String {
+    String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
+}
+
+#[derive(Clone)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The simulators, a plugin host, and a tenant `id` with `enrich-segment` in its chain, adjusted by `adjust`.
+struct Setup {
+    sandbox: Sandbox,
+    plugins: TenantPlugins,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup(id: &str, adjust: impl FnOnce(&mut TenantConfig)) -> Setup {
+    logs();
+    let built = tokio::task::spawn_blocking(ferry_transform::artifacts::ensure_built)
+        .await
+        .unwrap()
+        .expect("build the plugins");
+    let sandbox = Sandbox::start(&SandboxOptions {
+        customers: 1,
+        ..SandboxOptions::default()
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut tenant = sandbox.tenant_config(
+        TenantId::parse(id).unwrap(),
+        vec![PluginConfig {
+            path: built.join("enrich_segment.wasm"),
+            settings: Default::default(),
+        }],
+    );
+    adjust(&mut tenant);
+    let host = PluginHost::new(
+        &PluginRuntimeConfig {
+            cache_dir: dir.path().join("plugin-cache"),
+        },
+        Arc::new(ExchangeClient::new(sandbox.exchange.base_url())),
+    )
+    .unwrap();
+    let plugins = tokio::task::spawn_blocking(move || host.chain_for(&tenant))
+        .await
+        .unwrap()
+        .unwrap();
+    Setup {
+        sandbox,
+        plugins,
+        _dir: dir,
+    }
+}
+
+fn customer(email: &str) -> Customer {
+    Customer {
+        id: 7,
+        guid: uuid::Uuid::nil(),
+        first_name: "Ada".into(),
+        last_name: "Lovelace".into(),
+        email: Some(email.into()),
+        phone: String::new(),
+        company: String::new(),
+        tax_registration_id: String::new(),
+        organization_id: String::new(),
+        custom_fields: vec![],
+        address: None,
+        last_modified: time::OffsetDateTime::UNIX_EPOCH,
+    }
+}
+
+async fn shape(plugins: &TenantPlugins, customer: &Customer) -> (ClientDraft, ClientDraft) {
+    let draft = client_draft(customer, None, &CurrencyCode::parse("USD").unwrap());
+    let shaped = plugins
+        .shape_client(customer, draft.clone())
+        .await
+        .expect("the plugin never fails the record with on-error = ignore");
+    (draft, shaped)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_note_gets_the_segment_the_service_returns() {
+    let s = setup("segments", |_| {}).await;
+    let email = "ada.lovelace@example.com";
+    let (_, shaped) = shape(&s.plugins, &customer(email)).await;
+    let expected = format!("Segment: {}", segment_for(email));
+    assert!(
+        shaped.note.lines().any(|l| l == expected),
+        "{:?} lacks {expected:?}",
+        shaped.note
+    );
+    assert_eq!(s.sandbox.enrichment.requests(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_lookups_are_answered_from_the_cache() {
+    let s = setup("cached", |_| {}).await;
+    let ada = customer("ada@example.com");
+    let (_, first) = shape(&s.plugins, &ada).await;
+    for _ in 0..3 {
+        let (_, again) = shape(&s.plugins, &ada).await;
+        assert_eq!(again.note, first.note);
+    }
+    assert_eq!(
+        s.sandbox.enrichment.requests(),
+        1,
+        "one call for four identical lookups"
+    );
+    shape(&s.plugins, &customer("grace@example.com")).await;
+    assert_eq!(s.sandbox.enrichment.requests(), 2, "another key is fetched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_5xx_is_retried_inside_the_lookup() {
+    let s = setup("flaky", |_| {}).await;
+    s.sandbox.enrichment.faults().fail_next(1, 503);
+    let email = "flaky@example.com";
+    let (_, shaped) = shape(&s.plugins, &customer(email)).await;
+    assert!(
+        shaped
+            .note
+            .contains(&format!("Segment: {}", segment_for(email))),
+        "{:?}",
+        shaped.note
+    );
+    assert_eq!(s.sandbox.enrichment.faults().counters().failed_next, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_without_an_enrichment_service_gets_a_refusal_and_keeps_its_client() {
+    let s = setup("unenriched", |t| t.enrichment = None).await;
+    let (draft, shaped) = shape(&s.plugins, &customer("ada@example.com")).await;
+    assert_eq!(shaped, draft, "the plugin leaves the client as it was");
+    assert_eq!(s.sandbox.enrichment.requests(), 0);
+    let logs = logged();
+    assert!(
+        logs.lines().any(|l| l.contains("unenriched")
+            && l.contains("no segment enrichment provider is configured for this tenant")),
+        "the plugin logged the refusal:\n{logs}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_key_reaches_the_plugin_as_an_error_without_the_key() {
+    let wrong = format!("wrong-key-{}", uuid::Uuid::new_v4().simple());
+    let key = SecretString::from(wrong.clone());
+    let s = setup("wrongkey", move |t| {
+        t.enrichment.as_mut().unwrap().api_key = key;
+    })
+    .await;
+    let (draft, shaped) = shape(&s.plugins, &customer("ada@example.com")).await;
+    assert_eq!(shaped, draft);
+    assert_eq!(s.sandbox.enrichment.requests(), 1);
+    let logs = logged();
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("wrongkey") && l.contains("unauthorized (401)")),
+        "the plugin logged the 401:\n{logs}"
+    );
+    assert!(!logs.contains(&wrong), "the api key was logged");
+    assert!(
+        !logs.contains(s.sandbox.enrichment.api_key()),
+        "the sandbox api key was logged"
+    );
+}
