@@ -206,3 +206,34 @@ async fn a_refused_key_reaches_the_plugin_as_an_error_without_the_key() {
         "the sandbox api key was logged"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_service_fails_the_lookup_within_its_budget_and_is_not_cached() {
+    let s = setup("slowsegments", |t| {
+        t.enrichment.as_mut().unwrap().timeout_ms = 300;
+    })
+    .await;
+    s.sandbox
+        .enrichment
+        .faults()
+        .set_latency(std::time::Duration::from_secs(1), std::time::Duration::ZERO);
+    let ada = customer("ada@example.com");
+    let started = std::time::Instant::now();
+    let (draft, shaped) = shape(&s.plugins, &ada).await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(900),
+        "the lookup gave up after {:?}",
+        started.elapsed()
+    );
+    assert_eq!(shaped, draft, "the plugin handled the failure itself");
+
+    s.sandbox.enrichment.faults().clear();
+    let (_, shaped) = shape(&s.plugins, &ada).await;
+    assert!(
+        shaped
+            .note
+            .contains(&format!("Segment: {}", segment_for("ada@example.com"))),
+        "the failure was not cached: {:?}",
+        shaped.note
+    );
+}
