@@ -411,6 +411,13 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_parses_with_its_enrichment_section() {
+        let cfg: Config = toml::from_str(include_str!("../../../ferry.example.toml")).unwrap();
+        let e = cfg.tenants[0].enrichment.as_ref().unwrap();
+        assert_eq!(e.base_url, "https://segments.example.com");
+    }
+
+    #[test]
     fn an_enrichment_section_gets_default_cache_and_timeout() {
         let e: EnrichmentConfig =
             toml::from_str("base_url = \"http://127.0.0.1:3\"\napi_key = \"k\"\n").unwrap();
