@@ -6,32 +6,17 @@ use ferry::sandbox::HostToml;
 use ferry::sandbox::{Sandbox, SandboxOptions};
 use ferry_model::TenantId;
 use ferry_store::{Store, StoreConfig};
+use ferry_tests::process::free_port;
 use ferry_tests::{SETTLE_TIMEOUT, assert_exactly_once, fast_workers, valid_mix};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// Starts the host binary on `config`, waiting until it answers `/healthz`.
-async fn start_host(config: &std::path::Path, url: &str) -> anyhow::Result<Child> {
-    let child = Command::new(env!("CARGO_BIN_EXE_ferry-under-test"))
-        .args(["--config", &config.display().to_string(), "serve"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()?;
-    let client = reqwest::Client::new();
-    for _ in 0..300 {
-        if client.get(format!("{url}/healthz")).send().await.is_ok() {
-            return Ok(child);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    anyhow::bail!("host did not come up at {url}")
-}
+const BIN: &str = env!("CARGO_BIN_EXE_ferry-under-test");
 
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+async fn start_host(
+    config: &std::path::Path,
+    url: &str,
+) -> anyhow::Result<ferry_tests::process::HostProcess> {
+    ferry_tests::process::start_host(BIN, config, url, &[]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -82,20 +67,18 @@ async fn killing_the_host_mid_run_loses_and_duplicates_nothing() -> anyhow::Resu
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     host.kill()?; // SIGKILL
-    host.wait()?;
     for n in 150..300 {
         placed.push(sandbox.place(n, &valid_mix()).await);
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut host = start_host(&config_path, &url).await?;
+    let host = start_host(&config_path, &url).await?;
 
     let store = Store::open(&StoreConfig::at(&store_path)).await?;
     let settled = sandbox
         .wait_settled(&store, &tenant, &placed, SETTLE_TIMEOUT)
         .await?;
     let audit = sandbox.audit(&store, &tenant, &placed).await?;
-    host.kill()?;
-    host.wait()?;
+    drop(host);
     sandbox.shutdown();
     assert!(settled, "did not settle after the restart: {audit:#?}");
     assert!(

@@ -4,4 +4,5 @@
 
 mod crash_restart;
 mod faults;
+mod multi_host;
 mod webhook_intake;

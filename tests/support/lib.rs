@@ -1,6 +1,10 @@
 //! Test support: start the simulators and a Ferry host on port 0 with a real SQLite file in a temporary
 //! directory, place orders in the Kentico simulator, wait for them to settle and audit FreshBooks.
 
+pub mod balancer;
+pub mod postgres;
+pub mod process;
+
 use anyhow::Context as _;
 use ferry::app::App;
 use ferry::config::{Config, WorkerConfig};

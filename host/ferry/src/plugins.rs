@@ -218,15 +218,18 @@ impl TenantPlugins {
     ) -> Result<Drafts, TransformError> {
         let order = order.clone();
         self.blocking(move |c, ctx| {
-            let client = c.map_client(ctx, &order.customer, drafts.client)?;
-            let invoice = c.map_invoice(ctx, &order, drafts.invoice)?;
+            // One instance per plugin for the whole event (not one per hook call): fresh for every event, so
+            // nothing leaks between orders, and instantiated once however many lines the order has.
+            let mut run = c.run(ctx);
+            let client = run.map_client(&order.customer, drafts.client)?;
+            let invoice = run.map_invoice(&order, drafts.invoice)?;
             let mut items = Vec::with_capacity(drafts.items.len());
             for item in drafts.items {
                 let line = order.lines.iter().find(|l| {
                     l.sku_number == item.sku || format!("KENTICO-SKU-{}", l.sku_id) == item.sku
                 });
                 items.push(match line {
-                    Some(line) => c.map_item(ctx, line, item)?,
+                    Some(line) => run.map_item(line, item)?,
                     None => item,
                 });
             }

@@ -87,36 +87,49 @@ impl Sandbox {
         timeout: Duration,
     ) -> Result<bool, ferry_store::Error> {
         let deadline = Instant::now() + timeout;
+        let mut waiting_for = String::new();
         while Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(200)).await;
             let stats = self.kentico.webhook_stats();
             if stats.emitted > stats.delivered + stats.skipped + stats.gave_up {
+                waiting_for = format!("webhooks still being sent: {stats:?}");
                 continue;
             }
-            let mut busy = 0;
+            let mut busy = Vec::new();
             for s in [
                 EventState::Queued,
                 EventState::Running,
                 EventState::Retrying,
             ] {
-                busy += store.count_in_state(Some(tenant), s).await?;
+                let n = store.count_in_state(Some(tenant), s).await?;
+                if n > 0 {
+                    busy.push(format!("{n} {s:?}"));
+                }
             }
-            if busy > 0 {
+            if !busy.is_empty() {
+                waiting_for = format!("events not finished: {}", busy.join(", "));
                 continue;
             }
             let invoiced = self.invoices_by_order();
             let dead = dead_orders(store, tenant).await?;
-            let all_accounted = placed.iter().map(|p| &p.order).all(|o| {
-                if o.defect.is_some() {
-                    dead.contains_key(&o.id)
-                } else {
-                    invoiced.contains_key(&o.guid.to_string())
-                }
-            });
-            if all_accounted {
+            let unaccounted = placed
+                .iter()
+                .map(|p| &p.order)
+                .filter(|o| {
+                    if o.defect.is_some() {
+                        !dead.contains_key(&o.id)
+                    } else {
+                        !invoiced.contains_key(&o.guid.to_string())
+                    }
+                })
+                .count();
+            if unaccounted == 0 {
                 return Ok(true);
             }
+            waiting_for = format!("{unaccounted} orders neither invoiced nor dead-lettered");
         }
+        tracing::warn!(%waiting_for, "Not settled in time.");
+        eprintln!("not settled after {timeout:?}: {waiting_for}");
         Ok(false)
     }
 

@@ -1,0 +1,58 @@
+//! A scratch Postgres database per test on the server `scripts/postgres.sh` starts
+//! (`FERRY_TEST_DATABASE_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`).
+
+use anyhow::Context as _;
+use sqlx::{Connection, Executor, PgConnection};
+
+/// Where the tests find their Postgres server.
+pub fn server_url() -> String {
+    std::env::var("FERRY_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A database created for one test; [`TestDb::drop_now`] removes it.
+pub struct TestDb {
+    name: String,
+    /// `postgres://…/<name>`.
+    pub url: String,
+}
+
+impl TestDb {
+    /// Creates `ferry_e2e_<uuid>`.
+    ///
+    /// # Errors
+    /// The server cannot be reached (run `scripts/postgres.sh`) or refuses to create the database.
+    pub async fn create() -> anyhow::Result<Self> {
+        let server = server_url();
+        let mut admin = PgConnection::connect(&server)
+            .await
+            .with_context(|| format!("connect to {server} (start it with scripts/postgres.sh)"))?;
+        let name = format!("ferry_e2e_{}", uuid::Uuid::new_v4().simple());
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await
+            .context("create the test database")?;
+        let _ = admin.close().await;
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        Ok(Self {
+            url: format!("{base}/{name}"),
+            name,
+        })
+    }
+
+    /// Drops the database, closing the connections left on it.
+    ///
+    /// # Errors
+    /// The server cannot be reached.
+    pub async fn drop_now(self) -> anyhow::Result<()> {
+        let mut admin = PgConnection::connect(&server_url()).await?;
+        admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            )))
+            .await?;
+        let _ = admin.close().await;
+        Ok(())
+    }
+}

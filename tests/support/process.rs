@@ -1,0 +1,78 @@
+//! The host as a real process (`ferry-under-test serve`), for tests that kill it with SIGKILL.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// Starts `ferry-under-test --config <config> serve` with `env` added, waiting until `url/healthz` answers.
+/// `FERRY_E2E_LOGS=<dir>` keeps the host's log there.
+///
+/// # Errors
+/// The binary cannot be started, or the host does not come up within 30 s.
+pub async fn start_host(
+    bin: &str,
+    config: &std::path::Path,
+    url: &str,
+    env: &[(&str, &str)],
+) -> anyhow::Result<HostProcess> {
+    let mut command = Command::new(bin);
+    command
+        .args(["--config", &config.display().to_string(), "serve"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    // `FERRY_E2E_LOGS=<dir>` keeps each host's info log as `<dir>/host-<port>.log`, for diagnosis.
+    if let Some(dir) = std::env::var_os("FERRY_E2E_LOGS") {
+        let port = url.rsplit(':').next().unwrap_or("host");
+        let file =
+            std::fs::File::create(std::path::Path::new(&dir).join(format!("host-{port}.log")))?;
+        command.env("RUST_LOG", "info").stderr(file);
+    }
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let mut child = command.spawn()?;
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        if client.get(format!("{url}/healthz")).send().await.is_ok() {
+            return Ok(HostProcess(child));
+        }
+        if let Some(status) = child.try_wait()? {
+            anyhow::bail!("host exited with {status} before answering at {url}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = child.kill();
+    anyhow::bail!("host did not come up at {url}")
+}
+
+/// A port free right now on 127.0.0.1.
+///
+/// # Errors
+/// No port could be bound.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A running host process, killed (SIGKILL) when dropped, so a failing test never leaves hosts behind.
+#[derive(Debug)]
+pub struct HostProcess(Child);
+
+impl HostProcess {
+    /// Kills the host with SIGKILL and reaps it.
+    ///
+    /// # Errors
+    /// The process could not be signalled or waited for.
+    pub fn kill(&mut self) -> std::io::Result<()> {
+        self.0.kill()?;
+        self.0.wait().map(drop)
+    }
+}
+
+impl Drop for HostProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
