@@ -20,7 +20,7 @@ const ORDERS: u64 = 2_000;
 const HOSTS: usize = 3;
 
 /// Three debug-built hosts on two cores: more time than the single-host journeys.
-const SETTLE: Duration = Duration::from_secs(300);
+const SETTLE: Duration = Duration::from_secs(600);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hosts_on_postgres_lose_one_and_still_sync_every_order_once() -> anyhow::Result<()> {
