@@ -381,3 +381,27 @@ async fn tenant_add_and_remove_go_through_the_admin_api() {
     assert!(tenant_cli(&host, &["remove", SHOP]).await.is_err());
     host.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_id_in_both_the_file_and_the_database_stops_the_host_naming_it() {
+    let host = host_without_shop().await;
+    let (status, _) = host
+        .post_json("/tenants", &host.operator, &shop_json(&host))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // A second host on the same store whose file also has `shop`.
+    let mut config = host.config.clone();
+    let mut shop = other_config(&host).clone();
+    shop.id = ferry_model::TenantId::parse(SHOP).unwrap();
+    config.tenants.push(shop);
+    let Err(error) = ferry::app::App::build(config).await else {
+        panic!("a host with shop in its file and its database started");
+    };
+    let message = format!("{error:#}");
+    assert!(
+        message
+            .contains("tenant shop is both in the configuration file and stored in the database"),
+        "{message}"
+    );
+    host.stop().await;
+}
