@@ -10,6 +10,7 @@
 //! - `error`: [`ApiError`], the stable `{"error":{"code","message"}}` body, and the [`AdminJson`] extractor.
 //! - `auth`: token generation and hashing, the bearer-token middleware, [`Principal`] and its scope checks.
 //! - `tenants`: tenant list and detail (secrets as set/unset), breaker states.
+//! - `tenant_changes`: create, replace and delete tenants stored in the database (operator only), live.
 //! - `events`: run history with search by Kentico order number and FreshBooks invoice id; the dead-letter queue.
 //! - `plugins`: uploads (validated, stored by hash), versions, activate and rollback, swapping the serving chain.
 //! - `tokens`: token list, create and revoke over the API (operator only).
@@ -21,6 +22,7 @@ mod config;
 mod error;
 mod events;
 mod plugins;
+mod tenant_changes;
 mod tenants;
 mod tokens;
 
@@ -29,14 +31,16 @@ pub use config::AdminConfig;
 pub use error::{AdminJson, ApiError, ErrorCode};
 
 use crate::plugins::PluginHost;
-use crate::tenants::Tenants;
+use crate::tenants::{TenantFactory, Tenants};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::header;
 use axum::middleware;
 use axum::routing::{delete, get, post};
+use ferry_model::TenantId;
 use ferry_outbound::BreakerRegistry;
 use ferry_store::Store;
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -46,18 +50,24 @@ pub const OPENAPI_YAML: &str = include_str!("../../../docs/openapi.yaml");
 /// Where every admin route lives.
 pub const BASE_PATH: &str = "/admin/v1";
 
-/// What the admin handlers reach: the store, the serving tenants, the breakers and the plugin runtime.
+/// What the admin handlers reach: the store, the serving tenants, the breakers, the plugin runtime and what
+/// builds a tenant.
 #[derive(Clone)]
 pub struct AdminState {
     store: Store,
     tenants: Tenants,
     breakers: BreakerRegistry,
     plugin_host: Arc<PluginHost>,
+    /// Builds tenants added or replaced through the API, the same way the host built its own at start.
+    factory: TenantFactory,
+    /// Tenants of the configuration file: the API may not replace or delete them (edit the file instead).
+    file_tenants: Arc<HashSet<TenantId>>,
     /// Uploaded components are written here (`<hash>/<name>.wasm`) for the plugin host to load.
     uploads_dir: PathBuf,
     /// One token bucket per admin token id, shared by every request of this process.
     limiter: Arc<auth::TokenLimiter>,
-    /// Held while a plugin activation builds and swaps a chain, so two activations cannot interleave.
+    /// Held while a plugin activation or a tenant change builds and swaps a tenant, so two changes of the
+    /// serving tenants cannot interleave (and one cannot swap in a tenant built from the other's stale view).
     activation: Arc<tokio::sync::Mutex<()>>,
     config: AdminConfig,
 }
@@ -74,13 +84,15 @@ impl AdminState {
         store: Store,
         tenants: Tenants,
         breakers: BreakerRegistry,
-        plugin_host: Arc<PluginHost>,
+        factory: TenantFactory,
     ) -> anyhow::Result<Self> {
         let state = Self {
             store,
             tenants,
             breakers,
-            plugin_host,
+            plugin_host: factory.plugin_host().clone(),
+            factory,
+            file_tenants: Arc::new(config.tenants.iter().map(|t| t.id.clone()).collect()),
             uploads_dir: config.plugins.cache_dir.join("uploads"),
             limiter: Arc::new(auth::TokenLimiter::new(&config.admin)),
             activation: Arc::default(),
@@ -95,8 +107,13 @@ impl AdminState {
 pub fn router(state: AdminState) -> Router {
     let upload_limit = state.config.max_plugin_bytes;
     let tenant_routes = Router::new()
-        .route("/tenants", get(tenants::list))
-        .route("/tenants/{tenant}", get(tenants::show))
+        .route("/tenants", get(tenants::list).post(tenant_changes::create))
+        .route(
+            "/tenants/{tenant}",
+            get(tenants::show)
+                .put(tenant_changes::replace)
+                .delete(tenant_changes::remove),
+        )
         .route("/tenants/{tenant}/breakers", get(tenants::tenant_breakers))
         .route("/breakers", get(tenants::breakers))
         .route("/tenants/{tenant}/events", get(events::list))

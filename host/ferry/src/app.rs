@@ -6,7 +6,7 @@ use crate::exchange::ExchangeClient;
 use crate::pipeline::{Pipeline, RetryPolicy};
 use crate::plugins::PluginHost;
 use crate::secrets::Keyring;
-use crate::tenants::{TenantRuntime, Tenants};
+use crate::tenants::{TenantFactory, Tenants};
 use anyhow::Context as _;
 use axum::Router;
 use axum::routing::get;
@@ -48,32 +48,36 @@ impl App {
                 .context("start the plugin runtime")?
                 .with_outbound(http.clone()),
         );
+        let factory = TenantFactory::new(http.clone(), store.clone(), keyring, plugin_host);
         let tenants = Tenants::default();
         for t in &config.tenants {
-            let plugins = plugin_host
-                .chain_for(t)
-                .with_context(|| format!("load plugins of tenant {}", t.id))?;
-            tenants.insert(TenantRuntime::build(
-                t.clone(),
-                &http,
-                &store,
-                &keyring,
-                plugins,
-            )?);
-            seed_tokens(&store, &keyring, t).await?;
+            tenants.insert(factory.build(t.clone()).await?);
+        }
+        for t in crate::managed_tenants::load_all(&store, factory.keyring()).await? {
+            if crate::managed_tenants::in_config_file(&config, &t.id) {
+                anyhow::bail!(
+                    "tenant {} is both in the configuration file and stored in the database; remove it from \
+                     one of them (`ferry tenant remove {}` removes the stored one)",
+                    t.id,
+                    t.id
+                );
+            }
+            let id = t.id.clone();
+            tenants.insert(
+                factory
+                    .build(t)
+                    .await
+                    .with_context(|| format!("tenant {id} stored in the database"))?,
+            );
         }
         let workers = &config.worker;
-        let mut claim = ClaimRequest::new(
+        let claim = ClaimRequest::new(
             format!("{}:{}", hostname(), std::process::id()),
             Duration::from_secs(workers.lease_secs),
             workers.concurrency.max(1),
         );
-        for t in &config.tenants {
-            claim = claim.with_tenant_limit(
-                t.id.clone(),
-                u32::try_from(t.limits.concurrency).unwrap_or(u32::MAX),
-            );
-        }
+        // Each tenant's own limit (`limits.concurrency`) is read from the serving tenants at every claim, so that
+        // tenants added through the admin API get theirs too.
         let retry = RetryPolicy {
             max_attempts: workers.max_attempts,
             backoff: Backoff {
@@ -95,7 +99,7 @@ impl App {
                 store.clone(),
                 tenants.clone(),
                 http.breakers().clone(),
-                plugin_host,
+                factory,
             )
             .await?,
         ));
@@ -221,33 +225,4 @@ pub(crate) fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
         );
     }
     Keyring::from_encoded(&keys).context("secrets.master_keys")
-}
-
-/// Stores a tenant's configured refresh token (sealed) when the store has none yet, e.g. on first start.
-async fn seed_tokens(
-    store: &Store,
-    keyring: &Keyring,
-    t: &crate::config::TenantConfig,
-) -> anyhow::Result<()> {
-    use secrecy::ExposeSecret;
-    let Some(refresh) = &t.freshbooks.refresh_token else {
-        return Ok(());
-    };
-    if store
-        .tokens(&t.id, &t.freshbooks.account_id)
-        .await?
-        .is_some()
-    {
-        return Ok(());
-    }
-    let set = ferry_store::TokenSet {
-        // No access token yet: an empty one that has already expired forces a refresh on first use.
-        access_token: keyring.seal(b""),
-        refresh_token: keyring.seal(refresh.expose_secret().as_bytes()),
-        expires_at: time::OffsetDateTime::UNIX_EPOCH,
-    };
-    store
-        .put_tokens(&t.id, &t.freshbooks.account_id, &set)
-        .await?;
-    Ok(())
 }

@@ -41,7 +41,7 @@ pub enum Command {
     /// Upload, list, activate and roll back tenant plugins (admin API); test one locally.
     #[command(subcommand)]
     Plugin(crate::plugin_cli::PluginCommand),
-    /// List and show the tenants a running host serves (admin API).
+    /// List, show, add and remove the tenants a running host serves (admin API).
     #[command(subcommand)]
     Tenant(crate::tenant_cli::TenantCommand),
     /// Connect a tenant to an outside account (`connect freshbooks <tenant>`: OAuth authorization).

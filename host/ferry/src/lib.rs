@@ -6,6 +6,7 @@
 //! - `config`: the configuration tree (TOML + environment).
 //! - `app`: `App::build` / `run_until_stopped`: store, tenants, HTTP surfaces, workers.
 //! - `tenants`: each tenant's clients, plugin chain and settings, built once.
+//! - `managed_tenants`: tenants stored in the database (SaaS mode): validation naming the field, sealed secrets.
 //! - `plugins`: the plugin runtime, the host services plugins may call, async hook wrappers.
 //! - `adapters`: the store behind `load`'s ledger and sealed token store.
 //! - `pipeline`: the worker's step function and the pure steps it calls (validation, default mapping).
@@ -18,7 +19,7 @@
 //! - `admin`: the admin HTTP API (tenants, events, DLQ, breakers, plugin uploads) behind bearer tokens.
 //! - `connect_cli`: `ferry connect freshbooks <tenant>` (OAuth authorization code flow).
 //! - `token_cli`, `plugin_cli`, `tenant_cli`: `ferry token …` (admin tokens), `ferry plugin …` (uploads through the
-//!   API, local test) and `ferry tenant list|show` (through the API).
+//!   API, local test) and `ferry tenant list|show|add|remove` (through the API).
 //! - `sandbox`, `demo`: the simulators, and the end-to-end demo on them.
 //! - `metrics`, `telemetry`: metric names and exporter; logs and shutdown signal.
 
@@ -33,6 +34,7 @@ pub mod demo;
 pub mod dlq;
 pub mod enrichment;
 pub mod exchange;
+pub mod managed_tenants;
 pub mod metrics;
 pub mod pipeline;
 pub mod plugin_cli;

@@ -89,9 +89,19 @@ impl Pipeline {
     /// # Errors
     /// A store error while claiming (the events stay queued).
     pub async fn claim(&self, max: usize) -> Result<Vec<Claimed>, ferry_store::Error> {
+        self.store.claim(&self.claim_request(max)).await
+    }
+
+    /// The claim request for up to `max` events, with the limit of every tenant serving right now (tenants come
+    /// and go through the admin API).
+    fn claim_request(&self, max: usize) -> ClaimRequest {
         let mut req = self.claim.clone();
         req.max = max;
-        self.store.claim(&req).await
+        for t in self.tenants.all() {
+            let limit = u32::try_from(t.config.limits.concurrency).unwrap_or(u32::MAX);
+            req.tenant_limits.entry(t.id.clone()).or_insert(limit);
+        }
+        req
     }
 
     /// Claims one event and runs it to an answer.
@@ -99,9 +109,7 @@ impl Pipeline {
     /// # Errors
     /// A store error while claiming.
     pub async fn try_execute_job(&self) -> Result<ExecutionOutcome, ferry_store::Error> {
-        let mut req = self.claim.clone();
-        req.max = 1;
-        let Some(claimed) = self.store.claim(&req).await?.pop() else {
+        let Some(claimed) = self.store.claim(&self.claim_request(1)).await?.pop() else {
             return Ok(ExecutionOutcome::EmptyQueue);
         };
         Ok(self.run_claimed(claimed).await)

@@ -201,7 +201,13 @@ impl AdminClient {
     }
 
     fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http.post(self.url(path)).bearer_auth(&self.token)
+        self.request(reqwest::Method::POST, path)
+    }
+
+    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, self.url(path))
+            .bearer_auth(&self.token)
     }
 
     /// Sends and returns the JSON answer, or fails with the API's error code and message.

@@ -1,11 +1,18 @@
-//! `ferry tenant list|show`: the tenants a host serves, through its admin API (secrets shown as set/unset).
+//! `ferry tenant list|show|add|remove`: the tenants a host serves, through its admin API (secrets shown as
+//! set/unset).
 //!
-//! Tenants are configured in `ferry.toml` (`[[tenants]]`); adding or removing one is an edit there and a restart.
+//! Tenants come from two places. On-prem, they are `[[tenants]]` entries of `ferry.toml` (changing one is an
+//! edit there and a restart). In SaaS mode, `ferry tenant add` sends one tenant's configuration (the same fields,
+//! as TOML or JSON) to the host, which validates it, stores it with its secrets sealed and serves it at once;
+//! `ferry tenant remove` stops serving it and deletes it.
 
 use crate::config::Config;
 use crate::plugin_cli::{AdminClient, ApiArgs};
+use anyhow::Context as _;
 use clap::Subcommand;
+use serde_json::Value;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// `ferry tenant …`.
 #[derive(Debug, Subcommand)]
@@ -24,19 +31,80 @@ pub enum TenantCommand {
         #[command(flatten)]
         api: ApiArgs,
     },
+    /// Add a tenant from a file (`.json`, else TOML; the fields of one `[[tenants]]` entry), operator only.
+    Add {
+        /// The tenant's configuration.
+        file: PathBuf,
+        /// Replace the stored tenant with this id instead of adding a new one.
+        #[arg(long)]
+        replace: bool,
+        /// Where the admin API is.
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Stop serving a tenant added with `tenant add` and delete it, operator only.
+    Remove {
+        /// Tenant id.
+        tenant: String,
+        /// Where the admin API is.
+        #[command(flatten)]
+        api: ApiArgs,
+    },
 }
 
 /// Runs one `tenant` subcommand, writing the API's answer to `out`.
 ///
 /// # Errors
-/// No token, the host cannot be reached, or the API refused (its code and message are passed on).
+/// No token, the file cannot be read or parsed, the host cannot be reached, or the API refused (its code and
+/// message are passed on; a refused configuration names the field).
 pub async fn run(config: &Config, cmd: TenantCommand, out: &mut impl Write) -> anyhow::Result<()> {
-    let (path, api) = match &cmd {
-        TenantCommand::List { api } => ("/tenants".to_owned(), api),
-        TenantCommand::Show { tenant, api } => (format!("/tenants/{tenant}"), api),
-    };
-    let client = AdminClient::new(config, api)?;
-    let answer = client.send(client.get(&path)).await?;
-    writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+    match cmd {
+        TenantCommand::List { api } => {
+            let client = AdminClient::new(config, &api)?;
+            let answer = client.send(client.get("/tenants")).await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        }
+        TenantCommand::Show { tenant, api } => {
+            let client = AdminClient::new(config, &api)?;
+            let answer = client
+                .send(client.get(&format!("/tenants/{tenant}")))
+                .await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        }
+        TenantCommand::Add { file, replace, api } => {
+            let body = read_tenant(&file)?;
+            let client = AdminClient::new(config, &api)?;
+            let request = if replace {
+                let id = body["id"]
+                    .as_str()
+                    .with_context(|| format!("{}: id: missing", file.display()))?;
+                client.request(reqwest::Method::PUT, &format!("/tenants/{id}"))
+            } else {
+                client.request(reqwest::Method::POST, "/tenants")
+            };
+            let answer = client.send(request.json(&body)).await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        }
+        TenantCommand::Remove { tenant, api } => {
+            let client = AdminClient::new(config, &api)?;
+            client
+                .send(client.request(reqwest::Method::DELETE, &format!("/tenants/{tenant}")))
+                .await?;
+            writeln!(out, "tenant {tenant} removed")?;
+        }
+    }
     Ok(())
+}
+
+/// A tenant configuration file as JSON: `.json` files as they are, anything else read as TOML.
+fn read_tenant(path: &Path) -> anyhow::Result<Value> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
+    let is_json = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    if is_json {
+        serde_json::from_str(&text).with_context(|| format!("parse {} as JSON", path.display()))
+    } else {
+        toml::from_str(&text).with_context(|| format!("parse {} as TOML", path.display()))
+    }
 }

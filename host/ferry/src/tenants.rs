@@ -1,12 +1,14 @@
-//! The tenants this host serves, each with its clients, plugin chain and settings built once.
+//! The tenants this host serves, each with its clients, plugin chain and settings built once, and the
+//! [`TenantFactory`] that builds them (at start for every tenant, and for tenants added through the admin API).
 
 use crate::adapters::{SealedTokenStore, StoreLedger};
 use crate::config::{TenantConfig, UnknownSkuPolicy};
 use crate::pipeline::StepError;
 use crate::pipeline::mapping::Drafts;
 use crate::pipeline::validate::ValidationRules;
-use crate::plugins::TenantPlugins;
+use crate::plugins::{PluginHost, TenantPlugins};
 use crate::secrets::Keyring;
+use anyhow::Context as _;
 use ferry_extract::KenticoClient;
 use ferry_load::{FreshBooksClient, OAuthApp, SyncOptions, Synced, UnknownSku};
 use ferry_model::{CurrencyCode, Customer, Decimal, Order, TenantId};
@@ -162,6 +164,79 @@ impl TenantRuntime {
             ferry_load::sync_customer(&self.freshbooks, &ledger, &self.id, customer, &draft)
                 .await?,
         )
+    }
+}
+
+/// What building a tenant takes: the shared outbound client, the store, the keyring and the plugin runtime.
+#[derive(Clone)]
+pub struct TenantFactory {
+    http: HttpClient,
+    store: Store,
+    keyring: Arc<Keyring>,
+    plugin_host: Arc<PluginHost>,
+}
+
+impl TenantFactory {
+    /// A factory over the host's shared parts.
+    pub fn new(
+        http: HttpClient,
+        store: Store,
+        keyring: Arc<Keyring>,
+        plugin_host: Arc<PluginHost>,
+    ) -> Self {
+        Self {
+            http,
+            store,
+            keyring,
+            plugin_host,
+        }
+    }
+
+    /// The keyring that seals this host's secrets.
+    pub fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+
+    /// The plugin runtime.
+    pub fn plugin_host(&self) -> &Arc<PluginHost> {
+        &self.plugin_host
+    }
+
+    /// Builds a tenant ready to serve: loads its plugin chain, builds its clients, and stores its configured
+    /// refresh token (sealed) when the store has none for its account yet.
+    ///
+    /// # Errors
+    /// A plugin that does not load, a config value that does not parse, or the store failed (each named).
+    pub async fn build(&self, config: TenantConfig) -> anyhow::Result<TenantRuntime> {
+        let host = self.plugin_host.clone();
+        let for_plugins = config.clone();
+        // Compiling components is CPU-bound work: keep it off the async workers.
+        let plugins = tokio::task::spawn_blocking(move || host.chain_for(&for_plugins))
+            .await
+            .context("plugin load task")?
+            .with_context(|| format!("load plugins of tenant {}", config.id))?;
+        let tenant = TenantRuntime::build(config, &self.http, &self.store, &self.keyring, plugins)?;
+        self.seed_tokens(&tenant.config).await?;
+        Ok(tenant)
+    }
+
+    /// Stores a tenant's configured refresh token (sealed) when the store has none yet, e.g. on first start.
+    async fn seed_tokens(&self, t: &TenantConfig) -> anyhow::Result<()> {
+        let Some(refresh) = &t.freshbooks.refresh_token else {
+            return Ok(());
+        };
+        let account = &t.freshbooks.account_id;
+        if self.store.tokens(&t.id, account).await?.is_some() {
+            return Ok(());
+        }
+        let set = ferry_store::TokenSet {
+            // No access token yet: an empty one that has already expired forces a refresh on first use.
+            access_token: self.keyring.seal(b""),
+            refresh_token: self.keyring.seal(refresh.expose_secret().as_bytes()),
+            expires_at: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        self.store.put_tokens(&t.id, account, &set).await?;
+        Ok(())
     }
 }
 

@@ -31,6 +31,7 @@
 //! - `refresh_lock`: one OAuth refresh per account at a time, across hosts ([`RefreshLock`]).
 //! - `rate`: fixed-window rate slots shared by every host ([`Store::take_rate_slot`]).
 //! - `admin`: admin API tokens (hashed), uploaded plugin components and versions, paged event listing.
+//! - `tenant_config`: tenants managed through the admin API (configuration JSON and sealed secrets).
 
 /// `on_pool!(pool, |p| body)` runs `body` with `p` bound to the store's pool, whichever backend it is. The body is compiled once per
 /// backend, so it must only use what both drivers support (portable SQL, `i64`/`String`/`bool`/bytes binds).
@@ -70,6 +71,7 @@ mod rate;
 mod refresh_lock;
 mod signal;
 mod store;
+mod tenant_config;
 mod token;
 mod watermark;
 
@@ -87,5 +89,6 @@ pub use queue::{ClaimRequest, Claimed, Lease, Outcome};
 pub use refresh_lock::RefreshLock;
 pub use signal::WorkWaiter;
 pub use store::Store;
+pub use tenant_config::StoredTenant;
 pub use token::{RotateOutcome, TokenSet};
 pub use watermark::Watermark;

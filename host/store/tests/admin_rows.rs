@@ -1,5 +1,6 @@
 //! The admin API's rows on both backends: hashed tokens with scopes and revocation, plugin components by hash
-//! with per-tenant versions and one active version per name, and the paged event listing.
+//! with per-tenant versions and one active version per name, the paged event listing, and tenants managed
+//! through the API (configuration and sealed secrets).
 
 #![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
 
@@ -142,6 +143,51 @@ async fn events_page_newest_first_by_state(store: &Store) -> anyhow::Result<()> 
     Ok(())
 }
 
+async fn tenant_configs_insert_once_replace_and_delete(store: &Store) -> anyhow::Result<()> {
+    let acme = tenant("acme");
+    let beta = tenant("beta");
+    assert!(store.tenant_configs().await?.is_empty());
+    assert!(
+        store
+            .insert_tenant_config(&beta, "{\"id\":\"beta\"}", b"sealed-b")
+            .await?
+    );
+    assert!(
+        store
+            .insert_tenant_config(&acme, "{\"id\":\"acme\"}", b"sealed-1")
+            .await?
+    );
+    assert!(
+        !store.insert_tenant_config(&acme, "{}", b"other").await?,
+        "an id is stored once"
+    );
+    let all = store.tenant_configs().await?;
+    let ids: Vec<&str> = all.iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["acme", "beta"]);
+    assert_eq!(all[0].sealed_secrets, b"sealed-1");
+    assert!(
+        store
+            .replace_tenant_config(&acme, "{\"v\":2}", b"sealed-2")
+            .await?
+    );
+    let got = store.tenant_config(&acme).await?.unwrap();
+    assert_eq!(
+        (got.config.as_str(), got.sealed_secrets.as_slice()),
+        ("{\"v\":2}", &b"sealed-2"[..])
+    );
+    assert!(got.updated_at >= got.created_at);
+    assert!(
+        !store
+            .replace_tenant_config(&tenant("nope"), "{}", b"x")
+            .await?
+    );
+    assert!(store.delete_tenant_config(&acme).await?);
+    assert!(!store.delete_tenant_config(&acme).await?, "deleted once");
+    assert!(store.tenant_config(&acme).await?.is_none());
+    assert_eq!(store.tenant_configs().await?.len(), 1);
+    Ok(())
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -167,4 +213,5 @@ on_both_backends!(
     tokens_are_found_by_hash_scoped_and_revocable,
     plugin_versions_number_per_name_and_one_is_active,
     events_page_newest_first_by_state,
+    tenant_configs_insert_once_replace_and_delete,
 );

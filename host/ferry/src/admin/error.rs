@@ -23,6 +23,8 @@ pub enum ErrorCode {
     Conflict,
     /// The uploaded component is not an acceptable plugin; the message names the import or export (422).
     InvalidPlugin,
+    /// A tenant configuration is not acceptable; the message names the field (422).
+    InvalidConfig,
     /// The body exceeds the size limit (413).
     PayloadTooLarge,
     /// This token made too many requests; retry after `Retry-After` seconds (429).
@@ -97,7 +99,7 @@ impl ApiError {
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
             ErrorCode::Conflict => StatusCode::CONFLICT,
-            ErrorCode::InvalidPlugin => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::InvalidPlugin | ErrorCode::InvalidConfig => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,

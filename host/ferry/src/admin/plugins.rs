@@ -9,7 +9,7 @@
 use super::error::{AdminPath, AdminQuery};
 use super::tenants::serving_tenant;
 use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
-use crate::config::PluginConfig;
+use crate::config::{PluginConfig, TenantConfig};
 use crate::plugins::TenantPlugins;
 use crate::tenants::TenantRuntime;
 use anyhow::Context as _;
@@ -71,12 +71,12 @@ async fn materialize(state: &AdminState, v: &PluginVersion) -> anyhow::Result<Pa
 }
 
 /// The tenant's chain with `active` uploaded versions in place of (or after) its configured plugins.
-async fn build_chain(
+pub(super) async fn build_chain(
     state: &AdminState,
-    tenant: &TenantRuntime,
+    tenant: &TenantConfig,
     active: &[PluginVersion],
 ) -> anyhow::Result<TenantPlugins> {
-    let mut config = tenant.config.clone();
+    let mut config = tenant.clone();
     let mut active: Vec<&PluginVersion> = active.iter().collect();
     active.sort_by(|a, b| a.name.cmp(&b.name));
     for v in active {
@@ -117,7 +117,7 @@ pub(super) async fn restore_active(state: &AdminState) -> anyhow::Result<()> {
         if active.is_empty() {
             continue;
         }
-        let plugins = build_chain(state, &t, &active)
+        let plugins = build_chain(state, &t.config, &active)
             .await
             .with_context(|| format!("load the active uploaded plugins of tenant {}", t.id))?;
         swap(state, &t, plugins);
@@ -137,7 +137,7 @@ async fn activate_version(
     let mut active = state.store.active_plugins(&t.id).await?;
     active.retain(|v| v.name != target.name);
     active.push(target.clone());
-    let plugins = build_chain(state, t, &active).await.map_err(|e| {
+    let plugins = build_chain(state, &t.config, &active).await.map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidPlugin,
             format!(

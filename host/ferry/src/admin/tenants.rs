@@ -86,6 +86,11 @@ pub(super) async fn show(
     AdminPath(tenant): AdminPath<String>,
 ) -> Result<AdminJson<Value>, ApiError> {
     let t = serving_tenant(&state, &principal, &tenant)?;
+    Ok(AdminJson(view(&state, &t).await?))
+}
+
+/// A serving tenant as `GET /tenants/{tenant}` shows it.
+pub(super) async fn view(state: &AdminState, t: &TenantRuntime) -> Result<Value, ApiError> {
     let connected = state
         .store
         .tokens(&t.id, &t.config.freshbooks.account_id)
@@ -104,9 +109,13 @@ pub(super) async fn show(
         counts.insert(s.as_str().to_owned(), json!(n));
     }
     let uploaded = state.store.active_plugins(&t.id).await?;
-    Ok(AdminJson(tenant_view(
-        &t.config, connected, &uploaded, counts,
-    )))
+    let mut view = tenant_view(&t.config, connected, &uploaded, counts);
+    view["source"] = json!(if state.file_tenants.contains(&t.id) {
+        "config_file"
+    } else {
+        "database"
+    });
+    Ok(view)
 }
 
 /// The JSON view of a tenant's configuration. Every secret appears only as `"set"` or `"unset"`.

@@ -8,7 +8,10 @@ use serde_json::{Value, json};
 const ROUTES: &[(&str, &str)] = &[
     ("GET", "/whoami"),
     ("GET", "/tenants"),
+    ("POST", "/tenants"),
     ("GET", "/tenants/{tenant}"),
+    ("PUT", "/tenants/{tenant}"),
+    ("DELETE", "/tenants/{tenant}"),
     ("GET", "/tenants/{tenant}/breakers"),
     ("GET", "/breakers"),
     ("GET", "/tenants/{tenant}/events"),

@@ -1,0 +1,148 @@
+//! Tenants managed through the admin API (the SaaS mode): one row per tenant with its configuration as JSON
+//! (secrets taken out) and its secrets as one sealed blob.
+//!
+//! The store never sees a secret in the clear: `host/ferry` seals them with its keyring before they get here and
+//! opens them after they are read back.
+
+use crate::error::{Error, Result};
+use crate::store::{Store, from_ms, now_ms};
+use ferry_model::TenantId;
+use time::OffsetDateTime;
+
+/// A tenant's stored configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTenant {
+    /// The tenant id.
+    pub id: TenantId,
+    /// Its configuration as JSON, without secrets.
+    pub config: String,
+    /// Its secrets, sealed by the host keyring.
+    pub sealed_secrets: Vec<u8>,
+    /// When it was created.
+    pub created_at: OffsetDateTime,
+    /// When it was last replaced.
+    pub updated_at: OffsetDateTime,
+}
+
+type Row = (String, String, Vec<u8>, i64, i64);
+
+fn from_row((id, config, sealed_secrets, created_at, updated_at): Row) -> Result<StoredTenant> {
+    Ok(StoredTenant {
+        id: TenantId::parse(&id).map_err(|e| Error::Corrupt {
+            what: "tenant_configs.id",
+            detail: e.to_string(),
+        })?,
+        config,
+        sealed_secrets,
+        created_at: from_ms(created_at),
+        updated_at: from_ms(updated_at),
+    })
+}
+
+impl Store {
+    /// Stores a new tenant; returns false (and changes nothing) when one with this id is already stored.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn insert_tenant_config(
+        &self,
+        id: &TenantId,
+        config: &str,
+        sealed_secrets: &[u8],
+    ) -> Result<bool> {
+        let now = now_ms();
+        let n = on_pool!(&self.pool, |p| {
+            sqlx::query(
+                "INSERT INTO tenant_configs (id, config, sealed_secrets, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(id.as_str())
+            .bind(config)
+            .bind(sealed_secrets)
+            .bind(now)
+            .execute(p)
+            .await
+            .map_err(Error::db("insert tenant config"))?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Replaces a stored tenant's configuration; returns false when no tenant with this id is stored.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn replace_tenant_config(
+        &self,
+        id: &TenantId,
+        config: &str,
+        sealed_secrets: &[u8],
+    ) -> Result<bool> {
+        let n = on_pool!(&self.pool, |p| {
+            sqlx::query(
+                "UPDATE tenant_configs SET config = $2, sealed_secrets = $3, updated_at = $4 \
+                 WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .bind(config)
+            .bind(sealed_secrets)
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map_err(Error::db("replace tenant config"))?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// Deletes a stored tenant; returns whether it existed.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn delete_tenant_config(&self, id: &TenantId) -> Result<bool> {
+        let n = on_pool!(&self.pool, |p| {
+            sqlx::query("DELETE FROM tenant_configs WHERE id = $1")
+                .bind(id.as_str())
+                .execute(p)
+                .await
+                .map_err(Error::db("delete tenant config"))?
+                .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
+    /// One stored tenant, if any.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails, [`Error::Corrupt`] for a row this build cannot read.
+    pub async fn tenant_config(&self, id: &TenantId) -> Result<Option<StoredTenant>> {
+        let row: Option<Row> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
+                "SELECT id, config, sealed_secrets, created_at, updated_at FROM tenant_configs \
+                 WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .fetch_optional(p)
+            .await
+            .map_err(Error::db("read tenant config"))?
+        });
+        row.map(from_row).transpose()
+    }
+
+    /// Every stored tenant, by id.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails, [`Error::Corrupt`] for a row this build cannot read.
+    pub async fn tenant_configs(&self) -> Result<Vec<StoredTenant>> {
+        let rows: Vec<Row> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
+                "SELECT id, config, sealed_secrets, created_at, updated_at FROM tenant_configs \
+                 ORDER BY id",
+            )
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("list tenant configs"))?
+        });
+        rows.into_iter().map(from_row).collect()
+    }
+}
