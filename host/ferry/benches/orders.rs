@@ -2,7 +2,8 @@
 //! file, workers) → Kentico REST reads → FreshBooks writes, against zero-latency simulators in this process.
 //! Prints orders/s from the first order placed to the last one settled, and the audit (it must be clean).
 //!
-//! `cargo bench -p ferry --bench orders` (env `ORDERS`, default 2000; `PLUGINS=1` runs the example plugin chain).
+//! `cargo bench -p ferry --bench orders` (env `ORDERS`, default 2000; `PLUGINS=1` runs the example plugin chain;
+//! `DATABASE_URL=postgres://…` uses Postgres instead of a SQLite file — give it an empty database).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -41,6 +42,14 @@ fn main() {
             vec![]
         };
         let mut config = sandbox.host_config(dir.path(), sandbox.tenant_config(tenant.clone(), chain));
+        // `DATABASE_URL=postgres://…` runs the same bench on Postgres (the multi-host store).
+        let backend = match std::env::var("DATABASE_URL") {
+            Ok(url) => {
+                config.store = ferry_store::StoreConfig::from_url(url);
+                "postgres"
+            }
+            Err(_) => "sqlite",
+        };
         config.worker.concurrency = 32;
         config.worker.reconcile_every_secs = 0;
         config.tenants[0].limits.concurrency = 32;
@@ -70,7 +79,7 @@ fn main() {
         let elapsed = started.elapsed();
         let audit = sandbox.audit(&store, &tenant, &placed).await.unwrap();
         println!(
-            "orders end to end ({}): {orders} orders in {:.2}s = {:.0} orders/s (placing took {:.2}s); settled: {settled}; clean: {}",
+            "orders end to end ({backend}, {}): {orders} orders in {:.2}s = {:.0} orders/s (placing took {:.2}s); settled: {settled}; clean: {}",
             if plugins { "3-plugin chain" } else { "no plugins" },
             elapsed.as_secs_f64(),
             orders as f64 / elapsed.as_secs_f64(),
