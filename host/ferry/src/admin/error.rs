@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::FromRequest;
-use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -154,19 +154,6 @@ impl From<PathRejection> for ApiError {
 impl From<QueryRejection> for ApiError {
     fn from(r: QueryRejection) -> Self {
         Self::bad_request(format!("query: {}", r.body_text()))
-    }
-}
-
-impl From<BytesRejection> for ApiError {
-    fn from(r: BytesRejection) -> Self {
-        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Self::new(
-                ErrorCode::PayloadTooLarge,
-                "request body exceeds the admin upload limit (admin.max_plugin_bytes)",
-            )
-        } else {
-            Self::bad_request(format!("request body: {}", r.body_text()))
-        }
     }
 }
 

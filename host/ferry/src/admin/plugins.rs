@@ -14,9 +14,8 @@ use crate::plugins::TenantPlugins;
 use crate::tenants::TenantRuntime;
 use anyhow::Context as _;
 use axum::Extension;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use ferry_store::PluginVersion;
 use serde::{Deserialize, Serialize};
@@ -187,12 +186,15 @@ pub(super) async fn upload(
     State(state): State<AdminState>,
     Extension(principal): Extension<Principal>,
     AdminPath(tenant): AdminPath<String>,
-    AdminQuery(q): AdminQuery<UploadQuery>,
-    body: Result<Bytes, BytesRejection>,
+    query: Result<AdminQuery<UploadQuery>, ApiError>,
+    body: Body,
 ) -> Result<(StatusCode, AdminJson<Uploaded>), ApiError> {
+    // The body is read before anything is refused: a client still sending a component when the answer and the
+    // close arrive sees a broken pipe instead of the reason.
+    let bytes = read_upload(body, state.config.max_plugin_bytes).await?;
+    let AdminQuery(q) = query?;
     let t = serving_tenant(&state, &principal, &tenant)?;
     check_name(&q.name)?;
-    let bytes = body?;
     if bytes.is_empty() {
         return Err(ApiError::bad_request(
             "the request body must be the plugin component (.wasm)",
@@ -243,6 +245,39 @@ pub(super) async fn upload(
             created,
         }),
     ))
+}
+
+/// How much of an oversized upload is read and discarded, as a multiple of the limit, before the 413 goes out.
+const DRAIN_FACTOR: usize = 4;
+
+/// Reads an upload body of at most `limit` bytes.
+///
+/// Past the limit the rest is read and discarded (up to [`DRAIN_FACTOR`] times the limit) so that the client
+/// receives the 413 instead of a reset while it is still writing.
+async fn read_upload(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    use http_body_util::BodyExt as _;
+    let mut body = body;
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ApiError::bad_request(format!("request body: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen <= limit {
+            kept.extend_from_slice(&data);
+        } else if seen > limit.saturating_mul(DRAIN_FACTOR) {
+            break;
+        }
+    }
+    if seen > limit {
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            "request body exceeds the admin upload limit (admin.max_plugin_bytes)",
+        ));
+    }
+    Ok(Bytes::from(kept))
 }
 
 /// Query of `GET /tenants/{tenant}/plugins`.

@@ -140,10 +140,20 @@ async fn hostile_or_malformed_uploads_are_refused_naming_the_cause() {
         "payload_too_large",
     );
 
+    // A large body with a bad name: the 400 must arrive as an answer, not as a reset mid-upload.
+    let mut large = wasm("custom-fields");
+    large.resize(3 * 1024 * 1024, 0);
     let (status, body) = host
-        .upload(SHOP, "Bad%20Name", wasm("custom-fields"), false, &host.shop)
+        .upload(SHOP, "Bad%20Name", large, false, &host.shop)
         .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Bad Name"),
+        "{body}"
+    );
     let (status, body) = host
         .send(
             reqwest::Method::POST,
