@@ -2,9 +2,10 @@
 //!
 //! Layout: `services` (the trait the app implements + an in-memory impl),
 //! `imports` (the WIT `host` interface on the store data), `wasi` (the allowed WASI subset and
-//! its locked-down context).
+//! its locked-down context), `log_pipe` (captured stdout/stderr with a cap that drops, never traps).
 
 mod imports;
+pub(crate) mod log_pipe;
 mod services;
 pub(crate) mod wasi;
 

@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use wasmtime::{Store, Trap};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
 use crate::bindings::v0_1::Transformer;
 use crate::chain::TransformCtx;
 use crate::error::{Hook, Reason, TransformError};
+use crate::host::log_pipe::LogPipe;
 use crate::host::{LogLevel, PluginCtx, wasi};
 use crate::limits::MemoryCap;
 use crate::runtime::PluginHandle;
@@ -21,8 +21,9 @@ pub(crate) struct PluginInstance {
     handle: PluginHandle,
     plugin: Arc<str>,
     failed: bool,
-    /// Bytes of stdout/stderr already forwarded, so a reused instance does not repeat lines.
-    logged: [usize; 2],
+    /// Bytes of stdout/stderr already forwarded and dropped bytes already reported, so a reused instance does
+    /// not repeat lines.
+    logged: [(usize, usize); 2],
 }
 
 impl PluginHandle {
@@ -33,8 +34,8 @@ impl PluginHandle {
         hook: Hook,
     ) -> Result<PluginInstance, TransformError> {
         let cfg = &self.runtime.config;
-        let stdout = MemoryOutputPipe::new(cfg.max_log_bytes);
-        let stderr = MemoryOutputPipe::new(cfg.max_log_bytes);
+        let stdout = LogPipe::new(cfg.max_log_bytes);
+        let stderr = LogPipe::new(cfg.max_log_bytes);
         let wasi = wasi::locked_down_ctx(stdout.clone(), stderr.clone());
         let data = PluginCtx {
             tenant: ctx.tenant.clone(),
@@ -75,7 +76,7 @@ impl PluginHandle {
             handle: self.clone(),
             plugin: self.name.clone(),
             failed: false,
-            logged: [0, 0],
+            logged: [(0, 0); 2],
         };
         inst.flush_logs();
         Ok(inst)
@@ -128,24 +129,34 @@ impl PluginInstance {
         })
     }
 
-    /// Forward captured stdout/stderr to the tenant log.
+    /// Forward captured stdout/stderr to the tenant log, and say how much went past the cap.
     fn flush_logs(&mut self) {
         let data = self.store.data();
-        for (i, (pipe, level)) in [
-            (&data.stdout, LogLevel::Info),
-            (&data.stderr, LogLevel::Warn),
+        let cap = self.handle.runtime.config.max_log_bytes;
+        for (i, (pipe, level, stream)) in [
+            (&data.stdout, LogLevel::Info, "stdout"),
+            (&data.stderr, LogLevel::Warn, "stderr"),
         ]
         .into_iter()
         .enumerate()
         {
-            let bytes = pipe.contents();
-            if bytes.len() > self.logged[i] {
-                let text = String::from_utf8_lossy(&bytes[self.logged[i]..]);
+            let (bytes, dropped) = pipe.contents();
+            let (sent, reported) = self.logged[i];
+            if bytes.len() > sent {
+                let text = String::from_utf8_lossy(&bytes[sent..]);
                 for line in text.lines().filter(|l| !l.trim().is_empty()) {
                     data.services.log(&data.tenant, &data.plugin, level, line);
                 }
-                self.logged[i] = bytes.len();
             }
+            if dropped > reported {
+                let line = format!(
+                    "{stream} past the {cap}-byte log cap dropped ({} bytes)",
+                    dropped - reported
+                );
+                data.services
+                    .log(&data.tenant, &data.plugin, LogLevel::Warn, &line);
+            }
+            self.logged[i] = (bytes.len(), dropped);
         }
     }
 }

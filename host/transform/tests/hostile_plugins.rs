@@ -160,6 +160,36 @@ fn oversized_output_is_refused_as_invalid_output() {
 }
 
 #[test]
+fn stdout_past_the_log_cap_is_dropped_and_reported_while_the_hook_succeeds() {
+    let (rt, _dir) = runtime();
+    let chain = Chain::new(vec![load(&rt, "bad-output")]);
+    let services = Recording::new(StaticServices::new());
+    let out = chain
+        .map_client(&ctx(HOSTILE, services.clone()), &customer(), client_draft())
+        .expect("a chatty plugin still maps the client");
+    assert_eq!(out, client_draft());
+    let logs = services.lines();
+    assert!(
+        logs.iter().any(|l| l.contains("line 0000: ---")),
+        "the first lines reach the tenant log: {} lines",
+        logs.len()
+    );
+    assert!(
+        !logs.iter().any(|l| l.contains("line 1023")),
+        "lines past the cap are dropped"
+    );
+    let warning = logs
+        .iter()
+        .find(|l| l.contains("past the"))
+        .expect("the drop is reported");
+    assert!(
+        warning.contains("stdout past the 16384-byte log cap dropped"),
+        "{warning}"
+    );
+    assert_healthy_tenant_still_works(&rt);
+}
+
+#[test]
 fn a_malformed_decimal_in_the_output_is_refused_naming_the_field() {
     let (rt, _dir) = runtime();
     let chain = Chain::new(vec![load(&rt, "bad-output")]);

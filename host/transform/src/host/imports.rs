@@ -6,9 +6,9 @@ use ferry_model::TenantId;
 use time::Date;
 use time::macros::format_description;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
+use super::log_pipe::LogPipe;
 use super::{HostServices, LogLevel};
 use crate::bindings::v0_1::{ferry::transform::host, types};
 use crate::limits::MemoryCap;
@@ -22,8 +22,8 @@ pub(crate) struct PluginCtx {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
     pub(crate) memory: MemoryCap,
-    pub(crate) stdout: MemoryOutputPipe,
-    pub(crate) stderr: MemoryOutputPipe,
+    pub(crate) stdout: LogPipe,
+    pub(crate) stderr: LogPipe,
 }
 
 impl WasiView for PluginCtx {

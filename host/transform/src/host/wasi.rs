@@ -8,11 +8,11 @@
 //! arguments, a closed stdin, stdout/stderr captured for the tenant log, and a deterministic
 //! random source (so a plugin's output depends only on its input and retries reproduce it).
 
+use super::log_pipe::LogPipe;
 use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime::{Engine, component::Component};
 use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
 use wasmtime_wasi::p2::bindings::{cli, io, random, sync};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
 use wasmtime_wasi::{Deterministic, WasiCtx, WasiCtxBuilder, WasiView};
 
@@ -89,7 +89,7 @@ pub(crate) fn add_to_linker<T: WasiView>(linker: &mut Linker<T>) -> wasmtime::Re
 
 /// A WASI context that grants nothing: stdin closed, no env, args or preopens, sockets and
 /// name lookup off (they are not even linked), stdio into the given pipes, deterministic random.
-pub(crate) fn locked_down_ctx(stdout: MemoryOutputPipe, stderr: MemoryOutputPipe) -> WasiCtx {
+pub(crate) fn locked_down_ctx(stdout: LogPipe, stderr: LogPipe) -> WasiCtx {
     WasiCtxBuilder::new()
         .stdout(stdout)
         .stderr(stderr)
