@@ -87,6 +87,13 @@ async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<SqlitePool> {
         Synchronous::Full => SqliteSynchronous::Full,
         Synchronous::Normal => SqliteSynchronous::Normal,
     };
+    // A fresh install names a file under a directory that does not exist yet (e.g. `.ferry/ferry.db`).
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::Database {
+            op: "create the database directory",
+            source: sqlx::Error::Io(e),
+        })?;
+    }
     let options = SqliteConnectOptions::new()
         .filename(path)
         .create_if_missing(true)

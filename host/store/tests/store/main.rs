@@ -30,6 +30,20 @@ macro_rules! on_both_backends {
                 let t = ferry_model::TenantId::parse("t1").expect("tenant");
                 assert!(store.event_by_id(&t, "evt_keep").await.expect("read").is_some());
             }
+
+            #[tokio::test]
+            async fn a_database_file_in_a_missing_directory_is_created_with_it() {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join(".ferry").join("state").join("ferry.db");
+                let store = ferry_store::Store::open(&ferry_store::StoreConfig::at(path.clone()))
+                    .await
+                    .expect("open under a directory that did not exist");
+                crate::suite::insert_one(&store, "t1", "evt_new", 1)
+                    .await
+                    .expect("insert");
+                store.close().await;
+                assert!(path.is_file(), "{} was created", path.display());
+            }
         }
 
         #[tokio::test]
