@@ -234,7 +234,12 @@ pub(crate) async fn list_clients(
     let query = ListQuery::parse(raw.as_deref());
     let mut store = state.store();
     let account = store.authorize(&headers, &account_id)?;
-    let rows = account.clients.values().map(|c| json!(c)).collect();
+    let rows = account
+        .clients
+        .values()
+        .filter(|c| query.admits("email", &c.email))
+        .map(|c| json!(c))
+        .collect();
     Ok(list_envelope(list_result(
         "clients",
         rows,

@@ -183,7 +183,12 @@ pub(crate) async fn list_payments(
     let query = ListQuery::parse(raw.as_deref());
     let mut store = state.store();
     let account = store.authorize(&headers, &account_id)?;
-    let rows = account.payments.values().map(|p| json!(p)).collect();
+    let rows = account
+        .payments
+        .values()
+        .filter(|p| query.admits("invoiceid", p.invoiceid))
+        .map(|p| json!(p))
+        .collect();
     Ok(list_envelope(list_result(
         "payments",
         rows,

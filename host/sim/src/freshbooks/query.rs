@@ -44,6 +44,18 @@ impl ListQuery {
         q
     }
 
+    /// Whether an object whose field has the text `actual` can pass every `search[<name>]` equality filter sent
+    /// (true when none was sent). Lists use it to skip rendering objects the filter would drop anyway: it is the
+    /// same test [`list_result`] applies, on the typed field, so it never drops a row the filter would keep.
+    pub(crate) fn admits(&self, name: &str, actual: impl std::fmt::Display) -> bool {
+        let mut wanted = self.search.iter().filter(|(n, _)| n == name).peekable();
+        if wanted.peek().is_none() {
+            return true;
+        }
+        let actual = actual.to_string();
+        wanted.all(|(_, v)| actual.eq_ignore_ascii_case(v))
+    }
+
     /// Whether `include[]=<name>` was sent.
     pub(crate) fn includes(&self, name: &str) -> bool {
         self.include.iter().any(|i| i == name)
