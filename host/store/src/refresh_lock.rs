@@ -26,7 +26,7 @@ use ferry_model::TenantId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::OwnedMutexGuard;
+use tokio::sync::{OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 /// Postgres' SQLSTATE for `lock_timeout` expiring.
 const LOCK_NOT_AVAILABLE: &str = "55P03";
@@ -44,8 +44,52 @@ pub struct RefreshLock {
 enum Held {
     /// SQLite: the account's in-process mutex.
     Local(#[allow(dead_code)] OwnedMutexGuard<()>),
-    /// Postgres: the transaction holding the advisory lock.
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    /// Postgres: the transaction holding the advisory lock, and the slot that lets it pin a connection.
+    Postgres(
+        sqlx::Transaction<'static, sqlx::Postgres>,
+        #[allow(dead_code)] OwnedSemaphorePermit,
+    ),
+}
+
+/// Postgres: a held lock pins a pooled connection (its transaction) while its holder goes on to write through
+/// the same pool. With more workers than connections, every connection could end up pinned by a lock holder
+/// waiting for a connection to write with: the host stalls until the pool's acquire timeout, over and over
+/// (seen: the orders bench, 32 workers on an 8-connection pool, stopped making progress). So locks may pin
+/// at most half the pool: one slot for refresh locks (taken inside create locks, never the other way round,
+/// so the two kinds cannot wait on each other) and the rest of that half for create locks. Waiting for a slot
+/// counts against the caller's `wait`.
+#[derive(Debug)]
+pub(crate) struct LockSlots {
+    refresh: Arc<Semaphore>,
+    create: Arc<Semaphore>,
+}
+
+impl LockSlots {
+    /// Slots for a pool of `connections` (not counting the LISTEN connection).
+    pub(crate) fn for_pool(connections: u32) -> Self {
+        let half = usize::try_from(connections / 2).unwrap_or(1);
+        Self {
+            refresh: Arc::new(Semaphore::new(1)),
+            create: Arc::new(Semaphore::new(half.saturating_sub(1).max(1))),
+        }
+    }
+
+    /// A slot for a lock of namespace `ns`, waiting at most `wait` (`ZERO`: no waiting); `None` on time-out.
+    async fn take(&self, ns: i32, wait: Duration) -> Option<OwnedSemaphorePermit> {
+        let sem = if ns == lock_ns::REFRESH {
+            &self.refresh
+        } else {
+            &self.create
+        };
+        if wait.is_zero() {
+            sem.clone().try_acquire_owned().ok()
+        } else {
+            tokio::time::timeout(wait, sem.clone().acquire_owned())
+                .await
+                .ok()
+                .and_then(Result::ok)
+        }
+    }
 }
 
 impl RefreshLock {
@@ -60,7 +104,9 @@ impl RefreshLock {
                 drop(guard);
                 Ok(())
             }
-            Held::Postgres(tx) => tx.commit().await.map_err(Error::db("release refresh lock")),
+            Held::Postgres(tx, _slot) => {
+                tx.commit().await.map_err(Error::db("release refresh lock"))
+            }
         }
     }
 }
@@ -145,6 +191,11 @@ impl Store {
                 }))
             }
             Pool::Postgres(pg) => {
+                let started = std::time::Instant::now();
+                let Some(slot) = self.lock_slots.take(ns, wait).await else {
+                    return Ok(None);
+                };
+                let wait = wait.saturating_sub(started.elapsed());
                 let key = lock_key(&format!("{}\u{0}{account}", tenant.as_str()));
                 let mut tx = pg.begin().await.map_err(Error::db("begin refresh lock"))?;
                 let got = if wait.is_zero() {
@@ -184,7 +235,7 @@ impl Store {
                     return Ok(None);
                 }
                 Ok(Some(RefreshLock {
-                    held: Held::Postgres(tx),
+                    held: Held::Postgres(tx, slot),
                 }))
             }
         }

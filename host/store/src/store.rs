@@ -4,6 +4,7 @@ use crate::backend::{Backend, Pool};
 use crate::config::{StoreConfig, Synchronous};
 use crate::error::{Error, Result};
 use crate::refresh_lock::LocalRefreshLocks;
+use crate::refresh_lock::LockSlots;
 use crate::signal::Signal;
 use ferry_model::TenantId;
 use secrecy::ExposeSecret;
@@ -28,6 +29,9 @@ pub struct Store {
     pub(crate) signal: Arc<Signal>,
     /// SQLite only: the in-process refresh locks (one host, so a process-local mutex is enough).
     pub(crate) refresh_locks: Arc<LocalRefreshLocks>,
+    /// Postgres only: how many pooled connections held locks may pin, so the pool always keeps some for the
+    /// writes a lock holder makes (see [`LockSlots`]).
+    pub(crate) lock_slots: Arc<LockSlots>,
 }
 
 impl Store {
@@ -63,6 +67,7 @@ impl Store {
             last_turn: Arc::new(Mutex::new(None)),
             signal,
             refresh_locks: Arc::new(LocalRefreshLocks::default()),
+            lock_slots: Arc::new(LockSlots::for_pool(config.max_connections.max(2))),
         })
     }
 
