@@ -3,7 +3,8 @@
 //! Prints orders/s from the first order placed to the last one settled, and the audit (it must be clean).
 //!
 //! `cargo bench -p ferry --bench orders` (env `ORDERS`, default 2000; `PLUGINS=1` runs the example plugin chain;
-//! `DATABASE_URL=postgres://…` uses Postgres instead of a SQLite file — give it an empty database).
+//! `DATABASE_URL=postgres://…` uses Postgres instead of a SQLite file — give it an empty database; `SYNC=normal`
+//! drops SQLite's fsync per commit).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -50,6 +51,10 @@ fn main() {
             }
             Err(_) => "sqlite",
         };
+        // `SYNC=normal`: SQLite commits without fsync (survives kill -9, not power loss), to see what fsync costs.
+        if std::env::var("SYNC").as_deref() == Ok("normal") {
+            config.store.synchronous = ferry_store::Synchronous::Normal;
+        }
         config.worker.concurrency = 32;
         config.worker.reconcile_every_secs = 0;
         config.tenants[0].limits.concurrency = 32;
