@@ -44,47 +44,42 @@ pub struct RefreshLock {
 enum Held {
     /// SQLite: the account's in-process mutex.
     Local(#[allow(dead_code)] OwnedMutexGuard<()>),
-    /// Postgres: the transaction holding the advisory lock, and the slot that lets it pin a connection.
+    /// Postgres: the transaction holding the advisory lock, and for a create lock the slot that lets it pin a
+    /// connection.
     Postgres(
         sqlx::Transaction<'static, sqlx::Postgres>,
-        #[allow(dead_code)] OwnedSemaphorePermit,
+        #[allow(dead_code)] Option<OwnedSemaphorePermit>,
     ),
 }
 
 /// Postgres: a held lock pins a pooled connection (its transaction) while its holder goes on to write through
-/// the same pool. With more workers than connections, every connection could end up pinned by a lock holder
-/// waiting for a connection to write with: the host stalls until the pool's acquire timeout, over and over
-/// (seen: the orders bench, 32 workers on an 8-connection pool, stopped making progress). So locks may pin
-/// at most half the pool: one slot for refresh locks (taken inside create locks, never the other way round,
-/// so the two kinds cannot wait on each other) and the rest of that half for create locks. Waiting for a slot
-/// counts against the caller's `wait`.
+/// the same pool. With more workers than connections, every connection could end up pinned by a create-lock
+/// holder waiting for a connection to write with: the host stalls until the pool's acquire timeout, over and
+/// over (seen: the orders bench, 32 workers on an 8-connection pool, stopped making progress). So create locks
+/// may pin at most half the pool; waiting for a slot counts against the caller's `wait`. Refresh locks are not
+/// counted: there is at most one per FreshBooks account, held for one token request, and capping them would
+/// make one account's refresh wait for another's.
 #[derive(Debug)]
 pub(crate) struct LockSlots {
-    refresh: Arc<Semaphore>,
     create: Arc<Semaphore>,
 }
 
 impl LockSlots {
     /// Slots for a pool of `connections` (not counting the LISTEN connection).
     pub(crate) fn for_pool(connections: u32) -> Self {
-        let half = usize::try_from(connections / 2).unwrap_or(1);
+        let half = usize::try_from(connections / 2).unwrap_or(1).max(1);
         Self {
-            refresh: Arc::new(Semaphore::new(1)),
-            create: Arc::new(Semaphore::new(half.saturating_sub(1).max(1))),
+            create: Arc::new(Semaphore::new(half)),
         }
     }
 
-    /// A slot for a lock of namespace `ns`, waiting at most `wait` (`ZERO`: no waiting); `None` on time-out.
-    async fn take(&self, ns: i32, wait: Duration) -> Option<OwnedSemaphorePermit> {
-        let sem = if ns == lock_ns::REFRESH {
-            &self.refresh
-        } else {
-            &self.create
-        };
+    /// A create-lock slot, waiting at most `wait` (`ZERO`: no waiting); `None` on time-out.
+    async fn take_create(&self, wait: Duration) -> Option<OwnedSemaphorePermit> {
+        let sem = self.create.clone();
         if wait.is_zero() {
-            sem.clone().try_acquire_owned().ok()
+            sem.try_acquire_owned().ok()
         } else {
-            tokio::time::timeout(wait, sem.clone().acquire_owned())
+            tokio::time::timeout(wait, sem.acquire_owned())
                 .await
                 .ok()
                 .and_then(Result::ok)
@@ -192,8 +187,13 @@ impl Store {
             }
             Pool::Postgres(pg) => {
                 let started = std::time::Instant::now();
-                let Some(slot) = self.lock_slots.take(ns, wait).await else {
-                    return Ok(None);
+                let slot = if ns == lock_ns::CREATE {
+                    let Some(slot) = self.lock_slots.take_create(wait).await else {
+                        return Ok(None);
+                    };
+                    Some(slot)
+                } else {
+                    None
                 };
                 let wait = wait.saturating_sub(started.elapsed());
                 let key = lock_key(&format!("{}\u{0}{account}", tenant.as_str()));

@@ -29,8 +29,8 @@ pub struct Store {
     pub(crate) signal: Arc<Signal>,
     /// SQLite only: the in-process refresh locks (one host, so a process-local mutex is enough).
     pub(crate) refresh_locks: Arc<LocalRefreshLocks>,
-    /// Postgres only: how many pooled connections held locks may pin, so the pool always keeps some for the
-    /// writes a lock holder makes (see [`LockSlots`]).
+    /// Postgres only: how many pooled connections held create locks may pin, so the pool always keeps some for
+    /// the writes a lock holder makes (see [`LockSlots`]).
     pub(crate) lock_slots: Arc<LockSlots>,
 }
 
