@@ -95,11 +95,15 @@ pub struct Outcome {
 }
 
 /// Whether an event is ready to be claimed at `$n` (the `now` parameter's number): waiting and due, or
-/// running under an expired lease (its worker is presumed dead).
+/// running under an expired lease (its worker is presumed dead). The leading `state IN (…)` says nothing the
+/// rest does not; it is the predicate of the partial index `events_ready`, written out so SQLite (which only
+/// uses a partial index whose predicate appears as a term of the query) walks that index in seq order.
 macro_rules! ready_at {
     ($e:literal, $n:literal) => {
         concat!(
-            "((",
+            "(",
+            $e,
+            ".state IN ('queued', 'retrying', 'running') AND ((",
             $e,
             ".state IN ('queued', 'retrying') AND ",
             $e,
@@ -111,7 +115,7 @@ macro_rules! ready_at {
             $e,
             ".lease_expires_at <= $",
             $n,
-            "))"
+            ")))"
         )
     };
 }

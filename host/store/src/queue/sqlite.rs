@@ -18,31 +18,13 @@ const READY_TENANTS: &str = concat!(
     ready_at!("e", 1)
 );
 
-/// The first event of tenant `$1` in one state that may run at `$2` (`$cond` on alias `e`), walking the tenant's
-/// events of that state in seq order and stopping at the first runnable one.
-macro_rules! first_ready_in {
-    ($cond:literal) => {
-        concat!(
-            "SELECT * FROM (SELECT e.seq, e.state FROM events e INDEXED BY events_ready \
-             WHERE e.tenant = $1 AND ",
-            $cond,
-            " AND ",
-            no_earlier_unfinished!(),
-            " ORDER BY e.seq LIMIT 1)"
-        )
-    };
-}
-
-/// The next event of tenant `$1` that may run at `$2`: the `ready_at!` rule split per state, so each part walks
-/// `events_ready` in seq order instead of reading every event the tenant ever had (done ones included).
+/// The next event of tenant `$1` that may run at `$2`.
 const NEXT_READY: &str = concat!(
-    "SELECT seq, state FROM (",
-    first_ready_in!("e.state = 'queued' AND e.next_attempt_at <= $2"),
-    " UNION ALL ",
-    first_ready_in!("e.state = 'retrying' AND e.next_attempt_at <= $2"),
-    " UNION ALL ",
-    first_ready_in!("e.state = 'running' AND e.lease_expires_at <= $2"),
-    ") ORDER BY seq LIMIT 1"
+    "SELECT e.seq, e.state FROM events e WHERE e.tenant = $1 AND ",
+    ready_at!("e", 2),
+    " AND ",
+    no_earlier_unfinished!(),
+    " ORDER BY e.seq LIMIT 1"
 );
 
 /// One event per tenant per round, in turn, until `req.max` or nothing is left; returns the claimed events
