@@ -53,7 +53,7 @@ impl ListQuery {
             return true;
         }
         let actual = actual.to_string();
-        wanted.all(|(_, v)| actual.eq_ignore_ascii_case(v))
+        wanted.all(|(_, v)| equals(&actual, v))
     }
 
     /// Whether `include[]=<name>` was sent.
@@ -164,7 +164,7 @@ fn matches_all(object: &Value, query: &ListQuery, filters: &[(&str, Filter)]) ->
                 None => in_groups.push((field, vec![value])),
             },
             Filter::Eq(field) => {
-                if !text(field_at(object, field)).is_some_and(|t| t.eq_ignore_ascii_case(value)) {
+                if !text(field_at(object, field)).is_some_and(|t| equals(&t, value)) {
                     return false;
                 }
             }
@@ -199,6 +199,11 @@ fn matches_all(object: &Value, query: &ListQuery, filters: &[(&str, Filter)]) ->
         let actual = text(field_at(object, field));
         values.iter().any(|v| actual.as_deref() == Some(*v))
     })
+}
+
+/// The `Filter::Eq` comparison, shared with [`ListQuery::admits`] so the pre-filter can never disagree with it.
+fn equals(actual: &str, wanted: &str) -> bool {
+    actual.eq_ignore_ascii_case(wanted)
 }
 
 /// Reads a dotted path (`unit_cost.amount`).
