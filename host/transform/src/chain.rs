@@ -10,7 +10,7 @@ use crate::bindings::v0_1::Transformer;
 use crate::convert::{self, OutputCheck};
 use crate::error::{Hook, Reason, TransformError};
 use crate::host::{HostServices, PluginCtx, ValidationIssue};
-use crate::invoke::PluginInstance;
+use crate::invoke::EventStore;
 use crate::runtime::PluginHandle;
 
 /// Who the chain runs for and what host services its plugins can reach.
@@ -56,6 +56,7 @@ impl Chain {
         ChainRun {
             chain: self,
             ctx,
+            stores: Vec::new(),
             instances: self.plugins.iter().map(|_| None).collect(),
         }
     }
@@ -115,13 +116,16 @@ impl Chain {
 }
 
 /// One event's pass through a tenant's chain (see [`Chain::run`]): at most one live instance per
-/// plugin, created on first use, each in its own store with its own limits.
+/// plugin, created on first use, all in the event's own store (one per engine), each with its
+/// own memory cap and a CPU budget per call.
 pub struct ChainRun<'a> {
     chain: &'a Chain,
     ctx: &'a TransformCtx,
-    /// Instance per plugin, by chain position. A slot is emptied when its instance fails, since
-    /// a store that trapped cannot be entered again.
-    instances: Vec<Option<PluginInstance>>,
+    /// The event's stores; normally one. A store is dropped (`None`) when a call in it fails,
+    /// since a store that trapped cannot be trusted, and its instances go with it.
+    stores: Vec<Option<EventStore>>,
+    /// Instance per plugin, by chain position: the index of its store and its bindings.
+    instances: Vec<Option<(usize, Transformer)>>,
 }
 
 impl std::fmt::Debug for ChainRun<'_> {
@@ -148,17 +152,58 @@ impl ChainRun<'_> {
         hook: Hook,
         f: impl FnOnce(&Transformer, &mut Store<PluginCtx>) -> wasmtime::Result<R>,
     ) -> Result<R, TransformError> {
-        let slot = &mut self.instances[i];
-        debug_assert!(self.chain.plugins[i].implements(hook));
-        let inst = match slot {
-            Some(inst) => inst,
-            None => slot.insert(self.chain.plugins[i].instantiate(self.ctx, hook)?),
+        let plugin = &self.chain.plugins[i];
+        debug_assert!(plugin.implements(hook));
+        let (s, bindings) = match &self.instances[i] {
+            Some((s, bindings)) => (*s, bindings),
+            None => {
+                let s = match self
+                    .stores
+                    .iter()
+                    .position(|st| st.as_ref().is_some_and(|st| st.serves(plugin)))
+                {
+                    Some(s) => s,
+                    None => {
+                        self.stores.push(Some(EventStore::new(
+                            &plugin.runtime,
+                            self.ctx,
+                            &plugin.name,
+                        )));
+                        self.stores.len() - 1
+                    }
+                };
+                let Some(store) = self.stores[s].as_mut() else {
+                    unreachable!("position() only finds live stores")
+                };
+                let bindings = match store.instantiate(plugin, self.ctx, hook) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        self.drop_store(s);
+                        return Err(e);
+                    }
+                };
+                let (s, bindings) = self.instances[i].insert((s, bindings));
+                (*s, &*bindings)
+            }
         };
-        let out = inst.call(self.ctx, hook, f);
+        let Some(store) = self.stores[s].as_mut() else {
+            unreachable!("an instance's store is live while the instance is")
+        };
+        let out = store.call(plugin, bindings, self.ctx, hook, f);
         if out.is_err() {
-            *slot = None;
+            self.drop_store(s);
         }
         out
+    }
+
+    /// Drop store `s` and every instance in it; the next call starts a new store.
+    fn drop_store(&mut self, s: usize) {
+        for slot in &mut self.instances {
+            if slot.as_ref().is_some_and(|(i, _)| *i == s) {
+                *slot = None;
+            }
+        }
+        self.stores[s] = None;
     }
 
     /// Run `validate-order` on every plugin and collect their issues (empty = valid).

@@ -1,4 +1,4 @@
-//! One plugin instance in its own store, and the classification of a call's outcome.
+//! The store one event's plugins run in, and the classification of a call's outcome.
 
 use std::sync::Arc;
 
@@ -10,36 +10,34 @@ use crate::error::{Hook, Reason, TransformError};
 use crate::host::log_pipe::LogPipe;
 use crate::host::{LogLevel, PluginCtx, wasi};
 use crate::limits::MemoryCap;
-use crate::runtime::PluginHandle;
+use crate::runtime::{PluginHandle, RuntimeInner};
 
-/// A live instance of one plugin for one tenant, in its own store. A [`crate::ChainRun`] makes
-/// one per plugin per event and drops it with the event, since guest state persists between
-/// calls on the same instance. After any failure the instance refuses further calls.
-pub(crate) struct PluginInstance {
+/// The `Store` of one event: every plugin of the event's chain is instantiated into it on first
+/// use (each instance with its own linear memory, capped separately) and it is dropped with the
+/// event, so no guest state outlives the order. One store per event rather than per plugin
+/// saves a store's set-up and tear-down per plugin; isolation between plugins is the
+/// instances' own, since a component instance can only reach its own memory and tables.
+///
+/// After any failed call the whole store is dropped (a trap may leave it unusable) and the next
+/// call of the event starts a new one.
+pub(crate) struct EventStore {
     store: Store<PluginCtx>,
-    bindings: Transformer,
-    handle: PluginHandle,
-    plugin: Arc<str>,
-    failed: bool,
-    /// Bytes of stdout/stderr already forwarded and dropped bytes already reported, so a reused instance does
-    /// not repeat lines.
+    runtime: Arc<RuntimeInner>,
+    /// Bytes of stdout/stderr already forwarded and dropped bytes already reported, so later
+    /// flushes do not repeat lines.
     logged: [(usize, usize); 2],
 }
 
-impl PluginHandle {
-    /// Instantiate with a fresh store: memory cap, locked-down WASI, captured stdio.
-    pub(crate) fn instantiate(
-        &self,
-        ctx: &TransformCtx,
-        hook: Hook,
-    ) -> Result<PluginInstance, TransformError> {
-        let cfg = &self.runtime.config;
+impl EventStore {
+    /// A fresh store for `ctx`'s tenant on `runtime`: memory cap, locked-down WASI, captured stdio.
+    pub(crate) fn new(runtime: &Arc<RuntimeInner>, ctx: &TransformCtx, plugin: &Arc<str>) -> Self {
+        let cfg = &runtime.config;
         let stdout = LogPipe::new(cfg.max_log_bytes);
         let stderr = LogPipe::new(cfg.max_log_bytes);
         let wasi = wasi::locked_down_ctx(stdout.clone(), stderr.clone());
         let data = PluginCtx {
             tenant: ctx.tenant.clone(),
-            plugin: self.name.clone(),
+            plugin: plugin.clone(),
             services: ctx.services.clone(),
             wasi,
             table: Default::default(),
@@ -47,92 +45,81 @@ impl PluginHandle {
             stdout,
             stderr,
         };
-        let mut store = Store::new(&self.runtime.engine, data);
+        let mut store = Store::new(&runtime.engine, data);
         store.limiter(|s| &mut s.memory);
-        let mut inst = PluginInstance {
-            bindings: match self
-                .arm(&mut store)
-                .and_then(|()| self.pre.instantiate(&mut store))
-            {
-                Ok(b) => b,
-                Err(e) => {
-                    // A trap in the plugin's own start-up is the plugin's fault; anything else
-                    // (pool slots exhausted, host resource limits) is host pressure, retried.
-                    let reason = match classify(&e, store.data().memory.hit) {
-                        Reason::Trapped { detail } if e.downcast_ref::<Trap>().is_none() => {
-                            Reason::Unavailable { detail }
-                        }
-                        other => other,
-                    };
-                    return Err(TransformError {
-                        tenant: ctx.tenant.clone(),
-                        plugin: self.name.to_string(),
-                        hook,
-                        reason,
-                    });
-                }
-            },
+        Self {
             store,
-            handle: self.clone(),
-            plugin: self.name.clone(),
-            failed: false,
+            runtime: runtime.clone(),
             logged: [(0, 0); 2],
-        };
-        inst.flush_logs();
-        Ok(inst)
+        }
     }
 
-    /// Give the store a full CPU budget for the next call.
-    fn arm(&self, store: &mut Store<PluginCtx>) -> wasmtime::Result<()> {
-        let cfg = &self.runtime.config;
-        store.set_fuel(cfg.fuel_per_call)?;
-        let tick = cfg.epoch_tick.as_micros().max(1);
-        // The next tick may come at any moment, so one extra tick makes the deadline fall
-        // between `call_timeout` and `call_timeout + epoch_tick`, never before.
-        let ticks = cfg.call_timeout.as_micros().div_ceil(tick) + 1;
-        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
-        store.epoch_deadline_trap();
-        Ok(())
+    /// Whether `plugin` can be instantiated here (same engine).
+    pub(crate) fn serves(&self, plugin: &PluginHandle) -> bool {
+        Arc::ptr_eq(&self.runtime, &plugin.runtime)
     }
-}
 
-impl PluginInstance {
-    /// Run one export with a fresh CPU budget and turn the outcome into our error type.
+    /// Instantiate `plugin` into this store.
+    pub(crate) fn instantiate(
+        &mut self,
+        plugin: &PluginHandle,
+        ctx: &TransformCtx,
+        hook: Hook,
+    ) -> Result<Transformer, TransformError> {
+        self.store.data_mut().plugin = plugin.name.clone();
+        let out = plugin
+            .arm(&mut self.store)
+            .and_then(|()| plugin.pre.instantiate(&mut self.store));
+        self.flush_logs();
+        out.map_err(|e| {
+            // A trap in the plugin's own start-up is the plugin's fault; anything else
+            // (pool slots exhausted, host resource limits) is host pressure, retried.
+            let reason = match classify(&e, self.store.data().memory.hit) {
+                Reason::Trapped { detail } if e.downcast_ref::<Trap>().is_none() => {
+                    Reason::Unavailable { detail }
+                }
+                other => other,
+            };
+            TransformError {
+                tenant: ctx.tenant.clone(),
+                plugin: plugin.name.to_string(),
+                hook,
+                reason,
+            }
+        })
+    }
+
+    /// Run one export of `plugin` with a fresh CPU budget and turn the outcome into our error type.
     pub(crate) fn call<R>(
         &mut self,
+        plugin: &PluginHandle,
+        bindings: &Transformer,
         ctx: &TransformCtx,
         hook: Hook,
         f: impl FnOnce(&Transformer, &mut Store<PluginCtx>) -> wasmtime::Result<R>,
     ) -> Result<R, TransformError> {
-        let plugin = self.plugin.clone();
         let err = |reason| TransformError {
             tenant: ctx.tenant.clone(),
-            plugin: plugin.to_string(),
+            plugin: plugin.name.to_string(),
             hook,
             reason,
         };
-        if self.failed {
-            return Err(err(Reason::Trapped {
-                detail: "instance unusable after an earlier failure".into(),
-            }));
-        }
-        if let Err(e) = self.handle.arm(&mut self.store) {
+        self.store.data_mut().plugin = plugin.name.clone();
+        if let Err(e) = plugin.arm(&mut self.store) {
             return Err(err(Reason::Unavailable {
                 detail: e.to_string(),
             }));
         }
-        let out = f(&self.bindings, &mut self.store);
+        let out = f(bindings, &mut self.store);
         self.flush_logs();
-        out.map_err(|e| {
-            self.failed = true;
-            err(classify(&e, self.store.data().memory.hit))
-        })
+        out.map_err(|e| err(classify(&e, self.store.data().memory.hit)))
     }
 
-    /// Forward captured stdout/stderr to the tenant log, and say how much went past the cap.
+    /// Forward captured stdout/stderr to the tenant log under the plugin that last ran, and say
+    /// how much went past the cap.
     fn flush_logs(&mut self) {
         let data = self.store.data();
-        let cap = self.handle.runtime.config.max_log_bytes;
+        let cap = self.runtime.config.max_log_bytes;
         for (i, (pipe, level, stream)) in [
             (&data.stdout, LogLevel::Info, "stdout"),
             (&data.stderr, LogLevel::Warn, "stderr"),
@@ -158,6 +145,21 @@ impl PluginInstance {
             }
             self.logged[i] = (bytes.len(), dropped);
         }
+    }
+}
+
+impl PluginHandle {
+    /// Give the store a full CPU budget for the next call.
+    fn arm(&self, store: &mut Store<PluginCtx>) -> wasmtime::Result<()> {
+        let cfg = &self.runtime.config;
+        store.set_fuel(cfg.fuel_per_call)?;
+        let tick = cfg.epoch_tick.as_micros().max(1);
+        // The next tick may come at any moment, so one extra tick makes the deadline fall
+        // between `call_timeout` and `call_timeout + epoch_tick`, never before.
+        let ticks = cfg.call_timeout.as_micros().div_ceil(tick) + 1;
+        store.set_epoch_deadline(u64::try_from(ticks).unwrap_or(u64::MAX));
+        store.epoch_deadline_trap();
+        Ok(())
     }
 }
 

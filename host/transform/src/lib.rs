@@ -3,10 +3,11 @@
 //! Runs each tenant's ordered chain of WebAssembly component plugins (WIT world
 //! `ferry:transform/transformer@0.1.0`, see `wit/`) over the canonical order and the FreshBooks
 //! drafts built from it. Every event gets fresh, pooled instances (one per plugin, at most; none
-//! for a plugin whose declared hooks are not needed), each in its own `Store` with a memory cap,
-//! and every call gets a fuel budget and an epoch deadline, so a hostile plugin can only fail its
-//! own event, and the error says which tenant, plugin, hook and why. Plugins reach the outside
-//! only through the WIT `host` imports plus a locked-down stdio-only WASI subset.
+//! for a plugin whose declared hooks are not needed) in a `Store` of its own that is dropped with
+//! the event; each instance's memory is capped and every call gets a fuel budget and an epoch
+//! deadline, so a hostile plugin can only fail its own event, and the error says which tenant,
+//! plugin, hook and why. Plugins reach the outside only through the WIT `host` imports plus a
+//! locked-down stdio-only WASI subset.
 //!
 //! The API is synchronous: a hook call is CPU-bound and short (tens of µs), so the pipeline
 //! calls it from `tokio::task::spawn_blocking` (or directly on a worker thread). Host imports
@@ -20,7 +21,7 @@
 //! - `limits`: per-store memory cap and CPU budget.
 //! - `chain`: [`Chain`], [`ChainRun`] (one event's pass) and [`TransformCtx`]: hooks through a
 //!   tenant's plugins.
-//! - `invoke`: one hook call on a fresh instance and the classification of its outcome.
+//! - `invoke`: the event's store, instantiation, one hook call and the classification of its outcome.
 //! - `convert`: model ↔ WIT conversions, including validation of plugin output.
 //! - `bindings`: `bindgen!` per supported WIT version (`v0_1`).
 //! - `hooks`: which hooks a plugin declares (SDK custom section), so the chain skips the rest.

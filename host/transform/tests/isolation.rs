@@ -67,3 +67,19 @@ fn tenants_running_the_same_plugin_concurrently_never_share_state() {
         }
     });
 }
+
+#[test]
+fn a_trap_drops_the_event_store_and_the_next_call_of_the_event_starts_a_new_one() {
+    let (rt, _dir) = runtime();
+    // Both plugins live in the event's one store; the trap poisons it.
+    let chain = Chain::new(vec![load(&rt, "stateful"), load(&rt, "trap")]);
+    let c = ctx("acme", StaticServices::new());
+    let o = order();
+    let mut run = chain.run(&c);
+    let first = run.map_invoice(&o, invoice_draft(&o)).unwrap_err();
+    let second = run.map_invoice(&o, invoice_draft(&o)).unwrap_err();
+    assert_eq!(first.plugin, "trap");
+    // A reused store would answer "cannot enter component instance" instead of the plugin's own trap.
+    assert_eq!(second.to_string(), first.to_string());
+    assert!(first.to_string().contains("unreachable"), "{first}");
+}
