@@ -18,6 +18,19 @@
 //! Listing the hooks a plugin implements, `export_transform!(Upper: map_client)`, lets the host
 //! skip the others entirely (no instance, no copy of the order), which matters per event.
 
+mod event_alloc;
+pub use event_alloc::EventAllocator;
+
+/// Install [`EventAllocator`] as the plugin's global allocator: cheaper allocation for a plugin
+/// that, like most, only allocates what one hook call needs. Call once, at the crate root.
+#[macro_export]
+macro_rules! use_event_allocator {
+    () => {
+        #[global_allocator]
+        static __FERRY_EVENT_ALLOCATOR: $crate::EventAllocator = $crate::EventAllocator::new();
+    };
+}
+
 /// Generated bindings for `ferry:transform/transformer@0.1.0` (the only `generate!` for guests).
 pub mod bindings {
     #![allow(missing_docs)]

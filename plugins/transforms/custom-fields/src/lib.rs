@@ -66,3 +66,4 @@ impl Transform for CustomFields {
     }
 }
 ferry_plugin_sdk::export_transform!(CustomFields: map_client, map_invoice, map_item);
+ferry_plugin_sdk::use_event_allocator!();

@@ -24,3 +24,4 @@ impl Transform for EnrichSegment {
     }
 }
 ferry_plugin_sdk::export_transform!(EnrichSegment: map_client);
+ferry_plugin_sdk::use_event_allocator!();

@@ -72,3 +72,4 @@ impl Transform for TaxRules {
     }
 }
 ferry_plugin_sdk::export_transform!(TaxRules: map_invoice, map_item);
+ferry_plugin_sdk::use_event_allocator!();
