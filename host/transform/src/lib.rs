@@ -18,7 +18,7 @@
 //! - `config`: [`RuntimeConfig`], the limits and cache location.
 //! - `runtime`: [`PluginRuntime`] (Engine, Linker, load/validate/compile) and [`PluginHandle`].
 //! - `cache`: the on-disk `.cwasm` cache keyed by content hash and engine compatibility.
-//! - `limits`: per-store memory cap and CPU budget.
+//! - `limits`: the memory cap of each instance (the CPU budget is set per call in `invoke`).
 //! - `chain`: [`Chain`], [`ChainRun`] (one event's pass) and [`TransformCtx`]: hooks through a
 //!   tenant's plugins.
 //! - `invoke`: the event's store, instantiation, one hook call and the classification of its outcome.

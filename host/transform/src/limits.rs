@@ -1,4 +1,5 @@
-//! Per-store memory cap; the CPU budget (fuel + epoch deadline) is set in `invoke`.
+//! Memory cap of each plugin instance, checked by the event store's limiter on every memory grow;
+//! the CPU budget (fuel + epoch deadline) is set per call in `invoke`.
 
 use wasmtime::ResourceLimiter;
 
