@@ -121,9 +121,9 @@ impl Chain {
 pub struct ChainRun<'a> {
     chain: &'a Chain,
     ctx: &'a TransformCtx,
-    /// The event's stores; normally one. A store is dropped (`None`) when a call in it fails,
-    /// since a store that trapped cannot be trusted, and its instances go with it.
-    stores: Vec<Option<EventStore>>,
+    /// The event's stores, one per engine (normally one). A store a call failed in is replaced
+    /// by a new one, and its instances go with it.
+    stores: Vec<EventStore>,
     /// Instance per plugin, by chain position: the index of its store and its bindings.
     instances: Vec<Option<(usize, Transformer)>>,
 }
@@ -154,56 +154,42 @@ impl ChainRun<'_> {
     ) -> Result<R, TransformError> {
         let plugin = &self.chain.plugins[i];
         debug_assert!(plugin.implements(hook));
-        let (s, bindings) = match &self.instances[i] {
-            Some((s, bindings)) => (*s, bindings),
-            None => {
-                let s = match self
-                    .stores
-                    .iter()
-                    .position(|st| st.as_ref().is_some_and(|st| st.serves(plugin)))
-                {
-                    Some(s) => s,
-                    None => {
-                        self.stores.push(Some(EventStore::new(
-                            &plugin.runtime,
-                            self.ctx,
-                            &plugin.name,
-                        )));
-                        self.stores.len() - 1
-                    }
-                };
-                let Some(store) = self.stores[s].as_mut() else {
-                    unreachable!("position() only finds live stores")
-                };
-                let bindings = match store.instantiate(plugin, self.ctx, hook) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        self.drop_store(s);
-                        return Err(e);
-                    }
-                };
-                let (s, bindings) = self.instances[i].insert((s, bindings));
-                (*s, &*bindings)
+        if self.instances[i].is_none() {
+            let s = match self.stores.iter().position(|st| st.serves(plugin)) {
+                Some(s) => s,
+                None => {
+                    self.stores.push(EventStore::new(&plugin.runtime, self.ctx));
+                    self.stores.len() - 1
+                }
+            };
+            match self.stores[s].instantiate(plugin, self.ctx, hook) {
+                Ok(bindings) => self.instances[i] = Some((s, bindings)),
+                Err(e) => {
+                    self.reset_store(s);
+                    return Err(e);
+                }
             }
+        }
+        let Some((s, bindings)) = &self.instances[i] else {
+            unreachable!("plugin {i} was instantiated above")
         };
-        let Some(store) = self.stores[s].as_mut() else {
-            unreachable!("an instance's store is live while the instance is")
-        };
-        let out = store.call(plugin, bindings, self.ctx, hook, f);
+        let s = *s;
+        let out = self.stores[s].call(plugin, bindings, self.ctx, hook, f);
         if out.is_err() {
-            self.drop_store(s);
+            self.reset_store(s);
         }
         out
     }
 
-    /// Drop store `s` and every instance in it; the next call starts a new store.
-    fn drop_store(&mut self, s: usize) {
+    /// Replace store `s` with a new one and forget every instance that lived in it; a store a
+    /// call failed in may be poisoned (after a trap no instance in it can be entered again).
+    fn reset_store(&mut self, s: usize) {
         for slot in &mut self.instances {
             if slot.as_ref().is_some_and(|(i, _)| *i == s) {
                 *slot = None;
             }
         }
-        self.stores[s] = None;
+        self.stores[s] = EventStore::new(self.stores[s].runtime(), self.ctx);
     }
 
     /// Run `validate-order` on every plugin and collect their issues (empty = valid).
@@ -327,7 +313,12 @@ impl ChainRun<'_> {
     }
 }
 
-fn failure(ctx: &TransformCtx, p: &PluginHandle, hook: Hook, reason: Reason) -> TransformError {
+pub(crate) fn failure(
+    ctx: &TransformCtx,
+    p: &PluginHandle,
+    hook: Hook,
+    reason: Reason,
+) -> TransformError {
     TransformError {
         tenant: ctx.tenant.clone(),
         plugin: p.name().to_string(),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use wasmtime::{Store, Trap};
 
 use crate::bindings::v0_1::Transformer;
-use crate::chain::TransformCtx;
+use crate::chain::{TransformCtx, failure};
 use crate::error::{Hook, Reason, TransformError};
 use crate::host::log_pipe::LogPipe;
 use crate::host::{LogLevel, PluginCtx, wasi};
@@ -18,8 +18,7 @@ use crate::runtime::{PluginHandle, RuntimeInner};
 /// saves a store's set-up and tear-down per plugin; isolation between plugins is the
 /// instances' own, since a component instance can only reach its own memory and tables.
 ///
-/// After any failed call the whole store is dropped (a trap may leave it unusable) and the next
-/// call of the event starts a new one.
+/// After any failed call the chain run replaces the whole store (a trap may leave it unusable).
 pub(crate) struct EventStore {
     store: Store<PluginCtx>,
     runtime: Arc<RuntimeInner>,
@@ -30,14 +29,15 @@ pub(crate) struct EventStore {
 
 impl EventStore {
     /// A fresh store for `ctx`'s tenant on `runtime`: memory cap, locked-down WASI, captured stdio.
-    pub(crate) fn new(runtime: &Arc<RuntimeInner>, ctx: &TransformCtx, plugin: &Arc<str>) -> Self {
+    pub(crate) fn new(runtime: &Arc<RuntimeInner>, ctx: &TransformCtx) -> Self {
         let cfg = &runtime.config;
         let stdout = LogPipe::new(cfg.max_log_bytes);
         let stderr = LogPipe::new(cfg.max_log_bytes);
         let wasi = wasi::locked_down_ctx(stdout.clone(), stderr.clone());
         let data = PluginCtx {
             tenant: ctx.tenant.clone(),
-            plugin: plugin.clone(),
+            // Named before every instantiation and call: the plugin that runs.
+            plugin: Arc::from(""),
             services: ctx.services.clone(),
             wasi,
             table: Default::default(),
@@ -52,6 +52,11 @@ impl EventStore {
             runtime: runtime.clone(),
             logged: [(0, 0); 2],
         }
+    }
+
+    /// The runtime (engine) the store belongs to.
+    pub(crate) fn runtime(&self) -> &Arc<RuntimeInner> {
+        &self.runtime
     }
 
     /// Whether `plugin` can be instantiated here (same engine).
@@ -80,12 +85,7 @@ impl EventStore {
                 }
                 other => other,
             };
-            TransformError {
-                tenant: ctx.tenant.clone(),
-                plugin: plugin.name.to_string(),
-                hook,
-                reason,
-            }
+            failure(ctx, plugin, hook, reason)
         })
     }
 
@@ -98,12 +98,7 @@ impl EventStore {
         hook: Hook,
         f: impl FnOnce(&Transformer, &mut Store<PluginCtx>) -> wasmtime::Result<R>,
     ) -> Result<R, TransformError> {
-        let err = |reason| TransformError {
-            tenant: ctx.tenant.clone(),
-            plugin: plugin.name.to_string(),
-            hook,
-            reason,
-        };
+        let err = |reason| failure(ctx, plugin, hook, reason);
         self.store.data_mut().plugin = plugin.name.clone();
         if let Err(e) = plugin.arm(&mut self.store) {
             return Err(err(Reason::Unavailable {
