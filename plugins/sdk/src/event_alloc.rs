@@ -38,10 +38,15 @@ impl EventAllocator {
         Self { base: Cell::new(0), next: Cell::new(0), end: Cell::new(0), live: Cell::new(0) }
     }
 
+    /// Whether the block at `ptr` of `size` bytes is the newest one (it ends at `next`).
+    fn is_newest(&self, ptr: *mut u8, size: usize) -> bool {
+        ptr as usize + size == self.next.get()
+    }
+
     /// Bump out `layout` from the current region, growing the memory when it does not fit.
     fn bump(&self, layout: Layout) -> *mut u8 {
         let align = layout.align();
-        let start = (self.next.get() + align - 1) & !(align - 1);
+        let start = align_up(self.next.get(), align);
         if self.base.get() != 0 && start + layout.size() <= self.end.get() {
             self.next.set(start + layout.size());
             return start as *mut u8;
@@ -56,10 +61,15 @@ impl EventAllocator {
             self.next.set(region);
         }
         self.end.set(region + pages * PAGE);
-        let start = (self.next.get() + align - 1) & !(align - 1);
+        let start = align_up(self.next.get(), align);
         self.next.set(start + layout.size());
         start as *mut u8
     }
+}
+
+/// `addr` rounded up to a multiple of `align` (a power of two).
+fn align_up(addr: usize, align: usize) -> usize {
+    (addr + align - 1) & !(align - 1)
 }
 
 impl Default for EventAllocator {
@@ -95,26 +105,24 @@ unsafe impl GlobalAlloc for EventAllocator {
         self.live.set(live);
         if live == 0 {
             self.next.set(self.base.get());
-        } else if ptr as usize + layout.size() == self.next.get() {
+        } else if self.is_newest(ptr, layout.size()) {
             self.next.set(ptr as usize);
         }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         // The newest block grows or shrinks in place when the region has room.
-        if ptr as usize + layout.size() == self.next.get() && ptr as usize + new_size <= self.end.get() {
+        if self.is_newest(ptr, layout.size()) && ptr as usize + new_size <= self.end.get() {
             self.next.set(ptr as usize + new_size);
             return ptr;
         }
         // SAFETY: same alignment as the caller's valid layout; size checked by `bump`.
         let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        // The old block stays until the arena starts over: the new one lies past it.
         let new = self.bump(new_layout);
         if !new.is_null() {
             // SAFETY: `new` is fresh (past every live block), `ptr` holds `layout.size()` bytes.
             unsafe { core::ptr::copy_nonoverlapping(ptr, new, layout.size().min(new_size)) };
-            if ptr as usize + layout.size() == self.next.get() {
-                self.next.set(ptr as usize);
-            }
         }
         new
     }
