@@ -5,10 +5,17 @@
 //!   fresh pooled instance per plugin per event (`Chain::run`), the production path;
 //! - the same with a fresh instance per hook call (the one-shot `Chain::map_*` methods);
 //! - the same calls on instances reused across events (the floor: calls only);
+//! - the floor: three fresh instances of a plugin whose one hook hands the draft back;
 //! - one plugin's instantiate + call + drop;
 //! - `PluginRuntime::load` in a new runtime whose cache already holds the artifact.
 //!
 //! Targets on the 2-core dev machine: chain p50 ≤ 40 µs per event, cache load ≤ 1 ms.
+//!
+//! Wall time on a shared VM is noisy; instruction counts are not. To count instructions per
+//! event, run one section under callgrind at two sizes and divide the difference, with a pool
+//! small enough for valgrind to reserve:
+//! `FERRY_BENCH_POOL=4 FERRY_BENCH_EVENTS=600 valgrind --tool=callgrind <bench binary> "per plugin"`
+//! (and again with 100 events).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 #[path = "../tests/support/mod.rs"]
@@ -25,7 +32,15 @@ use ferry_transform::{
 use support::*;
 
 const WARMUP: usize = 300;
-const EVENTS: usize = 3_000;
+
+/// Samples per section: `FERRY_BENCH_EVENTS`, default 3,000.
+fn events() -> usize {
+    env_number("FERRY_BENCH_EVENTS").unwrap_or(3_000)
+}
+
+fn env_number<T: std::str::FromStr>(name: &str) -> Option<T> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
+}
 
 fn services() -> StaticServices {
     let t = "acme";
@@ -101,7 +116,12 @@ fn micros(d: Duration) -> f64 {
 fn main() {
     // `cargo bench` passes `--bench`; ignore filters and options.
     artifacts::ensure_built().unwrap();
-    let (rt, dir) = runtime();
+    let (rt, dir) = runtime_with(|c| {
+        if let Some(n) = env_number("FERRY_BENCH_POOL") {
+            c.max_instances = n;
+        }
+    });
+    let events = events();
     let chain = Chain::new(
         artifacts::EXAMPLE_PLUGINS
             .iter()
@@ -119,32 +139,54 @@ fn main() {
 
     let per_event = measure(
         "chain per event, fresh pooled instance per plugin",
-        EVENTS,
+        events,
         || one_order(&mut chain.run(&c), &o),
     );
     measure(
         "chain per event, fresh pooled instance per hook call",
-        EVENTS / 3,
+        events / 3,
         || one_order_per_call(&chain, &c, &o),
     );
     let mut reused = chain.run(&c);
     measure(
         "chain per event, instances reused across events",
-        EVENTS,
+        events,
         || one_order(&mut reused, &o),
     );
     drop(reused);
 
+    // The floor of the production path: the same store and three fresh instances, but plugins
+    // that implement one small hook and do nothing in it.
+    let idle = Chain::new(
+        (0..3)
+            .map(|i| {
+                rt.load(&format!("pass-through-{i}"), &wasm("pass-through"))
+                    .unwrap()
+            })
+            .collect(),
+    );
+    let first = &o.lines[0];
+    measure(
+        "floor: 3 fresh pass-through instances, one map-item each",
+        events,
+        || {
+            black_box(idle.run(&c).map_item(first, item_draft(first)).unwrap());
+        },
+    );
+
     let single = Chain::new(vec![load(&rt, "custom-fields")]);
     measure(
         "one plugin: instantiate + map-client + drop",
-        EVENTS,
+        events,
         || {
             black_box(single.map_client(&c, &o.customer, client_draft()).unwrap());
         },
     );
 
     // Cold load: a new runtime (as after a restart) over a cache that holds the artifact.
+    if filter().is_some_and(|f| !"load compile targets".contains(&f)) {
+        return;
+    }
     let bytes = wasm("custom-fields");
     let cache = dir.path().join("cwasm");
     let mut loads = Vec::new();

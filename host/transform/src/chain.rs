@@ -5,8 +5,8 @@ use std::sync::Arc;
 use ferry_model::{ClientDraft, Customer, InvoiceDraft, ItemDraft, Order, OrderLine, TenantId};
 
 use wasmtime::Store;
+use wasmtime::component::Instance;
 
-use crate::bindings::v0_1::Transformer;
 use crate::convert::{self, OutputCheck};
 use crate::error::{Hook, Reason, TransformError};
 use crate::host::{HostServices, PluginCtx, ValidationIssue};
@@ -125,7 +125,7 @@ pub struct ChainRun<'a> {
     /// by a new one, and its instances go with it.
     stores: Vec<EventStore>,
     /// Instance per plugin, by chain position: the index of its store and its bindings.
-    instances: Vec<Option<(usize, Transformer)>>,
+    instances: Vec<Option<(usize, Instance)>>,
 }
 
 impl std::fmt::Debug for ChainRun<'_> {
@@ -150,7 +150,7 @@ impl ChainRun<'_> {
         &mut self,
         i: usize,
         hook: Hook,
-        f: impl FnOnce(&Transformer, &mut Store<PluginCtx>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&Instance, &mut Store<PluginCtx>) -> wasmtime::Result<R>,
     ) -> Result<R, TransformError> {
         let plugin = &self.chain.plugins[i];
         debug_assert!(plugin.implements(hook));
@@ -163,18 +163,18 @@ impl ChainRun<'_> {
                 }
             };
             match self.stores[s].instantiate(plugin, self.ctx, hook) {
-                Ok(bindings) => self.instances[i] = Some((s, bindings)),
+                Ok(instance) => self.instances[i] = Some((s, instance)),
                 Err(e) => {
                     self.reset_store(s);
                     return Err(e);
                 }
             }
         }
-        let Some((s, bindings)) = &self.instances[i] else {
+        let Some((s, instance)) = &self.instances[i] else {
             unreachable!("plugin {i} was instantiated above")
         };
         let s = *s;
-        let out = self.stores[s].call(plugin, bindings, self.ctx, hook, f);
+        let out = self.stores[s].call(plugin, instance, self.ctx, hook, f);
         if out.is_err() {
             self.reset_store(s);
         }
@@ -202,6 +202,7 @@ impl ChainRun<'_> {
         order: &Order,
     ) -> Result<Vec<ValidationIssue>, TransformError> {
         let hook = Hook::ValidateOrder;
+        let chain = self.chain;
         let plugins = self.implementing(hook);
         if plugins.is_empty() {
             return Ok(Vec::new());
@@ -209,9 +210,8 @@ impl ChainRun<'_> {
         let input = convert::order(order);
         let mut issues = Vec::new();
         for i in plugins {
-            let found = self.call(i, hook, |t, s| {
-                t.ferry_transform_transform().call_validate_order(s, &input)
-            })?;
+            let exports = &chain.plugins[i].linked.exports;
+            let found = self.call(i, hook, |inst, s| exports.validate_order(inst, s, &input))?;
             let p = &self.chain.plugins[i];
             let mut check = OutputCheck::new(p.runtime.config.max_output_bytes);
             for issue in found {
@@ -238,6 +238,7 @@ impl ChainRun<'_> {
         mut draft: ClientDraft,
     ) -> Result<ClientDraft, TransformError> {
         let hook = Hook::MapClient;
+        let chain = self.chain;
         let plugins = self.implementing(hook);
         if plugins.is_empty() {
             return Ok(draft);
@@ -245,9 +246,9 @@ impl ChainRun<'_> {
         let input = convert::customer(customer);
         for i in plugins {
             let wit_draft = convert::client_draft(&draft);
-            let out = self.call(i, hook, |t, s| {
-                t.ferry_transform_transform()
-                    .call_map_client(s, &input, &wit_draft)
+            let exports = &chain.plugins[i].linked.exports;
+            let out = self.call(i, hook, |inst, s| {
+                exports.map_client(inst, s, &input, &wit_draft)
             })?;
             draft = accept(self.ctx, &self.chain.plugins[i], hook, out, |c, d| {
                 c.client_draft(d)
@@ -266,6 +267,7 @@ impl ChainRun<'_> {
         mut draft: InvoiceDraft,
     ) -> Result<InvoiceDraft, TransformError> {
         let hook = Hook::MapInvoice;
+        let chain = self.chain;
         let plugins = self.implementing(hook);
         if plugins.is_empty() {
             return Ok(draft);
@@ -273,9 +275,9 @@ impl ChainRun<'_> {
         let input = convert::order(order);
         for i in plugins {
             let wit_draft = convert::invoice_draft(&draft);
-            let out = self.call(i, hook, |t, s| {
-                t.ferry_transform_transform()
-                    .call_map_invoice(s, &input, &wit_draft)
+            let exports = &chain.plugins[i].linked.exports;
+            let out = self.call(i, hook, |inst, s| {
+                exports.map_invoice(inst, s, &input, &wit_draft)
             })?;
             draft = accept(self.ctx, &self.chain.plugins[i], hook, out, |c, d| {
                 c.invoice_draft(d)
@@ -294,6 +296,7 @@ impl ChainRun<'_> {
         mut draft: ItemDraft,
     ) -> Result<ItemDraft, TransformError> {
         let hook = Hook::MapItem;
+        let chain = self.chain;
         let plugins = self.implementing(hook);
         if plugins.is_empty() {
             return Ok(draft);
@@ -301,9 +304,9 @@ impl ChainRun<'_> {
         let input = convert::order_line(line);
         for i in plugins {
             let wit_draft = convert::item_draft(&draft);
-            let out = self.call(i, hook, |t, s| {
-                t.ferry_transform_transform()
-                    .call_map_item(s, &input, &wit_draft)
+            let exports = &chain.plugins[i].linked.exports;
+            let out = self.call(i, hook, |inst, s| {
+                exports.map_item(inst, s, &input, &wit_draft)
             })?;
             draft = accept(self.ctx, &self.chain.plugins[i], hook, out, |c, d| {
                 c.item_draft(d)

@@ -2,9 +2,9 @@
 
 use std::sync::Arc;
 
+use wasmtime::component::Instance;
 use wasmtime::{Store, Trap};
 
-use crate::bindings::v0_1::Transformer;
 use crate::chain::{TransformCtx, failure};
 use crate::error::{Hook, Reason, TransformError};
 use crate::host::log_pipe::LogPipe;
@@ -70,11 +70,11 @@ impl EventStore {
         plugin: &PluginHandle,
         ctx: &TransformCtx,
         hook: Hook,
-    ) -> Result<Transformer, TransformError> {
+    ) -> Result<Instance, TransformError> {
         self.store.data_mut().plugin = plugin.name.clone();
         let out = plugin
             .arm(&mut self.store)
-            .and_then(|()| plugin.pre.instantiate(&mut self.store));
+            .and_then(|()| plugin.linked.pre.instantiate(&mut self.store));
         self.flush_logs();
         out.map_err(|e| {
             // A trap in the plugin's own start-up is the plugin's fault; anything else
@@ -93,10 +93,10 @@ impl EventStore {
     pub(crate) fn call<R>(
         &mut self,
         plugin: &PluginHandle,
-        bindings: &Transformer,
+        instance: &Instance,
         ctx: &TransformCtx,
         hook: Hook,
-        f: impl FnOnce(&Transformer, &mut Store<PluginCtx>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&Instance, &mut Store<PluginCtx>) -> wasmtime::Result<R>,
     ) -> Result<R, TransformError> {
         let err = |reason| failure(ctx, plugin, hook, reason);
         self.store.data_mut().plugin = plugin.name.clone();
@@ -105,7 +105,7 @@ impl EventStore {
                 detail: e.to_string(),
             }));
         }
-        let out = f(bindings, &mut self.store);
+        let out = f(instance, &mut self.store);
         self.flush_logs();
         out.map_err(|e| err(classify(&e, self.store.data().memory.hit)))
     }

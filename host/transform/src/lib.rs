@@ -24,6 +24,7 @@
 //! - `invoke`: the event's store, instantiation, one hook call and the classification of its outcome.
 //! - `convert`: model ↔ WIT conversions, including validation of plugin output.
 //! - `bindings`: `bindgen!` per supported WIT version (`v0_1`).
+//! - `exports`: the hooks' export indices, found at load; each call type-checks only its hook.
 //! - `hooks`: which hooks a plugin declares (SDK custom section), so the chain skips the rest.
 //! - `host`: implementations of the WIT imports; [`HostServices`] and [`StaticServices`].
 //! - `error`: [`Error`], [`TransformError`], [`Reason`] and their dispositions.
@@ -37,6 +38,7 @@ mod chain;
 mod config;
 mod convert;
 mod error;
+mod exports;
 mod hooks;
 mod host;
 mod invoke;

@@ -5,13 +5,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::bindings::v0_1::{Transformer, TransformerPre};
+use crate::bindings::v0_1::Transformer;
 use crate::cache::CwasmCache;
 use crate::config::RuntimeConfig;
 use crate::error::{Error, Hook, Result};
+use crate::exports::HookExports;
 use crate::hooks::HookSet;
 use crate::host::{PluginCtx, wasi};
 
@@ -30,7 +31,7 @@ pub(crate) struct RuntimeInner {
     cache: CwasmCache,
     /// Content hash → linked plugin, so re-loading the same bytes (another tenant, a restart of
     /// a chain) costs a hash, not a compile or even a deserialize.
-    loaded: Mutex<HashMap<String, TransformerPre<PluginCtx>>>,
+    loaded: Mutex<HashMap<String, Linked>>,
     /// Serialises compiles, so two tenants uploading the same plugin at once compile it once
     /// (the second finds it in `loaded`); a compile is tens of ms and rare.
     compiling: Mutex<()>,
@@ -42,6 +43,13 @@ impl Drop for RuntimeInner {
     fn drop(&mut self) {
         self.stop_ticker.store(true, Ordering::Relaxed);
     }
+}
+
+/// A plugin version linked against the host: ready to instantiate, hooks found.
+#[derive(Clone)]
+pub(crate) struct Linked {
+    pub(crate) pre: InstancePre<PluginCtx>,
+    pub(crate) exports: HookExports,
 }
 
 /// Loads, validates, compiles and caches plugins; cheap to clone and share across threads.
@@ -58,7 +66,7 @@ pub struct PluginHandle {
     pub(crate) origin: LoadOrigin,
     /// Hooks the plugin declares; the chain never calls the others.
     pub(crate) hooks: HookSet,
-    pub(crate) pre: TransformerPre<PluginCtx>,
+    pub(crate) linked: Linked,
     pub(crate) runtime: Arc<RuntimeInner>,
 }
 
@@ -205,19 +213,20 @@ impl PluginRuntime {
             ));
         }
         let hash = hex(&Sha256::digest(bytes));
-        let (pre, origin) = match self.memoised(&hash) {
-            Some(pre) => (pre, LoadOrigin::Memory),
+        let (linked, origin) = match self.memoised(&hash) {
+            Some(linked) => (linked, LoadOrigin::Memory),
             None => {
                 // A poisoned lock only means another compile panicked; compiling is still sound.
                 let _one_compile = self.inner.compiling.lock();
                 match self.memoised(&hash) {
-                    Some(pre) => (pre, LoadOrigin::Memory),
+                    Some(linked) => (linked, LoadOrigin::Memory),
                     None => {
-                        let (pre, origin) = self.compile_or_map(&hash, bytes).map_err(invalid)?;
+                        let (linked, origin) =
+                            self.compile_or_map(&hash, bytes).map_err(invalid)?;
                         if let Ok(mut m) = self.inner.loaded.lock() {
-                            m.insert(hash.clone(), pre.clone());
+                            m.insert(hash.clone(), linked.clone());
                         }
-                        (pre, origin)
+                        (linked, origin)
                     }
                 }
             }
@@ -228,12 +237,12 @@ impl PluginRuntime {
             hash,
             origin,
             hooks: HookSet::declared_by(bytes),
-            pre,
+            linked,
             runtime: self.inner.clone(),
         })
     }
 
-    fn memoised(&self, hash: &str) -> Option<TransformerPre<PluginCtx>> {
+    fn memoised(&self, hash: &str) -> Option<Linked> {
         self.inner
             .loaded
             .lock()
@@ -243,11 +252,7 @@ impl PluginRuntime {
 
     /// Map the plugin from the disk cache, or compile, validate and link it and then cache it.
     /// Nothing that fails validation is ever written to the cache.
-    fn compile_or_map(
-        &self,
-        hash: &str,
-        bytes: &[u8],
-    ) -> Result<(TransformerPre<PluginCtx>, LoadOrigin), String> {
+    fn compile_or_map(&self, hash: &str, bytes: &[u8]) -> Result<(Linked, LoadOrigin), String> {
         let inner = &self.inner;
         let path = inner.cache.path(hash);
         if path.exists() {
@@ -260,7 +265,7 @@ impl PluginRuntime {
         }
         let component =
             Component::new(&inner.engine, bytes).map_err(|e| format!("compile: {e:#}"))?;
-        let pre = self.link(&component)?;
+        let linked = self.link(&component)?;
         let artifact = component
             .serialize()
             .map_err(|e| format!("serialize: {e:#}"))?;
@@ -268,20 +273,24 @@ impl PluginRuntime {
             // The plugin works without the cache; the next restart just compiles again.
             tracing::warn!(%error, "Could not cache compiled plugin.");
         }
-        Ok((pre, LoadOrigin::Compiled))
+        Ok((linked, LoadOrigin::Compiled))
     }
 
-    /// Check imports, resolve them against the linker and type-check exports.
-    fn link(&self, component: &Component) -> Result<TransformerPre<PluginCtx>, String> {
+    /// Check imports, resolve them against the linker, type-check every export once and find
+    /// the hooks.
+    fn link(&self, component: &Component) -> Result<Linked, String> {
         wasi::check_imports(&self.inner.engine, component)?;
         let pre = self
             .inner
             .linker
             .instantiate_pre(component)
             .map_err(|e| format!("link: {e:#}"))?;
-        TransformerPre::new(pre).map_err(|e| {
-            format!("not a ferry:transform/transformer@0.1 component (missing or mistyped export): {e:#}")
-        })
+        let exports = HookExports::find(&pre).map_err(|e| {
+            format!(
+                "not a ferry:transform/transformer@0.1 component (missing or mistyped export): {e}"
+            )
+        })?;
+        Ok(Linked { pre, exports })
     }
 }
 

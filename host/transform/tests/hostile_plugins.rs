@@ -223,6 +223,25 @@ fn a_component_of_another_world_is_rejected_at_load() {
 }
 
 #[test]
+fn a_component_whose_hooks_have_the_wrong_types_is_rejected_at_load_naming_the_hook() {
+    let (rt, _dir) = runtime();
+    let err = rt
+        .load("mistyped-hook", &wasm("mistyped-hook"))
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        matches!(&err, Error::InvalidPlugin { plugin, .. } if plugin == "mistyped-hook"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("export `validate-order` has the wrong type"),
+        "{msg}"
+    );
+    assert!(matches!(err.disposition(), Disposition::DeadLetter { .. }));
+    assert_healthy_tenant_still_works(&rt);
+}
+
+#[test]
 fn a_component_importing_sockets_is_rejected_at_load_naming_the_import() {
     let (rt, dir) = runtime();
     let err = rt
