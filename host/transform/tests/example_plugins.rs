@@ -297,3 +297,25 @@ fn the_event_allocator_reuses_memory_across_calls_on_one_instance() {
         assert!(out.notes.contains("Blob: xxxx"), "call {i}: {}", out.notes);
     }
 }
+
+#[test]
+fn the_example_plugins_are_no_std_and_import_nothing_but_the_host_interface() {
+    // std would add the WASI stdio/environment/exit imports to every fresh instance.
+    let engine = wasmtime::Engine::default();
+    for name in ferry_transform::artifacts::EXAMPLE_PLUGINS {
+        let component = wasmtime::component::Component::new(&engine, wasm(name)).unwrap();
+        let imports: Vec<String> = component
+            .component_type()
+            .imports(&engine)
+            .map(|(import, _)| import.to_string())
+            .collect();
+        assert!(
+            !imports.is_empty()
+                && imports
+                    .iter()
+                    .all(|i| i.starts_with("ferry:transform/host@0.1.")
+                        || i.starts_with("ferry:transform/types@0.1.")),
+            "{name} imports {imports:?}"
+        );
+    }
+}

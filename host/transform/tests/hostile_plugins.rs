@@ -8,7 +8,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use ferry_model::Disposition;
-use ferry_transform::{Chain, Error, Hook, PluginRuntime, Reason, StaticServices, TransformError};
+use ferry_transform::{
+    Chain, Error, Hook, LogLevel, PluginRuntime, Reason, StaticServices, TransformError,
+};
 use support::*;
 
 const HOSTILE: &str = "mallory";
@@ -136,6 +138,28 @@ fn a_panicking_plugin_traps_and_its_panic_message_reaches_the_tenant_log() {
         logs.iter().any(|l| l.starts_with("mallory/trap:")
             && l.contains("plugin bug while mapping order ORD-42")),
         "stderr is captured into the tenant log: {logs:?}"
+    );
+    assert_healthy_tenant_still_works(&rt);
+}
+
+#[test]
+fn a_panicking_no_std_plugin_traps_and_its_panic_message_reaches_the_tenant_log() {
+    let (rt, _dir) = runtime();
+    let chain = Chain::new(vec![load(&rt, "no-std-panic")]);
+    let services = Recording::new(StaticServices::new());
+    let l = line(1, "MUG", None);
+    let err = chain
+        .map_item(&ctx(HOSTILE, services.clone()), &l, item_draft(&l))
+        .unwrap_err();
+    assert_names(&err, "no-std-panic", Hook::MapItem);
+    assert!(matches!(err.reason, Reason::Trapped { .. }), "{err}");
+    let logs = services.logs.lock().unwrap().clone();
+    assert!(
+        logs.iter()
+            .any(|(_, plugin, level, msg)| plugin == "no-std-panic"
+                && *level == LogLevel::Error
+                && msg.contains("no_std plugin bug on line MUG")),
+        "the SDK's panic handler logs the message: {logs:?}"
     );
     assert_healthy_tenant_still_works(&rt);
 }

@@ -17,9 +17,30 @@
 //!
 //! Listing the hooks a plugin implements, `export_transform!(Upper: map_client)`, lets the host
 //! skip the others entirely (no instance, no copy of the order), which matters per event.
+//!
+//! The SDK is `no_std` (it needs `alloc` only), so a plugin can be too: `#![no_std]`,
+//! `extern crate alloc;` and [`no_std_plugin!`]. Such a component imports no WASI at all, which
+//! makes every fresh instance cheaper; see that macro.
+
+#![no_std]
+
+extern crate alloc;
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
 
 mod event_alloc;
 pub use event_alloc::EventAllocator;
+
+// Without std nothing links the C library, and the compiler still emits calls to `memcpy`,
+// `memcmp` and friends; take them from wasi-libc's static archive (pure functions: they import
+// nothing). With std it is linked anyway.
+#[link(name = "c")]
+unsafe extern "C" {}
+
+/// `alloc`, for paths in the macros below (a `no_std` plugin may not name it itself).
+#[doc(hidden)]
+pub extern crate alloc as __alloc;
 
 /// Install [`EventAllocator`] as the plugin's global allocator: cheaper allocation for a plugin
 /// that, like most, only allocates what one hook call needs. Call once, at the crate root.
@@ -29,6 +50,91 @@ macro_rules! use_event_allocator {
         #[global_allocator]
         static __FERRY_EVENT_ALLOCATOR: $crate::EventAllocator = $crate::EventAllocator::new();
     };
+}
+
+/// Make a `#![no_std]` plugin complete: the [`EventAllocator`] as its allocator and a panic
+/// handler that writes the panic message to the tenant log (level error) and traps, so the event
+/// fails with the message in the log, as with std.
+///
+/// Why `no_std`: Rust's std brings the WASI stdio, environment and exit imports into every
+/// component, used or not, and the host links each import into every fresh instance. A plugin
+/// that needs only `alloc` (`String`, `Vec`, `format!`, `BTreeMap`) imports nothing but
+/// `ferry:transform/host`, which makes each fresh instance about a third cheaper, and it can
+/// reach nothing outside the WIT imports even in principle. Call once, at the crate root, after
+/// `#![no_std]` and `extern crate alloc;`.
+#[macro_export]
+macro_rules! no_std_plugin {
+    () => {
+        $crate::use_event_allocator!();
+
+        #[panic_handler]
+        fn __ferry_panic(info: &::core::panic::PanicInfo<'_>) -> ! {
+            $crate::__panic(info)
+        }
+
+        /// The canonical ABI's allocator export, which std provides on `wasm32-wasip2`.
+        #[unsafe(no_mangle)]
+        unsafe extern "C" fn cabi_realloc(
+            old_ptr: *mut u8,
+            old_len: usize,
+            align: usize,
+            new_len: usize,
+        ) -> *mut u8 {
+            // SAFETY: the host calls this with the canonical ABI's contract, which is the one
+            // `__cabi_realloc` states.
+            unsafe { $crate::__cabi_realloc(old_ptr, old_len, align, new_len) }
+        }
+    };
+}
+
+/// `cabi_realloc` over the global allocator (the same as std's and wit-bindgen's).
+///
+/// # Safety
+/// `old_ptr`/`old_len`/`align` describe a block this allocator returned (or `old_len` is 0), and
+/// `align` is a power of two.
+#[doc(hidden)]
+pub unsafe fn __cabi_realloc(old_ptr: *mut u8, old_len: usize, align: usize, new_len: usize) -> *mut u8 {
+    use alloc::alloc::{Layout, alloc, handle_alloc_error, realloc};
+    let layout;
+    // SAFETY: the caller's contract; a zero-sized request never reaches the allocator.
+    let ptr = unsafe {
+        if old_len == 0 {
+            if new_len == 0 {
+                return align as *mut u8;
+            }
+            layout = Layout::from_size_align_unchecked(new_len, align);
+            alloc(layout)
+        } else {
+            layout = Layout::from_size_align_unchecked(old_len, align);
+            realloc(old_ptr, layout, new_len)
+        }
+    };
+    if ptr.is_null() {
+        handle_alloc_error(layout);
+    }
+    ptr
+}
+
+/// The panic handler behind [`no_std_plugin!`]: log the message once, then trap.
+#[doc(hidden)]
+pub fn __panic(info: &core::panic::PanicInfo<'_>) -> ! {
+    use core::sync::atomic::{AtomicBool, Ordering};
+    static PANICKING: AtomicBool = AtomicBool::new(false);
+    // Formatting allocates; a panic raised while logging one (memory exhausted) just traps.
+    if !PANICKING.swap(true, Ordering::Relaxed) {
+        host::log(LogLevel::Error, &alloc::format!("{info}"));
+    }
+    trap()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn trap() -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn trap() -> ! {
+    loop {}
 }
 
 /// Generated bindings for `ferry:transform/transformer@0.1.0` (the only `generate!` for guests).
@@ -107,9 +213,9 @@ macro_rules! export_transform {
         #[doc(hidden)]
         pub struct __FerryExport;
         impl $crate::bindings::exports::ferry::transform::transform::Guest for __FerryExport {
-            fn validate_order(order: $crate::Order) -> ::std::vec::Vec<$crate::ValidationIssue> {
+            fn validate_order(order: $crate::Order) -> $crate::__alloc::vec::Vec<$crate::ValidationIssue> {
                 if __FERRY_HOOKS & $crate::hooks::VALIDATE_ORDER == 0 {
-                    return ::std::vec::Vec::new();
+                    return $crate::__alloc::vec::Vec::new();
                 }
                 <$ty as $crate::Transform>::validate_order(order)
             }

@@ -5,6 +5,13 @@
 //!   `vat-name`, `organization`, `mobile-phone`, `business-phone`.
 //! - `invoice-note-attributes`: `Name,...` or `*`: order custom attributes appended to invoice notes.
 //! - `item-attributes`: `Name,...` or `*`: product attributes appended to the item description.
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
 use ferry_plugin_sdk::{
     ClientDraft, CustomField, Customer, InvoiceDraft, ItemDraft, Order, OrderLine, Transform, TransformError,
     append_line, host, reject,
@@ -66,4 +73,4 @@ impl Transform for CustomFields {
     }
 }
 ferry_plugin_sdk::export_transform!(CustomFields: map_client, map_invoice, map_item);
-ferry_plugin_sdk::use_event_allocator!();
+ferry_plugin_sdk::no_std_plugin!();

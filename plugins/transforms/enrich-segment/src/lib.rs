@@ -1,6 +1,11 @@
 //! Adds the customer's marketing segment (from the host `enrich` service) to the client note.
 //!
 //! Settings: `kind` (default `segment`); `on-error` = `ignore` (default) or `reject`.
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
 use ferry_plugin_sdk::{ClientDraft, Customer, LogLevel, Transform, TransformError, append_line, host, reject, setting_or};
 
 struct EnrichSegment;
@@ -24,4 +29,4 @@ impl Transform for EnrichSegment {
     }
 }
 ferry_plugin_sdk::export_transform!(EnrichSegment: map_client);
-ferry_plugin_sdk::use_event_allocator!();
+ferry_plugin_sdk::no_std_plugin!();

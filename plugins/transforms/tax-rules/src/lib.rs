@@ -4,6 +4,12 @@
 //! specific key wins. Items (catalogue entries, no destination) use `home-country` / `home-state`.
 //! Invoice lines use the shipping address, else billing, else the customer's address. A tax class
 //! with `zero-if-tax-id` is exempt when the customer has a tax registration id.
+#![no_std]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::ToString;
 use ferry_plugin_sdk::{
     InvoiceDraft, ItemDraft, LineTax, Order, OrderLine, TaxClass, Transform, TransformError, host, reject,
 };
@@ -72,4 +78,4 @@ impl Transform for TaxRules {
     }
 }
 ferry_plugin_sdk::export_transform!(TaxRules: map_invoice, map_item);
-ferry_plugin_sdk::use_event_allocator!();
+ferry_plugin_sdk::no_std_plugin!();
