@@ -59,7 +59,7 @@ macro_rules! use_event_allocator {
 /// Why `no_std`: Rust's std brings the WASI stdio, environment and exit imports into every
 /// component, used or not, and the host links each import into every fresh instance. A plugin
 /// that needs only `alloc` (`String`, `Vec`, `format!`, `BTreeMap`) imports nothing but
-/// `ferry:transform/host`, which makes each fresh instance about a third cheaper, and it can
+/// `ferry:transform/host`, which makes each fresh instance about a fifth cheaper, and it can
 /// reach nothing outside the WIT imports even in principle. Call once, at the crate root, after
 /// `#![no_std]` and `extern crate alloc;`.
 #[macro_export]
