@@ -6,13 +6,14 @@
 //! `Retry-After`). Secrets never leave the host: tenant views say `"set"` or `"unset"` instead.
 //!
 //! Layout:
-//! - `config`: [`AdminConfig`], the rate limit and the plugin upload size limit.
+//! - `config`: [`AdminConfig`], the rate limit, the plugin upload size limit and the sync interval.
 //! - `error`: [`ApiError`], the stable `{"error":{"code","message"}}` body, and the [`AdminJson`] extractor.
 //! - `auth`: token generation and hashing, the bearer-token middleware, [`Principal`] and its scope checks.
 //! - `tenants`: tenant list and detail (secrets as set/unset), breaker states.
 //! - `tenant_changes`: create, replace and delete tenants stored in the database (operator only), live.
 //! - `events`: run history with search by Kentico order number and FreshBooks invoice id; the dead-letter queue.
 //! - `plugins`: uploads (validated, stored by hash), versions, activate and rollback, swapping the serving chain.
+//! - `sync`: picks up tenant and plugin changes that another host on the same database made.
 //! - `tokens`: token list, create and revoke over the API (operator only).
 //!
 //! The document at `/admin/v1/openapi.yaml` is `docs/openapi.yaml`, compiled in.
@@ -22,6 +23,8 @@ mod config;
 mod error;
 mod events;
 mod plugins;
+mod sync;
+pub use sync::run as sync_changes;
 mod tenant_changes;
 mod tenants;
 mod tokens;

@@ -29,6 +29,9 @@ pub struct App {
     pipeline: Pipeline,
     ingestor: Ingestor,
     tenants: Tenants,
+    admin: crate::admin::AdminState,
+    /// The store's tenant revisions read before the tenants were built: what this host serves.
+    served: ferry_store::ConfigRevisions,
     config: Config,
 }
 
@@ -49,6 +52,11 @@ impl App {
                 .with_outbound(http.clone()),
         );
         let factory = TenantFactory::new(http.clone(), store.clone(), keyring, plugin_host);
+        // Read before the tenants are built, so a change made meanwhile shows up as a difference later.
+        let served = store
+            .config_revisions()
+            .await
+            .context("read the stored tenants' revisions")?;
         let tenants = Tenants::default();
         for t in &config.tenants {
             tenants.insert(factory.build(t.clone()).await?);
@@ -92,17 +100,16 @@ impl App {
             tenants.clone(),
             config.ingest.clone(),
         ))
-        .merge(ops_router(metrics))
-        .merge(crate::admin::router(
-            crate::admin::AdminState::build(
-                &config,
-                store.clone(),
-                tenants.clone(),
-                http.breakers().clone(),
-                factory,
-            )
-            .await?,
-        ));
+        .merge(ops_router(metrics));
+        let admin = crate::admin::AdminState::build(
+            &config,
+            store.clone(),
+            tenants.clone(),
+            http.breakers().clone(),
+            factory,
+        )
+        .await?;
+        let router = router.merge(crate::admin::router(admin.clone()));
         let listener = TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("bind {}", config.server.listen))?;
@@ -112,6 +119,8 @@ impl App {
             pipeline,
             ingestor,
             tenants,
+            admin,
+            served,
             config,
         })
     }
@@ -149,6 +158,14 @@ impl App {
                 self.ingestor.clone(),
                 self.tenants.clone(),
                 Duration::from_secs(self.config.worker.reconcile_every_secs),
+                stop_rx.clone(),
+            )));
+        }
+        if self.config.admin.sync_every_ms > 0 {
+            tasks.push(tokio::spawn(crate::admin::sync_changes(
+                self.admin.clone(),
+                self.served.clone(),
+                Duration::from_millis(self.config.admin.sync_every_ms),
                 stop_rx.clone(),
             )));
         }

@@ -172,6 +172,11 @@ impl TenantPlugins {
         self.chain.plugins().len()
     }
 
+    /// The loaded plugins, in chain order.
+    pub fn handles(&self) -> &[ferry_transform::PluginHandle] {
+        self.chain.plugins()
+    }
+
     /// Whether the chain is empty.
     pub fn is_empty(&self) -> bool {
         self.chain.plugins().is_empty()

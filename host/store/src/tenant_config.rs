@@ -7,6 +7,7 @@
 use crate::error::{Error, Result};
 use crate::store::{Store, from_ms, now_ms};
 use ferry_model::TenantId;
+use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
 /// A tenant's stored configuration.
@@ -80,8 +81,8 @@ impl Store {
     ) -> Result<bool> {
         let n = on_pool!(&self.pool, |p| {
             sqlx::query(
-                "UPDATE tenant_configs SET config = $2, sealed_secrets = $3, updated_at = $4 \
-                 WHERE id = $1",
+                "UPDATE tenant_configs SET config = $2, sealed_secrets = $3, updated_at = $4, \
+                 revision = revision + 1 WHERE id = $1",
             )
             .bind(id.as_str())
             .bind(config)
@@ -144,5 +145,69 @@ impl Store {
             .map_err(Error::db("list tenant configs"))?
         });
         rows.into_iter().map(from_row).collect()
+    }
+
+    /// What a host needs to notice tenant changes made by another host on the same database: each stored tenant's
+    /// revision and each tenant's active uploaded plugin versions. Two equal snapshots mean nothing changed.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when a read fails, [`Error::Corrupt`] for a row this build cannot read.
+    pub async fn config_revisions(&self) -> Result<ConfigRevisions> {
+        let tenants: Vec<(String, i64, i64)> = on_pool!(&self.pool, |p| {
+            sqlx::query_as("SELECT id, created_at, revision FROM tenant_configs")
+                .fetch_all(p)
+                .await
+                .map_err(Error::db("list tenant revisions"))?
+        });
+        let plugins: Vec<(String, String, i64)> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
+                "SELECT tenant, name, version FROM plugin_versions WHERE active = $1 ORDER BY \
+                 tenant, name",
+            )
+            .bind(true)
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("list active plugin versions"))?
+        });
+        let id = |raw: &str, what: &'static str| {
+            TenantId::parse(raw).map_err(|e| Error::Corrupt {
+                what,
+                detail: e.to_string(),
+            })
+        };
+        let mut out = ConfigRevisions::default();
+        for (tenant, created_at, revision) in tenants {
+            out.stored
+                .insert(id(&tenant, "tenant_configs.id")?, (created_at, revision));
+        }
+        for (tenant, name, version) in plugins {
+            out.active_plugins
+                .entry(id(&tenant, "plugin_versions.tenant")?)
+                .or_default()
+                .push((name, version));
+        }
+        Ok(out)
+    }
+}
+
+/// A snapshot of what the admin API can change in the store, per tenant (see [`Store::config_revisions`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigRevisions {
+    /// Stored (API-managed) tenants: (created at, revision). A tenant deleted and created again differs in the first.
+    pub stored: BTreeMap<TenantId, (i64, i64)>,
+    /// Active uploaded plugin (name, version) pairs by tenant, by name; tenants with none are absent.
+    pub active_plugins: BTreeMap<TenantId, Vec<(String, i64)>>,
+}
+
+impl ConfigRevisions {
+    /// Every tenant the snapshot mentions.
+    pub fn tenants(&self) -> impl Iterator<Item = &TenantId> {
+        self.stored.keys().chain(self.active_plugins.keys())
+    }
+
+    /// Whether `tenant` is the same in both snapshots.
+    pub fn same_for(&self, other: &ConfigRevisions, tenant: &TenantId) -> bool {
+        self.stored.get(tenant) == other.stored.get(tenant)
+            && self.active_plugins.get(tenant) == other.active_plugins.get(tenant)
     }
 }

@@ -1,4 +1,5 @@
-//! The `[admin]` section: the per-token rate limit and the plugin upload size limit.
+//! The `[admin]` section: the per-token rate limit, the plugin upload size limit and how often changes made through
+//! other hosts are picked up.
 
 use serde::Deserialize;
 
@@ -12,6 +13,9 @@ pub struct AdminConfig {
     pub burst: u32,
     /// Largest plugin component accepted by an upload, in bytes (larger uploads get 413).
     pub max_plugin_bytes: usize,
+    /// How often, in milliseconds, this host looks for tenants and plugin versions that another host on the same
+    /// database created, replaced, deleted or activated, and starts serving them; 0 turns it off.
+    pub sync_every_ms: u64,
 }
 
 impl Default for AdminConfig {
@@ -20,6 +24,7 @@ impl Default for AdminConfig {
             requests_per_second: 10,
             burst: 50,
             max_plugin_bytes: 8 * 1024 * 1024,
+            sync_every_ms: 2_000,
         }
     }
 }

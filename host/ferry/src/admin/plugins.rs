@@ -95,7 +95,7 @@ pub(super) async fn build_chain(
 }
 
 /// Puts `plugins` in the tenant's place; everything else of the tenant stays as it was.
-fn swap(state: &AdminState, t: &TenantRuntime, plugins: TenantPlugins) {
+pub(super) fn swap(state: &AdminState, t: &TenantRuntime, plugins: TenantPlugins) {
     state.tenants.insert(TenantRuntime {
         id: t.id.clone(),
         config: t.config.clone(),

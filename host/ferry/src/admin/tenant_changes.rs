@@ -3,8 +3,9 @@
 //! The body is a tenant configuration as JSON, the shape of a `[[tenants]]` entry of `ferry.toml`. It is
 //! validated (422 naming the field), the tenant is built (plugins loaded, clients made) before anything is
 //! stored, and then it is stored with its secrets sealed and swapped into the serving tenants, so webhooks and
-//! workers of this host see the change at once. Other hosts on the same database pick it up when they restart.
-//! Tenants of the configuration file are not changed here: their file is their source.
+//! workers of this host see the change at once. Other hosts on the same database pick it up within
+//! `admin.sync_every_ms` (see `sync`). Tenants of the configuration file are not changed here: their file is
+//! their source.
 
 use super::error::AdminPath;
 use super::plugins::build_chain;
@@ -17,6 +18,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ferry_model::TenantId;
+use ferry_store::PluginVersion;
 use serde_json::Value;
 
 impl From<InvalidTenant> for ApiError {
@@ -131,18 +133,24 @@ fn refuse_file_tenant(state: &AdminState, id: &TenantId) -> Result<(), ApiError>
 /// the configuration's fault (a plugin that does not load, a value that does not parse): 422.
 async fn build(state: &AdminState, config: TenantConfig) -> Result<TenantRuntime, ApiError> {
     let id = config.id.clone();
-    let invalid = |e: anyhow::Error| {
+    let active = state.store.active_plugins(&id).await?;
+    assemble(state, config, &active).await.map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidConfig,
             format!("tenant {id} cannot be served: {e:#}"),
         )
-    };
-    let active = state.store.active_plugins(&id).await?;
-    let mut tenant = state.factory.build(config).await.map_err(invalid)?;
+    })
+}
+
+/// A tenant built from `config` with the `active` uploaded plugin versions in its chain.
+pub(super) async fn assemble(
+    state: &AdminState,
+    config: TenantConfig,
+    active: &[PluginVersion],
+) -> anyhow::Result<TenantRuntime> {
+    let mut tenant = state.factory.build(config).await?;
     if !active.is_empty() {
-        tenant.plugins = build_chain(state, &tenant.config, &active)
-            .await
-            .map_err(invalid)?;
+        tenant.plugins = build_chain(state, &tenant.config, active).await?;
     }
     Ok(tenant)
 }

@@ -110,6 +110,13 @@ pub(super) async fn view(state: &AdminState, t: &TenantRuntime) -> Result<Value,
     }
     let uploaded = state.store.active_plugins(&t.id).await?;
     let mut view = tenant_view(&t.config, connected, &uploaded, counts);
+    view["serving"] = json!(
+        t.plugins
+            .handles()
+            .iter()
+            .map(|p| json!({ "name": p.name(), "sha256": p.content_hash() }))
+            .collect::<Vec<_>>()
+    );
     view["source"] = json!(if state.file_tenants.contains(&t.id) {
         "config_file"
     } else {

@@ -1,0 +1,126 @@
+//! Picks up the admin changes another host sharing the database made: tenants created, replaced or deleted and
+//! plugin versions activated or rolled back.
+//!
+//! Every `admin.sync_every_ms` the host reads the store's [`ConfigRevisions`] (each stored tenant's revision, each
+//! tenant's active plugin versions) and compares them with the snapshot it serves. A tenant that differs is
+//! rebuilt the way an admin request on this host would build it: a stored tenant created or replaced is built and
+//! swapped in, a deleted one stops being served, and a changed set of active plugins swaps only the chain. A
+//! tenant that fails to build keeps serving what it served before; the failure is logged, and tried again next
+//! round. Changes made through this host's own API are already serving; the next round rebuilds them once more,
+//! which changes nothing.
+
+use super::AdminState;
+use super::plugins::{build_chain, swap};
+use super::tenant_changes::assemble;
+use crate::managed_tenants;
+use anyhow::Context as _;
+use ferry_model::TenantId;
+use ferry_store::ConfigRevisions;
+use std::collections::BTreeSet;
+use std::time::Duration;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+/// Reads the store's revisions every `every` and applies what changed since `served`, until `stop` turns true.
+pub async fn run(
+    state: AdminState,
+    mut served: ConfigRevisions,
+    every: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        if *stop.borrow() {
+            return;
+        }
+        match state.store.config_revisions().await {
+            Ok(now) => served = apply_changes(&state, &served, now).await,
+            Err(e) => warn!(error = %e, "Could not read tenant revisions from the store; trying again."),
+        }
+    }
+}
+
+/// Rebuilds every tenant that differs between `served` and `now`; returns what is served afterwards (`now`,
+/// except for tenants that failed to build, which keep their old entry so the next round tries again).
+pub(super) async fn apply_changes(
+    state: &AdminState,
+    served: &ConfigRevisions,
+    now: ConfigRevisions,
+) -> ConfigRevisions {
+    let changed: BTreeSet<TenantId> = served
+        .tenants()
+        .chain(now.tenants())
+        .filter(|t| !now.same_for(served, t))
+        .cloned()
+        .collect();
+    let mut result = now.clone();
+    for id in changed {
+        if let Err(e) = apply(state, &id, served, &now).await {
+            warn!(
+                tenant = %id,
+                error = format!("{e:#}"),
+                "Could not apply a tenant change made through another host; the tenant keeps serving what it served."
+            );
+            keep_old(&mut result, served, &id);
+        }
+    }
+    result
+}
+
+/// Puts `served`'s entries for `id` back into `result`.
+fn keep_old(result: &mut ConfigRevisions, served: &ConfigRevisions, id: &TenantId) {
+    match served.stored.get(id) {
+        Some(r) => result.stored.insert(id.clone(), *r),
+        None => result.stored.remove(id),
+    };
+    match served.active_plugins.get(id) {
+        Some(p) => result.active_plugins.insert(id.clone(), p.clone()),
+        None => result.active_plugins.remove(id),
+    };
+}
+
+/// Brings one tenant in line with the store.
+async fn apply(
+    state: &AdminState,
+    id: &TenantId,
+    served: &ConfigRevisions,
+    now: &ConfigRevisions,
+) -> anyhow::Result<()> {
+    // The same lock as the admin API's changes, so a rebuild here cannot interleave with one of this host's.
+    let _one = state.activation.lock().await;
+    let current = state.tenants.get(id);
+    let config_same = served.stored.get(id) == now.stored.get(id);
+    if state.file_tenants.contains(id) || (config_same && current.is_some()) {
+        // Only the active plugins changed: swap the chain, keep the clients.
+        let Some(t) = current else {
+            return Ok(());
+        };
+        let active = state.store.active_plugins(id).await?;
+        let plugins = build_chain(state, &t.config, &active)
+            .await
+            .context("load the active uploaded plugins")?;
+        swap(state, &t, plugins);
+        info!(tenant = %id, plugins = active.len(), "Uploaded plugins changed through another host; now serving them.");
+        return Ok(());
+    }
+    let Some(row) = state.store.tenant_config(id).await? else {
+        if state.tenants.remove(id) {
+            info!(tenant = %id, "Tenant deleted through another host; no longer serving it.");
+        }
+        return Ok(());
+    };
+    let config = managed_tenants::open(&row.config, &row.sealed_secrets, state.factory.keyring())?;
+    anyhow::ensure!(
+        &config.id == id,
+        "id: the stored configuration says {}",
+        config.id
+    );
+    let active = state.store.active_plugins(id).await?;
+    let tenant = assemble(state, config, &active).await?;
+    state.tenants.insert(tenant);
+    info!(tenant = %id, "Tenant created or replaced through another host; now serving its configuration.");
+    Ok(())
+}

@@ -1,0 +1,257 @@
+//! Two hosts share one Postgres database. Tenants and plugin versions are changed through host A's admin API only,
+//! and host B, which is never told, serves each change within a few sync rounds: a tenant created, replaced and
+//! deleted, and a plugin version activated, which then decides what B does with a live order.
+
+use ferry::app::App;
+use ferry::config::{Config, TenantConfig};
+use ferry::sandbox::{Sandbox, SandboxOptions};
+use ferry_model::TenantId;
+use ferry_store::Store;
+use ferry_tests::postgres::TestDb;
+use ferry_tests::{fast_workers, valid_mix};
+use reqwest::StatusCode;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// How often host B looks for changes.
+const SYNC_EVERY_MS: u64 = 200;
+
+/// How long a change may take to reach host B before the test fails (many sync rounds, for a loaded CI machine).
+const CONVERGE: Duration = Duration::from_secs(20);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_and_plugin_changes_made_through_one_host_reach_the_other_without_a_restart()
+-> anyhow::Result<()> {
+    let db = TestDb::create().await?;
+    let outcome = tokio::spawn(journey(db.url.clone())).await;
+    db.drop_now().await?;
+    match outcome {
+        Ok(result) => result,
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
+    }
+}
+
+/// A host running in this process on its own port and plugin cache.
+struct Host {
+    url: String,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Host {
+    async fn start(config: Config) -> anyhow::Result<Self> {
+        let app = App::build(config).await?;
+        let url = format!("http://{}/admin/v1", app.addr());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(app.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        Ok(Self { url, stop, task })
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await?
+    }
+}
+
+/// Sends an admin request and returns the status and JSON body.
+async fn call(
+    http: &reqwest::Client,
+    method: reqwest::Method,
+    url: String,
+    token: &str,
+    body: Option<reqwest::Body>,
+) -> anyhow::Result<(StatusCode, Value)> {
+    let mut req = http.request(method, url).bearer_auth(token);
+    if let Some(b) = body {
+        req = req.body(b);
+    }
+    let res = req.send().await?;
+    let status = res.status();
+    let text = res.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+}
+
+/// Polls `GET url` on a host until `done` holds for (status, body), returning how long it took.
+async fn until(
+    http: &reqwest::Client,
+    url: String,
+    token: &str,
+    what: &str,
+    done: impl Fn(StatusCode, &Value) -> bool,
+) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    loop {
+        let (status, body) = call(http, reqwest::Method::GET, url.clone(), token, None).await?;
+        if done(status, &body) {
+            return Ok(started.elapsed());
+        }
+        anyhow::ensure!(
+            started.elapsed() < CONVERGE,
+            "host B did not pick up {what} in {CONVERGE:?}; it answers {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The body of `POST /tenants` for `c` (secrets in the clear, as an operator sends them).
+fn tenant_json(c: &TenantConfig, concurrency: usize) -> Value {
+    let fb = &c.freshbooks;
+    json!({
+        "id": c.id.as_str(),
+        "kentico": {
+            "base_url": c.kentico.base_url,
+            "username": c.kentico.username,
+            "password": c.kentico.password.expose_secret(),
+        },
+        "freshbooks": {
+            "api_base": fb.api_base,
+            "auth_base": fb.auth_base,
+            "account_id": format!("{}-late", fb.account_id),
+            "client_id": fb.client_id,
+            "client_secret": fb.client_secret.expose_secret(),
+            "redirect_uri": fb.redirect_uri,
+            "base_currency": fb.base_currency,
+        },
+        "webhook_secrets": c.webhook_secrets.iter().map(SecretString::expose_secret).collect::<Vec<_>>(),
+        "limits": { "concurrency": concurrency },
+    })
+}
+
+async fn operator_token(config: &Config) -> anyhow::Result<String> {
+    use clap::Parser;
+    let store = Store::open(&config.store).await?;
+    let cli = ferry::cli::Cli::try_parse_from(["ferry", "token", "create", "--operator"])?;
+    let ferry::cli::Command::Token(cmd) = cli.command else {
+        anyhow::bail!("not a token command");
+    };
+    let mut out = Vec::new();
+    ferry::token_cli::run(config, &store, cmd, &mut out).await?;
+    // The token is the first line printed.
+    let out = String::from_utf8(out)?;
+    out.lines()
+        .next()
+        .map(|l| l.trim().to_owned())
+        .ok_or_else(|| anyhow::anyhow!("no token printed"))
+}
+
+async fn journey(database_url: String) -> anyhow::Result<()> {
+    let sandbox = Sandbox::start(&SandboxOptions {
+        seed: 77,
+        ..SandboxOptions::default()
+    })
+    .await?;
+    let shop = TenantId::parse("shop")?;
+    let (dir_a, dir_b) = (tempfile::tempdir()?, tempfile::tempdir()?);
+    let config_for = |dir: &std::path::Path| {
+        let mut c = sandbox.host_config(dir, sandbox.tenant_config(shop.clone(), vec![]));
+        c.store = ferry_store::StoreConfig::from_url(database_url.clone());
+        c.worker = ferry::config::WorkerConfig {
+            reconcile_every_secs: 0,
+            ..fast_workers()
+        };
+        c.admin.sync_every_ms = SYNC_EVERY_MS;
+        c
+    };
+    let (config_a, config_b) = (config_for(dir_a.path()), config_for(dir_b.path()));
+    let a = Host::start(config_a.clone()).await?;
+    let b = Host::start(config_b).await?;
+    let op = operator_token(&config_a).await?;
+    let http = reqwest::Client::new();
+    let get = |host: &Host, path: &str| format!("{}{path}", host.url);
+
+    // A tenant created through A is served by B.
+    let late = sandbox.tenant_config(TenantId::parse("late")?, vec![]);
+    let (status, _) = call(&http, reqwest::Method::GET, get(&b, "/tenants/late"), &op, None).await?;
+    assert_eq!(status, StatusCode::NOT_FOUND, "B knows no such tenant yet");
+    let (status, body) = call(
+        &http,
+        reqwest::Method::POST,
+        get(&a, "/tenants"),
+        &op,
+        Some(tenant_json(&late, 2).to_string().into()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let created = until(&http, get(&b, "/tenants/late"), &op, "the new tenant", |s, _| {
+        s == StatusCode::OK
+    })
+    .await?;
+
+    // Replaced through A: B serves the new configuration.
+    let (status, body) = call(
+        &http,
+        reqwest::Method::PUT,
+        get(&a, "/tenants/late"),
+        &op,
+        Some(tenant_json(&late, 5).to_string().into()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let replaced = until(&http, get(&b, "/tenants/late"), &op, "the replaced tenant", |s, v| {
+        s == StatusCode::OK && v["limits"]["concurrency"] == 5
+    })
+    .await?;
+
+    // Deleted through A: B stops serving it.
+    let (status, body) =
+        call(&http, reqwest::Method::DELETE, get(&a, "/tenants/late"), &op, None).await?;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let deleted = until(&http, get(&b, "/tenants/late"), &op, "the deletion", |s, _| {
+        s == StatusCode::NOT_FOUND
+    })
+    .await?;
+
+    // A plugin that traps in map-invoice, uploaded and activated for `shop` through A only.
+    ferry_transform::artifacts::ensure_built()?;
+    let trap = std::fs::read(ferry_transform::artifacts::wasm_path("trap"))?;
+    let (status, body) = call(
+        &http,
+        reqwest::Method::POST,
+        get(&a, "/tenants/shop/plugins?name=shaper&activate=true"),
+        &op,
+        Some(trap.into()),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let hash = body["plugin"]["hash"].as_str().unwrap_or_default().to_owned();
+    let activated = until(&http, get(&b, "/tenants/shop"), &op, "the activation", |_, v| {
+        v["serving"][0]["sha256"] == hash.as_str()
+    })
+    .await?;
+
+    // With A gone, B alone runs the next order: the activated version decides it (it dead-letters in the trap).
+    a.stop().await?;
+    sandbox.send_webhooks_to(&b.url.replace("/admin/v1", ""), &shop);
+    sandbox.place(0, &valid_mix()).await;
+    let store = Store::open(&ferry_store::StoreConfig::from_url(database_url.clone())).await?;
+    let started = Instant::now();
+    let dead = loop {
+        let dead = store.dead_letters(Some(&shop), 10).await?;
+        if !dead.is_empty() {
+            break dead;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(60),
+            "the order was not dead-lettered by the activated plugin; invoices: {:?}",
+            sandbox.invoices_by_order().len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let error = dead[0].last_error.clone().unwrap_or_default();
+    assert!(
+        error.contains("shaper") && error.contains("trapped"),
+        "B ran the plugin activated through A: {error}"
+    );
+    println!(
+        "host B picked up: create {created:?}, replace {replaced:?}, delete {deleted:?}, plugin activation \
+         {activated:?} (sync every {SYNC_EVERY_MS} ms)"
+    );
+    b.stop().await?;
+    sandbox.shutdown();
+    Ok(())
+}
