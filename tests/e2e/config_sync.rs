@@ -64,11 +64,11 @@ async fn call(
     method: reqwest::Method,
     url: String,
     token: &str,
-    body: Option<reqwest::Body>,
+    body: Option<(&str, reqwest::Body)>,
 ) -> anyhow::Result<(StatusCode, Value)> {
     let mut req = http.request(method, url).bearer_auth(token);
-    if let Some(b) = body {
-        req = req.body(b);
+    if let Some((content_type, b)) = body {
+        req = req.header("content-type", content_type).body(b);
     }
     let res = req.send().await?;
     let status = res.status();
@@ -140,6 +140,9 @@ async fn operator_token(config: &Config) -> anyhow::Result<String> {
 }
 
 async fn journey(database_url: String) -> anyhow::Result<()> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        ferry::telemetry::init();
+    }
     let sandbox = Sandbox::start(&SandboxOptions {
         seed: 77,
         ..SandboxOptions::default()
@@ -157,7 +160,12 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
         c.admin.sync_every_ms = SYNC_EVERY_MS;
         c
     };
-    let (config_a, config_b) = (config_for(dir_a.path()), config_for(dir_b.path()));
+    let config_a = config_for(dir_a.path());
+    // Hosts on one database share the master key, or they could not open each other's sealed secrets.
+    let config_b = Config {
+        secrets: config_a.secrets.clone(),
+        ..config_for(dir_b.path())
+    };
     let a = Host::start(config_a.clone()).await?;
     let b = Host::start(config_b).await?;
     let op = operator_token(&config_a).await?;
@@ -166,20 +174,31 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
 
     // A tenant created through A is served by B.
     let late = sandbox.tenant_config(TenantId::parse("late")?, vec![]);
-    let (status, _) = call(&http, reqwest::Method::GET, get(&b, "/tenants/late"), &op, None).await?;
+    let (status, _) = call(
+        &http,
+        reqwest::Method::GET,
+        get(&b, "/tenants/late"),
+        &op,
+        None,
+    )
+    .await?;
     assert_eq!(status, StatusCode::NOT_FOUND, "B knows no such tenant yet");
     let (status, body) = call(
         &http,
         reqwest::Method::POST,
         get(&a, "/tenants"),
         &op,
-        Some(tenant_json(&late, 2).to_string().into()),
+        Some(("application/json", tenant_json(&late, 2).to_string().into())),
     )
     .await?;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let created = until(&http, get(&b, "/tenants/late"), &op, "the new tenant", |s, _| {
-        s == StatusCode::OK
-    })
+    let created = until(
+        &http,
+        get(&b, "/tenants/late"),
+        &op,
+        "the new tenant",
+        |s, _| s == StatusCode::OK,
+    )
     .await?;
 
     // Replaced through A: B serves the new configuration.
@@ -188,22 +207,36 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
         reqwest::Method::PUT,
         get(&a, "/tenants/late"),
         &op,
-        Some(tenant_json(&late, 5).to_string().into()),
+        Some(("application/json", tenant_json(&late, 5).to_string().into())),
     )
     .await?;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let replaced = until(&http, get(&b, "/tenants/late"), &op, "the replaced tenant", |s, v| {
-        s == StatusCode::OK && v["limits"]["concurrency"] == 5
-    })
+    let replaced = until(
+        &http,
+        get(&b, "/tenants/late"),
+        &op,
+        "the replaced tenant",
+        |s, v| s == StatusCode::OK && v["limits"]["concurrency"] == 5,
+    )
     .await?;
 
     // Deleted through A: B stops serving it.
-    let (status, body) =
-        call(&http, reqwest::Method::DELETE, get(&a, "/tenants/late"), &op, None).await?;
+    let (status, body) = call(
+        &http,
+        reqwest::Method::DELETE,
+        get(&a, "/tenants/late"),
+        &op,
+        None,
+    )
+    .await?;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    let deleted = until(&http, get(&b, "/tenants/late"), &op, "the deletion", |s, _| {
-        s == StatusCode::NOT_FOUND
-    })
+    let deleted = until(
+        &http,
+        get(&b, "/tenants/late"),
+        &op,
+        "the deletion",
+        |s, _| s == StatusCode::NOT_FOUND,
+    )
     .await?;
 
     // A plugin that traps in map-invoice, uploaded and activated for `shop` through A only.
@@ -214,14 +247,21 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
         reqwest::Method::POST,
         get(&a, "/tenants/shop/plugins?name=shaper&activate=true"),
         &op,
-        Some(trap.into()),
+        Some(("application/wasm", trap.into())),
     )
     .await?;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    let hash = body["plugin"]["hash"].as_str().unwrap_or_default().to_owned();
-    let activated = until(&http, get(&b, "/tenants/shop"), &op, "the activation", |_, v| {
-        v["serving"][0]["sha256"] == hash.as_str()
-    })
+    let hash = body["plugin"]["hash"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let activated = until(
+        &http,
+        get(&b, "/tenants/shop"),
+        &op,
+        "the activation",
+        |_, v| v["serving"][0]["sha256"] == hash.as_str(),
+    )
     .await?;
 
     // With A gone, B alone runs the next order: the activated version decides it (it dead-letters in the trap).

@@ -30,8 +30,8 @@ pub struct App {
     ingestor: Ingestor,
     tenants: Tenants,
     admin: crate::admin::AdminState,
-    /// The store's tenant revisions read before the tenants were built: what this host serves.
-    served: ferry_store::ConfigRevisions,
+    /// The store's tenant generations read before the tenants were built: what this host serves.
+    served: ferry_store::ConfigSnapshot,
     config: Config,
 }
 
@@ -54,9 +54,9 @@ impl App {
         let factory = TenantFactory::new(http.clone(), store.clone(), keyring, plugin_host);
         // Read before the tenants are built, so a change made meanwhile shows up as a difference later.
         let served = store
-            .config_revisions()
+            .config_snapshot()
             .await
-            .context("read the stored tenants' revisions")?;
+            .context("read the stored tenants' generations")?;
         let tenants = Tenants::default();
         for t in &config.tenants {
             tenants.insert(factory.build(t.clone()).await?);

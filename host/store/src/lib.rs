@@ -89,6 +89,6 @@ pub use queue::{ClaimRequest, Claimed, Lease, Outcome};
 pub use refresh_lock::RefreshLock;
 pub use signal::WorkWaiter;
 pub use store::Store;
-pub use tenant_config::{ConfigRevisions, StoredTenant};
+pub use tenant_config::{ConfigSnapshot, StoredTenant};
 pub use token::{RotateOutcome, TokenSet};
 pub use watermark::Watermark;

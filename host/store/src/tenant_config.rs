@@ -40,6 +40,11 @@ fn from_row((id, config, sealed_secrets, created_at, updated_at): Row) -> Result
     })
 }
 
+/// A new random generation for a written tenant row (63 bits, so a repeat is never a concern).
+fn new_generation() -> i64 {
+    i64::try_from(uuid::Uuid::new_v4().as_u64_pair().0 >> 1).unwrap_or_default()
+}
+
 impl Store {
     /// Stores a new tenant; returns false (and changes nothing) when one with this id is already stored.
     ///
@@ -54,13 +59,14 @@ impl Store {
         let now = now_ms();
         let n = on_pool!(&self.pool, |p| {
             sqlx::query(
-                "INSERT INTO tenant_configs (id, config, sealed_secrets, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $4) ON CONFLICT (id) DO NOTHING",
+                "INSERT INTO tenant_configs (id, config, sealed_secrets, created_at, updated_at, \
+                 generation) VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (id) DO NOTHING",
             )
             .bind(id.as_str())
             .bind(config)
             .bind(sealed_secrets)
             .bind(now)
+            .bind(new_generation())
             .execute(p)
             .await
             .map_err(Error::db("insert tenant config"))?
@@ -82,12 +88,13 @@ impl Store {
         let n = on_pool!(&self.pool, |p| {
             sqlx::query(
                 "UPDATE tenant_configs SET config = $2, sealed_secrets = $3, updated_at = $4, \
-                 revision = revision + 1 WHERE id = $1",
+                 generation = $5 WHERE id = $1",
             )
             .bind(id.as_str())
             .bind(config)
             .bind(sealed_secrets)
             .bind(now_ms())
+            .bind(new_generation())
             .execute(p)
             .await
             .map_err(Error::db("replace tenant config"))?
@@ -148,16 +155,16 @@ impl Store {
     }
 
     /// What a host needs to notice tenant changes made by another host on the same database: each stored tenant's
-    /// revision and each tenant's active uploaded plugin versions. Two equal snapshots mean nothing changed.
+    /// generation and each tenant's active uploaded plugin versions. Two equal snapshots mean nothing changed.
     ///
     /// # Errors
     /// [`Error::Database`] when a read fails, [`Error::Corrupt`] for a row this build cannot read.
-    pub async fn config_revisions(&self) -> Result<ConfigRevisions> {
-        let tenants: Vec<(String, i64, i64)> = on_pool!(&self.pool, |p| {
-            sqlx::query_as("SELECT id, created_at, revision FROM tenant_configs")
+    pub async fn config_snapshot(&self) -> Result<ConfigSnapshot> {
+        let tenants: Vec<(String, i64)> = on_pool!(&self.pool, |p| {
+            sqlx::query_as("SELECT id, generation FROM tenant_configs")
                 .fetch_all(p)
                 .await
-                .map_err(Error::db("list tenant revisions"))?
+                .map_err(Error::db("list tenant generations"))?
         });
         let plugins: Vec<(String, String, i64)> = on_pool!(&self.pool, |p| {
             sqlx::query_as(
@@ -175,10 +182,10 @@ impl Store {
                 detail: e.to_string(),
             })
         };
-        let mut out = ConfigRevisions::default();
-        for (tenant, created_at, revision) in tenants {
+        let mut out = ConfigSnapshot::default();
+        for (tenant, generation) in tenants {
             out.stored
-                .insert(id(&tenant, "tenant_configs.id")?, (created_at, revision));
+                .insert(id(&tenant, "tenant_configs.id")?, generation);
         }
         for (tenant, name, version) in plugins {
             out.active_plugins
@@ -190,23 +197,23 @@ impl Store {
     }
 }
 
-/// A snapshot of what the admin API can change in the store, per tenant (see [`Store::config_revisions`]).
+/// A snapshot of what the admin API can change in the store, per tenant (see [`Store::config_snapshot`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConfigRevisions {
-    /// Stored (API-managed) tenants: (created at, revision). A tenant deleted and created again differs in the first.
-    pub stored: BTreeMap<TenantId, (i64, i64)>,
+pub struct ConfigSnapshot {
+    /// Stored (API-managed) tenants and their generations, drawn at random at every insert and replace.
+    pub stored: BTreeMap<TenantId, i64>,
     /// Active uploaded plugin (name, version) pairs by tenant, by name; tenants with none are absent.
     pub active_plugins: BTreeMap<TenantId, Vec<(String, i64)>>,
 }
 
-impl ConfigRevisions {
+impl ConfigSnapshot {
     /// Every tenant the snapshot mentions.
     pub fn tenants(&self) -> impl Iterator<Item = &TenantId> {
         self.stored.keys().chain(self.active_plugins.keys())
     }
 
     /// Whether `tenant` is the same in both snapshots.
-    pub fn same_for(&self, other: &ConfigRevisions, tenant: &TenantId) -> bool {
+    pub fn same_for(&self, other: &ConfigSnapshot, tenant: &TenantId) -> bool {
         self.stored.get(tenant) == other.stored.get(tenant)
             && self.active_plugins.get(tenant) == other.active_plugins.get(tenant)
     }

@@ -188,6 +188,55 @@ async fn tenant_configs_insert_once_replace_and_delete(store: &Store) -> anyhow:
     Ok(())
 }
 
+/// What another host compares: every write of a tenant row shows, even a delete and re-create of the same
+/// content, and so does every change of a tenant's active plugin versions; reads change nothing.
+async fn the_config_snapshot_changes_with_every_tenant_write_and_activation(
+    store: &Store,
+) -> anyhow::Result<()> {
+    let (acme, shop) = (tenant("acme"), tenant("shop"));
+    let empty = store.config_snapshot().await?;
+    assert!(empty.tenants().next().is_none());
+    store.insert_tenant_config(&acme, "{}", b"s").await?;
+    let created = store.config_snapshot().await?;
+    assert!(!created.same_for(&empty, &acme));
+    assert_eq!(
+        store.config_snapshot().await?,
+        created,
+        "reading changes nothing"
+    );
+
+    store.replace_tenant_config(&acme, "{}", b"s").await?;
+    let replaced = store.config_snapshot().await?;
+    assert!(
+        !replaced.same_for(&created, &acme),
+        "same bytes, still a write"
+    );
+    store.delete_tenant_config(&acme).await?;
+    store.insert_tenant_config(&acme, "{}", b"s").await?;
+    let recreated = store.config_snapshot().await?;
+    assert!(
+        !recreated.same_for(&replaced, &acme),
+        "deleted and created again"
+    );
+    assert!(recreated.same_for(&replaced, &shop), "shop has nothing");
+
+    store.put_plugin_blob("h1", b"one").await?;
+    store.add_plugin_version(&shop, "p", "h1", 3).await?;
+    store.add_plugin_version(&shop, "p", "h1", 3).await?;
+    assert!(
+        store.config_snapshot().await?.same_for(&recreated, &shop),
+        "an upload without activation serves nothing new"
+    );
+    store.activate_plugin_version(&shop, "p", 2).await?;
+    let v2 = store.config_snapshot().await?;
+    assert_eq!(v2.active_plugins[&shop], [("p".to_owned(), 2)]);
+    assert!(v2.same_for(&recreated, &acme) && !v2.same_for(&recreated, &shop));
+    store.activate_plugin_version(&shop, "p", 1).await?;
+    let v1 = store.config_snapshot().await?;
+    assert_eq!(v1.active_plugins[&shop], [("p".to_owned(), 1)]);
+    Ok(())
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -214,4 +263,5 @@ on_both_backends!(
     plugin_versions_number_per_name_and_one_is_active,
     events_page_newest_first_by_state,
     tenant_configs_insert_once_replace_and_delete,
+    the_config_snapshot_changes_with_every_tenant_write_and_activation,
 );

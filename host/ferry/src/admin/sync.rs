@@ -1,12 +1,12 @@
 //! Picks up the admin changes another host sharing the database made: tenants created, replaced or deleted and
 //! plugin versions activated or rolled back.
 //!
-//! Every `admin.sync_every_ms` the host reads the store's [`ConfigRevisions`] (each stored tenant's revision, each
+//! Every `admin.sync_every_ms` the host reads the store's [`ConfigSnapshot`] (each stored tenant's generation, each
 //! tenant's active plugin versions) and compares them with the snapshot it serves. A tenant that differs is
 //! rebuilt the way an admin request on this host would build it: a stored tenant created or replaced is built and
 //! swapped in, a deleted one stops being served, and a changed set of active plugins swaps only the chain. A
-//! tenant that fails to build keeps serving what it served before; the failure is logged, and tried again next
-//! round. Changes made through this host's own API are already serving; the next round rebuilds them once more,
+//! tenant that fails to build keeps serving what it served before; the failure is logged (once, until it changes
+//! or clears), and tried again next round. Changes made through this host's own API are already serving; the next round rebuilds them once more,
 //! which changes nothing.
 
 use super::AdminState;
@@ -15,19 +15,20 @@ use super::tenant_changes::assemble;
 use crate::managed_tenants;
 use anyhow::Context as _;
 use ferry_model::TenantId;
-use ferry_store::ConfigRevisions;
-use std::collections::BTreeSet;
+use ferry_store::ConfigSnapshot;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
-/// Reads the store's revisions every `every` and applies what changed since `served`, until `stop` turns true.
+/// Reads the store's snapshot every `every` and applies what changed since `served`, until `stop` turns true.
 pub async fn run(
     state: AdminState,
-    mut served: ConfigRevisions,
+    mut served: ConfigSnapshot,
     every: Duration,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut failing = HashMap::new();
     loop {
         tokio::select! {
             () = tokio::time::sleep(every) => {}
@@ -36,20 +37,24 @@ pub async fn run(
         if *stop.borrow() {
             return;
         }
-        match state.store.config_revisions().await {
-            Ok(now) => served = apply_changes(&state, &served, now).await,
-            Err(e) => warn!(error = %e, "Could not read tenant revisions from the store; trying again."),
+        match state.store.config_snapshot().await {
+            Ok(now) => served = apply_changes(&state, &served, now, &mut failing).await,
+            Err(e) => {
+                warn!(error = %e, "Could not read tenant generations from the store; trying again.")
+            }
         }
     }
 }
 
 /// Rebuilds every tenant that differs between `served` and `now`; returns what is served afterwards (`now`,
-/// except for tenants that failed to build, which keep their old entry so the next round tries again).
+/// except for tenants that failed to build, which keep their old entry so the next round tries again). `failing`
+/// holds the last error logged per tenant, so a lasting failure is logged once.
 pub(super) async fn apply_changes(
     state: &AdminState,
-    served: &ConfigRevisions,
-    now: ConfigRevisions,
-) -> ConfigRevisions {
+    served: &ConfigSnapshot,
+    now: ConfigSnapshot,
+    failing: &mut HashMap<TenantId, String>,
+) -> ConfigSnapshot {
     let changed: BTreeSet<TenantId> = served
         .tenants()
         .chain(now.tenants())
@@ -58,20 +63,32 @@ pub(super) async fn apply_changes(
         .collect();
     let mut result = now.clone();
     for id in changed {
-        if let Err(e) = apply(state, &id, served, &now).await {
-            warn!(
-                tenant = %id,
-                error = format!("{e:#}"),
-                "Could not apply a tenant change made through another host; the tenant keeps serving what it served."
-            );
-            keep_old(&mut result, served, &id);
+        match apply(state, &id, served, &now).await {
+            Ok(()) => {
+                if failing.remove(&id).is_some() {
+                    info!(tenant = %id, "The tenant change in the database applies now.");
+                }
+            }
+            Err(e) => {
+                let error = format!("{e:#}");
+                if failing.get(&id) != Some(&error) {
+                    warn!(
+                        tenant = %id,
+                        error,
+                        "Could not apply a tenant change found in the database; the tenant keeps serving what it \
+                         served, and the change is tried again every round."
+                    );
+                    failing.insert(id.clone(), error);
+                }
+                keep_old(&mut result, served, &id);
+            }
         }
     }
     result
 }
 
 /// Puts `served`'s entries for `id` back into `result`.
-fn keep_old(result: &mut ConfigRevisions, served: &ConfigRevisions, id: &TenantId) {
+fn keep_old(result: &mut ConfigSnapshot, served: &ConfigSnapshot, id: &TenantId) {
     match served.stored.get(id) {
         Some(r) => result.stored.insert(id.clone(), *r),
         None => result.stored.remove(id),
@@ -86,8 +103,8 @@ fn keep_old(result: &mut ConfigRevisions, served: &ConfigRevisions, id: &TenantI
 async fn apply(
     state: &AdminState,
     id: &TenantId,
-    served: &ConfigRevisions,
-    now: &ConfigRevisions,
+    served: &ConfigSnapshot,
+    now: &ConfigSnapshot,
 ) -> anyhow::Result<()> {
     // The same lock as the admin API's changes, so a rebuild here cannot interleave with one of this host's.
     let _one = state.activation.lock().await;
@@ -103,12 +120,12 @@ async fn apply(
             .await
             .context("load the active uploaded plugins")?;
         swap(state, &t, plugins);
-        info!(tenant = %id, plugins = active.len(), "Uploaded plugins changed through another host; now serving them.");
+        info!(tenant = %id, plugins = active.len(), "Active uploaded plugins changed in the database; now serving them.");
         return Ok(());
     }
     let Some(row) = state.store.tenant_config(id).await? else {
         if state.tenants.remove(id) {
-            info!(tenant = %id, "Tenant deleted through another host; no longer serving it.");
+            info!(tenant = %id, "Tenant deleted from the database; no longer serving it.");
         }
         return Ok(());
     };
@@ -121,6 +138,6 @@ async fn apply(
     let active = state.store.active_plugins(id).await?;
     let tenant = assemble(state, config, &active).await?;
     state.tenants.insert(tenant);
-    info!(tenant = %id, "Tenant created or replaced through another host; now serving its configuration.");
+    info!(tenant = %id, "Tenant created or replaced in the database; now serving its stored configuration.");
     Ok(())
 }
