@@ -4,6 +4,7 @@
 //! The store never sees a secret in the clear: `host/ferry` seals them with its keyring before they get here and
 //! opens them after they are read back.
 
+use crate::backend::begin_write;
 use crate::error::{Error, Result};
 use crate::store::{Store, from_ms, now_ms};
 use ferry_model::TenantId;
@@ -103,20 +104,41 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Deletes a stored tenant; returns whether it existed.
+    /// Deletes a stored tenant and, in the same transaction, revokes its admin tokens (so that a tenant created
+    /// later under the same id does not inherit them). Returns how many tokens were revoked, or `None` when no
+    /// such tenant is stored (then nothing changes).
     ///
     /// # Errors
     /// [`Error::Database`] when the write fails.
-    pub async fn delete_tenant_config(&self, id: &TenantId) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| {
-            sqlx::query("DELETE FROM tenant_configs WHERE id = $1")
+    pub async fn delete_tenant_config(&self, id: &TenantId) -> Result<Option<u64>> {
+        let now = now_ms();
+        Ok(on_pool!(&self.pool, |p| {
+            let mut tx = begin_write(p, "begin delete tenant config").await?;
+            let deleted = sqlx::query("DELETE FROM tenant_configs WHERE id = $1")
                 .bind(id.as_str())
-                .execute(p)
+                .execute(&mut *tx)
                 .await
                 .map_err(Error::db("delete tenant config"))?
-                .rows_affected()
-        });
-        Ok(n == 1)
+                .rows_affected();
+            if deleted == 1 {
+                let revoked = sqlx::query(
+                    "UPDATE admin_tokens SET revoked_at = $1 WHERE tenant = $2 AND revoked_at IS \
+                     NULL",
+                )
+                .bind(now)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::db("revoke the deleted tenant's admin tokens"))?
+                .rows_affected();
+                tx.commit()
+                    .await
+                    .map_err(Error::db("commit tenant deletion"))?;
+                Some(revoked)
+            } else {
+                None
+            }
+        }))
     }
 
     /// One stored tenant, if any.

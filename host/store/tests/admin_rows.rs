@@ -181,8 +181,33 @@ async fn tenant_configs_insert_once_replace_and_delete(store: &Store) -> anyhow:
             .replace_tenant_config(&tenant("nope"), "{}", b"x")
             .await?
     );
-    assert!(store.delete_tenant_config(&acme).await?);
-    assert!(!store.delete_tenant_config(&acme).await?, "deleted once");
+    store
+        .insert_admin_token(
+            "tok_acme",
+            "hash-acme",
+            &TokenScope::Tenant(acme.clone()),
+            "a",
+        )
+        .await?;
+    store
+        .insert_admin_token(
+            "tok_beta",
+            "hash-beta",
+            &TokenScope::Tenant(beta.clone()),
+            "b",
+        )
+        .await?;
+    assert_eq!(store.delete_tenant_config(&acme).await?, Some(1));
+    assert!(
+        store.admin_token_by_hash("hash-acme").await?.is_none(),
+        "the deleted tenant's token is revoked with it"
+    );
+    assert!(store.admin_token_by_hash("hash-beta").await?.is_some());
+    assert_eq!(
+        store.delete_tenant_config(&acme).await?,
+        None,
+        "deleted once"
+    );
     assert!(store.tenant_config(&acme).await?.is_none());
     assert_eq!(store.tenant_configs().await?.len(), 1);
     Ok(())

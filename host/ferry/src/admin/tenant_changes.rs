@@ -98,8 +98,9 @@ pub(super) async fn replace(
     Ok(AdminJson(view))
 }
 
-/// `DELETE /tenants/{tenant}`: stops serving a stored tenant and deletes it (operator only). Its events, run
-/// history and tokens stay in the store, for the record.
+/// `DELETE /tenants/{tenant}`: stops serving a stored tenant and deletes it (operator only). Its admin tokens are
+/// revoked with it, so a tenant created later under the same id starts with none; its events, run history and
+/// FreshBooks connection stay in the store, for the record.
 pub(super) async fn remove(
     State(state): State<AdminState>,
     Extension(principal): Extension<Principal>,
@@ -109,13 +110,13 @@ pub(super) async fn remove(
     let id = parse_tenant(&raw)?;
     let _one = state.activation.lock().await;
     refuse_file_tenant(&state, &id)?;
-    if !state.store.delete_tenant_config(&id).await? {
+    let Some(revoked_tokens) = state.store.delete_tenant_config(&id).await? else {
         return Err(ApiError::not_found(format!(
             "tenant {id} is not stored in the database"
         )));
-    }
+    };
     state.tenants.remove(&id);
-    tracing::info!(tenant = %id, by = %principal.token_id, "Tenant deleted.");
+    tracing::info!(tenant = %id, by = %principal.token_id, revoked_tokens, "Tenant deleted.");
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -290,7 +290,7 @@ async fn signed_webhook(host: &Host, tenant: &str) -> StatusCode {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_deleted_tenant_stops_at_once_and_its_webhooks_get_404() {
+async fn a_deleted_tenant_stops_at_once_its_webhooks_get_404_and_its_tokens_are_revoked() {
     let host = host_without_shop().await;
     assert_eq!(signed_webhook(&host, SHOP).await, StatusCode::NOT_FOUND);
     let (status, _) = host
@@ -299,8 +299,10 @@ async fn a_deleted_tenant_stops_at_once_and_its_webhooks_get_404() {
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(signed_webhook(&host, SHOP).await, StatusCode::BAD_REQUEST);
     host.place_and_settle(0..1, &valid()).await;
-
     let path = format!("/tenants/{SHOP}");
+    let shop_token = host.api_token(SHOP).await;
+    assert_eq!(host.get(&path, &shop_token).await.0, StatusCode::OK);
+
     let (status, body) = host.delete(&path, &host.operator).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     assert_eq!(signed_webhook(&host, SHOP).await, StatusCode::NOT_FOUND);
@@ -311,6 +313,16 @@ async fn a_deleted_tenant_stops_at_once_and_its_webhooks_get_404() {
     let (status, err) = host.delete(&path, &host.operator).await;
     assert_error(status, &err, StatusCode::NOT_FOUND, "not_found");
     assert!(host.store.tenant_configs().await.unwrap().is_empty());
+
+    // Its token went with it: a tenant created again under the same id does not inherit it.
+    let (status, _) = host
+        .post_json("/tenants", &host.operator, &shop_json(&host))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, err) = host.get(&path, &shop_token).await;
+    assert_error(status, &err, StatusCode::UNAUTHORIZED, "unauthorized");
+    let (status, _) = host.delete(&path, &host.operator).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
 
     // Gone after a restart too.
     let host = host.restart().await;
