@@ -35,6 +35,9 @@ pub enum Command {
     Dlq(DlqCommand),
     /// Print a fresh master key for sealing secrets (`FERRY_MASTER_KEY`).
     Keygen,
+    /// Re-seal stored secrets with the newest master key, so older keys can be removed after a rotation.
+    #[command(subcommand)]
+    Secrets(crate::secrets_cli::SecretsCommand),
     /// Create, list and revoke admin API tokens.
     #[command(subcommand)]
     Token(crate::token_cli::TokenCommand),

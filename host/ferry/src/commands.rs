@@ -48,6 +48,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = ferry_store::Store::open(&config.store).await?;
             crate::connect_cli::run(&config, &store, cmd, &mut std::io::stdout()).await?;
         }
+        Command::Secrets(cmd) => {
+            let config = crate::config::load(&cli.config)?;
+            let store = ferry_store::Store::open(&config.store).await?;
+            let keyring = crate::app::load_keyring(&config)?;
+            crate::secrets_cli::run(&store, &keyring, cmd, &mut std::io::stdout()).await?;
+        }
         Command::Keygen => {
             use secrecy::ExposeSecret;
             println!(

@@ -15,6 +15,7 @@
 //! - `exchange`: ECB reference rates for currency conversion, cached per day.
 //! - `enrichment`: the tenant's enrichment service, called and cached by the host for its plugins.
 //! - `secrets`: sealing credentials and tokens at rest (AEAD, key rotation).
+//! - `secrets_cli`: `ferry secrets reseal` (seal every stored secret with the newest master key).
 //! - `dlq`: the dead-letter queue from the command line.
 //! - `admin`: the admin HTTP API (tenants, events, DLQ, breakers, plugin uploads) behind bearer tokens.
 //! - `connect_cli`: `ferry connect freshbooks <tenant>` (OAuth authorization code flow).
@@ -42,6 +43,7 @@ pub mod plugins;
 pub mod reconcile;
 pub mod sandbox;
 pub mod secrets;
+pub mod secrets_cli;
 pub mod telemetry;
 pub mod tenant_cli;
 pub mod tenants;

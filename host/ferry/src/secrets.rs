@@ -2,7 +2,8 @@
 //!
 //! Sealed blobs carry the id of the key that sealed them (`key id ‖ nonce ‖ ciphertext`), so a new master key can
 //! be introduced while the old one still opens existing rows (rotation without downtime): seal with the newest key,
-//! open with whichever key the blob names, and re-seal lazily.
+//! open with whichever key the blob names; `ferry secrets reseal` then seals every stored blob with the newest
+//! key, so the older one can be removed.
 
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
@@ -122,6 +123,11 @@ impl Keyring {
         String::from_utf8(pt)
             .map(SecretString::from)
             .map_err(|_| SecretsError::Tampered)
+    }
+
+    /// The id of the key that seals (the first configured), as printed in errors and by `ferry secrets reseal`.
+    pub fn sealing_key_id(&self) -> String {
+        format!("{:08x}", self.keys[0].id)
     }
 
     /// Whether a blob was sealed by an older key and should be re-sealed.

@@ -141,6 +141,33 @@ impl Store {
         }))
     }
 
+    /// Replaces a stored tenant's sealed secrets with `new` (the same secrets sealed anew), only if the row still
+    /// holds exactly `old`. The generation stays: hosts serving the tenant have nothing to rebuild. Returns whether
+    /// it did.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn reseal_tenant_secrets(
+        &self,
+        id: &TenantId,
+        old: &[u8],
+        new: &[u8],
+    ) -> Result<bool> {
+        let n = on_pool!(&self.pool, |p| {
+            sqlx::query(
+                "UPDATE tenant_configs SET sealed_secrets = $1 WHERE id = $2 AND sealed_secrets = $3",
+            )
+            .bind(new)
+            .bind(id.as_str())
+            .bind(old)
+            .execute(p)
+            .await
+            .map_err(Error::db("reseal tenant secrets"))?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
     /// One stored tenant, if any.
     ///
     /// # Errors

@@ -98,6 +98,71 @@ impl Store {
         Ok(row.map(TokenRow::into_set))
     }
 
+    /// Every stored token pair with its tenant and account, by tenant then account (for re-sealing under a new
+    /// master key).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails, [`Error::Corrupt`] for a tenant id this build cannot read.
+    pub async fn all_tokens(&self) -> Result<Vec<(TenantId, String, TokenSet)>> {
+        let rows: Vec<AccountTokenRow> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
+                "SELECT tenant, account, access_token, refresh_token, expires_at FROM oauth_tokens \
+                 ORDER BY tenant, account",
+            )
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("list oauth tokens"))?
+        });
+        rows.into_iter()
+            .map(
+                |(tenant, account, access_token, refresh_token, expires_at)| {
+                    let tenant = TenantId::parse(&tenant).map_err(|e| Error::Corrupt {
+                        what: "oauth_tokens.tenant",
+                        detail: e.to_string(),
+                    })?;
+                    let set = TokenRow {
+                        access_token,
+                        refresh_token,
+                        expires_at,
+                    }
+                    .into_set();
+                    Ok((tenant, account, set))
+                },
+            )
+            .collect()
+    }
+
+    /// Replaces the ciphertexts of a stored pair with `new` (the same tokens sealed anew), only if the row still
+    /// holds exactly `old`; the expiry, version and used-token record are untouched. Returns whether it did.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn reseal_tokens(
+        &self,
+        tenant: &TenantId,
+        account: &str,
+        old: &TokenSet,
+        new: &TokenSet,
+    ) -> Result<bool> {
+        let n = on_pool!(&self.pool, |p| {
+            sqlx::query(
+                "UPDATE oauth_tokens SET access_token = $1, refresh_token = $2 WHERE tenant = $3 \
+                 AND account = $4 AND access_token = $5 AND refresh_token = $6",
+            )
+            .bind(&new.access_token)
+            .bind(&new.refresh_token)
+            .bind(tenant.as_str())
+            .bind(account)
+            .bind(&old.access_token)
+            .bind(&old.refresh_token)
+            .execute(p)
+            .await
+            .map_err(Error::db("reseal oauth tokens"))?
+            .rows_affected()
+        });
+        Ok(n == 1)
+    }
+
     /// Replaces the pair only if the stored refresh token still equals `old_refresh`, and records the old one
     /// as used, in one transaction.
     ///
@@ -184,6 +249,9 @@ impl Store {
         Ok(found)
     }
 }
+
+/// Tenant, account, access token, refresh token, expiry (ms).
+type AccountTokenRow = (String, String, Vec<u8>, Vec<u8>, i64);
 
 /// An `oauth_tokens` row as read back.
 #[derive(sqlx::FromRow)]

@@ -417,3 +417,79 @@ async fn a_tenant_id_in_both_the_file_and_the_database_stops_the_host_naming_it(
     );
     host.stop().await;
 }
+
+/// Runs `ferry secrets reseal [--check]` against the host's store with the keys of its configuration.
+async fn secrets_reseal(host: &Host, check: bool) -> anyhow::Result<String> {
+    let mut argv = vec!["ferry", "secrets", "reseal"];
+    if check {
+        argv.push("--check");
+    }
+    let ferry::cli::Command::Secrets(cmd) = ferry::cli::Cli::try_parse_from(argv)?.command else {
+        panic!("not a secrets command");
+    };
+    let keyring = ferry::secrets::Keyring::from_encoded(&host.config.secrets.master_keys)?;
+    let mut out = Vec::new();
+    ferry::secrets_cli::run(&host.store, &keyring, cmd, &mut out).await?;
+    Ok(String::from_utf8(out)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_key_rotation_reseal_lets_the_old_key_go_without_losing_a_tenant_or_a_token() {
+    let mut host = host_without_shop().await;
+    let (status, body) = host
+        .post_json("/tenants", &host.operator, &shop_json(&host))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    host.place_and_settle(0..1, &valid()).await;
+
+    // Rotation, step 1: the new key first, the old one still configured.
+    let old = host.config.secrets.master_keys[0].clone();
+    let new = ferry::secrets::Keyring::generate_encoded();
+    host.config.secrets.master_keys = vec![new.clone(), old];
+    let mut host = host.restart().await;
+    let mut only_new = host.config.clone();
+    only_new.secrets.master_keys = vec![new.clone()];
+    let refused = ferry::app::App::build(only_new.clone())
+        .await
+        .err()
+        .map(|e| format!("{e:#}"))
+        .unwrap_or_default();
+    assert!(
+        refused.contains("shop") && refused.contains("not configured"),
+        "without the old key the stored tenant cannot be opened yet: {refused:?}"
+    );
+    let stale = secrets_reseal(&host, true).await.unwrap_err().to_string();
+    assert!(
+        stale.contains("tenant shop") && stale.contains("account"),
+        "--check names what the old key still seals: {stale}"
+    );
+
+    // Step 2: re-seal. Everything is then sealed with the new key, and a second pass has nothing to do.
+    let report = secrets_reseal(&host, false).await.unwrap();
+    assert!(report.contains("tenant secrets: 1 re-sealed"), "{report}");
+    assert!(
+        !report.contains("FreshBooks tokens: 0 re-sealed"),
+        "{report}"
+    );
+    let again = secrets_reseal(&host, true).await.unwrap();
+    assert!(
+        again.contains("tenant secrets: 0 re-sealed, 1 already sealed"),
+        "{again}"
+    );
+
+    // Step 3: drop the old key. The host starts, serves the stored tenant and invoices with the stored tokens.
+    host.config = only_new;
+    let host = host.restart().await;
+    assert_eq!(
+        host.get("/tenants/shop", &host.operator).await.0,
+        StatusCode::OK
+    );
+    let placed = host.place_and_settle(1..2, &valid()).await;
+    assert!(
+        host.sandbox
+            .invoices_by_order()
+            .contains_key(&placed[0].order.guid.to_string()),
+        "the order placed after the old key went is invoiced"
+    );
+    host.stop().await;
+}
