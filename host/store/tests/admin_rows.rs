@@ -239,6 +239,22 @@ async fn the_config_snapshot_changes_with_every_tenant_write_and_activation(
     store.delete_tenant_config(&acme).await?;
     store.insert_tenant_config(&acme, "{}", b"s").await?;
     let recreated = store.config_snapshot().await?;
+    let row = store.tenant_config(&acme).await?.unwrap();
+    assert!(!store.reseal_tenant_secrets(&acme, b"other", b"s2").await?);
+    assert!(
+        store
+            .reseal_tenant_secrets(&acme, &row.sealed_secrets, b"s2")
+            .await?
+    );
+    assert_eq!(
+        store.tenant_config(&acme).await?.unwrap().sealed_secrets,
+        b"s2"
+    );
+    assert_eq!(
+        store.config_snapshot().await?,
+        recreated,
+        "re-sealing is not a change to serve"
+    );
     assert!(
         !recreated.same_for(&replaced, &acme),
         "deleted and created again"

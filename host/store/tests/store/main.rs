@@ -98,6 +98,7 @@ on_both_backends!(
     id_mappings_round_trip,
     watermarks_only_move_forward_and_coverage_is_reported,
     token_rotation_is_compare_and_swap,
+    resealing_tokens_swaps_ciphertexts_only_over_what_was_read,
     kv_stores_opaque_blobs,
     extended_lease_is_not_reclaimed,
     waiting_worker_wakes_on_insert_and_times_out_when_idle,

@@ -461,6 +461,42 @@ pub(crate) async fn token_rotation_is_compare_and_swap(s: &Store) -> Result<()> 
     Ok(())
 }
 
+pub(crate) async fn resealing_tokens_swaps_ciphertexts_only_over_what_was_read(
+    s: &Store,
+) -> Result<()> {
+    let (t1, t2) = (tenant("t1"), tenant("t2"));
+    let set = |a: &[u8], r: &[u8]| TokenSet {
+        access_token: a.to_vec(),
+        refresh_token: r.to_vec(),
+        expires_at: datetime!(2026-11-20 14:00 UTC),
+    };
+    s.put_tokens(&t2, "b", &set(b"a0", b"r0")).await?;
+    s.put_tokens(&t1, "a", &set(b"a1", b"r1")).await?;
+    let all = s.all_tokens().await?;
+    ensure!(
+        all == [
+            (t1.clone(), "a".to_owned(), set(b"a1", b"r1")),
+            (t2.clone(), "b".to_owned(), set(b"a0", b"r0"))
+        ],
+        "every pair, by tenant: {all:?}"
+    );
+    ensure!(
+        !s.reseal_tokens(&t1, "a", &set(b"a1", b"stale"), &set(b"A1", b"R1"))
+            .await?,
+        "a pair rotated since it was read is left alone"
+    );
+    ensure!(
+        s.reseal_tokens(&t1, "a", &set(b"a1", b"r1"), &set(b"A1", b"R1"))
+            .await?
+    );
+    ensure!(s.tokens(&t1, "a").await? == Some(set(b"A1", b"R1")));
+    ensure!(
+        !s.refresh_token_used(&t1, "a", b"r1").await?,
+        "re-sealing spends no refresh token"
+    );
+    Ok(())
+}
+
 pub(crate) async fn kv_stores_opaque_blobs(s: &Store) -> Result<()> {
     s.kv_put("tenant_config", "t1", br#"{"a":1}"#).await?;
     s.kv_put("secrets", "t1", &[0, 159, 146, 150]).await?;
