@@ -142,3 +142,55 @@ async fn connect_freshbooks_refuses_a_redirect_with_another_state() {
     assert_eq!(refresh_token(&host).await, before, "nothing was stored");
     host.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_host_uses_tokens_connected_after_it_started() {
+    let redirect = format!("http://127.0.0.1:{}/oauth/callback", free_port());
+    let host = Host::spawn_with(|c| {
+        c.tenants[0].freshbooks.redirect_uri = redirect.clone();
+        c.tenants[0].freshbooks.refresh_token = None;
+    })
+    .await;
+    let shop = ferry_model::TenantId::parse(SHOP).unwrap();
+
+    // Not connected yet: the order is dead-lettered, saying so.
+    let placed = host.sandbox.place(0, &crate::support::valid()).await;
+    let mut dead = Vec::new();
+    for _ in 0..300 {
+        dead = host.store.dead_letters(Some(&shop), 10).await.unwrap();
+        if !dead.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let reason = dead
+        .first()
+        .and_then(|d| d.last_error.clone())
+        .unwrap_or_default();
+    assert!(reason.contains("not connected"), "{reason:?}");
+
+    // Connected while the host keeps running, then replayed: invoiced, no restart.
+    let out = Shared::default();
+    let task = start_connect(&host, &out);
+    let url = out.line("http").await;
+    assert!(reqwest::get(&url).await.unwrap().status().is_success());
+    task.await.unwrap().unwrap();
+    for d in &dead {
+        let (status, body) = host
+            .post(&format!("/tenants/shop/dlq/{}/replay", d.job.0), &host.shop)
+            .await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{body}");
+    }
+    let guid = placed.order.guid.to_string();
+    for _ in 0..300 {
+        if host.sandbox.invoices_by_order().contains_key(&guid) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        host.sandbox.invoices_by_order().contains_key(&guid),
+        "the replayed order was invoiced with the tokens connected after start"
+    );
+    host.stop().await;
+}
