@@ -2,7 +2,9 @@
 //! receives the redirect on the tenant's `redirect_uri` (a one-shot local listener), exchanges the code and
 //! stores the token pair sealed under the master key, replacing any earlier connection.
 //!
-//! Run it before `ferry serve`, or restart the host afterwards: a running host keeps the tokens it already holds.
+//! No restart is needed: a running host that had no tokens reads them from the store on its next FreshBooks call;
+//! one that had tokens keeps using them until its next refresh (or a 401), when it finds the stored pair newer
+//! and takes it instead of refreshing.
 
 use crate::adapters::SealedTokenStore;
 use crate::config::{Config, TenantConfig};
