@@ -10,7 +10,6 @@ use ferry_store::Store;
 use ferry_tests::postgres::TestDb;
 use ferry_tests::{fast_workers, valid_mix};
 use reqwest::StatusCode;
-use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
@@ -25,13 +24,7 @@ const CONVERGE: Duration = Duration::from_secs(20);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenant_and_plugin_changes_made_through_one_host_reach_the_other_without_a_restart()
 -> anyhow::Result<()> {
-    let db = TestDb::create().await?;
-    let outcome = tokio::spawn(journey(db.url.clone())).await;
-    db.drop_now().await?;
-    match outcome {
-        Ok(result) => result,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
+    TestDb::run(journey).await
 }
 
 /// A host running in this process on its own port and plugin cache.
@@ -98,28 +91,12 @@ async fn until(
     }
 }
 
-/// The body of `POST /tenants` for `c` (secrets in the clear, as an operator sends them).
+/// The body of `POST /tenants` for `c` with its own FreshBooks account and a concurrency limit.
 fn tenant_json(c: &TenantConfig, concurrency: usize) -> Value {
-    let fb = &c.freshbooks;
-    json!({
-        "id": c.id.as_str(),
-        "kentico": {
-            "base_url": c.kentico.base_url,
-            "username": c.kentico.username,
-            "password": c.kentico.password.expose_secret(),
-        },
-        "freshbooks": {
-            "api_base": fb.api_base,
-            "auth_base": fb.auth_base,
-            "account_id": format!("{}-late", fb.account_id),
-            "client_id": fb.client_id,
-            "client_secret": fb.client_secret.expose_secret(),
-            "redirect_uri": fb.redirect_uri,
-            "base_currency": fb.base_currency,
-        },
-        "webhook_secrets": c.webhook_secrets.iter().map(SecretString::expose_secret).collect::<Vec<_>>(),
-        "limits": { "concurrency": concurrency },
-    })
+    let mut body = Sandbox::tenant_request(c);
+    body["freshbooks"]["account_id"] = json!(format!("{}-late", c.freshbooks.account_id));
+    body["limits"]["concurrency"] = json!(concurrency);
+    body
 }
 
 async fn operator_token(config: &Config) -> anyhow::Result<String> {

@@ -24,14 +24,7 @@ const SETTLE: Duration = Duration::from_secs(600);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_hosts_on_postgres_lose_one_and_still_sync_every_order_once() -> anyhow::Result<()> {
-    let db = TestDb::create().await?;
-    // On its own task so that a failed assertion still drops the database (the hosts die with the task).
-    let outcome = tokio::spawn(journey(db.url.clone())).await;
-    db.drop_now().await?;
-    match outcome {
-        Ok(result) => result,
-        Err(e) => std::panic::resume_unwind(e.into_panic()),
-    }
+    TestDb::run(journey).await
 }
 
 async fn journey(database_url: String) -> anyhow::Result<()> {

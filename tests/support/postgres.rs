@@ -40,6 +40,25 @@ impl TestDb {
         })
     }
 
+    /// Runs `journey` with the URL of a new database on its own task, so that a failed assertion or a panic
+    /// still drops the database (whatever the journey started dies with its task); a panic is raised again after.
+    ///
+    /// # Errors
+    /// The journey's error, or the server could not create or drop the database.
+    pub async fn run<F, Fut>(journey: F) -> anyhow::Result<()>
+    where
+        F: FnOnce(String) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let db = Self::create().await?;
+        let outcome = tokio::spawn(journey(db.url.clone())).await;
+        db.drop_now().await?;
+        match outcome {
+            Ok(result) => result,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        }
+    }
+
     /// Drops the database, closing the connections left on it.
     ///
     /// # Errors

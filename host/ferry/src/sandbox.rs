@@ -188,6 +188,40 @@ impl Sandbox {
         }
     }
 
+    /// The body of `POST /admin/v1/tenants` that creates `c` (secrets in the clear, as an operator sends them):
+    /// connections, webhook secrets and the concurrency limit, plus the refresh token and enrichment when set.
+    pub fn tenant_request(c: &TenantConfig) -> serde_json::Value {
+        use secrecy::ExposeSecret as _;
+        let fb = &c.freshbooks;
+        let mut body = serde_json::json!({
+            "id": c.id.as_str(),
+            "kentico": {
+                "base_url": c.kentico.base_url,
+                "username": c.kentico.username,
+                "password": c.kentico.password.expose_secret(),
+            },
+            "freshbooks": {
+                "api_base": fb.api_base,
+                "auth_base": fb.auth_base,
+                "account_id": fb.account_id,
+                "client_id": fb.client_id,
+                "client_secret": fb.client_secret.expose_secret(),
+                "redirect_uri": fb.redirect_uri,
+                "base_currency": fb.base_currency,
+            },
+            "webhook_secrets": c.webhook_secrets.iter().map(|s| s.expose_secret()).collect::<Vec<_>>(),
+            "limits": { "concurrency": c.limits.concurrency },
+        });
+        if let Some(r) = &fb.refresh_token {
+            body["freshbooks"]["refresh_token"] = serde_json::json!(r.expose_secret());
+        }
+        if let Some(e) = &c.enrichment {
+            body["enrichment"] =
+                serde_json::json!({ "base_url": e.base_url, "api_key": e.api_key.expose_secret() });
+        }
+        body
+    }
+
     /// A host configuration serving one tenant on these simulators; the store file and plugin cache live in
     /// `data_dir`. Exchange rates come from the exchange simulator.
     pub fn host_config(&self, data_dir: &Path, tenant: TenantConfig) -> Config {

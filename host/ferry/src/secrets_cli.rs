@@ -39,6 +39,18 @@ struct Tally {
     failed: Vec<String>,
 }
 
+impl Tally {
+    /// Counts the outcome of replacing `name`'s row (false: it changed after it was read).
+    fn swap(&mut self, name: &str, swapped: bool) {
+        if swapped {
+            self.resealed += 1;
+        } else {
+            self.failed
+                .push(format!("{name}: changed while re-sealing; run again"));
+        }
+    }
+}
+
 /// Runs `ferry secrets reseal`, writing a summary to `out`.
 ///
 /// # Errors
@@ -113,16 +125,10 @@ async fn reseal_tenant_secrets(
             match reseal(keyring, &t.sealed_secrets) {
                 Err(e) => tally.failed.push(format!("{name}: {e}")),
                 Ok(new) => {
-                    if store
+                    let swapped = store
                         .reseal_tenant_secrets(&t.id, &t.sealed_secrets, &new)
-                        .await?
-                    {
-                        tally.resealed += 1;
-                    } else {
-                        tally
-                            .failed
-                            .push(format!("{name}: changed while re-sealing; run again"));
-                    }
+                        .await?;
+                    tally.swap(&name, swapped);
                 }
             }
         }
@@ -169,13 +175,8 @@ async fn reseal_tokens(store: &Store, keyring: &Keyring, check: bool) -> anyhow:
                     refresh_token,
                     expires_at: now.expires_at,
                 };
-                if store.reseal_tokens(&tenant, &account, &now, &new).await? {
-                    tally.resealed += 1;
-                } else {
-                    tally
-                        .failed
-                        .push(format!("{name}: changed while re-sealing; run again"));
-                }
+                let swapped = store.reseal_tokens(&tenant, &account, &now, &new).await?;
+                tally.swap(&name, swapped);
             }
         }
     }

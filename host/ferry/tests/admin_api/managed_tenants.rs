@@ -16,33 +16,9 @@ async fn host_without_shop() -> Host {
 
 /// The JSON body of `POST /tenants` for `c` (secrets in the clear, as an operator sends them) under `id`.
 fn tenant_json(c: &TenantConfig, id: &str) -> Value {
-    let fb = &c.freshbooks;
-    let mut body = json!({
-        "id": id,
-        "kentico": {
-            "base_url": c.kentico.base_url,
-            "username": c.kentico.username,
-            "password": c.kentico.password.expose_secret(),
-        },
-        "freshbooks": {
-            "api_base": fb.api_base,
-            "auth_base": fb.auth_base,
-            "account_id": fb.account_id,
-            "client_id": fb.client_id,
-            "client_secret": fb.client_secret.expose_secret(),
-            "redirect_uri": fb.redirect_uri,
-            "base_currency": fb.base_currency,
-        },
-        "webhook_secrets": c.webhook_secrets.iter().map(|s| s.expose_secret()).collect::<Vec<_>>(),
-        "limits": { "concurrency": 2 },
-    });
-    if let Some(r) = &fb.refresh_token {
-        body["freshbooks"]["refresh_token"] = json!(r.expose_secret());
-    }
-    if let Some(e) = &c.enrichment {
-        body["enrichment"] =
-            json!({ "base_url": e.base_url, "api_key": e.api_key.expose_secret() });
-    }
+    let mut body = ferry::sandbox::Sandbox::tenant_request(c);
+    body["id"] = json!(id);
+    body["limits"]["concurrency"] = json!(2);
     body
 }
 
