@@ -2,7 +2,7 @@
 //! and host B, which is never told, serves each change within a few sync rounds: a tenant created, replaced and
 //! deleted, and a plugin version activated, which then decides what B does with a live order.
 
-use ferry::app::App;
+use ferry::app::{App, RunningApp};
 use ferry::config::{Config, TenantConfig};
 use ferry::sandbox::{Sandbox, SandboxOptions};
 use ferry_model::TenantId;
@@ -12,8 +12,6 @@ use ferry_tests::{fast_workers, valid_mix};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// How often host B looks for changes.
 const SYNC_EVERY_MS: u64 = 200;
@@ -27,28 +25,11 @@ async fn tenant_and_plugin_changes_made_through_one_host_reach_the_other_without
     TestDb::run(journey).await
 }
 
-/// A host running in this process on its own port and plugin cache.
-struct Host {
-    url: String,
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<anyhow::Result<()>>,
-}
-
-impl Host {
-    async fn start(config: Config) -> anyhow::Result<Self> {
-        let app = App::build(config).await?;
-        let url = format!("http://{}/admin/v1", app.addr());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(app.run_until_stopped(async move {
-            let _ = stopped.await;
-        }));
-        Ok(Self { url, stop, task })
-    }
-
-    async fn stop(self) -> anyhow::Result<()> {
-        let _ = self.stop.send(());
-        self.task.await?
-    }
+/// A host running in this process on its own port and plugin cache, and its admin API's base URL.
+async fn start(config: Config) -> anyhow::Result<(RunningApp, String)> {
+    let host = App::build(config).await?.spawn();
+    let admin = format!("{}/admin/v1", host.url());
+    Ok((host, admin))
 }
 
 /// Sends an admin request and returns the status and JSON body.
@@ -143,18 +124,18 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
         secrets: config_a.secrets.clone(),
         ..config_for(dir_b.path())
     };
-    let a = Host::start(config_a.clone()).await?;
-    let b = Host::start(config_b).await?;
+    let (a, admin_a) = start(config_a.clone()).await?;
+    let (b, admin_b) = start(config_b).await?;
     let op = operator_token(&config_a).await?;
     let http = reqwest::Client::new();
-    let get = |host: &Host, path: &str| format!("{}{path}", host.url);
+    let get = |admin: &str, path: &str| format!("{admin}{path}");
 
     // A tenant created through A is served by B.
     let late = sandbox.tenant_config(TenantId::parse("late")?, vec![]);
     let (status, _) = call(
         &http,
         reqwest::Method::GET,
-        get(&b, "/tenants/late"),
+        get(&admin_b, "/tenants/late"),
         &op,
         None,
     )
@@ -163,7 +144,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     let (status, body) = call(
         &http,
         reqwest::Method::POST,
-        get(&a, "/tenants"),
+        get(&admin_a, "/tenants"),
         &op,
         Some(("application/json", tenant_json(&late, 2).to_string().into())),
     )
@@ -171,7 +152,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let created = until(
         &http,
-        get(&b, "/tenants/late"),
+        get(&admin_b, "/tenants/late"),
         &op,
         "the new tenant",
         |s, _| s == StatusCode::OK,
@@ -182,7 +163,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     let (status, body) = call(
         &http,
         reqwest::Method::PUT,
-        get(&a, "/tenants/late"),
+        get(&admin_a, "/tenants/late"),
         &op,
         Some(("application/json", tenant_json(&late, 5).to_string().into())),
     )
@@ -190,7 +171,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     assert_eq!(status, StatusCode::OK, "{body}");
     let replaced = until(
         &http,
-        get(&b, "/tenants/late"),
+        get(&admin_b, "/tenants/late"),
         &op,
         "the replaced tenant",
         |s, v| s == StatusCode::OK && v["limits"]["concurrency"] == 5,
@@ -201,7 +182,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     let (status, body) = call(
         &http,
         reqwest::Method::DELETE,
-        get(&a, "/tenants/late"),
+        get(&admin_a, "/tenants/late"),
         &op,
         None,
     )
@@ -209,7 +190,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let deleted = until(
         &http,
-        get(&b, "/tenants/late"),
+        get(&admin_b, "/tenants/late"),
         &op,
         "the deletion",
         |s, _| s == StatusCode::NOT_FOUND,
@@ -222,7 +203,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     let (status, body) = call(
         &http,
         reqwest::Method::POST,
-        get(&a, "/tenants/shop/plugins?name=shaper&activate=true"),
+        get(&admin_a, "/tenants/shop/plugins?name=shaper&activate=true"),
         &op,
         Some(("application/wasm", trap.into())),
     )
@@ -234,7 +215,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
         .to_owned();
     let activated = until(
         &http,
-        get(&b, "/tenants/shop"),
+        get(&admin_b, "/tenants/shop"),
         &op,
         "the activation",
         |_, v| v["serving"][0]["sha256"] == hash.as_str(),
@@ -243,7 +224,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
 
     // With A gone, B alone runs the next order: the activated version decides it (it dead-letters in the trap).
     a.stop().await?;
-    sandbox.send_webhooks_to(&b.url.replace("/admin/v1", ""), &shop);
+    sandbox.send_webhooks_to(&b.url(), &shop);
     sandbox.place(0, &valid_mix()).await;
     let store = Store::open(&ferry_store::StoreConfig::from_url(database_url.clone())).await?;
     let started = Instant::now();

@@ -6,7 +6,7 @@ pub mod postgres;
 pub mod process;
 
 use anyhow::Context as _;
-use ferry::app::App;
+use ferry::app::{App, RunningApp};
 use ferry::config::{Config, WorkerConfig};
 use ferry::sandbox::audit::{Audit, Placed};
 use ferry::sandbox::{Sandbox, SandboxOptions};
@@ -15,8 +15,6 @@ use ferry_sim::kentico::OrderMix;
 use ferry_store::Store;
 use std::time::Duration;
 use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// How long a journey may take to settle before the test fails with what is missing.
 pub const SETTLE_TIMEOUT: Duration = Duration::from_secs(180);
@@ -54,8 +52,7 @@ pub struct TestApp {
     pub host_url: String,
     /// A second handle on the host's SQLite file, for assertions.
     pub store: Store,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<anyhow::Result<()>>>,
+    host: Option<RunningApp>,
     /// Keeps the store file and plugin cache until the test ends.
     pub dir: TempDir,
 }
@@ -88,12 +85,8 @@ impl TestApp {
             sandbox.host_config(dir.path(), sandbox.tenant_config(tenant.clone(), vec![]));
         config.worker = fast_workers();
         adjust(&mut config);
-        let app = App::build(config.clone()).await?;
-        let host_url = format!("http://{}", app.addr());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(app.run_until_stopped(async move {
-            let _ = stopped.await;
-        }));
+        let host = App::build(config.clone()).await?.spawn();
+        let host_url = host.url();
         sandbox.send_webhooks_to(&host_url, &tenant);
         let store = Store::open(&config.store).await.context("open the store")?;
         Ok(Self {
@@ -102,8 +95,7 @@ impl TestApp {
             config,
             host_url,
             store,
-            stop: Some(stop),
-            task: Some(task),
+            host: Some(host),
             dir,
         })
     }
@@ -139,11 +131,8 @@ impl TestApp {
 
     /// Stops the host (graceful) and the simulators.
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(host) = self.host.take() {
+            let _ = host.stop().await;
         }
         self.sandbox.shutdown();
     }

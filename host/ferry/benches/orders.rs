@@ -58,12 +58,8 @@ fn main() {
         config.worker.concurrency = 32;
         config.worker.reconcile_every_secs = 0;
         config.tenants[0].limits.concurrency = 32;
-        let app = App::build(config.clone()).await.unwrap();
-        let url = format!("http://{}", app.addr());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let host = tokio::spawn(app.run_until_stopped(async move {
-            let _ = stopped.await;
-        }));
+        let host = App::build(config.clone()).await.unwrap().spawn();
+        let url = host.url();
         sandbox.send_webhooks_to(&url, &tenant);
         let mix = OrderMix {
             invalid: 0.0,
@@ -92,8 +88,7 @@ fn main() {
             audit.is_clean(),
         );
         assert!(audit.is_clean(), "{audit:#?}");
-        let _ = stop.send(());
-        let _ = host.await;
+        let _ = host.stop().await;
         sandbox.shutdown();
     });
 }

@@ -188,6 +188,41 @@ impl App {
     }
 }
 
+/// A host running on the current tokio runtime (the demo, the benchmarks and the tests start one in-process).
+pub struct RunningApp {
+    addr: SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl App {
+    /// Starts serving on a task of the current runtime; [`RunningApp::stop`] shuts it down gracefully.
+    pub fn spawn(self) -> RunningApp {
+        let addr = self.addr();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(self.run_until_stopped(async move {
+            let _ = stopped.await;
+        }));
+        RunningApp { addr, stop, task }
+    }
+}
+
+impl RunningApp {
+    /// `http://<address>` of the host.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets running events finish their step, and waits for the host to end.
+    ///
+    /// # Errors
+    /// The host failed while serving, or its task panicked.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.stop.send(());
+        self.task.await.context("host task")?
+    }
+}
+
 /// `/healthz` (process alive), `/readyz` (store reachable) and `/metrics` (Prometheus).
 fn ops_router(metrics: PrometheusHandle) -> Router {
     Router::new()

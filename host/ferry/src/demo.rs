@@ -150,12 +150,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
     let mut config = sandbox.host_config(&data_dir, tenant_config);
     config.worker = demo_workers();
     let store_path = config.store.path.clone();
-    let app = App::build(config.clone()).await?;
-    let host_url = format!("http://{}", app.addr());
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let host = tokio::spawn(app.run_until_stopped(async move {
-        let _ = stop_rx.await;
-    }));
+    let host = App::build(config.clone()).await?.spawn();
+    let host_url = host.url();
     sandbox.send_webhooks_to(&host_url, &tenant);
     info!(%host_url, "Demo host is up.");
 
@@ -221,8 +217,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
             metric_sum(&text, ferry_outbound::metrics::BREAKER_OPENED_TOTAL, None);
         report.reconciled = metric_sum(&text, crate::metrics::RECONCILED_TOTAL, None);
     }
-    let _ = stop_tx.send(());
-    let _ = host.await;
+    let _ = host.stop().await;
     sandbox.shutdown();
     Ok(report)
 }

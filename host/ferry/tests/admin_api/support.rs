@@ -1,7 +1,7 @@
 //! A real host on port 0 serving two tenants (`shop`, which the Kentico simulator sends webhooks for, and `other`)
 //! on the sandbox simulators, with an operator token and one token per tenant, plus a client for the admin API.
 
-use ferry::app::App;
+use ferry::app::{App, RunningApp};
 use ferry::config::{Config, PluginConfig, WorkerConfig};
 use ferry::sandbox::audit::Placed;
 use ferry::sandbox::{Sandbox, SandboxOptions};
@@ -15,8 +15,6 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 use tempfile::TempDir;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// The tenant the simulator sends webhooks for.
 pub(crate) const SHOP: &str = "shop";
@@ -83,8 +81,7 @@ pub(crate) struct Host {
     /// A token of tenant `other`.
     pub(crate) other: String,
     http: reqwest::Client,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<anyhow::Result<()>>>,
+    running: Option<RunningApp>,
     /// Keeps the store file and plugin cache until the test ends.
     pub(crate) dir: TempDir,
 }
@@ -139,12 +136,11 @@ impl Host {
 
     /// Builds and runs a host on `config` (whose store may already hold tokens and plugins).
     async fn start(sandbox: Sandbox, config: Config, dir: TempDir) -> Self {
-        let app = App::build(config.clone()).await.expect("build the host");
-        let url = format!("http://{}", app.addr());
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(app.run_until_stopped(async move {
-            let _ = stopped.await;
-        }));
+        let running = App::build(config.clone())
+            .await
+            .expect("build the host")
+            .spawn();
+        let url = running.url();
         sandbox.send_webhooks_to(&url, &TenantId::parse(SHOP).unwrap());
         let store = Store::open(&config.store).await.expect("open the store");
         let mut host = Self {
@@ -156,8 +152,7 @@ impl Host {
             shop: String::new(),
             other: String::new(),
             http: reqwest::Client::new(),
-            stop: Some(stop),
-            task: Some(task),
+            running: Some(running),
             dir,
         };
         host.operator = host.cli_token(&["--operator", "--label", "ops"]).await;
@@ -335,11 +330,8 @@ impl Host {
     }
 
     async fn shutdown_host(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(running) = self.running.take() {
+            let _ = running.stop().await;
         }
         self.store.close().await;
     }
