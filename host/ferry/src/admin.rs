@@ -11,6 +11,7 @@
 //! - `auth`: token generation and hashing, the bearer-token middleware, [`Principal`] and its scope checks.
 //! - `tenants`: tenant list and detail (secrets as set/unset), breaker states.
 //! - `tenant_changes`: create, replace and delete tenants stored in the database (operator only), live.
+//! - `backfill`: enqueue a tenant's Kentico changes since a date (history from before it was added).
 //! - `events`: run history with search by Kentico order number and FreshBooks invoice id; the dead-letter queue.
 //! - `plugins`: uploads (validated, stored by hash), versions, activate and rollback, swapping the serving chain.
 //! - `sync`: picks up tenant and plugin changes that another host on the same database made.
@@ -19,6 +20,7 @@
 //! The document at `/admin/v1/openapi.yaml` is `docs/openapi.yaml`, compiled in.
 
 mod auth;
+mod backfill;
 mod config;
 mod error;
 mod events;
@@ -42,7 +44,7 @@ use axum::middleware;
 use axum::routing::{delete, get, post};
 use ferry_model::TenantId;
 use ferry_outbound::BreakerRegistry;
-use ferry_store::Store;
+use ferry_store::{Ingestor, Store};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,6 +69,8 @@ pub struct AdminState {
     file_tenants: Arc<HashSet<TenantId>>,
     /// Uploaded components are written here (`<hash>/<name>.wasm`) for the plugin host to load.
     uploads_dir: PathBuf,
+    /// Enqueues the events a backfill finds, like webhook intake and reconciliation.
+    ingestor: Ingestor,
     /// One token bucket per admin token id, shared by every request of this process.
     limiter: Arc<auth::TokenLimiter>,
     /// Held while a plugin activation or a tenant change builds and swaps a tenant, so two changes of the
@@ -85,12 +89,14 @@ impl AdminState {
     pub async fn build(
         config: &crate::config::Config,
         store: Store,
+        ingestor: Ingestor,
         tenants: Tenants,
         breakers: BreakerRegistry,
         factory: TenantFactory,
     ) -> anyhow::Result<Self> {
         let state = Self {
             store,
+            ingestor,
             tenants,
             breakers,
             plugin_host: factory.plugin_host().clone(),
@@ -119,6 +125,7 @@ pub fn router(state: AdminState) -> Router {
         )
         .route("/tenants/{tenant}/breakers", get(tenants::tenant_breakers))
         .route("/breakers", get(tenants::breakers))
+        .route("/tenants/{tenant}/backfill", post(backfill::backfill))
         .route("/tenants/{tenant}/events", get(events::list))
         .route("/tenants/{tenant}/events/{job}", get(events::show))
         .route("/dlq", get(events::dead_letters_all))

@@ -104,6 +104,7 @@ impl App {
         let admin = crate::admin::AdminState::build(
             &config,
             store.clone(),
+            ingestor.clone(),
             tenants.clone(),
             http.breakers().clone(),
             factory,

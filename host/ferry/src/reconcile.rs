@@ -1,6 +1,7 @@
 //! Polling reconciliation: webhooks can be lost, so each tenant's Kentico is read periodically for orders and
 //! customers changed since a stored watermark, and any change no stored event covers is enqueued as an event of
-//! its own. A lost webhook therefore still ends in an invoice, one poll later.
+//! its own. A lost webhook therefore still ends in an invoice, one poll later. [`backfill`] does the same from a
+//! given date on request, for the history before a tenant was added.
 
 use crate::tenants::{TenantRuntime, Tenants};
 use ferry_extract::Changed;
@@ -15,13 +16,19 @@ use tracing::{info, warn};
 const FIRST_LOOKBACK: Duration = Duration::from_secs(24 * 3600);
 
 /// What one poll found.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct PollReport {
     /// Changed objects seen.
     pub seen: usize,
     /// Of those, enqueued because no event covered them.
     pub enqueued: usize,
 }
+
+/// The object types polled, with the event kind a change becomes.
+const OBJECTS: [(&str, EventKind); 2] = [
+    ("ecommerce.order", EventKind::OrderUpdated),
+    ("ecommerce.customer", EventKind::CustomerUpdated),
+];
 
 /// Polls one tenant once: orders, then customers.
 ///
@@ -33,34 +40,21 @@ pub async fn poll_tenant(
     tenant: &TenantRuntime,
 ) -> anyhow::Result<PollReport> {
     let mut report = PollReport::default();
-    for (object_type, kind) in [
-        ("ecommerce.order", EventKind::OrderUpdated),
-        ("ecommerce.customer", EventKind::CustomerUpdated),
-    ] {
+    for (object_type, kind) in OBJECTS {
         let since = store.watermark(&tenant.id, object_type).await?.map_or_else(
             || OffsetDateTime::now_utc() - FIRST_LOOKBACK,
             |w| w.last_modified,
         );
-        let changed = match object_type {
-            "ecommerce.order" => {
-                ferry_extract::changed_orders_since(&tenant.kentico, since).await?
-            }
-            _ => ferry_extract::changed_customers_since(&tenant.kentico, since).await?,
-        };
-        for c in &changed {
-            report.seen += 1;
-            if store
-                .event_covers(&tenant.id, object_type, c.id, c.last_modified)
-                .await?
-            {
-                continue;
-            }
-            let event = synthetic_event(&tenant.id, kind, object_type, c);
-            if ingestor.submit(event).await? == InsertOutcome::Inserted {
-                report.enqueued += 1;
-                metrics::counter!(crate::metrics::RECONCILED_TOTAL, "tenant" => tenant.id.to_string()).increment(1);
-            }
-        }
+        let changed = enqueue_changed(
+            store,
+            ingestor,
+            tenant,
+            object_type,
+            kind,
+            since,
+            &mut report,
+        )
+        .await?;
         if let Some(last) = changed.iter().max_by_key(|c| (c.last_modified, c.id)) {
             let mark = Watermark {
                 last_modified: last.last_modified,
@@ -72,6 +66,67 @@ pub async fn poll_tenant(
         }
     }
     Ok(report)
+}
+
+/// Enqueues every order and customer of the tenant changed since `since` that no stored event covers, e.g. the
+/// history before a tenant was added (the first poll looks back only a day). The watermark is left alone, and
+/// the usual idempotency applies: what was already synced is not written again.
+///
+/// # Errors
+/// Kentico or store failures; what was enqueued before the failure stays enqueued, and running it again
+/// enqueues only the rest.
+pub async fn backfill(
+    store: &Store,
+    ingestor: &Ingestor,
+    tenant: &TenantRuntime,
+    since: OffsetDateTime,
+) -> anyhow::Result<PollReport> {
+    let mut report = PollReport::default();
+    for (object_type, kind) in OBJECTS {
+        enqueue_changed(
+            store,
+            ingestor,
+            tenant,
+            object_type,
+            kind,
+            since,
+            &mut report,
+        )
+        .await?;
+    }
+    Ok(report)
+}
+
+/// Reads the objects of `object_type` changed since `since`, enqueues those no event covers, and returns them.
+async fn enqueue_changed(
+    store: &Store,
+    ingestor: &Ingestor,
+    tenant: &TenantRuntime,
+    object_type: &str,
+    kind: EventKind,
+    since: OffsetDateTime,
+    report: &mut PollReport,
+) -> anyhow::Result<Vec<Changed>> {
+    let changed = match object_type {
+        "ecommerce.order" => ferry_extract::changed_orders_since(&tenant.kentico, since).await?,
+        _ => ferry_extract::changed_customers_since(&tenant.kentico, since).await?,
+    };
+    for c in &changed {
+        report.seen += 1;
+        if store
+            .event_covers(&tenant.id, object_type, c.id, c.last_modified)
+            .await?
+        {
+            continue;
+        }
+        let event = synthetic_event(&tenant.id, kind, object_type, c);
+        if ingestor.submit(event).await? == InsertOutcome::Inserted {
+            report.enqueued += 1;
+            metrics::counter!(crate::metrics::RECONCILED_TOTAL, "tenant" => tenant.id.to_string())
+                .increment(1);
+        }
+    }
+    Ok(changed)
 }
 
 /// An event standing in for a webhook that never came; its id is deterministic, so two polls (or two hosts)

@@ -1,10 +1,10 @@
-//! `ferry tenant list|show|add|remove`: the tenants a host serves, through its admin API (secrets shown as
+//! `ferry tenant list|show|add|remove|backfill`: the tenants a host serves, through its admin API (secrets shown as
 //! set/unset).
 //!
 //! Tenants come from two places. On-prem, they are `[[tenants]]` entries of `ferry.toml` (changing one is an
 //! edit there and a restart). In SaaS mode, `ferry tenant add` sends one tenant's configuration (the same fields,
 //! as TOML or JSON) to the host, which validates it, stores it with its secrets sealed and serves it at once;
-//! `ferry tenant remove` stops serving it and deletes it.
+//! `ferry tenant remove` stops serving it and deletes it. `ferry tenant backfill` enqueues Kentico history.
 
 use crate::config::Config;
 use crate::plugin_cli::{AdminClient, ApiArgs};
@@ -38,6 +38,18 @@ pub enum TenantCommand {
         /// Replace the stored tenant with this id instead of adding a new one.
         #[arg(long)]
         replace: bool,
+        /// Where the admin API is.
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Enqueue the tenant's Kentico orders and customers changed since a date that no event covers (history from
+    /// before the tenant was added); prints how many were seen and enqueued.
+    Backfill {
+        /// Tenant id.
+        tenant: String,
+        /// RFC 3339 moment or date (`2026-11-01`, midnight UTC).
+        #[arg(long)]
+        since: String,
         /// Where the admin API is.
         #[command(flatten)]
         api: ApiArgs,
@@ -83,6 +95,17 @@ pub async fn run(config: &Config, cmd: TenantCommand, out: &mut impl Write) -> a
                 client.request(reqwest::Method::POST, "/tenants")
             };
             let answer = client.send(request.json(&body)).await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        }
+        TenantCommand::Backfill { tenant, since, api } => {
+            let client = AdminClient::new(config, &api)?;
+            let request = client
+                .request(
+                    reqwest::Method::POST,
+                    &format!("/tenants/{tenant}/backfill"),
+                )
+                .json(&serde_json::json!({ "since": since }));
+            let answer = client.send(request).await?;
             writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
         }
         TenantCommand::Remove { tenant, api } => {

@@ -29,6 +29,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// This token made too many requests; retry after `Retry-After` seconds (429).
     RateLimited,
+    /// A downstream service (Kentico) failed or could not be reached; the message says which and why (502).
+    Upstream,
     /// Something failed inside the host; details are in its log, not here (500).
     Internal,
 }
@@ -102,6 +104,7 @@ impl ApiError {
             ErrorCode::InvalidPlugin | ErrorCode::InvalidConfig => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Upstream => StatusCode::BAD_GATEWAY,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

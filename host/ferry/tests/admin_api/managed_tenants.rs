@@ -307,7 +307,7 @@ async fn a_deleted_tenant_stops_at_once_its_webhooks_get_404_and_its_tokens_are_
 }
 
 /// Runs `ferry tenant <args>` against the host as its operator.
-async fn tenant_cli(host: &Host, args: &[&str]) -> anyhow::Result<String> {
+pub(crate) async fn tenant_cli(host: &Host, args: &[&str]) -> anyhow::Result<String> {
     let argv = ["ferry", "tenant"]
         .into_iter()
         .chain(args.iter().copied())

@@ -14,6 +14,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/tenants/{tenant}"),
     ("GET", "/tenants/{tenant}/breakers"),
     ("GET", "/breakers"),
+    ("POST", "/tenants/{tenant}/backfill"),
     ("GET", "/tenants/{tenant}/events"),
     ("GET", "/tenants/{tenant}/events/{job}"),
     ("GET", "/dlq"),
