@@ -6,8 +6,8 @@
 //! rebuilt the way an admin request on this host would build it: a stored tenant created or replaced is built and
 //! swapped in, a deleted one stops being served, and a changed set of active plugins swaps only the chain. A
 //! tenant that fails to build keeps serving what it served before; the failure is logged (once, until it changes
-//! or clears), and tried again next round. Changes made through this host's own API are already serving; the next round rebuilds them once more,
-//! which changes nothing.
+//! or clears), and tried again next round. Changes made through this host's own API are already serving; the next
+//! round rebuilds them once more, which changes nothing.
 
 use super::AdminState;
 use super::plugins::{build_chain, swap};
@@ -49,7 +49,7 @@ pub async fn run(
 /// Rebuilds every tenant that differs between `served` and `now`; returns what is served afterwards (`now`,
 /// except for tenants that failed to build, which keep their old entry so the next round tries again). `failing`
 /// holds the last error logged per tenant, so a lasting failure is logged once.
-pub(super) async fn apply_changes(
+async fn apply_changes(
     state: &AdminState,
     served: &ConfigSnapshot,
     now: ConfigSnapshot,
