@@ -128,14 +128,14 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     let (b, admin_b) = start(config_b).await?;
     let op = operator_token(&config_a).await?;
     let http = reqwest::Client::new();
-    let get = |admin: &str, path: &str| format!("{admin}{path}");
+    let url = |admin: &str, path: &str| format!("{admin}{path}");
 
     // A tenant created through A is served by B.
     let late = sandbox.tenant_config(TenantId::parse("late")?, vec![]);
     let (status, _) = call(
         &http,
         reqwest::Method::GET,
-        get(&admin_b, "/tenants/late"),
+        url(&admin_b, "/tenants/late"),
         &op,
         None,
     )
@@ -144,7 +144,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     let (status, body) = call(
         &http,
         reqwest::Method::POST,
-        get(&admin_a, "/tenants"),
+        url(&admin_a, "/tenants"),
         &op,
         Some(("application/json", tenant_json(&late, 2).to_string().into())),
     )
@@ -152,7 +152,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let created = until(
         &http,
-        get(&admin_b, "/tenants/late"),
+        url(&admin_b, "/tenants/late"),
         &op,
         "the new tenant",
         |s, _| s == StatusCode::OK,
@@ -163,7 +163,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     let (status, body) = call(
         &http,
         reqwest::Method::PUT,
-        get(&admin_a, "/tenants/late"),
+        url(&admin_a, "/tenants/late"),
         &op,
         Some(("application/json", tenant_json(&late, 5).to_string().into())),
     )
@@ -171,7 +171,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     assert_eq!(status, StatusCode::OK, "{body}");
     let replaced = until(
         &http,
-        get(&admin_b, "/tenants/late"),
+        url(&admin_b, "/tenants/late"),
         &op,
         "the replaced tenant",
         |s, v| s == StatusCode::OK && v["limits"]["concurrency"] == 5,
@@ -182,7 +182,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     let (status, body) = call(
         &http,
         reqwest::Method::DELETE,
-        get(&admin_a, "/tenants/late"),
+        url(&admin_a, "/tenants/late"),
         &op,
         None,
     )
@@ -190,7 +190,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
     let deleted = until(
         &http,
-        get(&admin_b, "/tenants/late"),
+        url(&admin_b, "/tenants/late"),
         &op,
         "the deletion",
         |s, _| s == StatusCode::NOT_FOUND,
@@ -203,7 +203,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     let (status, body) = call(
         &http,
         reqwest::Method::POST,
-        get(&admin_a, "/tenants/shop/plugins?name=shaper&activate=true"),
+        url(&admin_a, "/tenants/shop/plugins?name=shaper&activate=true"),
         &op,
         Some(("application/wasm", trap.into())),
     )
@@ -215,7 +215,7 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
         .to_owned();
     let activated = until(
         &http,
-        get(&admin_b, "/tenants/shop"),
+        url(&admin_b, "/tenants/shop"),
         &op,
         "the activation",
         |_, v| v["serving"][0]["sha256"] == hash.as_str(),
