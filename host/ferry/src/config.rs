@@ -75,16 +75,24 @@ pub struct SecretsConfig {
 
 /// Plugin runtime settings.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct PluginRuntimeConfig {
     /// Directory for precompiled plugin artifacts.
     pub cache_dir: PathBuf,
+    /// Plugin instances alive at once across all tenants (the pooling allocator's slots). An event that finds
+    /// them all taken is retried later; size it to about `worker.concurrency` × the longest chain.
+    pub max_instances: u32,
+    /// Largest linear memory of one plugin instance, in MiB (the size of a pool slot). A tenant's
+    /// `limits.plugin_memory_mib` above it is cut to it.
+    pub max_memory_mib: u32,
 }
 
 impl Default for PluginRuntimeConfig {
     fn default() -> Self {
         Self {
             cache_dir: PathBuf::from(".ferry/plugin-cache"),
+            max_instances: 64,
+            max_memory_mib: 64,
         }
     }
 }
@@ -319,9 +327,9 @@ pub struct PluginConfig {
 pub struct TenantLimits {
     /// Events of this tenant processed at once.
     pub concurrency: usize,
-    /// Plugin fuel (wasm instructions) per hook call.
+    /// Plugin fuel (about one per wasm instruction) per hook call; a call that burns it all fails the event.
     pub plugin_fuel: u64,
-    /// Plugin memory per event, in MiB.
+    /// Linear memory of each of the tenant's plugin instances, in MiB (at most `plugins.max_memory_mib`).
     pub plugin_memory_mib: u32,
 }
 
@@ -365,6 +373,18 @@ pub fn load(path: &std::path::Path) -> anyhow::Result<Config> {
             .split(',')
             .map(|k| SecretString::from(k.trim().to_owned()))
             .collect();
+    }
+    // The same checks as a tenant added through the admin API, so a file tenant's mistake stops the host at start.
+    for t in &config.tenants {
+        crate::managed_tenants::validate(t).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: tenants.{}.{}: {}",
+                path.display(),
+                t.id,
+                e.field,
+                e.message
+            )
+        })?;
     }
     Ok(config)
 }
@@ -411,8 +431,45 @@ mod tests {
     }
 
     #[test]
+    fn a_file_tenant_is_checked_like_an_api_tenant_and_the_error_names_file_tenant_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ferry.toml");
+        let tenant = r#"
+            [[tenants]]
+            id = "acme"
+            webhook_secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+            [tenants.kentico]
+            base_url = "http://127.0.0.1:1"
+            username = "admin"
+            password = "pw"
+            [tenants.freshbooks]
+            api_base = "http://127.0.0.1:2"
+            auth_base = "http://127.0.0.1:2"
+            account_id = "AbC12"
+            client_id = "cid"
+            client_secret = "cs"
+            base_currency = "USD"
+            "#;
+        std::fs::write(&path, tenant).unwrap();
+        load(&path).expect("a valid tenant loads");
+        std::fs::write(
+            &path,
+            format!("{tenant}[tenants.limits]\nplugin_fuel = 0\n"),
+        )
+        .unwrap();
+        let err = load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("ferry.toml") && err.contains("tenants.acme.limits.plugin_fuel"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn the_example_file_parses_with_its_enrichment_section() {
         let cfg: Config = toml::from_str(include_str!("../../../ferry.example.toml")).unwrap();
+        for t in &cfg.tenants {
+            crate::managed_tenants::validate(t).unwrap();
+        }
         let e = cfg.tenants[0].enrichment.as_ref().unwrap();
         assert_eq!(e.base_url, "https://segments.example.com");
     }

@@ -101,11 +101,17 @@ pub fn validate(c: &TenantConfig) -> Result<(), InvalidTenant> {
     }
     CurrencyCode::parse(&c.freshbooks.base_currency)
         .map_err(|e| InvalidTenant::new("freshbooks.base_currency", e))?;
-    if c.limits.concurrency == 0 {
-        return Err(InvalidTenant::new(
-            "limits.concurrency",
-            "must be at least 1",
-        ));
+    for (field, value) in [
+        ("limits.concurrency", c.limits.concurrency as u64),
+        ("limits.plugin_fuel", c.limits.plugin_fuel),
+        (
+            "limits.plugin_memory_mib",
+            u64::from(c.limits.plugin_memory_mib),
+        ),
+    ] {
+        if value == 0 {
+            return Err(InvalidTenant::new(field, "must be at least 1"));
+        }
     }
     Ok(())
 }
@@ -246,7 +252,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_field() {
-        let cases: [(&str, Value, &str); 5] = [
+        let cases: [(&str, Value, &str); 7] = [
             (
                 "/freshbooks/base_currency",
                 json!("dollars"),
@@ -267,6 +273,12 @@ mod tests {
                 "/mapping",
                 json!({ "unknown_sku": "guess" }),
                 "mapping.unknown_sku",
+            ),
+            ("/limits", json!({ "plugin_fuel": 0 }), "limits.plugin_fuel"),
+            (
+                "/limits",
+                json!({ "plugin_memory_mib": 0 }),
+                "limits.plugin_memory_mib",
             ),
         ];
         for (pointer, bad, field) in cases {

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use ferry_model::{ClientDraft, CurrencyCode, Customer, Decimal, Order, TenantId};
 use ferry_outbound::HttpClient;
 use ferry_transform::{
-    Chain, HostServices, PluginRuntime, RuntimeConfig, TransformCtx, TransformError,
+    Chain, HostServices, PluginLimits, PluginRuntime, RuntimeConfig, TransformCtx, TransformError,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -34,7 +34,10 @@ impl PluginHost {
         config: &PluginRuntimeConfig,
         exchange: Arc<ExchangeClient>,
     ) -> anyhow::Result<Self> {
-        let runtime = PluginRuntime::new(RuntimeConfig::new(config.cache_dir.clone()))?;
+        let mut runtime_config = RuntimeConfig::new(config.cache_dir.clone());
+        runtime_config.max_instances = config.max_instances;
+        runtime_config.memory_limit_bytes = mib(config.max_memory_mib);
+        let runtime = PluginRuntime::new(runtime_config)?;
         let http = HttpClient::new(&ferry_outbound::OutboundConfig::default())?;
         Ok(Self {
             runtime,
@@ -89,11 +92,20 @@ impl PluginHost {
             enrichment,
             handle: self.handle.clone(),
         });
+        let limits = PluginLimits {
+            fuel_per_call: Some(tenant.limits.plugin_fuel),
+            memory_limit_bytes: Some(mib(tenant.limits.plugin_memory_mib)),
+        };
         Ok(TenantPlugins {
             chain: Chain::new(handles),
-            ctx: TransformCtx::new(tenant.id.clone(), services),
+            ctx: TransformCtx::new(tenant.id.clone(), services).with_limits(limits),
         })
     }
+}
+
+/// `n` MiB in bytes.
+fn mib(n: u32) -> usize {
+    usize::try_from(u64::from(n) << 20).unwrap_or(usize::MAX)
 }
 
 /// What a tenant's plugins may reach: their own settings, exchange rates, enrichment. Nothing else.

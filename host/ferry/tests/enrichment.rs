@@ -80,6 +80,7 @@ async fn setup(id: &str, adjust: impl FnOnce(&mut TenantConfig)) -> Setup {
     let host = PluginHost::new(
         &PluginRuntimeConfig {
             cache_dir: dir.path().join("plugin-cache"),
+            ..PluginRuntimeConfig::default()
         },
         Arc::new(ExchangeClient::new(sandbox.exchange.base_url())),
     )

@@ -41,7 +41,11 @@ impl EventStore {
             services: ctx.services.clone(),
             wasi,
             table: Default::default(),
-            memory: MemoryCap::new(cfg.memory_limit_bytes),
+            memory: MemoryCap::new(
+                ctx.limits
+                    .memory_limit_bytes
+                    .map_or(cfg.memory_limit_bytes, |m| m.min(cfg.memory_limit_bytes)),
+            ),
             stdout,
             stderr,
         };
@@ -73,7 +77,7 @@ impl EventStore {
     ) -> Result<Instance, TransformError> {
         self.store.data_mut().plugin = plugin.name.clone();
         let out = plugin
-            .arm(&mut self.store)
+            .arm(&mut self.store, ctx)
             .and_then(|()| plugin.linked.pre.instantiate(&mut self.store));
         self.flush_logs();
         out.map_err(|e| {
@@ -100,7 +104,7 @@ impl EventStore {
     ) -> Result<R, TransformError> {
         let err = |reason| failure(ctx, plugin, hook, reason);
         self.store.data_mut().plugin = plugin.name.clone();
-        if let Err(e) = plugin.arm(&mut self.store) {
+        if let Err(e) = plugin.arm(&mut self.store, ctx) {
             return Err(err(Reason::Unavailable {
                 detail: e.to_string(),
             }));
@@ -144,10 +148,10 @@ impl EventStore {
 }
 
 impl PluginHandle {
-    /// Give the store a full CPU budget for the next call.
-    fn arm(&self, store: &mut Store<PluginCtx>) -> wasmtime::Result<()> {
+    /// Give the store a full CPU budget (the tenant's fuel, else the runtime's) for the next call.
+    fn arm(&self, store: &mut Store<PluginCtx>, ctx: &TransformCtx) -> wasmtime::Result<()> {
         let cfg = &self.runtime.config;
-        store.set_fuel(cfg.fuel_per_call)?;
+        store.set_fuel(ctx.limits.fuel_per_call.unwrap_or(cfg.fuel_per_call))?;
         let tick = cfg.epoch_tick.as_micros().max(1);
         // The next tick may come at any moment, so one extra tick makes the deadline fall
         // between `call_timeout` and `call_timeout + epoch_tick`, never before.

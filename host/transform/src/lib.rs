@@ -45,7 +45,7 @@ mod invoke;
 mod limits;
 mod runtime;
 
-pub use chain::{Chain, ChainRun, TransformCtx};
+pub use chain::{Chain, ChainRun, PluginLimits, TransformCtx};
 pub use config::RuntimeConfig;
 pub use error::{Error, Hook, Reason, Result, TransformError};
 pub use host::{HostServices, LogLevel, StaticServices, ValidationIssue};

@@ -1,7 +1,8 @@
 //! Plugin uploads over real HTTP with the real components from `plugins/`: validation failures named, versions
-//! stored by content hash, activation and rollback changing what serves live orders, and a restart keeping them.
+//! stored by content hash, activation and rollback changing what serves live orders, a restart keeping them,
+//! and the tenant's own plugin limits.
 
-use crate::support::{Host, SHOP, assert_error, valid, wasm};
+use crate::support::{Host, SHOP, assert_error, plugin_config, valid, wasm};
 use ferry_model::TenantId;
 use ferry_store::EventState;
 use reqwest::StatusCode;
@@ -335,5 +336,35 @@ async fn an_upload_named_after_a_configured_plugin_replaces_it_and_survives_a_re
         .find(|t| t["id"] == SHOP)
         .unwrap();
     assert_eq!(shop["plugins"], 1);
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenants_own_plugin_fuel_limit_applies_to_its_orders() {
+    // The same plugin and order that go through with the default limits (the other tests here).
+    let host = Host::spawn_with(|c| {
+        let shop = c
+            .tenants
+            .iter_mut()
+            .find(|t| t.id.as_str() == SHOP)
+            .unwrap();
+        shop.plugins = vec![plugin_config("custom-fields", &[])];
+        shop.limits.plugin_fuel = 1_000;
+    })
+    .await;
+    host.sandbox.place(0, &valid()).await;
+    let dead = wait_idle(&host).await;
+    assert!(
+        !dead.is_empty(),
+        "the order stopped at the tenant's fuel limit"
+    );
+    for d in &dead {
+        let error = d.last_error.as_deref().unwrap_or_default();
+        assert!(
+            error.contains("custom") && error.contains("ran out of fuel"),
+            "{error}"
+        );
+    }
+    assert!(host.sandbox.invoices_by_order().is_empty());
     host.stop().await;
 }
