@@ -4,7 +4,7 @@
 //!
 //! `cargo bench -p ferry --bench orders` (env `ORDERS`, default 2000; `PLUGINS=1` runs the example plugin chain;
 //! `DATABASE_URL=postgres://…` uses Postgres instead of a SQLite file — give it an empty database; `SYNC=normal`
-//! drops SQLite's fsync per commit).
+//! drops SQLite's fsync per commit; `FERRY_BENCH_POOL=4` shrinks the plugin pool so that it runs under valgrind).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -54,6 +54,10 @@ fn main() {
         // `SYNC=normal`: SQLite commits without fsync (survives kill -9, not power loss), to see what fsync costs.
         if std::env::var("SYNC").as_deref() == Ok("normal") {
             config.store.synchronous = ferry_store::Synchronous::Normal;
+        }
+        // `FERRY_BENCH_POOL=4`: a plugin pool small enough for valgrind to reserve (for a callgrind profile).
+        if let Some(n) = std::env::var("FERRY_BENCH_POOL").ok().and_then(|v| v.parse().ok()) {
+            config.plugins.max_instances = n;
         }
         config.worker.concurrency = 32;
         config.worker.reconcile_every_secs = 0;
