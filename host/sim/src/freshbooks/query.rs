@@ -56,6 +56,15 @@ impl ListQuery {
         wanted.all(|(_, v)| equals(&actual, v))
     }
 
+    /// Whether `actual` passes every `search[<name>]` that is a case-insensitive substring filter (`…_like`), so
+    /// that a handler can skip objects before serialising them; `list_result` applies the same filter again.
+    pub(crate) fn admits_like(&self, name: &str, actual: Option<&str>) -> bool {
+        self.search
+            .iter()
+            .filter(|(n, _)| n == name)
+            .all(|(_, v)| actual.is_some_and(|a| a.to_lowercase().contains(&v.to_lowercase())))
+    }
+
     /// Whether `include[]=<name>` was sent.
     pub(crate) fn includes(&self, name: &str) -> bool {
         self.include.iter().any(|i| i == name)
@@ -255,6 +264,24 @@ fn sort(rows: &mut [Value], sort: Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_like_prefilter_keeps_exactly_what_the_list_filter_keeps() {
+        let filters: &[(&str, Filter)] = &[("note_like", Filter::Like(&["note"]))];
+        let q = ListQuery::parse(Some("search[note_like]=ferry:ABC"));
+        for note in [Some("x\nferry:abc-1"), Some("other"), None] {
+            let object = json!({ "note": note });
+            assert_eq!(
+                q.admits_like("note_like", note),
+                matches_all(&object, &q, filters),
+                "{note:?}"
+            );
+        }
+        assert!(
+            ListQuery::parse(None).admits_like("note_like", None),
+            "no search, no filter"
+        );
+    }
 
     #[test]
     fn encoded_and_raw_brackets_parse_alike() {
