@@ -6,7 +6,7 @@
 //! and at most one version per (tenant, name) is active.
 
 use crate::backend::begin_write;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, stored_tenant_id};
 use crate::event::{EventRecord, EventRow, EventState, JobId};
 use crate::store::{Store, from_ms, now_ms};
 use ferry_model::TenantId;
@@ -408,12 +408,7 @@ impl TokenRow {
     fn into_token(self) -> Result<AdminToken> {
         let scope = match (self.scope.as_str(), self.tenant) {
             ("operator", _) => TokenScope::Operator,
-            ("tenant", Some(t)) => {
-                TokenScope::Tenant(TenantId::parse(&t).map_err(|e| Error::Corrupt {
-                    what: "admin token tenant",
-                    detail: e.to_string(),
-                })?)
-            }
+            ("tenant", Some(t)) => TokenScope::Tenant(stored_tenant_id(&t, "admin token tenant")?),
             (other, _) => {
                 return Err(Error::Corrupt {
                     what: "admin token scope",
@@ -447,10 +442,7 @@ struct VersionRow {
 impl VersionRow {
     fn into_version(self) -> Result<PluginVersion> {
         Ok(PluginVersion {
-            tenant: TenantId::parse(&self.tenant).map_err(|e| Error::Corrupt {
-                what: "plugin version tenant",
-                detail: e.to_string(),
-            })?,
+            tenant: stored_tenant_id(&self.tenant, "plugin version tenant")?,
             name: self.name,
             version: u32::try_from(self.version).unwrap_or(0),
             hash: self.hash,

@@ -77,3 +77,11 @@ impl Error {
         move |source| Self::Database { op, source }
     }
 }
+
+/// A tenant id read back from column `what`; [`Error::Corrupt`] when it is not one this build accepts.
+pub(crate) fn stored_tenant_id(raw: &str, what: &'static str) -> Result<ferry_model::TenantId> {
+    ferry_model::TenantId::parse(raw).map_err(|e| Error::Corrupt {
+        what,
+        detail: e.to_string(),
+    })
+}

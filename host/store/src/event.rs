@@ -1,7 +1,7 @@
 //! Event rows: what ingest stores, the explicit states, and insert with dedupe by (tenant, event id).
 
 use crate::backend::{Conn, begin_write, lock_insert_order, notify_work};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, stored_tenant_id};
 use crate::store::{Store, from_ms, now_ms, to_ms};
 use ferry_model::{EventEnvelope, EventId, TenantId};
 use sqlx::QueryBuilder;
@@ -213,10 +213,7 @@ impl EventRecord {
         let opt = |v: Option<i64>| v.map(from_ms);
         Ok(Self {
             job: JobId(row.seq),
-            tenant: TenantId::parse(&row.tenant).map_err(|e| Error::Corrupt {
-                what: "tenant",
-                detail: e.to_string(),
-            })?,
+            tenant: stored_tenant_id(&row.tenant, "tenant")?,
             event_id: EventId::parse(&row.event_id).map_err(|e| Error::Corrupt {
                 what: "event id",
                 detail: e.to_string(),

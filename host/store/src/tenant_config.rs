@@ -5,7 +5,7 @@
 //! opens them after they are read back.
 
 use crate::backend::begin_write;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, stored_tenant_id};
 use crate::store::{Store, from_ms, now_ms};
 use ferry_model::TenantId;
 use std::collections::BTreeMap;
@@ -30,10 +30,7 @@ type Row = (String, String, Vec<u8>, i64, i64);
 
 fn from_row((id, config, sealed_secrets, created_at, updated_at): Row) -> Result<StoredTenant> {
     Ok(StoredTenant {
-        id: TenantId::parse(&id).map_err(|e| Error::Corrupt {
-            what: "tenant_configs.id",
-            detail: e.to_string(),
-        })?,
+        id: stored_tenant_id(&id, "tenant_configs.id")?,
         config,
         sealed_secrets,
         created_at: from_ms(created_at),
@@ -225,20 +222,14 @@ impl Store {
             .await
             .map_err(Error::db("list active plugin versions"))?
         });
-        let id = |raw: &str, what: &'static str| {
-            TenantId::parse(raw).map_err(|e| Error::Corrupt {
-                what,
-                detail: e.to_string(),
-            })
-        };
         let mut out = ConfigSnapshot::default();
         for (tenant, generation) in tenants {
             out.stored
-                .insert(id(&tenant, "tenant_configs.id")?, generation);
+                .insert(stored_tenant_id(&tenant, "tenant_configs.id")?, generation);
         }
         for (tenant, name, version) in plugins {
             out.active_plugins
-                .entry(id(&tenant, "plugin_versions.tenant")?)
+                .entry(stored_tenant_id(&tenant, "plugin_versions.tenant")?)
                 .or_default()
                 .push((name, version));
         }

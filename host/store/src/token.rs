@@ -8,7 +8,7 @@
 //! bytes it is given (the caller encrypts them) and never interprets them.
 
 use crate::backend::begin_write;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, stored_tenant_id};
 use crate::store::{Store, from_ms, now_ms, to_ms};
 use ferry_model::TenantId;
 use time::OffsetDateTime;
@@ -116,10 +116,7 @@ impl Store {
         rows.into_iter()
             .map(
                 |(tenant, account, access_token, refresh_token, expires_at)| {
-                    let tenant = TenantId::parse(&tenant).map_err(|e| Error::Corrupt {
-                        what: "oauth_tokens.tenant",
-                        detail: e.to_string(),
-                    })?;
+                    let tenant = stored_tenant_id(&tenant, "oauth_tokens.tenant")?;
                     let set = TokenRow {
                         access_token,
                         refresh_token,
