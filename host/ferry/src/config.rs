@@ -400,41 +400,8 @@ mod tests {
         assert!(err.to_string().contains("unknown field `port`"), "{err}");
     }
 
-    #[test]
-    fn a_minimal_tenant_gets_default_mapping() {
-        let cfg: Config = toml::from_str(
-            r#"
-            [[tenants]]
-            id = "acme"
-            webhook_secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
-            [tenants.kentico]
-            base_url = "http://127.0.0.1:1"
-            username = "admin"
-            password = "pw"
-            [tenants.freshbooks]
-            api_base = "http://127.0.0.1:2"
-            auth_base = "http://127.0.0.1:2"
-            account_id = "AbC12"
-            client_id = "cid"
-            client_secret = "cs"
-            base_currency = "USD"
-            "#,
-        )
-        .unwrap();
-        let t = &cfg.tenants[0];
-        assert_eq!(
-            t.mapping.status_map.get("Processing"),
-            Some(&InvoiceStatus::Sent)
-        );
-        assert_eq!(t.limits.concurrency, 4);
-        assert!(t.enrichment.is_none());
-    }
-
-    #[test]
-    fn a_file_tenant_is_checked_like_an_api_tenant_and_the_error_names_file_tenant_and_field() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ferry.toml");
-        let tenant = r#"
+    /// One tenant with only the fields that have no default.
+    const MINIMAL_TENANT: &str = r#"
             [[tenants]]
             id = "acme"
             webhook_secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
@@ -450,11 +417,28 @@ mod tests {
             client_secret = "cs"
             base_currency = "USD"
             "#;
-        std::fs::write(&path, tenant).unwrap();
+
+    #[test]
+    fn a_minimal_tenant_gets_default_mapping() {
+        let cfg: Config = toml::from_str(MINIMAL_TENANT).unwrap();
+        let t = &cfg.tenants[0];
+        assert_eq!(
+            t.mapping.status_map.get("Processing"),
+            Some(&InvoiceStatus::Sent)
+        );
+        assert_eq!(t.limits.concurrency, 4);
+        assert!(t.enrichment.is_none());
+    }
+
+    #[test]
+    fn a_file_tenant_is_checked_like_an_api_tenant_and_the_error_names_file_tenant_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ferry.toml");
+        std::fs::write(&path, MINIMAL_TENANT).unwrap();
         load(&path).expect("a valid tenant loads");
         std::fs::write(
             &path,
-            format!("{tenant}[tenants.limits]\nplugin_fuel = 0\n"),
+            format!("{MINIMAL_TENANT}[tenants.limits]\nplugin_fuel = 0\n"),
         )
         .unwrap();
         let err = load(&path).unwrap_err().to_string();
