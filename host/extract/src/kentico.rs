@@ -1,4 +1,4 @@
-//! The Kentico Xperience 13 REST service (`/rest`), read as NOTES §3 describes.
+//! The Kentico Xperience 13 REST service (`/rest`), read as docs/kentico.md §3 describes.
 
 mod client;
 mod rows;

@@ -1,4 +1,4 @@
-//! The FreshBooks accounting API (NOTES §1–§8): client, OAuth2, response types, one module per resource.
+//! The FreshBooks accounting API (docs/freshbooks.md §1–§8): client, OAuth2, response types, one module per resource.
 
 mod auth;
 mod catalog;

@@ -4,7 +4,7 @@
 //! it on (a Nango recording at its recorded method, path and status) and logs every request. Each test
 //! checks both sides: the client called the right path with the right query or body, and it read the
 //! values the fixture holds. Where the fixtures come from: `host/sim/tests/fixtures/freshbooks/README.md`
-//! and NOTES §12 of the FreshBooks reference.
+//! and docs/freshbooks.md §12.
 
 #![allow(
     clippy::unwrap_used,

@@ -32,7 +32,7 @@ const CACHED_TYPES: &[&str] = &[
     "ecommerce.taxclass",
 ];
 
-/// Collection query parameters (NOTES §3.4). Paging is `offset` + `maxrecords`.
+/// Collection query parameters (docs/kentico.md §3.4). Paging is `offset` + `maxrecords`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListQuery {
     /// SQL `where` condition.

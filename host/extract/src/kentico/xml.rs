@@ -1,4 +1,5 @@
-//! XML blobs Kentico keeps in text columns (NOTES §2.4): `<CustomData>`, `OrderPaymentResult`, `<Summary>`.
+//! XML blobs Kentico keeps in text columns (docs/kentico.md §2.4): `<CustomData>`, `OrderPaymentResult`,
+//! `<Summary>`.
 
 use ferry_model::CustomField;
 use quick_xml::{Reader, events::Event};

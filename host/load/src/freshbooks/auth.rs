@@ -1,6 +1,6 @@
 //! OAuth2 for FreshBooks: tokens, the host's token store, and the token endpoint calls.
 //!
-//! Refresh tokens are single-use and every refresh rotates the pair (NOTES §8), so refreshes are
+//! Refresh tokens are single-use and every refresh rotates the pair (docs/freshbooks.md §8), so refreshes are
 //! serialised per account (an async mutex in the client) and persisted with compare-and-swap.
 
 use crate::{Error, Result, ledger::BoxFuture};

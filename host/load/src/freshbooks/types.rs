@@ -1,4 +1,5 @@
-//! Response types read from `{"response":{"result":{…}}}`. Our own reading of NOTES §6; unknown fields are ignored.
+//! Response types read from `{"response":{"result":{…}}}`. Our own reading of docs/freshbooks.md §6; unknown
+//! fields are ignored.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};

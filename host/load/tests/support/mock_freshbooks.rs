@@ -1,5 +1,5 @@
-//! A small FreshBooks stand-in over a real socket: our own reading of NOTES §3–§8 (envelopes, search,
-//! paging, rotating single-use refresh tokens) plus faults (commit-then-drop, status replies, token expiry).
+//! A small FreshBooks stand-in over a real socket: our own reading of docs/freshbooks.md §3–§8 (envelopes,
+//! search, paging, rotating single-use refresh tokens) plus faults (commit-then-drop, status replies, token expiry).
 
 use axum::{
     Router,
