@@ -35,7 +35,12 @@ unsafe impl Sync for EventAllocator {}
 impl EventAllocator {
     /// An empty arena; memory is taken from the instance with `memory.grow` on first use.
     pub const fn new() -> Self {
-        Self { base: Cell::new(0), next: Cell::new(0), end: Cell::new(0), live: Cell::new(0) }
+        Self {
+            base: Cell::new(0),
+            next: Cell::new(0),
+            end: Cell::new(0),
+            live: Cell::new(0),
+        }
     }
 
     /// Whether the block at `ptr` of `size` bytes is the newest one (it ends at `next`).
@@ -52,7 +57,9 @@ impl EventAllocator {
             return start as *mut u8;
         }
         let pages = (layout.size() + align).div_ceil(PAGE).max(1);
-        let Some(prev) = grow(pages) else { return core::ptr::null_mut() };
+        let Some(prev) = grow(pages) else {
+            return core::ptr::null_mut();
+        };
         let region = prev * PAGE;
         if region != self.end.get() || self.base.get() == 0 {
             // Someone else (wasi-libc's own malloc) grew the memory in between, or this is the

@@ -93,7 +93,12 @@ macro_rules! no_std_plugin {
 /// `old_ptr`/`old_len`/`align` describe a block this allocator returned (or `old_len` is 0), and
 /// `align` is a power of two.
 #[doc(hidden)]
-pub unsafe fn __cabi_realloc(old_ptr: *mut u8, old_len: usize, align: usize, new_len: usize) -> *mut u8 {
+pub unsafe fn __cabi_realloc(
+    old_ptr: *mut u8,
+    old_len: usize,
+    align: usize,
+    new_len: usize,
+) -> *mut u8 {
     use alloc::alloc::{Layout, alloc, handle_alloc_error, realloc};
     let layout;
     // SAFETY: the caller's contract; a zero-sized request never reaches the allocator.
@@ -150,9 +155,9 @@ pub mod bindings {
 
 pub use bindings::ferry::transform::host;
 pub use bindings::ferry::transform::types::{
-    Address, ClientDraft, CustomField, Customer, InvoiceDraft, InvoiceLineDraft, InvoiceStatus, ItemDraft,
-    LineTax, LogLevel, Money, Order, OrderLine, OrderStatus, OrderTotals, Payment, TaxClass,
-    TransformError, ValidationIssue,
+    Address, ClientDraft, CustomField, Customer, InvoiceDraft, InvoiceLineDraft, InvoiceStatus,
+    ItemDraft, LineTax, LogLevel, Money, Order, OrderLine, OrderStatus, OrderTotals, Payment,
+    TaxClass, TransformError, ValidationIssue,
 };
 
 /// The hooks of a transform plugin; every method defaults to pass-through.
@@ -271,7 +276,10 @@ macro_rules! __hook_bit {
 
 /// A refusal with a code and message.
 pub fn reject(code: &str, message: impl Into<String>) -> TransformError {
-    TransformError { code: code.to_string(), message: message.into() }
+    TransformError {
+        code: code.to_string(),
+        message: message.into(),
+    }
 }
 
 /// Read a setting, falling back to a default.

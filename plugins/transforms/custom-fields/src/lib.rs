@@ -13,8 +13,8 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use ferry_plugin_sdk::{
-    ClientDraft, CustomField, Customer, InvoiceDraft, ItemDraft, Order, OrderLine, Transform, TransformError,
-    append_line, host, reject,
+    ClientDraft, CustomField, Customer, InvoiceDraft, ItemDraft, Order, OrderLine, Transform,
+    TransformError, append_line, host, reject,
 };
 
 fn selected<'a>(fields: &'a [CustomField], setting: &str) -> Vec<&'a CustomField> {
@@ -22,21 +22,42 @@ fn selected<'a>(fields: &'a [CustomField], setting: &str) -> Vec<&'a CustomField
         None => Vec::new(),
         Some(list) if list.trim() == "*" => fields.iter().collect(),
         Some(list) => {
-            let names: Vec<&str> = list.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
-            fields.iter().filter(|f| names.contains(&f.name.as_str()) && !f.value.is_empty()).collect()
+            let names: Vec<&str> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect();
+            fields
+                .iter()
+                .filter(|f| names.contains(&f.name.as_str()) && !f.value.is_empty())
+                .collect()
         }
     }
 }
 
 struct CustomFields;
 impl Transform for CustomFields {
-    fn map_client(customer: Customer, mut draft: ClientDraft) -> Result<ClientDraft, TransformError> {
-        let Some(spec) = host::get_setting("client-fields") else { return Ok(draft) };
+    fn map_client(
+        customer: Customer,
+        mut draft: ClientDraft,
+    ) -> Result<ClientDraft, TransformError> {
+        let Some(spec) = host::get_setting("client-fields") else {
+            return Ok(draft);
+        };
         for pair in spec.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let Some((source, target)) = pair.split_once('=') else {
-                return Err(reject("bad-setting", format!("client-fields entry `{pair}` is not Field=target")));
+                return Err(reject(
+                    "bad-setting",
+                    format!("client-fields entry `{pair}` is not Field=target"),
+                ));
             };
-            let Some(field) = customer.custom_fields.iter().find(|f| f.name == source.trim()) else { continue };
+            let Some(field) = customer
+                .custom_fields
+                .iter()
+                .find(|f| f.name == source.trim())
+            else {
+                continue;
+            };
             let value = field.value.clone();
             match target.trim() {
                 "note" => append_line(&mut draft.note, &format!("{}: {value}", field.name)),
@@ -45,7 +66,12 @@ impl Transform for CustomFields {
                 "organization" => draft.organization = value,
                 "mobile-phone" => draft.mobile_phone = value,
                 "business-phone" => draft.business_phone = value,
-                other => return Err(reject("bad-setting", format!("unknown client field target `{other}`"))),
+                other => {
+                    return Err(reject(
+                        "bad-setting",
+                        format!("unknown client field target `{other}`"),
+                    ));
+                }
             }
         }
         Ok(draft)
@@ -59,8 +85,10 @@ impl Transform for CustomFields {
     }
 
     fn map_item(line: OrderLine, mut draft: ItemDraft) -> Result<ItemDraft, TransformError> {
-        let attrs: Vec<String> =
-            selected(&line.attributes, "item-attributes").iter().map(|f| format!("{}: {}", f.name, f.value)).collect();
+        let attrs: Vec<String> = selected(&line.attributes, "item-attributes")
+            .iter()
+            .map(|f| format!("{}: {}", f.name, f.value))
+            .collect();
         if !attrs.is_empty() {
             let joined = attrs.join(", ");
             if draft.description.is_empty() {

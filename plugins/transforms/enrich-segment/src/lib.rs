@@ -6,12 +6,20 @@
 extern crate alloc;
 
 use alloc::format;
-use ferry_plugin_sdk::{ClientDraft, Customer, LogLevel, Transform, TransformError, append_line, host, reject, setting_or};
+use ferry_plugin_sdk::{
+    ClientDraft, Customer, LogLevel, Transform, TransformError, append_line, host, reject,
+    setting_or,
+};
 
 struct EnrichSegment;
 impl Transform for EnrichSegment {
-    fn map_client(customer: Customer, mut draft: ClientDraft) -> Result<ClientDraft, TransformError> {
-        let Some(email) = customer.email.filter(|e| !e.is_empty()) else { return Ok(draft) };
+    fn map_client(
+        customer: Customer,
+        mut draft: ClientDraft,
+    ) -> Result<ClientDraft, TransformError> {
+        let Some(email) = customer.email.filter(|e| !e.is_empty()) else {
+            return Ok(draft);
+        };
         let kind = setting_or("kind", "segment");
         match host::enrich(&kind, &email) {
             Ok(pairs) => {
@@ -20,9 +28,14 @@ impl Transform for EnrichSegment {
                 }
                 Ok(draft)
             }
-            Err(e) if setting_or("on-error", "ignore") == "reject" => Err(reject("enrich-failed", e)),
+            Err(e) if setting_or("on-error", "ignore") == "reject" => {
+                Err(reject("enrich-failed", e))
+            }
             Err(e) => {
-                host::log(LogLevel::Warn, &format!("enrich {kind} failed, client left as is: {e}"));
+                host::log(
+                    LogLevel::Warn,
+                    &format!("enrich {kind} failed, client left as is: {e}"),
+                );
                 Ok(draft)
             }
         }

@@ -11,7 +11,8 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::ToString;
 use ferry_plugin_sdk::{
-    InvoiceDraft, ItemDraft, LineTax, Order, OrderLine, TaxClass, Transform, TransformError, host, reject,
+    InvoiceDraft, ItemDraft, LineTax, Order, OrderLine, TaxClass, Transform, TransformError, host,
+    reject,
 };
 
 enum Rule {
@@ -25,20 +26,30 @@ fn rule(class: &TaxClass, country: &str, state: &str) -> Result<Option<Rule>, Tr
         format!("rule.{}.{country}", class.code),
         format!("rule.{}", class.code),
     ];
-    let Some(value) = keys.iter().find_map(|k| host::get_setting(k)) else { return Ok(None) };
+    let Some(value) = keys.iter().find_map(|k| host::get_setting(k)) else {
+        return Ok(None);
+    };
     if value.trim() == "exempt" {
         return Ok(Some(Rule::Exempt));
     }
     let Some((name, percent)) = value.rsplit_once(':') else {
-        return Err(reject("bad-setting", format!("tax rule `{value}` is not `name:percent` or `exempt`")));
+        return Err(reject(
+            "bad-setting",
+            format!("tax rule `{value}` is not `name:percent` or `exempt`"),
+        ));
     };
-    Ok(Some(Rule::Tax(LineTax { name: name.trim().to_string(), percent: percent.trim().to_string() })))
+    Ok(Some(Rule::Tax(LineTax {
+        name: name.trim().to_string(),
+        percent: percent.trim().to_string(),
+    })))
 }
 
 struct TaxRules;
 impl Transform for TaxRules {
     fn map_item(line: OrderLine, mut draft: ItemDraft) -> Result<ItemDraft, TransformError> {
-        let Some(class) = &line.tax_class else { return Ok(draft) };
+        let Some(class) = &line.tax_class else {
+            return Ok(draft);
+        };
         let country = host::get_setting("home-country").unwrap_or_default();
         let state = host::get_setting("home-state").unwrap_or_default();
         match rule(class, &country, &state)? {
@@ -56,11 +67,21 @@ impl Transform for TaxRules {
     }
 
     fn map_invoice(order: Order, mut draft: InvoiceDraft) -> Result<InvoiceDraft, TransformError> {
-        let addr = order.shipping_address.as_ref().or(order.billing_address.as_ref()).or(order.customer.address.as_ref());
-        let (country, state) = addr.map(|a| (a.country_code.as_str(), a.state_code.as_str())).unwrap_or(("", ""));
+        let addr = order
+            .shipping_address
+            .as_ref()
+            .or(order.billing_address.as_ref())
+            .or(order.customer.address.as_ref());
+        let (country, state) = addr
+            .map(|a| (a.country_code.as_str(), a.state_code.as_str()))
+            .unwrap_or(("", ""));
         let has_tax_id = !order.customer.tax_registration_id.is_empty();
         for inv_line in &mut draft.lines {
-            let Some(class) = order.lines.iter().find(|l| l.sku_number == inv_line.sku).and_then(|l| l.tax_class.as_ref())
+            let Some(class) = order
+                .lines
+                .iter()
+                .find(|l| l.sku_number == inv_line.sku)
+                .and_then(|l| l.tax_class.as_ref())
             else {
                 continue;
             };
