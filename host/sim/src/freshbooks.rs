@@ -13,15 +13,19 @@
 
 mod catalog;
 mod clock;
+mod credits;
 mod error;
 mod inspect;
 mod invoices;
+mod ledger;
 pub mod model;
 mod oauth;
 mod objects;
 mod payments;
 mod query;
 mod state;
+mod totals;
+mod view;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -30,14 +34,17 @@ use std::time::Duration;
 use axum::Router;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::faults::{self, FaultKind, Faults};
 pub use error::ApiError;
-use model::{Client, Invoice, Item, Payment, Tax, TokenResponse};
+use model::{Client, CreditNote, Invoice, Item, Payment, Tax, TokenResponse};
+pub use payments::PAYMENT_TYPES;
 use state::{DEFAULT_SCOPE, Store};
+pub use view::{InvoiceView, TaxTotal};
 
 /// Access tokens live 12 hours (NOTES §8; `expires_in` 43200 is inferred from "12 hours").
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
@@ -102,6 +109,8 @@ pub struct AccountSummary {
     pub items: usize,
     /// Taxes.
     pub taxes: usize,
+    /// Credit notes, including deleted ones.
+    pub credit_notes: usize,
 }
 
 pub(crate) type SharedState = FreshBooksSim;
@@ -224,6 +233,14 @@ impl FreshBooksSim {
                 &format!("{acct}/payments/payments/{{id}}"),
                 get(payments::get_payment).merge(put(payments::update_payment)),
             )
+            .route(
+                &format!("{acct}/credit_notes/credit_notes"),
+                get(credits::list_credit_notes).post(credits::create_credit_note),
+            )
+            .route(
+                &format!("{acct}/credit_notes/credit_notes/{{id}}"),
+                get(credits::get_credit_note).put(credits::update_credit_note),
+            )
             .with_state(self.clone())
             .layer(axum::middleware::map_response(api_version_header))
             .layer(self.faults.layer());
@@ -318,6 +335,7 @@ impl FreshBooksSim {
                 payments: a.payments.len(),
                 items: a.items.len(),
                 taxes: a.taxes.len(),
+                credit_notes: a.credit_notes.len(),
             })
     }
 
@@ -369,6 +387,33 @@ impl FreshBooksSim {
             .accounts
             .get(account_id)
             .map(|a| a.taxes.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Every credit note of an account with its lines, oldest first, deleted ones included.
+    pub fn credit_notes(&self, account_id: &str) -> Vec<CreditNote> {
+        self.store()
+            .accounts
+            .get(account_id)
+            .map(|a| a.credit_notes.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// One invoice as a test reads it: lines, per-tax totals, amount, paid, outstanding, status and payments.
+    /// `None` when the account or invoice does not exist.
+    pub fn invoice_view(&self, account_id: &str, invoice_id: u64) -> Option<InvoiceView> {
+        let store = self.store();
+        let account = store.accounts.get(account_id)?;
+        view::invoice_view(account, invoice_id)
+    }
+
+    /// A client's unspent credit in one currency (live credit notes less payments from credit); zero when the
+    /// account or client does not exist.
+    pub fn credit_balance(&self, account_id: &str, client_id: u64, currency: &str) -> Decimal {
+        self.store()
+            .accounts
+            .get(account_id)
+            .map(|a| ledger::credit_balance(a, client_id, currency))
             .unwrap_or_default()
     }
 }

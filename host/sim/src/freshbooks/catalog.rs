@@ -8,9 +8,11 @@ use serde_json::{Map, Value, json};
 
 use super::clock;
 use super::error::ApiError;
+use super::ledger::{credit_balances, outstanding_balances};
 use super::model::{Client, Item, Money, Tax};
 use super::objects::{body_object, envelope, list_envelope, merge, normalize};
 use super::query::{Filter, ListQuery, list_result};
+use super::state::Account;
 use super::{SharedState, model};
 
 type Reply = Result<Json<Value>, ApiError>;
@@ -186,11 +188,41 @@ pub(crate) async fn create_client(
     Ok(envelope("client", client))
 }
 
+/// A client with the balance includes the query asks for (docs/freshbooks.md §5): `outstanding_balance` and
+/// `credit_balance`, each `[{"amount":{"amount","code"}}]` with one entry per currency, `[]` when nothing.
+fn with_includes(account: &Account, client: &Client, query: &ListQuery) -> Value {
+    let mut value = json!(client);
+    let balances = |list: Vec<Money>| {
+        json!(
+            list.into_iter()
+                .map(|m| json!({"amount": m}))
+                .collect::<Vec<_>>()
+        )
+    };
+    if let Some(map) = value.as_object_mut() {
+        if query.includes("outstanding_balance") {
+            map.insert(
+                "outstanding_balance".into(),
+                balances(outstanding_balances(account, client.id)),
+            );
+        }
+        if query.includes("credit_balance") {
+            map.insert(
+                "credit_balance".into(),
+                balances(credit_balances(account, client.id)),
+            );
+        }
+    }
+    value
+}
+
 pub(crate) async fn get_client(
     State(state): State<SharedState>,
     Path((account_id, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Reply {
+    let query = ListQuery::parse(raw.as_deref());
     let mut store = state.store();
     let account = store.authorize(&headers, &account_id)?;
     let client = id
@@ -198,7 +230,7 @@ pub(crate) async fn get_client(
         .ok()
         .and_then(|id| account.clients.get(&id))
         .ok_or_else(|| ApiError::not_found("client", "userid", &id))?;
-    Ok(envelope("client", client))
+    Ok(envelope("client", with_includes(account, client, &query)))
 }
 
 pub(crate) async fn update_client(
@@ -240,7 +272,9 @@ pub(crate) async fn list_clients(
         .filter(|c| query.admits("email", &c.email))
         // The host's recovery search for a client whose create reply was lost; cheap to test before serialising.
         .filter(|c| query.admits_like("note_like", c.note.as_deref()))
-        .map(|c| json!(c))
+        // `has_credit` takes no value (docs/freshbooks.md §5); any value sent is ignored.
+        .filter(|c| !query.searches("has_credit") || !credit_balances(account, c.id).is_empty())
+        .map(|c| with_includes(account, c, &query))
         .collect();
     Ok(list_envelope(list_result(
         "clients",

@@ -1,6 +1,12 @@
 //! Inspection and setup routes under [`super::INSPECT_PATH`]: what exists in each account (so tests can prove
-//! there are no duplicates), account creation with a pre-authorized token pair, and token expiry. Not subject to
-//! faults, auth or rate limits.
+//! there are no duplicates), one invoice's lines, taxes, totals and payments, a client's credit, account creation
+//! with a pre-authorized token pair, and token expiry. Not subject to faults, auth or rate limits.
+//!
+//! - `GET /accounts`, `POST /accounts`, `GET /accounts/{account}` (counts, incl. `credit_notes`)
+//! - `GET /accounts/{account}/{clients|invoices|payments|items|taxes|credit_notes}` (every object, deleted too)
+//! - `GET /accounts/{account}/invoices/{id}` ([`super::InvoiceView`])
+//! - `GET /accounts/{account}/clients/{id}/credit` (`{"clientid", "credit_balance": [{"amount","code"}]}`)
+//! - `POST /tokens/expire`
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
@@ -9,8 +15,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::error::ApiError;
+use super::ledger::credit_balances;
 use super::model::TokenResponse;
-use super::{AccountSummary, FreshBooksSim, SimAccount};
+use super::{AccountSummary, FreshBooksSim, InvoiceView, SimAccount};
 
 /// Body of `POST /accounts`.
 #[derive(Debug, Deserialize)]
@@ -43,6 +50,8 @@ pub(super) fn router(sim: FreshBooksSim) -> Router {
         .route("/accounts", get(list_accounts).post(create_account))
         .route("/accounts/{account_id}", get(summary))
         .route("/accounts/{account_id}/{kind}", get(objects))
+        .route("/accounts/{account_id}/invoices/{id}", get(invoice))
+        .route("/accounts/{account_id}/clients/{id}/credit", get(credit))
         .route("/tokens/expire", post(expire))
         .with_state(sim)
 }
@@ -84,6 +93,7 @@ async fn objects(
         "payments" => json!(sim.payments(&account_id)),
         "items" => json!(sim.items(&account_id)),
         "taxes" => json!(sim.taxes(&account_id)),
+        "credit_notes" => json!(sim.credit_notes(&account_id)),
         other => {
             return Err(ApiError::control_not_found(format!(
                 "unknown collection {other}"
@@ -91,6 +101,34 @@ async fn objects(
         }
     };
     Ok(Json(value))
+}
+
+async fn invoice(
+    State(sim): State<FreshBooksSim>,
+    Path((account_id, id)): Path<(String, u64)>,
+) -> Result<Json<InvoiceView>, ApiError> {
+    sim.invoice_view(&account_id, id).map(Json).ok_or_else(|| {
+        ApiError::control_not_found(format!("no invoice {id} in account {account_id}"))
+    })
+}
+
+async fn credit(
+    State(sim): State<FreshBooksSim>,
+    Path((account_id, id)): Path<(String, u64)>,
+) -> Result<Json<Value>, ApiError> {
+    let store = sim.store();
+    let account = store
+        .accounts
+        .get(&account_id)
+        .ok_or_else(|| ApiError::control_not_found(format!("no account {account_id}")))?;
+    if !account.clients.contains_key(&id) {
+        return Err(ApiError::control_not_found(format!(
+            "no client {id} in account {account_id}"
+        )));
+    }
+    Ok(Json(
+        json!({"clientid": id, "credit_balance": credit_balances(account, id)}),
+    ))
 }
 
 async fn expire(State(sim): State<FreshBooksSim>, body: Option<Json<ExpireTokens>>) -> Json<Value> {

@@ -1,4 +1,6 @@
-//! Invoices with lines and totals, and the status they take from mark-as-sent and payments (NOTES §6.3–§6.4).
+//! Invoices: create, get, list, and the phased update (visibility, then actions, then data) with replace-all
+//! lines, delete and restore (docs/freshbooks.md §6.3–§6.4, §7, lifecycle §2). Totals follow [`super::totals`];
+//! paid/outstanding/status follow [`super::ledger::settle`].
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -11,10 +13,12 @@ use super::SharedState;
 use super::catalog::vis_state_only;
 use super::clock;
 use super::error::ApiError;
-use super::model::{Discount, Invoice, Line, Money, SenderAddress};
-use super::objects::{body_object, decimal, envelope, list_envelope, merge, money, plain};
+use super::ledger::{amount, settle};
+use super::model::{Discount, Invoice, Line, SenderAddress};
+use super::objects::{body_object, envelope, list_envelope, merge, money, plain};
 use super::query::{Filter, ListQuery, list_result};
 use super::state::Account;
+use super::totals::{self, LineInput, LineTax, Totals, discount_percent};
 
 type Reply = Result<Json<Value>, ApiError>;
 
@@ -64,151 +68,118 @@ const READ_ONLY: &[&str] = &[
     "customerid",
 ];
 
-/// Builds the stored lines from request lines and recomputes every total on the invoice.
+/// Server-computed and create-only keys a PUT cannot change (lifecycle §2.1): `READ_ONLY` plus what only a
+/// create may set. `status` is handled apart (see [`status_change`]).
+const UPDATE_READ_ONLY: &[&str] = &[
+    "autobill_status",
+    "last_order_status",
+    "auto_bill",
+    "ownerid",
+    "estimateid",
+    "sentid",
+];
+
+/// A stored line back as the request it came from, so an update naming it by `lineid` keeps what it leaves out.
+fn input_of(line: &Line) -> LineInput {
+    let number = |s: &str| s.parse().unwrap_or(Decimal::ZERO);
+    LineInput {
+        name: line.name.clone(),
+        description: line.description.clone(),
+        qty: number(&line.qty),
+        unit_cost: amount(&line.unit_cost),
+        tax1: LineTax {
+            name: line.taxName1.clone(),
+            rate: number(&line.taxAmount1),
+        },
+        tax2: LineTax {
+            name: line.taxName2.clone(),
+            rate: number(&line.taxAmount2),
+        },
+        compounded_tax: line.compounded_tax,
+        kind: line.kind,
+        expenseid: line.expenseid,
+    }
+}
+
+/// The registration number of the account's tax with this name (`taxNumber1`/`taxNumber2` are read-only copies).
+pub(crate) fn tax_number(account: &Account, name: Option<&str>) -> Option<String> {
+    let name = name.filter(|n| !n.is_empty())?;
+    account
+        .taxes
+        .values()
+        .find(|t| t.name == name)
+        .and_then(|t| t.number.clone())
+}
+
+/// Replaces the invoice's lines with the request's (a PUT with `lines` replaces the whole set, docs/freshbooks.md
+/// §6.4) and recomputes the totals. A request line carrying the `lineid` of a stored line starts from that line.
+///
+/// guess: lines are renumbered 1…n in request order ("`lineid` 1-based per invoice").
 fn apply_lines(account: &Account, invoice: &mut Invoice, lines: &[Value]) -> Result<(), ApiError> {
     let now = clock::eastern_now();
+    let existing = invoice.lines.clone().unwrap_or_default();
     let mut built = Vec::with_capacity(lines.len());
     for (index, raw) in lines.iter().enumerate() {
-        let qty = decimal(raw.get("qty")).unwrap_or(Decimal::ONE);
-        let unit =
-            decimal(raw.get("unit_cost").and_then(|u| u.get("amount"))).ok_or_else(|| {
-                ApiError::invalid(1001, "line", "unit_cost", "Field unit_cost is required.")
-            })?;
-        let tax_name = |k: &str| raw.get(k).and_then(Value::as_str).map(str::to_owned);
-        let tax_amount = |k: &str| decimal(raw.get(k)).unwrap_or(Decimal::ZERO);
-        let tax_number = |name: &Option<String>| {
-            let name = name.as_deref().filter(|n| !n.is_empty())?;
-            account
-                .taxes
-                .values()
-                .find(|t| t.name == name)
-                .and_then(|t| t.number.clone())
-        };
-        let (name1, name2) = (tax_name("taxName1"), tax_name("taxName2"));
+        let lineid = raw.get("lineid").and_then(|v| {
+            v.as_u64()
+                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        });
+        let base = lineid.and_then(|id| existing.iter().find(|l| l.lineid == id).map(input_of));
+        let input = LineInput::parse(raw, base, "line")?;
+        let number = index as u64 + 1;
         built.push(Line {
-            amount: money(qty * unit, &invoice.currency_code),
+            amount: money(input.amount(), &invoice.currency_code),
             basecampid: 0,
-            compounded_tax: raw
-                .get("compounded_tax")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            compounded_tax: input.compounded_tax,
             date: None,
-            description: raw
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            expenseid: raw.get("expenseid").and_then(Value::as_u64).unwrap_or(0),
+            description: input.description.clone(),
+            expenseid: input.expenseid,
             invoiceid: invoice.id,
-            lineid: index as u64 + 1,
+            lineid: number,
             modern_project_id: None,
             modern_time_entries: Vec::new(),
-            name: raw
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-            qty: plain(qty),
+            name: input.name.clone(),
+            qty: plain(input.qty),
             retainer_id: None,
             retainer_period_id: None,
-            taskno: index as u64 + 1,
-            taxAmount1: plain(tax_amount("taxAmount1")),
-            taxAmount2: plain(tax_amount("taxAmount2")),
-            taxNumber1: tax_number(&name1),
-            taxNumber2: tax_number(&name2),
-            taxName1: name1,
-            taxName2: name2,
-            kind: raw.get("type").and_then(Value::as_i64).unwrap_or(0),
-            unit_cost: money(unit, &invoice.currency_code),
+            taskno: number,
+            taxAmount1: plain(input.tax1.rate),
+            taxAmount2: plain(input.tax2.rate),
+            taxNumber1: tax_number(account, input.tax1.name.as_deref()),
+            taxNumber2: tax_number(account, input.tax2.name.as_deref()),
+            taxName1: input.tax1.name,
+            taxName2: input.tax2.name,
+            kind: input.kind,
+            unit_cost: money(input.unit_cost, &invoice.currency_code),
             updated: now.clone(),
         });
     }
     invoice.lines = Some(built);
-    recompute(invoice);
-    Ok(())
+    recompute(invoice)
 }
 
-/// Totals rule checked on the Java fixture (NOTES §6.4): discount applies to the subtotal, each line's tax to its
-/// discounted amount. Compound taxes (tax 2 on top of tax 1) follow `compounded_tax` [G].
-fn recompute(invoice: &mut Invoice) {
+/// The totals of an invoice's stored lines and discount (rule in [`super::totals`]).
+pub(crate) fn totals_of(invoice: &Invoice) -> Result<Totals, ApiError> {
+    let inputs: Vec<LineInput> = invoice.lines.iter().flatten().map(input_of).collect();
+    Ok(totals::compute(
+        &inputs,
+        discount_percent(&invoice.discount_value)?,
+    ))
+}
+
+/// Recomputes `amount`, `discount_total` and the live-only `discount` block from lines and `discount_value`.
+fn recompute(invoice: &mut Invoice) -> Result<(), ApiError> {
+    let totals = totals_of(invoice)?;
     let code = invoice.currency_code.clone();
-    let lines = invoice.lines.as_deref().unwrap_or_default();
-    let amount_of = |m: &Money| m.amount.parse::<Decimal>().unwrap_or(Decimal::ZERO);
-    let subtotal: Decimal = lines.iter().map(|l| amount_of(&l.amount)).sum();
-    let rate = invoice
-        .discount_value
-        .parse::<Decimal>()
-        .unwrap_or(Decimal::ZERO);
-    let keep = Decimal::ONE - rate / Decimal::ONE_HUNDRED;
-    let discount_total = -(subtotal * rate / Decimal::ONE_HUNDRED).round_dp(2);
-    let tax: Decimal = lines
-        .iter()
-        .map(|l| {
-            let base = amount_of(&l.amount) * keep;
-            let t1 = (base * l.taxAmount1.parse().unwrap_or(Decimal::ZERO) / Decimal::ONE_HUNDRED)
-                .round_dp(2);
-            let base2 = if l.compounded_tax { base + t1 } else { base };
-            let t2 = (base2 * l.taxAmount2.parse().unwrap_or(Decimal::ZERO) / Decimal::ONE_HUNDRED)
-                .round_dp(2);
-            t1 + t2
-        })
-        .sum();
-    invoice.discount_total = money(discount_total, &code);
+    let rate = discount_percent(&invoice.discount_value)?;
+    invoice.discount_total = money(totals.discount_total, &code);
     invoice.discount = Some(Discount {
-        amount: money(-discount_total, &code),
+        amount: money(-totals.discount_total, &code),
         rate: plain(rate),
         kind: "percent".into(),
     });
-    invoice.amount = money(subtotal + discount_total + tax, &code);
-}
-
-/// Derives paid/outstanding/status from the invoice's live payments (NOTES §6.3 observed transitions).
-pub(crate) fn settle(account: &mut Account, invoice_id: u64) {
-    let sent = account.sent.get(&invoice_id).copied().unwrap_or(false);
-    let payments: Vec<_> = account
-        .payments
-        .values()
-        .filter(|p| p.invoiceid == invoice_id && p.vis_state != 1)
-        .map(|p| {
-            (
-                p.amount.amount.parse::<Decimal>().unwrap_or(Decimal::ZERO),
-                p.date.clone(),
-            )
-        })
-        .collect();
-    let Some(invoice) = account.invoices.get_mut(&invoice_id) else {
-        return;
-    };
-    let code = invoice.currency_code.clone();
-    let total = invoice
-        .amount
-        .amount
-        .parse::<Decimal>()
-        .unwrap_or(Decimal::ZERO);
-    let paid: Decimal = payments.iter().map(|(a, _)| *a).sum();
-    invoice.paid = money(paid, &code);
-    invoice.net_paid_amount = money(paid, &code);
-    invoice.outstanding = money((total - paid).max(Decimal::ZERO), &code);
-    let base_status = if sent { 2 } else { 1 };
-    let base_v3 = if sent { "sent" } else { "draft" };
-    invoice.display_status = base_v3.into();
-    if paid > Decimal::ZERO && paid >= total {
-        // Fully paid: status 4 / "paid" / date_paid set — inferred from docs, not recorded (NOTES §13).
-        invoice.status = 4;
-        invoice.v3_status = "paid".into();
-        invoice.payment_status = "paid".into();
-        invoice.date_paid = payments.iter().map(|(_, d)| d.clone()).max();
-    } else if paid > Decimal::ZERO {
-        invoice.status = base_status;
-        invoice.v3_status = "partial".into();
-        invoice.payment_status = "partial".into();
-        invoice.date_paid = None;
-    } else {
-        invoice.status = base_status;
-        invoice.v3_status = base_v3.into();
-        invoice.payment_status = "unpaid".into();
-        invoice.date_paid = None;
-    }
+    invoice.amount = money(totals.amount, &code);
+    Ok(())
 }
 
 fn render(invoice: &Invoice, query: &ListQuery) -> Invoice {
@@ -335,6 +306,7 @@ pub(crate) async fn create_invoice(
     };
     let mut invoice = merge(&blank, &patch, READ_ONLY, "invoice")?;
     invoice.due_date = due_date(&invoice.create_date, invoice.due_offset_days)?;
+    discount_percent(&invoice.discount_value)?;
     let lines = patch
         .get("lines")
         .and_then(Value::as_array)
@@ -387,6 +359,15 @@ pub(crate) async fn get_invoice(
     Ok(envelope("invoice", render(invoice, &query)))
 }
 
+/// `PUT invoices/invoices/<id>`. Only the first phase present applies, the rest of the body is dropped
+/// (lifecycle §2.1–§2.3, docs/freshbooks.md §7.2):
+/// 1. `ext_vis_state` / `vis_state`: 0 restore, 1 delete, 2 archive;
+/// 2. actions: `action_mark_as_sent`, `action_email` (both leave the invoice sent);
+/// 3. data: a partial merge; `lines` replaces every line; totals, outstanding and status are recomputed.
+///
+/// Data and actions on a deleted invoice are refused with 422 errno 1011 (guess: FreshBooks' DeletedResource
+/// errno; restore it first). A locked invoice (`lock_status` "locked") refuses data edits other than unlocking
+/// it, with errno 1004 (guess, lifecycle §2.1).
 pub(crate) async fn update_invoice(
     State(state): State<SharedState>,
     Path((account_id, id)): Path<(String, String)>,
@@ -399,32 +380,57 @@ pub(crate) async fn update_invoice(
     let patch: Map<String, Value> = body_object(&body, "invoice")?;
     let mut store = state.store();
     let account = store.authorize(&headers, &account_id)?;
-    let id: u64 = id
+    let mut invoice = id
         .parse()
         .ok()
-        .filter(|id| account.invoices.contains_key(id))
+        .and_then(|id| account.invoices.get(&id))
+        .cloned()
         .ok_or_else(|| ApiError::not_found("invoice", "invoiceid", &id))?;
+    let id = invoice.id;
     let flag = |k: &str| {
         patch
             .get(k)
             .is_some_and(|v| v.as_bool() == Some(true) || v.as_i64() == Some(1))
     };
-    let mut invoice = account
-        .invoices
-        .get(&id)
-        .cloned()
-        .ok_or_else(|| ApiError::not_found("invoice", "invoiceid", id))?;
     if let Some(vis) = vis_state_only(&patch) {
-        invoice.vis_state = vis;
+        invoice.vis_state = valid_vis_state(vis, "invoice")?;
+    } else if invoice.vis_state == 1 {
+        return Err(ApiError::invalid(
+            1011,
+            "invoice",
+            "vis_state",
+            "Invoice is deleted.",
+        ));
     } else if flag("action_mark_as_sent") || flag("action_email") {
-        // Actions apply alone, like vis_state (NOTES §0.8); emailing also marks the invoice sent.
         account.sent.insert(id, true);
     } else {
-        invoice = merge(&invoice, &patch, READ_ONLY, "invoice")?;
+        let unlocking = patch.get("lock_status").and_then(Value::as_str) == Some("unlocked");
+        if invoice.lock_status.as_deref() == Some("locked") && !unlocking {
+            return Err(ApiError::invalid(
+                1004,
+                "invoice",
+                "lock_status",
+                "Invoice is locked.",
+            ));
+        }
+        if let Some(sent) = status_change(&invoice, &patch)? {
+            account.sent.insert(id, sent);
+        }
+        let mut read_only = READ_ONLY.to_vec();
+        read_only.extend_from_slice(UPDATE_READ_ONLY);
+        invoice = merge(&invoice, &patch, &read_only, "invoice")?;
         invoice.due_date = due_date(&invoice.create_date, invoice.due_offset_days)?;
-        match patch.get("lines").and_then(Value::as_array) {
-            Some(lines) => apply_lines(account, &mut invoice, lines)?,
-            None => recompute(&mut invoice),
+        match patch.get("lines") {
+            Some(Value::Array(lines)) => apply_lines(account, &mut invoice, lines)?,
+            Some(Value::Null) | None => recompute(&mut invoice)?,
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    1004,
+                    "invoice",
+                    "lines",
+                    "Field lines must be a list.",
+                ));
+            }
         }
     }
     invoice.updated = clock::eastern_now();
@@ -438,7 +444,43 @@ pub(crate) async fn update_invoice(
     Ok(envelope("invoice", render(stored, &query)))
 }
 
-/// `DELETE invoices/invoices/<id>`: marks it deleted (vis_state 1) and answers `{"response":{}}` like taxes [G].
+/// `vis_state` must be 0 (active), 1 (deleted) or 2 (archived) (docs/freshbooks.md §6.1).
+pub(crate) fn valid_vis_state(vis: i64, object: &str) -> Result<i64, ApiError> {
+    match vis {
+        0..=2 => Ok(vis),
+        _ => Err(ApiError::invalid(
+            1004,
+            object,
+            "vis_state",
+            "vis_state must be 0, 1 or 2.",
+        )),
+    }
+}
+
+/// What a data-phase `status` does: `status` is create-only (SDK docs), except that FreshBooks' own Postman
+/// "Update Invoice" marks a draft sent with `{"status":2}`; the Classic API refused moving a paid or partly paid
+/// invoice back to draft (lifecycle §2.1). Returns the new "sent" flag, or `None` when nothing changes.
+fn status_change(invoice: &Invoice, patch: &Map<String, Value>) -> Result<Option<bool>, ApiError> {
+    let status = patch.get("status").and_then(|v| {
+        v.as_i64()
+            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+    });
+    match status {
+        Some(2) if invoice.status == 1 => Ok(Some(true)),
+        Some(1) if amount(&invoice.paid) > Decimal::ZERO => Err(ApiError::invalid(
+            1004,
+            "invoice",
+            "status",
+            "A paid or partially paid invoice cannot be set back to draft.",
+        )),
+        // guess: an unpaid sent invoice may go back to draft (the Classic API refused only paid ones).
+        Some(1) => Ok(Some(false)),
+        _ => Ok(None),
+    }
+}
+
+/// `DELETE invoices/invoices/<id>`: marks it deleted (vis_state 1) like `PUT {"vis_state":1}` and answers
+/// `{"response":{}}` like taxes (guess, docs/freshbooks.md §3.1). Its payments stay (guess, lifecycle §2.3).
 pub(crate) async fn delete_invoice(
     State(state): State<SharedState>,
     Path((account_id, id)): Path<(String, String)>,
@@ -453,6 +495,8 @@ pub(crate) async fn delete_invoice(
         .ok_or_else(|| ApiError::not_found("invoice", "invoiceid", &id))?;
     invoice.vis_state = 1;
     invoice.updated = clock::eastern_now();
+    let id = invoice.id;
+    settle(account, id);
     Ok(Json(json!({"response": {}})))
 }
 

@@ -260,6 +260,9 @@ pub struct Payment {
     pub from_credit: bool,
     pub gateway: Option<String>,
     pub id: u64,
+    /// `null` in the API for a payment that is not against an invoice (the credit half of an overpayment);
+    /// 0 here, so Rust callers keep a plain id.
+    #[serde(with = "zero_is_null")]
     pub invoiceid: u64,
     pub logid: u64,
     pub note: String,
@@ -273,6 +276,72 @@ pub struct Payment {
     pub kind: String,
     pub updated: String,
     pub vis_state: i64,
+}
+
+/// A credit note (`credit_notes/credit_notes`, docs/freshbooks.md lifecycle §1.3), keys as in FreshBooks' Postman
+/// list example. `lines` appear only with `include[]=lines`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs)] // field names are the API's; the lifecycle section documents them
+pub struct CreditNote {
+    pub accounting_systemid: String,
+    pub amount: Money,
+    pub city: String,
+    pub clientid: u64,
+    pub code: String,
+    pub country: String,
+    pub create_date: String,
+    pub credit_number: String,
+    /// `goodwill` | `prepayment` (create) | `overpayment` (made by the system).
+    pub credit_type: String,
+    pub creditid: u64,
+    pub currency_code: String,
+    pub current_organization: String,
+    pub description: String,
+    pub display_status: String,
+    pub dispute_status: Option<String>,
+    pub ext_archive: i64,
+    pub fname: String,
+    pub id: u64,
+    pub language: String,
+    pub last_order_status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<CreditLine>>,
+    pub lname: String,
+    pub notes: String,
+    pub organization: String,
+    pub paid: Money,
+    pub payment_status: String,
+    pub province: String,
+    pub sentid: u64,
+    pub status: String,
+    pub street: String,
+    pub street2: String,
+    pub template: String,
+    pub terms: Option<String>,
+    pub vat_name: String,
+    pub vat_number: String,
+    pub vis_state: i64,
+}
+
+/// A credit-note line: like an invoice line without `type`/`expenseid`; `id` is `"<creditid>-<n>"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[allow(missing_docs, non_snake_case)] // the API's camelCase tax keys
+pub struct CreditLine {
+    pub amount: Money,
+    pub compounded_tax: bool,
+    pub creditid: u64,
+    pub description: String,
+    pub id: String,
+    pub name: String,
+    pub qty: String,
+    pub taskno: u64,
+    pub taxAmount1: String,
+    pub taxAmount2: String,
+    pub taxName1: Option<String>,
+    pub taxName2: Option<String>,
+    pub taxNumber1: Option<String>,
+    pub taxNumber2: Option<String>,
+    pub unit_cost: Money,
 }
 
 /// The token endpoint's reply (NOTES §8).
@@ -324,4 +393,20 @@ pub struct Business {
     pub account_id: String,
     pub date_format: String,
     pub business_clients: Vec<serde_json::Value>,
+}
+
+/// Serde for ids the API sends as `null` when absent and the model keeps as 0.
+mod zero_is_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(id: &u64, s: S) -> Result<S::Ok, S::Error> {
+        match id {
+            0 => s.serialize_none(),
+            id => s.serialize_u64(*id),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.unwrap_or(0))
+    }
 }

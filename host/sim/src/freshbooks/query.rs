@@ -65,6 +65,11 @@ impl ListQuery {
             .all(|(_, v)| actual.is_some_and(|a| a.to_lowercase().contains(&v.to_lowercase())))
     }
 
+    /// Whether any `search[<name>]` was sent (for the no-input flags such as `has_credit`).
+    pub(crate) fn searches(&self, name: &str) -> bool {
+        self.search.iter().any(|(n, _)| n == name)
+    }
+
     /// Whether `include[]=<name>` was sent.
     pub(crate) fn includes(&self, name: &str) -> bool {
         self.include.iter().any(|i| i == name)

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::error::ApiError;
 use super::model::{
-    Business, Client, Identity, Invoice, Item, Membership, Payment, Tax, TokenResponse,
+    Business, Client, CreditNote, Identity, Invoice, Item, Membership, Payment, Tax, TokenResponse,
 };
 use super::{ACCESS_TOKEN_LIFETIME, FreshBooksConfig, clock};
 
@@ -30,10 +30,14 @@ pub(crate) struct Account {
     pub(crate) items: BTreeMap<u64, Item>,
     pub(crate) taxes: BTreeMap<u64, Tax>,
     pub(crate) payments: BTreeMap<u64, Payment>,
+    /// Credit notes, stored with `lines: Some(..)` like invoices.
+    pub(crate) credit_notes: BTreeMap<u64, CreditNote>,
     /// Fixed rate-limit window: when it started and how many requests it has seen.
     pub(crate) window: (Instant, u32),
     /// Next auto-assigned invoice number.
     pub(crate) next_invoice_number: u64,
+    /// Next auto-assigned credit number (its own sequence, like invoice numbers).
+    pub(crate) next_credit_number: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -144,8 +148,10 @@ impl Store {
             items: BTreeMap::new(),
             taxes: BTreeMap::new(),
             payments: BTreeMap::new(),
+            credit_notes: BTreeMap::new(),
             window: (Instant::now(), 0),
             next_invoice_number: 1,
+            next_credit_number: 1,
         };
         self.accounts.insert(account_id.clone(), account);
         (account_id, identity_id)
