@@ -622,3 +622,95 @@ async fn accounts_created_over_inspection_api_get_working_tokens() -> anyhow::Re
     assert_eq!(accounts.as_array().map(Vec::len), Some(2));
     Ok(())
 }
+
+// Shapes and rules for what shops' orders need once an invoice exists: totals, edits, cancellation, credit and
+// payments (docs/freshbooks.md §6.3–§6.7 and its lifecycle part).
+#[path = "freshbooks/credits.rs"]
+mod credits;
+#[path = "freshbooks/invoices.rs"]
+mod invoices;
+#[path = "freshbooks/payments.rs"]
+mod payments;
+
+/// Helpers the lifecycle modules share.
+impl Ctx {
+    async fn delete(&self, path: &str) -> anyhow::Result<(StatusCode, Value)> {
+        self.send(self.http.delete(self.url(path))).await
+    }
+
+    /// Creates an invoice for `customer` with `lines` and extra invoice keys; returns the reply's invoice.
+    async fn create_invoice(
+        &self,
+        customer: u64,
+        lines: Value,
+        extra: Value,
+    ) -> anyhow::Result<Value> {
+        let mut invoice =
+            json!({"customerid": customer, "create_date": "2024-03-01", "lines": lines});
+        if let (Some(target), Some(extra)) = (invoice.as_object_mut(), extra.as_object()) {
+            target.extend(extra.clone());
+        }
+        let (status, body) = self
+            .post("invoices/invoices", json!({ "invoice": invoice }))
+            .await?;
+        assert_eq!(status, 200, "{body}");
+        Ok(body["response"]["result"]["invoice"].clone())
+    }
+
+    /// Marks an invoice sent.
+    async fn mark_sent(&self, id: u64) -> anyhow::Result<()> {
+        let (status, body) = self
+            .put(
+                &format!("invoices/invoices/{id}"),
+                json!({"invoice": {"action_mark_as_sent": true}}),
+            )
+            .await?;
+        assert_eq!(status, 200, "{body}");
+        Ok(())
+    }
+
+    /// Records a payment; returns status and body.
+    async fn pay(
+        &self,
+        invoice: u64,
+        amount: &str,
+        kind: &str,
+    ) -> anyhow::Result<(StatusCode, Value)> {
+        self.post(
+            "payments/payments",
+            json!({"payment": {"invoiceid": invoice, "amount": {"amount": amount}, "date": "2024-03-05", "type": kind}}),
+        )
+        .await
+    }
+
+    /// `GET invoices/invoices/<id>?include[]=lines`.
+    async fn invoice(&self, id: u64) -> anyhow::Result<Value> {
+        let (status, body) = self
+            .get(&format!("invoices/invoices/{id}?include[]=lines"))
+            .await?;
+        assert_eq!(status, 200, "{body}");
+        Ok(body["response"]["result"]["invoice"].clone())
+    }
+
+    /// The inspection view of an invoice over HTTP.
+    async fn inspect_invoice(&self, id: u64) -> anyhow::Result<Value> {
+        let url = format!(
+            "{}/_sim/freshbooks/accounts/{}/invoices/{id}",
+            self.sim.base_url(),
+            self.account.account_id
+        );
+        Ok(self
+            .http
+            .get(url)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+}
+
+/// The errno of an accounting error body.
+fn errno(body: &Value) -> Option<u64> {
+    body["response"]["errors"][0]["errno"].as_u64()
+}

@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::model::Money;
+use super::totals::cents;
 
 /// `{"response":{"result":{<key>: <value>}}}`.
 pub(crate) fn envelope(key: &str, value: impl Serialize) -> Json<Value> {
@@ -118,10 +119,10 @@ pub(crate) fn decimal(value: Option<&Value>) -> Option<Decimal> {
     }
 }
 
-/// Money with two decimal places, as responses show it.
+/// Money with two decimal places, as responses show it (rounded as [`cents`] does).
 pub(crate) fn money(amount: Decimal, code: &str) -> Money {
     Money {
-        amount: format!("{:.2}", amount.round_dp(2)),
+        amount: cents(amount).to_string(),
         code: code.to_owned(),
     }
 }
@@ -129,7 +130,7 @@ pub(crate) fn money(amount: Decimal, code: &str) -> Money {
 /// Re-renders a money amount with two decimals (requests may send `"27"` or `27`).
 pub(crate) fn normalize(m: &mut Money) {
     if let Ok(d) = m.amount.parse::<Decimal>() {
-        m.amount = format!("{:.2}", d.round_dp(2));
+        m.amount = cents(d).to_string();
     }
 }
 

@@ -19,9 +19,11 @@ use serde_json::Value;
 use super::error::ApiError;
 use super::objects::decimal;
 
-/// Rounds money to cents, halves away from zero.
+/// Rounds money to cents, halves away from zero, always with two decimals (`5.00`).
 pub(crate) fn cents(amount: Decimal) -> Decimal {
-    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+    let mut cents = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    cents.rescale(2);
+    cents
 }
 
 /// One tax on a line: the name FreshBooks prints and its percentage.
