@@ -374,3 +374,117 @@ fn shape_diff_reports_missing_keys_extra_keys_and_type_changes() {
         ]
     );
 }
+
+/// FreshBooks' Postman "Make Payment" reply for a payment that overpaid (docs/freshbooks.md lifecycle §3.1).
+fn postman_overpayment() -> Value {
+    json!({"accounting_systemid":"wkMd2g","amount":{"amount":"180.00","code":"USD"},"clientid":31006,"creditid":null,
+      "date":"2019-04-19","from_credit":false,"gateway":null,"id":10318,"invoiceid":34420,"logid":10318,"note":"Paid in full",
+      "orderid":null,"overpaymentid":10320,"transactionid":null,"type":"Check","updated":"2019-04-24 14:22:18","vis_state":0})
+}
+
+#[tokio::test]
+async fn lifecycle_recordings_match_invoice_edits_payment_deletes_and_overpayments()
+-> anyhow::Result<()> {
+    use reqwest::Method;
+    let w = World::start().await?;
+    let client = w
+        .call(
+            Method::POST,
+            "users/clients",
+            Some(
+                json!({"client": {"email": "bob@example.com", "fname": "Bob", "lname": "Builder"}}),
+            ),
+        )
+        .await?["response"]["result"]["client"]["id"]
+        .clone();
+    let invoice = json!({"invoice": {"customerid": client, "description": "UI/UX design work",
+        "lines": [{"type": 0, "name": "Design", "qty": 1, "unit_cost": {"amount": "1000.00"}}]}});
+    let id = w
+        .call(Method::POST, "invoices/invoices", Some(invoice))
+        .await?["response"]["result"]["invoice"]["id"]
+        .clone();
+    w.call(
+        Method::PUT,
+        &format!("invoices/invoices/{id}"),
+        Some(json!({"invoice": {"action_mark_as_sent": true}})),
+    )
+    .await?;
+    let pay = |amount: &str, note: &str| json!({"payment": {"invoiceid": id, "amount": {"amount": amount}, "date": "2026-06-29", "type": "Check", "note": note}});
+    w.call(Method::POST, "payments/payments", Some(pay("200.00", "")))
+        .await?;
+    let partial = w
+        .call(
+            Method::POST,
+            "payments/payments",
+            Some(pay("500.00", "Partial payment")),
+        )
+        .await?;
+    let payment_id = partial["response"]["result"]["payment"]["id"].clone();
+
+    // delete-payment: PUT vis_state 1 answers the payment with vis_state 1; the invoice's paid drops.
+    let recorded = recording("delete-payment")?;
+    let deleted = w
+        .call(
+            Method::PUT,
+            &format!("payments/payments/{payment_id}"),
+            Some(json!({"payment": {"vis_state": 1}})),
+        )
+        .await?;
+    assert_same_shape("delete-payment", &recorded, &deleted, &[]);
+    assert_eq!(deleted["response"]["result"]["payment"]["vis_state"], 1);
+
+    // update-invoice: PUT notes on the partly paid invoice → 200, totals and status unchanged, as recorded.
+    let recorded = recording("update-invoice")?["response"]["result"]["invoice"].clone();
+    let updated = w
+        .call(
+            Method::PUT,
+            &format!("invoices/invoices/{id}"),
+            Some(json!({"invoice": {"notes": "Test notes"}})),
+        )
+        .await?["response"]["result"]["invoice"]
+        .clone();
+    assert_same_shape("update-invoice", &recorded, &updated, &[]);
+    for key in [
+        "amount",
+        "paid",
+        "outstanding",
+        "discount_total",
+        "net_paid_amount",
+    ] {
+        assert_eq!(updated[key]["amount"], recorded[key]["amount"], "{key}");
+    }
+    for key in [
+        "status",
+        "v3_status",
+        "payment_status",
+        "display_status",
+        "date_paid",
+        "notes",
+        "discount_value",
+    ] {
+        assert_eq!(updated[key], recorded[key], "{key}");
+    }
+
+    // An overpayment answers in the shape of FreshBooks' own example, with `overpaymentid` set.
+    let over = w
+        .call(
+            Method::POST,
+            "payments/payments",
+            Some(pay("900.00", "Paid in full")),
+        )
+        .await?["response"]["result"]["payment"]
+        .clone();
+    assert_same_shape(
+        "make-payment(postman)",
+        &postman_overpayment(),
+        &over,
+        &[
+            "bulk_paymentid",
+            "send_client_notification",
+            "transaction_uuid",
+        ],
+    );
+    assert!(over["overpaymentid"].is_u64(), "{over}");
+    parse::<Payment>(&postman_overpayment())?;
+    Ok(())
+}

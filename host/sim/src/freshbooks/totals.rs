@@ -23,6 +23,9 @@ use super::objects::decimal;
 pub(crate) fn cents(amount: Decimal) -> Decimal {
     let mut cents = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
     cents.rescale(2);
+    if cents.is_zero() {
+        cents.set_sign_positive(true); // never "-0.00"
+    }
     cents
 }
 
@@ -198,7 +201,7 @@ pub(crate) struct Totals {
 /// Applies the totals rule (module doc) to lines and an invoice-level discount percentage.
 pub(crate) fn compute(lines: &[LineInput], discount_percent: Decimal) -> Totals {
     let subtotal: Decimal = lines.iter().map(LineInput::amount).sum();
-    let discount_total = -cents(subtotal * discount_percent / Decimal::ONE_HUNDRED);
+    let discount_total = cents(-(subtotal * discount_percent / Decimal::ONE_HUNDRED));
     let keep = Decimal::ONE - discount_percent / Decimal::ONE_HUNDRED;
     let mut taxes: Vec<TaxSum> = Vec::new();
     let mut add = |tax: &LineTax, base: Decimal| -> Decimal {
@@ -317,6 +320,7 @@ mod tests {
             d("0.13")
         );
         assert_eq!(cents(d("-0.125")), d("-0.13"));
+        assert_eq!(cents(-Decimal::ZERO).to_string(), "0.00");
     }
 
     #[test]
