@@ -1,6 +1,6 @@
 //! FreshBooks simulator: OAuth2 with rotating single-use refresh tokens, the identity endpoint, and the
 //! accounting API for clients, items, taxes, invoices and payments, answering with the envelopes, status codes and
-//! shapes in `shared/reference/freshbooks/NOTES.md`. Several businesses (one per tenant) live side by side.
+//! shapes in `docs/freshbooks.md`. Several businesses (one per tenant) live side by side.
 //!
 //! Layout:
 //! - `model`: the vendor's objects (client, invoice, line, item, tax, payment, token, identity).
@@ -46,10 +46,10 @@ pub use payments::PAYMENT_TYPES;
 use state::{DEFAULT_SCOPE, Store};
 pub use view::{InvoiceView, TaxTotal};
 
-/// Access tokens live 12 hours (NOTES §8; `expires_in` 43200 is inferred from "12 hours").
+/// Access tokens live 12 hours (docs/freshbooks.md §8; `expires_in` 43200 is inferred from "12 hours").
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);
 
-/// The API version live responses report in `x-api-version` (NOTES §1).
+/// The API version live responses report in `x-api-version` (docs/freshbooks.md §1).
 pub const API_VERSION: &str = "2023-02-20";
 
 /// Where the inspection routes are mounted.
@@ -71,7 +71,7 @@ pub struct FreshBooksConfig {
     pub port: u16,
     /// Seed of the fault generator.
     pub seed: u64,
-    /// Per-account rate limit; `None` never throttles (FreshBooks publishes no limit, NOTES §9).
+    /// Per-account rate limit; `None` never throttles (FreshBooks publishes no limit, docs/freshbooks.md §9).
     pub rate_limit: Option<RateLimit>,
     /// Approve `/oauth/authorize` without showing the page (sandbox).
     pub auto_approve: bool,

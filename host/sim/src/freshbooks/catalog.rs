@@ -1,4 +1,4 @@
-//! Clients, items and taxes: create / get / update / list (NOTES §4–§6).
+//! Clients, items and taxes: create / get / update / list (docs/freshbooks.md §4–§6).
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
@@ -17,7 +17,7 @@ use super::{SharedState, model};
 
 type Reply = Result<Json<Value>, ApiError>;
 
-/// `search[...]` names for clients (NOTES §5).
+/// `search[...]` names for clients (docs/freshbooks.md §5).
 const CLIENT_FILTERS: &[(&str, Filter)] = &[
     ("email", Filter::Eq("email")),
     ("userid", Filter::Eq("userid")),
@@ -50,8 +50,8 @@ const CLIENT_FILTERS: &[(&str, Filter)] = &[
     ("updated_max", Filter::Max("updated")),
 ];
 
-/// `search[...]` names for items. No `name` filter is documented (NOTES §5), so `search[name]` is ignored like
-/// any unknown filter — a caller relying on it gets every item back. Search by `sku`.
+/// `search[...]` names for items. No `name` filter is documented (docs/freshbooks.md §5), so `search[name]` is ignored
+/// like any unknown filter — a caller relying on it gets every item back. Search by `sku`.
 const ITEM_FILTERS: &[(&str, Filter)] = &[
     ("itemid", Filter::Eq("itemid")),
     ("itemids", Filter::In("itemid")),
@@ -93,7 +93,7 @@ const CLIENT_READ_ONLY: &[&str] = &[
 const ITEM_READ_ONLY: &[&str] = &["id", "itemid", "accounting_systemid", "updated"];
 const TAX_READ_ONLY: &[&str] = &["id", "taxid", "accounting_systemid", "updated"];
 
-/// A patch carrying `vis_state` (or `ext_vis_state`) applies only that (NOTES §0.8, §7.2).
+/// A patch carrying `vis_state` (or `ext_vis_state`) applies only that (docs/freshbooks.md §0.8, §7.2).
 pub(crate) fn vis_state_only(patch: &Map<String, Value>) -> Option<i64> {
     patch
         .get("ext_vis_state")
@@ -140,7 +140,7 @@ pub(crate) async fn create_client(
         notified: false,
         num_logins: 0,
         number_format: None,
-        // Sources disagree on the default organization (NOTES §6.2); keep what is sent, else "" [G].
+        // Sources disagree on the default organization (docs/freshbooks.md §6.2); keep what is sent, else "" [G].
         organization: String::new(),
         p_city: String::new(),
         p_code: String::new(),
@@ -414,7 +414,7 @@ pub(crate) async fn create_tax(
     let mut store = state.store();
     let id = store.next_id();
     let account = store.authorize(&headers, &account_id)?;
-    // Tax names are not forced unique: current behaviour is unknown (NOTES §13) and rejecting would hide
+    // Tax names are not forced unique: current behaviour is unknown (docs/freshbooks.md §13) and rejecting would hide
     // duplicate creates from tests.
     let blank = model::Tax {
         accounting_systemid: account_id.clone(),

@@ -1,4 +1,5 @@
-//! Timestamps in FreshBooks' formats: accounting times are US/Eastern wall-clock without a zone (NOTES §6.1).
+//! Timestamps in FreshBooks' formats: accounting times are US/Eastern wall-clock without a zone (docs/freshbooks.md
+//! §6.1).
 
 use time::{Date, Month, OffsetDateTime, UtcOffset, Weekday, macros::format_description};
 

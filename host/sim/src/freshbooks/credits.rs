@@ -23,7 +23,7 @@ use super::totals::{self, LineInput, LineTax};
 
 type Reply = Result<Json<Value>, ApiError>;
 
-/// guess: no filter table is documented; third parties use `search[clientid]` (lifecycle §1.3).
+/// guess: no filter table is documented; third parties use `search[clientid]` (docs/freshbooks.md lifecycle §1.3).
 const CREDIT_FILTERS: &[(&str, Filter)] = &[
     ("clientid", Filter::Eq("clientid")),
     ("clientids", Filter::In("clientid")),
@@ -54,7 +54,8 @@ const READ_ONLY: &[&str] = &[
     "last_order_status",
 ];
 
-/// The request body: `credit_note`, or `credit_notes` as the Node SDK sends it (lifecycle §1.1: accept both).
+/// The request body: `credit_note`, or `credit_notes` as the Node SDK sends it (docs/freshbooks.md lifecycle §1.1:
+/// accept both).
 fn credit_body(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
     body_object(body, "credit_note").or_else(|e| body_object(body, "credit_notes").map_err(|_| e))
 }
@@ -71,7 +72,7 @@ fn description(credit_type: &str, invoice_number: Option<&str>) -> String {
     }
 }
 
-/// The client details a credit note copies (like an invoice, it keeps a snapshot, lifecycle §1.3).
+/// The client details a credit note copies (like an invoice, it keeps a snapshot, docs/freshbooks.md lifecycle §1.3).
 struct Party {
     clientid: u64,
     organization: String,
@@ -161,8 +162,8 @@ fn blank(
         lname: party.lname,
         notes: String::new(),
         organization: party.organization,
-        // guess: every Postman goodwill credit shows paid == amount and "paid" (lifecycle §1.3); the simulator
-        // keeps that and tracks what is left in the client's credit balance instead.
+        // guess: every Postman goodwill credit shows paid == amount and "paid" (docs/freshbooks.md lifecycle §1.3); the
+        // simulator keeps that and tracks what is left in the client's credit balance instead.
         paid: money(Decimal::ZERO, currency),
         payment_status: "paid".into(),
         province: party.province,
@@ -178,8 +179,8 @@ fn blank(
     }
 }
 
-/// The `overpayment` credit FreshBooks makes for the excess of a payment (lifecycle §1.5), with one line
-/// "Overpayment", for the caller to store. It copies the client details from the invoice.
+/// The `overpayment` credit FreshBooks makes for the excess of a payment (docs/freshbooks.md lifecycle §1.5), with one
+/// line "Overpayment", for the caller to store. It copies the client details from the invoice.
 pub(crate) fn overpayment_credit(
     account: &mut Account,
     id: u64,
@@ -291,7 +292,8 @@ fn credit_type(patch: &Map<String, Value>) -> Result<Option<&'static str>, ApiEr
         Some(v) => match v.as_str() {
             Some("goodwill") => Ok(Some("goodwill")),
             Some("prepayment") => Ok(Some("prepayment")),
-            // guess: `overpayment` credits are made by the system only (lifecycle §1.2 lists two types for create).
+            // guess: `overpayment` credits are made by the system only (docs/freshbooks.md lifecycle §1.2 lists two
+            // types for create).
             _ => Err(ApiError::invalid(
                 1004,
                 "credit_note",
@@ -408,8 +410,8 @@ pub(crate) async fn get_credit_note(
     Ok(envelope("credit_note", render(note, &query)))
 }
 
-/// `PUT credit_notes/credit_notes/<id>`, phased like invoices (lifecycle §1.1): `vis_state` alone (1 deletes),
-/// else an action (`action_email` / `action_mark_as_sent` → status "sent", guess), else a partial merge where
+/// `PUT credit_notes/credit_notes/<id>`, phased like invoices (docs/freshbooks.md lifecycle §1.1): `vis_state` alone (1
+/// deletes), else an action (`action_email` / `action_mark_as_sent` → status "sent", guess), else a partial merge where
 /// `lines` replaces the set.
 ///
 /// guess: a credit that has been spent cannot be deleted, change currency, or drop below what was spent

@@ -1,12 +1,12 @@
 //! The simulator's error surface: one [`ApiError`] rendered in the body shape of the API family that raised it
-//! (NOTES §3.2).
+//! (docs/freshbooks.md §3.2).
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
 use http::StatusCode;
 use serde_json::{Map, Value, json};
 
-/// The message FreshBooks sends with errno 1003 (NOTES §3.2, JS SDK test).
+/// The message FreshBooks sends with errno 1003 (docs/freshbooks.md §3.2, JS SDK test).
 pub(crate) const ACCESS_DENIED_MESSAGE: &str =
     "The server could not verify that you are authorized to access the URL requested.";
 
@@ -28,8 +28,8 @@ pub enum ApiError {
         /// Offending value, when there is one.
         value: Option<String>,
     },
-    /// 429 from the per-account rate limit, in the accounting envelope with a `Retry-After` header (NOTES §9
-    /// simulator suggestion; errno 429 and the message are guesses, FreshBooks documents neither).
+    /// 429 from the per-account rate limit, in the accounting envelope with a `Retry-After` header (docs/freshbooks.md
+    /// §9 simulator suggestion; errno 429 and the message are guesses, FreshBooks documents neither).
     Throttled {
         /// Seconds until the account's window resets.
         retry_after_secs: u64,
@@ -83,7 +83,7 @@ impl ApiError {
         }
     }
 
-    /// Validation failure. Status 422 is a guess (NOTES §13: 400 vs 422 unconfirmed for this envelope).
+    /// Validation failure. Status 422 is a guess (docs/freshbooks.md §13: 400 vs 422 unconfirmed for this envelope).
     pub fn invalid(errno: u32, object: &str, field: &str, message: impl Into<String>) -> Self {
         Self::Accounting {
             status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -108,7 +108,7 @@ impl ApiError {
     }
 
     /// OAuth `invalid_grant` (unknown, expired or already-used code or refresh token). 400 and the body are a guess
-    /// (NOTES §8, §13).
+    /// (docs/freshbooks.md §8, §13).
     pub fn invalid_grant(description: impl Into<String>) -> Self {
         Self::OAuth {
             status: StatusCode::BAD_REQUEST,

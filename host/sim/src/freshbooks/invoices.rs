@@ -22,7 +22,7 @@ use super::totals::{self, LineInput, LineTax, Totals, discount_percent};
 
 type Reply = Result<Json<Value>, ApiError>;
 
-/// Invoice filter names: the table was not retrievable (NOTES §5); these are the ones in wide use [G].
+/// Invoice filter names: the table was not retrievable (docs/freshbooks.md §5); these are the ones in wide use [G].
 const INVOICE_FILTERS: &[(&str, Filter)] = &[
     ("invoice_number", Filter::Eq("invoice_number")),
     ("invoiceid", Filter::Eq("invoiceid")),
@@ -68,8 +68,8 @@ const READ_ONLY: &[&str] = &[
     "customerid",
 ];
 
-/// Server-computed and create-only keys a PUT cannot change (lifecycle §2.1): `READ_ONLY` plus what only a
-/// create may set. `status` is handled apart (see [`status_change`]).
+/// Server-computed and create-only keys a PUT cannot change (docs/freshbooks.md lifecycle §2.1): `READ_ONLY` plus what
+/// only a create may set. `status` is handled apart (see [`status_change`]).
 const UPDATE_READ_ONLY: &[&str] = &[
     "autobill_status",
     "last_order_status",
@@ -367,7 +367,7 @@ pub(crate) async fn get_invoice(
 ///
 /// Data and actions on a deleted invoice are refused with 422 errno 1011 (guess: FreshBooks' DeletedResource
 /// errno; restore it first). A locked invoice (`lock_status` "locked") refuses data edits other than unlocking
-/// it, with errno 1004 (guess, lifecycle §2.1).
+/// it, with errno 1004 (guess, docs/freshbooks.md lifecycle §2.1).
 pub(crate) async fn update_invoice(
     State(state): State<SharedState>,
     Path((account_id, id)): Path<(String, String)>,
@@ -459,7 +459,8 @@ pub(crate) fn valid_vis_state(vis: i64, object: &str) -> Result<i64, ApiError> {
 
 /// What a data-phase `status` does: `status` is create-only (SDK docs), except that FreshBooks' own Postman
 /// "Update Invoice" marks a draft sent with `{"status":2}`; the Classic API refused moving a paid or partly paid
-/// invoice back to draft (lifecycle §2.1). Returns the new "sent" flag, or `None` when nothing changes.
+/// invoice back to draft (docs/freshbooks.md lifecycle §2.1). Returns the new "sent" flag, or `None` when nothing
+/// changes.
 fn status_change(invoice: &Invoice, patch: &Map<String, Value>) -> Result<Option<bool>, ApiError> {
     let status = patch.get("status").and_then(|v| {
         v.as_i64()

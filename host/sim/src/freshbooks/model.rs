@@ -1,10 +1,10 @@
-//! FreshBooks objects as the accounting API returns them (NOTES §6), written from the SDK fixtures and the live
-//! recordings. Field order follows the API's alphabetical output; every key the live API sends is present, so the
+//! FreshBooks objects as the accounting API returns them (docs/freshbooks.md §6), written from the SDK fixtures and the
+//! live recordings. Field order follows the API's alphabetical output; every key the live API sends is present, so the
 //! simulator's replies have the recorded shape.
 
 use serde::{Deserialize, Serialize};
 
-/// Money: a decimal string amount and an ISO 4217 code (NOTES §0.5).
+/// Money: a decimal string amount and an ISO 4217 code (docs/freshbooks.md §0.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {
     /// Decimal string, two places in responses (`"1500.00"`).
@@ -13,9 +13,9 @@ pub struct Money {
     pub code: String,
 }
 
-/// A client (`users/clients`, NOTES §6.2).
+/// A client (`users/clients`, docs/freshbooks.md §6.2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[allow(missing_docs)] // field names are the API's; NOTES §6.2 documents them
+#[allow(missing_docs)] // field names are the API's; docs/freshbooks.md §6.2 documents them
 pub struct Client {
     pub accounting_systemid: String,
     pub allow_email_include_pdf: bool,
@@ -74,7 +74,7 @@ pub struct Client {
     pub vis_state: i64,
 }
 
-/// An invoice line (`lines[]`, NOTES §6.4). Returned only with `include[]=lines`.
+/// An invoice line (`lines[]`, docs/freshbooks.md §6.4). Returned only with `include[]=lines`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs, non_snake_case)] // the API's camelCase tax keys
 pub struct Line {
@@ -127,7 +127,7 @@ pub struct SenderAddress {
     pub street2: String,
 }
 
-/// An invoice (`invoices/invoices`, NOTES §6.3), keys as in the live `create-invoice` recording.
+/// An invoice (`invoices/invoices`, docs/freshbooks.md §6.3), keys as in the live `create-invoice` recording.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct Invoice {
@@ -214,7 +214,7 @@ pub struct Invoice {
     pub vis_state: i64,
 }
 
-/// An item (`items/items`, NOTES §6.5).
+/// An item (`items/items`, docs/freshbooks.md §6.5).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct Item {
@@ -233,7 +233,7 @@ pub struct Item {
     pub vis_state: i64,
 }
 
-/// A tax (`taxes/taxes`, NOTES §6.6). Taxes carry no `vis_state`; `DELETE` removes them.
+/// A tax (`taxes/taxes`, docs/freshbooks.md §6.6). Taxes carry no `vis_state`; `DELETE` removes them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct Tax {
@@ -247,7 +247,7 @@ pub struct Tax {
     pub updated: String,
 }
 
-/// A payment (`payments/payments`, NOTES §6.7).
+/// A payment (`payments/payments`, docs/freshbooks.md §6.7).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct Payment {
@@ -281,7 +281,7 @@ pub struct Payment {
 /// A credit note (`credit_notes/credit_notes`, docs/freshbooks.md lifecycle §1.3), keys as in FreshBooks' Postman
 /// list example. `lines` appear only with `include[]=lines`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[allow(missing_docs)] // field names are the API's; the lifecycle section documents them
+#[allow(missing_docs)] // field names are the API's; docs/freshbooks.md lifecycle §1.3 documents them
 pub struct CreditNote {
     pub accounting_systemid: String,
     pub amount: Money,
@@ -344,7 +344,7 @@ pub struct CreditLine {
     pub unit_cost: Money,
 }
 
-/// The token endpoint's reply (NOTES §8).
+/// The token endpoint's reply (docs/freshbooks.md §8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct TokenResponse {
@@ -356,7 +356,7 @@ pub struct TokenResponse {
     pub created_at: i64,
 }
 
-/// `GET /auth/api/v1/users/me` reply body inside `response` (NOTES §2), reduced to the keys a client uses.
+/// `GET /auth/api/v1/users/me` reply body inside `response` (docs/freshbooks.md §2), reduced to the keys a client uses.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[allow(missing_docs)]
 pub struct Identity {

@@ -1,5 +1,5 @@
-//! OAuth2 (NOTES §8) and identity (NOTES §2): the authorize page, the token endpoint with single-use rotating
-//! refresh tokens, and `GET /auth/api/v1/users/me`.
+//! OAuth2 (docs/freshbooks.md §8) and identity (docs/freshbooks.md §2): the authorize page, the token endpoint with
+//! single-use rotating refresh tokens, and `GET /auth/api/v1/users/me`.
 
 use axum::Json;
 use axum::extract::{Form, Query, State};
@@ -99,8 +99,8 @@ pub(crate) async fn authorize(
     State(state): State<SharedState>,
     Query(q): Query<AuthorizeQuery>,
 ) -> Response {
-    // FreshBooks requires HTTPS redirect URIs without a query string (NOTES §8). The simulator accepts plain
-    // http (the sandbox redirects to 127.0.0.1) but rejects a query string, which FreshBooks forbids.
+    // FreshBooks requires HTTPS redirect URIs without a query string (docs/freshbooks.md §8). The simulator accepts
+    // plain http (the sandbox redirects to 127.0.0.1) but rejects a query string, which FreshBooks forbids.
     if q.redirect_uri.contains('?') {
         return ApiError::invalid_request("redirect_uri must not carry a query string; use state")
             .into_response();

@@ -51,8 +51,8 @@ pub(crate) fn body_object(body: &Bytes, singular: &str) -> Result<Map<String, Va
 }
 
 /// Applies a partial update: each key of `patch` that exists on `object` and is not read-only replaces it.
-/// Unknown keys are ignored (NOTES §7.2 [G]). Numbers sent where the API keeps strings (`qty`, `amount`) are
-/// accepted and stored as strings.
+/// Unknown keys are ignored (docs/freshbooks.md §7.2 [G]). Numbers sent where the API keeps strings (`qty`, `amount`)
+/// are accepted and stored as strings.
 ///
 /// # Errors
 ///

@@ -1,4 +1,4 @@
-//! List queries (NOTES §5): `page`/`per_page`, `search[...]` filters, `include[]`, `sort`, and the paged
+//! List queries (docs/freshbooks.md §5): `page`/`per_page`, `search[...]` filters, `include[]`, `sort`, and the paged
 //! `result` they produce.
 
 use rust_decimal::Decimal;
@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 
-/// Default and maximum page sizes (NOTES §5).
+/// Default and maximum page sizes (docs/freshbooks.md §5).
 const DEFAULT_PER_PAGE: u64 = 15;
 const MAX_PER_PAGE: u64 = 100;
 
@@ -87,7 +87,8 @@ pub(crate) enum Filter {
     Like(&'static [&'static str]),
     /// `>=` on a field (dates, decimals).
     Min(&'static str),
-    /// `<` on a field for dates and `<=` for amounts is unconfirmed; the simulator uses `<` (NOTES §5 "max is <").
+    /// `<` on a field for dates and `<=` for amounts is unconfirmed; the simulator uses `<` (docs/freshbooks.md §5 "max
+    /// is <").
     Max(&'static str),
     /// Boolean equality (`true`/`false`/`1`/`0`).
     Bool(&'static str),

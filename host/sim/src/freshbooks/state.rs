@@ -223,7 +223,7 @@ impl Store {
         }
     }
 
-    /// Issues an authorization code (valid 5 minutes, NOTES §8).
+    /// Issues an authorization code (valid 5 minutes, docs/freshbooks.md §8).
     pub(crate) fn issue_code(
         &mut self,
         identity_id: u64,
@@ -279,8 +279,8 @@ impl Store {
         }
         grant.used = true;
         let (identity_id, scope) = (grant.identity_id, grant.scope.clone());
-        // NOTES §8: "any newer token invalidates all earlier ones" — retire every other live refresh token of the
-        // identity so exactly one stays valid.
+        // docs/freshbooks.md §8: "any newer token invalidates all earlier ones" — retire every other live refresh token
+        // of the identity so exactly one stays valid.
         for other in self
             .refresh
             .values_mut()

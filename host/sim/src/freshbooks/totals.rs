@@ -156,8 +156,8 @@ impl LineInput {
         if let Some(expenseid) = raw.get("expenseid").and_then(Value::as_u64) {
             line.expenseid = expenseid;
         }
-        // guess: a refund or discount is a negative unit_cost with a positive quantity (lifecycle §2.4); a
-        // negative quantity is refused so the simulator points callers at that form.
+        // guess: a refund or discount is a negative unit_cost with a positive quantity (docs/freshbooks.md lifecycle
+        // §2.4); a negative quantity is refused so the simulator points callers at that form.
         if line.qty < Decimal::ZERO {
             return Err(ApiError::invalid(
                 1004,
