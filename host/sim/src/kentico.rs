@@ -1,15 +1,24 @@
 //! Kentico Xperience 13 simulator: the REST service under `/rest` for the e-commerce object types, a seeded store
 //! (Dancing Goat-like configuration, customers with custom fields, orders in several currencies), mutations
 //! through the Rust API and `/_sim/kentico`, and the signed webhook sender of a Kentico-side module
-//! (`docs/webhook-contract.md`). Shapes follow `shared/reference/kentico/NOTES.md`; every place where the
-//! reference is silent is marked `// guess:`.
+//! (`docs/webhook-contract.md`). Shapes follow `docs/kentico.md` (same § numbers as the reference NOTES.md);
+//! every place where the reference is silent is marked `// guess:`.
+//!
+//! Orders can carry what real shops produce: catalog, volume, Buy X Get Y and order discounts, coupon codes,
+//! free shipping, gift cards, product options and bundles ([`OrderSpec`], [`OrderKinds`]), priced by K13's
+//! calculation order (`pricing`, whose module doc lists the rounding rule and the identities an integrator
+//! can rely on), and they can be edited or cancelled after checkout ([`KenticoHandle::edit_order`],
+//! [`KenticoHandle::cancel_order`]).
 //!
 //! Layout:
 //! - `config`: [`KenticoConfig`], [`RetrySchedule`], [`WebhookTarget`].
 //! - `spec`: the driving API's types ([`OrderSpec`], [`OrderMix`], [`Defect`], [`PlacedOrder`], …).
 //! - `class` / `value` / `clock`: object types and columns, cell values and their JSON/XML text, server time.
 //! - `reference`, `sku`, `customer`, `order`: the stored objects, one module per family.
-//! - `seed`: the deterministic store; `checkout`: placing orders; `store`: the tables and mutations.
+//! - `seed`: the deterministic store; `random`: generated orders and history; `store`: the tables and mutations.
+//! - `pricing`: K13's cart calculation; `promotion`: the site's promotions and rows → cart; `summary`: the
+//!   `ValuesSummary` / `CouponCodes` XML.
+//! - `checkout`: placing orders; `edit`: admin edits and cancellation after checkout.
 //! - `query`: `where` / `orderby` / `columns`; `render`: response envelopes; `rest`: the `/rest` handler.
 //! - `webhook`: envelope, Standard Webhooks signature, outbox with retries.
 //! - `snapshot`: read-only views for tests; `control`: the `/_sim/kentico` routes.
@@ -20,8 +29,12 @@ mod clock;
 mod config;
 mod control;
 mod customer;
+mod edit;
 mod order;
+mod pricing;
+mod promotion;
 mod query;
+mod random;
 mod reference;
 mod render;
 mod rest;
@@ -30,6 +43,7 @@ mod sku;
 mod snapshot;
 mod spec;
 mod store;
+mod summary;
 mod value;
 mod webhook;
 
@@ -48,7 +62,8 @@ pub use config::{KenticoConfig, RetrySchedule, WebhookTarget};
 pub use rest::REALM;
 pub use snapshot::{SimAddress, SimCustomer, SimLine, SimOrder};
 pub use spec::{
-    CustomerInfo, CustomerPatch, Defect, LineSpec, OrderMix, OrderSpec, PlacedOrder, SkuInfo,
+    AddressSpec, COUPON_CODES, CustomerInfo, CustomerPatch, Defect, EditError, LineSpec,
+    OptionSpec, OrderEdit, OrderKinds, OrderMix, OrderSpec, PlacedOrder, SkuInfo, SkuKind,
 };
 use store::Store;
 pub use webhook::{
@@ -81,6 +96,17 @@ impl Shared {
 
     fn set_order_status(&self, order_id: i64, status: &str) -> bool {
         let events = self.store().set_order_status(order_id, status);
+        events.map(|e| self.outbox.emit(e)).is_some()
+    }
+
+    fn edit_order(&self, order_id: i64, edit: &OrderEdit) -> Result<(), EditError> {
+        let events = self.store().edit_order(order_id, edit)?;
+        self.outbox.emit(events);
+        Ok(())
+    }
+
+    fn cancel_order(&self, order_id: i64) -> bool {
+        let events = self.store().cancel_order(order_id);
         events.map(|e| self.outbox.emit(e)).is_some()
     }
 
@@ -243,8 +269,16 @@ impl KenticoHandle {
         self.shared.store().random_order(n, mix)
     }
 
-    /// Places an order now and emits `order.created` (and `order.paid` when paid at checkout). Unknown SKUs are
-    /// left out, an unknown currency falls back to the main one, an unknown customer to a seeded one.
+    /// The `n`-th order of the deterministic stream with cart features drawn from `kinds` (all 0: the same
+    /// order as [`KenticoHandle::random_order`]).
+    pub fn random_order_with(&self, n: u64, mix: &OrderMix, kinds: &OrderKinds) -> OrderSpec {
+        self.shared.store().random_order_with(n, mix, kinds)
+    }
+
+    /// Places an order now and emits `order.created` (and `order.paid` when paid at checkout), then applies
+    /// the spec's `then_edit` (`order.updated`) and `then_cancel` (`order.status_changed`). Unknown SKUs,
+    /// options a product does not allow and unknown coupon codes are left out, an unknown currency falls back
+    /// to the main one, an unknown customer to a seeded one.
     pub async fn place_order(&self, spec: OrderSpec) -> PlacedOrder {
         self.shared.place_order(&spec)
     }
@@ -252,6 +286,23 @@ impl KenticoHandle {
     /// Moves an order to a status (code or display name); false when the order or status is unknown.
     pub async fn set_order_status(&self, order_id: i64, status_name: &str) -> bool {
         self.shared.set_order_status(order_id, status_name)
+    }
+
+    /// Edits an order as the admin's order editor does (items, quantities, addresses), recalculates it, bumps
+    /// `OrderLastModified` and emits `order.updated`. An edit that changes nothing emits nothing.
+    ///
+    /// # Errors
+    ///
+    /// The order is unknown, a line names no orderable product, an address names an unknown country or
+    /// state, or a shipping address is given for an order that has none; the order is then left unchanged.
+    pub async fn edit_order(&self, order_id: i64, edit: OrderEdit) -> Result<(), EditError> {
+        self.shared.edit_order(order_id, &edit)
+    }
+
+    /// Cancels an order: status `Canceled`, `OrderLastModified` bumped, `order.status_changed` emitted (nothing
+    /// when it already is cancelled). False when the order is unknown.
+    pub async fn cancel_order(&self, order_id: i64) -> bool {
+        self.shared.cancel_order(order_id)
     }
 
     /// Records a completed payment for an order; false when the order is unknown.

@@ -1,5 +1,5 @@
 //! Object types ("classes") as the REST service sees them: object-type name, DB table, columns with their SQL
-//! types, and the id/guid/code-name/site/parent columns the URL templates use (NOTES §1, §2.1, §3.3).
+//! types, and the id/guid/code-name/site/parent columns the URL templates use (docs/kentico.md §1, §2.1, §3.3).
 
 use super::store::Store;
 use super::value::{Kind, Value};
@@ -56,6 +56,10 @@ pub(crate) trait Record: Sync + 'static {
     fn id(&self) -> i64;
     /// The value of `column` (a name from [`Record::CLASS`]); computed columns read the rest of the store.
     fn get(&self, column: &str, store: &Store) -> Value;
+    /// False for a row deleted since it was written: the REST service no longer finds it.
+    fn is_live(&self) -> bool {
+        true
+    }
 }
 
 /// A table of objects of one class, seen without its Rust type.
@@ -70,6 +74,8 @@ pub(crate) trait Table: Sync {
     fn value(&self, i: usize, col: usize, store: &Store) -> Value;
     /// Row index of a primary key.
     fn index_of(&self, id: i64) -> Option<usize>;
+    /// Whether row `i` is still served (not deleted).
+    fn is_live(&self, i: usize) -> bool;
 }
 
 impl<T: Record> Table for Vec<T> {
@@ -87,6 +93,10 @@ impl<T: Record> Table for Vec<T> {
 
     fn value(&self, i: usize, col: usize, store: &Store) -> Value {
         self[i].get(T::CLASS.columns[col].0, store)
+    }
+
+    fn is_live(&self, i: usize) -> bool {
+        self[i].is_live()
     }
 
     fn index_of(&self, id: i64) -> Option<usize> {

@@ -1,5 +1,5 @@
 //! Kentico's notion of time: `datetime2` values in the server's local offset, written the way Json.NET writes
-//! them (NOTES §3.5: `"2026-11-20T14:03:11.227+01:00"`), and the SQL date literals a `where` clause compares
+//! them (docs/kentico.md §3.5: `"2026-11-20T14:03:11.227+01:00"`), and the SQL date literals a `where` clause compares
 //! them with.
 
 use std::sync::Mutex;

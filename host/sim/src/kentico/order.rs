@@ -1,5 +1,5 @@
 //! Orders (`COM_Order`), their items (`COM_OrderItem`) and addresses (`COM_OrderAddress`), with the XML blobs
-//! Kentico keeps in text columns (NOTES §2.4), rendered when read.
+//! Kentico keeps in text columns (docs/kentico.md §2.4), rendered when read.
 
 use std::ops::Range;
 
@@ -8,7 +8,10 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::class::{Class, Record};
+use super::pricing::{AppliedCode, SummaryItem};
+use super::promotion::CartRules;
 use super::store::Store;
+use super::summary::{coupon_codes_xml, summary_column, summary_xml};
 use super::value::Kind::{Bool, Date, Guid, Int, Money, Text};
 use super::value::{Value, xml_escape};
 
@@ -55,10 +58,19 @@ pub(crate) struct Order {
     pub(crate) grand_total: Decimal,
     pub(crate) grand_total_main: Decimal,
     /// `(tax name, amount)` for `OrderTaxSummary`.
-    pub(crate) tax_summary: Vec<(String, Decimal)>,
-    /// Ids of its `COM_OrderItem` rows (contiguous: items are written once, at checkout).
+    pub(crate) tax_summary: Vec<SummaryItem>,
+    /// `OrderDiscounts`.
+    pub(crate) discounts: Vec<SummaryItem>,
+    /// `OrderOtherPayments` (gift cards).
+    pub(crate) other_payments: Vec<SummaryItem>,
+    /// `OrderCouponCodes`.
+    pub(crate) coupon_codes: Vec<AppliedCode>,
+    /// The promotions the cart ran, `None` for a plain order (never calculated by the cart: empty summaries
+    /// are NULL and tax is rounded per line, as the simulator always stored such orders).
+    pub(crate) cart: Option<CartRules>,
+    /// Ids of its live `COM_OrderItem` rows (contiguous: an edit deletes every row and inserts them again).
     pub(crate) item_ids: Range<i64>,
-    /// Ids of its `COM_OrderAddress` rows.
+    /// Ids of its `COM_OrderAddress` rows (contiguous: an edit updates them in place).
     pub(crate) address_ids: Range<i64>,
 }
 
@@ -138,13 +150,20 @@ impl Record for Order {
             "OrderCulture" => Value::Text(self.culture.into()),
             "OrderGrandTotal" => Value::Money(self.grand_total),
             "OrderGrandTotalInMainCurrency" => Value::Money(self.grand_total_main),
-            "OrderTaxSummary" => Value::text(summary_xml(&self.tax_summary).as_deref()),
+            "OrderTaxSummary" => Value::text(self.summary(&self.tax_summary).as_deref()),
+            "OrderDiscounts" => Value::text(self.summary(&self.discounts).as_deref()),
+            "OrderOtherPayments" => Value::text(self.summary(&self.other_payments).as_deref()),
+            "OrderCouponCodes" => Value::text(coupon_codes_xml(&self.coupon_codes).as_deref()),
             _ => Value::Null,
         }
     }
 }
 
 impl Order {
+    fn summary(&self, items: &[SummaryItem]) -> Option<String> {
+        summary_column(items, self.cart.is_some())
+    }
+
     /// A short rendering of the invoice Kentico stores in `OrderInvoice` (the real one is the site's
     /// invoice transformation).
     fn invoice_html(&self, store: &Store) -> String {
@@ -178,23 +197,6 @@ pub(crate) fn custom_data_xml(fields: &[(&'static str, String)]) -> Option<Strin
         xml.push_str(&format!("<{k}>{}</{k}>", xml_escape(v)));
     }
     xml.push_str("</CustomData>");
-    Some(xml)
-}
-
-/// `ValuesSummary` as XmlSerializer writes it: `<Summary><Item><Name>…</Name><Value>…</Value></Item></Summary>`.
-fn summary_xml(items: &[(String, Decimal)]) -> Option<String> {
-    if items.is_empty() {
-        return None;
-    }
-    let mut xml = String::from("<Summary>");
-    for (name, value) in items {
-        xml.push_str(&format!(
-            "<Item><Name>{}</Name><Value>{}</Value></Item>",
-            xml_escape(name),
-            value.round_dp(2)
-        ));
-    }
-    xml.push_str("</Summary>");
     Some(xml)
 }
 
@@ -249,6 +251,19 @@ pub(crate) struct OrderItem {
     pub(crate) last_modified: OffsetDateTime,
     pub(crate) total_price_main: Decimal,
     pub(crate) total_price: Decimal,
+    /// `OrderItemParentGuid`: the row this option belongs to.
+    pub(crate) parent_guid: Option<Uuid>,
+    /// `OrderItemBundleGUID`: the bundle row this content row belongs to.
+    pub(crate) bundle_guid: Option<Uuid>,
+    /// `OrderItemText`: a text option's text.
+    pub(crate) text: Option<String>,
+    /// `OrderItemProductDiscounts` (per unit); `None` is NULL.
+    pub(crate) product_discounts: Option<Vec<SummaryItem>>,
+    /// `OrderItemDiscountSummary` (line total); `None` is NULL.
+    pub(crate) discount_summary: Option<Vec<SummaryItem>>,
+    /// Deleted by an edit of its order: no longer served.
+    // guess: K13 deletes the row; the simulator keeps it out of every answer instead, so ids stay positions.
+    pub(crate) deleted: bool,
 }
 
 const ORDER_ITEM: Class = Class {
@@ -262,7 +277,7 @@ const ORDER_ITEM: Class = Class {
         ("OrderItemUnitPrice", Money),
         ("OrderItemUnitCount", Int),
         ("OrderItemCustomData", Text),
-        // The DB spells these two `Guid` but the bundle column `GUID` (NOTES §2.1).
+        // The DB spells these two `Guid` but the bundle column `GUID` (docs/kentico.md §2.1).
         ("OrderItemGuid", Guid),
         ("OrderItemParentGuid", Guid),
         ("OrderItemLastModified", Date),
@@ -288,6 +303,10 @@ impl Record for OrderItem {
         self.id
     }
 
+    fn is_live(&self) -> bool {
+        !self.deleted
+    }
+
     fn get(&self, column: &str, _: &Store) -> Value {
         match column {
             "OrderItemID" => Value::Int(self.id),
@@ -301,6 +320,18 @@ impl Record for OrderItem {
             "OrderItemLastModified" => Value::Date(self.last_modified),
             "OrderItemTotalPriceInMainCurrency" => Value::Money(self.total_price_main),
             "OrderItemSendNotification" => Value::Bool(false),
+            "OrderItemParentGuid" => self.parent_guid.map_or(Value::Null, Value::Guid),
+            "OrderItemBundleGUID" => self.bundle_guid.map_or(Value::Null, Value::Guid),
+            "OrderItemText" => Value::text(self.text.as_deref()),
+            "OrderItemProductDiscounts" => Value::text(
+                self.product_discounts
+                    .as_deref()
+                    .map(summary_xml)
+                    .as_deref(),
+            ),
+            "OrderItemDiscountSummary" => {
+                Value::text(self.discount_summary.as_deref().map(summary_xml).as_deref())
+            }
             "OrderItemTotalPrice" => Value::Money(self.total_price),
             _ => Value::Null,
         }

@@ -1,4 +1,4 @@
-//! The SQL fragments the REST service passes to the database: `where`, `orderby` and `columns` (NOTES §3.4).
+//! The SQL fragments the REST service passes to the database: `where`, `orderby` and `columns` (docs/kentico.md §3.4).
 //!
 //! Supported `where` grammar (what clients realistically send): comparisons `= <> != < <= > >=` between a column
 //! and a literal (or two columns), `[NOT] IN (…)`, `[NOT] LIKE '…'`, `IS [NOT] NULL`, `BETWEEN … AND …`, `AND`,

@@ -1,4 +1,4 @@
-//! Response bodies in the shapes of NOTES §3.5: `{"data":{…}}` / `<data><Table>…</Table></data>` for one object,
+//! Response bodies in the shapes of docs/kentico.md §3.5: `{"data":{…}}` / `<data><Table>…</Table></data>` for one object,
 //! and the `DataSet` envelopes for collections, with `TotalRecords` as a string and only when rows exist.
 
 use super::class::Table;
@@ -55,7 +55,7 @@ fn xml_row(out: &mut String, table: &dyn Table, i: usize, cols: &[usize], store:
 }
 
 /// One object: `{"data":{…}}` or `<data><Table>…</Table></data>`.
-// guess: flat columns inside `data` for JSON (the XML layout is observed, the JSON one inferred in NOTES §3.5).
+// guess: flat columns inside `data` for JSON (the XML layout is observed, the JSON one inferred in docs/kentico.md §3.5).
 pub(crate) fn single(
     table: &dyn Table,
     i: usize,
@@ -94,7 +94,7 @@ pub(crate) fn list(
     match format {
         Format::Json => {
             out.push_str(&format!("{{\"{root}\": \n[\n"));
-            // guess: an empty page has neither the data table nor TotalRecords (NOTES: "appended only when rows exist").
+            // guess: an empty page has neither the data table nor TotalRecords (docs/kentico.md §3.5: "appended only when rows exist").
             if !rows.is_empty() {
                 out.push_str(&format!("{{\"{}\": \n[\n", class.table));
                 for (n, &i) in rows.iter().enumerate() {

@@ -1,4 +1,4 @@
-//! The REST service under `/rest` (NOTES §3): HTTP Basic auth, the URL templates for single objects, site and
+//! The REST service under `/rest` (docs/kentico.md §3): HTTP Basic auth, the URL templates for single objects, site and
 //! global collections and children, the query parameters, and Kentico's status codes.
 
 use std::sync::Arc;
@@ -261,7 +261,10 @@ fn serve(
         }
         [key] => {
             let i = match key.parse::<i64>() {
-                Ok(id) => table.index_of(id).ok_or(RestError::NotFound)?,
+                Ok(id) => table
+                    .index_of(id)
+                    .filter(|&i| table.is_live(i))
+                    .ok_or(RestError::NotFound)?,
                 Err(_) => by_guid_or_code(&store, table, key)?,
             };
             single(&store, table, i, &p, fmt)?
@@ -336,7 +339,7 @@ fn by_code(
                     if site_bound { v == Value::Int(super::seed::SITE_ID) } else { v == Value::Null }
                 }
             };
-            code_matches && site_matches
+            code_matches && site_matches && table.is_live(i)
         })
         .ok_or(RestError::NotFound)
 }
@@ -348,7 +351,7 @@ fn by_guid_or_code(store: &Store, table: &dyn Table, key: &str) -> Result<usize,
         class.guid.and_then(|g| class.column(g)),
     ) {
         return (0..table.len())
-            .find(|&i| table.value(i, col, store) == Value::Guid(guid))
+            .find(|&i| table.is_live(i) && table.value(i, col, store) == Value::Guid(guid))
             .ok_or(RestError::NotFound);
     }
     by_code(store, table, key, true)
@@ -375,6 +378,9 @@ fn list(
     let cols = columns(class, p)?;
     let site_col = class.site.and_then(|c| class.column(c));
     let in_scope = |i: usize| -> bool {
+        if !table.is_live(i) {
+            return false;
+        }
         if let Some((col, id)) = parent
             && table.value(i, col, store) != Value::Int(id)
         {

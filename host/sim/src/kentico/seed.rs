@@ -47,6 +47,7 @@ pub(crate) mod status {
     pub(crate) const IN_PROGRESS: &str = "InProgress";
     pub(crate) const CANCELED: &str = "Canceled";
     pub(crate) const PAYMENT_FAILED: &str = "PaymentFailed";
+    pub(crate) const RETURNED: &str = "Returned";
 }
 
 /// Configuration objects, countries and states, all stamped `at`.
@@ -239,7 +240,22 @@ pub(crate) fn reference(seed: u64, at: OffsetDateTime) -> Reference {
         site_id: site,
         is_paid: *paid,
     })
-    .collect();
+    .collect::<Vec<_>>();
+    // guess: a returned order is the other end state docs/kentico.md §7 expects besides `Canceled`; added after
+    // the first release of the seed, so its GUID comes from its own stream and older GUIDs stay put.
+    let mut statuses = statuses;
+    statuses.push(OrderStatus {
+        id: statuses.len() as i64 + 1,
+        name: status::RETURNED,
+        display_name: "Returned",
+        order: 7,
+        color: "#5d4037",
+        guid: guid(&mut rng(seed, Stream::LateGuid, 0)),
+        last_modified: at,
+        send_notification: true,
+        site_id: site,
+        is_paid: false,
+    });
     let tax_classes = [
         ("Standard", "Standard rate", true),
         ("Reduced", "Reduced rate (food)", true),

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::class::{Class, Record};
 use super::order::custom_data_xml;
+use super::spec::SkuKind;
 use super::store::Store;
 use super::value::Kind::{Bool, Date, Float, Guid, Int, Money, Text};
 use super::value::Value;
@@ -25,13 +26,28 @@ pub(crate) struct Sku {
     pub(crate) guid: Uuid,
     pub(crate) created: OffsetDateTime,
     pub(crate) last_modified: OffsetDateTime,
-    /// guess: stored upper-case codes (NOTES §2.1 marks the stored values [G]).
+    /// guess: stored upper-case codes (docs/kentico.md §2.1 marks the stored values [G]).
     pub(crate) product_type: &'static str,
     pub(crate) needs_shipping: bool,
     pub(crate) weight: f64,
     pub(crate) available_items: i64,
     pub(crate) site_id: Option<i64>,
     pub(crate) custom: Vec<(&'static str, String)>,
+    /// Product, bundle or option.
+    pub(crate) kind: SkuKind,
+    /// `SKUOptionCategoryID` of an option.
+    pub(crate) option_category_id: Option<i64>,
+    /// Options: ids of the products they can be chosen for (`COM_SKUOptionCategory`, not served).
+    pub(crate) option_for: Vec<i64>,
+    /// Bundles: `(SKUID, units per bundle)` of the contents (`COM_Bundle`, not served).
+    pub(crate) bundle_items: Vec<(i64, i64)>,
+}
+
+impl Sku {
+    /// Whether the cart prices this SKU's row itself (products, bundles, accessory options).
+    pub(crate) fn is_calculated(&self) -> bool {
+        !matches!(self.kind, SkuKind::AttributeOption | SkuKind::TextOption)
+    }
 }
 
 const SKU: Class = Class {
@@ -121,7 +137,13 @@ impl Record for Sku {
             "SKUProductType" => Value::Text(self.product_type.into()),
             "SKUTrackInventory" => Value::Text("ByProduct".into()),
             "SKUTaxClassID" => Value::int(self.tax_class_id),
-            "SKUEproductFilesCount" | "SKUBundleItemsCount" => Value::Int(0),
+            "SKUEproductFilesCount" => Value::Int(0),
+            "SKUBundleItemsCount" => Value::Int(self.bundle_items.len() as i64),
+            "SKUOptionCategoryID" => Value::int(self.option_category_id),
+            // guess: the enum name upper-cased, as SKUProductType is stored (docs/kentico.md §2.1 marks both [G]).
+            "SKUBundleInventoryType" => {
+                Value::text((self.kind == SkuKind::Bundle).then_some("REMOVEBUNDLE"))
+            }
             _ => Value::Null,
         }
     }

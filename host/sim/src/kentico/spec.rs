@@ -50,6 +50,37 @@ impl Default for OrderMix {
     }
 }
 
+/// How often generated orders use each cart feature ([`super::KenticoHandle::random_order_with`]), each a
+/// fraction in 0..=1 drawn independently. All default to 0, which generates exactly the orders
+/// [`OrderMix`] alone does. Only valid orders (no [`Defect`]) get features. Over the control API these knobs
+/// sit in the same `mix` object as [`OrderMix`]'s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OrderKinds {
+    /// Catalog discounts run (lower unit prices); the order gets a coffee or gear line.
+    pub discounted: f64,
+    /// Volume discounts run; the order gets a coffee line of 5 to 12 units.
+    pub volume: f64,
+    /// A coupon code is entered (`WELCOME10`, `SAVE15` when the subtotal reaches it, or `BREW10` with a gear line).
+    pub coupon: f64,
+    /// The automatic order discount runs.
+    pub order_discount: f64,
+    /// A gift card (10, 25, 50 or 100) pays part or all of the order.
+    pub gift_card: f64,
+    /// A line gets a product option (bag size, gift box, engraving or paper filters).
+    pub options: f64,
+    /// The order contains a bundle.
+    pub bundle: f64,
+    /// Shipping is free (the automatic offer, or the `FREESHIP` coupon).
+    pub free_shipping: f64,
+    /// Buy X Get Y runs; the order gets three or more bags of one coffee.
+    pub multibuy: f64,
+    /// The order is edited in the admin after checkout (a quantity, a line or the shipping address).
+    pub edited: f64,
+    /// The order is cancelled after checkout.
+    pub cancelled: f64,
+}
+
 /// One line to place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineSpec {
@@ -75,6 +106,97 @@ pub struct OrderSpec {
     pub status: Option<String>,
     /// How to make the order invalid, if at all.
     pub defect: Option<Defect>,
+    /// Run the site's catalog discounts: "Coffee of the month" (10 % off every coffee) and "Gear clearance"
+    /// (5.00 off each unit of brewing gear). They lower `OrderItemUnitPrice`.
+    pub catalog_discounts: bool,
+    /// Run the volume discounts: 5 % off a coffee bought 5 times or more, 10 % from 10.
+    pub volume_discounts: bool,
+    /// Run the Buy X Get Y offers: "Buy 2 bags, get 1 free" (coffee) and "Second mug half price".
+    pub multibuy: bool,
+    /// Run the automatic order discount "Loyalty 5%" (5 % off the items subtotal).
+    pub order_discount: bool,
+    /// Run the automatic free-shipping offer "Free shipping weekend".
+    pub free_shipping: bool,
+    /// Coupon codes entered at checkout (see [`COUPON_CODES`]); codes whose condition the cart does not meet
+    /// are dropped, as Kentico does.
+    pub coupons: Vec<String>,
+    /// Redeem a gift card with this remaining value (main currency) as an "other payment".
+    pub gift_card: Option<Decimal>,
+    /// Product options chosen for lines (see [`SkuInfo::kind`]).
+    pub options: Vec<OptionSpec>,
+    /// Edit the order in the admin right after checkout (an `order.updated` event).
+    pub then_edit: Option<OrderEdit>,
+    /// Cancel the order right after checkout (and after `then_edit`): status `Canceled`.
+    pub then_cancel: bool,
+}
+
+/// Coupon codes the seeded site accepts: `WELCOME10` (order discount "Welcome 10%"), `SAVE15` (order discount
+/// "Save 15 on 75+": 15.00 off a subtotal of at least 75.00, main currency), `BREW10` (product coupon
+/// "Brewing gear 10% off" on brewing gear lines) and `FREESHIP` (free shipping).
+pub const COUPON_CODES: [&str; 4] = ["WELCOME10", "SAVE15", "BREW10", "FREESHIP"];
+
+/// A product option chosen for one line of an [`OrderSpec`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OptionSpec {
+    /// Index of the parent line in [`OrderSpec::lines`].
+    pub line: usize,
+    /// `SKUID` of the option SKU.
+    pub sku_id: i64,
+    /// The customer's text, for a text option (`OrderItemText`).
+    #[serde(default)]
+    pub text: Option<String>,
+}
+
+/// A change made to a placed order in the admin. The order is recalculated the way K13's order editor does:
+/// kept lines keep their stored unit prices, new lines are priced by the order's rules, and cart-item
+/// discounts, order discounts, shipping, tax and gift cards run again.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OrderEdit {
+    /// The order's new product lines (SKU and quantity), replacing the old ones; a line whose SKU the order
+    /// already had keeps its `OrderItemGuid`, unit price and options. `None` leaves the items alone.
+    pub lines: Option<Vec<LineSpec>>,
+    /// New billing address.
+    pub billing_address: Option<AddressSpec>,
+    /// New shipping address (only for orders that ship).
+    pub shipping_address: Option<AddressSpec>,
+}
+
+/// An address to write on an order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AddressSpec {
+    /// `AddressPersonalName`; empty keeps the current one.
+    pub personal_name: String,
+    /// `AddressLine1`.
+    pub line1: String,
+    /// `AddressLine2`.
+    pub line2: Option<String>,
+    /// `AddressCity`.
+    pub city: String,
+    /// `AddressZip`.
+    pub zip: String,
+    /// ISO two-letter country code (`CountryTwoLetterCode`).
+    pub country_code: String,
+    /// State code (`StateCode`), for countries with states.
+    pub state_code: Option<String>,
+}
+
+/// Why an order could not be edited.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// No order has this id.
+    #[error("order {0} does not exist")]
+    UnknownOrder(i64),
+    /// A line names a SKU the store does not have, or one that cannot be ordered on its own.
+    #[error("sku {0} does not exist or is not a product")]
+    UnknownSku(i64),
+    /// An address names an unknown country or state.
+    #[error("unknown country or state {0}")]
+    UnknownPlace(String),
+    /// A shipping address was given for an order that ships nothing.
+    #[error("order {0} has no shipping address")]
+    NoShipping(i64),
 }
 
 /// What [`super::KenticoHandle::place_order`] created.
@@ -112,6 +234,23 @@ pub struct CustomerPatch {
     pub loyalty_tier: Option<String>,
 }
 
+/// What a SKU is to the cart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkuKind {
+    /// A product or e-product ordered on its own.
+    #[default]
+    Product,
+    /// A bundle (`SKUProductType` `BUNDLE`): its contents become child rows.
+    Bundle,
+    /// An attribute option: its price is folded into the parent line's unit price.
+    AttributeOption,
+    /// A text option (the customer's text in `OrderItemText`), priced like an attribute option.
+    TextOption,
+    /// An accessory option: its own priced row under the parent line.
+    AccessoryOption,
+}
+
 /// A catalogue entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SkuInfo {
@@ -123,6 +262,12 @@ pub struct SkuInfo {
     pub name: String,
     /// `SKUPrice` in the main currency.
     pub price: Decimal,
+    /// Product, bundle or option.
+    #[serde(default)]
+    pub kind: SkuKind,
+    /// For options: `SKUID`s of the products the option can be chosen for.
+    #[serde(default)]
+    pub option_for: Vec<i64>,
 }
 
 /// A customer, as tests need to find it again.

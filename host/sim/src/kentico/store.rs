@@ -22,6 +22,7 @@ use super::spec::{CustomerInfo, CustomerPatch, SkuInfo};
 /// Webhook event types (Ferry's contract, `host/model/src/event.rs`).
 pub(crate) mod kind {
     pub(crate) const ORDER_CREATED: &str = "order.created";
+    pub(crate) const ORDER_UPDATED: &str = "order.updated";
     pub(crate) const ORDER_STATUS_CHANGED: &str = "order.status_changed";
     pub(crate) const ORDER_PAID: &str = "order.paid";
     pub(crate) const CUSTOMER_UPDATED: &str = "customer.updated";
@@ -204,6 +205,8 @@ impl Store {
                 number: s.number.clone(),
                 name: s.name.clone(),
                 price: s.price,
+                kind: s.kind,
+                option_for: s.option_for.clone(),
             })
             .collect()
     }

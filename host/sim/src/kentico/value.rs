@@ -1,5 +1,5 @@
 //! Column values and how Kentico serializes them: JSON via Json.NET (`DataSet.ToJSON`) and XML via
-//! `DataSet.WriteXml` (NOTES §3.5).
+//! `DataSet.WriteXml` (docs/kentico.md §3.5).
 
 use std::cmp::Ordering;
 

@@ -4,6 +4,7 @@ use rand::Rng;
 use time::{Duration, OffsetDateTime};
 
 use super::super::sku::Sku;
+use super::super::spec::SkuKind;
 use super::{SITE_ID, SimRng, dec, guid};
 
 /// Dancing Goat-style catalogue: coffees (reduced tax), equipment (standard), gift cards (exempt e-products).
@@ -56,6 +57,10 @@ pub(crate) fn skus(g: &mut SimRng, at: OffsetDateTime) -> Vec<Sku> {
             available_items: g.gen_range(20..500),
             site_id: Some(SITE_ID),
             custom,
+            kind: SkuKind::Product,
+            option_category_id: None,
+            option_for: Vec::new(),
+            bundle_items: Vec::new(),
         });
     };
     for (i, (name, price, origin)) in COFFEE.iter().enumerate() {
@@ -93,6 +98,80 @@ pub(crate) fn skus(g: &mut SimRng, at: OffsetDateTime) -> Vec<Sku> {
             format!("An electronic gift card worth ${amount}."),
             g,
         );
+    }
+    // Options and bundles come after the products so the products keep their ids and GUIDs.
+    // guess: Dancing Goat has no option categories or bundles; these are what a coffee shop typically sets up.
+    const OPTIONS: &[(&str, &str, SkuKind, i64, &[i64])] = &[
+        (
+            "1 kg bag",
+            "30.00",
+            SkuKind::AttributeOption,
+            1,
+            &[1, 2, 3, 4, 5, 6, 7, 8],
+        ),
+        (
+            "Gift box",
+            "3.00",
+            SkuKind::AttributeOption,
+            2,
+            &[1, 2, 3, 4, 5, 6, 7, 8, 15],
+        ),
+        ("Engraving", "7.50", SkuKind::TextOption, 3, &[12, 13, 15]),
+        (
+            "Paper filters (100 pcs)",
+            "6.90",
+            SkuKind::AccessoryOption,
+            4,
+            &[9, 10],
+        ),
+    ];
+    for (i, (name, price, ..)) in OPTIONS.iter().enumerate() {
+        push(
+            name,
+            format!("DG-OPT-{:03}", i + 1),
+            price,
+            1,
+            "PRODUCT",
+            Vec::new(),
+            format!("Option: {name}."),
+            g,
+        );
+    }
+    /// Name, price and `(SKUID, units)` contents.
+    type Bundle = (&'static str, &'static str, &'static [(i64, i64)]);
+    const BUNDLES: &[Bundle] = &[
+        (
+            "Pour-over starter kit",
+            "79.00",
+            &[(10, 1), (1, 1), (15, 1)],
+        ),
+        ("Espresso lover's box", "99.00", &[(14, 1), (2, 2), (15, 1)]),
+    ];
+    for (i, (name, price, _)) in BUNDLES.iter().enumerate() {
+        push(
+            name,
+            format!("DG-BNDL-{:03}", i + 1),
+            price,
+            1,
+            "BUNDLE",
+            Vec::new(),
+            format!("{name}: everything to get started, in one box."),
+            g,
+        );
+    }
+    let options = out.len() - OPTIONS.len() - BUNDLES.len();
+    for (sku, (_, _, kind, category, parents)) in out[options..].iter_mut().zip(OPTIONS) {
+        sku.kind = *kind;
+        sku.option_category_id = Some(*category);
+        sku.option_for = parents.to_vec();
+        sku.needs_shipping = *kind == SkuKind::AccessoryOption;
+        sku.weight = 0.0;
+    }
+    let bundles = out.len() - BUNDLES.len();
+    for (sku, (_, _, items)) in out[bundles..].iter_mut().zip(BUNDLES) {
+        sku.kind = SkuKind::Bundle;
+        sku.bundle_items = items.to_vec();
+        sku.needs_shipping = true;
     }
     out
 }

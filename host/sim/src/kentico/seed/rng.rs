@@ -12,6 +12,12 @@ pub(crate) enum Stream {
     RandomOrder = 4,
     History = 5,
     Skip = 6,
+    /// Cart features of generated orders ([`super::super::spec::OrderKinds`]).
+    Kinds = 7,
+    /// Gift-card codes and other promotion data of an order.
+    Promo = 8,
+    /// Reference objects added after the first release of the seed (their GUIDs must not shift older ones).
+    LateGuid = 9,
 }
 
 /// The store's generator: xoshiro256** seeded by splitmix64. Small and fast even in unoptimised builds, where
