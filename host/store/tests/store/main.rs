@@ -1,7 +1,10 @@
 //! The store's public API against both backends. Each test body in `suite` takes a fresh `&Store` and runs
 //! twice: `sqlite::<name>` on a SQLite file, `postgres::<name>` on a Postgres database of its own (see
 //! `support`). `multi_host` holds the Postgres-only tests where several stores (hosts) share one database.
+//! `admin_rows` runs the admin API's rows (tokens, plugin versions, event pages, managed tenants) on both
+//! backends the same way. One test binary for the crate, as Wasmtime's `tests/all`.
 
+mod admin_rows;
 mod multi_host;
 mod suite;
 mod support;

@@ -2,11 +2,7 @@
 //! with per-tenant versions and one active version per name, the paged event listing, and tenants managed
 //! through the API (configuration and sealed secrets).
 
-#![allow(clippy::unwrap_used, missing_docs, unreachable_pub)]
-
-#[allow(dead_code)]
-#[path = "store/support.rs"]
-mod support;
+#![allow(clippy::unwrap_used)]
 
 use ferry_model::{EventEnvelope, EventKind, EventObject, TenantId};
 use ferry_store::{EventState, JobId, NewEvent, Store, TokenScope};
@@ -284,7 +280,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    crate::support::with_sqlite(|s| async move { crate::$name(&s).await }).await;
+                    crate::support::with_sqlite(|s| async move { crate::admin_rows::$name(&s).await }).await;
                 }
             )*
         }
@@ -292,7 +288,7 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    crate::support::with_postgres(|s| async move { crate::$name(&s).await }).await;
+                    crate::support::with_postgres(|s| async move { crate::admin_rows::$name(&s).await }).await;
                 }
             )*
         }
