@@ -17,7 +17,8 @@
 //! - `error`: the crate's [`Error`] with its worker [`Disposition`](ferry_model::Disposition).
 //! - `backend`: the two pools, the `on_pool!` dispatch and the few statements that differ per backend.
 //! - `store`: opening the database, running migrations, time helpers.
-//! - `signal`: waking idle workers ([`Store::wait_for_work`], [`WorkWaiter`]; `LISTEN/NOTIFY` on Postgres).
+//! - `signal`: the in-process wake-up signal, fed from other hosts by `LISTEN/NOTIFY` on Postgres.
+//! - `waiter`: waking idle workers ([`Store::wait_for_work`], [`WorkWaiter`]).
 //! - `event`: event rows, states, insert with dedupe.
 //! - `ingestor`: groups concurrent inserts into one transaction; each caller is answered after COMMIT.
 //! - `queue`: claim with leases, per-object ordering, fair turns and per-tenant limits; complete / retry / dead-letter.
@@ -29,6 +30,7 @@
 //! - `token`: OAuth token rows with compare-and-swap rotation.
 //! - `kv`: a namespaced blob table for tenant config and encrypted secrets.
 //! - `refresh_lock`: one OAuth refresh per account at a time, across hosts ([`RefreshLock`]).
+//! - `keyed_locks`: the per-store state behind those locks (SQLite's mutex per key, Postgres' slot budget).
 //! - `rate`: fixed-window rate slots shared by every host ([`Store::take_rate_slot`]).
 //! - `admin`: admin API tokens (hashed), uploaded plugin components and versions, paged event listing.
 //! - `tenant_config`: tenants managed through the admin API (configuration JSON and sealed secrets).
@@ -63,6 +65,7 @@ mod error;
 mod event;
 mod history;
 mod ingestor;
+mod keyed_locks;
 mod kv;
 mod ledger;
 mod mapping;
@@ -73,6 +76,7 @@ mod signal;
 mod store;
 mod tenant_config;
 mod token;
+mod waiter;
 mod watermark;
 
 pub use admin::{AdminToken, PluginVersion, TokenScope};
@@ -87,8 +91,8 @@ pub use ledger::{LedgerEntry, LedgerState};
 pub use mapping::MappingKind;
 pub use queue::{ClaimRequest, Claimed, Lease, Outcome};
 pub use refresh_lock::RefreshLock;
-pub use signal::WorkWaiter;
 pub use store::Store;
 pub use tenant_config::{ConfigSnapshot, StoredTenant};
 pub use token::{RotateOutcome, TokenSet};
+pub use waiter::WorkWaiter;
 pub use watermark::Watermark;

@@ -5,9 +5,10 @@
 //! Postgres the same transactions also `NOTIFY ferry_work`, and each host keeps one `LISTEN` connection that
 //! turns notifications from every host into the local signal. What becomes ready only by time passing (a
 //! retry's backoff, an expired lease) is found by the next timed poll: the wait's `max` is that poll interval.
+//!
+//! This module is the signal itself and its Postgres listener; what workers call to wait on it is in `waiter`.
 
 use crate::backend::{Pool, WORK_CHANNEL};
-use crate::store::Store;
 use sqlx::postgres::PgListener;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -44,6 +45,11 @@ impl Signal {
         self.tx.send_modify(|n| *n = n.wrapping_add(1));
     }
 
+    /// A receiver that sees every signal raised from now on (what a [`WorkWaiter`](crate::WorkWaiter) waits on).
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
+        self.tx.subscribe()
+    }
+
     /// Stops the listener task.
     pub(crate) fn stop(&self) {
         if let Ok(mut slot) = self.listener.lock()
@@ -61,7 +67,7 @@ impl Drop for Signal {
 }
 
 /// Forwards `NOTIFY ferry_work` from any host to the local signal, reconnecting when the connection drops.
-/// Holds only a weak reference, so the task ends once the last [`Store`] handle is gone.
+/// Holds only a weak reference, so the task ends once the last [`Store`](crate::Store) handle is gone.
 async fn listen(pool: sqlx::PgPool, signal: Weak<Signal>) {
     loop {
         let connected = async {
@@ -104,53 +110,5 @@ async fn listen(pool: sqlx::PgPool, signal: Weak<Signal>) {
                 }
             }
         }
-    }
-}
-
-/// Waits for work on behalf of one worker, without missing a wake-up that arrives while the worker is busy
-/// claiming: a signal raised since the waiter last returned makes the next [`WorkWaiter::wait`] return at once.
-///
-/// Worker loop: `let mut w = store.work_waiter(); loop { if claim is empty { w.wait(poll).await; } }`.
-#[derive(Debug, Clone)]
-pub struct WorkWaiter {
-    rx: watch::Receiver<u64>,
-}
-
-impl WorkWaiter {
-    /// Waits until work may be ready (a signal since the last call) or `max` has passed; returns whether a
-    /// signal ended the wait. `max` is the poll interval for work that becomes ready by time alone.
-    pub async fn wait(&mut self, max: Duration) -> bool {
-        match tokio::time::timeout(max, self.rx.changed()).await {
-            Ok(Ok(())) => true,
-            // The store is gone; nothing will signal again, so just wait out the interval.
-            Ok(Err(_)) => {
-                tokio::time::sleep(max).await;
-                false
-            }
-            Err(_) => false,
-        }
-    }
-}
-
-impl Store {
-    /// A waiter for one worker loop (see [`WorkWaiter`]); it starts with every past signal seen.
-    pub fn work_waiter(&self) -> WorkWaiter {
-        WorkWaiter {
-            rx: self.signal.tx.subscribe(),
-        }
-    }
-
-    /// Waits until work may be ready or `max` has passed; returns whether a signal ended the wait.
-    ///
-    /// Wakes on inserts, retries due now, replays and finished events that release a waiting one, from this
-    /// host and (on Postgres, through `LISTEN/NOTIFY`) from every other host. It only sees signals raised
-    /// after the call; a loop that must not miss one raised during its claim keeps a [`Store::work_waiter`].
-    pub async fn wait_for_work(&self, max: Duration) -> bool {
-        self.work_waiter().wait(max).await
-    }
-
-    /// Wakes this process's idle workers (after a commit that made work ready).
-    pub(crate) fn wake(&self) {
-        self.signal.raise();
     }
 }

@@ -3,8 +3,7 @@
 use crate::backend::{Backend, Pool};
 use crate::config::{StoreConfig, Synchronous};
 use crate::error::{Error, Result};
-use crate::refresh_lock::LocalRefreshLocks;
-use crate::refresh_lock::LockSlots;
+use crate::keyed_locks::{LocalRefreshLocks, LockSlots};
 use crate::signal::Signal;
 use ferry_model::TenantId;
 use secrecy::ExposeSecret;
