@@ -19,7 +19,8 @@
 //! - `store`: opening the database, running migrations, time helpers.
 //! - `signal`: the in-process wake-up signal, fed from other hosts by `LISTEN/NOTIFY` on Postgres.
 //! - `waiter`: waking idle workers ([`Store::wait_for_work`], [`WorkWaiter`]).
-//! - `event`: event rows, states, insert with dedupe.
+//! - `event`: event rows (`record`), states (`state`), recorded transitions (`transition`), insert with dedupe
+//!   (`insert`).
 //! - `ingestor`: groups concurrent inserts into one transaction; each caller is answered after COMMIT.
 //! - `queue`: claim with leases, per-object ordering, fair turns and per-tenant limits; complete / retry / dead-letter.
 //! - `dead_letter`: list, show, replay, discard.

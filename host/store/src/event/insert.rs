@@ -1,0 +1,133 @@
+//! Storing verified events: one or a batch per transaction, deduped by (tenant, event id) across hosts.
+
+use crate::backend::{Conn, begin_write, lock_insert_order, notify_work};
+use crate::error::{Error, Result};
+use crate::store::{Store, now_ms, to_ms};
+use ferry_model::{EventEnvelope, TenantId};
+use sqlx::QueryBuilder;
+use std::collections::HashSet;
+
+/// A verified event to store.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The tenant whose webhook this came in on.
+    pub tenant: TenantId,
+    /// The parsed envelope.
+    pub envelope: EventEnvelope,
+    /// The raw body as received (kept for replay and audit; it holds ids, not order data).
+    pub payload: String,
+}
+
+impl NewEvent {
+    /// An event from a parsed envelope and the raw body it was parsed from.
+    pub fn new(tenant: TenantId, envelope: EventEnvelope, raw_body: &[u8]) -> Self {
+        Self {
+            tenant,
+            envelope,
+            payload: String::from_utf8_lossy(raw_body).into_owned(),
+        }
+    }
+
+    /// An event from an envelope alone (the payload is re-serialised); for tests and the poller.
+    pub fn from_envelope(tenant: TenantId, envelope: EventEnvelope) -> Self {
+        let payload = serde_json::to_string(&envelope).unwrap_or_default();
+        Self {
+            tenant,
+            envelope,
+            payload,
+        }
+    }
+}
+
+/// What an insert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InsertOutcome {
+    /// First time this (tenant, event id) was seen; the event is queued.
+    Inserted,
+    /// Already stored; nothing changed.
+    Duplicate,
+}
+
+/// Rows per multi-row INSERT: 14 parameters each, well under SQLite's 32766 and Postgres' 65535 limits.
+const ROWS_PER_STATEMENT: usize = 512;
+
+impl Store {
+    /// Stores one event in its own transaction (unbatched; ingest goes through [`Ingestor`](crate::Ingestor)).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn insert_event(&self, ev: &NewEvent) -> Result<InsertOutcome> {
+        Ok(self.insert_batch(std::slice::from_ref(ev)).await?.remove(0))
+    }
+
+    /// Stores several events in one transaction; outcomes are in input order (a repeat inside the batch
+    /// is a `Duplicate`). Dedupe by (tenant, event id) is the table's unique key, so it holds across hosts.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the transaction fails; then nothing was stored.
+    pub async fn insert_batch(&self, events: &[NewEvent]) -> Result<Vec<InsertOutcome>> {
+        let now = now_ms();
+        let mut inserted: HashSet<(String, String)> = HashSet::new();
+        on_pool!(&self.pool, |p| {
+            let mut tx = begin_write(p, "begin insert").await?;
+            lock_insert_order(
+                Conn::from(&mut *tx),
+                events.iter().map(|e| e.tenant.as_str()),
+            )
+            .await?;
+            for chunk in events.chunks(ROWS_PER_STATEMENT) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, \
+                     object_id, object_guid, object_last_modified, payload, state, attempts, \
+                     next_attempt_at, received_at, queued_at, updated_at) ",
+                );
+                q.push_values(chunk, |mut row, ev| {
+                    let env = &ev.envelope;
+                    row.push_bind(ev.tenant.as_str().to_owned())
+                        .push_bind(env.id.clone())
+                        .push_bind(env.kind.as_str())
+                        .push_bind(env.ordering_key())
+                        .push_bind(env.object.object_type.clone())
+                        .push_bind(env.object.id)
+                        .push_bind(env.object.guid.to_string())
+                        .push_bind(to_ms(env.object.last_modified))
+                        .push_bind(ev.payload.clone())
+                        .push("'queued', 0")
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(now);
+                });
+                q.push(" ON CONFLICT (tenant, event_id) DO NOTHING RETURNING tenant, event_id");
+                let rows: Vec<(String, String)> = q
+                    .build_query_as()
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(Error::db("insert events"))?;
+                inserted.extend(rows);
+            }
+            if !inserted.is_empty() {
+                notify_work(Conn::from(&mut *tx)).await?;
+            }
+            tx.commit()
+                .await
+                .map_err(Error::db("commit inserted events"))?;
+        });
+        if !inserted.is_empty() {
+            self.wake();
+        }
+        // The first occurrence of a key in the batch is the one inserted; any repeat is a duplicate.
+        Ok(events
+            .iter()
+            .map(|ev| {
+                let key = (ev.tenant.as_str().to_owned(), ev.envelope.id.clone());
+                if inserted.remove(&key) {
+                    InsertOutcome::Inserted
+                } else {
+                    InsertOutcome::Duplicate
+                }
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,54 @@
+//! The recorded state changes of an event (`event_history`): what a dead letter's history shows.
+
+use super::record::JobId;
+use super::state::EventState;
+use crate::backend::Conn;
+use crate::error::{Error, Result};
+use time::OffsetDateTime;
+
+/// One recorded state change of an event.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Transition {
+    /// When.
+    pub at: OffsetDateTime,
+    /// State before.
+    pub from: EventState,
+    /// State after.
+    pub to: EventState,
+    /// Attempt number at the time.
+    pub attempt: u32,
+    /// The attempt's error, for retries and dead letters.
+    pub error: Option<String>,
+    /// Operator note (replay, discard reason).
+    pub note: Option<String>,
+}
+
+/// Records a state change inside the caller's transaction.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn add_history(
+    conn: impl Into<Conn<'_>>,
+    job: JobId,
+    from: EventState,
+    to: EventState,
+    attempt: u32,
+    error: Option<&str>,
+    note: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    on_conn!(conn.into(), |c| sqlx::query(
+        "INSERT INTO event_history (event_seq, at, from_state, to_state, attempt, error, note) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(job.0)
+    .bind(now)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(i64::from(attempt))
+    .bind(error)
+    .bind(note)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(Error::db("record event history"))?;
+    Ok(())
+}
