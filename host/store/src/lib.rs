@@ -33,7 +33,8 @@
 //! - `refresh_lock`: one OAuth refresh per account at a time, across hosts ([`RefreshLock`]).
 //! - `keyed_locks`: the per-store state behind those locks (SQLite's mutex per key, Postgres' slot budget).
 //! - `rate`: fixed-window rate slots shared by every host ([`Store::take_rate_slot`]).
-//! - `admin`: admin API tokens (hashed), uploaded plugin components and versions, paged event listing.
+//! - `admin`: admin API tokens (hashed, `tokens`), uploaded plugin components and versions (`plugins`), paged
+//!   event listing (`events`).
 //! - `tenant_config`: tenants managed through the admin API (configuration JSON and sealed secrets).
 
 /// `on_pool!(pool, |p| body)` runs `body` with `p` bound to the store's pool, whichever backend it is. The body is compiled once per
