@@ -15,7 +15,7 @@
 //! - `limit`: governor rate limiter per key.
 //! - `redact`: `Redacted<T>` and header/body helpers that keep secrets out of logs.
 //! - `metrics`: metric name constants.
-//! - `client`: `HttpClient::send`, tying the above together.
+//! - `client`: `HttpClient::send`, tying the above together; `client/tests.rs` runs it against local servers.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
