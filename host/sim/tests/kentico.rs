@@ -1101,3 +1101,716 @@ async fn shutdown_stops_serving() -> anyhow::Result<()> {
     assert!(r.is_err());
     Ok(())
 }
+
+// ---- promotions, options, bundles, edits -----------------------------------------------------------------------
+
+use ferry_sim::kentico::{AddressSpec, OptionSpec, OrderEdit, OrderKinds};
+use rust_decimal::Decimal;
+
+fn dec(s: &str) -> Decimal {
+    s.parse().expect("decimal")
+}
+
+/// A money column of a REST row, exactly (serde_json's shortest f64 text of a 9-decimal value is exact here).
+fn money(row: &Value, col: &str) -> Decimal {
+    match &row[col] {
+        Value::Number(n) => n.to_string().parse().expect("money"),
+        other => panic!("{col} is not a number: {other}"),
+    }
+}
+
+/// The `(Name, Value)` items of a `<Summary>` blob; an empty list for `<Summary />` or NULL.
+fn summary(row: &Value, col: &str) -> Vec<(String, Decimal)> {
+    let xml = row[col].as_str().unwrap_or_default();
+    xml.split("<Item>")
+        .skip(1)
+        .map(|item| {
+            let between = |open: &str, close: &str| {
+                item.split(open)
+                    .nth(1)
+                    .and_then(|s| s.split(close).next())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            (
+                between("<Name>", "</Name>"),
+                between("<Value>", "</Value>")
+                    .parse()
+                    .expect("summary value"),
+            )
+        })
+        .collect()
+}
+
+fn total(items: &[(String, Decimal)]) -> Decimal {
+    items.iter().map(|(_, v)| *v).sum()
+}
+
+impl Ctx {
+    async fn order_row(&self, id: i64) -> anyhow::Result<Value> {
+        Ok(self
+            .json(&format!("ecommerce.order/{id}?format=json"))
+            .await?["data"]
+            .clone())
+    }
+
+    async fn item_rows(&self, id: i64) -> anyhow::Result<Vec<Value>> {
+        Ok(self
+            .rows(&format!(
+                "ecommerce.order/{id}/children/ecommerce.orderitem?format=json"
+            ))
+            .await?
+            .0)
+    }
+
+    fn control(&self, path: &str) -> String {
+        format!("{}/_sim/kentico{path}", self.sim.base_url())
+    }
+}
+
+fn line(sku_id: i64, quantity: i32) -> LineSpec {
+    LineSpec { sku_id, quantity }
+}
+
+/// Checks every identity `pricing.rs` documents on one order as REST serves it; returns the order row.
+async fn assert_identities(ctx: &Ctx, id: i64) -> anyhow::Result<Value> {
+    let o = ctx.order_row(id).await?;
+    let items = ctx.item_rows(id).await?;
+    let guids: Vec<&str> = items
+        .iter()
+        .filter_map(|i| i["OrderItemGuid"].as_str())
+        .collect();
+    for i in &items {
+        let unit = money(i, "OrderItemUnitPrice");
+        let count = Decimal::from(i["OrderItemUnitCount"].as_i64().unwrap_or_default());
+        let line_total = money(i, "OrderItemTotalPrice");
+        let is_child = |col: &str| i[col].as_str().is_some();
+        if is_child("OrderItemBundleGUID") {
+            assert!(guids.contains(&i["OrderItemBundleGUID"].as_str().unwrap_or_default()));
+            assert_eq!((unit, line_total), (Decimal::ZERO, Decimal::ZERO), "{i}");
+        }
+        if is_child("OrderItemParentGuid") {
+            assert!(guids.contains(&i["OrderItemParentGuid"].as_str().unwrap_or_default()));
+        }
+        assert_eq!(
+            unit * count - total(&summary(i, "OrderItemDiscountSummary")),
+            line_total,
+            "order {id}: line total of {i}"
+        );
+    }
+    let lines: Decimal = items.iter().map(|i| money(i, "OrderItemTotalPrice")).sum();
+    let discounts = total(&summary(&o, "OrderDiscounts"));
+    let (shipping, tax, price) = (
+        money(&o, "OrderTotalShipping"),
+        money(&o, "OrderTotalTax"),
+        money(&o, "OrderTotalPrice"),
+    );
+    assert_eq!(lines - discounts + shipping + tax, price, "order {id}: {o}");
+    assert_eq!(total(&summary(&o, "OrderTaxSummary")), tax, "order {id}");
+    assert_eq!(
+        price - total(&summary(&o, "OrderOtherPayments")),
+        money(&o, "OrderGrandTotal"),
+        "order {id}"
+    );
+    Ok(o)
+}
+
+#[tokio::test]
+async fn discounts_land_where_k13_stores_them() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(0).await?;
+    // Catalog discounts lower the unit price and list per-unit amounts in OrderItemProductDiscounts.
+    let catalog = ctx
+        .sim
+        .place_order(OrderSpec {
+            lines: vec![line(1, 2), line(10, 1)],
+            catalog_discounts: true,
+            ..OrderSpec::default()
+        })
+        .await;
+    let items = ctx.item_rows(catalog.id).await?;
+    assert_eq!(money(&items[0], "OrderItemUnitPrice"), dec("12.15"));
+    assert_eq!(
+        items[0]["OrderItemProductDiscounts"],
+        "<Summary><Item><Name>Coffee of the month</Name><Value>1.35</Value></Item></Summary>"
+    );
+    assert_eq!(items[0]["OrderItemDiscountSummary"], "<Summary />");
+    assert_eq!(money(&items[0], "OrderItemTotalPrice"), dec("24.30"));
+    assert_eq!(money(&items[1], "OrderItemUnitPrice"), dec("19.00"));
+    assert_eq!(
+        summary(&items[1], "OrderItemProductDiscounts"),
+        vec![("Gear clearance".into(), dec("5.00"))]
+    );
+    let o = assert_identities(&ctx, catalog.id).await?;
+    assert_eq!(o["OrderDiscounts"], "<Summary />");
+    assert!(o["OrderCouponCodes"].is_null());
+
+    // Buy X Get Y: a line-total discount in OrderItemDiscountSummary, the unit price untouched.
+    let multibuy = ctx
+        .sim
+        .place_order(OrderSpec {
+            lines: vec![line(1, 3)],
+            multibuy: true,
+            ..OrderSpec::default()
+        })
+        .await;
+    let items = ctx.item_rows(multibuy.id).await?;
+    assert_eq!(money(&items[0], "OrderItemUnitPrice"), dec("13.50"));
+    assert_eq!(
+        items[0]["OrderItemDiscountSummary"],
+        "<Summary><Item><Name>Buy 2 bags, get 1 free</Name><Value>13.50</Value></Item></Summary>"
+    );
+    assert_eq!(money(&items[0], "OrderItemTotalPrice"), dec("27.00"));
+    assert_identities(&ctx, multibuy.id).await?;
+
+    // Volume: 5 % of 13.50 is 0.675, rounded away from zero.
+    let volume = ctx
+        .sim
+        .place_order(OrderSpec {
+            lines: vec![line(1, 5)],
+            volume_discounts: true,
+            ..OrderSpec::default()
+        })
+        .await;
+    let items = ctx.item_rows(volume.id).await?;
+    assert_eq!(money(&items[0], "OrderItemUnitPrice"), dec("12.82"));
+    assert_eq!(
+        summary(&items[0], "OrderItemProductDiscounts"),
+        vec![("Volume discount (5+ bags)".into(), dec("0.68"))]
+    );
+    assert_identities(&ctx, volume.id).await?;
+
+    // Order discounts cascade on the subtotal (51.00 − 5.10, then 5 % of 45.90); free shipping zeroes shipping
+    // and shows only as its code.
+    let order = ctx
+        .sim
+        .place_order(OrderSpec {
+            lines: vec![line(10, 1), line(1, 2)],
+            order_discount: true,
+            coupons: vec!["welcome10".into(), "FREESHIP".into()],
+            ..OrderSpec::default()
+        })
+        .await;
+    let o = assert_identities(&ctx, order.id).await?;
+    assert_eq!(
+        o["OrderDiscounts"],
+        "<Summary><Item><Name>Welcome 10%</Name><Value>5.10</Value></Item><Item><Name>Loyalty 5%</Name><Value>2.30</Value></Item></Summary>"
+    );
+    assert_eq!(
+        o["OrderCouponCodes"],
+        "<CouponCodes><CouponCode><Code>WELCOME10</Code></CouponCode><CouponCode><Code>FREESHIP</Code></CouponCode></CouponCodes>"
+    );
+    assert_eq!(money(&o, "OrderTotalShipping"), Decimal::ZERO);
+    assert!(o["OrderShippingOptionID"].is_i64());
+    assert_eq!(o["OrderOtherPayments"], "<Summary />");
+
+    // A coupon whose condition the cart does not meet is dropped, as Kentico drops it.
+    let small = ctx
+        .sim
+        .place_order(OrderSpec {
+            lines: vec![line(15, 1)],
+            coupons: vec!["SAVE15".into()],
+            ..OrderSpec::default()
+        })
+        .await;
+    let o = assert_identities(&ctx, small.id).await?;
+    assert!(o["OrderCouponCodes"].is_null());
+    assert_eq!(o["OrderDiscounts"], "<Summary />");
+    Ok(())
+}
+
+#[tokio::test]
+async fn gift_cards_options_and_bundles_are_stored_as_k13_stores_them() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(0).await?;
+    let catalogue = ctx.sim.catalogue();
+    let kinds: Vec<_> = catalogue.iter().map(|s| (s.id, s.kind)).collect();
+    assert!(kinds.contains(&(19, ferry_sim::kentico::SkuKind::AttributeOption)));
+    assert!(kinds.contains(&(23, ferry_sim::kentico::SkuKind::Bundle)));
+    // Coffee with two attribute options, a mug with an engraving, a dripper with an accessory; a product
+    // coupon on brewing gear; a gift card.
+    let placed = ctx
+        .sim
+        .place_order(OrderSpec {
+            lines: vec![line(1, 1), line(15, 1), line(10, 1)],
+            options: vec![
+                OptionSpec {
+                    line: 0,
+                    sku_id: 19,
+                    text: None,
+                },
+                OptionSpec {
+                    line: 0,
+                    sku_id: 20,
+                    text: None,
+                },
+                OptionSpec {
+                    line: 1,
+                    sku_id: 21,
+                    text: Some("For Anna".into()),
+                },
+                OptionSpec {
+                    line: 2,
+                    sku_id: 22,
+                    text: None,
+                },
+            ],
+            coupons: vec!["BREW10".into()],
+            gift_card: Some(dec("25")),
+            ..OrderSpec::default()
+        })
+        .await;
+    let o = assert_identities(&ctx, placed.id).await?;
+    let items = ctx.item_rows(placed.id).await?;
+    let by_sku = |sku: i64| {
+        items
+            .iter()
+            .find(|i| i["OrderItemSKUID"] == sku)
+            .cloned()
+            .expect("row")
+    };
+    let (coffee, mug, dripper) = (by_sku(1), by_sku(15), by_sku(10));
+    // Attribute and text options are folded into the parent's unit price; their rows carry 0.
+    assert_eq!(money(&coffee, "OrderItemUnitPrice"), dec("46.50"));
+    assert_eq!(money(&mug, "OrderItemUnitPrice"), dec("18.50"));
+    for option in [19, 20, 21] {
+        let row = by_sku(option);
+        assert_eq!(money(&row, "OrderItemTotalPrice"), Decimal::ZERO);
+        assert!(row["OrderItemProductDiscounts"].is_null());
+        assert!(row["OrderItemBundleGUID"].is_null());
+    }
+    assert_eq!(by_sku(19)["OrderItemParentGuid"], coffee["OrderItemGuid"]);
+    assert_eq!(by_sku(21)["OrderItemParentGuid"], mug["OrderItemGuid"]);
+    assert_eq!(by_sku(21)["OrderItemText"], "For Anna");
+    // An accessory is its own priced row under its parent.
+    let filters = by_sku(22);
+    assert_eq!(filters["OrderItemParentGuid"], dripper["OrderItemGuid"]);
+    assert_eq!(money(&filters, "OrderItemTotalPrice"), dec("6.90"));
+    // The product coupon takes 10 % off the dripper's line total.
+    assert_eq!(
+        dripper["OrderItemDiscountSummary"],
+        "<Summary><Item><Name>Brewing gear 10% off</Name><Value>2.40</Value></Item></Summary>"
+    );
+    // The gift card is an other payment: the grand total is what is left to pay.
+    assert_eq!(
+        o["OrderOtherPayments"],
+        "<Summary><Item><Name>Gift card</Name><Value>25.00</Value></Item></Summary>"
+    );
+    assert_eq!(
+        money(&o, "OrderGrandTotal"),
+        money(&o, "OrderTotalPrice") - dec("25")
+    );
+    let codes = o["OrderCouponCodes"].as_str().unwrap_or_default();
+    assert!(
+        codes.starts_with(
+            "<CouponCodes><CouponCode><Code>BREW10</Code></CouponCode><CouponCode><Code>GC-"
+        ),
+        "{codes}"
+    );
+    assert!(codes.ends_with(
+        "</Code><ValueInMainCurrency>25.00</ValueInMainCurrency></CouponCode></CouponCodes>"
+    ));
+
+    // A bundle: the bundle row is priced; its contents point at it and carry 0.
+    let bundle = ctx
+        .sim
+        .place_order(OrderSpec {
+            lines: vec![line(23, 2)],
+            ..OrderSpec::default()
+        })
+        .await;
+    assert_identities(&ctx, bundle.id).await?;
+    let items = ctx.item_rows(bundle.id).await?;
+    assert_eq!(items.len(), 4);
+    assert_eq!(money(&items[0], "OrderItemUnitPrice"), dec("79.00"));
+    assert!(items[0]["OrderItemBundleGUID"].is_null());
+    for child in &items[1..] {
+        assert_eq!(child["OrderItemBundleGUID"], items[0]["OrderItemGuid"]);
+        assert!(child["OrderItemParentGuid"].is_null());
+        assert_eq!(child["OrderItemUnitCount"], 2);
+    }
+    let sku = ctx.json("ecommerce.sku/23?format=json").await?["data"].clone();
+    assert_eq!(sku["SKUProductType"], "BUNDLE");
+    assert_eq!(sku["SKUBundleItemsCount"], 3);
+    let option = ctx.json("ecommerce.sku/19?format=json").await?["data"].clone();
+    assert!(option["SKUOptionCategoryID"].is_i64());
+
+    // The snapshot agrees with REST.
+    let snap = ctx.sim.order(placed.id).expect("order");
+    assert_eq!(
+        snap.other_payments,
+        vec![("Gift card".to_owned(), dec("25.00"))]
+    );
+    assert_eq!(snap.coupon_codes.len(), 2);
+    assert_eq!(
+        snap.lines
+            .iter()
+            .filter(|l| l.parent_guid.is_some())
+            .count(),
+        4
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn generated_orders_of_every_kind_satisfy_the_identities() -> anyhow::Result<()> {
+    let mix = OrderMix {
+        invalid: 0.0,
+        foreign_currency: 0.4,
+        paid: 0.5,
+    };
+    let kinds = OrderKinds {
+        discounted: 0.4,
+        volume: 0.3,
+        coupon: 0.5,
+        order_discount: 0.3,
+        gift_card: 0.4,
+        options: 0.4,
+        bundle: 0.3,
+        free_shipping: 0.3,
+        multibuy: 0.3,
+        edited: 0.3,
+        cancelled: 0.15,
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for seed in 1..=4 {
+        let ctx = Ctx::start(KenticoConfig {
+            seed,
+            ..KenticoConfig::default()
+        })
+        .await?;
+        for n in 0..40 {
+            let spec = ctx.sim.random_order_with(n, &mix, &kinds);
+            assert_eq!(
+                spec,
+                ctx.sim.random_order_with(n, &mix, &kinds),
+                "deterministic"
+            );
+            let placed = ctx.sim.place_order(spec.clone()).await;
+            let o = assert_identities(&ctx, placed.id).await?;
+            let items = ctx.item_rows(placed.id).await?;
+            let mut mark = |kind: &'static str, present: bool| {
+                if present {
+                    seen.insert(kind);
+                }
+            };
+            mark("order discount", !summary(&o, "OrderDiscounts").is_empty());
+            mark("gift card", !summary(&o, "OrderOtherPayments").is_empty());
+            mark("coupon", o["OrderCouponCodes"].is_string());
+            mark(
+                "free shipping",
+                o["OrderShippingOptionID"].is_i64() && money(&o, "OrderTotalShipping").is_zero(),
+            );
+            mark(
+                "unit discount",
+                items
+                    .iter()
+                    .any(|i| !summary(i, "OrderItemProductDiscounts").is_empty()),
+            );
+            mark(
+                "line discount",
+                items
+                    .iter()
+                    .any(|i| !summary(i, "OrderItemDiscountSummary").is_empty()),
+            );
+            mark(
+                "option",
+                items.iter().any(|i| i["OrderItemParentGuid"].is_string()),
+            );
+            mark(
+                "bundle",
+                items.iter().any(|i| i["OrderItemBundleGUID"].is_string()),
+            );
+            mark("edited", spec.then_edit.is_some());
+            mark("cancelled", o["OrderStatusID"] == 5);
+            // Plain generated orders stay as they were.
+            assert_eq!(
+                ctx.sim.random_order_with(n, &mix, &OrderKinds::default()),
+                ctx.sim.random_order(n, &mix)
+            );
+        }
+    }
+    assert_eq!(seen.len(), 10, "every kind was generated: {seen:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_edit_recomputes_totals_and_fires_a_webhook() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(0).await?;
+    let (rx, url) = Receiver::start(&[]).await?;
+    ctx.sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: SECRET.into(),
+    }));
+    let placed = ctx
+        .sim
+        .place_order(OrderSpec {
+            customer_id: Some(4),
+            lines: vec![line(1, 2), line(10, 1)],
+            options: vec![OptionSpec {
+                line: 0,
+                sku_id: 19,
+                text: None,
+            }],
+            catalog_discounts: true,
+            coupons: vec!["WELCOME10".into()],
+            gift_card: Some(dec("10")),
+            ..OrderSpec::default()
+        })
+        .await;
+    let before = assert_identities(&ctx, placed.id).await?;
+    let old_items = ctx.item_rows(placed.id).await?;
+    // Three bags instead of two, the dripper removed, a mug added, a new shipping address.
+    ctx.sim
+        .edit_order(
+            placed.id,
+            OrderEdit {
+                lines: Some(vec![line(1, 3), line(15, 1)]),
+                shipping_address: Some(AddressSpec {
+                    personal_name: "Jana Nováková".into(),
+                    line1: "Vinohradská 12".into(),
+                    city: "Praha".into(),
+                    zip: "120 00".into(),
+                    country_code: "CZ".into(),
+                    ..AddressSpec::default()
+                }),
+                ..OrderEdit::default()
+            },
+        )
+        .await?;
+    let after = assert_identities(&ctx, placed.id).await?;
+    assert!(after["OrderLastModified"].as_str() > before["OrderLastModified"].as_str());
+    assert_ne!(after["OrderTotalPrice"], before["OrderTotalPrice"]);
+    let items = ctx.item_rows(placed.id).await?;
+    // Every row was re-inserted: new ids, the kept line and its option keep their GUIDs and stored prices.
+    assert!(
+        items.iter().all(|i| i["OrderItemID"].as_i64()
+            > old_items.last().and_then(|o| o["OrderItemID"].as_i64()))
+    );
+    assert_eq!(items[0]["OrderItemGuid"], old_items[0]["OrderItemGuid"]);
+    assert_eq!(items[0]["OrderItemUnitCount"], 3);
+    assert_eq!(
+        items[0]["OrderItemUnitPrice"],
+        old_items[0]["OrderItemUnitPrice"]
+    );
+    assert_eq!(items[1]["OrderItemParentGuid"], items[0]["OrderItemGuid"]);
+    assert_eq!(items[1]["OrderItemUnitCount"], 3);
+    assert!(items.iter().any(|i| i["OrderItemSKUID"] == 15));
+    assert!(!items.iter().any(|i| i["OrderItemSKUID"] == 10));
+    let old_id = old_items[0]["OrderItemID"].as_i64().unwrap_or_default();
+    let (status, _) = ctx.text(&format!("ecommerce.orderitem/{old_id}")).await?;
+    assert_eq!(status, 404, "deleted rows are gone");
+    // The shipping address changed in place, and tax now follows it (Czech rates).
+    let (addresses, _) = ctx
+        .rows(&format!(
+            "ecommerce.order/{}/children/ecommerce.orderaddress?format=json",
+            placed.id
+        ))
+        .await?;
+    let shipping = addresses
+        .iter()
+        .find(|a| a["AddressType"] == 2)
+        .expect("shipping address");
+    assert_eq!(shipping["AddressCity"], "Praha");
+    assert_eq!(shipping["AddressCountryID"], 326);
+    assert!(
+        after["OrderTaxSummary"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("21%")
+    );
+    // The coupon and the gift card still apply.
+    assert!(
+        after["OrderCouponCodes"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("WELCOME10")
+    );
+    assert_eq!(total(&summary(&after, "OrderOtherPayments")), dec("10.00"));
+
+    assert!(ctx.sim.wait_webhooks_idle(Duration::from_secs(5)).await);
+    let updated: Vec<Value> = rx
+        .bodies()
+        .into_iter()
+        .filter(|b| b["type"] == "order.updated")
+        .collect();
+    assert_eq!(updated.len(), 1);
+    assert_eq!(updated[0]["object"]["id"], placed.id);
+    assert_eq!(
+        updated[0]["object"]["last_modified"],
+        after["OrderLastModified"]
+    );
+    assert!(updated[0]["changes"]["OrderTotalPrice"]["to"].is_string());
+
+    // The control route refuses what it cannot do and edits what it can.
+    let r = ctx
+        .http
+        .post(ctx.control(&format!("/orders/{}/edit", placed.id)))
+        .json(&serde_json::json!({"lines": [{"sku_id": 999, "quantity": 1}]}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 422);
+    let err: Value = r.json().await?;
+    assert_eq!(err["error"]["code"], "unknown_sku");
+    let r = ctx
+        .http
+        .post(ctx.control("/orders/999/edit"))
+        .json(&serde_json::json!({"lines": []}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 404);
+    let r = ctx
+        .http
+        .post(ctx.control(&format!("/orders/{}/edit", placed.id)))
+        .json(&serde_json::json!({"lines": [{"sku_id": 1, "quantity": 1}]}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    let snap: Value = r.json().await?;
+    assert_eq!(snap["lines"][0]["quantity"], 1);
+    assert_identities(&ctx, placed.id).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_cancel_moves_the_order_to_the_canceled_status() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(0).await?;
+    let (rx, url) = Receiver::start(&[]).await?;
+    ctx.sim.set_webhook(Some(WebhookTarget {
+        url,
+        secret: SECRET.into(),
+    }));
+    let placed = ctx
+        .sim
+        .place_order(OrderSpec {
+            lines: vec![line(2, 1)],
+            paid: true,
+            gift_card: Some(dec("5")),
+            ..OrderSpec::default()
+        })
+        .await;
+    let before = ctx.order_row(placed.id).await?;
+    let r = ctx
+        .http
+        .post(ctx.control(&format!("/orders/{}/cancel", placed.id)))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 200);
+    let after = ctx.order_row(placed.id).await?;
+    let status = ctx
+        .json(&format!(
+            "ecommerce.orderstatus/{}?format=json",
+            after["OrderStatusID"]
+        ))
+        .await?["data"]
+        .clone();
+    assert_eq!(status["StatusName"], "Canceled");
+    assert!(after["OrderLastModified"].as_str() > before["OrderLastModified"].as_str());
+    // Cancelling keeps totals, the paid flag and the gift-card use.
+    for col in [
+        "OrderTotalPrice",
+        "OrderGrandTotal",
+        "OrderOtherPayments",
+        "OrderIsPaid",
+    ] {
+        assert_eq!(after[col], before[col], "{col}");
+    }
+    assert!(!ctx.sim.cancel_order(9999).await);
+    let r = ctx
+        .http
+        .post(ctx.control("/orders/9999/cancel"))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 404);
+    // The store has a returned status too.
+    let (returned, _) = ctx
+        .rows("ecommerce.orderstatus?format=json&where=StatusName%3D'Returned'")
+        .await?;
+    assert_eq!(returned.len(), 1);
+
+    assert!(ctx.sim.wait_webhooks_idle(Duration::from_secs(5)).await);
+    let changed: Vec<Value> = rx
+        .bodies()
+        .into_iter()
+        .filter(|b| b["type"] == "order.status_changed")
+        .collect();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(
+        changed[0]["changes"]["OrderStatusID"]["to"],
+        after["OrderStatusID"]
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_control_api_places_orders_of_every_kind() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(0).await?;
+    let r = ctx
+        .http
+        .post(ctx.control("/orders"))
+        .json(&serde_json::json!({
+            "customer_id": 2,
+            "lines": [{"sku_id": 1, "quantity": 3}, {"sku_id": 15, "quantity": 1}],
+            "options": [{"line": 1, "sku_id": 21, "text": "Hi"}],
+            "coupons": ["SAVE15"],
+            "multibuy": true,
+            "order_discount": true,
+            "free_shipping": true,
+            "gift_card": "20",
+        }))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 201);
+    let placed: Value = r.json().await?;
+    let id = placed["id"].as_i64().unwrap_or_default();
+    let o = assert_identities(&ctx, id).await?;
+    assert_eq!(money(&o, "OrderTotalShipping"), Decimal::ZERO);
+    assert_eq!(summary(&o, "OrderOtherPayments").len(), 1);
+    for (body, code) in [
+        (
+            serde_json::json!({"lines": [{"sku_id": 1, "quantity": 1}], "coupons": ["NOPE"]}),
+            "unknown_coupon",
+        ),
+        (
+            serde_json::json!({"lines": [{"sku_id": 1, "quantity": 1}], "options": [{"line": 0, "sku_id": 21}]}),
+            "invalid_option",
+        ),
+        (
+            serde_json::json!({"lines": [{"sku_id": 19, "quantity": 1}]}),
+            "not_a_product",
+        ),
+        (
+            serde_json::json!({"lines": [{"sku_id": 1, "quantity": 1}], "gift_card": "0"}),
+            "bad_gift_card",
+        ),
+    ] {
+        let r = ctx
+            .http
+            .post(ctx.control("/orders"))
+            .json(&body)
+            .send()
+            .await?;
+        assert_eq!(r.status(), 422, "{body}");
+        let err: Value = r.json().await?;
+        assert_eq!(err["error"]["code"], code);
+    }
+    // Generated orders take the kind knobs in the same `mix` object.
+    let r = ctx
+        .http
+        .post(ctx.control("/orders/random"))
+        .json(&serde_json::json!({"n": 5, "mix": {"invalid": 0, "gift_card": 1, "bundle": 1}}))
+        .send()
+        .await?;
+    assert_eq!(r.status(), 201);
+    let body: Value = r.json().await?;
+    assert!(body["spec"]["gift_card"].is_string());
+    let id = body["placed"]["id"].as_i64().unwrap_or_default();
+    let o = assert_identities(&ctx, id).await?;
+    assert!(
+        o["OrderOtherPayments"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Gift card")
+    );
+    let items = ctx.item_rows(id).await?;
+    assert!(items.iter().any(|i| i["OrderItemBundleGUID"].is_string()));
+    Ok(())
+}

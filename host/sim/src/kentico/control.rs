@@ -13,7 +13,8 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::spec::{CustomerPatch, OrderMix, OrderSpec};
+use super::promotion::known_coupon;
+use super::spec::{CustomerPatch, EditError, OrderEdit, OrderKinds, OrderMix, OrderSpec};
 use super::{Shared, WebhookTarget};
 
 /// A control-API refusal.
@@ -73,6 +74,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/orders/{id}", get(get_order))
         .route("/orders/{id}/status", post(set_status))
         .route("/orders/{id}/paid", post(mark_paid))
+        .route("/orders/{id}/edit", post(edit_order))
+        .route("/orders/{id}/cancel", post(cancel_order))
         .route("/webhooks", get(webhooks).put(set_webhook))
         .route("/webhooks/skip", post(skip))
         .route("/webhooks/log", get(webhook_log))
@@ -151,6 +154,48 @@ fn validate(s: &Shared, spec: &OrderSpec) -> Result<()> {
             format!("sku {} does not exist", l.sku_id),
         ));
     }
+    let unprocessable = |code, message: String| {
+        Err(ControlError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            message,
+        ))
+    };
+    if let Some(l) = spec.lines.iter().find(|l| {
+        store
+            .skus
+            .iter()
+            .any(|s| s.id == l.sku_id && !s.option_for.is_empty())
+    }) {
+        return unprocessable(
+            "not_a_product",
+            format!("sku {} is a product option; put it in options", l.sku_id),
+        );
+    }
+    if let Some(c) = spec.coupons.iter().find(|c| known_coupon(c).is_none()) {
+        return unprocessable("unknown_coupon", format!("coupon code {c} does not exist"));
+    }
+    if let Some(v) = spec.gift_card.filter(|v| *v <= rust_decimal::Decimal::ZERO) {
+        return unprocessable(
+            "bad_gift_card",
+            format!("gift card value {v} is not positive"),
+        );
+    }
+    for o in &spec.options {
+        let parent = spec
+            .lines
+            .get(o.line)
+            .and_then(|l| store.skus.iter().position(|s| s.id == l.sku_id));
+        if parent
+            .and_then(|p| store.option_index(p, o.sku_id))
+            .is_none()
+        {
+            return unprocessable(
+                "invalid_option",
+                format!("sku {} is not an option of line {}", o.sku_id, o.line),
+            );
+        }
+    }
     if let Some(st) = &spec.status
         && store.status_by_name(st).is_none()
     {
@@ -171,19 +216,30 @@ async fn place_order(
     Ok((StatusCode::CREATED, Json(s.place_order(&spec))).into_response())
 }
 
+/// `mix` of `POST /orders/random`: [`OrderMix`]'s fields and [`OrderKinds`]'s in one object.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub(crate) struct MixBody {
+    #[serde(flatten)]
+    base: OrderMix,
+    #[serde(flatten)]
+    kinds: OrderKinds,
+}
+
 /// Body of `POST /orders/random`.
 #[derive(Debug, Deserialize, Serialize)]
 pub(crate) struct RandomRequest {
     n: u64,
     #[serde(default)]
-    mix: OrderMix,
+    mix: MixBody,
 }
 
 async fn place_random(
     State(s): State<Arc<Shared>>,
     Body(req): Body<RandomRequest>,
 ) -> impl IntoResponse {
-    let spec = s.store().random_order(req.n, &req.mix);
+    let spec = s
+        .store()
+        .random_order_with(req.n, &req.mix.base, &req.mix.kinds);
     let placed = s.place_order(&spec);
     (
         StatusCode::CREATED,
@@ -223,6 +279,36 @@ async fn set_status(
 
 async fn mark_paid(State(s): State<Arc<Shared>>, Path(id): Path<i64>) -> Result<Response> {
     if !s.mark_paid(id) {
+        return Err(ControlError::not_found(format!("no order {id}")));
+    }
+    get_order(State(s), Path(id)).await
+}
+
+async fn edit_order(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<i64>,
+    Body(edit): Body<OrderEdit>,
+) -> Result<Response> {
+    if let Err(e) = s.edit_order(id, &edit) {
+        let code = match e {
+            EditError::UnknownOrder(_) => {
+                return Err(ControlError::not_found(format!("no order {id}")));
+            }
+            EditError::UnknownSku(_) => "unknown_sku",
+            EditError::UnknownPlace(_) => "unknown_place",
+            EditError::NoShipping(_) => "no_shipping_address",
+        };
+        return Err(ControlError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            e.to_string(),
+        ));
+    }
+    get_order(State(s), Path(id)).await
+}
+
+async fn cancel_order(State(s): State<Arc<Shared>>, Path(id): Path<i64>) -> Result<Response> {
+    if !s.cancel_order(id) {
         return Err(ControlError::not_found(format!("no order {id}")));
     }
     get_order(State(s), Path(id)).await

@@ -48,6 +48,18 @@ pub struct SimOrder {
     pub billing: Option<SimAddress>,
     /// Shipping address (`AddressType` 2).
     pub shipping_address: Option<SimAddress>,
+    /// `OrderTaxSummary` items.
+    #[serde(default)]
+    pub tax_summary: Vec<(String, Decimal)>,
+    /// `OrderDiscounts` items.
+    #[serde(default)]
+    pub order_discounts: Vec<(String, Decimal)>,
+    /// `OrderOtherPayments` items (gift cards).
+    #[serde(default)]
+    pub other_payments: Vec<(String, Decimal)>,
+    /// Codes in `OrderCouponCodes`, in order.
+    #[serde(default)]
+    pub coupon_codes: Vec<String>,
 }
 
 /// An order item joined with its SKU.
@@ -69,6 +81,24 @@ pub struct SimLine {
     pub total_price: Decimal,
     /// `OrderItemCustomData` entries.
     pub custom_data: Vec<(String, String)>,
+    /// `OrderItemGuid`.
+    #[serde(default)]
+    pub guid: Uuid,
+    /// `OrderItemParentGuid`: set on a product option's row.
+    #[serde(default)]
+    pub parent_guid: Option<Uuid>,
+    /// `OrderItemBundleGUID`: set on a bundle's content rows.
+    #[serde(default)]
+    pub bundle_guid: Option<Uuid>,
+    /// `OrderItemText` (a text option's text).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// `OrderItemProductDiscounts` items (per unit).
+    #[serde(default)]
+    pub unit_discounts: Vec<(String, Decimal)>,
+    /// `OrderItemDiscountSummary` items (line total).
+    #[serde(default)]
+    pub line_discounts: Vec<(String, Decimal)>,
 }
 
 /// An address with country and state resolved to codes.
@@ -196,6 +226,12 @@ pub(crate) fn order(store: &Store, id: i64) -> Option<SimOrder> {
             unit_price: i.unit_price,
             total_price: i.total_price,
             custom_data: pairs(&i.custom),
+            guid: i.guid,
+            parent_guid: i.parent_guid,
+            bundle_guid: i.bundle_guid,
+            text: i.text.clone(),
+            unit_discounts: i.product_discounts.clone().unwrap_or_default(),
+            line_discounts: i.discount_summary.clone().unwrap_or_default(),
         })
         .collect();
     Some(SimOrder {
@@ -233,6 +269,10 @@ pub(crate) fn order(store: &Store, id: i64) -> Option<SimOrder> {
         lines,
         billing: find(BILLING),
         shipping_address: find(SHIPPING),
+        tax_summary: o.tax_summary.clone(),
+        order_discounts: o.discounts.clone(),
+        other_payments: o.other_payments.clone(),
+        coupon_codes: o.coupon_codes.iter().map(|c| c.code.clone()).collect(),
     })
 }
 

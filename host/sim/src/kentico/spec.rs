@@ -183,21 +183,34 @@ pub struct AddressSpec {
 }
 
 /// Why an order could not be edited.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+// Display is written out rather than derived: the simulator crate keeps its dependencies to what the vendors'
+// APIs need, and the workspace lockfile is shared with engineers working in parallel.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EditError {
     /// No order has this id.
-    #[error("order {0} does not exist")]
     UnknownOrder(i64),
     /// A line names a SKU the store does not have, or one that cannot be ordered on its own.
-    #[error("sku {0} does not exist or is not a product")]
     UnknownSku(i64),
     /// An address names an unknown country or state.
-    #[error("unknown country or state {0}")]
     UnknownPlace(String),
-    /// A shipping address was given for an order that ships nothing.
-    #[error("order {0} has no shipping address")]
+    /// A shipping address was given for an order that has none.
     NoShipping(i64),
 }
+
+impl std::fmt::Display for EditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UnknownOrder(id) => write!(f, "edit order {id}: the order does not exist"),
+            Self::UnknownSku(id) => {
+                write!(f, "edit order: sku {id} does not exist or is not a product")
+            }
+            Self::UnknownPlace(code) => write!(f, "edit order: unknown country or state {code}"),
+            Self::NoShipping(id) => write!(f, "edit order {id}: the order has no shipping address"),
+        }
+    }
+}
+
+impl std::error::Error for EditError {}
 
 /// What [`super::KenticoHandle::place_order`] created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
