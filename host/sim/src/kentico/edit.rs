@@ -1,10 +1,10 @@
-//! Changes after checkout, as K13's order editor makes them (discounts reference §7.2): the items tab rebuilds
-//! the cart from the order, keeps the stored unit prices of lines it keeps, prices new lines by the order's
+//! Changes after checkout, as K13's order editor makes them (`shared/reference/kentico/discounts.md` §7.2):
+//! the items tab rebuilds the cart from the order, keeps the stored unit prices of lines it keeps, prices new lines by the order's
 //! rules, re-runs cart-item discounts, order discounts, shipping, tax and gift cards, then deletes every
 //! `COM_OrderItem` row and inserts them again (new `OrderItemID`s, same `OrderItemGuid`s). Address edits update
 //! the `COM_OrderAddress` rows in place. Every edit bumps `OrderLastModified` and emits `order.updated`;
 //! cancelling moves the order to `Canceled` and emits `order.status_changed`. Neither restores stock, coupon
-//! uses or gift-card balances (§7.4).
+//! uses or gift-card balances (discounts.md §7.4).
 
 use rand::Rng;
 use rust_decimal::Decimal;

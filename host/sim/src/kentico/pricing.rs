@@ -1,6 +1,6 @@
-//! K13's shopping-cart calculation (`ShoppingCartCalculationFactory`, docs/kentico.md §2.3 and the discounts
-//! reference §1–§5), as a pure function from a [`Cart`] to a [`Priced`] order. The steps run in Kentico's
-//! order:
+//! K13's shopping-cart calculation (`ShoppingCartCalculationFactory`; docs/kentico.md §2.3, and §1–§5 of
+//! `shared/reference/kentico/discounts.md`), as a pure function from a [`Cart`] to a [`Priced`] order. The
+//! steps run in Kentico's order:
 //!
 //! 1. unit prices: standard price (SKU + attribute/text option prices, in the order currency) minus catalog
 //!    discounts, then volume discounts, each its own priority group (the next group's base is the price after

@@ -1,8 +1,8 @@
 //! The seeded site's promotions (catalog, volume, Buy X Get Y and order discounts, coupon codes, the
 //! free-shipping offer, gift cards) and how an order's rows become a [`Cart`] for [`super::pricing`]. Where
-//! each kind lands in `COM_Order` / `COM_OrderItem` follows docs/kentico.md §2.4 and the discounts reference
-//! §2: catalog and volume discounts lower `OrderItemUnitPrice` (`OrderItemProductDiscounts`), coupons and
-//! multibuy lower `OrderItemTotalPrice` (`OrderItemDiscountSummary`), order discounts only appear in
+//! each kind lands in `COM_Order` / `COM_OrderItem` follows docs/kentico.md §2.4 and §2 of
+//! `shared/reference/kentico/discounts.md`: catalog and volume discounts lower `OrderItemUnitPrice`
+//! (`OrderItemProductDiscounts`), coupons and multibuy lower `OrderItemTotalPrice` (`OrderItemDiscountSummary`), order discounts only appear in
 //! `OrderDiscounts`, free shipping only lowers `OrderTotalShipping` (its code, if any, in `OrderCouponCodes`),
 //! gift cards are "other payments" (`OrderOtherPayments`, code and value in `OrderCouponCodes`).
 //!

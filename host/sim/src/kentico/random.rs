@@ -113,6 +113,7 @@ impl Store {
             roll(kinds.edited),
             roll(kinds.cancelled),
         );
+        // SKU ids below are the seeded catalogue's: 1–8 coffee, 9–14 and 16 brewing gear, 15 the mug.
         let coffee = |r: &mut SimRng| r.gen_range(1..=8);
         if multibuy {
             spec.multibuy = true;

@@ -1,4 +1,4 @@
-//! The XML blobs K13 writes from its calculation (docs/kentico.md §2.4, discounts reference §5.2): a
+//! The XML blobs K13 writes from its calculation (docs/kentico.md §2.4, discounts.md §5.2): a
 //! `ValuesSummary` (`OrderTaxSummary`, `OrderDiscounts`, `OrderOtherPayments`, `OrderItemProductDiscounts`,
 //! `OrderItemDiscountSummary`) and the `CouponCodeCollection` (`OrderCouponCodes`), both .NET `XmlSerializer`
 //! output on one line, without declaration or namespaces.
