@@ -1,7 +1,5 @@
 //! `fetch_order`, `fetch_customer` and polling against a mock K13 REST service over a real socket.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
 use axum::{
     Router,
     extract::{Request, State},
@@ -18,8 +16,8 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-const ORDER_27: &str = include_str!("fixtures/k13-rest-order-27.json");
-const ITEMS_27: &str = include_str!("fixtures/k13-rest-orderitems-of-27.json");
+const ORDER_27: &str = include_str!("../fixtures/k13-rest-order-27.json");
+const ITEMS_27: &str = include_str!("../fixtures/k13-rest-orderitems-of-27.json");
 
 #[derive(Clone, Default)]
 struct Mock {

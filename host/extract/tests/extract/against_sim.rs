@@ -3,8 +3,6 @@
 //! The simulator is written from the reference independently of this client, so a misreading on either side
 //! shows up here.
 
-#![allow(clippy::unwrap_used, missing_docs)]
-
 use std::collections::BTreeMap;
 
 use ferry_extract::{
