@@ -6,12 +6,7 @@
 //! values the fixture holds. Where the fixtures come from: `host/sim/tests/fixtures/freshbooks/README.md`
 //! and docs/freshbooks.md §12.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    missing_docs,
-    unreachable_pub
-)]
+#![allow(clippy::expect_used)]
 
 use axum::{
     Router,
