@@ -375,7 +375,7 @@ fn shape_diff_reports_missing_keys_extra_keys_and_type_changes() {
     );
 }
 
-/// FreshBooks' Postman "Make Payment" reply for a payment that overpaid (docs/freshbooks.md lifecycle §3.1).
+/// FreshBooks' Postman "Make Payment" reply for a payment that overpaid (docs/freshbooks.md §14.3.1).
 fn postman_overpayment() -> Value {
     json!({"accounting_systemid":"wkMd2g","amount":{"amount":"180.00","code":"USD"},"clientid":31006,"creditid":null,
       "date":"2019-04-19","from_credit":false,"gateway":null,"id":10318,"invoiceid":34420,"logid":10318,"note":"Paid in full",

@@ -1,4 +1,4 @@
-//! Credit notes (`credit_notes/credit_notes`, docs/freshbooks.md lifecycle §1): list, get, create, phased update
+//! Credit notes (`credit_notes/credit_notes`, docs/freshbooks.md §14.1): list, get, create, phased update
 //! and delete by `vis_state`. A credit note is not linked to an invoice; it raises its client's credit balance
 //! ([`super::ledger::credit_balance`]), which payments of type `Credit` spend.
 
@@ -23,7 +23,7 @@ use super::totals::{self, LineInput, LineTax};
 
 type Reply = Result<Json<Value>, ApiError>;
 
-/// guess: no filter table is documented; third parties use `search[clientid]` (docs/freshbooks.md lifecycle §1.3).
+/// guess: no filter table is documented; third parties use `search[clientid]` (docs/freshbooks.md §14.1.3).
 const CREDIT_FILTERS: &[(&str, Filter)] = &[
     ("clientid", Filter::Eq("clientid")),
     ("clientids", Filter::In("clientid")),
@@ -54,7 +54,7 @@ const READ_ONLY: &[&str] = &[
     "last_order_status",
 ];
 
-/// The request body: `credit_note`, or `credit_notes` as the Node SDK sends it (docs/freshbooks.md lifecycle §1.1:
+/// The request body: `credit_note`, or `credit_notes` as the Node SDK sends it (docs/freshbooks.md §14.1.1:
 /// accept both).
 fn credit_body(body: &Bytes) -> Result<Map<String, Value>, ApiError> {
     body_object(body, "credit_note").or_else(|e| body_object(body, "credit_notes").map_err(|_| e))
@@ -72,7 +72,7 @@ fn description(credit_type: &str, invoice_number: Option<&str>) -> String {
     }
 }
 
-/// The client details a credit note copies (like an invoice, it keeps a snapshot, docs/freshbooks.md lifecycle §1.3).
+/// The client details a credit note copies (like an invoice, it keeps a snapshot, docs/freshbooks.md §14.1.3).
 struct Party {
     clientid: u64,
     organization: String,
@@ -162,7 +162,7 @@ fn blank(
         lname: party.lname,
         notes: String::new(),
         organization: party.organization,
-        // guess: every Postman goodwill credit shows paid == amount and "paid" (docs/freshbooks.md lifecycle §1.3); the
+        // guess: every Postman goodwill credit shows paid == amount and "paid" (docs/freshbooks.md §14.1.3); the
         // simulator keeps that and tracks what is left in the client's credit balance instead.
         paid: money(Decimal::ZERO, currency),
         payment_status: "paid".into(),
@@ -179,7 +179,7 @@ fn blank(
     }
 }
 
-/// The `overpayment` credit FreshBooks makes for the excess of a payment (docs/freshbooks.md lifecycle §1.5), with one
+/// The `overpayment` credit FreshBooks makes for the excess of a payment (docs/freshbooks.md §14.1.5), with one
 /// line "Overpayment", for the caller to store. It copies the client details from the invoice.
 pub(crate) fn overpayment_credit(
     account: &mut Account,
@@ -292,7 +292,7 @@ fn credit_type(patch: &Map<String, Value>) -> Result<Option<&'static str>, ApiEr
         Some(v) => match v.as_str() {
             Some("goodwill") => Ok(Some("goodwill")),
             Some("prepayment") => Ok(Some("prepayment")),
-            // guess: `overpayment` credits are made by the system only (docs/freshbooks.md lifecycle §1.2 lists two
+            // guess: `overpayment` credits are made by the system only (docs/freshbooks.md §14.1.2 lists two
             // types for create).
             _ => Err(ApiError::invalid(
                 1004,
@@ -410,7 +410,7 @@ pub(crate) async fn get_credit_note(
     Ok(envelope("credit_note", render(note, &query)))
 }
 
-/// `PUT credit_notes/credit_notes/<id>`, phased like invoices (docs/freshbooks.md lifecycle §1.1): `vis_state` alone (1
+/// `PUT credit_notes/credit_notes/<id>`, phased like invoices (docs/freshbooks.md §14.1.1): `vis_state` alone (1
 /// deletes), else an action (`action_email` / `action_mark_as_sent` → status "sent", guess), else a partial merge where
 /// `lines` replaces the set.
 ///

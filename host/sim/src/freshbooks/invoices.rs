@@ -1,5 +1,5 @@
 //! Invoices: create, get, list, and the phased update (visibility, then actions, then data) with replace-all
-//! lines, delete and restore (docs/freshbooks.md §6.3–§6.4, §7, lifecycle §2). Totals follow [`super::totals`];
+//! lines, delete and restore (docs/freshbooks.md §6.3–§6.4, §7, §14.2). Totals follow [`super::totals`];
 //! paid/outstanding/status follow [`super::ledger::settle`].
 
 use axum::Json;
@@ -68,7 +68,7 @@ const READ_ONLY: &[&str] = &[
     "customerid",
 ];
 
-/// Server-computed and create-only keys a PUT cannot change (docs/freshbooks.md lifecycle §2.1): `READ_ONLY` plus what
+/// Server-computed and create-only keys a PUT cannot change (docs/freshbooks.md §14.2.1): `READ_ONLY` plus what
 /// only a create may set. `status` is handled apart (see [`status_change`]).
 const UPDATE_READ_ONLY: &[&str] = &[
     "autobill_status",
@@ -360,14 +360,14 @@ pub(crate) async fn get_invoice(
 }
 
 /// `PUT invoices/invoices/<id>`. Only the first phase present applies, the rest of the body is dropped
-/// (lifecycle §2.1–§2.3, docs/freshbooks.md §7.2):
+/// (§14.2.1–§2.3, docs/freshbooks.md §7.2):
 /// 1. `ext_vis_state` / `vis_state`: 0 restore, 1 delete, 2 archive;
 /// 2. actions: `action_mark_as_sent`, `action_email` (both leave the invoice sent);
 /// 3. data: a partial merge; `lines` replaces every line; totals, outstanding and status are recomputed.
 ///
 /// Data and actions on a deleted invoice are refused with 422 errno 1011 (guess: FreshBooks' DeletedResource
 /// errno; restore it first). A locked invoice (`lock_status` "locked") refuses data edits other than unlocking
-/// it, with errno 1004 (guess, docs/freshbooks.md lifecycle §2.1).
+/// it, with errno 1004 (guess, docs/freshbooks.md §14.2.1).
 pub(crate) async fn update_invoice(
     State(state): State<SharedState>,
     Path((account_id, id)): Path<(String, String)>,
@@ -459,7 +459,7 @@ pub(crate) fn valid_vis_state(vis: i64, object: &str) -> Result<i64, ApiError> {
 
 /// What a data-phase `status` does: `status` is create-only (SDK docs), except that FreshBooks' own Postman
 /// "Update Invoice" marks a draft sent with `{"status":2}`; the Classic API refused moving a paid or partly paid
-/// invoice back to draft (docs/freshbooks.md lifecycle §2.1). Returns the new "sent" flag, or `None` when nothing
+/// invoice back to draft (docs/freshbooks.md §14.2.1). Returns the new "sent" flag, or `None` when nothing
 /// changes.
 fn status_change(invoice: &Invoice, patch: &Map<String, Value>) -> Result<Option<bool>, ApiError> {
     let status = patch.get("status").and_then(|v| {
@@ -481,7 +481,7 @@ fn status_change(invoice: &Invoice, patch: &Map<String, Value>) -> Result<Option
 }
 
 /// `DELETE invoices/invoices/<id>`: marks it deleted (vis_state 1) like `PUT {"vis_state":1}` and answers
-/// `{"response":{}}` like taxes (guess, docs/freshbooks.md §3.1). Its payments stay (guess, lifecycle §2.3).
+/// `{"response":{}}` like taxes (guess, docs/freshbooks.md §3.1). Its payments stay (guess, §14.2.3).
 pub(crate) async fn delete_invoice(
     State(state): State<SharedState>,
     Path((account_id, id)): Path<(String, String)>,

@@ -1,6 +1,6 @@
 //! How money moves between invoices, payments and client credit: an invoice's `paid`/`outstanding`/status follow
-//! from its live payments (docs/freshbooks.md §6.3, lifecycle §3.3), and a client's credit balance is its live
-//! credit notes less the payments made from credit (docs/freshbooks.md lifecycle §1.5).
+//! from its live payments (docs/freshbooks.md §6.3, §14.3.3), and a client's credit balance is its live
+//! credit notes less the payments made from credit (docs/freshbooks.md §14.1.5).
 
 use std::collections::BTreeMap;
 
@@ -17,7 +17,7 @@ pub(crate) fn amount(m: &Money) -> Decimal {
 }
 
 /// Derives `paid`, `outstanding`, `status`, `v3_status`, `payment_status`, `display_status` and `date_paid` from
-/// the invoice's live payments (docs/freshbooks.md lifecycle §3.3):
+/// the invoice's live payments (docs/freshbooks.md §14.3.3):
 ///
 /// | situation       | status | v3_status / payment_status | display_status | date_paid         |
 /// |-----------------|--------|----------------------------|----------------|-------------------|
@@ -43,7 +43,7 @@ pub(crate) fn settle(account: &mut Account, invoice_id: u64) {
     let paid: Decimal = payments.iter().map(|(a, _)| *a).sum();
     invoice.paid = money(paid, &code);
     invoice.net_paid_amount = money(paid, &code);
-    // An edit that lowers the total below what was paid leaves nothing outstanding (docs/freshbooks.md lifecycle §2.1).
+    // An edit that lowers the total below what was paid leaves nothing outstanding (docs/freshbooks.md §14.2.1).
     invoice.outstanding = money((total - paid).max(Decimal::ZERO), &code);
     let (status, v3) = if sent { (2, "sent") } else { (1, "draft") };
     if paid > Decimal::ZERO && paid >= total {
@@ -69,7 +69,7 @@ pub(crate) fn settle(account: &mut Account, invoice_id: u64) {
 /// How much of each live credit note of a client (in one currency) the live `from_credit` payments have used.
 ///
 /// guess: a payment first draws on the credit note it names (`creditid`), then on the client's other credit
-/// notes oldest first (docs/freshbooks.md lifecycle §1.4 leaves both open).
+/// notes oldest first (docs/freshbooks.md §14.1.4 leaves both open).
 pub(crate) fn credit_spent(
     account: &Account,
     client_id: u64,

@@ -278,10 +278,10 @@ pub struct Payment {
     pub vis_state: i64,
 }
 
-/// A credit note (`credit_notes/credit_notes`, docs/freshbooks.md lifecycle §1.3), keys as in FreshBooks' Postman
+/// A credit note (`credit_notes/credit_notes`, docs/freshbooks.md §14.1.3), keys as in FreshBooks' Postman
 /// list example. `lines` appear only with `include[]=lines`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[allow(missing_docs)] // field names are the API's; docs/freshbooks.md lifecycle §1.3 documents them
+#[allow(missing_docs)] // field names are the API's; docs/freshbooks.md §14.1.3 documents them
 pub struct CreditNote {
     pub accounting_systemid: String,
     pub amount: Money,

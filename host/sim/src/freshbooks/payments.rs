@@ -1,5 +1,5 @@
 //! Payments against invoices; each change re-settles the invoice's paid/outstanding/status (docs/freshbooks.md
-//! §6.7, lifecycle §1.4–§1.5 and §3). A payment of type `Credit` spends the client's credit; a payment
+//! §6.7, §14.1.4–§1.5 and §3). A payment of type `Credit` spends the client's credit; a payment
 //! larger than what is outstanding is split into the invoice's share and an overpayment credit.
 
 use axum::Json;
@@ -127,11 +127,11 @@ fn id_of(value: Option<&Value>) -> Option<u64> {
 /// - `type` defaults to `Cash` (guess: no default is documented; the recorded example sends `Cash`).
 /// - `type: "Credit"` (or `from_credit: true`) spends the client's credit: the reply has `from_credit: true` and
 ///   `creditid` (the credit note drawn on; the request may name one). guess: it may not exceed the invoice's
-///   outstanding amount (FreshBooks' UI offers at most min(credit, outstanding), docs/freshbooks.md lifecycle §1.4).
-/// - Any other type larger than the outstanding amount is split (docs/freshbooks.md lifecycle §1.5, guess for the
+///   outstanding amount (FreshBooks' UI offers at most min(credit, outstanding), docs/freshbooks.md §14.1.4).
+/// - Any other type larger than the outstanding amount is split (docs/freshbooks.md §14.1.5, guess for the
 ///   details): this payment keeps the outstanding amount, and the excess becomes a second payment (`invoiceid` null,
 ///   same type, its id in `overpaymentid`) and an `overpayment` credit note for the client.
-/// - A payment on a draft marks it sent (guess, docs/freshbooks.md lifecycle §3.3). A deleted invoice refuses payments
+/// - A payment on a draft marks it sent (guess, docs/freshbooks.md §14.3.3). A deleted invoice refuses payments
 ///   (errno 1011, guess). `amount.code` defaults to the invoice currency and must match it (guess).
 pub(crate) async fn create_payment(
     State(state): State<SharedState>,
@@ -276,7 +276,7 @@ pub(crate) async fn get_payment(
     Ok(envelope("payment", payment))
 }
 
-/// `PUT payments/payments/<id>` (docs/freshbooks.md lifecycle §3.2): `vis_state` alone deletes (1) or restores (0);
+/// `PUT payments/payments/<id>` (docs/freshbooks.md §14.3.2): `vis_state` alone deletes (1) or restores (0);
 /// otherwise a partial merge, e.g. `{"amount":{"amount":"0.00"},"note":"Payment refunded"}` for a manual refund. The
 /// invoice is re-settled either way.
 ///

@@ -1,4 +1,4 @@
-//! Lines and the totals rule shared by invoices and credit notes (docs/freshbooks.md §6.4, lifecycle §2.4).
+//! Lines and the totals rule shared by invoices and credit notes (docs/freshbooks.md §6.4, §14.2.4).
 //!
 //! The rule, checked on the Java fixture (4×5.00 with HST 13% + 6×4.00, discount 10% → discount_total -4.40,
 //! amount 41.94):

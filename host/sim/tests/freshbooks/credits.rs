@@ -1,4 +1,4 @@
-//! Credit notes, client credit, payments from credit and overpayment credits (docs/freshbooks.md lifecycle §1).
+//! Credit notes, client credit, payments from credit and overpayment credits (docs/freshbooks.md §14.1).
 
 use ferry_sim::freshbooks::FreshBooksConfig;
 use rust_decimal::Decimal;
@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Ctx, errno};
 
-/// The credit note of FreshBooks' Postman "List Credits" example (lifecycle §1.3).
+/// The credit note of FreshBooks' Postman "List Credits" example (§14.1.3).
 fn postman_credit() -> Value {
     json!({"accounting_systemid":"E86Qp","amount":{"amount":"150.00","code":"CAD"},"city":"","clientid":599843,"code":"",
      "country":"","create_date":"2020-07-31","credit_number":"0000069","credit_type":"goodwill","creditid":30947,

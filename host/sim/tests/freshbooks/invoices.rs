@@ -1,5 +1,5 @@
 //! Invoice totals, the phased update with replace-all lines, and delete/restore (docs/freshbooks.md §6.3–§6.4,
-//! §7; lifecycle §2).
+//! §7; §14.2).
 
 use ferry_sim::freshbooks::FreshBooksConfig;
 use serde_json::{Value, json};

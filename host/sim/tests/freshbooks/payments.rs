@@ -1,5 +1,5 @@
 //! Payment types, payment edits and deletes (refunds), and the inspection routes (docs/freshbooks.md §6.7,
-//! lifecycle §3).
+//! §14.3).
 
 use ferry_sim::freshbooks::{FreshBooksConfig, PAYMENT_TYPES};
 use rust_decimal::Decimal;
@@ -100,7 +100,7 @@ async fn editing_and_deleting_payments_moves_the_invoice_between_unpaid_partial_
     assert_eq!(inv["date_paid"], "2024-03-05");
     let path = format!("payments/payments/{payment}");
 
-    // Partial refund: lower the amount (lifecycle §3.2).
+    // Partial refund: lower the amount (§14.3.2).
     let (_, body) = c
         .put(
             &path,
