@@ -3,8 +3,9 @@
 //! deleted, and a plugin version activated, which then decides what B does with a live order.
 
 use ferry::app::{App, RunningApp};
-use ferry::config::{Config, TenantConfig};
+use ferry::config::Config;
 use ferry::sandbox::{Sandbox, SandboxOptions};
+use ferry::tenants::TenantConfig;
 use ferry_model::TenantId;
 use ferry_store::Store;
 use ferry_tests::postgres::TestDb;
@@ -88,7 +89,7 @@ async fn operator_token(config: &Config) -> anyhow::Result<String> {
         anyhow::bail!("not a token command");
     };
     let mut out = Vec::new();
-    ferry::token_cli::run(config, &store, cmd, &mut out).await?;
+    ferry::cli::token::run(config, &store, cmd, &mut out).await?;
     // The token is the first line printed.
     let out = String::from_utf8(out)?;
     out.lines()

@@ -6,6 +6,7 @@
 //! calls [`changed_orders_since`] / [`changed_customers_since`] to catch what webhooks missed.
 //!
 //! Layout:
+//! - `config`: [`KenticoConfig`], the tenant's `[tenants.kentico]` section.
 //! - `kentico`: the REST client (`KenticoClient`), response envelopes and rows, XML blobs, reference-data cache.
 //! - `map`: Kentico rows → canonical types (no I/O).
 //! - `fetch`: the stage's entry functions, joining order, items, addresses, customer, SKUs, tax classes.
@@ -13,11 +14,13 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod config;
 mod error;
 mod fetch;
 pub mod kentico;
 mod map;
 
+pub use config::KenticoConfig;
 pub use error::{Error, Result};
 pub use fetch::{
     Changed, changed_customers_since, changed_orders_since, fetch_customer, fetch_order,

@@ -35,7 +35,7 @@ pub use auth::{Principal, TOKEN_PREFIX, generate_token, hash_token};
 pub use config::AdminConfig;
 pub use error::{AdminJson, ApiError, ErrorCode};
 
-use crate::plugins::PluginHost;
+use crate::tenants::PluginHost;
 use crate::tenants::{TenantFactory, Tenants};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -86,26 +86,28 @@ impl AdminState {
     /// # Errors
     /// An active uploaded plugin could not be read back from the store or loaded (the error names tenant and
     /// plugin).
+    /// `file_tenants` are the configuration file's tenants (the API may not change them); uploaded components are
+    /// written under `uploads_dir`.
     pub async fn build(
-        config: &crate::config::Config,
-        store: Store,
+        config: &AdminConfig,
+        file_tenants: HashSet<TenantId>,
+        uploads_dir: PathBuf,
         ingestor: Ingestor,
         tenants: Tenants,
-        breakers: BreakerRegistry,
         factory: TenantFactory,
     ) -> anyhow::Result<Self> {
         let state = Self {
-            store,
+            store: factory.store().clone(),
             ingestor,
             tenants,
-            breakers,
+            breakers: factory.http().breakers().clone(),
             plugin_host: factory.plugin_host().clone(),
             factory,
-            file_tenants: Arc::new(config.tenants.iter().map(|t| t.id.clone()).collect()),
-            uploads_dir: config.plugins.cache_dir.join("uploads"),
-            limiter: Arc::new(auth::TokenLimiter::new(&config.admin)),
+            file_tenants: Arc::new(file_tenants),
+            uploads_dir,
+            limiter: Arc::new(auth::TokenLimiter::new(config)),
             activation: Arc::default(),
-            config: config.admin.clone(),
+            config: config.clone(),
         };
         plugins::restore_active(&state).await?;
         Ok(state)

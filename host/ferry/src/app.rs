@@ -2,15 +2,15 @@
 //! `run_until_stopped` serves webhooks, runs the workers and the reconciliation poller until shutdown.
 
 use crate::config::Config;
-use crate::exchange::ExchangeClient;
 use crate::pipeline::{Pipeline, RetryPolicy};
-use crate::plugins::PluginHost;
-use crate::secrets::Keyring;
+use crate::services::ExchangeClient;
+use crate::tenants::PluginHost;
 use crate::tenants::{TenantFactory, Tenants};
 use anyhow::Context as _;
 use axum::Router;
 use axum::routing::get;
 use ferry_outbound::{Backoff, HttpClient};
+use ferry_secrets::Keyring;
 use ferry_store::{ClaimRequest, Ingestor, Store};
 use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::SecretString;
@@ -45,7 +45,7 @@ impl App {
         let ingestor = Ingestor::spawn(store.clone(), &config.store.batch);
         let keyring = Arc::new(load_keyring(&config)?);
         let http = outbound_client(&config, &store)?;
-        let exchange = Arc::new(ExchangeClient::new(config.exchange.base_url.clone()));
+        let exchange = Arc::new(ExchangeClient::new(http.clone(), &config.exchange));
         let plugin_host = Arc::new(
             PluginHost::new(&config.plugins, exchange.clone())
                 .context("start the plugin runtime")?
@@ -61,8 +61,8 @@ impl App {
         for t in &config.tenants {
             tenants.insert(factory.build(t.clone()).await?);
         }
-        for t in crate::managed_tenants::load_all(&store, factory.keyring()).await? {
-            if crate::managed_tenants::in_config_file(&config, &t.id) {
+        for t in crate::tenants::stored::load_all(&store, factory.keyring()).await? {
+            if config.tenants.iter().any(|f| f.id == t.id) {
                 anyhow::bail!(
                     "tenant {} is both in the configuration file and stored in the database; remove it from \
                      one of them (`ferry tenant remove {}` removes the stored one)",
@@ -94,7 +94,7 @@ impl App {
             },
         };
         let pipeline = Pipeline::new(store.clone(), tenants.clone(), exchange, retry, claim);
-        let metrics = crate::metrics::install();
+        let metrics = crate::telemetry::metrics::install();
         let router = ferry_ingest::router(ferry_ingest::IngestState::new(
             ingestor.clone(),
             tenants.clone(),
@@ -102,11 +102,11 @@ impl App {
         ))
         .merge(ops_router(metrics));
         let admin = crate::admin::AdminState::build(
-            &config,
-            store.clone(),
+            &config.admin,
+            config.tenants.iter().map(|t| t.id.clone()).collect(),
+            config.plugins.cache_dir.join("uploads"),
             ingestor.clone(),
             tenants.clone(),
-            http.breakers().clone(),
             factory,
         )
         .await?;
@@ -240,9 +240,9 @@ fn ops_router(metrics: PrometheusHandle) -> Router {
 fn outbound_client(config: &Config, store: &Store) -> anyhow::Result<HttpClient> {
     let mut limiter = ferry_outbound::KeyedLimiter::new(&config.outbound.rate_limit);
     if store.backend() == ferry_store::Backend::Postgres {
-        limiter = limiter.with_shared_budget(Arc::new(crate::adapters::StoreRateBudget::new(
-            store.clone(),
-        )));
+        limiter = limiter.with_shared_budget(Arc::new(
+            crate::tenants::adapters::StoreRateBudget::new(store.clone()),
+        ));
     }
     HttpClient::with_shared(
         &config.outbound,

@@ -1,7 +1,28 @@
-//! The `ferry` command line: every subcommand and its flags.
+//! The `ferry` command line: every subcommand, and [`run`], which does what it says. `main` only parses the command
+//! line and calls [`run`], so the test harness can run the same binary logic.
+//!
+//! Layout (one module per subcommand group, each with its flags and its output):
+//! - `admin_client`: the admin API client the `plugin` and `tenant` commands share.
+//! - `connect`: `ferry connect freshbooks <tenant>` (OAuth authorization code flow).
+//! - `dlq`: `ferry dlq …`, straight against the store.
+//! - `plugin`: `ferry plugin …` (uploads through the API; `plugin test` locally).
+//! - `secrets`: `ferry secrets reseal`.
+//! - `tenant`: `ferry tenant list|show|add|remove|backfill` (through the API).
+//! - `token`: `ferry token …` (admin tokens, straight against the store).
 
-use clap::{Args, Parser, Subcommand};
+mod admin_client;
+pub mod connect;
+pub mod dlq;
+pub mod plugin;
+pub mod secrets;
+pub mod tenant;
+pub mod token;
+
+#[cfg(feature = "sandbox")]
+use crate::sandbox::{DemoArgs, SandboxArgs};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// Ferry keeps Kentico orders and FreshBooks invoices in sync, exactly once.
 #[derive(Debug, Parser)]
@@ -27,108 +48,92 @@ pub enum Command {
     /// Run the host: webhook intake, workers, reconciliation and the admin API.
     Serve,
     /// Start the Kentico, FreshBooks and exchange-rate simulators on local ports and wait.
+    #[cfg(feature = "sandbox")]
     Sandbox(SandboxArgs),
     /// Run the sandbox demo end to end and print a summary (exit code 1 if anything was lost or duplicated).
+    #[cfg(feature = "sandbox")]
     Demo(DemoArgs),
     /// Inspect and act on the dead-letter queue.
     #[command(subcommand)]
-    Dlq(DlqCommand),
+    Dlq(dlq::DlqCommand),
     /// Print a fresh master key for sealing secrets (`FERRY_MASTER_KEY`).
     Keygen,
     /// Re-seal stored secrets with the newest master key, so older keys can be removed after a rotation.
     #[command(subcommand)]
-    Secrets(crate::secrets_cli::SecretsCommand),
+    Secrets(secrets::SecretsCommand),
     /// Create, list and revoke admin API tokens.
     #[command(subcommand)]
-    Token(crate::token_cli::TokenCommand),
+    Token(token::TokenCommand),
     /// Upload, list, activate and roll back tenant plugins (admin API); test one locally.
     #[command(subcommand)]
-    Plugin(crate::plugin_cli::PluginCommand),
+    Plugin(plugin::PluginCommand),
     /// List, show, add and remove the tenants a running host serves (admin API).
     #[command(subcommand)]
-    Tenant(crate::tenant_cli::TenantCommand),
+    Tenant(tenant::TenantCommand),
     /// Connect a tenant to an outside account (`connect freshbooks <tenant>`: OAuth authorization).
     #[command(subcommand)]
-    Connect(crate::connect_cli::ConnectCommand),
+    Connect(connect::ConnectCommand),
 }
 
-/// Flags of `ferry sandbox`.
-#[derive(Debug, Args)]
-pub struct SandboxArgs {
-    /// Orders to seed the Kentico store with.
-    #[arg(long, default_value_t = 50)]
-    pub orders: usize,
-    /// Seed for the generated store and the faults.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Port of the Kentico simulator.
-    #[arg(long, default_value_t = 7001)]
-    pub kentico_port: u16,
-    /// Port of the FreshBooks simulator.
-    #[arg(long, default_value_t = 7002)]
-    pub freshbooks_port: u16,
-    /// Port of the exchange-rate simulator.
-    #[arg(long, default_value_t = 7003)]
-    pub exchange_port: u16,
-    /// Port the Ferry host will listen on (where Kentico's webhooks are sent).
-    #[arg(long, default_value_t = 8080)]
-    pub ferry_port: u16,
-    /// Where to write a `ferry.toml` that serves the sandbox tenant.
-    #[arg(long, default_value = "ferry.sandbox.toml")]
-    pub write_config: PathBuf,
-    /// Directory with the compiled example plugins (`*.wasm`), named in the written config.
-    #[arg(long, default_value = "plugins/target/wasm32-wasip2/release")]
-    pub plugins_dir: PathBuf,
-}
-
-/// Flags of `ferry demo`.
-#[derive(Debug, Args)]
-pub struct DemoArgs {
-    /// Orders to place during the demo.
-    #[arg(long, default_value_t = 200)]
-    pub orders: usize,
-    /// Seed for the generated store and the faults.
-    #[arg(long, default_value_t = 7)]
-    pub seed: u64,
-    /// Directory with the compiled example plugins (`*.wasm`).
-    #[arg(long, default_value = "plugins/target/wasm32-wasip2/release")]
-    pub plugins_dir: PathBuf,
-    /// Seconds of FreshBooks outage injected mid-run.
-    #[arg(long, default_value_t = 5)]
-    pub outage_secs: u64,
-}
-
-/// `ferry dlq …`.
-#[derive(Debug, Subcommand)]
-pub enum DlqCommand {
-    /// List dead-lettered events.
-    List {
-        /// Only this tenant.
-        #[arg(long)]
-        tenant: Option<String>,
-    },
-    /// Show one event with every attempt's error.
-    Show {
-        /// Event key (as listed).
-        id: String,
-    },
-    /// Put events back in the queue (after fixing config or plugins).
-    Replay {
-        /// Event key; omit with `--all`.
-        id: Option<String>,
-        /// Replay every dead-lettered event (of `--tenant`, if given).
-        #[arg(long)]
-        all: bool,
-        /// Only this tenant (with `--all`).
-        #[arg(long)]
-        tenant: Option<String>,
-    },
-    /// Discard an event for good, with a reason.
-    Discard {
-        /// Event key.
-        id: String,
-        /// Why it is discarded.
-        #[arg(long)]
-        reason: String,
-    },
+/// Runs one parsed command line to completion.
+///
+/// # Errors
+/// Whatever the command failed on, with context naming the file, field or address.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    crate::telemetry::init();
+    match cli.command {
+        Command::Serve => {
+            let config = crate::config::load(&cli.config)?;
+            let app = crate::app::App::build(config).await?;
+            app.run_until_stopped(crate::telemetry::shutdown_signal())
+                .await?;
+        }
+        #[cfg(feature = "sandbox")]
+        Command::Sandbox(args) => crate::sandbox::run(args).await?,
+        #[cfg(feature = "sandbox")]
+        Command::Demo(args) => {
+            let report = crate::sandbox::demo::run(args).await?;
+            println!("{report}");
+            if !report.is_clean() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Dlq(cmd) => {
+            let config = crate::config::load(&cli.config)?;
+            let store = ferry_store::Store::open(&config.store).await?;
+            dlq::run(&store, cmd, &mut std::io::stdout()).await?;
+        }
+        Command::Token(cmd) => {
+            let config = crate::config::load(&cli.config)?;
+            let store = ferry_store::Store::open(&config.store).await?;
+            token::run(&config, &store, cmd, &mut std::io::stdout()).await?;
+        }
+        Command::Plugin(cmd) => {
+            let config = crate::config::load(&cli.config)?;
+            plugin::run(&config, cmd, &mut std::io::stdout()).await?;
+        }
+        Command::Tenant(cmd) => {
+            let config = crate::config::load(&cli.config)?;
+            tenant::run(&config, cmd, &mut std::io::stdout()).await?;
+        }
+        Command::Connect(cmd) => {
+            let config = crate::config::load(&cli.config)?;
+            let store = ferry_store::Store::open(&config.store).await?;
+            connect::run(&config, &store, cmd, &mut std::io::stdout()).await?;
+        }
+        Command::Secrets(cmd) => {
+            let config = crate::config::load(&cli.config)?;
+            let store = ferry_store::Store::open(&config.store).await?;
+            let keyring = crate::app::load_keyring(&config)?;
+            secrets::run(&store, &keyring, cmd, &mut std::io::stdout()).await?;
+        }
+        Command::Keygen => {
+            use secrecy::ExposeSecret;
+            println!(
+                "{}",
+                ferry_secrets::Keyring::generate_encoded().expose_secret()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }

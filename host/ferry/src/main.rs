@@ -1,8 +1,8 @@
-//! The `ferry` binary: parse the command line and run it (see `ferry::commands`).
+//! The `ferry` binary: parse the command line and run it (see `ferry::cli`).
 
 use clap::Parser;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<std::process::ExitCode> {
-    ferry::commands::run(ferry::cli::Cli::parse()).await
+    ferry::cli::run(ferry::cli::Cli::parse()).await
 }

@@ -5,22 +5,15 @@
 //! the worker pool in `worker` claims with [`Pipeline::claim`] and runs each event with `run_claimed`.
 //!
 //! Layout:
-//! - `validate`: built-in order rules.
-//! - `mapping`: default FreshBooks drafts from a canonical order.
+//! - `process`: what one event does, stage by stage (extract → validate → transform → load).
 //! - `step`: the error of one run, classified for retry or dead-letter.
-//! - `process`: what one event does, stage by stage.
 
-pub mod mapping;
 mod process;
 mod step;
-pub mod validate;
-
-#[cfg(test)]
-mod fixtures;
 
 pub use step::StepError;
 
-use crate::exchange::ExchangeClient;
+use crate::services::ExchangeClient;
 use crate::tenants::Tenants;
 use ferry_model::Disposition;
 use ferry_outbound::Backoff;

@@ -122,7 +122,7 @@ async fn enqueue_changed(
         let event = synthetic_event(&tenant.id, kind, object_type, c);
         if ingestor.submit(event).await? == InsertOutcome::Inserted {
             report.enqueued += 1;
-            metrics::counter!(crate::metrics::RECONCILED_TOTAL, "tenant" => tenant.id.to_string())
+            metrics::counter!(crate::telemetry::metrics::RECONCILED_TOTAL, "tenant" => tenant.id.to_string())
                 .increment(1);
         }
     }

@@ -2,12 +2,28 @@
 //! tokens ready, and the tenant configuration that points Ferry at them. `ferry sandbox` runs them until Ctrl-C
 //! and writes a `ferry.toml` for `ferry serve`; the demo and the end-to-end tests start them in-process.
 
-use crate::cli::SandboxArgs;
-use crate::config::{
-    Config, EnrichmentConfig, FreshBooksConfig, KenticoConfig, MappingConfig, PluginConfig,
-    TenantConfig, TenantLimits, WorkerConfig,
-};
+//!
+//! Layout:
+//! - `serve`: `ferry sandbox` (fixed ports until Ctrl-C) and its flags.
+//! - `host_toml`: the `ferry.toml` a sandbox writes for `ferry serve`.
+//! - `demo`: `ferry demo`, the end-to-end run under faults, and its report.
+//! - `audit`: what FreshBooks holds against what Kentico placed, counted from the simulators.
+
 pub mod audit;
+pub mod demo;
+mod host_toml;
+mod serve;
+
+pub use demo::DemoArgs;
+pub use host_toml::HostToml;
+pub use serve::{SandboxArgs, run};
+
+use crate::config::Config;
+use crate::services::EnrichmentConfig;
+use crate::tenants::{PluginConfig, TenantConfig, TenantLimits};
+use ferry_extract::KenticoConfig;
+use ferry_load::FreshBooksConfig;
+use ferry_transform::MappingConfig;
 
 use anyhow::Context as _;
 use base64::Engine as _;
@@ -20,14 +36,14 @@ use ferry_sim::freshbooks::{FreshBooksConfig as FbSimConfig, FreshBooksHandle, F
 use ferry_sim::kentico::{KenticoConfig as KenticoSimConfig, KenticoHandle, KenticoSim};
 use secrecy::SecretString;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The OAuth app the sandbox's FreshBooks accepts.
 pub const SANDBOX_CLIENT_ID: &str = "ferry-sandbox";
 /// Its secret (a sandbox value, not a credential).
-const SANDBOX_CLIENT_SECRET: &str = "ferry-sandbox-secret";
+pub(crate) const SANDBOX_CLIENT_SECRET: &str = "ferry-sandbox-secret";
 /// The API key the sandbox's enrichment service accepts (a sandbox value, not a credential).
-const SANDBOX_ENRICHMENT_KEY: &str = "ferry-sandbox-enrichment-key";
+pub(crate) const SANDBOX_ENRICHMENT_KEY: &str = "ferry-sandbox-enrichment-key";
 
 /// Where and how to start the simulators.
 #[derive(Debug, Clone)]
@@ -231,7 +247,7 @@ impl Sandbox {
         config.plugins.cache_dir = data_dir.join("plugin-cache");
         config.exchange.base_url = self.exchange.base_url();
         config.outbound.rate_limit = sandbox_rate_limit();
-        config.secrets.master_keys = vec![crate::secrets::Keyring::generate_encoded()];
+        config.secrets.master_keys = vec![ferry_secrets::Keyring::generate_encoded()];
         config.tenants = vec![tenant];
         config
     }
@@ -273,125 +289,12 @@ impl Sandbox {
         ]
     }
 
-    /// A complete `ferry.toml` serving one tenant on these simulators, with a fresh master key. Holds sandbox
-    /// secrets only; `ferry sandbox` writes it for `ferry serve`, and the crash tests start real processes on it.
-    pub fn host_toml(&self, h: &HostToml) -> String {
-        use secrecy::ExposeSecret;
-        let mut out = format!(
-            r#"# Written by Ferry's sandbox: a host serving the sandbox tenant. Sandbox values only.
-[server]
-listen = "{listen}"
-
-[store]
-path = "{store}"
-
-[worker]
-concurrency = {concurrency}
-max_attempts = {max_attempts}
-backoff_base_ms = {backoff_base_ms}
-backoff_max_ms = {backoff_max_ms}
-lease_secs = {lease_secs}
-reconcile_every_secs = {reconcile}
-
-[outbound.rate_limit]
-per_second = {rate}
-burst = {burst}
-
-[exchange]
-base_url = "{exchange}"
-
-[secrets]
-master_keys = ["{master}"]
-
-[plugins]
-cache_dir = "{cache}"
-
-[[tenants]]
-id = "{tenant}"
-webhook_secrets = ["{whsec}"]
-
-[tenants.kentico]
-base_url = "{kentico}"
-username = "{kuser}"
-password = "{kpass}"
-
-[tenants.freshbooks]
-api_base = "{fb}"
-auth_base = "{fb}"
-account_id = "{account}"
-client_id = "{client_id}"
-client_secret = "{client_secret}"
-refresh_token = "{refresh}"
-base_currency = "{currency}"
-
-[tenants.enrichment]
-base_url = "{enrichment}"
-api_key = "{enrichment_key}"
-"#,
-            listen = h.listen,
-            rate = sandbox_rate_limit().per_second,
-            burst = sandbox_rate_limit().burst,
-            store = h.store_path.display(),
-            concurrency = h.worker.concurrency,
-            max_attempts = h.worker.max_attempts,
-            backoff_base_ms = h.worker.backoff_base_ms,
-            backoff_max_ms = h.worker.backoff_max_ms,
-            lease_secs = h.worker.lease_secs,
-            reconcile = h.worker.reconcile_every_secs,
-            exchange = self.exchange.base_url(),
-            master = crate::secrets::Keyring::generate_encoded().expose_secret(),
-            cache = h.cache_dir.display(),
-            tenant = h.tenant,
-            whsec = self.webhook_secret.expose_secret(),
-            kentico = self.kentico.base_url(),
-            kuser = self.kentico_login.0,
-            kpass = self.kentico_login.1.expose_secret(),
-            fb = self.freshbooks.base_url(),
-            account = self.account_id,
-            client_id = SANDBOX_CLIENT_ID,
-            client_secret = SANDBOX_CLIENT_SECRET,
-            refresh = self.refresh_token.expose_secret(),
-            currency = self.base_currency,
-            enrichment = self.enrichment.base_url(),
-            enrichment_key = SANDBOX_ENRICHMENT_KEY,
-        );
-        if let Some(dir) = &h.plugins_dir {
-            for p in Self::example_plugins(dir) {
-                out.push_str(&format!(
-                    "\n[[tenants.plugins]]\npath = \"{}\"\n[tenants.plugins.settings]\n",
-                    p.path.display()
-                ));
-                for (k, v) in &p.settings {
-                    out.push_str(&format!("\"{k}\" = \"{v}\"\n"));
-                }
-            }
-        }
-        out
-    }
-
     /// Stops the simulators.
     pub fn shutdown(&self) {
         self.kentico.shutdown();
         self.exchange.shutdown();
         self.enrichment.shutdown();
     }
-}
-
-/// What [`Sandbox::host_toml`] needs beyond the simulators.
-#[derive(Debug, Clone)]
-pub struct HostToml {
-    /// Where the host listens (webhooks arrive here).
-    pub listen: std::net::SocketAddr,
-    /// The SQLite file.
-    pub store_path: PathBuf,
-    /// The plugin compile cache.
-    pub cache_dir: PathBuf,
-    /// The tenant id.
-    pub tenant: TenantId,
-    /// Where the example plugins are; `None` runs the tenant without plugins.
-    pub plugins_dir: Option<PathBuf>,
-    /// Worker settings.
-    pub worker: WorkerConfig,
 }
 
 /// A fresh Standard Webhooks secret: `whsec_` and 32 random bytes in base64.
@@ -403,62 +306,6 @@ fn random_whsec() -> SecretString {
         "whsec_{}",
         base64::engine::general_purpose::STANDARD.encode(key)
     ))
-}
-
-/// `ferry sandbox`: start the simulators on fixed ports, write a `ferry.toml` for them and wait for Ctrl-C.
-///
-/// # Errors
-/// A port is taken or the config file cannot be written.
-pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
-    let sandbox = Sandbox::start(&SandboxOptions {
-        ports: [args.kentico_port, args.freshbooks_port, args.exchange_port],
-        seed: args.seed,
-        orders: args.orders,
-        ..SandboxOptions::default()
-    })
-    .await?;
-    let tenant = TenantId::parse("sandbox").context("tenant id")?;
-    let ferry_url = format!("http://127.0.0.1:{}", args.ferry_port);
-    sandbox.send_webhooks_to(&ferry_url, &tenant);
-    let toml = sandbox.host_toml(&HostToml {
-        listen: std::net::SocketAddr::from(([127, 0, 0, 1], args.ferry_port)),
-        store_path: PathBuf::from(".ferry/sandbox.db"),
-        cache_dir: PathBuf::from(".ferry/plugin-cache"),
-        tenant: tenant.clone(),
-        plugins_dir: Some(args.plugins_dir.clone()),
-        worker: WorkerConfig {
-            reconcile_every_secs: 10,
-            ..WorkerConfig::default()
-        },
-    });
-    std::fs::write(&args.write_config, toml)
-        .with_context(|| format!("write {}", args.write_config.display()))?;
-    println!("Ferry sandbox is running (Ctrl-C stops it).");
-    println!("  Kentico REST:   {}/rest", sandbox.kentico.base_url());
-    println!(
-        "  FreshBooks:     {} (account {})",
-        sandbox.freshbooks.base_url(),
-        sandbox.account_id
-    );
-    println!(
-        "  Exchange rates: {}/stats/eurofxref/eurofxref-daily.xml",
-        sandbox.exchange.base_url()
-    );
-    println!(
-        "  Segments:       {}/v1/segment/<email>",
-        sandbox.enrichment.base_url()
-    );
-    println!(
-        "  Webhooks go to {ferry_url}/hooks/kentico/sandbox; fault control under /_sim/faults of each simulator."
-    );
-    println!(
-        "Wrote {}: run `ferry serve -c {}` in another terminal to sync the sandbox.",
-        args.write_config.display(),
-        args.write_config.display()
-    );
-    crate::telemetry::shutdown_signal().await;
-    sandbox.shutdown();
-    Ok(())
 }
 
 /// The outbound rate limit per FreshBooks account in the sandbox. The production default (5/s, polite to an API

@@ -1,4 +1,9 @@
-//! Logging set-up and the shutdown signal.
+//! Logging set-up, metrics and the shutdown signal.
+//!
+//! Layout:
+//! - `metrics`: metric names and the Prometheus exporter.
+
+pub mod metrics;
 
 use tracing_subscriber::EnvFilter;
 

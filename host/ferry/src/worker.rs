@@ -81,5 +81,5 @@ fn record(outcome: ExecutionOutcome) {
         ExecutionOutcome::Retried => "retried",
         ExecutionOutcome::DeadLettered => "dead_lettered",
     };
-    metrics::counter!(crate::metrics::RUNS_TOTAL, "outcome" => label).increment(1);
+    metrics::counter!(crate::telemetry::metrics::RUNS_TOTAL, "outcome" => label).increment(1);
 }

@@ -6,13 +6,12 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use ferry::config::{PluginConfig, PluginRuntimeConfig, TenantConfig};
-use ferry::exchange::ExchangeClient;
-use ferry::pipeline::mapping::client_draft;
-use ferry::plugins::{PluginHost, TenantPlugins};
 use ferry::sandbox::{Sandbox, SandboxOptions};
+use ferry::services::{ExchangeClient, ExchangeConfig};
+use ferry::tenants::{PluginConfig, PluginHost, TenantConfig, TenantPlugins};
 use ferry_model::{ClientDraft, CurrencyCode, Customer, TenantId};
 use ferry_sim::enrichment::segment_for;
+use ferry_transform::{PluginsConfig, client_draft};
 use secrecy::SecretString;
 
 /// Every log line of this test binary, to see what plugins logged and that no key was.
@@ -78,11 +77,16 @@ async fn setup(id: &str, adjust: impl FnOnce(&mut TenantConfig)) -> Setup {
     );
     adjust(&mut tenant);
     let host = PluginHost::new(
-        &PluginRuntimeConfig {
+        &PluginsConfig {
             cache_dir: dir.path().join("plugin-cache"),
-            ..PluginRuntimeConfig::default()
+            ..PluginsConfig::default()
         },
-        Arc::new(ExchangeClient::new(sandbox.exchange.base_url())),
+        Arc::new(ExchangeClient::new(
+            ferry_outbound::HttpClient::new(&ferry_outbound::OutboundConfig::default()).unwrap(),
+            &ExchangeConfig {
+                base_url: sandbox.exchange.base_url(),
+            },
+        )),
     )
     .unwrap();
     let plugins = tokio::task::spawn_blocking(move || host.chain_for(&tenant))
@@ -114,9 +118,10 @@ fn customer(email: &str) -> Customer {
 }
 
 async fn shape(plugins: &TenantPlugins, customer: &Customer) -> (ClientDraft, ClientDraft) {
-    let draft = client_draft(customer, None, &CurrencyCode::parse("USD").unwrap());
+    let usd = CurrencyCode::parse("USD").unwrap();
+    let draft = client_draft(customer, None, &usd);
     let shaped = plugins
-        .shape_client(customer, draft.clone())
+        .map_customer(customer, &usd)
         .await
         .expect("the plugin never fails the record with on-error = ignore");
     (draft, shaped)

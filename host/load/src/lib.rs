@@ -8,6 +8,7 @@
 //! FreshBooks for the marker and adopts what it finds instead of creating a duplicate.
 //!
 //! Layout:
+//! - `config`: [`FreshBooksConfig`] (the tenant's `[tenants.freshbooks]` section) and [`SyncOptions`] (unknown SKUs).
 //! - `freshbooks`: the REST client (`FreshBooksClient`), OAuth2 with rotating refresh tokens behind a
 //!   host-implemented `TokenStore`, response types, and one module per resource.
 //! - `ledger`: the `Ledger` trait (intent / done / get) the host implements over its store.
@@ -16,17 +17,16 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod config;
 mod error;
 pub mod freshbooks;
 mod ledger;
 mod sync;
 
+pub use config::{FreshBooksConfig, SyncOptions};
 pub use error::{Error, Result};
 pub use freshbooks::{
     FreshBooksClient, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens,
 };
 pub use ledger::{BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, MemoryLedger};
-pub use sync::{
-    Drafts, SyncOptions, Synced, UnknownSku, customer_marker, order_marker, sync_customer,
-    sync_order,
-};
+pub use sync::{Synced, customer_marker, order_marker, sync_customer, sync_order};

@@ -136,3 +136,29 @@ pub struct PaymentDraft {
     /// `transactionid`, when the gateway gave one.
     pub transaction_id: String,
 }
+
+/// Everything `load` sends for one order: built by the transform stage's default mapping, shaped by the tenant's
+/// plugins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drafts {
+    /// The client to find or create.
+    pub client: ClientDraft,
+    /// One item per distinct SKU on the order.
+    pub items: Vec<ItemDraft>,
+    /// The invoice.
+    pub invoice: InvoiceDraft,
+    /// The payment, when the order is paid.
+    pub payment: Option<PaymentDraft>,
+}
+
+/// What `load` does with an order line whose SKU has no FreshBooks item (`mapping.unknown_sku`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnknownSkuPolicy {
+    /// Create the item in FreshBooks from its draft.
+    #[default]
+    CreateItem,
+    /// Bill the line against the tenant's default item (`mapping.default_item`); the order is dead-lettered when
+    /// that item does not exist.
+    DefaultItem,
+}

@@ -6,10 +6,11 @@
 //!
 //! Layout:
 //! - `ids`: validated identifiers (`TenantId`, `EventId`, `CurrencyCode`).
-//! - `money`: `Money` (decimal amount + ISO 4217 code); never floating point.
+//! - `money`: `Money` (decimal amount + ISO 4217 code), `Conversion` between currencies; never floating point.
 //! - `event`: the signed webhook envelope Ferry accepts from the Kentico-side module.
 //! - `order`: canonical order, lines, customer, address, payment.
-//! - `draft`: the FreshBooks-side drafts a plugin may shape (client, item, invoice, payment).
+//! - `draft`: the FreshBooks-side drafts a plugin may shape (client, item, invoice, payment), `Drafts` (all of one
+//!   order) and the unknown-SKU policy.
 //! - `disposition`: what the worker does with an error (retry or dead-letter).
 
 mod disposition;
@@ -21,11 +22,12 @@ mod order;
 
 pub use disposition::Disposition;
 pub use draft::{
-    ClientDraft, InvoiceDraft, InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax, PaymentDraft,
+    ClientDraft, Drafts, InvoiceDraft, InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax,
+    PaymentDraft, UnknownSkuPolicy,
 };
 pub use event::{EventEnvelope, EventKind, EventObject, ParseEventError};
 pub use ids::{CurrencyCode, EventId, IdError, TenantId};
-pub use money::Money;
+pub use money::{Conversion, Money};
 pub use order::{
     Address, CustomField, Customer, Order, OrderLine, OrderStatus, OrderTotals, Payment, TaxClass,
 };

@@ -31,6 +31,17 @@ impl Money {
     }
 }
 
+/// A conversion from an order's currency into the tenant's FreshBooks currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conversion {
+    /// The target (FreshBooks base) currency.
+    pub to: CurrencyCode,
+    /// Units of `to` per unit of the order currency.
+    pub rate: Decimal,
+    /// The reference date of the rate.
+    pub date: time::Date,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,49 @@
-//! Runtime limits and cache location.
+//! Runtime limits and cache location: [`PluginsConfig`] (the host's `[plugins]` section) and the
+//! [`RuntimeConfig`] built from it.
 
+use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// The host's `[plugins]` section: where compiled plugins are cached and how large the instance pool is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsConfig {
+    /// Directory for precompiled plugin artifacts.
+    pub cache_dir: PathBuf,
+    /// Plugin instances alive at once across all tenants (the pooling allocator's slots). An event that finds
+    /// them all taken is retried later; size it to about `worker.concurrency` × the longest chain.
+    pub max_instances: u32,
+    /// Largest linear memory of one plugin instance, in MiB (the size of a pool slot). A tenant's
+    /// `limits.plugin_memory_mib` above it is cut to it.
+    pub max_memory_mib: u32,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        Self {
+            cache_dir: PathBuf::from(".ferry/plugin-cache"),
+            max_instances: 64,
+            max_memory_mib: 64,
+        }
+    }
+}
+
+impl PluginsConfig {
+    /// The runtime configuration: these settings over the defaults of [`RuntimeConfig::new`].
+    pub fn runtime(&self) -> RuntimeConfig {
+        RuntimeConfig {
+            max_instances: self.max_instances,
+            memory_limit_bytes: mib(self.max_memory_mib),
+            ..RuntimeConfig::new(self.cache_dir.clone())
+        }
+    }
+}
+
+/// `n` MiB in bytes.
+pub(crate) fn mib(n: u32) -> usize {
+    usize::try_from(u64::from(n) << 20).unwrap_or(usize::MAX)
+}
 
 /// Configuration of the plugin runtime (the `runtime` section of the app config).
 #[derive(Debug, Clone)]

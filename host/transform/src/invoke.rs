@@ -5,7 +5,7 @@ use std::sync::Arc;
 use wasmtime::component::Instance;
 use wasmtime::{Store, Trap};
 
-use crate::chain::{TransformCtx, failure};
+use crate::context::{TransformCtx, failure};
 use crate::error::{Hook, Reason, TransformError};
 use crate::host::log_pipe::LogPipe;
 use crate::host::{LogLevel, PluginCtx, wasi};

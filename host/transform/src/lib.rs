@@ -1,8 +1,10 @@
 //! ferry-transform: the transform stage of webhook → store → extract → **transform** → load.
 //!
-//! Runs each tenant's ordered chain of WebAssembly component plugins (WIT world
-//! `ferry:transform/transformer@0.1.0`, see `wit/`) over the canonical order and the FreshBooks
-//! drafts built from it. Every event gets fresh, pooled instances (one per plugin, at most; none
+//! Turns a canonical order into the FreshBooks drafts `load` sends: checks it against the built-in
+//! rules, builds the default drafts (status table, addresses, taxes, lines, payment, currency
+//! conversion) and runs each tenant's ordered chain of WebAssembly component plugins (WIT world
+//! `ferry:transform/transformer@0.1.0`, see `wit/`) over them. [`validate`] and [`run`] are what
+//! the worker calls; `ferry plugin test` previews the same pass. Every event gets fresh, pooled instances (one per plugin, at most; none
 //! for a plugin whose declared hooks are not needed) in a `Store` of its own that is dropped with
 //! the event; each instance's memory is capped and every call gets a fuel budget and an epoch
 //! deadline, so a hostile plugin can only fail its own event, and the error says which tenant,
@@ -14,13 +16,17 @@
 //! (`exchange-rate`, `enrich`) go through [`HostServices`], which the app implements.
 //!
 //! Layout:
+//! - `mapping`: the default Kentico → FreshBooks mapping ([`default_drafts`]) and its [`MappingConfig`].
+//! - `validate`: the built-in order rules every tenant gets ([`ValidationRules`]).
+//! - `pass`: the stage's entry points: [`validate`], [`run`] (default drafts + chain), [`shape`],
+//!   [`map_customer`].
 //! - `artifacts`: where this repository's plugins are built, and [`artifacts::ensure_built`].
-//! - `config`: [`RuntimeConfig`], the limits and cache location.
+//! - `config`: [`PluginsConfig`] (the `[plugins]` section) and [`RuntimeConfig`], the limits and cache location.
 //! - `runtime`: [`PluginRuntime`] (Engine, Linker, load/validate/compile) and [`PluginHandle`].
 //! - `cache`: the on-disk `.cwasm` cache keyed by content hash and engine compatibility.
 //! - `limits`: the memory cap of each instance (the CPU budget is set per call in `invoke`).
-//! - `chain`: [`Chain`], [`ChainRun`] (one event's pass) and [`TransformCtx`]: hooks through a
-//!   tenant's plugins.
+//! - `context`: [`TransformCtx`] (tenant, host services, [`PluginLimits`]) and the error naming them.
+//! - `chain`: [`Chain`] and [`ChainRun`] (one event's pass): hooks through a tenant's plugins.
 //! - `invoke`: the event's store, instantiation, one hook call and the classification of its outcome.
 //! - `convert`: model ↔ WIT conversions, including validation of plugin output.
 //! - `bindings`: `bindgen!` per supported WIT version (`v0_1`).
@@ -36,17 +42,27 @@ mod bindings;
 mod cache;
 mod chain;
 mod config;
+mod context;
 mod convert;
 mod error;
 mod exports;
+#[cfg(test)]
+mod fixtures;
 mod hooks;
 mod host;
 mod invoke;
 mod limits;
+mod mapping;
+mod pass;
 mod runtime;
+mod validate;
 
-pub use chain::{Chain, ChainRun, PluginLimits, TransformCtx};
-pub use config::RuntimeConfig;
+pub use chain::{Chain, ChainRun};
+pub use config::{PluginsConfig, RuntimeConfig};
+pub use context::{PluginLimits, TransformCtx};
 pub use error::{Error, Hook, Reason, Result, TransformError};
 pub use host::{HostServices, LogLevel, StaticServices, ValidationIssue};
+pub use mapping::{MappingConfig, client_draft, default_drafts, invoice_status, line_sku};
+pub use pass::{map_customer, run, shape, validate};
 pub use runtime::{LoadOrigin, PluginHandle, PluginRuntime};
+pub use validate::{ValidationRules, validate_order};

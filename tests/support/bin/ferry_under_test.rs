@@ -4,5 +4,5 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<std::process::ExitCode> {
-    ferry::commands::run(ferry::cli::Cli::parse()).await
+    ferry::cli::run(ferry::cli::Cli::parse()).await
 }

@@ -9,9 +9,9 @@
 use super::error::{AdminPath, AdminQuery};
 use super::tenants::serving_tenant;
 use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
-use crate::config::{PluginConfig, TenantConfig};
-use crate::plugins::TenantPlugins;
+use crate::tenants::TenantPlugins;
 use crate::tenants::TenantRuntime;
+use crate::tenants::{PluginConfig, TenantConfig};
 use anyhow::Context as _;
 use axum::Extension;
 use axum::body::{Body, Bytes};
@@ -103,7 +103,6 @@ pub(super) fn swap(state: &AdminState, t: &TenantRuntime, plugins: TenantPlugins
         kentico: t.kentico.clone(),
         freshbooks: t.freshbooks.clone(),
         base_currency: t.base_currency.clone(),
-        rules: t.rules.clone(),
         plugins,
         sync: t.sync.clone(),
     });

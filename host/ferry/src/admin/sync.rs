@@ -12,7 +12,7 @@
 use super::AdminState;
 use super::plugins::{build_chain, swap};
 use super::tenant_changes::assemble;
-use crate::managed_tenants;
+use crate::tenants::stored as managed;
 use anyhow::Context as _;
 use ferry_model::TenantId;
 use ferry_store::ConfigSnapshot;
@@ -129,7 +129,7 @@ async fn apply(
         }
         return Ok(());
     };
-    let config = managed_tenants::open(&row.config, &row.sealed_secrets, state.factory.keyring())?;
+    let config = managed::open(&row.config, &row.sealed_secrets, state.factory.keyring())?;
     anyhow::ensure!(
         &config.id == id,
         "id: the stored configuration says {}",

@@ -11,9 +11,9 @@ use super::error::AdminPath;
 use super::plugins::build_chain;
 use super::tenants::{parse_tenant, view};
 use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
-use crate::config::TenantConfig;
-use crate::managed_tenants::{self, InvalidTenant};
+use crate::tenants::TenantConfig;
 use crate::tenants::TenantRuntime;
+use crate::tenants::{self, InvalidTenant, stored as managed};
 use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -34,14 +34,14 @@ pub(super) async fn create(
     AdminJson(body): AdminJson<Value>,
 ) -> Result<(StatusCode, AdminJson<Value>), ApiError> {
     principal.require_operator()?;
-    let config = managed_tenants::parse(body.clone())?;
+    let config = tenants::parse(body.clone())?;
     let id = config.id.clone();
     let _one = state.activation.lock().await;
     if state.file_tenants.contains(&id) || state.tenants.get(&id).is_some() {
         return Err(ApiError::conflict(format!("tenant {id} already exists")));
     }
     let tenant = build(&state, config).await?;
-    let (stored, sealed) = managed_tenants::seal(body, state.factory.keyring());
+    let (stored, sealed) = managed::seal(body, state.factory.keyring());
     if !state
         .store
         .insert_tenant_config(&id, &stored, &sealed)
@@ -66,7 +66,7 @@ pub(super) async fn replace(
 ) -> Result<AdminJson<Value>, ApiError> {
     principal.require_operator()?;
     let id = parse_tenant(&raw)?;
-    let config = managed_tenants::parse(body.clone())?;
+    let config = tenants::parse(body.clone())?;
     if config.id != id {
         return Err(InvalidTenant {
             field: "id".to_owned(),
@@ -82,7 +82,7 @@ pub(super) async fn replace(
         )));
     }
     let tenant = build(&state, config).await?;
-    let (stored, sealed) = managed_tenants::seal(body, state.factory.keyring());
+    let (stored, sealed) = managed::seal(body, state.factory.keyring());
     if !state
         .store
         .replace_tenant_config(&id, &stored, &sealed)

@@ -2,7 +2,7 @@
 
 use super::error::AdminPath;
 use super::{AdminJson, AdminState, ApiError, Principal};
-use crate::config::TenantConfig;
+use crate::tenants::TenantConfig;
 use crate::tenants::TenantRuntime;
 use axum::Extension;
 use axum::extract::State;
@@ -188,8 +188,8 @@ fn tenant_view(
         "mapping": {
             "status_map": m.status_map,
             "unknown_sku": match m.unknown_sku {
-                crate::config::UnknownSkuPolicy::CreateItem => "create_item",
-                crate::config::UnknownSkuPolicy::DefaultItem => "default_item",
+                ferry_model::UnknownSkuPolicy::CreateItem => "create_item",
+                ferry_model::UnknownSkuPolicy::DefaultItem => "default_item",
             },
             "default_item": m.default_item,
             "due_offset_days": m.due_offset_days,

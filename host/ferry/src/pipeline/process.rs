@@ -1,10 +1,9 @@
 //! What one event does, stage by stage: the diagram webhook → store → extract → transform → load in code.
 
-use super::mapping::{self, Conversion, Drafts};
-use super::validate::validate_order;
 use super::{Pipeline, StepError};
 use crate::tenants::TenantRuntime;
-use ferry_model::{EventEnvelope, EventKind, Order};
+use crate::tenants::adapters::StoreLedger;
+use ferry_model::{Conversion, Drafts, EventEnvelope, EventKind, Order};
 use ferry_store::{Claimed, Outcome, Step};
 use std::future::Future;
 use std::time::Instant;
@@ -53,7 +52,7 @@ impl Pipeline {
             ok,
             detail,
         };
-        metrics::histogram!(crate::metrics::STEP_SECONDS, "step" => name.to_owned())
+        metrics::histogram!(crate::telemetry::metrics::STEP_SECONDS, "step" => name.to_owned())
             .record(step.duration.as_secs_f64());
         // History is best effort: losing a timing row must not fail or repeat the sync.
         if let Err(error) = self.store.record_step(&claimed.lease, &step).await {
@@ -79,16 +78,14 @@ impl Pipeline {
             )
             .await?;
 
-        let mut reasons = validate_order(&order, &tenant.rules);
-        reasons.extend(
-            self.step(
+        let reasons = self
+            .step(
                 claimed,
                 "validate",
-                |r: &Vec<String>| serde_json::json!({ "plugin_issues": r.len() }),
-                async { Ok(tenant.plugins.validate_order(&order).await?) },
+                |r: &Vec<String>| serde_json::json!({ "issues": r.len() }),
+                async { Ok(tenant.plugins.validate(&order).await?) },
             )
-            .await?,
-        );
+            .await?;
         if !reasons.is_empty() {
             return Err(StepError::Invalid {
                 order: order.number.clone(),
@@ -102,14 +99,7 @@ impl Pipeline {
                 claimed,
                 "transform",
                 |d: &Drafts| serde_json::json!({ "lines": d.invoice.lines.len() }),
-                async {
-                    let defaults = mapping::default_drafts(
-                        &order,
-                        &tenant.config.mapping,
-                        conversion.as_ref(),
-                    );
-                    tenant.transform(&order, defaults).await
-                },
+                async { Ok(tenant.plugins.run(&order, conversion).await?) },
             )
             .await?;
 
@@ -118,7 +108,18 @@ impl Pipeline {
                 claimed,
                 "load",
                 |s: &ferry_load::Synced| serde_json::to_value(s).unwrap_or_default(),
-                async { Ok(tenant.load_order(&self.store, &order, &drafts).await?) },
+                async {
+                    let ledger = StoreLedger::new(self.store.clone(), tenant.id.clone());
+                    Ok(ferry_load::sync_order(
+                        &tenant.freshbooks,
+                        &ledger,
+                        &tenant.id,
+                        &order,
+                        &drafts,
+                        &tenant.sync,
+                    )
+                    .await?)
+                },
             )
             .await?;
         Ok(Outcome {
@@ -149,7 +150,21 @@ impl Pipeline {
                 claimed,
                 "load",
                 |id: &Option<i64>| serde_json::json!({ "client_id": id }),
-                async { tenant.update_customer(&self.store, &customer).await },
+                async {
+                    let draft = tenant
+                        .plugins
+                        .map_customer(&customer, &tenant.base_currency)
+                        .await?;
+                    let ledger = StoreLedger::new(self.store.clone(), tenant.id.clone());
+                    Ok(ferry_load::sync_customer(
+                        &tenant.freshbooks,
+                        &ledger,
+                        &tenant.id,
+                        &customer,
+                        &draft,
+                    )
+                    .await?)
+                },
             )
             .await?;
         Ok(Outcome {

@@ -24,7 +24,7 @@ pub enum StepError {
     },
     /// No exchange rate for the conversion.
     #[error(transparent)]
-    Exchange(#[from] crate::exchange::ExchangeError),
+    Exchange(#[from] crate::services::ExchangeError),
     /// A tenant plugin failed or refused the record.
     #[error(transparent)]
     Transform(#[from] ferry_transform::TransformError),
@@ -58,6 +58,7 @@ impl StepError {
         match self {
             Self::Extract(e) => e.burns_attempt(),
             Self::Load(e) => e.burns_attempt(),
+            Self::Exchange(e) => e.burns_attempt(),
             _ => true,
         }
     }

@@ -17,7 +17,7 @@ async fn plugin(host: &Host, args: &[&str]) -> anyhow::Result<String> {
         panic!("not a plugin command");
     };
     let mut out = Vec::new();
-    ferry::plugin_cli::run(&host.config, cmd, &mut out).await?;
+    ferry::cli::plugin::run(&host.config, cmd, &mut out).await?;
     Ok(String::from_utf8(out).unwrap())
 }
 
@@ -26,7 +26,7 @@ async fn token(host: &Host, args: &[&str]) -> anyhow::Result<String> {
         panic!("not a token command");
     };
     let mut out = Vec::new();
-    ferry::token_cli::run(&host.config, &host.store, cmd, &mut out).await?;
+    ferry::cli::token::run(&host.config, &host.store, cmd, &mut out).await?;
     Ok(String::from_utf8(out).unwrap())
 }
 
@@ -228,7 +228,7 @@ async fn plugin_test_prints_the_drafts_before_and_after_the_plugin() {
         panic!("not a plugin command");
     };
     let mut out = Vec::new();
-    ferry::plugin_cli::run(&ferry::config::Config::default(), cmd, &mut out)
+    ferry::cli::plugin::run(&ferry::config::Config::default(), cmd, &mut out)
         .await
         .unwrap();
     let report: Value = serde_json::from_slice(&out).unwrap();
@@ -264,7 +264,7 @@ async fn plugin_test_prints_the_drafts_before_and_after_the_plugin() {
     else {
         panic!("not a plugin command");
     };
-    let err = ferry::plugin_cli::run(&ferry::config::Config::default(), cmd, &mut Vec::new())
+    let err = ferry::cli::plugin::run(&ferry::config::Config::default(), cmd, &mut Vec::new())
         .await
         .unwrap_err();
     assert!(err.to_string().contains("map-invoice"), "{err}");
@@ -275,7 +275,7 @@ async fn tenant(host: &Host, args: &[&str]) -> anyhow::Result<Value> {
         panic!("not a tenant command");
     };
     let mut out = Vec::new();
-    ferry::tenant_cli::run(&host.config, cmd, &mut out).await?;
+    ferry::cli::tenant::run(&host.config, cmd, &mut out).await?;
     Ok(serde_json::from_slice(&out)?)
 }
 

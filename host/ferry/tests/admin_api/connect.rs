@@ -4,7 +4,7 @@
 use crate::support::{Host, SHOP};
 use clap::Parser;
 use ferry::cli::{Cli, Command};
-use ferry::secrets::Keyring;
+use ferry_secrets::Keyring;
 use secrecy::ExposeSecret;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -65,7 +65,7 @@ fn start_connect(host: &Host, out: &Shared) -> tokio::task::JoinHandle<anyhow::R
         panic!("not a connect command");
     };
     let (config, store, mut out) = (host.config.clone(), host.store.clone(), out.clone());
-    tokio::spawn(async move { ferry::connect_cli::run(&config, &store, cmd, &mut out).await })
+    tokio::spawn(async move { ferry::cli::connect::run(&config, &store, cmd, &mut out).await })
 }
 
 async fn refresh_token(host: &Host) -> String {

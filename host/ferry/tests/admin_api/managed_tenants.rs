@@ -3,7 +3,7 @@
 
 use crate::support::{Host, OTHER, SHOP, assert_error, valid};
 use clap::Parser;
-use ferry::config::TenantConfig;
+use ferry::tenants::TenantConfig;
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -322,7 +322,7 @@ pub(crate) async fn tenant_cli(host: &Host, args: &[&str]) -> anyhow::Result<Str
         panic!("not a tenant command");
     };
     let mut out = Vec::new();
-    ferry::tenant_cli::run(&host.config, cmd, &mut out).await?;
+    ferry::cli::tenant::run(&host.config, cmd, &mut out).await?;
     Ok(String::from_utf8(out).unwrap())
 }
 
@@ -403,9 +403,9 @@ async fn secrets_reseal(host: &Host, check: bool) -> anyhow::Result<String> {
     let ferry::cli::Command::Secrets(cmd) = ferry::cli::Cli::try_parse_from(argv)?.command else {
         panic!("not a secrets command");
     };
-    let keyring = ferry::secrets::Keyring::from_encoded(&host.config.secrets.master_keys)?;
+    let keyring = ferry_secrets::Keyring::from_encoded(&host.config.secrets.master_keys)?;
     let mut out = Vec::new();
-    ferry::secrets_cli::run(&host.store, &keyring, cmd, &mut out).await?;
+    ferry::cli::secrets::run(&host.store, &keyring, cmd, &mut out).await?;
     Ok(String::from_utf8(out)?)
 }
 
@@ -420,7 +420,7 @@ async fn after_a_key_rotation_reseal_lets_the_old_key_go_without_losing_a_tenant
 
     // Rotation, step 1: the new key first, the old one still configured.
     let old = host.config.secrets.master_keys[0].clone();
-    let new = ferry::secrets::Keyring::generate_encoded();
+    let new = ferry_secrets::Keyring::generate_encoded();
     host.config.secrets.master_keys = vec![new.clone(), old];
     let mut host = host.restart().await;
     let mut only_new = host.config.clone();

@@ -2,7 +2,7 @@
 //! admin API: only sealed blobs and hashes are stored, and logs carry ids, not secrets.
 
 use crate::support::{Host, captured_logs};
-use ferry::secrets::Keyring;
+use ferry_secrets::Keyring;
 use ferry_sim::kentico::OrderMix;
 use secrecy::ExposeSecret;
 

@@ -2,9 +2,10 @@
 //! on the sandbox simulators, with an operator token and one token per tenant, plus a client for the admin API.
 
 use ferry::app::{App, RunningApp};
-use ferry::config::{Config, PluginConfig, WorkerConfig};
+use ferry::config::{Config, WorkerConfig};
 use ferry::sandbox::audit::Placed;
 use ferry::sandbox::{Sandbox, SandboxOptions};
+use ferry::tenants::PluginConfig;
 use ferry_model::TenantId;
 use ferry_sim::kentico::{KenticoConfig as KenticoSimConfig, KenticoSim};
 use ferry_store::Store;
@@ -189,7 +190,7 @@ impl Host {
             panic!("not a token command");
         };
         let mut out = Vec::new();
-        ferry::token_cli::run(&self.config, &self.store, cmd, &mut out)
+        ferry::cli::token::run(&self.config, &self.store, cmd, &mut out)
             .await
             .expect("token create");
         let out = String::from_utf8(out).unwrap();

@@ -3,13 +3,13 @@
 use crate::support::mock_freshbooks::{Fault, MockFb};
 use axum::http::Method;
 use ferry_load::{
-    Drafts, Error, FreshBooksClient, Ledger, LedgerEntry, MemoryLedger, OAuthApp, SyncOptions,
-    Tokens, UnknownSku, freshbooks::MemoryTokenStore, sync_customer, sync_order,
+    Error, FreshBooksClient, Ledger, LedgerEntry, MemoryLedger, OAuthApp, SyncOptions, Tokens,
+    freshbooks::MemoryTokenStore, sync_customer, sync_order,
 };
 use ferry_model::{
-    ClientDraft, CurrencyCode, Customer, Decimal, Disposition, InvoiceDraft, InvoiceLineDraft,
-    InvoiceStatus, ItemDraft, LineTax, Money, Order, OrderStatus, OrderTotals, Payment,
-    PaymentDraft, TenantId,
+    ClientDraft, CurrencyCode, Customer, Decimal, Disposition, Drafts, InvoiceDraft,
+    InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax, Money, Order, OrderStatus, OrderTotals,
+    Payment, PaymentDraft, TenantId, UnknownSkuPolicy,
 };
 use ferry_outbound::{ExposeSecret, HttpClient, OutboundConfig, RateLimitConfig, SecretString};
 use std::sync::Arc;
@@ -414,9 +414,8 @@ async fn default_item_policy_maps_unknown_skus() {
     let (fb, _, mock) = setup(valid()).await;
     let ledger = MemoryLedger::new();
     let opts = SyncOptions {
-        unknown_sku: UnknownSku::DefaultItem {
-            name: "Kentico product".into(),
-        },
+        unknown_sku: UnknownSkuPolicy::DefaultItem,
+        default_item: "Kentico product".into(),
     };
     let err = sync_order(
         &fb,

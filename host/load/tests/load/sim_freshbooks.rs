@@ -1,12 +1,13 @@
 //! `sync_order` against the independent ferry-sim FreshBooks simulator (its own reading of the reference).
 
 use ferry_load::{
-    BoxFuture, Drafts, FreshBooksClient, Ledger, LedgerEntry, LedgerError, LedgerLock,
-    MemoryLedger, OAuthApp, SyncOptions, Tokens, freshbooks::MemoryTokenStore, sync_order,
+    BoxFuture, FreshBooksClient, Ledger, LedgerEntry, LedgerError, LedgerLock, MemoryLedger,
+    OAuthApp, SyncOptions, Tokens, freshbooks::MemoryTokenStore, sync_order,
 };
 use ferry_model::{
-    ClientDraft, CurrencyCode, Customer, Decimal, InvoiceDraft, InvoiceLineDraft, InvoiceStatus,
-    ItemDraft, LineTax, Money, Order, OrderStatus, OrderTotals, Payment, PaymentDraft, TenantId,
+    ClientDraft, CurrencyCode, Customer, Decimal, Drafts, InvoiceDraft, InvoiceLineDraft,
+    InvoiceStatus, ItemDraft, LineTax, Money, Order, OrderStatus, OrderTotals, Payment,
+    PaymentDraft, TenantId,
 };
 use ferry_outbound::{ExposeSecret, HttpClient, OutboundConfig, RateLimitConfig, SecretString};
 use ferry_sim::{

@@ -5,26 +5,44 @@
 //! since the ECB publishes no rates on weekends and holidays).
 
 use ferry_model::{CurrencyCode, Decimal};
+use ferry_outbound::{CallCtx, HttpClient};
 use quick_xml::Reader;
 use quick_xml::events::Event;
+use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::sync::Mutex;
-use std::time::Duration;
 use time::Date;
 use time::macros::format_description;
+
+/// The breaker and metrics name of the exchange-rate service.
+const DOWNSTREAM: &str = "exchange";
+
+/// The rates are shared by every tenant: their calls are counted and broken under this name instead of a tenant's.
+const SHARED: &str = "_shared";
+
+/// Exchange-rate service (ECB `eurofxref` format).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeConfig {
+    /// Base URL serving `/stats/eurofxref/…`.
+    pub base_url: String,
+}
+
+impl Default for ExchangeConfig {
+    fn default() -> Self {
+        Self {
+            base_url: "https://www.ecb.europa.eu".to_owned(),
+        }
+    }
+}
 
 /// Why a rate could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum ExchangeError {
-    /// The service did not answer (transient).
-    #[error("fetch exchange rates from {url}: {reason}")]
-    Unavailable {
-        /// The URL asked.
-        url: String,
-        /// What went wrong.
-        reason: String,
-    },
+    /// The service did not answer, or answered with an error (classified like every outbound call).
+    #[error(transparent)]
+    Unavailable(#[from] ferry_outbound::Error),
     /// The feed could not be parsed.
     #[error("exchange rate feed is malformed: {0}")]
     Malformed(String),
@@ -39,13 +57,22 @@ pub enum ExchangeError {
 }
 
 impl ExchangeError {
-    /// Retry when the service was unavailable; a missing currency will not appear by retrying.
+    /// Retry when the service was unavailable (as its outbound error says); a missing currency will not appear
+    /// by retrying.
     pub fn disposition(&self) -> ferry_model::Disposition {
         match self {
-            Self::Unavailable { .. } => ferry_model::Disposition::Retry { after: None },
+            Self::Unavailable(e) => e.disposition(),
             other => ferry_model::Disposition::DeadLetter {
                 reason: other.to_string(),
             },
+        }
+    }
+
+    /// False when the breaker refused the call locally (the event waits without spending an attempt).
+    pub fn burns_attempt(&self) -> bool {
+        match self {
+            Self::Unavailable(e) => e.burns_attempt(),
+            _ => true,
         }
     }
 }
@@ -56,21 +83,21 @@ type Days = BTreeMap<Date, HashMap<String, Decimal>>;
 /// Reads the ECB feed and caches it for the day it was fetched.
 pub struct ExchangeClient {
     base_url: String,
-    http: reqwest::Client,
+    /// The host's outbound client: timeouts, retries of reads, error classes and a breaker for the service.
+    http: HttpClient,
+    ctx: CallCtx,
     /// Cache of the history feed, keyed by the day it was fetched on (a new day refetches).
     cache: Mutex<Option<(Date, std::sync::Arc<Days>)>>,
 }
 
 impl ExchangeClient {
-    /// A client for `base_url` (which serves `/stats/eurofxref/eurofxref-hist-90d.xml`).
-    pub fn new(base_url: impl Into<String>) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .build()
-            .unwrap_or_default();
+    /// A client for the `[exchange]` service (which serves `/stats/eurofxref/eurofxref-hist-90d.xml`), through
+    /// the host's outbound client.
+    pub fn new(http: HttpClient, config: &ExchangeConfig) -> Self {
         Self {
-            base_url: base_url.into().trim_end_matches('/').to_owned(),
+            base_url: config.base_url.trim_end_matches('/').to_owned(),
             http,
+            ctx: CallCtx::new(SHARED, DOWNSTREAM),
             cache: Mutex::new(None),
         }
     }
@@ -83,20 +110,12 @@ impl ExchangeClient {
             return Ok(days.clone());
         }
         let url = format!("{}/stats/eurofxref/eurofxref-hist-90d.xml", self.base_url);
-        let unavailable = |reason: String| ExchangeError::Unavailable {
-            url: url.clone(),
-            reason,
-        };
-        let resp = self
+        let request = self.http.http().get(&url);
+        let reply = self
             .http
-            .get(&url)
-            .send()
-            .await
-            .map_err(|e| unavailable(e.to_string()))?;
-        if !resp.status().is_success() {
-            return Err(unavailable(format!("status {}", resp.status())));
-        }
-        let body = resp.text().await.map_err(|e| unavailable(e.to_string()))?;
+            .send(&self.ctx, "fetch exchange rates", request)
+            .await?;
+        let body = String::from_utf8_lossy(&reply.body);
         let days = std::sync::Arc::new(parse_feed(&body)?);
         if let Ok(mut guard) = self.cache.lock() {
             *guard = Some((today, days.clone()));

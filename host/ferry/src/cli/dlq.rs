@@ -1,10 +1,45 @@
 //! `ferry dlq …`: the dead-letter queue from the command line, straight against the store.
 
-use crate::cli::DlqCommand;
 use anyhow::Context as _;
+use clap::Subcommand;
 use ferry_model::TenantId;
 use ferry_store::{JobId, Store};
 use std::io::Write;
+
+/// `ferry dlq …`.
+#[derive(Debug, Subcommand)]
+pub enum DlqCommand {
+    /// List dead-lettered events.
+    List {
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Show one event with every attempt's error.
+    Show {
+        /// Event key (as listed).
+        id: String,
+    },
+    /// Put events back in the queue (after fixing config or plugins).
+    Replay {
+        /// Event key; omit with `--all`.
+        id: Option<String>,
+        /// Replay every dead-lettered event (of `--tenant`, if given).
+        #[arg(long)]
+        all: bool,
+        /// Only this tenant (with `--all`).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Discard an event for good, with a reason.
+    Discard {
+        /// Event key.
+        id: String,
+        /// Why it is discarded.
+        #[arg(long)]
+        reason: String,
+    },
+}
 
 /// Runs one `dlq` subcommand, writing a human-readable answer to `out`.
 ///

@@ -5,7 +5,7 @@
 use ferry_model::{Decimal, Order};
 use std::collections::BTreeSet;
 
-/// Thresholds for the built-in rules (from the tenant's mapping settings).
+/// Thresholds for the built-in rules (from the tenant's mapping settings, see [`ValidationRules::for_mapping`]).
 #[derive(Debug, Clone)]
 pub struct ValidationRules {
     /// Currencies the tenant accepts (empty: any ISO code the exchange service knows).
@@ -22,6 +22,16 @@ impl Default for ValidationRules {
             known_currencies: BTreeSet::new(),
             price_tolerance_percent: Decimal::from(50),
             total_tolerance: Decimal::new(2, 2),
+        }
+    }
+}
+
+impl ValidationRules {
+    /// The rules a tenant with these mapping settings gets.
+    pub fn for_mapping(mapping: &crate::MappingConfig) -> Self {
+        Self {
+            price_tolerance_percent: Decimal::from(mapping.price_tolerance_percent),
+            ..Self::default()
         }
     }
 }
@@ -99,7 +109,7 @@ pub fn validate_order(order: &Order, rules: &ValidationRules) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::fixtures::sample_order;
+    use crate::fixtures::sample_order;
 
     #[test]
     fn a_consistent_order_passes() {

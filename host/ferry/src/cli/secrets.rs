@@ -7,8 +7,8 @@
 //! account's refresh lock, which token refreshes on every host also take. `--check` only reports, and fails
 //! while anything is sealed by an older key (for a rotation script or a monitor).
 
-use crate::secrets::Keyring;
 use clap::Subcommand;
+use ferry_secrets::Keyring;
 use ferry_store::{Store, TokenSet};
 use secrecy::ExposeSecret;
 use std::io::Write;
@@ -104,7 +104,7 @@ pub async fn run(
 }
 
 /// The same plaintext sealed with the newest key.
-fn reseal(keyring: &Keyring, sealed: &[u8]) -> Result<Vec<u8>, crate::secrets::SecretsError> {
+fn reseal(keyring: &Keyring, sealed: &[u8]) -> Result<Vec<u8>, ferry_secrets::SecretsError> {
     let plain = keyring.open(sealed)?;
     Ok(keyring.seal(plain.expose_secret().as_bytes()))
 }

@@ -5,9 +5,9 @@
 //! reuses answers per (kind, key) for `cache_secs`. Plugins get name/value pairs or an error message; neither the
 //! key nor a socket ever reaches them. The service contract is in `docs/enrichment.md`.
 
-use crate::config::EnrichmentConfig;
 use ferry_outbound::{CallCtx, HttpClient};
 use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -58,6 +58,39 @@ pub enum EnrichmentError {
         /// What did not parse.
         reason: String,
     },
+}
+
+/// A tenant's enrichment service (`GET {base_url}/v1/{kind}/{key}`, see `docs/enrichment.md`). The host calls it
+/// with the tenant's key on behalf of the plugins, which never see the key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrichmentConfig {
+    /// Base URL of the service.
+    pub base_url: String,
+    /// API key, sent as `Authorization: Bearer <api_key>`; never logged, never given to plugins.
+    pub api_key: SecretString,
+    /// Seconds an answer is reused per (kind, key); 0 disables the cache.
+    #[serde(default = "EnrichmentConfig::default_cache_secs")]
+    pub cache_secs: u64,
+    /// Budget of one lookup in milliseconds, in-call retries included. Keep it below the plugin's per-call
+    /// budget (2 s), or a slow service stops the plugin instead of failing the lookup.
+    #[serde(default = "EnrichmentConfig::default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+impl EnrichmentConfig {
+    /// An hour: segments change slowly, and a cached answer saves a call per order.
+    pub const DEFAULT_CACHE_SECS: u64 = 3600;
+    /// Leaves room for the plugin's own work inside its 2 s call budget.
+    pub const DEFAULT_TIMEOUT_MS: u64 = 1500;
+
+    fn default_cache_secs() -> u64 {
+        Self::DEFAULT_CACHE_SECS
+    }
+
+    fn default_timeout_ms() -> u64 {
+        Self::DEFAULT_TIMEOUT_MS
+    }
 }
 
 /// One tenant's enrichment service.

@@ -6,15 +6,16 @@
 //! one that had tokens keeps using them until its next refresh (or a 401), when it finds the stored pair newer
 //! and takes it instead of refreshing.
 
-use crate::adapters::SealedTokenStore;
-use crate::config::{Config, TenantConfig};
+use crate::config::Config;
+use crate::tenants::TenantConfig;
+use crate::tenants::adapters::SealedTokenStore;
 use anyhow::Context as _;
 use axum::Router;
 use axum::extract::Query;
 use axum::response::Html;
 use axum::routing::get;
 use clap::{Args, Subcommand};
-use ferry_load::{FreshBooksClient, OAuthApp};
+use ferry_load::FreshBooksClient;
 use ferry_model::TenantId;
 use ferry_outbound::HttpClient;
 use ferry_store::Store;
@@ -162,7 +163,7 @@ pub async fn run(
 fn freshbooks_client(
     tenant: &TenantConfig,
     store: &Store,
-    keyring: Arc<crate::secrets::Keyring>,
+    keyring: Arc<ferry_secrets::Keyring>,
     http: &HttpClient,
 ) -> FreshBooksClient {
     let fb = &tenant.freshbooks;
@@ -172,17 +173,5 @@ fn freshbooks_client(
         tenant.id.clone(),
         fb.account_id.clone(),
     );
-    FreshBooksClient::new(
-        http.clone(),
-        tenant.id.as_str(),
-        &fb.api_base,
-        &fb.auth_base,
-        fb.account_id.clone(),
-        OAuthApp {
-            client_id: fb.client_id.clone(),
-            client_secret: fb.client_secret.clone(),
-            redirect_uri: fb.redirect_uri.clone(),
-        },
-        Arc::new(tokens),
-    )
+    fb.client(http.clone(), tenant.id.as_str(), Arc::new(tokens))
 }

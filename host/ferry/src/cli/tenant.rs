@@ -6,8 +6,8 @@
 //! as TOML or JSON) to the host, which validates it, stores it with its secrets sealed and serves it at once;
 //! `ferry tenant remove` stops serving it and deletes it. `ferry tenant backfill` enqueues Kentico history.
 
+use super::admin_client::{AdminClient, ApiArgs};
 use crate::config::Config;
-use crate::plugin_cli::{AdminClient, ApiArgs};
 use anyhow::Context as _;
 use clap::Subcommand;
 use serde_json::Value;

@@ -3,38 +3,19 @@
 //! Covers order status → invoice status (tenant table), Kentico address → client address, tax class → line tax,
 //! order lines → invoice lines (plus shipping), payment → payment draft, and currency conversion into the
 //! FreshBooks base currency when the order currency differs.
+//!
+//! Layout:
+//! - `config`: [`MappingConfig`], the tenant's `[tenants.mapping]` section.
 
-use crate::config::MappingConfig;
+mod config;
+
+pub use config::MappingConfig;
+
 use ferry_model::{
-    Address, ClientDraft, CurrencyCode, Customer, Decimal, InvoiceDraft, InvoiceLineDraft,
-    InvoiceStatus, ItemDraft, LineTax, Money, Order, OrderLine, PaymentDraft,
+    Address, ClientDraft, Conversion, CurrencyCode, Customer, Decimal, Drafts, InvoiceDraft,
+    InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax, Money, Order, OrderLine, PaymentDraft,
 };
 use rust_decimal::RoundingStrategy;
-use time::Date;
-
-/// A conversion from the order currency into the tenant's FreshBooks currency.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Conversion {
-    /// The target (FreshBooks base) currency.
-    pub to: CurrencyCode,
-    /// Units of `to` per unit of the order currency.
-    pub rate: Decimal,
-    /// The reference date of the rate.
-    pub date: Date,
-}
-
-/// Everything `load` will send for one order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Drafts {
-    /// The client to find or create.
-    pub client: ClientDraft,
-    /// One item per distinct SKU on the order.
-    pub items: Vec<ItemDraft>,
-    /// The invoice.
-    pub invoice: InvoiceDraft,
-    /// The payment, when the order is paid.
-    pub payment: Option<PaymentDraft>,
-}
 
 /// The invoice status the tenant's table gives for a Kentico status code (draft when unlisted).
 pub fn invoice_status(settings: &MappingConfig, status_code: &str) -> InvoiceStatus {
@@ -100,6 +81,15 @@ fn line_tax(order: &Order, line: &OrderLine) -> Option<LineTax> {
     })
 }
 
+/// The SKU an order line is billed under: its Kentico SKU number, or `KENTICO-SKU-<id>` when it has none.
+pub fn line_sku(line: &OrderLine) -> String {
+    if line.sku_number.is_empty() {
+        format!("KENTICO-SKU-{}", line.sku_id)
+    } else {
+        line.sku_number.clone()
+    }
+}
+
 /// Converts (when asked) and rounds to cents, half away from zero as accountants do (not banker's rounding).
 fn convert(amount: Decimal, conversion: Option<&Conversion>) -> Decimal {
     let amount = conversion.map_or(amount, |c| amount * c.rate);
@@ -119,11 +109,7 @@ pub fn default_drafts(
     let mut lines = Vec::with_capacity(order.lines.len() + 1);
     for line in &order.lines {
         let tax = line_tax(order, line);
-        let sku = if line.sku_number.is_empty() {
-            format!("KENTICO-SKU-{}", line.sku_id)
-        } else {
-            line.sku_number.clone()
-        };
+        let sku = line_sku(line);
         if !items.iter().any(|i| i.sku == sku) {
             items.push(ItemDraft {
                 name: line.name.clone(),
@@ -217,7 +203,7 @@ pub fn default_drafts(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::fixtures::sample_order;
+    use crate::fixtures::sample_order;
     use std::str::FromStr;
 
     fn dec(s: &str) -> Decimal {

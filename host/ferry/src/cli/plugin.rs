@@ -1,11 +1,14 @@
 //! `ferry plugin …`: upload, list, activate and roll back a tenant's plugins through the admin API, and
 //! `ferry plugin test`, which runs a component locally against a sample order and shows what it changes.
 
-use crate::config::{Config, MappingConfig};
+use super::admin_client::{AdminClient, ApiArgs};
+use crate::config::Config;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use ferry_model::{Order, TenantId};
-use ferry_transform::{Chain, PluginRuntime, RuntimeConfig, StaticServices, TransformCtx};
+use ferry_transform::{
+    Chain, MappingConfig, PluginRuntime, RuntimeConfig, StaticServices, TransformCtx,
+};
 use serde_json::{Value, json};
 use std::io::Write;
 use std::path::PathBuf;
@@ -62,17 +65,6 @@ pub enum PluginCommand {
     },
     /// Run a component against a sample order locally and print the FreshBooks drafts before and after it.
     Test(TestArgs),
-}
-
-/// How to reach the admin API.
-#[derive(Debug, Args)]
-pub struct ApiArgs {
-    /// Base URL of the host (default: `http://` + `server.listen` of the configuration).
-    #[arg(long, env = "FERRY_ADMIN_URL")]
-    pub url: Option<String>,
-    /// Admin token (operator, or the tenant's own).
-    #[arg(long, env = "FERRY_ADMIN_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
 }
 
 /// Flags of `ferry plugin test`.
@@ -161,72 +153,6 @@ pub async fn run(config: &Config, cmd: PluginCommand, out: &mut impl Write) -> a
     Ok(())
 }
 
-/// A small client of the admin API for the CLI.
-pub(crate) struct AdminClient {
-    http: reqwest::Client,
-    base: String,
-    token: String,
-}
-
-impl AdminClient {
-    pub(crate) fn new(config: &Config, api: &ApiArgs) -> anyhow::Result<Self> {
-        let token = api
-            .token
-            .clone()
-            .filter(|t| !t.trim().is_empty())
-            .context("give an admin token with --token or FERRY_ADMIN_TOKEN")?;
-        let base = match &api.url {
-            Some(u) => u.trim_end_matches('/').to_owned(),
-            None => {
-                let mut addr = config.server.listen;
-                if addr.ip().is_unspecified() {
-                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-                }
-                format!("http://{addr}")
-            }
-        };
-        Ok(Self {
-            http: reqwest::Client::new(),
-            base,
-            token,
-        })
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{}{path}", self.base, crate::admin::BASE_PATH)
-    }
-
-    pub(crate) fn get(&self, path: &str) -> reqwest::RequestBuilder {
-        self.http.get(self.url(path)).bearer_auth(&self.token)
-    }
-
-    fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.request(reqwest::Method::POST, path)
-    }
-
-    pub(crate) fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.http
-            .request(method, self.url(path))
-            .bearer_auth(&self.token)
-    }
-
-    /// Sends and returns the JSON answer, or fails with the API's error code and message.
-    pub(crate) async fn send(&self, request: reqwest::RequestBuilder) -> anyhow::Result<Value> {
-        let response = request
-            .send()
-            .await
-            .with_context(|| format!("call the admin API at {}", self.base))?;
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(body);
-        }
-        let code = body["error"]["code"].as_str().unwrap_or("error");
-        let message = body["error"]["message"].as_str().unwrap_or("");
-        anyhow::bail!("admin API answered {status}: {code}: {message}")
-    }
-}
-
 /// Runs the component over the default drafts of the sample order; returns before, after and what changed.
 ///
 /// # Errors
@@ -287,38 +213,16 @@ pub fn test_plugin(config: &Config, args: &TestArgs) -> anyhow::Result<Value> {
     let chain = Chain::new(vec![handle]);
     let ctx = TransformCtx::new(tenant, Arc::new(services));
 
-    let before = crate::pipeline::mapping::default_drafts(&order, &mapping, None);
+    let before = ferry_transform::default_drafts(&order, &mapping, None);
     let issues: Vec<Value> = chain
         .validate_order(&ctx, &order)?
         .into_iter()
         .map(|i| json!({ "plugin": i.plugin, "field": i.field, "message": i.message }))
         .collect();
-    let mut run = chain.run(&ctx);
-    let client = run.map_client(&order.customer, before.client.clone())?;
-    let invoice = run.map_invoice(&order, before.invoice.clone())?;
-    let mut items = Vec::with_capacity(before.items.len());
-    for item in &before.items {
-        let line = order
-            .lines
-            .iter()
-            .find(|l| l.sku_number == item.sku || format!("KENTICO-SKU-{}", l.sku_id) == item.sku);
-        items.push(match line {
-            Some(line) => run.map_item(line, item.clone())?,
-            None => item.clone(),
-        });
-    }
-    let before = json!({
-        "client": before.client,
-        "items": before.items,
-        "invoice": before.invoice,
-        "payment": before.payment,
-    });
-    let after = json!({
-        "client": client,
-        "items": items,
-        "invoice": invoice,
-        "payment": before["payment"],
-    });
+    // The same pass the worker runs (`ferry_transform::run` = default drafts + this).
+    let after = ferry_transform::shape(&chain, &ctx, &order, before.clone())?;
+    let before = serde_json::to_value(&before)?;
+    let after = serde_json::to_value(&after)?;
     let mut changes = Vec::new();
     diff("", &before, &after, &mut changes);
     Ok(json!({

@@ -4,11 +4,11 @@
 //! settle, then counts what reached FreshBooks. The exit code is non-zero when an order was lost or duplicated.
 
 use crate::app::App;
-use crate::cli::DemoArgs;
 use crate::config::WorkerConfig;
 use crate::sandbox::audit::Audit;
 use crate::sandbox::{Sandbox, SandboxOptions};
 use anyhow::Context as _;
+use clap::Args;
 use ferry_model::TenantId;
 use ferry_sim::kentico::OrderMix;
 use ferry_store::Store;
@@ -16,6 +16,23 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tracing::info;
+
+/// Flags of `ferry demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Orders to place during the demo.
+    #[arg(long, default_value_t = 200)]
+    pub orders: usize,
+    /// Seed for the generated store and the faults.
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Directory with the compiled example plugins (`*.wasm`).
+    #[arg(long, default_value = "plugins/target/wasm32-wasip2/release")]
+    pub plugins_dir: PathBuf,
+    /// Seconds of FreshBooks outage injected mid-run.
+    #[arg(long, default_value_t = 5)]
+    pub outage_secs: u64,
+}
 
 /// How long the demo waits for the last order to settle before it reports what is missing.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(300);
@@ -210,12 +227,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
     {
         report.retries = metric_sum(
             &text,
-            crate::metrics::RUNS_TOTAL,
+            crate::telemetry::metrics::RUNS_TOTAL,
             Some("outcome=\"retried\""),
         );
         report.breaker_openings =
             metric_sum(&text, ferry_outbound::metrics::BREAKER_OPENED_TOTAL, None);
-        report.reconciled = metric_sum(&text, crate::metrics::RECONCILED_TOTAL, None);
+        report.reconciled = metric_sum(&text, crate::telemetry::metrics::RECONCILED_TOTAL, None);
     }
     let _ = host.stop().await;
     sandbox.shutdown();

@@ -1,15 +1,17 @@
-//! The tenants' plugin chains: loading components from config, the host services they may call, and the
-//! async wrappers the pipeline uses (hook calls are short CPU work, run on the blocking pool).
+//! The tenants' transform stages: loading plugin components from config, the host services they may call, and
+//! the async wrappers the pipeline uses around `ferry_transform`'s entry points (hook calls are short CPU work,
+//! run on the blocking pool).
 
-use crate::config::{PluginRuntimeConfig, TenantConfig};
-use crate::enrichment::EnrichmentClient;
-use crate::exchange::ExchangeClient;
-use crate::pipeline::mapping::Drafts;
+use super::TenantConfig;
+use crate::services::{EnrichmentClient, ExchangeClient};
 use anyhow::Context as _;
-use ferry_model::{ClientDraft, CurrencyCode, Customer, Decimal, Order, TenantId};
+use ferry_model::{
+    ClientDraft, Conversion, CurrencyCode, Customer, Decimal, Drafts, Order, TenantId,
+};
 use ferry_outbound::HttpClient;
 use ferry_transform::{
-    Chain, HostServices, PluginLimits, PluginRuntime, RuntimeConfig, TransformCtx, TransformError,
+    Chain, HostServices, MappingConfig, PluginRuntime, PluginsConfig, TransformCtx, TransformError,
+    ValidationRules,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,14 +32,8 @@ impl PluginHost {
     ///
     /// # Errors
     /// The runtime could not start (cache directory, engine configuration).
-    pub fn new(
-        config: &PluginRuntimeConfig,
-        exchange: Arc<ExchangeClient>,
-    ) -> anyhow::Result<Self> {
-        let mut runtime_config = RuntimeConfig::new(config.cache_dir.clone());
-        runtime_config.max_instances = config.max_instances;
-        runtime_config.memory_limit_bytes = mib(config.max_memory_mib);
-        let runtime = PluginRuntime::new(runtime_config)?;
+    pub fn new(config: &PluginsConfig, exchange: Arc<ExchangeClient>) -> anyhow::Result<Self> {
+        let runtime = PluginRuntime::new(config.runtime())?;
         let http = HttpClient::new(&ferry_outbound::OutboundConfig::default())?;
         Ok(Self {
             runtime,
@@ -92,20 +88,14 @@ impl PluginHost {
             enrichment,
             handle: self.handle.clone(),
         });
-        let limits = PluginLimits {
-            fuel_per_call: Some(tenant.limits.plugin_fuel),
-            memory_limit_bytes: Some(mib(tenant.limits.plugin_memory_mib)),
-        };
         Ok(TenantPlugins {
             chain: Chain::new(handles),
-            ctx: TransformCtx::new(tenant.id.clone(), services).with_limits(limits),
+            ctx: TransformCtx::new(tenant.id.clone(), services)
+                .with_limits(tenant.limits.plugin_limits()),
+            mapping: Arc::new(tenant.mapping.clone()),
+            rules: Arc::new(ValidationRules::for_mapping(&tenant.mapping)),
         })
     }
-}
-
-/// `n` MiB in bytes.
-fn mib(n: u32) -> usize {
-    usize::try_from(u64::from(n) << 20).unwrap_or(usize::MAX)
 }
 
 /// What a tenant's plugins may reach: their own settings, exchange rates, enrichment. Nothing else.
@@ -163,22 +153,16 @@ impl HostServices for TenantServices {
     }
 }
 
-/// A tenant's plugin chain with its context.
+/// A tenant's transform stage: its plugin chain with its context, its mapping settings and validation rules.
 #[derive(Clone)]
 pub struct TenantPlugins {
     chain: Chain,
     ctx: TransformCtx,
+    mapping: Arc<MappingConfig>,
+    rules: Arc<ValidationRules>,
 }
 
 impl TenantPlugins {
-    /// A chain with no plugins (the default mapping goes through unchanged).
-    pub fn empty(tenant: TenantId, services: Arc<dyn HostServices>) -> Self {
-        Self {
-            chain: Chain::new(Vec::new()),
-            ctx: TransformCtx::new(tenant, services),
-        }
-    }
-
     /// How many plugins the chain has.
     pub fn len(&self) -> usize {
         self.chain.plugins().len()
@@ -194,83 +178,60 @@ impl TenantPlugins {
         self.chain.plugins().is_empty()
     }
 
+    /// Runs `f` on the blocking pool (inline when there are no plugins: nothing to run, no thread hop).
     async fn blocking<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Chain, &TransformCtx) -> Result<T, TransformError> + Send + 'static,
+        f: impl FnOnce(&Self) -> Result<T, TransformError> + Send + 'static,
     ) -> Result<T, TransformError> {
         if self.is_empty() {
-            // Nothing to run: skip the thread hop.
-            return f(&self.chain, &self.ctx);
+            return f(self);
         }
-        let (chain, ctx) = (self.chain.clone(), self.ctx.clone());
-        match tokio::task::spawn_blocking(move || f(&chain, &ctx)).await {
+        let this = self.clone();
+        match tokio::task::spawn_blocking(move || f(&this)).await {
             Ok(r) => r,
             Err(join) => std::panic::resume_unwind(join.into_panic()),
         }
     }
 
-    /// The plugins' `validate-order` issues, as reasons.
+    /// Every reason the order may not be sent ([`ferry_transform::validate`]).
     ///
     /// # Errors
     /// A plugin failed (trap, budget, malformed output).
-    pub async fn validate_order(&self, order: &Order) -> Result<Vec<String>, TransformError> {
+    pub async fn validate(&self, order: &Order) -> Result<Vec<String>, TransformError> {
         let order = order.clone();
-        let issues = self
-            .blocking(move |c, ctx| c.validate_order(ctx, &order))
-            .await?;
-        Ok(issues
-            .into_iter()
-            .map(|i| format!("{} ({}): {}", i.message, i.field, i.plugin))
-            .collect())
+        self.blocking(move |t| ferry_transform::validate(&t.chain, &t.ctx, &order, &t.rules))
+            .await
     }
 
-    /// Runs `map-client`, `map-invoice` and `map-item` over the default drafts.
+    /// The FreshBooks drafts for an order ([`ferry_transform::run`]).
     ///
     /// # Errors
     /// A plugin failed or rejected the record.
-    pub async fn shape_order(
+    pub async fn run(
         &self,
         order: &Order,
-        drafts: Drafts,
+        conversion: Option<Conversion>,
     ) -> Result<Drafts, TransformError> {
         let order = order.clone();
-        self.blocking(move |c, ctx| {
-            // One instance per plugin for the whole event (not one per hook call): fresh for every event, so
-            // nothing leaks between orders, and instantiated once however many lines the order has.
-            let mut run = c.run(ctx);
-            let client = run.map_client(&order.customer, drafts.client)?;
-            let invoice = run.map_invoice(&order, drafts.invoice)?;
-            let mut items = Vec::with_capacity(drafts.items.len());
-            for item in drafts.items {
-                let line = order.lines.iter().find(|l| {
-                    l.sku_number == item.sku || format!("KENTICO-SKU-{}", l.sku_id) == item.sku
-                });
-                items.push(match line {
-                    Some(line) => run.map_item(line, item)?,
-                    None => item,
-                });
-            }
-            Ok(Drafts {
-                client,
-                items,
-                invoice,
-                payment: drafts.payment,
-            })
+        self.blocking(move |t| {
+            ferry_transform::run(&t.chain, &t.ctx, &order, &t.mapping, conversion.as_ref())
         })
         .await
     }
 
-    /// Runs `map-client` for a customer update.
+    /// The client draft for a customer update ([`ferry_transform::map_customer`]).
     ///
     /// # Errors
     /// A plugin failed or rejected the record.
-    pub async fn shape_client(
+    pub async fn map_customer(
         &self,
         customer: &Customer,
-        draft: ClientDraft,
+        currency: &CurrencyCode,
     ) -> Result<ClientDraft, TransformError> {
-        let customer = customer.clone();
-        self.blocking(move |c, ctx| c.map_client(ctx, &customer, draft))
-            .await
+        let (customer, currency) = (customer.clone(), currency.clone());
+        self.blocking(move |t| {
+            ferry_transform::map_customer(&t.chain, &t.ctx, &customer, &currency)
+        })
+        .await
     }
 }

@@ -1,9 +1,14 @@
+//! ferry-secrets: sealing secrets at rest, beside the store that keeps them (webhook → **store** → extract →
+//! transform → load): the store holds only sealed blobs, and the host opens them at the call site.
+//!
 //! Secrets at rest: every credential and token Ferry stores is sealed with XChaCha20-Poly1305 under a master key.
 //!
 //! Sealed blobs carry the id of the key that sealed them (`key id ‖ nonce ‖ ciphertext`), so a new master key can
 //! be introduced while the old one still opens existing rows (rotation without downtime): seal with the newest key,
 //! open with whichever key the blob names; `ferry secrets reseal` then seals every stored blob with the newest
 //! key, so the older one can be removed.
+
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};

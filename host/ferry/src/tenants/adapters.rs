@@ -1,11 +1,11 @@
 //! The store behind the stages' ports: `load`'s idempotency ledger and OAuth token store, sealed at rest.
 
-use crate::secrets::Keyring;
 use ferry_load::{
     BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, RefreshGuard, TokenStore,
     TokenStoreError, Tokens,
 };
 use ferry_model::TenantId;
+use ferry_secrets::Keyring;
 use ferry_store::{LedgerState, RotateOutcome, Store, TokenSet};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;

@@ -1,0 +1,80 @@
+//! One tenant's configuration (`[[tenants]]` in the file, or a tenant stored through the admin API): it composes
+//! the stages' own sections (Kentico for extract, FreshBooks for load, mapping for transform) with the host's
+//! plugin chain, limits and enrichment.
+
+use ferry_model::TenantId;
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// One integration pair: a Kentico site and a FreshBooks account.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    /// Tenant id (appears in the webhook URL `/hooks/kentico/{id}`).
+    pub id: TenantId,
+    /// The Kentico side.
+    pub kentico: ferry_extract::KenticoConfig,
+    /// The FreshBooks side.
+    pub freshbooks: ferry_load::FreshBooksConfig,
+    /// Webhook signing secrets (`whsec_…`); several at once during rotation.
+    pub webhook_secrets: Vec<SecretString>,
+    /// Mapping settings.
+    #[serde(default)]
+    pub mapping: ferry_transform::MappingConfig,
+    /// The plugin chain, run in order.
+    #[serde(default)]
+    pub plugins: Vec<PluginConfig>,
+    /// Limits.
+    #[serde(default)]
+    pub limits: TenantLimits,
+    /// The enrichment service the host calls for this tenant's plugins (`enrich`); without it they get a refusal.
+    #[serde(default)]
+    pub enrichment: Option<crate::services::EnrichmentConfig>,
+}
+
+/// One plugin in a tenant's chain.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    /// Path of the `.wasm` component.
+    pub path: PathBuf,
+    /// Settings the plugin reads through `get-setting`.
+    #[serde(default)]
+    pub settings: BTreeMap<String, String>,
+}
+
+/// Per-tenant limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TenantLimits {
+    /// Events of this tenant processed at once.
+    pub concurrency: usize,
+    /// Plugin fuel (about one per wasm instruction) per hook call; a call that burns it all fails the event.
+    pub plugin_fuel: u64,
+    /// Linear memory of each of the tenant's plugin instances, in MiB (at most `plugins.max_memory_mib`).
+    pub plugin_memory_mib: u32,
+}
+
+impl TenantLimits {
+    /// The budget each of the tenant's plugin calls gets.
+    pub fn plugin_limits(&self) -> ferry_transform::PluginLimits {
+        ferry_transform::PluginLimits {
+            fuel_per_call: Some(self.plugin_fuel),
+            memory_limit_bytes: Some(
+                usize::try_from(u64::from(self.plugin_memory_mib) << 20).unwrap_or(usize::MAX),
+            ),
+        }
+    }
+}
+
+impl Default for TenantLimits {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            plugin_fuel: 50_000_000,
+            plugin_memory_mib: 64,
+        }
+    }
+}

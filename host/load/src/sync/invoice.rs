@@ -1,0 +1,130 @@
+//! The order's invoice and its payment: the recorded one, else one found by marker after an unknown outcome, else
+//! a new one.
+
+use super::{Keys, Synced, done, done_id, get, intent, order_marker, with_marker};
+use crate::freshbooks::{FbInvoice, FreshBooksClient};
+use crate::ledger::{Ledger, LedgerEntry};
+use crate::{Error, Result};
+use ferry_model::{InvoiceDraft, PaymentDraft};
+use uuid::Uuid;
+
+/// Pages of a client's invoices scanned for a marker after an unknown outcome (newest first).
+const ADOPT_SCAN_PAGES: i64 = 5;
+
+/// Status 1 / `v3_status` "draft": FreshBooks creates every invoice this way.
+pub(super) fn is_draft(inv: &FbInvoice) -> bool {
+    inv.status == 1 || inv.v3_status.as_deref() == Some("draft")
+}
+
+/// True when FreshBooks already shows the invoice settled (a person recorded the payment by hand).
+fn is_settled(inv: &FbInvoice) -> bool {
+    let positive = inv
+        .amount
+        .as_ref()
+        .is_some_and(|a| a.amount > rust_decimal::Decimal::ZERO);
+    let nothing_due = inv.outstanding.as_ref().is_some_and(|o| o.amount.is_zero());
+    positive && nothing_due
+}
+
+/// Only the GUID marker identifies our invoice: a plugin may set `po_number` to a customer's own PO reference.
+fn is_ours(inv: &FbInvoice, marker: &str) -> bool {
+    inv.notes.as_deref().is_some_and(|n| n.contains(marker))
+}
+
+/// The order's invoice: the recorded one, else one found by marker after an unknown outcome, else a new one.
+pub(super) async fn ensure_invoice(
+    fb: &FreshBooksClient,
+    ledger: &dyn Ledger,
+    keys: &Keys,
+    order_guid: Uuid,
+    draft: &InvoiceDraft,
+    synced: &mut Synced,
+) -> Result<FbInvoice> {
+    let key = keys.key("invoice", &order_guid.to_string());
+    let marker = order_marker(order_guid);
+    let entry = get(ledger, &key).await?;
+    if let Some(id) = done_id(&entry) {
+        let inv = fb.get_invoice(id).await?;
+        if inv.vis_state == 1 {
+            return Err(Error::Invalid {
+                what: format!("sync invoice {id}"),
+                reason:
+                    "the invoice was deleted in freshbooks; restore it or clear the ledger entry"
+                        .into(),
+            });
+        }
+        return Ok(inv);
+    }
+    {
+        // After a lost reply (entry = Intent) FreshBooks may hold the invoice already. Without an entry we look
+        // too: one list call per new invoice guards against a lost or restored ledger and a second host.
+        let candidates = fb
+            .list_invoices_for_client(synced.client_id, ADOPT_SCAN_PAGES)
+            .await?;
+        if let Some(inv) = candidates
+            .into_iter()
+            .filter(|i| is_ours(i, &marker))
+            .min_by_key(|i| i.id)
+        {
+            tracing::warn!(
+                invoice_id = inv.id,
+                "Adopted invoice created by an attempt whose reply was lost."
+            );
+            done(ledger, &key, inv.id).await?;
+            synced.adopted.push(key);
+            // A list reply may omit fields; read the invoice itself for its status.
+            return fb.get_invoice(inv.id).await;
+        }
+    }
+    intent(ledger, &key).await?;
+    let notes = with_marker(&draft.notes, &marker);
+    let inv = fb.create_invoice(synced.client_id, draft, &notes).await?;
+    done(ledger, &key, inv.id).await?;
+    Ok(inv)
+}
+
+/// The order's payment: the recorded one, else one on the invoice carrying the marker, else a new one.
+pub(super) async fn ensure_payment(
+    fb: &FreshBooksClient,
+    ledger: &dyn Ledger,
+    keys: &Keys,
+    order_guid: Uuid,
+    invoice: &FbInvoice,
+    draft: &PaymentDraft,
+    synced: &mut Synced,
+) -> Result<Option<i64>> {
+    let invoice_id = invoice.id;
+    let key = keys.key("payment", &order_guid.to_string());
+    let marker = order_marker(order_guid);
+    let entry = get(ledger, &key).await?;
+    if let Some(id) = done_id(&entry) {
+        return Ok(Some(id));
+    }
+    // Always look first: a lost reply, or a payment recorded by another attempt, must not be posted twice.
+    let existing = fb.list_payments_for_invoice(invoice_id).await?;
+    if let Some(p) = existing
+        .iter()
+        .filter(|p| p.note.as_deref().is_some_and(|n| n.contains(&marker)))
+        .min_by_key(|p| p.id)
+    {
+        if matches!(entry, Some(LedgerEntry::Intent)) {
+            synced.adopted.push(key.clone());
+        }
+        done(ledger, &key, p.id).await?;
+        return Ok(Some(p.id));
+    }
+    if is_settled(invoice) {
+        // Posting again would overpay and turn the excess into a client credit.
+        tracing::warn!(
+            invoice_id,
+            "Invoice already settled in FreshBooks; payment not posted."
+        );
+        return Ok(None);
+    }
+    let mut stamped = draft.clone();
+    stamped.note = with_marker(&draft.note, &marker);
+    intent(ledger, &key).await?;
+    let p = fb.create_payment(invoice_id, &stamped).await?;
+    done(ledger, &key, p.id).await?;
+    Ok(Some(p.id))
+}

@@ -1,0 +1,66 @@
+//! The tenant's mapping settings (`[tenants.mapping]`): status table, lines, payment types, price tolerance.
+
+use ferry_model::{InvoiceStatus, UnknownSkuPolicy};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// Mapping settings for one tenant.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MappingConfig {
+    /// Kentico status code name → invoice status (unlisted statuses leave the invoice a draft).
+    pub status_map: BTreeMap<String, InvoiceStatus>,
+    /// Policy for SKUs with no FreshBooks item.
+    pub unknown_sku: UnknownSkuPolicy,
+    /// Name of the default item used by the `default_item` policy.
+    pub default_item: String,
+    /// Days until an invoice is due.
+    pub due_offset_days: u32,
+    /// Invoice terms text.
+    pub terms: String,
+    /// Name of the shipping line.
+    pub shipping_line_name: String,
+    /// Use the Kentico order number as the FreshBooks invoice number.
+    pub use_kentico_invoice_number: bool,
+    /// Kentico payment option display name → FreshBooks payment type.
+    pub payment_types: BTreeMap<String, String>,
+    /// FreshBooks payment type for unlisted payment options.
+    pub default_payment_type: String,
+    /// Percent a line price may stray from the catalogue price before the order is refused.
+    pub price_tolerance_percent: u32,
+}
+
+impl Default for MappingConfig {
+    fn default() -> Self {
+        let status_map = [
+            ("New", InvoiceStatus::Draft),
+            ("Processing", InvoiceStatus::Sent),
+            ("PaymentReceived", InvoiceStatus::Sent),
+            ("Shipped", InvoiceStatus::Sent),
+            ("Completed", InvoiceStatus::Sent),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let payment_types = [
+            ("Credit card", "Credit Card"),
+            ("Bank transfer", "Bank Transfer"),
+            ("PayPal", "PayPal"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        Self {
+            status_map,
+            unknown_sku: UnknownSkuPolicy::CreateItem,
+            default_item: "Kentico product".to_owned(),
+            due_offset_days: 30,
+            terms: String::new(),
+            shipping_line_name: "Shipping".to_owned(),
+            use_kentico_invoice_number: false,
+            payment_types,
+            default_payment_type: "Credit Card".to_owned(),
+            price_tolerance_percent: 50,
+        }
+    }
+}
