@@ -3,7 +3,7 @@
 //! Ferry builds a default draft from the canonical order; the tenant's plugins may change it; `load` sends it.
 
 use crate::{CurrencyCode, Money};
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -120,6 +120,29 @@ pub struct InvoiceDraft {
     pub terms: String,
     /// Lines in order.
     pub lines: Vec<InvoiceLineDraft>,
+}
+
+impl InvoiceDraft {
+    /// What FreshBooks will total this invoice at, by its totals rule (`docs/freshbooks.md` §6.4): each line's
+    /// amount is `qty × unit_cost` in cents; each tax (same name and percentage) is summed over the lines that carry
+    /// it and rounded to cents once; halves round away from zero.
+    pub fn amount(&self) -> Decimal {
+        let cents = |d: Decimal| d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+        let mut subtotal = Decimal::ZERO;
+        let mut taxes: Vec<(&LineTax, Decimal)> = Vec::new();
+        for line in &self.lines {
+            let amount = cents(line.quantity * line.unit_cost.amount);
+            subtotal += amount;
+            for tax in [&line.tax1, &line.tax2].into_iter().flatten() {
+                let due = amount * tax.percent / Decimal::ONE_HUNDRED;
+                match taxes.iter_mut().find(|(t, _)| *t == tax) {
+                    Some((_, sum)) => *sum += due,
+                    None => taxes.push((tax, due)),
+                }
+            }
+        }
+        subtotal + taxes.iter().map(|(_, sum)| cents(*sum)).sum::<Decimal>()
+    }
 }
 
 /// A FreshBooks payment to post against the invoice.

@@ -4,6 +4,11 @@
 //! order lines → invoice lines (plus shipping), payment → payment draft, and currency conversion into the
 //! FreshBooks base currency when the order currency differs.
 //!
+//! Conversion rule (one rule for every amount): each Kentico amount (a line's effective unit price, the shipping) is
+//! converted at the order date's reference rate and rounded half away from zero to cents; FreshBooks computes the
+//! taxes on the converted lines (`docs/freshbooks.md` §6.4). A paid order's payment is the invoice's amount by that
+//! same totals rule ([`settle_payment`]), so lines, tax and payment agree and a paid invoice ends with nothing due.
+//!
 //! Layout:
 //! - `config`: [`MappingConfig`], the tenant's `[tenants.mapping]` section.
 
@@ -192,11 +197,25 @@ pub fn default_drafts(
         transaction_id: order.payment.transaction_id.clone(),
     });
 
-    Drafts {
+    let mut drafts = Drafts {
         client: client_draft(&order.customer, order.billing_address.as_ref(), &currency),
         items,
         invoice,
         payment,
+    };
+    settle_payment(&mut drafts);
+    drafts
+}
+
+/// A paid order settles its invoice: the payment is what FreshBooks will total the invoice at
+/// ([`InvoiceDraft::amount`]), in the invoice's currency. Kentico's own amount, converted separately, could differ
+/// from the converted lines by a cent and leave the invoice short or overpaid.
+pub fn settle_payment(drafts: &mut Drafts) {
+    if let Some(payment) = drafts.payment.as_mut() {
+        payment.amount = Money::new(
+            drafts.invoice.amount(),
+            drafts.invoice.currency_code.clone(),
+        );
     }
 }
 

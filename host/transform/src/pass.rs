@@ -47,7 +47,8 @@ pub fn run(
     )
 }
 
-/// Passes drafts through the plugins' `map-client`, `map-invoice` and `map-item` hooks.
+/// Passes drafts through the plugins' `map-client`, `map-invoice` and `map-item` hooks, then settles the payment
+/// against the shaped invoice ([`mapping::settle_payment`]: a plugin may have changed lines or taxes).
 ///
 /// One instance per plugin for the whole event (not one per hook call): fresh for every event, so nothing leaks
 /// between orders, and instantiated once however many lines the order has.
@@ -70,12 +71,14 @@ pub fn shape(
             None => item,
         });
     }
-    Ok(Drafts {
+    let mut drafts = Drafts {
         client,
         items,
         invoice,
         payment: drafts.payment,
-    })
+    };
+    mapping::settle_payment(&mut drafts);
+    Ok(drafts)
 }
 
 /// The client draft for a customer update: the default mapping, then the plugins' `map-client`.
@@ -95,3 +98,40 @@ pub fn map_customer(
     )
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::sample_order;
+    use crate::{StaticServices, TransformCtx};
+    use std::str::FromStr;
+    use std::sync::Arc;
+
+    fn dec(s: &str) -> ferry_model::Decimal {
+        ferry_model::Decimal::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn a_paid_order_in_another_currency_settles_its_invoice_to_the_cent() {
+        // At 0.8001 the lines, shipping and tax converted one by one come to 45.32, while 56.65 converted at once
+        // is 45.33: paying the latter left FreshBooks with an overpayment (or, the other way round, 0.01 due).
+        let conversion = Conversion {
+            to: CurrencyCode::parse("EUR").unwrap(),
+            rate: dec("0.8001"),
+            date: time::macros::date!(2026 - 11 - 20),
+        };
+        let ctx = TransformCtx::new(
+            ferry_model::TenantId::parse("t").unwrap(),
+            Arc::new(StaticServices::new()),
+        );
+        let drafts = run(
+            &Chain::new(Vec::new()),
+            &ctx,
+            &sample_order(),
+            &MappingConfig::default(),
+            Some(&conversion),
+        )
+        .unwrap();
+        assert_eq!(drafts.invoice.amount(), dec("45.32"));
+        assert_eq!(drafts.payment.unwrap().amount.amount, dec("45.32"));
+    }
+}
