@@ -6,4 +6,6 @@ mod xml;
 
 pub use client::{DOWNSTREAM, KenticoClient, ListQuery, Page};
 pub use rows::Row;
-pub use xml::{PaymentResult, parse_custom_data, parse_payment_result, parse_summary};
+pub use xml::{
+    PaymentResult, parse_coupon_codes, parse_custom_data, parse_payment_result, parse_summary,
+};

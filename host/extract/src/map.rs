@@ -1,9 +1,11 @@
 //! Kentico rows → canonical types. Pure functions: every lookup has already been fetched.
 
-use crate::kentico::{Row, parse_custom_data, parse_payment_result};
+use crate::kentico::{
+    Row, parse_coupon_codes, parse_custom_data, parse_payment_result, parse_summary,
+};
 use ferry_model::{
-    Address, CurrencyCode, CustomField, Customer, Money, Order, OrderLine, OrderStatus,
-    OrderTotals, Payment, TaxClass,
+    Address, CouponCode, CurrencyCode, CustomField, Customer, Money, NamedAmount, Order, OrderLine,
+    OrderStatus, OrderTotals, Payment, TaxClass,
 };
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -222,7 +224,22 @@ pub(crate) fn line(
         sku_price: sku.and_then(|s| s.decimal("SKUPrice")),
         tax_class,
         attributes,
+        guid: item.uuid("OrderItemGUID").unwrap_or_default(),
+        parent_guid: item.uuid("OrderItemParentGUID"),
+        bundle_guid: item.uuid("OrderItemBundleGUID"),
+        text: item.string("OrderItemText"),
+        unit_discounts: summary(item, "OrderItemProductDiscounts")?,
+        discounts: summary(item, "OrderItemDiscountSummary")?,
     })
+}
+
+/// A `ValuesSummary` column (`docs/kentico.md` §2.4) as named amounts; an empty or missing column is none.
+fn summary(row: &Row, key: &str) -> Result<Vec<NamedAmount>, String> {
+    Ok(parse_summary(&row.string(key))
+        .map_err(|e| format!("{key}: {e}"))?
+        .into_iter()
+        .map(|(name, amount)| NamedAmount { name, amount })
+        .collect())
 }
 
 /// Everything an order joins to, fetched by `fetch`.
@@ -287,6 +304,17 @@ pub(crate) fn order(row: &Row, parts: OrderParts) -> Result<Order, String> {
         custom_attributes,
         note: row.string("OrderNote"),
         payment,
+        discounts: summary(row, "OrderDiscounts")?,
+        coupon_codes: parse_coupon_codes(&row.string("OrderCouponCodes"))
+            .map_err(|e| format!("OrderCouponCodes: {e}"))?
+            .into_iter()
+            .map(|(code, gift_card_value)| CouponCode {
+                code,
+                gift_card_value,
+            })
+            .collect(),
+        other_payments: summary(row, "OrderOtherPayments")?,
+        taxes: summary(row, "OrderTaxSummary")?,
     })
 }
 

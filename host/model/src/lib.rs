@@ -29,6 +29,7 @@ pub use event::{EventEnvelope, EventKind, EventObject, ParseEventError};
 pub use ids::{CurrencyCode, EventId, IdError, TenantId};
 pub use money::{Conversion, Money};
 pub use order::{
-    Address, CustomField, Customer, Order, OrderLine, OrderStatus, OrderTotals, Payment, TaxClass,
+    Address, CouponCode, CustomField, Customer, NamedAmount, Order, OrderLine, OrderStatus,
+    OrderTotals, Payment, TaxClass,
 };
 pub use rust_decimal::Decimal;

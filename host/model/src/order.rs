@@ -123,6 +123,46 @@ pub struct OrderLine {
     pub tax_class: Option<TaxClass>,
     /// Product attributes: `OrderItemCustomData` and `SKUCustomData` entries.
     pub attributes: Vec<CustomField>,
+    /// `OrderItemGUID`: stable across edits of the order (Kentico re-inserts rows with new ids, same GUIDs).
+    #[serde(default)]
+    pub guid: Uuid,
+    /// `OrderItemParentGuid`: the line this product option belongs to (`None` for a product line).
+    #[serde(default)]
+    pub parent_guid: Option<Uuid>,
+    /// `OrderItemBundleGUID`: the bundle line this row is content of; such rows carry no price.
+    #[serde(default)]
+    pub bundle_guid: Option<Uuid>,
+    /// `OrderItemText`: the customer's text for a text option.
+    #[serde(default)]
+    pub text: String,
+    /// `OrderItemProductDiscounts`: catalog and volume discounts per **unit**, already taken off `unit_price`.
+    #[serde(default)]
+    pub unit_discounts: Vec<NamedAmount>,
+    /// `OrderItemDiscountSummary`: product-coupon and Buy X Get Y discounts on the **line total**, already taken
+    /// off `total_price`.
+    #[serde(default)]
+    pub discounts: Vec<NamedAmount>,
+}
+
+/// One item of a Kentico `ValuesSummary` (a discount, a gift card, a tax class): its display name and its amount
+/// in the order currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedAmount {
+    /// `Name`, as the shop shows it (e.g. `Welcome 10%`, `VAT 20%`).
+    pub name: String,
+    /// `Value`, positive.
+    #[serde(with = "rust_decimal::serde::str")]
+    pub amount: Decimal,
+}
+
+/// A code the customer entered (`OrderCouponCodes`): a coupon, or a gift card with the value it paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CouponCode {
+    /// The code as entered.
+    pub code: String,
+    /// `ValueInMainCurrency`: set for gift-card codes (the value used), `None` for discount coupons.
+    #[serde(default, with = "rust_decimal::serde::str_option")]
+    pub gift_card_value: Option<Decimal>,
 }
 
 /// Order totals in the order currency.
@@ -189,4 +229,16 @@ pub struct Order {
     pub note: String,
     /// Payment state.
     pub payment: Payment,
+    /// `OrderDiscounts`: order-level discounts, taken off the item subtotal (not pushed into lines).
+    #[serde(default)]
+    pub discounts: Vec<NamedAmount>,
+    /// `OrderCouponCodes`: every code applied, in the order Kentico applied them.
+    #[serde(default)]
+    pub coupon_codes: Vec<CouponCode>,
+    /// `OrderOtherPayments`: gift cards, paid before the grand total (`grand_total = total − Σ`).
+    #[serde(default)]
+    pub other_payments: Vec<NamedAmount>,
+    /// `OrderTaxSummary`: tax per tax class (`Σ = totals.tax`).
+    #[serde(default)]
+    pub taxes: Vec<NamedAmount>,
 }

@@ -88,6 +88,12 @@ pub(crate) fn sample_order() -> Order {
                     name: "Color".into(),
                     value: "White".into(),
                 }],
+                guid: uuid::Uuid::nil(),
+                parent_guid: None,
+                bundle_guid: None,
+                text: String::new(),
+                unit_discounts: vec![],
+                discounts: vec![],
             },
             OrderLine {
                 id: 102,
@@ -101,6 +107,12 @@ pub(crate) fn sample_order() -> Order {
                 sku_price: Some(dec("30.00")),
                 tax_class: None,
                 attributes: vec![],
+                guid: uuid::Uuid::nil(),
+                parent_guid: None,
+                bundle_guid: None,
+                text: String::new(),
+                unit_discounts: vec![],
+                discounts: vec![],
             },
         ],
         custom_attributes: vec![CustomField {
@@ -115,5 +127,9 @@ pub(crate) fn sample_order() -> Order {
             amount: Money::new(dec("56.65"), usd),
             paid_at: Some(datetime!(2026-11-20 13:05:00 UTC)),
         },
+        discounts: vec![],
+        coupon_codes: vec![],
+        other_payments: vec![],
+        taxes: vec![],
     }
 }

@@ -200,6 +200,55 @@ pub fn parse_summary(xml: &str) -> Result<Vec<(String, Decimal)>, String> {
     Ok(out)
 }
 
+/// `<CouponCodes><CouponCode><Code>…</Code>[<ValueInMainCurrency>…</ValueInMainCurrency>]</CouponCode>…</CouponCodes>`
+/// (`docs/kentico.md` §2.4) → (code, gift-card value) pairs, in the order Kentico applied them.
+///
+/// # Errors
+/// A description when the XML is malformed or a value is not a decimal.
+pub fn parse_coupon_codes(xml: &str) -> Result<Vec<(String, Option<Decimal>)>, String> {
+    let mut out = Vec::new();
+    if xml.trim().is_empty() {
+        return Ok(out);
+    }
+    let mut reader = Reader::from_str(xml);
+    reader.config_mut().trim_text(true);
+    let mut field: Option<Vec<u8>> = None;
+    let (mut code, mut value) = (String::new(), None);
+    loop {
+        match reader
+            .read_event()
+            .map_err(|e| format!("coupon codes xml: {e}"))?
+        {
+            Event::Start(e) => field = Some(e.name().as_ref().to_ascii_lowercase()),
+            Event::Text(t) => {
+                let s = t
+                    .unescape()
+                    .map_err(|e| format!("coupon codes xml: {e}"))?
+                    .into_owned();
+                match field.as_deref() {
+                    Some(b"code") => code = s,
+                    Some(b"valueinmaincurrency") => {
+                        value = Some(
+                            Decimal::from_str(s.trim())
+                                .map_err(|e| format!("coupon code value {s:?}: {e}"))?,
+                        );
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(e) => {
+                if e.name().as_ref().eq_ignore_ascii_case(b"couponcode") {
+                    out.push((std::mem::take(&mut code), value.take()));
+                }
+                field = None;
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
 /// `M/D/YYYY h:mm:ss AM|PM` (en-US), also without the time part.
 fn parse_en_us_datetime(s: &str) -> Option<OffsetDateTime> {
     let mut parts = s.split_whitespace();
@@ -255,6 +304,23 @@ mod tests {
         assert_eq!(r.transaction_id(), "TX-9");
         let d = r.date().unwrap();
         assert_eq!((d.year(), d.hour(), d.minute()), (2008, 17, 1));
+    }
+
+    #[test]
+    fn coupon_codes_keep_their_order_and_gift_card_values() {
+        let codes = parse_coupon_codes(
+            "<CouponCodes><CouponCode><Code>BREW10</Code></CouponCode><CouponCode><Code>GC-1</Code>\
+             <ValueInMainCurrency>25.00</ValueInMainCurrency></CouponCode></CouponCodes>",
+        )
+        .unwrap();
+        assert_eq!(
+            codes,
+            vec![
+                ("BREW10".to_owned(), None),
+                ("GC-1".to_owned(), Some(Decimal::new(2500, 2)))
+            ]
+        );
+        assert!(parse_coupon_codes("").unwrap().is_empty());
     }
 
     #[test]

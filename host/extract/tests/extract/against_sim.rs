@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 use ferry_extract::{
     KenticoClient, changed_customers_since, changed_orders_since, fetch_customer, fetch_order,
 };
-use ferry_model::{Address, Order};
+use ferry_model::{Address, NamedAmount, Order};
 use ferry_outbound::{HttpClient, OutboundConfig, SecretString};
 use ferry_sim::kentico::{
-    CustomerPatch, Defect, KenticoConfig, KenticoHandle, KenticoSim, LineSpec, OrderMix, OrderSpec,
-    SimAddress, SimOrder,
+    CustomerPatch, Defect, KenticoConfig, KenticoHandle, KenticoSim, LineSpec, OrderKinds, OrderMix,
+    OrderSpec, SimAddress, SimOrder,
 };
 use rust_decimal::Decimal;
 
@@ -49,6 +49,11 @@ fn same_address(got: Option<&Address>, want: Option<&SimAddress>, what: &str) {
         }
         (g, w) => panic!("{what}: got {g:?}, simulator has {w:?}"),
     }
+}
+
+/// Summary items as the simulator keeps them.
+fn named(items: &[NamedAmount]) -> Vec<(String, Decimal)> {
+    items.iter().map(|i| (i.name.clone(), i.amount)).collect()
 }
 
 /// Checks the canonical order against the simulator's record, field by field.
@@ -111,6 +116,20 @@ fn same_order(got: &Order, want: &SimOrder, sim: &KenticoHandle) {
             );
         }
     }
+    for (g, w) in got.lines.iter().zip(&want.lines) {
+        let line = format!("{what} line {}", w.id);
+        assert_eq!(g.guid, w.guid, "{line}");
+        assert_eq!(g.parent_guid, w.parent_guid, "{line}");
+        assert_eq!(g.bundle_guid, w.bundle_guid, "{line}");
+        assert_eq!(g.text, w.text.clone().unwrap_or_default(), "{line}");
+        assert_eq!(named(&g.unit_discounts), w.unit_discounts, "{line}");
+        assert_eq!(named(&g.discounts), w.line_discounts, "{line}");
+    }
+    assert_eq!(named(&got.taxes), want.tax_summary, "{what}");
+    assert_eq!(named(&got.discounts), want.order_discounts, "{what}");
+    assert_eq!(named(&got.other_payments), want.other_payments, "{what}");
+    let codes: Vec<String> = got.coupon_codes.iter().map(|c| c.code.clone()).collect();
+    assert_eq!(codes, want.coupon_codes, "{what}");
     if want.lines.is_empty() {
         assert_eq!(got.totals.total, Decimal::ZERO, "{what}");
     }
@@ -267,6 +286,48 @@ async fn random_and_defective_orders_read_back_faithfully() {
         seen.insert(p.defect);
     }
     assert!(seen.len() >= 4, "the mix produced several kinds: {seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discounted_gift_card_option_and_bundle_orders_read_back_faithfully() {
+    let (sim, client) = start(0).await;
+    let mix = OrderMix {
+        invalid: 0.0,
+        foreign_currency: 0.3,
+        paid: 0.5,
+    };
+    let kinds = OrderKinds {
+        discounted: 0.4,
+        volume: 0.3,
+        coupon: 0.4,
+        order_discount: 0.4,
+        gift_card: 0.4,
+        options: 0.4,
+        bundle: 0.3,
+        free_shipping: 0.3,
+        multibuy: 0.3,
+        ..OrderKinds::default()
+    };
+    let (mut gift_cards, mut options, mut bundles, mut discounts, mut codes) = (0, 0, 0, 0, 0);
+    for n in 0..40 {
+        let p = sim.place_order(sim.random_order_with(n, &mix, &kinds)).await;
+        let got = fetch_order(&client, p.id).await.unwrap();
+        same_order(&got, &sim.order(p.id).unwrap(), &sim);
+        gift_cards += usize::from(!got.other_payments.is_empty());
+        options += usize::from(got.lines.iter().any(|l| l.parent_guid.is_some()));
+        bundles += usize::from(got.lines.iter().any(|l| l.bundle_guid.is_some()));
+        discounts += usize::from(!got.discounts.is_empty());
+        codes += usize::from(
+            got.coupon_codes
+                .iter()
+                .any(|c| c.gift_card_value.is_some()),
+        );
+    }
+    assert!(
+        gift_cards > 0 && options > 0 && bundles > 0 && discounts > 0 && codes > 0,
+        "every kind was read: gift cards {gift_cards}, options {options}, bundles {bundles}, order \
+         discounts {discounts}, gift-card codes {codes}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

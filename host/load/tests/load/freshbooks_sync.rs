@@ -110,6 +110,10 @@ fn order(paid: bool) -> Order {
             amount: Money::new(Decimal::new(2700, 2), usd()),
             paid_at: None,
         },
+        discounts: vec![],
+        coupon_codes: vec![],
+        other_payments: vec![],
+        taxes: vec![],
     }
 }
 

@@ -145,6 +145,10 @@ fn order() -> Order {
             amount: Money::new(Decimal::new(2923, 2), usd()),
             paid_at: None,
         },
+        discounts: vec![],
+        coupon_codes: vec![],
+        other_payments: vec![],
+        taxes: vec![],
     }
 }
 

@@ -186,6 +186,12 @@ pub fn line(id: i64, sku: &str, class: Option<TaxClass>) -> OrderLine {
         sku_price: Some(dec("9.50")),
         tax_class: class,
         attributes: vec![field("Color", "red"), field("Size", "L")],
+        guid: uuid::Uuid::nil(),
+        parent_guid: None,
+        bundle_guid: None,
+        text: String::new(),
+        unit_discounts: vec![],
+        discounts: vec![],
     }
 }
 
@@ -229,6 +235,10 @@ pub fn order_to(country: &str, state: &str) -> Order {
             amount: Money::new(dec("43.00"), usd()),
             paid_at: Some(datetime!(2026-11-25 09:01 UTC)),
         },
+        discounts: vec![],
+        coupon_codes: vec![],
+        other_payments: vec![],
+        taxes: vec![],
     }
 }
 
