@@ -29,4 +29,6 @@ pub use freshbooks::{
     FreshBooksClient, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens,
 };
 pub use ledger::{BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, MemoryLedger};
-pub use sync::{Synced, customer_marker, order_marker, sync_customer, sync_order};
+pub use sync::{
+    Synced, customer_marker, gift_card_marker, order_marker, sync_customer, sync_order,
+};

@@ -13,7 +13,8 @@ mod invoice;
 
 use catalog::{ensure_items, ensure_taxes};
 use client::{ensure_client, find_client};
-use invoice::{ensure_invoice, ensure_payment, is_draft};
+pub use invoice::gift_card_marker;
+use invoice::{PaymentRef, ensure_invoice, ensure_payment, is_draft};
 
 use crate::{
     Error, Result, SyncOptions,
@@ -35,6 +36,9 @@ pub struct Synced {
     pub invoice_number: Option<String>,
     /// Payment id, when the order is paid.
     pub payment_id: Option<i64>,
+    /// The gift-card payments' ids, in the order of the order's gift cards.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gift_card_payment_ids: Vec<i64>,
     /// SKU → item id.
     pub item_ids: BTreeMap<String, i64>,
     /// Tax name → tax id.
@@ -109,7 +113,7 @@ fn done_id(entry: &Option<LedgerEntry>) -> Option<i64> {
     }
 }
 
-/// Syncs one order: client, taxes, items, invoice (+ mark sent), payment.
+/// Syncs one order: client, taxes, items, invoice (+ mark sent), gift-card payments, payment.
 ///
 /// # Errors
 /// [`Error`] with `disposition()`; after an unknown outcome the next call adopts by marker.
@@ -154,9 +158,17 @@ pub async fn sync_order(
         client.mark_invoice_sent(invoice.id).await?;
         done(ledger, &key, invoice.id).await?;
     }
+    for (n, card) in drafts.gift_cards.iter().enumerate() {
+        let which = PaymentRef::gift_card(&keys, order.guid, n);
+        if let Some(id) = ensure_payment(client, ledger, which, &invoice, card, &mut synced).await?
+        {
+            synced.gift_card_payment_ids.push(id);
+        }
+    }
     if let Some(p) = &drafts.payment {
+        let gateway = PaymentRef::gateway(&keys, order.guid);
         synced.payment_id =
-            ensure_payment(client, ledger, &keys, order.guid, &invoice, p, &mut synced).await?;
+            ensure_payment(client, ledger, gateway, &invoice, p, &mut synced).await?;
     }
     tracing::info!(
         client_id = synced.client_id,

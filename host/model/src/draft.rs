@@ -127,7 +127,8 @@ impl InvoiceDraft {
     /// amount is `qty × unit_cost` in cents; each tax (same name and percentage) is summed over the lines that carry
     /// it and rounded to cents once; halves round away from zero.
     pub fn amount(&self) -> Decimal {
-        let cents = |d: Decimal| d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+        let cents =
+            |d: Decimal| d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
         let mut subtotal = Decimal::ZERO;
         let mut taxes: Vec<(&LineTax, Decimal)> = Vec::new();
         for line in &self.lines {
@@ -170,8 +171,11 @@ pub struct Drafts {
     pub items: Vec<ItemDraft>,
     /// The invoice.
     pub invoice: InvoiceDraft,
-    /// The payment, when the order is paid.
+    /// The gateway payment, when the order is paid (and gift cards did not cover it all).
     pub payment: Option<PaymentDraft>,
+    /// One payment per gift card the order was paid with (`OrderOtherPayments`), when the order is paid.
+    #[serde(default)]
+    pub gift_cards: Vec<PaymentDraft>,
 }
 
 /// What `load` does with an order line whose SKU has no FreshBooks item (`mapping.unknown_sku`).

@@ -63,7 +63,8 @@ pub use context::{PluginLimits, TransformCtx};
 pub use error::{Error, Hook, Reason, Result, TransformError};
 pub use host::{HostServices, LogLevel, StaticServices, ValidationIssue};
 pub use mapping::{
-    MappingConfig, client_draft, default_drafts, invoice_status, line_sku, settle_payment,
+    MappingConfig, OptionLines, client_draft, default_drafts, invoice_status, line_sku,
+    settle_payment,
 };
 pub use pass::{map_customer, run, shape, validate};
 pub use runtime::{LoadOrigin, PluginHandle, PluginRuntime};

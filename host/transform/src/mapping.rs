@@ -9,16 +9,26 @@
 //! taxes on the converted lines (`docs/freshbooks.md` §6.4). A paid order's payment is the invoice's amount by that
 //! same totals rule ([`settle_payment`]), so lines, tax and payment agree and a paid invoice ends with nothing due.
 //!
+//! To the cent: in the order currency the invoice bills what Kentico billed (lines at Kentico's unit prices,
+//! every discount a named negative line, shipping), so FreshBooks totals it at `OrderTotalPrice` when it computes
+//! the tax as Kentico does, per tax once (`docs/kentico.md` §12.3, `docs/freshbooks.md` §6.4). Gift cards are
+//! payments, not discounts.
+//!
 //! Layout:
 //! - `config`: [`MappingConfig`], the tenant's `[tenants.mapping]` section.
+//! - `lines`: invoice lines and items: products, options and bundles, discounts, shipping.
+//! - `payments`: the gateway payment and one payment per gift card; [`settle_payment`].
 
 mod config;
+mod lines;
+mod payments;
 
-pub use config::MappingConfig;
+pub use config::{MappingConfig, OptionLines};
+pub use payments::settle_payment;
 
 use ferry_model::{
     Address, ClientDraft, Conversion, CurrencyCode, Customer, Decimal, Drafts, InvoiceDraft,
-    InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax, Money, Order, OrderLine, PaymentDraft,
+    InvoiceStatus, LineTax, Money, Order, OrderLine,
 };
 use rust_decimal::RoundingStrategy;
 
@@ -73,17 +83,35 @@ pub fn client_draft(
     }
 }
 
-/// The tax for a line: the tax class rate for the destination, none when exempt.
-fn line_tax(order: &Order, line: &OrderLine) -> Option<LineTax> {
-    let class = line.tax_class.as_ref()?;
-    let rate = class.rate_percent.filter(|r| !r.is_zero())?;
-    if class.zero_if_tax_id && !order.customer.tax_registration_id.is_empty() {
-        return None;
+/// How an order's amounts become FreshBooks money: in the invoice currency, converted when asked, in cents.
+pub(crate) struct Pricing<'a> {
+    order: &'a Order,
+    conversion: Option<&'a Conversion>,
+    currency: CurrencyCode,
+}
+
+impl Pricing<'_> {
+    /// Converts (when asked) and rounds to cents, half away from zero as accountants do (not banker's rounding).
+    fn money(&self, amount: Decimal) -> Money {
+        let amount = self.conversion.map_or(amount, |c| amount * c.rate);
+        Money::new(
+            amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
+            self.currency.clone(),
+        )
     }
-    Some(LineTax {
-        name: format!("{} {}%", class.display_name, rate.normalize()),
-        percent: rate.normalize(),
-    })
+
+    /// The tax for a line: the tax class rate for the destination, none when exempt.
+    fn tax(&self, line: &OrderLine) -> Option<LineTax> {
+        let class = line.tax_class.as_ref()?;
+        let rate = class.rate_percent.filter(|r| !r.is_zero())?;
+        if class.zero_if_tax_id && !self.order.customer.tax_registration_id.is_empty() {
+            return None;
+        }
+        Some(LineTax {
+            name: format!("{} {}%", class.display_name, rate.normalize()),
+            percent: rate.normalize(),
+        })
+    }
 }
 
 /// The SKU an order line is billed under: its Kentico SKU number, or `KENTICO-SKU-<id>` when it has none.
@@ -95,10 +123,32 @@ pub fn line_sku(line: &OrderLine) -> String {
     }
 }
 
-/// Converts (when asked) and rounds to cents, half away from zero as accountants do (not banker's rounding).
-fn convert(amount: Decimal, conversion: Option<&Conversion>) -> Decimal {
-    let amount = conversion.map_or(amount, |c| amount * c.rate);
-    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+/// The invoice notes: the conversion, the coupon codes the customer entered, and Kentico's order note.
+fn notes(order: &Order, conversion: Option<&Conversion>) -> String {
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(c) = conversion {
+        notes.push(format!(
+            "Converted from {} at {} {}/{} (ECB reference rate of {}).",
+            order.currency,
+            c.rate.normalize(),
+            c.to,
+            order.currency,
+            c.date
+        ));
+    }
+    let coupons: Vec<&str> = order
+        .coupon_codes
+        .iter()
+        .filter(|c| c.gift_card_value.is_none())
+        .map(|c| c.code.as_str())
+        .collect();
+    if !coupons.is_empty() {
+        notes.push(format!("Coupon codes: {}", coupons.join(", ")));
+    }
+    if !order.note.is_empty() {
+        notes.push(order.note.clone());
+    }
+    notes.join("\n")
 }
 
 /// Builds the default drafts for an order.
@@ -108,69 +158,12 @@ pub fn default_drafts(
     conversion: Option<&Conversion>,
 ) -> Drafts {
     let currency = conversion.map_or_else(|| order.currency.clone(), |c| c.to.clone());
-    let money = |amount: Decimal| Money::new(convert(amount, conversion), currency.clone());
-
-    let mut items: Vec<ItemDraft> = Vec::new();
-    let mut lines = Vec::with_capacity(order.lines.len() + 1);
-    for line in &order.lines {
-        let tax = line_tax(order, line);
-        let sku = line_sku(line);
-        if !items.iter().any(|i| i.sku == sku) {
-            items.push(ItemDraft {
-                name: line.name.clone(),
-                description: line.description.clone(),
-                sku: sku.clone(),
-                unit_cost: money(line.sku_price.unwrap_or(line.unit_price)),
-                taxable: tax.is_some(),
-                tax: tax.clone(),
-            });
-        }
-        // Kentico's line total is after item discounts: bill the effective unit price.
-        let unit = if line.quantity > 0 {
-            line.total_price / Decimal::from(line.quantity)
-        } else {
-            line.unit_price
-        };
-        lines.push(InvoiceLineDraft {
-            name: line.name.clone(),
-            description: line.description.clone(),
-            quantity: Decimal::from(line.quantity),
-            unit_cost: money(unit),
-            tax1: tax,
-            tax2: None,
-            sku,
-        });
-    }
-    if !order.totals.shipping.is_zero() {
-        lines.push(InvoiceLineDraft {
-            name: settings.shipping_line_name.clone(),
-            description: String::new(),
-            quantity: Decimal::ONE,
-            unit_cost: money(order.totals.shipping),
-            tax1: None,
-            tax2: None,
-            sku: String::new(),
-        });
-    }
-
-    let mut notes = String::new();
-    if let Some(c) = conversion {
-        notes.push_str(&format!(
-            "Converted from {} at {} {}/{} (ECB reference rate of {}).",
-            order.currency,
-            c.rate.normalize(),
-            c.to,
-            order.currency,
-            c.date
-        ));
-    }
-    if !order.note.is_empty() {
-        if !notes.is_empty() {
-            notes.push('\n');
-        }
-        notes.push_str(&order.note);
-    }
-
+    let price = Pricing {
+        order,
+        conversion,
+        currency: currency.clone(),
+    };
+    let (lines, items) = lines::lines_and_items(order, settings, &price);
     let invoice = InvoiceDraft {
         create_date: order.created_at.date(),
         due_offset_days: settings.due_offset_days,
@@ -180,43 +173,20 @@ pub fn default_drafts(
             .use_kentico_invoice_number
             .then(|| order.number.clone()),
         status: invoice_status(settings, &order.status.code),
-        notes,
+        notes: notes(order, conversion),
         terms: settings.terms.clone(),
         lines,
     };
-
-    let payment = order.payment.is_paid.then(|| PaymentDraft {
-        amount: money(order.payment.amount.amount),
-        date: order.payment.paid_at.unwrap_or(order.last_modified).date(),
-        method: settings
-            .payment_types
-            .get(&order.payment.method)
-            .cloned()
-            .unwrap_or_else(|| settings.default_payment_type.clone()),
-        note: format!("Kentico order {}", order.number),
-        transaction_id: order.payment.transaction_id.clone(),
-    });
-
+    let (payment, gift_cards) = payments::payments(order, settings, &price);
     let mut drafts = Drafts {
         client: client_draft(&order.customer, order.billing_address.as_ref(), &currency),
         items,
         invoice,
         payment,
+        gift_cards,
     };
     settle_payment(&mut drafts);
     drafts
-}
-
-/// A paid order settles its invoice: the payment is what FreshBooks will total the invoice at
-/// ([`InvoiceDraft::amount`]), in the invoice's currency. Kentico's own amount, converted separately, could differ
-/// from the converted lines by a cent and leave the invoice short or overpaid.
-pub fn settle_payment(drafts: &mut Drafts) {
-    if let Some(payment) = drafts.payment.as_mut() {
-        payment.amount = Money::new(
-            drafts.invoice.amount(),
-            drafts.invoice.currency_code.clone(),
-        );
-    }
 }
 
 #[cfg(test)]

@@ -76,6 +76,7 @@ pub fn shape(
         items,
         invoice,
         payment: drafts.payment,
+        gift_cards: drafts.gift_cards,
     };
     mapping::settle_payment(&mut drafts);
     Ok(drafts)

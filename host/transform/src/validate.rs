@@ -2,7 +2,7 @@
 //!
 //! An order that breaks any rule goes to the dead-letter queue with every reason listed; nothing reaches FreshBooks.
 
-use ferry_model::{Decimal, Order};
+use ferry_model::{Decimal, Order, OrderLine};
 use std::collections::BTreeSet;
 
 /// Thresholds for the built-in rules (from the tenant's mapping settings, see [`ValidationRules::for_mapping`]).
@@ -34,6 +34,44 @@ impl ValidationRules {
             ..Self::default()
         }
     }
+}
+
+/// How far a line's price strays from its catalogue price, when it is further than the tolerance. The line's
+/// standard price is its unit price plus its per-unit catalog discounts; the catalogue price is the SKU's plus the
+/// SKUs of its unpriced options (their price is in the parent's unit price). Unpriced option and bundle rows are
+/// not compared.
+fn price_drift(order: &Order, line: &OrderLine, rules: &ValidationRules) -> Option<String> {
+    let sku_price = line.sku_price.filter(|p| !p.is_zero())?;
+    let unpriced_child =
+        line.bundle_guid.is_some() || (line.parent_guid.is_some() && line.total_price.is_zero());
+    if unpriced_child {
+        return None;
+    }
+    let options: Decimal = order
+        .lines
+        .iter()
+        .filter(|o| {
+            !line.guid.is_nil() && o.parent_guid == Some(line.guid) && o.total_price.is_zero()
+        })
+        .filter_map(|o| o.sku_price)
+        .sum();
+    let catalogue = sku_price + options;
+    let standard = line.unit_price
+        + line
+            .unit_discounts
+            .iter()
+            .map(|d| d.amount)
+            .sum::<Decimal>();
+    let drift = ((standard - catalogue) / catalogue * Decimal::from(100)).abs();
+    (drift > rules.price_tolerance_percent).then(|| {
+        format!(
+            "line {:?} unit price {} is {}% away from the catalogue price {}",
+            line.name,
+            line.unit_price.normalize(),
+            drift.round_dp(1),
+            catalogue.normalize()
+        )
+    })
 }
 
 /// Checks an order against the built-in rules and returns every problem found (empty when valid).
@@ -70,30 +108,36 @@ pub fn validate_order(order: &Order, rules: &ValidationRules) -> Vec<String> {
                 line.name, line.unit_price
             ));
         }
-        if let Some(sku_price) = line.sku_price.filter(|p| !p.is_zero()) {
-            let drift = ((line.unit_price - sku_price) / sku_price * Decimal::from(100)).abs();
-            if drift > rules.price_tolerance_percent {
-                issues.push(format!(
-                    "line {:?} unit price {} is {}% away from the catalogue price {}",
-                    line.name,
-                    line.unit_price.normalize(),
-                    drift.round_dp(1),
-                    sku_price.normalize()
-                ));
-            }
+        if let Some(issue) = price_drift(order, line, rules) {
+            issues.push(issue);
         }
         items_total += line.total_price;
     }
     let t = &order.totals;
-    let expected = items_total + t.shipping + t.tax;
+    let discounts: Decimal = order.discounts.iter().map(|d| d.amount).sum();
+    let expected = items_total - discounts + t.shipping + t.tax;
     if !order.lines.is_empty() && (expected - t.total).abs() > rules.total_tolerance {
+        let discounts = if discounts.is_zero() {
+            String::new()
+        } else {
+            format!(" - order discounts {}", discounts.normalize())
+        };
         issues.push(format!(
-            "order total {} does not add up: items {} + shipping {} + tax {} = {}",
+            "order total {} does not add up: items {}{discounts} + shipping {} + tax {} = {}",
             t.total.normalize(),
             items_total.normalize(),
             t.shipping.normalize(),
             t.tax.normalize(),
             expected.normalize()
+        ));
+    }
+    let other: Decimal = order.other_payments.iter().map(|p| p.amount).sum();
+    if !other.is_zero() && (t.total - other - t.grand_total).abs() > rules.total_tolerance {
+        issues.push(format!(
+            "grand total {} is not the total {} less gift cards {}",
+            t.grand_total.normalize(),
+            t.total.normalize(),
+            other.normalize()
         ));
     }
     if t.grand_total > t.total + rules.total_tolerance || t.grand_total.is_sign_negative() {
@@ -102,6 +146,16 @@ pub fn validate_order(order: &Order, rules: &ValidationRules) -> Vec<String> {
             t.grand_total.normalize(),
             t.total.normalize()
         ));
+    }
+    if !order.taxes.is_empty() {
+        let summary: Decimal = order.taxes.iter().map(|x| x.amount).sum();
+        if (summary - t.tax).abs() > rules.total_tolerance {
+            issues.push(format!(
+                "tax summary {} does not add up to the order tax {}",
+                summary.normalize(),
+                t.tax.normalize()
+            ));
+        }
     }
     issues
 }

@@ -11,8 +11,8 @@ use ferry_extract::{
 use ferry_model::{Address, NamedAmount, Order};
 use ferry_outbound::{HttpClient, OutboundConfig, SecretString};
 use ferry_sim::kentico::{
-    CustomerPatch, Defect, KenticoConfig, KenticoHandle, KenticoSim, LineSpec, OrderKinds, OrderMix,
-    OrderSpec, SimAddress, SimOrder,
+    CustomerPatch, Defect, KenticoConfig, KenticoHandle, KenticoSim, LineSpec, OrderKinds,
+    OrderMix, OrderSpec, SimAddress, SimOrder,
 };
 use rust_decimal::Decimal;
 
@@ -310,18 +310,16 @@ async fn discounted_gift_card_option_and_bundle_orders_read_back_faithfully() {
     };
     let (mut gift_cards, mut options, mut bundles, mut discounts, mut codes) = (0, 0, 0, 0, 0);
     for n in 0..40 {
-        let p = sim.place_order(sim.random_order_with(n, &mix, &kinds)).await;
+        let p = sim
+            .place_order(sim.random_order_with(n, &mix, &kinds))
+            .await;
         let got = fetch_order(&client, p.id).await.unwrap();
         same_order(&got, &sim.order(p.id).unwrap(), &sim);
         gift_cards += usize::from(!got.other_payments.is_empty());
         options += usize::from(got.lines.iter().any(|l| l.parent_guid.is_some()));
         bundles += usize::from(got.lines.iter().any(|l| l.bundle_guid.is_some()));
         discounts += usize::from(!got.discounts.is_empty());
-        codes += usize::from(
-            got.coupon_codes
-                .iter()
-                .any(|c| c.gift_card_value.is_some()),
-        );
+        codes += usize::from(got.coupon_codes.iter().any(|c| c.gift_card_value.is_some()));
     }
     assert!(
         gift_cards > 0 && options > 0 && bundles > 0 && discounts > 0 && codes > 0,

@@ -4,8 +4,9 @@
 
 use super::Sandbox;
 use ferry_model::TenantId;
-use ferry_sim::kentico::PlacedOrder;
+use ferry_sim::kentico::{OrderKinds, PlacedOrder};
 use ferry_store::{EventState, Store};
+use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,14 @@ pub struct Audit {
     pub items: usize,
     /// Active payments in FreshBooks.
     pub payments: usize,
+    /// Invoices whose amount and tax equal their Kentico order's to the cent (in the order currency; for an order
+    /// converted into the business currency, whose amount equals its lines and tax converted by the documented
+    /// rule) and, when the order was paid, with nothing outstanding.
+    pub amounts_equal: usize,
+    /// The invoices that differ: order, and what differs.
+    pub amounts_differ: Vec<String>,
+    /// How many placed orders had each kind of content (discounted, coupon, gift card, options, bundle, …).
+    pub kinds: BTreeMap<&'static str, usize>,
 }
 
 impl Audit {
@@ -60,13 +69,25 @@ impl Audit {
             && self.duplicate_clients == 0
             && self.duplicate_payments == 0
             && self.duplicate_items_and_taxes == 0
+            && self.amounts_differ.is_empty()
     }
 }
 
 impl Sandbox {
     /// Places the `n`-th order of the simulator's deterministic stream.
     pub async fn place(&self, n: u64, mix: &ferry_sim::kentico::OrderMix) -> Placed {
-        let spec = self.kentico.random_order(n, mix);
+        self.place_kinds(n, mix, &OrderKinds::default()).await
+    }
+
+    /// Places the `n`-th order of the stream, with the discounts, coupons, gift cards, options and bundles `kinds`
+    /// asks for.
+    pub async fn place_kinds(
+        &self,
+        n: u64,
+        mix: &ferry_sim::kentico::OrderMix,
+        kinds: &OrderKinds,
+    ) -> Placed {
+        let spec = self.kentico.random_order_with(n, mix, kinds);
         let paid = spec.paid;
         Placed {
             order: self.kentico.place_order(spec).await,
@@ -184,9 +205,20 @@ impl Sandbox {
             payments: payments.len(),
             ..Audit::default()
         };
+        // One payment per (invoice, marker): the gateway payment carries the order marker, each gift card its own.
         let mut payments_per_invoice: HashMap<u64, usize> = HashMap::new();
+        let mut per_marker: HashMap<(u64, String), usize> = HashMap::new();
+        let mut overpaid = 0;
         for p in &payments {
+            if p.invoiceid == 0 {
+                // FreshBooks books the excess of an overpayment as a payment of no invoice (and a credit).
+                overpaid += 1;
+                continue;
+            }
             *payments_per_invoice.entry(p.invoiceid).or_default() += 1;
+            *per_marker
+                .entry((p.invoiceid, payment_marker(&p.note)))
+                .or_default() += 1;
         }
         for Placed { order: o, paid } in placed {
             let label = format!("{} ({})", o.number, o.guid);
@@ -205,13 +237,27 @@ impl Sandbox {
                             .missing
                             .push(format!("order {label}: paid, no payment"));
                     }
+                    match self.amounts_differ(o, *paid, ids[0]) {
+                        None => audit.amounts_equal += 1,
+                        Some(what) => audit.amounts_differ.push(format!("order {label}: {what}")),
+                    }
+                }
+            }
+            if let Some(order) = self.kentico.order(o.id) {
+                for kind in kinds_of(&order) {
+                    *audit.kinds.entry(kind).or_default() += 1;
                 }
             }
             if let Some(reason) = dead.get(&o.id) {
                 audit.dead_lettered.insert(o.number.clone(), reason.clone());
             }
         }
-        audit.duplicate_payments = payments_per_invoice.values().map(|n| n - 1).sum();
+        audit.duplicate_payments = per_marker.values().map(|n| n - 1).sum();
+        if overpaid > 0 {
+            audit
+                .amounts_differ
+                .push(format!("{overpaid} overpayments booked as client credit"));
+        }
         let mut emails: HashSet<String> = HashSet::new();
         for c in &clients {
             if !c.email.is_empty() && !emails.insert(c.email.to_lowercase()) {
@@ -235,6 +281,72 @@ impl Sandbox {
         }
         Ok(audit)
     }
+}
+
+impl Sandbox {
+    /// What differs between a valid order in Kentico and its invoice in FreshBooks, if anything: the amount and
+    /// the tax (orders in the business currency; a converted order's invoice is its converted lines, whose tax
+    /// FreshBooks computes), and for a paid order what is still outstanding.
+    fn amounts_differ(&self, placed: &PlacedOrder, paid: bool, invoice_id: u64) -> Option<String> {
+        let order = self.kentico.order(placed.id)?;
+        let Some(view) = self.freshbooks.invoice_view(&self.account_id, invoice_id) else {
+            return Some(format!("invoice {invoice_id} not readable"));
+        };
+        let tax: Decimal = view.taxes.iter().map(|t| t.amount).sum();
+        let mut differ = Vec::new();
+        if order.currency == self.base_currency {
+            if view.amount != order.total {
+                differ.push(format!(
+                    "amount {} ≠ total {}",
+                    view.amount,
+                    order.total.normalize()
+                ));
+            }
+            if tax != order.tax {
+                differ.push(format!("tax {tax} ≠ tax {}", order.tax.normalize()));
+            }
+        }
+        if paid && !view.outstanding.is_zero() {
+            differ.push(format!("paid, {} outstanding", view.outstanding));
+        }
+        (!differ.is_empty()).then(|| differ.join(", "))
+    }
+}
+
+/// What a Kentico order holds beyond plain lines, shipping and tax.
+fn kinds_of(order: &ferry_sim::kentico::SimOrder) -> Vec<&'static str> {
+    let mut kinds = Vec::new();
+    let lines = &order.lines;
+    if lines.iter().any(|l| !l.unit_discounts.is_empty()) {
+        kinds.push("catalog discount");
+    }
+    if lines.iter().any(|l| !l.line_discounts.is_empty()) {
+        kinds.push("coupon or multibuy");
+    }
+    if !order.order_discounts.is_empty() {
+        kinds.push("order discount");
+    }
+    if !order.coupon_codes.is_empty() {
+        kinds.push("coupon code");
+    }
+    if !order.other_payments.is_empty() {
+        kinds.push("gift card");
+    }
+    if lines.iter().any(|l| l.parent_guid.is_some()) {
+        kinds.push("options");
+    }
+    if lines.iter().any(|l| l.bundle_guid.is_some()) {
+        kinds.push("bundle");
+    }
+    kinds
+}
+
+/// The Ferry marker in a payment's note (`ferry:order:<guid>` or `ferry:gift-card:<guid>:<n>`), or the note.
+fn payment_marker(note: &str) -> String {
+    note.split_whitespace()
+        .find(|w| w.starts_with("ferry:"))
+        .unwrap_or(note)
+        .to_owned()
 }
 
 /// The order GUID in a `ferry:order:<guid>` marker.

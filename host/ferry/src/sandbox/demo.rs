@@ -10,7 +10,7 @@ use crate::sandbox::{Sandbox, SandboxOptions};
 use anyhow::Context as _;
 use clap::Args;
 use ferry_model::TenantId;
-use ferry_sim::kentico::OrderMix;
+use ferry_sim::kentico::{OrderKinds, OrderMix};
 use ferry_store::Store;
 use std::fmt;
 use std::path::PathBuf;
@@ -94,6 +94,17 @@ impl fmt::Display for DemoReport {
             a.duplicate_payments,
             a.duplicate_items_and_taxes
         )?;
+        writeln!(
+            f,
+            "  amounts .............. {} invoices equal their Kentico totals to the cent, {} differ",
+            a.amounts_equal,
+            a.amounts_differ.len()
+        )?;
+        for m in a.amounts_differ.iter().take(10) {
+            writeln!(f, "      {m}")?;
+        }
+        let mix: Vec<String> = a.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+        writeln!(f, "  order mix ............ {}", mix.join(", "))?;
         writeln!(f, "  lost ................. {}", a.missing.len())?;
         for m in a.missing.iter().take(10) {
             writeln!(f, "      {m}")?;
@@ -188,13 +199,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
         foreign_currency: 0.3,
         paid: 0.6,
     };
+    // What real shops sell with: discounts of every kind, coupon codes, gift cards, options and bundles.
+    let kinds = OrderKinds {
+        discounted: 0.2,
+        volume: 0.1,
+        coupon: 0.2,
+        order_discount: 0.2,
+        gift_card: 0.15,
+        options: 0.2,
+        bundle: 0.1,
+        free_shipping: 0.15,
+        multibuy: 0.15,
+        ..OrderKinds::default()
+    };
     let mut placed = Vec::with_capacity(args.orders);
     for n in 0..args.orders {
         if n == args.orders / 2 && args.outage_secs > 0 {
             info!(secs = args.outage_secs, "FreshBooks outage begins.");
             fb_faults.outage_for(Duration::from_secs(args.outage_secs));
         }
-        placed.push(sandbox.place(n as u64, &mix).await);
+        placed.push(sandbox.place_kinds(n as u64, &mix, &kinds).await);
         if n % 20 == 19 {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -83,19 +83,47 @@ pub(super) async fn ensure_invoice(
     Ok(inv)
 }
 
-/// The order's payment: the recorded one, else one on the invoice carrying the marker, else a new one.
+/// Which of an order's payments: its ledger key and the marker stamped in its note.
+pub(super) struct PaymentRef {
+    key: String,
+    marker: String,
+}
+
+impl PaymentRef {
+    /// The gateway payment (`OrderGrandTotal`): marked with the order marker.
+    pub(super) fn gateway(keys: &Keys, order_guid: Uuid) -> Self {
+        Self {
+            key: keys.key("payment", &order_guid.to_string()),
+            marker: order_marker(order_guid),
+        }
+    }
+
+    /// The payment of the order's `n`th gift card. Its marker does not contain the order marker, so neither is
+    /// ever taken for the other.
+    pub(super) fn gift_card(keys: &Keys, order_guid: Uuid, n: usize) -> Self {
+        Self {
+            key: keys.key("gift-card", &format!("{order_guid}:{n}")),
+            marker: gift_card_marker(order_guid, n),
+        }
+    }
+}
+
+/// The marker stamped in the note of an order's `n`th gift-card payment.
+pub fn gift_card_marker(order_guid: Uuid, n: usize) -> String {
+    format!("ferry:gift-card:{order_guid}:{n}")
+}
+
+/// One of the order's payments: the recorded one, else one on the invoice carrying its marker, else a new one.
 pub(super) async fn ensure_payment(
     fb: &FreshBooksClient,
     ledger: &dyn Ledger,
-    keys: &Keys,
-    order_guid: Uuid,
+    which: PaymentRef,
     invoice: &FbInvoice,
     draft: &PaymentDraft,
     synced: &mut Synced,
 ) -> Result<Option<i64>> {
     let invoice_id = invoice.id;
-    let key = keys.key("payment", &order_guid.to_string());
-    let marker = order_marker(order_guid);
+    let PaymentRef { key, marker } = which;
     let entry = get(ledger, &key).await?;
     if let Some(id) = done_id(&entry) {
         return Ok(Some(id));

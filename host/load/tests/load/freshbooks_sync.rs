@@ -165,6 +165,7 @@ fn drafts(paid: bool) -> Drafts {
             note: "Kentico order 27".into(),
             transaction_id: String::new(),
         }),
+        gift_cards: vec![],
     }
 }
 

@@ -200,6 +200,7 @@ fn drafts() -> Drafts {
             note: "Kentico order 27".into(),
             transaction_id: "TX-1".into(),
         }),
+        gift_cards: vec![],
     }
 }
 
@@ -237,6 +238,48 @@ async fn order_syncs_into_the_simulator_once() {
         (s.clients, s.items, s.taxes, s.invoices, s.payments),
         (1, 1, 1, 1, 1)
     );
+}
+
+#[tokio::test]
+async fn a_gift_card_and_the_gateway_payment_settle_the_invoice_once() {
+    let (handle, account, fb, _) = setup().await;
+    let ledger = MemoryLedger::new();
+    let mut d = drafts();
+    // 2 × 13.50 + 8.25 % = 29.23: 10.00 paid with a gift card, 19.23 by card.
+    d.gift_cards = vec![PaymentDraft {
+        amount: Money::new(Decimal::new(1000, 2), usd()),
+        date: date!(2026 - 11 - 20),
+        method: "Other".into(),
+        note: "Gift card GC-1, Kentico order 27".into(),
+        transaction_id: String::new(),
+    }];
+    if let Some(p) = d.payment.as_mut() {
+        p.amount = Money::new(Decimal::new(1923, 2), usd());
+    }
+    let opts = SyncOptions::default();
+    let a = sync_order(&fb, &ledger, &tenant(), &order(), &d, &opts)
+        .await
+        .unwrap();
+    let again = sync_order(&fb, &ledger, &tenant(), &order(), &d, &opts)
+        .await
+        .unwrap();
+    // A lost ledger (a second host, a restored backup) finds both payments by their markers.
+    let fresh = sync_order(&fb, &MemoryLedger::new(), &tenant(), &order(), &d, &opts)
+        .await
+        .unwrap();
+    assert_eq!(a, again);
+    assert_eq!(
+        (fresh.payment_id, &fresh.gift_card_payment_ids),
+        (a.payment_id, &a.gift_card_payment_ids)
+    );
+    assert_eq!(a.gift_card_payment_ids.len(), 1);
+    let view = handle
+        .sim()
+        .invoice_view(&account, u64::try_from(a.invoice_id).unwrap())
+        .unwrap();
+    assert_eq!(view.amount, Decimal::new(2923, 2));
+    assert_eq!(view.outstanding, Decimal::ZERO, "{view:?}");
+    assert_eq!(view.payments.len(), 2, "{:?}", view.payments);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -66,7 +66,7 @@ pub(crate) struct Order {
     /// `OrderCouponCodes`.
     pub(crate) coupon_codes: Vec<AppliedCode>,
     /// The promotions the cart ran, `None` for a plain order (never calculated by the cart: empty summaries
-    /// are NULL and tax is rounded per line, as the simulator always stored such orders).
+    /// are NULL, as the simulator always stored such orders; tax is rounded per class as for any order).
     pub(crate) cart: Option<CartRules>,
     /// Ids of its live `COM_OrderItem` rows (contiguous: an edit deletes every row and inserts them again).
     pub(crate) item_ids: Range<i64>,

@@ -153,16 +153,6 @@ pub(crate) struct GiftCard {
     pub(crate) value: Decimal,
 }
 
-/// How tax is rounded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TaxMode {
-    /// K13: once per tax class over the whole order, after the order discount.
-    PerClass,
-    /// Per line, then summed per class (zero-rate classes listed): how the simulator priced orders before it
-    /// modelled discounts. Kept for orders placed without any cart feature so their numbers do not move.
-    PerLine,
-}
-
 /// The input of a calculation.
 #[derive(Debug, Clone)]
 pub(crate) struct Cart {
@@ -177,7 +167,6 @@ pub(crate) struct Cart {
     pub(crate) gift_cards: Vec<GiftCard>,
     /// Order-currency units per main-currency unit (for `ValueInMainCurrency`).
     pub(crate) rate: Decimal,
-    pub(crate) tax_mode: TaxMode,
 }
 
 /// A line after calculation.
@@ -357,38 +346,27 @@ fn apply_item_discount(cart: &Cart, d: &ItemDiscount, out: &mut Priced) {
 
 /// Step 6: `(OrderTotalTax, OrderTaxSummary)`.
 fn tax(cart: &Cart, out: &Priced) -> (Decimal, Vec<SummaryItem>) {
+    // Once per tax class over the whole order, after its share of the order discount (K13, `docs/kentico.md`
+    // §12.3), for every order. Class bases in order of first appearance.
     let mut summary: Vec<SummaryItem> = Vec::new();
-    match cart.tax_mode {
-        TaxMode::PerLine => {
-            for (line, priced) in cart.lines.iter().zip(&out.lines) {
-                if let Some(rate) = &line.tax {
-                    let t = round(priced.total * rate.percent / Decimal::ONE_HUNDRED);
-                    add_to(&mut summary, &rate.name, t);
-                }
-            }
+    let mut classes: Vec<(&TaxRate, Decimal)> = Vec::new();
+    for (line, priced) in cart.lines.iter().zip(&out.lines) {
+        let Some(rate) = &line.tax else { continue };
+        match classes.iter_mut().find(|(r, _)| r.name == rate.name) {
+            Some((_, sum)) => *sum += priced.total,
+            None => classes.push((rate, priced.total)),
         }
-        TaxMode::PerClass => {
-            // Class bases in order of first appearance.
-            let mut classes: Vec<(&TaxRate, Decimal)> = Vec::new();
-            for (line, priced) in cart.lines.iter().zip(&out.lines) {
-                let Some(rate) = &line.tax else { continue };
-                match classes.iter_mut().find(|(r, _)| r.name == rate.name) {
-                    Some((_, sum)) => *sum += priced.total,
-                    None => classes.push((rate, priced.total)),
-                }
-            }
-            for (rate, class_sum) in classes {
-                let share = if out.subtotal.is_zero() {
-                    Decimal::ZERO
-                } else {
-                    out.order_discount * class_sum / out.subtotal
-                };
-                let t = round((class_sum - share) * rate.percent / Decimal::ONE_HUNDRED);
-                // Zero taxes are not listed.
-                if !t.is_zero() {
-                    add_to(&mut summary, &rate.name, t);
-                }
-            }
+    }
+    for (rate, class_sum) in classes {
+        let share = if out.subtotal.is_zero() {
+            Decimal::ZERO
+        } else {
+            out.order_discount * class_sum / out.subtotal
+        };
+        let t = round((class_sum - share) * rate.percent / Decimal::ONE_HUNDRED);
+        // Zero taxes are not listed.
+        if !t.is_zero() {
+            add_to(&mut summary, &rate.name, t);
         }
     }
     (summary.iter().map(|(_, v)| *v).sum(), summary)
@@ -466,7 +444,6 @@ mod tests {
                 value: d("25.00"),
             }],
             rate: Decimal::ONE,
-            tax_mode: TaxMode::PerClass,
         };
         // The reference's example taxes shipping too; here shipping has no tax class, so add its 2.00 by hand.
         let p = calculate(&cart);
@@ -507,7 +484,6 @@ mod tests {
                 value: d("50.00"),
             }],
             rate: d("0.5"),
-            tax_mode: TaxMode::PerClass,
         };
         let p = calculate(&cart);
         assert_eq!(

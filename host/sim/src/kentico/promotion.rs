@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::pricing::{
     Amount, Cart, FreeShipping, GiftCard, ItemDiscount, Line, Named, OrderDiscount, SummaryItem,
-    TaxMode, TaxRate, round,
+    TaxRate, round,
 };
 use super::reference::Currency;
 use super::seed::dec;
@@ -291,11 +291,6 @@ pub(crate) fn cart(
         free_shipping,
         gift_cards,
         rate: currency.rate,
-        tax_mode: if rules.is_some() {
-            TaxMode::PerClass
-        } else {
-            TaxMode::PerLine
-        },
     };
     (cart, index)
 }

@@ -28,6 +28,24 @@ pub struct MappingConfig {
     pub default_payment_type: String,
     /// Percent a line price may stray from the catalogue price before the order is refused.
     pub price_tolerance_percent: u32,
+    /// Product options and bundle contents without a price of their own: folded into their parent line's
+    /// description (`fold`), or zero-priced lines under it (`lines`). Priced options are always lines.
+    pub options: OptionLines,
+    /// FreshBooks payment type gift cards are recorded with (`OrderOtherPayments`). FreshBooks has no gift-card
+    /// type; `Other` is one it lists (`docs/freshbooks.md` §6.7), and `Credit` would spend a FreshBooks client
+    /// credit the card never was.
+    pub gift_card_payment_type: String,
+}
+
+/// Where unpriced options and bundle contents go on the invoice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptionLines {
+    /// Named in the parent line's description.
+    #[default]
+    Fold,
+    /// Zero-priced lines after the parent line.
+    Lines,
 }
 
 impl Default for MappingConfig {
@@ -61,6 +79,8 @@ impl Default for MappingConfig {
             payment_types,
             default_payment_type: "Credit Card".to_owned(),
             price_tolerance_percent: 50,
+            options: OptionLines::Fold,
+            gift_card_payment_type: "Other".to_owned(),
         }
     }
 }
