@@ -18,7 +18,7 @@
 //! (and again with 100 events).
 #![allow(clippy::unwrap_used, missing_docs)]
 
-#[path = "../tests/support/mod.rs"]
+#[path = "../tests/transform/support.rs"]
 mod support;
 
 use std::hint::black_box;

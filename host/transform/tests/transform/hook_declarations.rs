@@ -1,12 +1,9 @@
 //! Plugins declare the hooks they implement (SDK `export_transform!(T: hooks…)`); the chain
 //! never instantiates or calls a plugin for the others.
-#![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::*;
 use ferry_model::Disposition;
 use ferry_transform::{Chain, Hook, Reason, StaticServices};
-use support::*;
 
 const ALL: [Hook; 4] = [
     Hook::ValidateOrder,

@@ -1,17 +1,14 @@
 //! Each hostile fixture in `plugins/fixtures/` is contained with a typed error naming tenant,
 //! plugin, hook and reason, and a healthy tenant's chain still works right after in the same
 //! runtime.
-#![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use ferry_model::Disposition;
 use ferry_transform::{
     Chain, Error, Hook, LogLevel, PluginRuntime, Reason, StaticServices, TransformError,
 };
-use support::*;
 
 const HOSTILE: &str = "mallory";
 

@@ -1,13 +1,10 @@
 //! Plugins compile once per content hash; the precompiled artifact on disk is reused by a new
 //! runtime (a restart) instead of compiling again.
-#![allow(clippy::unwrap_used)]
-
-mod support;
 
 use std::time::Instant;
 
+use crate::support::*;
 use ferry_transform::{Chain, LoadOrigin, PluginRuntime, RuntimeConfig, StaticServices};
-use support::*;
 
 fn cwasm_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(dir)

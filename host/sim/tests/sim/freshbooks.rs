@@ -625,11 +625,8 @@ async fn accounts_created_over_inspection_api_get_working_tokens() -> anyhow::Re
 
 // Shapes and rules for what shops' orders need once an invoice exists: totals, edits, cancellation, credit and
 // payments (docs/freshbooks.md §6.3–§6.7 and its lifecycle part).
-#[path = "freshbooks/credits.rs"]
 mod credits;
-#[path = "freshbooks/invoices.rs"]
 mod invoices;
-#[path = "freshbooks/payments.rs"]
 mod payments;
 
 /// Helpers the lifecycle modules share.

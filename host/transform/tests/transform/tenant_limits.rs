@@ -1,12 +1,9 @@
 //! Each tenant's own plugin limits on one shared runtime: a tenant given less fuel or memory is stopped by its
 //! own limit while another tenant running the same plugin is not, and no tenant gets more memory than the
 //! runtime's pool slots hold.
-#![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::*;
 use ferry_transform::{Chain, PluginLimits, Reason, StaticServices, TransformCtx};
-use support::*;
 
 fn limited(tenant_id: &str, limits: PluginLimits) -> TransformCtx {
     ctx(tenant_id, StaticServices::new()).with_limits(limits)

@@ -1,5 +1,4 @@
 //! Every crate in `plugins/` builds to a WebAssembly component wasmtime accepts.
-#![allow(clippy::unwrap_used)]
 
 use std::path::Path;
 

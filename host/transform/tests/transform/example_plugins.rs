@@ -1,11 +1,8 @@
 //! The example transforms in `plugins/transforms/` do what they promise, alone and chained.
-#![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::*;
 use ferry_model::{LineTax, TenantId};
 use ferry_transform::{Chain, Reason, StaticServices};
-use support::*;
 
 const TENANT: &str = "acme";
 

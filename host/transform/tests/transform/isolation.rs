@@ -1,10 +1,7 @@
 //! No state leaks between events or tenants: every event gets fresh plugin instances.
-#![allow(clippy::unwrap_used)]
 
-mod support;
-
+use crate::support::*;
 use ferry_transform::{Chain, StaticServices};
-use support::*;
 
 fn notes_after(chain: &Chain, tenant: &str) -> String {
     let o = order();

@@ -1,0 +1,12 @@
+//! The simulators over real HTTP, as one test binary (Wasmtime's `tests/all` pattern): `enrichment` (the
+//! segment-enrichment service), `exchange` (the ECB feeds), `faults` (each fault mode), `freshbooks` (the
+//! accounting API, with its invoice, payment and credit lifecycle under `freshbooks/`), `freshbooks_fixtures`
+//! (SDK fixtures and recordings against the simulator's model) and `kentico` (REST, mutations, webhooks).
+//! The recorded replies stay in `tests/fixtures/`.
+
+mod enrichment;
+mod exchange;
+mod faults;
+mod freshbooks;
+mod freshbooks_fixtures;
+mod kentico;
