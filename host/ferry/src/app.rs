@@ -33,6 +33,8 @@ pub struct App {
     /// The store's tenant generations read before the tenants were built: what this host serves.
     served: ferry_store::ConfigSnapshot,
     config: Config,
+    /// False when a test steps the pipeline itself ([`App::without_workers`]).
+    workers: bool,
 }
 
 impl App {
@@ -123,7 +125,16 @@ impl App {
             admin,
             served,
             config,
+            workers: true,
         })
+    }
+
+    /// Serves without the worker pool: events are stored but run only when a test steps the pipeline
+    /// ([`App::pipeline`], `Pipeline::try_execute_job`). Reconciliation and config sync run as configured.
+    #[must_use]
+    pub fn without_workers(mut self) -> Self {
+        self.workers = false;
+        self
     }
 
     /// Where the host listens.
@@ -148,11 +159,14 @@ impl App {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let workers = self.config.worker.concurrency.max(1);
-        let mut tasks = vec![tokio::spawn(crate::worker::run(
-            self.pipeline.clone(),
-            workers,
-            stop_rx.clone(),
-        ))];
+        let mut tasks = Vec::new();
+        if self.workers {
+            tasks.push(tokio::spawn(crate::worker::run(
+                self.pipeline.clone(),
+                workers,
+                stop_rx.clone(),
+            )));
+        }
         if self.config.worker.reconcile_every_secs > 0 {
             tasks.push(tokio::spawn(crate::reconcile::run(
                 self.pipeline.store().clone(),
