@@ -2,7 +2,7 @@
 //! throttling, a long outage, lost webhooks, and invalid orders.
 
 use ferry_sim::kentico::{Defect, OrderMix};
-use ferry_tests::{TestApp, assert_exactly_once, valid_mix};
+use ferry_tests::{TestApp, assert_exactly_once, valid_mix, wait_until};
 use std::time::Duration;
 
 /// Orders per journey ("a few hundred").
@@ -47,7 +47,12 @@ async fn throttling_bursts_are_waited_out() -> anyhow::Result<()> {
     let faults = app.sandbox.freshbooks.faults().clone();
     faults.throttle_next(40, Some(Duration::from_secs(1)));
     let placed = app.place(0..ORDERS / 2, &valid_mix()).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Re-arm only once the first burst has been answered in full.
+    wait_until(Duration::from_secs(60), "the first burst of 429s", || {
+        let faults = faults.clone();
+        async move { faults.counters().throttled >= 40 }
+    })
+    .await?;
     faults.throttle_next(40, Some(Duration::from_secs(1)));
     let mut more = app.place(ORDERS / 2..ORDERS, &valid_mix()).await;
     let mut all = placed;

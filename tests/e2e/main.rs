@@ -2,9 +2,11 @@
 //! a real SQLite file) into the FreshBooks simulator, under the faults each module names. Every journey audits
 //! FreshBooks itself: one invoice per valid order, one client per customer, one payment per paid order.
 
+mod admin_api;
 mod amounts;
 mod config_sync;
 mod crash_restart;
+mod enrichment;
 mod faults;
 mod multi_host;
 mod webhook_intake;

@@ -2,29 +2,48 @@
 //! for: reconciliation is off in these tests) are read from Kentico, enqueued and invoiced once; a second backfill
 //! finds everything covered and enqueues nothing.
 
-use crate::managed_tenants::tenant_cli;
-use crate::support::{Host, OTHER, SHOP, assert_error, valid};
+use crate::admin_api::managed_tenants::tenant_cli;
+use crate::admin_api::{OTHER, SHOP, admin_host, valid};
 use ferry_model::TenantId;
+use ferry_tests::admin::assert_error;
+use ferry_tests::wait_until;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backfill_enqueues_what_no_webhook_delivered_and_only_once() {
-    let host = Host::spawn().await;
+    // No workers: the test steps the pipeline itself, so "nothing arrived" is checked without waiting.
+    let host = admin_host().without_workers().spawn().await.unwrap();
     let shop = TenantId::parse(SHOP).unwrap();
     host.sandbox.kentico.skip_webhooks(1.0);
     let mut placed = Vec::new();
     for n in 0..3 {
         placed.push(host.sandbox.place(n, &valid()).await);
     }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, events) = host.get("/tenants/shop/events", &host.shop).await;
+    let sender = &host.sandbox.kentico;
+    wait_until(
+        Duration::from_secs(30),
+        "the webhook sender is idle",
+        move || async move {
+            let stats = sender.webhook_stats();
+            stats.emitted >= 3 && stats.emitted == stats.delivered + stats.skipped + stats.gave_up
+        },
+    )
+    .await
+    .unwrap();
+    let (_, events) = host.get("/tenants/shop/events", host.token(SHOP)).await;
     assert_eq!(events, json!([]), "no webhook reached the host: {events}");
+    let drained = host.drain().await.unwrap();
+    assert_eq!(
+        drained.steps(),
+        0,
+        "nothing to run before the backfill: {drained:?}"
+    );
 
     let since = json!({ "since": "2000-01-01" });
     let (status, body) = host
-        .post_json("/tenants/shop/backfill", &host.shop, &since)
+        .post_json("/tenants/shop/backfill", host.token(SHOP), &since)
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["since"], "2000-01-01T00:00:00Z");
@@ -33,6 +52,9 @@ async fn a_backfill_enqueues_what_no_webhook_delivered_and_only_once() {
         enqueued >= 3 && body["seen"].as_u64().unwrap() >= enqueued,
         "the three orders (and the store's customers) were enqueued: {body}"
     );
+    host.drain_until_idle(Duration::from_secs(120))
+        .await
+        .unwrap();
     let settled = host
         .sandbox
         .wait_settled(&host.store, &shop, &placed, Duration::from_secs(120))
@@ -60,7 +82,7 @@ async fn a_backfill_enqueues_what_no_webhook_delivered_and_only_once() {
     let (status, err) = host
         .post_json(
             "/tenants/shop/backfill",
-            &host.shop,
+            host.token(SHOP),
             &json!({ "since": "last week" }),
         )
         .await;
@@ -72,7 +94,11 @@ async fn a_backfill_enqueues_what_no_webhook_delivered_and_only_once() {
             .starts_with("since:")
     );
     let (status, err) = host
-        .post_json(&format!("/tenants/{OTHER}/backfill"), &host.shop, &since)
+        .post_json(
+            &format!("/tenants/{OTHER}/backfill"),
+            host.token(SHOP),
+            &since,
+        )
         .await;
     assert_error(status, &err, StatusCode::FORBIDDEN, "forbidden");
     host.stop().await;

@@ -2,20 +2,23 @@
 //! stored by content hash, activation and rollback changing what serves live orders, a restart keeping them,
 //! and the tenant's own plugin limits.
 
-use crate::support::{Host, SHOP, assert_error, plugin_config, valid, wasm};
+use crate::admin_api::{OTHER, SHOP, spawn_admin_host, spawn_admin_host_with, valid};
 use ferry_model::TenantId;
 use ferry_store::EventState;
+use ferry_tests::TestApp;
+use ferry_tests::admin::assert_error;
+use ferry_tests::plugins::{plugin_config, wasm};
 use reqwest::StatusCode;
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_valid_component_is_stored_once_by_hash_and_versioned_per_tenant() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
     let cups = wasm("custom-fields");
 
     let (status, up) = host
-        .upload(SHOP, "shaper", cups.clone(), false, &host.shop)
+        .upload(SHOP, "shaper", cups.clone(), false, host.token(SHOP))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{up}");
     assert_eq!(up["created"], true);
@@ -33,7 +36,7 @@ async fn a_valid_component_is_stored_once_by_hash_and_versioned_per_tenant() {
 
     // The same bytes again: the known version, nothing new.
     let (status, again) = host
-        .upload(SHOP, "shaper", cups.clone(), false, &host.shop)
+        .upload(SHOP, "shaper", cups.clone(), false, host.token(SHOP))
         .await;
     assert_eq!(status, StatusCode::OK, "{again}");
     assert_eq!(again["created"], false);
@@ -47,13 +50,13 @@ async fn a_valid_component_is_stored_once_by_hash_and_versioned_per_tenant() {
 
     // Another tenant uploading the same bytes shares the stored component but has its own versions.
     let (status, theirs) = host
-        .upload("other", "shaper", cups, false, &host.other)
+        .upload("other", "shaper", cups, false, host.token(OTHER))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{theirs}");
     assert_eq!(theirs["plugin"]["version"], 1);
     assert_eq!(theirs["plugin"]["hash"], hash.as_str());
 
-    let (_, listed) = host.get("/tenants/shop/plugins", &host.shop).await;
+    let (_, listed) = host.get("/tenants/shop/plugins", host.token(SHOP)).await;
     let versions: Vec<(String, i64)> = listed
         .as_array()
         .unwrap()
@@ -70,12 +73,12 @@ async fn a_valid_component_is_stored_once_by_hash_and_versioned_per_tenant() {
         [("shaper".to_owned(), 1), ("shaper".to_owned(), 2)]
     );
     let (_, filtered) = host
-        .get("/tenants/shop/plugins?name=nothing", &host.shop)
+        .get("/tenants/shop/plugins?name=nothing", host.token(SHOP))
         .await;
     assert_eq!(filtered, serde_json::json!([]));
 
     let (status, body) = host
-        .upload("other", "shaper", wasm("trap"), false, &host.shop)
+        .upload("other", "shaper", wasm("trap"), false, host.token(SHOP))
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
     host.stop().await;
@@ -83,10 +86,16 @@ async fn a_valid_component_is_stored_once_by_hash_and_versioned_per_tenant() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_or_malformed_uploads_are_refused_naming_the_cause() {
-    let host = Host::spawn_with(|c| c.admin.max_plugin_bytes = 4 * 1024 * 1024).await;
+    let host = spawn_admin_host_with(|c| c.admin.max_plugin_bytes = 4 * 1024 * 1024).await;
 
     let (status, body) = host
-        .upload(SHOP, "sneaky", wasm("forbidden-import"), false, &host.shop)
+        .upload(
+            SHOP,
+            "sneaky",
+            wasm("forbidden-import"),
+            false,
+            host.token(SHOP),
+        )
         .await;
     assert_error(
         status,
@@ -99,7 +108,7 @@ async fn hostile_or_malformed_uploads_are_refused_naming_the_cause() {
     assert!(message.contains("sneaky"), "{message}");
 
     let (status, body) = host
-        .upload(SHOP, "alien", wasm("wrong-world"), false, &host.shop)
+        .upload(SHOP, "alien", wasm("wrong-world"), false, host.token(SHOP))
         .await;
     assert_error(
         status,
@@ -116,7 +125,7 @@ async fn hostile_or_malformed_uploads_are_refused_naming_the_cause() {
             "garbage",
             b"\0asm not really".to_vec(),
             false,
-            &host.shop,
+            host.token(SHOP),
         )
         .await;
     assert_error(
@@ -127,12 +136,18 @@ async fn hostile_or_malformed_uploads_are_refused_naming_the_cause() {
     );
 
     let (status, body) = host
-        .upload(SHOP, "empty", Vec::new(), false, &host.shop)
+        .upload(SHOP, "empty", Vec::new(), false, host.token(SHOP))
         .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
 
     let (status, body) = host
-        .upload(SHOP, "huge", vec![0u8; 5 * 1024 * 1024], false, &host.shop)
+        .upload(
+            SHOP,
+            "huge",
+            vec![0u8; 5 * 1024 * 1024],
+            false,
+            host.token(SHOP),
+        )
         .await;
     assert_error(
         status,
@@ -145,7 +160,7 @@ async fn hostile_or_malformed_uploads_are_refused_naming_the_cause() {
     let mut large = wasm("custom-fields");
     large.resize(3 * 1024 * 1024, 0);
     let (status, body) = host
-        .upload(SHOP, "Bad%20Name", large, false, &host.shop)
+        .upload(SHOP, "Bad%20Name", large, false, host.token(SHOP))
         .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
     assert!(
@@ -159,7 +174,7 @@ async fn hostile_or_malformed_uploads_are_refused_naming_the_cause() {
         .send(
             reqwest::Method::POST,
             "/tenants/shop/plugins",
-            Some(&host.shop),
+            Some(host.token(SHOP)),
             Some(wasm("custom-fields").into()),
             "application/wasm",
         )
@@ -167,13 +182,13 @@ async fn hostile_or_malformed_uploads_are_refused_naming_the_cause() {
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
 
     // Nothing refused was stored.
-    let (_, listed) = host.get("/tenants/shop/plugins", &host.shop).await;
+    let (_, listed) = host.get("/tenants/shop/plugins", host.token(SHOP)).await;
     assert_eq!(listed, serde_json::json!([]));
     host.stop().await;
 }
 
 /// Waits until no event of shop is waiting or running, and returns the dead letters.
-async fn wait_idle(host: &Host) -> Vec<ferry_store::EventRecord> {
+async fn wait_idle(host: &TestApp) -> Vec<ferry_store::EventRecord> {
     let shop = TenantId::parse(SHOP).unwrap();
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
@@ -208,27 +223,33 @@ fn serving(view: &Value) -> Vec<(String, Value)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn activation_and_rollback_change_what_serves_live_orders() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
 
     // v1: a benign plugin, active at once.
     let (status, v1) = host
-        .upload(SHOP, "shaper", wasm("custom-fields"), true, &host.shop)
+        .upload(
+            SHOP,
+            "shaper",
+            wasm("custom-fields"),
+            true,
+            host.token(SHOP),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{v1}");
     assert_eq!(v1["plugin"]["active"], true);
-    let (_, view) = host.get("/tenants/shop", &host.shop).await;
+    let (_, view) = host.get("/tenants/shop", host.token(SHOP)).await;
     assert_eq!(serving(&view), [("shaper".to_owned(), 1.into())]);
-    let (_, summary) = host.get("/tenants", &host.shop).await;
+    let (_, summary) = host.get("/tenants", host.token(SHOP)).await;
     assert_eq!(summary[0]["plugins"], 1, "the serving chain has the upload");
 
     let (status, body) = host
-        .post("/tenants/shop/plugins/shaper/rollback", &host.shop)
+        .post("/tenants/shop/plugins/shaper/rollback", host.token(SHOP))
         .await;
     assert_error(status, &body, StatusCode::CONFLICT, "conflict");
 
     // v2: a plugin that traps in map-invoice, uploaded but not active: v1 keeps serving.
     let (status, v2) = host
-        .upload(SHOP, "shaper", wasm("trap"), false, &host.shop)
+        .upload(SHOP, "shaper", wasm("trap"), false, host.token(SHOP))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{v2}");
     host.place_and_settle(0..1, &valid()).await;
@@ -238,7 +259,7 @@ async fn activation_and_rollback_change_what_serves_live_orders() {
     let (status, active) = host
         .post(
             "/tenants/shop/plugins/shaper/versions/2/activate",
-            &host.shop,
+            host.token(SHOP),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{active}");
@@ -259,7 +280,7 @@ async fn activation_and_rollback_change_what_serves_live_orders() {
         .await;
     assert_eq!(status, StatusCode::OK, "{back}");
     assert_eq!(back["version"], 1);
-    let (_, listed) = host.get("/tenants/shop/plugins", &host.shop).await;
+    let (_, listed) = host.get("/tenants/shop/plugins", host.token(SHOP)).await;
     let active: Vec<i64> = listed
         .as_array()
         .unwrap()
@@ -270,7 +291,7 @@ async fn activation_and_rollback_change_what_serves_live_orders() {
     assert_eq!(active, [1]);
     let job = dead[0].job.0;
     let (status, _) = host
-        .post(&format!("/tenants/shop/dlq/{job}/replay"), &host.shop)
+        .post(&format!("/tenants/shop/dlq/{job}/replay"), host.token(SHOP))
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(wait_idle(&host).await.is_empty(), "v1 served the replay");
@@ -284,14 +305,14 @@ async fn activation_and_rollback_change_what_serves_live_orders() {
     let (status, body) = host
         .post(
             "/tenants/shop/plugins/shaper/versions/9/activate",
-            &host.shop,
+            host.token(SHOP),
         )
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
     let (status, body) = host
         .post(
             "/tenants/other/plugins/shaper/versions/1/activate",
-            &host.shop,
+            host.token(SHOP),
         )
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
@@ -300,22 +321,28 @@ async fn activation_and_rollback_change_what_serves_live_orders() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upload_named_after_a_configured_plugin_replaces_it_and_survives_a_restart() {
-    let host = Host::spawn_with(|c| {
-        c.tenants[0].plugins = vec![crate::support::plugin_config(
+    let host = spawn_admin_host_with(|c| {
+        c.tenants[0].plugins = vec![ferry_tests::plugins::plugin_config(
             "custom-fields",
             &[("client-fields", "CustomerLoyaltyTier=note")],
         )];
     })
     .await;
-    let (_, view) = host.get("/tenants/shop", &host.shop).await;
+    let (_, view) = host.get("/tenants/shop", host.token(SHOP)).await;
     assert_eq!(view["plugins"][0]["name"], "custom_fields");
     assert_eq!(view["plugins"][0]["source"], "config");
 
     let (status, up) = host
-        .upload(SHOP, "custom_fields", wasm("tax-rules"), true, &host.shop)
+        .upload(
+            SHOP,
+            "custom_fields",
+            wasm("tax-rules"),
+            true,
+            host.token(SHOP),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{up}");
-    let (_, view) = host.get("/tenants/shop", &host.shop).await;
+    let (_, view) = host.get("/tenants/shop", host.token(SHOP)).await;
     assert_eq!(view["plugins"].as_array().unwrap().len(), 1, "{view}");
     assert_eq!(view["plugins"][0]["source"], "upload");
     assert_eq!(view["plugins"][0]["version"], 1);
@@ -324,8 +351,8 @@ async fn an_upload_named_after_a_configured_plugin_replaces_it_and_survives_a_re
         "the replaced plugin's settings stay"
     );
 
-    let host = host.restart().await;
-    let (_, view) = host.get("/tenants/shop", &host.shop).await;
+    let host = host.restart().await.unwrap();
+    let (_, view) = host.get("/tenants/shop", host.token(SHOP)).await;
     assert_eq!(view["plugins"][0]["source"], "upload", "{view}");
     assert_eq!(view["plugins"][0]["version"], 1);
     let (_, summary) = host.get("/tenants", &host.operator).await;
@@ -342,7 +369,7 @@ async fn an_upload_named_after_a_configured_plugin_replaces_it_and_survives_a_re
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenants_own_plugin_fuel_limit_applies_to_its_orders() {
     // The same plugin and order that go through with the default limits (the other tests here).
-    let host = Host::spawn_with(|c| {
+    let host = spawn_admin_host_with(|c| {
         let shop = c
             .tenants
             .iter_mut()

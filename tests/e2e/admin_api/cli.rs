@@ -1,8 +1,9 @@
 //! `ferry token …` against the store and `ferry plugin …` through the admin API, parsed from real argv.
 
-use crate::support::{Host, SHOP};
+use crate::admin_api::{OTHER, SHOP, spawn_admin_host};
 use clap::Parser;
 use ferry::cli::{Cli, Command};
+use ferry_tests::TestApp;
 use reqwest::StatusCode;
 use serde_json::Value;
 
@@ -12,7 +13,7 @@ fn parse(args: &[&str]) -> Command {
         .command
 }
 
-async fn plugin(host: &Host, args: &[&str]) -> anyhow::Result<String> {
+async fn plugin(host: &TestApp, args: &[&str]) -> anyhow::Result<String> {
     let Command::Plugin(cmd) = parse(args) else {
         panic!("not a plugin command");
     };
@@ -21,7 +22,7 @@ async fn plugin(host: &Host, args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8(out).unwrap())
 }
 
-async fn token(host: &Host, args: &[&str]) -> anyhow::Result<String> {
+async fn token(host: &TestApp, args: &[&str]) -> anyhow::Result<String> {
     let Command::Token(cmd) = parse(args) else {
         panic!("not a token command");
     };
@@ -32,7 +33,7 @@ async fn token(host: &Host, args: &[&str]) -> anyhow::Result<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_create_prints_the_token_once_and_the_store_keeps_only_its_hash() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
     let printed = token(
         &host,
         &["token", "create", "--tenant", SHOP, "--label", "shop ops"],
@@ -93,11 +94,11 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plugin_commands_upload_activate_and_roll_back_through_the_admin_api() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
     ferry_transform::artifacts::ensure_built().unwrap();
     let cups = ferry_transform::artifacts::wasm_path("custom-fields");
     let taxes = ferry_transform::artifacts::wasm_path("tax-rules");
-    let api = ["--url", host.url.as_str(), "--token", host.shop.as_str()];
+    let api = ["--url", host.host_url.as_str(), "--token", host.token(SHOP)];
     let run = |args: Vec<&str>| {
         let args: Vec<String> = args.into_iter().map(str::to_owned).collect();
         let host = &host;
@@ -198,7 +199,7 @@ async fn plugin_commands_upload_activate_and_roll_back_through_the_admin_api() {
             "list",
             SHOP,
             "--url",
-            host.url.as_str(),
+            host.host_url.as_str(),
             "--token",
             "",
         ],
@@ -213,7 +214,7 @@ async fn plugin_commands_upload_activate_and_roll_back_through_the_admin_api() {
 async fn plugin_test_prints_the_drafts_before_and_after_the_plugin() {
     ferry_transform::artifacts::ensure_built().unwrap();
     let cups = ferry_transform::artifacts::wasm_path("custom-fields");
-    let order = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/sample-order.json");
+    let order = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/sample-order.json");
     let Command::Plugin(cmd) = parse(&[
         "plugin",
         "test",
@@ -270,7 +271,7 @@ async fn plugin_test_prints_the_drafts_before_and_after_the_plugin() {
     assert!(err.to_string().contains("map-invoice"), "{err}");
 }
 
-async fn tenant(host: &Host, args: &[&str]) -> anyhow::Result<Value> {
+async fn tenant(host: &TestApp, args: &[&str]) -> anyhow::Result<Value> {
     let Command::Tenant(cmd) = parse(args) else {
         panic!("not a tenant command");
     };
@@ -281,10 +282,10 @@ async fn tenant(host: &Host, args: &[&str]) -> anyhow::Result<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenant_commands_list_and_show_through_the_admin_api() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
     let op = [
         "--url",
-        host.url.as_str(),
+        host.host_url.as_str(),
         "--token",
         host.operator.as_str(),
     ];
@@ -296,7 +297,12 @@ async fn tenant_commands_list_and_show_through_the_admin_api() {
         .await
         .unwrap();
     assert_eq!(shop["kentico"]["password"], "set");
-    let own = ["--url", host.url.as_str(), "--token", host.other.as_str()];
+    let own = [
+        "--url",
+        host.host_url.as_str(),
+        "--token",
+        host.token(OTHER),
+    ];
     let err = tenant(&host, &[&["tenant", "show", SHOP][..], &own].concat())
         .await
         .unwrap_err();

@@ -3,60 +3,28 @@
 //! answer, and a tenant without an enrichment service gets a refusal the plugin handles.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use ferry::sandbox::{Sandbox, SandboxOptions};
 use ferry::services::{ExchangeClient, ExchangeConfig};
 use ferry::tenants::{PluginConfig, PluginHost, TenantConfig, TenantPlugins};
 use ferry_model::{ClientDraft, CurrencyCode, Customer, TenantId};
 use ferry_sim::enrichment::segment_for;
+use ferry_tests::logs::{LogCapture, captured as logged};
 use ferry_transform::{PluginsConfig, client_draft};
 use secrecy::SecretString;
-
-/// Every log line of this test binary, to see what plugins logged and that no key was.
-fn logs() -> &'static Arc<Mutex<Vec<u8>>> {
-    static LOGS: OnceLock<Arc<Mutex<Vec<u8>>>> = OnceLock::new();
-    LOGS.get_or_init(|| {
-        let buffer = Arc::new(Mutex::new(Vec::new()));
-        let writer = Capture(buffer.clone());
-        let _ = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_env_filter(tracing_subscriber::EnvFilter::new(
-                "debug,ferry_sim=warn,wasmtime=info,cranelift=info,h2=info,hyper=info,reqwest=info",
-            ))
-            .with_writer(move || writer.clone())
-            .try_init();
-        buffer
-    })
-}
-
-fn logged() -> String {
-    String::from_utf8_lossy(&logs().lock().unwrap()).into_owned()
-}
-
-#[derive(Clone)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// The simulators, a plugin host, and a tenant `id` with `enrich-segment` in its chain, adjusted by `adjust`.
 struct Setup {
     sandbox: Sandbox,
     plugins: TenantPlugins,
     _dir: tempfile::TempDir,
+    /// Captures every log line of this binary while the test runs, to see what plugins logged and that no key was.
+    _logs: LogCapture,
 }
 
 async fn setup(id: &str, adjust: impl FnOnce(&mut TenantConfig)) -> Setup {
-    logs();
+    let logs = ferry_tests::logs::capture();
     let built = tokio::task::spawn_blocking(ferry_transform::artifacts::ensure_built)
         .await
         .unwrap()
@@ -97,6 +65,7 @@ async fn setup(id: &str, adjust: impl FnOnce(&mut TenantConfig)) -> Setup {
         sandbox,
         plugins,
         _dir: dir,
+        _logs: logs,
     }
 }
 

@@ -1,6 +1,7 @@
 //! Every admin route over real HTTP: 401 without a token, operator and tenant scopes, 403 across tenants.
 
-use crate::support::{Host, OTHER, SHOP, assert_error, invalid, valid};
+use crate::admin_api::{OTHER, SHOP, invalid, spawn_admin_host, spawn_admin_host_with, valid};
+use ferry_tests::admin::assert_error;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -47,7 +48,7 @@ fn concrete(template: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_route_refuses_a_request_without_a_valid_token() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
     for (method, path) in ROUTES {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         for token in [None, Some("ferry_not-a-real-token")] {
@@ -69,7 +70,7 @@ async fn every_route_refuses_a_request_without_a_valid_token() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_is_served_and_names_every_route() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
     let resp = reqwest::get(host.admin_url("/openapi.yaml")).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let text = resp.text().await.unwrap();
@@ -91,9 +92,9 @@ async fn the_openapi_document_is_served_and_names_every_route() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_operator_sees_every_tenant_and_a_tenant_token_only_its_own() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
 
-    let (status, me) = host.get("/whoami", &host.shop).await;
+    let (status, me) = host.get("/whoami", host.token(SHOP)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["scope"], "tenant");
     assert_eq!(me["tenant"], SHOP);
@@ -109,11 +110,14 @@ async fn an_operator_sees_every_tenant_and_a_tenant_token_only_its_own() {
         .map(|t| t["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, [OTHER, SHOP]);
-    let (_, own) = host.get("/tenants", &host.shop).await;
+    let (_, own) = host.get("/tenants", host.token(SHOP)).await;
     assert_eq!(own.as_array().unwrap().len(), 1);
     assert_eq!(own[0]["id"], SHOP);
 
-    for (token, ok, forbidden) in [(&host.shop, SHOP, OTHER), (&host.other, OTHER, SHOP)] {
+    for (token, ok, forbidden) in [
+        (host.token(SHOP), SHOP, OTHER),
+        (host.token(OTHER), OTHER, SHOP),
+    ] {
         let (status, _) = host.get(&format!("/tenants/{ok}"), token).await;
         assert_eq!(status, StatusCode::OK);
         for path in [
@@ -132,7 +136,7 @@ async fn an_operator_sees_every_tenant_and_a_tenant_token_only_its_own() {
         assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
     }
     // A tenant token cannot probe for tenants that do not exist either.
-    let (status, body) = host.get("/tenants/nope", &host.shop).await;
+    let (status, body) = host.get("/tenants/nope", host.token(SHOP)).await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
     let (status, body) = host.get("/tenants/nope", &host.operator).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
@@ -143,8 +147,8 @@ async fn an_operator_sees_every_tenant_and_a_tenant_token_only_its_own() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_view_shows_secrets_only_as_set_or_unset() {
-    let host = Host::spawn().await;
-    let (status, view) = host.get("/tenants/shop", &host.shop).await;
+    let host = spawn_admin_host().await;
+    let (status, view) = host.get("/tenants/shop", host.token(SHOP)).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["kentico"]["password"], "set");
     assert_eq!(view["freshbooks"]["client_secret"], "set");
@@ -179,10 +183,10 @@ async fn a_tenant_view_shows_secrets_only_as_set_or_unset() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn run_history_is_searchable_by_order_number_and_invoice_id() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
     let placed = host.place_and_settle(0..3, &valid()).await;
 
-    let (status, events) = host.get("/tenants/shop/events", &host.shop).await;
+    let (status, events) = host.get("/tenants/shop/events", host.token(SHOP)).await;
     assert_eq!(status, StatusCode::OK, "{events}");
     let events = events.as_array().unwrap();
     assert!(events.len() >= 3, "{events:?}");
@@ -203,7 +207,7 @@ async fn run_history_is_searchable_by_order_number_and_invoice_id() {
     let (status, by_number) = host
         .get(
             &format!("/tenants/shop/events?order_number={number}"),
-            &host.shop,
+            host.token(SHOP),
         )
         .await;
     assert_eq!(status, StatusCode::OK);
@@ -232,38 +236,38 @@ async fn run_history_is_searchable_by_order_number_and_invoice_id() {
     let (_, nothing) = host
         .get(
             "/tenants/shop/events?order_number=no-such-order",
-            &host.shop,
+            host.token(SHOP),
         )
         .await;
     assert_eq!(nothing, json!([]));
     let (status, body) = host
         .get(
             "/tenants/shop/events?order_number=1&invoice_id=2",
-            &host.shop,
+            host.token(SHOP),
         )
         .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
     let (status, body) = host
-        .get("/tenants/shop/events?state=bogus", &host.shop)
+        .get("/tenants/shop/events?state=bogus", host.token(SHOP))
         .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
 
     let (_, paged) = host
-        .get("/tenants/shop/events?state=done&limit=1", &host.shop)
+        .get("/tenants/shop/events?state=done&limit=1", host.token(SHOP))
         .await;
     assert_eq!(paged.as_array().unwrap().len(), 1);
     let first = paged[0]["job"].as_i64().unwrap();
     let (_, next) = host
         .get(
             &format!("/tenants/shop/events?state=done&limit=1&before={first}"),
-            &host.shop,
+            host.token(SHOP),
         )
         .await;
     assert!(next[0]["job"].as_i64().unwrap() < first);
 
     let job = done["job"].as_i64().unwrap();
     let (status, history) = host
-        .get(&format!("/tenants/shop/events/{job}"), &host.shop)
+        .get(&format!("/tenants/shop/events/{job}"), host.token(SHOP))
         .await;
     assert_eq!(status, StatusCode::OK, "{history}");
     assert_eq!(history["event"]["job"], job);
@@ -276,10 +280,10 @@ async fn run_history_is_searchable_by_order_number_and_invoice_id() {
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
     let (status, body) = host
-        .get(&format!("/tenants/shop/events/{job}"), &host.other)
+        .get(&format!("/tenants/shop/events/{job}"), host.token(OTHER))
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
-    let (status, body) = host.get("/tenants/shop/events/abc", &host.shop).await;
+    let (status, body) = host.get("/tenants/shop/events/abc", host.token(SHOP)).await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
     host.stop().await;
 }
@@ -294,10 +298,10 @@ fn jobs(list: &Value) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letters_are_listed_shown_replayed_and_discarded_per_tenant() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
     host.place_and_settle(0..3, &invalid()).await;
 
-    let (status, dead) = host.get("/tenants/shop/dlq", &host.shop).await;
+    let (status, dead) = host.get("/tenants/shop/dlq", host.token(SHOP)).await;
     assert_eq!(status, StatusCode::OK, "{dead}");
     let dead_jobs = jobs(&dead);
     assert!(dead_jobs.len() >= 3, "{dead}");
@@ -309,9 +313,9 @@ async fn dead_letters_are_listed_shown_replayed_and_discarded_per_tenant() {
     );
     let (_, all) = host.get("/dlq", &host.operator).await;
     assert_eq!(jobs(&all), dead_jobs);
-    let (_, mine) = host.get("/dlq", &host.shop).await;
+    let (_, mine) = host.get("/dlq", host.token(SHOP)).await;
     assert_eq!(jobs(&mine), dead_jobs);
-    let (_, none) = host.get("/dlq", &host.other).await;
+    let (_, none) = host.get("/dlq", host.token(OTHER)).await;
     assert_eq!(
         none,
         json!([]),
@@ -322,7 +326,7 @@ async fn dead_letters_are_listed_shown_replayed_and_discarded_per_tenant() {
 
     let first = dead_jobs[0];
     let (status, detail) = host
-        .get(&format!("/tenants/shop/dlq/{first}"), &host.shop)
+        .get(&format!("/tenants/shop/dlq/{first}"), host.token(SHOP))
         .await;
     assert_eq!(status, StatusCode::OK, "{detail}");
     assert_eq!(detail["event"]["state"], "dead");
@@ -337,16 +341,25 @@ async fn dead_letters_are_listed_shown_replayed_and_discarded_per_tenant() {
 
     // Cross-tenant: forbidden by token, and not found under the other tenant's path.
     let (status, body) = host
-        .post(&format!("/tenants/shop/dlq/{first}/replay"), &host.other)
+        .post(
+            &format!("/tenants/shop/dlq/{first}/replay"),
+            host.token(OTHER),
+        )
         .await;
     assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
     let (status, body) = host
-        .post(&format!("/tenants/other/dlq/{first}/replay"), &host.other)
+        .post(
+            &format!("/tenants/other/dlq/{first}/replay"),
+            host.token(OTHER),
+        )
         .await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
 
     let (status, moved) = host
-        .post(&format!("/tenants/shop/dlq/{first}/replay"), &host.shop)
+        .post(
+            &format!("/tenants/shop/dlq/{first}/replay"),
+            host.token(SHOP),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{moved}");
     assert_eq!(moved, json!({ "job": first, "state": "queued" }));
@@ -357,14 +370,14 @@ async fn dead_letters_are_listed_shown_replayed_and_discarded_per_tenant() {
         .send(
             Method::POST,
             &discard,
-            Some(&host.shop),
+            Some(host.token(SHOP)),
             Some("{not json".into()),
             "application/json",
         )
         .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
     let (status, body) = host
-        .post_json(&discard, &host.shop, &json!({ "reason": " " }))
+        .post_json(&discard, host.token(SHOP), &json!({ "reason": " " }))
         .await;
     assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
     let (status, moved) = host
@@ -377,17 +390,19 @@ async fn dead_letters_are_listed_shown_replayed_and_discarded_per_tenant() {
         .await;
     assert_error(status, &body, StatusCode::CONFLICT, "conflict");
 
-    let (status, all) = host.post("/tenants/shop/dlq/replay-all", &host.shop).await;
+    let (status, all) = host
+        .post("/tenants/shop/dlq/replay-all", host.token(SHOP))
+        .await;
     assert_eq!(status, StatusCode::OK, "{all}");
     assert!(all["replayed"].as_u64().is_some());
-    let (status, body) = host.get("/tenants/shop/dlq/999999", &host.shop).await;
+    let (status, body) = host.get("/tenants/shop/dlq/999999", host.token(SHOP)).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
     host.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn breaker_states_are_listed_for_the_tokens_tenants() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
     host.place_and_settle(0..1, &valid()).await;
     let (status, all) = host.get("/breakers", &host.operator).await;
     assert_eq!(status, StatusCode::OK, "{all}");
@@ -398,9 +413,9 @@ async fn breaker_states_are_listed_for_the_tokens_tenants() {
         "{all:?}"
     );
     assert!(all.iter().all(|b| b["state"] == "closed"), "{all:?}");
-    let (_, own) = host.get("/breakers", &host.shop).await;
+    let (_, own) = host.get("/breakers", host.token(SHOP)).await;
     assert_eq!(own.as_array().unwrap().len(), all.len());
-    let (_, others) = host.get("/breakers", &host.other).await;
+    let (_, others) = host.get("/breakers", host.token(OTHER)).await;
     assert!(
         others
             .as_array()
@@ -409,7 +424,7 @@ async fn breaker_states_are_listed_for_the_tokens_tenants() {
             .all(|b| b["key"]["tenant"] == OTHER),
         "{others}"
     );
-    let (status, shop) = host.get("/tenants/shop/breakers", &host.shop).await;
+    let (status, shop) = host.get("/tenants/shop/breakers", host.token(SHOP)).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!shop.as_array().unwrap().is_empty());
     host.stop().await;
@@ -417,8 +432,8 @@ async fn breaker_states_are_listed_for_the_tokens_tenants() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_are_managed_by_operators_and_revocation_is_immediate() {
-    let host = Host::spawn().await;
-    for token in [&host.shop, &host.other] {
+    let host = spawn_admin_host().await;
+    for token in [host.token(SHOP), host.token(OTHER)] {
         let (status, body) = host.get("/tokens", token).await;
         assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
         let (status, body) = host
@@ -488,7 +503,7 @@ async fn tokens_are_managed_by_operators_and_revocation_is_immediate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_token_has_its_own_rate_limit() {
-    let host = Host::spawn_with(|c| {
+    let host = spawn_admin_host_with(|c| {
         c.admin.requests_per_second = 1;
         c.admin.burst = 5;
     })
@@ -498,7 +513,7 @@ async fn each_token_has_its_own_rate_limit() {
     for _ in 0..10 {
         let resp = reqwest::Client::new()
             .get(host.admin_url("/whoami"))
-            .bearer_auth(&host.shop)
+            .bearer_auth(host.token(SHOP))
             .send()
             .await
             .unwrap();
@@ -516,7 +531,7 @@ async fn each_token_has_its_own_rate_limit() {
     assert!((1..=2).contains(&retry_after), "{retry_after}");
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "rate_limited");
-    let (status, _) = host.get("/whoami", &host.other).await;
+    let (status, _) = host.get("/whoami", host.token(OTHER)).await;
     assert_eq!(
         status,
         StatusCode::OK,
@@ -527,7 +542,7 @@ async fn each_token_has_its_own_rate_limit() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unknown_admin_routes_answer_404_in_the_error_shape() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
     let (status, body) = host.get("/no-such-thing", &host.operator).await;
     assert_error(status, &body, StatusCode::NOT_FOUND, "not_found");
     host.stop().await;

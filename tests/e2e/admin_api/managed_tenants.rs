@@ -1,17 +1,19 @@
 //! Tenants managed through the API (SaaS mode): created, replaced and deleted over real HTTP and served at once,
 //! validated with the field named, operator-only, sealed in the database, and served again after a restart.
 
-use crate::support::{Host, OTHER, SHOP, assert_error, valid};
+use crate::admin_api::{OTHER, SHOP, spawn_admin_host_with, valid};
 use clap::Parser;
 use ferry::tenants::TenantConfig;
+use ferry_tests::TestApp;
+use ferry_tests::admin::assert_error;
 use reqwest::StatusCode;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
 /// A host serving only `other` from its file; `shop`, the tenant the simulator sends webhooks for, is left to be
 /// added through the API.
-async fn host_without_shop() -> Host {
-    Host::spawn_with(|c| c.tenants.retain(|t| t.id.as_str() != SHOP)).await
+async fn host_without_shop() -> TestApp {
+    spawn_admin_host_with(|c| c.tenants.retain(|t| t.id.as_str() != SHOP)).await
 }
 
 /// The JSON body of `POST /tenants` for `c` (secrets in the clear, as an operator sends them) under `id`.
@@ -23,11 +25,11 @@ fn tenant_json(c: &TenantConfig, id: &str) -> Value {
 }
 
 /// The body for `shop` on this host's simulators.
-fn shop_json(host: &Host) -> Value {
+fn shop_json(host: &TestApp) -> Value {
     tenant_json(other_config(host), SHOP)
 }
 
-fn other_config(host: &Host) -> &TenantConfig {
+fn other_config(host: &TestApp) -> &TenantConfig {
     host.config
         .tenants
         .iter()
@@ -112,7 +114,7 @@ async fn a_tenant_created_through_the_api_invoices_at_once_and_after_a_restart()
     }
 
     // A new host on the same store serves the stored tenant (its file still has only `other`).
-    let host = host.restart().await;
+    let host = host.restart().await.unwrap();
     let (status, view) = host.get(&format!("/tenants/{SHOP}"), &host.operator).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(view["source"], "database");
@@ -184,7 +186,7 @@ async fn an_invalid_tenant_config_is_refused_with_the_field_named() {
 async fn a_tenant_token_cannot_change_tenants_nor_see_another_tenant() {
     let host = host_without_shop().await;
     let body = shop_json(&host);
-    let (status, err) = host.post_json("/tenants", &host.other, &body).await;
+    let (status, err) = host.post_json("/tenants", host.token(OTHER), &body).await;
     assert_error(status, &err, StatusCode::FORBIDDEN, "forbidden");
     assert!(host.store.tenant_configs().await.unwrap().is_empty());
 
@@ -192,13 +194,13 @@ async fn a_tenant_token_cannot_change_tenants_nor_see_another_tenant() {
     assert_eq!(status, StatusCode::CREATED);
     let shop_token = host.api_token(SHOP).await;
     let path = format!("/tenants/{SHOP}");
-    for token in [&host.other, &shop_token] {
+    for token in [host.token(OTHER), &shop_token] {
         let (status, err) = host.put_json(&path, token, &body).await;
         assert_error(status, &err, StatusCode::FORBIDDEN, "forbidden");
         let (status, err) = host.delete(&path, token).await;
         assert_error(status, &err, StatusCode::FORBIDDEN, "forbidden");
     }
-    let (status, err) = host.get(&path, &host.other).await;
+    let (status, err) = host.get(&path, host.token(OTHER)).await;
     assert_error(status, &err, StatusCode::FORBIDDEN, "forbidden");
     let (status, err) = host.get(&format!("/tenants/{OTHER}"), &shop_token).await;
     assert_error(status, &err, StatusCode::FORBIDDEN, "forbidden");
@@ -245,7 +247,7 @@ async fn a_tenant_token_cannot_change_tenants_nor_see_another_tenant() {
 
 /// Sends a webhook for `tenant` signed with the simulator's secret, as Kentico would. Its body is not an event, so
 /// a served tenant answers 400 (the signature checked out, the body did not) and nothing is queued.
-async fn signed_webhook(host: &Host, tenant: &str) -> StatusCode {
+async fn signed_webhook(host: &TestApp, tenant: &str) -> StatusCode {
     let secret = host.sandbox.webhook_secret().expose_secret().to_owned();
     let key = ferry_ingest::decode_whsec(&secret).unwrap();
     let body = b"{}";
@@ -253,7 +255,7 @@ async fn signed_webhook(host: &Host, tenant: &str) -> StatusCode {
     let timestamp = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
     let signature = ferry_ingest::sign(&key, &id, &timestamp, body);
     reqwest::Client::new()
-        .post(format!("{}/hooks/kentico/{tenant}", host.url))
+        .post(format!("{}/hooks/kentico/{tenant}", host.host_url))
         .header(ferry_ingest::HEADER_ID, id)
         .header(ferry_ingest::HEADER_TIMESTAMP, timestamp)
         .header(ferry_ingest::HEADER_SIGNATURE, signature)
@@ -301,19 +303,19 @@ async fn a_deleted_tenant_stops_at_once_its_webhooks_get_404_and_its_tokens_are_
     assert_eq!(status, StatusCode::NO_CONTENT);
 
     // Gone after a restart too.
-    let host = host.restart().await;
+    let host = host.restart().await.unwrap();
     assert_eq!(signed_webhook(&host, SHOP).await, StatusCode::NOT_FOUND);
     host.stop().await;
 }
 
 /// Runs `ferry tenant <args>` against the host as its operator.
-pub(crate) async fn tenant_cli(host: &Host, args: &[&str]) -> anyhow::Result<String> {
+pub(crate) async fn tenant_cli(host: &TestApp, args: &[&str]) -> anyhow::Result<String> {
     let argv = ["ferry", "tenant"]
         .into_iter()
         .chain(args.iter().copied())
         .chain([
             "--url",
-            host.url.as_str(),
+            host.host_url.as_str(),
             "--token",
             host.operator.as_str(),
         ]);
@@ -395,7 +397,7 @@ async fn a_tenant_id_in_both_the_file_and_the_database_stops_the_host_naming_it(
 }
 
 /// Runs `ferry secrets reseal [--check]` against the host's store with the keys of its configuration.
-async fn secrets_reseal(host: &Host, check: bool) -> anyhow::Result<String> {
+async fn secrets_reseal(host: &TestApp, check: bool) -> anyhow::Result<String> {
     let mut argv = vec!["ferry", "secrets", "reseal"];
     if check {
         argv.push("--check");
@@ -422,7 +424,7 @@ async fn after_a_key_rotation_reseal_lets_the_old_key_go_without_losing_a_tenant
     let old = host.config.secrets.master_keys[0].clone();
     let new = ferry_secrets::Keyring::generate_encoded();
     host.config.secrets.master_keys = vec![new.clone(), old];
-    let mut host = host.restart().await;
+    let mut host = host.restart().await.unwrap();
     let mut only_new = host.config.clone();
     only_new.secrets.master_keys = vec![new.clone()];
     let refused = ferry::app::App::build(only_new.clone())
@@ -455,7 +457,7 @@ async fn after_a_key_rotation_reseal_lets_the_old_key_go_without_losing_a_tenant
 
     // Step 3: drop the old key. The host starts, serves the stored tenant and invoices with the stored tokens.
     host.config = only_new;
-    let host = host.restart().await;
+    let host = host.restart().await.unwrap();
     assert_eq!(
         host.get("/tenants/shop", &host.operator).await.0,
         StatusCode::OK

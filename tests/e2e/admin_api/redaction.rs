@@ -1,9 +1,10 @@
 //! After a full run, no credential or token is readable in the SQLite file (with its WAL), the logs, or the
 //! admin API: only sealed blobs and hashes are stored, and logs carry ids, not secrets.
 
-use crate::support::{Host, captured_logs};
+use crate::admin_api::{SHOP, spawn_admin_host};
 use ferry_secrets::Keyring;
 use ferry_sim::kentico::OrderMix;
+use ferry_tests::logs::captured as captured_logs;
 use secrecy::ExposeSecret;
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -12,7 +13,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_plaintext_secret_reaches_the_database_file_the_logs_or_the_admin_api() {
-    let host = Host::spawn().await;
+    let host = spawn_admin_host().await;
     let mix = OrderMix {
         invalid: 0.2,
         foreign_currency: 0.3,
@@ -67,7 +68,7 @@ async fn no_plaintext_secret_reaches_the_database_file_the_logs_or_the_admin_api
             shop.webhook_secrets[0].expose_secret().to_owned(),
         ),
         ("operator admin token", host.operator.clone()),
-        ("tenant admin token", host.shop.clone()),
+        ("tenant admin token", host.token(SHOP).to_owned()),
     ];
 
     let mut files = Vec::new();

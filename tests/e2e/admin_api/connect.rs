@@ -1,10 +1,11 @@
 //! `ferry connect freshbooks <tenant>`: the authorization-code flow against the FreshBooks simulator, which
 //! approves at once and redirects to the listener the command opened.
 
-use crate::support::{Host, SHOP};
+use crate::admin_api::{SHOP, spawn_admin_host_with};
 use clap::Parser;
 use ferry::cli::{Cli, Command};
 use ferry_secrets::Keyring;
+use ferry_tests::TestApp;
 use secrecy::ExposeSecret;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -50,7 +51,7 @@ fn free_port() -> u16 {
 }
 
 /// Starts `ferry connect freshbooks shop` in the background.
-fn start_connect(host: &Host, out: &Shared) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+fn start_connect(host: &TestApp, out: &Shared) -> tokio::task::JoinHandle<anyhow::Result<()>> {
     let Command::Connect(cmd) = Cli::try_parse_from([
         "ferry",
         "connect",
@@ -68,7 +69,7 @@ fn start_connect(host: &Host, out: &Shared) -> tokio::task::JoinHandle<anyhow::R
     tokio::spawn(async move { ferry::cli::connect::run(&config, &store, cmd, &mut out).await })
 }
 
-async fn refresh_token(host: &Host) -> String {
+async fn refresh_token(host: &TestApp) -> String {
     let shop = &host.config.tenants[0];
     let keyring = Keyring::from_encoded(&host.config.secrets.master_keys).unwrap();
     let sealed = host
@@ -87,7 +88,8 @@ async fn refresh_token(host: &Host) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connect_freshbooks_exchanges_the_code_and_seals_the_new_tokens() {
     let redirect = format!("http://127.0.0.1:{}/oauth/callback", free_port());
-    let host = Host::spawn_with(|c| c.tenants[0].freshbooks.redirect_uri = redirect.clone()).await;
+    let host =
+        spawn_admin_host_with(|c| c.tenants[0].freshbooks.redirect_uri = redirect.clone()).await;
     let before = refresh_token(&host).await;
 
     let out = Shared::default();
@@ -130,7 +132,8 @@ async fn connect_freshbooks_exchanges_the_code_and_seals_the_new_tokens() {
 async fn connect_freshbooks_refuses_a_redirect_with_another_state() {
     let port = free_port();
     let redirect = format!("http://127.0.0.1:{port}/oauth/callback");
-    let host = Host::spawn_with(|c| c.tenants[0].freshbooks.redirect_uri = redirect.clone()).await;
+    let host =
+        spawn_admin_host_with(|c| c.tenants[0].freshbooks.redirect_uri = redirect.clone()).await;
     let before = refresh_token(&host).await;
     let out = Shared::default();
     let task = start_connect(&host, &out);
@@ -146,7 +149,7 @@ async fn connect_freshbooks_refuses_a_redirect_with_another_state() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_running_host_uses_tokens_connected_after_it_started() {
     let redirect = format!("http://127.0.0.1:{}/oauth/callback", free_port());
-    let host = Host::spawn_with(|c| {
+    let host = spawn_admin_host_with(|c| {
         c.tenants[0].freshbooks.redirect_uri = redirect.clone();
         c.tenants[0].freshbooks.refresh_token = None;
     })
@@ -154,7 +157,7 @@ async fn a_running_host_uses_tokens_connected_after_it_started() {
     let shop = ferry_model::TenantId::parse(SHOP).unwrap();
 
     // Not connected yet: the order is dead-lettered, saying so.
-    let placed = host.sandbox.place(0, &crate::support::valid()).await;
+    let placed = host.sandbox.place(0, &crate::admin_api::valid()).await;
     let mut dead = Vec::new();
     for _ in 0..300 {
         dead = host.store.dead_letters(Some(&shop), 10).await.unwrap();
@@ -177,7 +180,10 @@ async fn a_running_host_uses_tokens_connected_after_it_started() {
     task.await.unwrap().unwrap();
     for d in &dead {
         let (status, body) = host
-            .post(&format!("/tenants/shop/dlq/{}/replay", d.job.0), &host.shop)
+            .post(
+                &format!("/tenants/shop/dlq/{}/replay", d.job.0),
+                host.token(SHOP),
+            )
             .await;
         assert_eq!(status, reqwest::StatusCode::OK, "{body}");
     }

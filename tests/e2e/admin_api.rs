@@ -1,0 +1,82 @@
+//! The admin API over real HTTP: a real host on port 0 with the sandbox simulators and a real SQLite file,
+//! serving two tenants (`shop`, which the Kentico simulator sends webhooks for, and `other`) with an operator
+//! token and one token per tenant. `routes`: every route with both token scopes, 401 and 403; `plugins`:
+//! uploads, validation, activation and rollback with the real components; `cli`: `ferry token` and `ferry
+//! plugin`; `connect`: `ferry connect freshbooks`; `managed_tenants`: tenants created, replaced and deleted
+//! through the API and `ferry tenant add|remove`; `backfill`: Kentico history enqueued on request; `redaction`:
+//! no plaintext secret in the database file or the logs after a full run.
+
+// Helpers outside #[test] functions unwrap too: a panic is how a test reports failure.
+#![allow(clippy::unwrap_used)]
+
+mod backfill;
+mod cli;
+mod connect;
+mod managed_tenants;
+mod plugins;
+mod redaction;
+mod routes;
+
+use ferry::config::{Config, WorkerConfig};
+use ferry_sim::kentico::OrderMix;
+use ferry_tests::{TestApp, TestAppBuilder};
+
+/// The tenant the simulator sends webhooks for.
+pub(crate) const SHOP: &str = "shop";
+/// A second tenant on the same host.
+pub(crate) const OTHER: &str = "other";
+
+/// Workers that retry fast and give up soon (invalid orders dead-letter at once anyway).
+fn workers() -> WorkerConfig {
+    WorkerConfig {
+        concurrency: 4,
+        max_attempts: 5,
+        backoff_base_ms: 50,
+        backoff_max_ms: 1_000,
+        lease_secs: 10,
+        reconcile_every_secs: 0,
+    }
+}
+
+/// The admin journeys' host: `shop` and `other` without plugins, a Kentico password the redaction test can
+/// search for, admin tokens, and every log line captured.
+pub(crate) fn admin_host<'a>() -> TestAppBuilder<'a> {
+    TestApp::builder()
+        .with_tenants(&[SHOP, OTHER])
+        .with_searchable_kentico_password()
+        .with_workers(workers())
+        .with_admin_tokens()
+        .with_log_capture()
+}
+
+/// Starts the simulators and a host serving `shop` and `other`, without plugins.
+pub(crate) async fn spawn_admin_host() -> TestApp {
+    admin_host().spawn().await.expect("start the host")
+}
+
+/// Starts everything, letting `adjust` change the configuration first.
+pub(crate) async fn spawn_admin_host_with(adjust: impl FnOnce(&mut Config) + Send) -> TestApp {
+    admin_host()
+        .with_config(adjust)
+        .spawn()
+        .await
+        .expect("start the host")
+}
+
+/// Orders that are all valid.
+pub(crate) fn valid() -> OrderMix {
+    OrderMix {
+        invalid: 0.0,
+        foreign_currency: 0.0,
+        paid: 0.5,
+    }
+}
+
+/// Orders that are all invalid (they end in the dead-letter queue).
+pub(crate) fn invalid() -> OrderMix {
+    OrderMix {
+        invalid: 1.0,
+        foreign_currency: 0.0,
+        paid: 0.0,
+    }
+}
