@@ -24,7 +24,7 @@ use ferry::sandbox::audit::{Audit, Placed};
 use ferry::sandbox::{Sandbox, SandboxOptions};
 use ferry::tenants::PluginConfig;
 use ferry_model::TenantId;
-use ferry_sim::kentico::{KenticoConfig as KenticoSimConfig, KenticoSim, OrderMix};
+use ferry_sim::kentico::{KenticoSim, KenticoSimConfig, OrderMix};
 use ferry_store::{EventState, Store};
 use secrecy::SecretString;
 use std::collections::BTreeMap;

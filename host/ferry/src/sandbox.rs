@@ -28,12 +28,10 @@ use ferry_transform::MappingConfig;
 use anyhow::Context as _;
 use base64::Engine as _;
 use ferry_model::TenantId;
-use ferry_sim::enrichment::{
-    EnrichmentConfig as EnrichmentSimConfig, EnrichmentHandle, EnrichmentSim,
-};
-use ferry_sim::exchange::{ExchangeConfig, ExchangeHandle, ExchangeSim};
-use ferry_sim::freshbooks::{FreshBooksConfig as FbSimConfig, FreshBooksHandle, FreshBooksSim};
-use ferry_sim::kentico::{KenticoConfig as KenticoSimConfig, KenticoHandle, KenticoSim};
+use ferry_sim::enrichment::{EnrichmentHandle, EnrichmentSim, EnrichmentSimConfig};
+use ferry_sim::exchange::{ExchangeHandle, ExchangeSim, ExchangeSimConfig};
+use ferry_sim::freshbooks::{FreshBooksHandle, FreshBooksSim, FreshBooksSimConfig};
+use ferry_sim::kentico::{KenticoHandle, KenticoSim, KenticoSimConfig};
 use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -116,7 +114,7 @@ impl Sandbox {
         let kentico = KenticoSim::start(kcfg)
             .await
             .context("start the Kentico simulator")?;
-        let freshbooks = FreshBooksSim::start(FbSimConfig {
+        let freshbooks = FreshBooksSim::start(FreshBooksSimConfig {
             port: opts.ports[1],
             seed: opts.seed,
             auto_approve: true,
@@ -124,14 +122,14 @@ impl Sandbox {
                 SANDBOX_CLIENT_ID.to_owned(),
                 SANDBOX_CLIENT_SECRET.to_owned(),
             )),
-            ..FbSimConfig::default()
+            ..FreshBooksSimConfig::default()
         })
         .await
         .context("start the FreshBooks simulator")?;
-        let exchange = ExchangeSim::start(ExchangeConfig {
+        let exchange = ExchangeSim::start(ExchangeSimConfig {
             port: opts.ports[2],
             seed: opts.seed,
-            ..ExchangeConfig::default()
+            ..ExchangeSimConfig::default()
         })
         .await
         .context("start the exchange-rate simulator")?;

@@ -39,7 +39,7 @@ pub const SEGMENTS: [&str; 4] = ["loyal", "new", "at-risk", "vip"];
 
 /// How to start the simulator.
 #[derive(Debug, Clone)]
-pub struct EnrichmentConfig {
+pub struct EnrichmentSimConfig {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
     /// Seed of the fault generator (segments do not depend on it).
@@ -48,7 +48,7 @@ pub struct EnrichmentConfig {
     pub api_key: String,
 }
 
-impl Default for EnrichmentConfig {
+impl Default for EnrichmentSimConfig {
     fn default() -> Self {
         Self {
             port: 0,
@@ -117,7 +117,7 @@ fn fault_body(status: StatusCode, kind: FaultKind) -> Response {
 /// Shared by the routes and the handle.
 #[derive(Debug)]
 struct Shared {
-    config: EnrichmentConfig,
+    config: EnrichmentSimConfig,
     faults: Faults,
     /// Requests that reached the service past the fault layer; tests read it to see whether a lookup was cached.
     requests: AtomicU64,
@@ -134,7 +134,7 @@ impl EnrichmentSim {
     /// # Errors
     ///
     /// Fails when the port cannot be bound.
-    pub async fn start(config: EnrichmentConfig) -> std::io::Result<EnrichmentHandle> {
+    pub async fn start(config: EnrichmentSimConfig) -> std::io::Result<EnrichmentHandle> {
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {

@@ -28,7 +28,7 @@ pub const FEED_PATH: &str = "/stats/eurofxref";
 
 /// How to start the simulator.
 #[derive(Debug, Clone)]
-pub struct ExchangeConfig {
+pub struct ExchangeSimConfig {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
     /// Seed of the rates and of the fault generator.
@@ -39,7 +39,7 @@ pub struct ExchangeConfig {
     pub history_start: Date,
 }
 
-impl Default for ExchangeConfig {
+impl Default for ExchangeSimConfig {
     fn default() -> Self {
         Self {
             port: 0,
@@ -53,7 +53,7 @@ impl Default for ExchangeConfig {
 /// Shared by the routes and the handle.
 #[derive(Debug)]
 struct Shared {
-    config: ExchangeConfig,
+    config: ExchangeSimConfig,
     faults: Faults,
 }
 
@@ -68,7 +68,7 @@ impl ExchangeSim {
     /// # Errors
     ///
     /// Fails when the port cannot be bound.
-    pub async fn start(config: ExchangeConfig) -> std::io::Result<ExchangeHandle> {
+    pub async fn start(config: ExchangeSimConfig) -> std::io::Result<ExchangeHandle> {
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {

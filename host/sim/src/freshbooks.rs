@@ -66,7 +66,7 @@ pub struct RateLimit {
 
 /// How to start the simulator. Built in code by tests and the sandbox.
 #[derive(Debug, Clone, Default)]
-pub struct FreshBooksConfig {
+pub struct FreshBooksSimConfig {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
     /// Seed of the fault generator.
@@ -134,7 +134,7 @@ impl std::fmt::Debug for FreshBooksSim {
 
 impl FreshBooksSim {
     /// Creates the simulator state without serving it.
-    pub fn new(config: FreshBooksConfig) -> Self {
+    pub fn new(config: FreshBooksSimConfig) -> Self {
         let faults = Faults::with_body(config.seed, Arc::new(fault_body));
         Self {
             store: Arc::new(Mutex::new(Store::new(config))),
@@ -147,7 +147,7 @@ impl FreshBooksSim {
     /// # Errors
     ///
     /// Fails when the port cannot be bound.
-    pub async fn start(config: FreshBooksConfig) -> std::io::Result<FreshBooksHandle> {
+    pub async fn start(config: FreshBooksSimConfig) -> std::io::Result<FreshBooksHandle> {
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let sim = Self::new(config);

@@ -11,7 +11,7 @@
 //! [`KenticoHandle::cancel_order`]).
 //!
 //! Layout:
-//! - `config`: [`KenticoConfig`], [`RetrySchedule`], [`WebhookTarget`].
+//! - `config`: [`KenticoSimConfig`], [`RetrySchedule`], [`WebhookTarget`].
 //! - `spec`: the driving API's types ([`OrderSpec`], [`OrderMix`], [`Defect`], [`PlacedOrder`], …).
 //! - `class` / `value` / `clock`: object types and columns, cell values and their JSON/XML text, server time.
 //! - `reference`, `sku`, `customer`, `order`: the stored objects, one module per family.
@@ -58,7 +58,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::faults::{self, FaultKind, Faults};
-pub use config::{KenticoConfig, RetrySchedule, WebhookTarget};
+pub use config::{KenticoSimConfig, RetrySchedule, WebhookTarget};
 pub use rest::REALM;
 pub use snapshot::{SimAddress, SimCustomer, SimLine, SimOrder};
 pub use spec::{
@@ -76,7 +76,7 @@ pub const CONTROL_PATH: &str = "/_sim/kentico";
 
 /// State shared by the routes, the handle and the webhook tasks.
 pub(crate) struct Shared {
-    config: KenticoConfig,
+    config: KenticoSimConfig,
     /// One lock over the whole store: a request sees one consistent snapshot, and mutations are short.
     store: Mutex<Store>,
     faults: Faults,
@@ -132,7 +132,7 @@ impl KenticoSim {
     /// # Errors
     ///
     /// Fails when the port cannot be bound.
-    pub async fn start(config: KenticoConfig) -> std::io::Result<KenticoHandle> {
+    pub async fn start(config: KenticoSimConfig) -> std::io::Result<KenticoHandle> {
         let listener = TcpListener::bind(("127.0.0.1", config.port)).await?;
         let addr = listener.local_addr()?;
         let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -239,7 +239,7 @@ impl KenticoHandle {
     }
 
     /// The configuration it was started with.
-    pub fn config(&self) -> &KenticoConfig {
+    pub fn config(&self) -> &KenticoSimConfig {
         &self.shared.config
     }
 

@@ -11,15 +11,15 @@ use ferry_extract::{
 use ferry_model::{Address, NamedAmount, Order};
 use ferry_outbound::{HttpClient, OutboundConfig, SecretString};
 use ferry_sim::kentico::{
-    CustomerPatch, Defect, KenticoConfig, KenticoHandle, KenticoSim, LineSpec, OrderKinds,
+    CustomerPatch, Defect, KenticoHandle, KenticoSim, KenticoSimConfig, LineSpec, OrderKinds,
     OrderMix, OrderSpec, SimAddress, SimOrder,
 };
 use rust_decimal::Decimal;
 
 async fn start(orders: usize) -> (KenticoHandle, KenticoClient) {
-    let sim = KenticoSim::start(KenticoConfig {
+    let sim = KenticoSim::start(KenticoSimConfig {
         orders,
-        ..KenticoConfig::default()
+        ..KenticoSimConfig::default()
     })
     .await
     .unwrap();

@@ -12,7 +12,7 @@ use ferry_model::{
 use ferry_outbound::{ExposeSecret, HttpClient, OutboundConfig, RateLimitConfig, SecretString};
 use ferry_sim::{
     faults::Faults,
-    freshbooks::{FreshBooksConfig, FreshBooksHandle, FreshBooksSim},
+    freshbooks::{FreshBooksHandle, FreshBooksSim, FreshBooksSimConfig},
 };
 use std::sync::Arc;
 use time::{OffsetDateTime, macros::date};
@@ -56,7 +56,7 @@ async fn setup() -> (
     FreshBooksClient,
     Arc<MemoryTokenStore>,
 ) {
-    let handle = FreshBooksSim::start(FreshBooksConfig::default())
+    let handle = FreshBooksSim::start(FreshBooksSimConfig::default())
         .await
         .unwrap();
     let (account, t) = handle

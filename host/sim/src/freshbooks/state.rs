@@ -11,7 +11,7 @@ use super::error::ApiError;
 use super::model::{
     Business, Client, CreditNote, Identity, Invoice, Item, Membership, Payment, Tax, TokenResponse,
 };
-use super::{ACCESS_TOKEN_LIFETIME, FreshBooksConfig, clock};
+use super::{ACCESS_TOKEN_LIFETIME, FreshBooksSimConfig, clock};
 
 /// One business (tenant) and everything created in it.
 #[derive(Debug, Clone)]
@@ -76,7 +76,7 @@ struct CodeGrant {
 /// Everything the simulator knows.
 #[derive(Debug)]
 pub(crate) struct Store {
-    pub(crate) config: FreshBooksConfig,
+    pub(crate) config: FreshBooksSimConfig,
     next_id: u64,
     pub(crate) identities: BTreeMap<u64, IdentityRec>,
     pub(crate) accounts: BTreeMap<String, Account>,
@@ -89,7 +89,7 @@ pub(crate) struct Store {
 pub(crate) const DEFAULT_SCOPE: &str = "user:profile:read user:clients:read user:clients:write user:invoices:read user:invoices:write user:payments:read user:payments:write user:billable_items:read user:billable_items:write user:taxes:read user:taxes:write";
 
 impl Store {
-    pub(crate) fn new(config: FreshBooksConfig) -> Self {
+    pub(crate) fn new(config: FreshBooksSimConfig) -> Self {
         Self {
             config,
             next_id: 100_000,

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// How to start the simulator. Built in code by tests and the sandbox.
 #[derive(Debug, Clone)]
-pub struct KenticoConfig {
+pub struct KenticoSimConfig {
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
     /// Seed of the store, the webhook skip decisions and the fault generator.
@@ -33,7 +33,7 @@ pub struct KenticoConfig {
     pub webhook_concurrency: usize,
 }
 
-impl Default for KenticoConfig {
+impl Default for KenticoSimConfig {
     fn default() -> Self {
         Self {
             port: 0,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::class::{Class, Record, Table};
 use super::clock::{self, Clock};
-use super::config::KenticoConfig;
+use super::config::KenticoSimConfig;
 use super::customer::{Address, Customer};
 use super::order::{Order, OrderAddress, OrderItem};
 use super::reference::{
@@ -94,7 +94,7 @@ pub(crate) const CLASSES: &[&Class] = &[
 impl Store {
     /// Generates the store for `config`: reference data, customers, and `config.orders` orders of history
     /// spread over the 60 days before now.
-    pub(crate) fn new(config: &KenticoConfig) -> Self {
+    pub(crate) fn new(config: &KenticoSimConfig) -> Self {
         let offset = UtcOffset::from_hms(config.utc_offset_hours.clamp(-12, 14), 0, 0)
             .unwrap_or(UtcOffset::UTC);
         let start = clock::truncate(OffsetDateTime::now_utc()).to_offset(offset);

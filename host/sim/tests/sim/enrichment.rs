@@ -4,16 +4,16 @@
 use std::time::{Duration, Instant};
 
 use ferry_sim::enrichment::{
-    EnrichmentConfig, EnrichmentHandle, EnrichmentSim, SEGMENTS, segment_for,
+    EnrichmentHandle, EnrichmentSim, EnrichmentSimConfig, SEGMENTS, segment_for,
 };
 use serde_json::Value;
 
 const KEY: &str = "test-enrichment-key";
 
 async fn start() -> anyhow::Result<EnrichmentHandle> {
-    Ok(EnrichmentSim::start(EnrichmentConfig {
+    Ok(EnrichmentSim::start(EnrichmentSimConfig {
         api_key: KEY.to_owned(),
-        ..EnrichmentConfig::default()
+        ..EnrichmentSimConfig::default()
     })
     .await?)
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use ferry_sim::exchange::{ExchangeConfig, ExchangeHandle, ExchangeSim};
+use ferry_sim::exchange::{ExchangeHandle, ExchangeSim, ExchangeSimConfig};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use rust_decimal::Decimal;
@@ -68,7 +68,7 @@ fn check_against_handle(sim: &ExchangeHandle, days: &Days) {
 
 #[tokio::test]
 async fn daily_feed_is_the_latest_business_day() -> anyhow::Result<()> {
-    let sim = ExchangeSim::start(ExchangeConfig::default()).await?;
+    let sim = ExchangeSim::start(ExchangeSimConfig::default()).await?;
     let (status, body) = fetch(&sim, "eurofxref-daily.xml").await?;
     assert_eq!(status, 200);
     assert!(body.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gesmes:Envelope xmlns:gesmes=\"http://www.gesmes.org/xml/2002-08-01\" xmlns=\"http://www.ecb.int/vocabulary/2002-08-01/eurofxref\">"));
@@ -100,7 +100,7 @@ async fn daily_feed_is_the_latest_business_day() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn ninety_day_history_lists_business_days_newest_first() -> anyhow::Result<()> {
-    let sim = ExchangeSim::start(ExchangeConfig::default()).await?;
+    let sim = ExchangeSim::start(ExchangeSimConfig::default()).await?;
     let (status, body) = fetch(&sim, "eurofxref-hist-90d.xml").await?;
     assert_eq!(status, 200);
     let days = parse(&body)?;
@@ -127,7 +127,7 @@ async fn ninety_day_history_lists_business_days_newest_first() -> anyhow::Result
 
 #[tokio::test]
 async fn full_history_starts_with_the_euro() -> anyhow::Result<()> {
-    let sim = ExchangeSim::start(ExchangeConfig::default()).await?;
+    let sim = ExchangeSim::start(ExchangeSimConfig::default()).await?;
     let (status, body) = fetch(&sim, "eurofxref-hist.xml").await?;
     assert_eq!(status, 200);
     let days = parse(&body)?;
@@ -143,19 +143,19 @@ async fn full_history_starts_with_the_euro() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn rates_are_deterministic_per_seed() -> anyhow::Result<()> {
-    let a = ExchangeSim::start(ExchangeConfig {
+    let a = ExchangeSim::start(ExchangeSimConfig {
         seed: 7,
-        ..ExchangeConfig::default()
+        ..ExchangeSimConfig::default()
     })
     .await?;
-    let b = ExchangeSim::start(ExchangeConfig {
+    let b = ExchangeSim::start(ExchangeSimConfig {
         seed: 7,
-        ..ExchangeConfig::default()
+        ..ExchangeSimConfig::default()
     })
     .await?;
-    let c = ExchangeSim::start(ExchangeConfig {
+    let c = ExchangeSim::start(ExchangeSimConfig {
         seed: 8,
-        ..ExchangeConfig::default()
+        ..ExchangeSimConfig::default()
     })
     .await?;
     let (_, ba) = fetch(&a, "eurofxref-hist-90d.xml").await?;
@@ -177,7 +177,7 @@ async fn rates_are_deterministic_per_seed() -> anyhow::Result<()> {
 
 #[tokio::test]
 async fn faults_reach_the_feeds() -> anyhow::Result<()> {
-    let sim = ExchangeSim::start(ExchangeConfig::default()).await?;
+    let sim = ExchangeSim::start(ExchangeSimConfig::default()).await?;
     sim.faults().fail_next(1, 503);
     assert_eq!(fetch(&sim, "eurofxref-hist-90d.xml").await?.0, 503);
     sim.faults().reset_next(1);

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use ferry_sim::freshbooks::{
-    FreshBooksConfig, FreshBooksHandle, FreshBooksSim, RateLimit, SimAccount,
+    FreshBooksHandle, FreshBooksSim, FreshBooksSimConfig, RateLimit, SimAccount,
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -17,7 +17,7 @@ struct Ctx {
 }
 
 impl Ctx {
-    async fn start(config: FreshBooksConfig) -> anyhow::Result<Self> {
+    async fn start(config: FreshBooksSimConfig) -> anyhow::Result<Self> {
         let sim = FreshBooksSim::start(config).await?;
         let (account, tokens) = sim.create_account_with_tokens("Acme Widgets", "USD");
         let http = reqwest::Client::builder()
@@ -75,7 +75,7 @@ impl Ctx {
 
 #[tokio::test]
 async fn identity_lists_business_memberships_with_account_id() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let r = c
         .http
         .get(format!("{}/auth/api/v1/users/me", c.sim.base_url()))
@@ -99,7 +99,7 @@ async fn identity_lists_business_memberships_with_account_id() -> anyhow::Result
 
 #[tokio::test]
 async fn wrong_expired_or_foreign_tokens_get_401_errno_1003() -> anyhow::Result<()> {
-    let mut c = Ctx::start(FreshBooksConfig::default()).await?;
+    let mut c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let good = c.token.clone();
     c.token = "nonsense".into();
     let (status, body) = c.get("users/clients").await?;
@@ -123,7 +123,7 @@ async fn wrong_expired_or_foreign_tokens_get_401_errno_1003() -> anyhow::Result<
 
 #[tokio::test]
 async fn authorization_code_flow_auto_approves_and_issues_12_hour_tokens() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig {
+    let c = Ctx::start(FreshBooksSimConfig {
         auto_approve: true,
         ..Default::default()
     })
@@ -187,7 +187,7 @@ async fn authorization_code_flow_auto_approves_and_issues_12_hour_tokens() -> an
 #[tokio::test]
 async fn refresh_rotates_and_a_reused_refresh_token_fails_with_invalid_grant() -> anyhow::Result<()>
 {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let first = c
         .sim
         .issue_tokens(c.account.identity_id)
@@ -215,7 +215,7 @@ async fn refresh_rotates_and_a_reused_refresh_token_fails_with_invalid_grant() -
 
 #[tokio::test]
 async fn clients_create_get_update_and_unknown_id_is_404_errno_1012() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let id = c.create_client("ada@example.com").await?;
     let (status, body) = c.get(&format!("users/clients/{id}")).await?;
     assert_eq!(status, 200);
@@ -265,7 +265,7 @@ async fn clients_create_get_update_and_unknown_id_is_404_errno_1012() -> anyhow:
 
 #[tokio::test]
 async fn duplicate_emails_are_accepted_and_found_by_search_email() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     c.create_client("dup@example.com").await?;
     c.create_client("dup@example.com").await?;
     c.create_client("other@example.com").await?;
@@ -281,7 +281,7 @@ async fn duplicate_emails_are_accepted_and_found_by_search_email() -> anyhow::Re
 
 #[tokio::test]
 async fn lists_page_newest_first_with_defaults_caps_and_errors() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let mut ids = Vec::new();
     for n in 0..17 {
         ids.push(c.create_client(&format!("c{n}@example.com")).await?);
@@ -325,7 +325,7 @@ async fn lists_page_newest_first_with_defaults_caps_and_errors() -> anyhow::Resu
 
 #[tokio::test]
 async fn deleting_by_vis_state_hides_from_lists_and_discards_other_fields() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let id = c.create_client("gone@example.com").await?;
     let (_, body) = c
         .put(
@@ -349,7 +349,7 @@ async fn deleting_by_vis_state_hides_from_lists_and_discards_other_fields() -> a
 
 #[tokio::test]
 async fn items_search_by_sku_and_taxes_create_list_delete() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     for (name, sku) in [("Bowl", "B-1"), ("Mug", "M-1")] {
         let (status, body) = c
             .post("items/items", json!({"item": {"name": name, "sku": sku, "qty": 3, "unit_cost": {"amount": "5", "code": "USD"}}}))
@@ -400,7 +400,7 @@ async fn items_search_by_sku_and_taxes_create_list_delete() -> anyhow::Result<()
 
 #[tokio::test]
 async fn invoice_totals_lines_include_and_payment_status_transitions() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let customer = c.create_client("buyer@example.com").await?;
     c.post(
         "taxes/taxes",
@@ -494,7 +494,7 @@ async fn rate_limit_answers_429_per_account_with_retry_after() -> anyhow::Result
         requests: 3,
         window: Duration::from_secs(60),
     };
-    let c = Ctx::start(FreshBooksConfig {
+    let c = Ctx::start(FreshBooksSimConfig {
         rate_limit: Some(limit),
         ..Default::default()
     })
@@ -534,7 +534,7 @@ async fn rate_limit_answers_429_per_account_with_retry_after() -> anyhow::Result
 
 #[tokio::test]
 async fn dropped_reply_still_creates_the_client_and_inspection_shows_it() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     c.sim.faults().drop_reply_next(1);
     let lost = c
         .http
@@ -585,7 +585,7 @@ async fn dropped_reply_still_creates_the_client_and_inspection_shows_it() -> any
 
 #[tokio::test]
 async fn accounts_created_over_inspection_api_get_working_tokens() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let created: Value = c
         .http
         .post(format!("{}/_sim/freshbooks/accounts", c.sim.base_url()))

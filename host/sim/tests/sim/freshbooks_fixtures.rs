@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use ferry_sim::freshbooks::model::{Client, Identity, Invoice, Item, Payment, Tax, TokenResponse};
-use ferry_sim::freshbooks::{FreshBooksConfig, FreshBooksHandle, FreshBooksSim, SimAccount};
+use ferry_sim::freshbooks::{FreshBooksHandle, FreshBooksSim, FreshBooksSimConfig, SimAccount};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
@@ -119,7 +119,7 @@ struct World {
 
 impl World {
     async fn start() -> anyhow::Result<Self> {
-        let sim = FreshBooksSim::start(FreshBooksConfig::default()).await?;
+        let sim = FreshBooksSim::start(FreshBooksSimConfig::default()).await?;
         let (account, tokens) = sim.create_account_with_tokens("Fixture Co", "CAD");
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::routing::post;
 use base64::Engine;
 use ferry_sim::kentico::{
-    CustomerPatch, KenticoConfig, KenticoHandle, KenticoSim, LineSpec, OrderMix, OrderSpec,
+    CustomerPatch, KenticoHandle, KenticoSim, KenticoSimConfig, LineSpec, OrderMix, OrderSpec,
     RetrySchedule, WebhookTarget,
 };
 use hmac::{Hmac, Mac};
@@ -26,7 +26,7 @@ struct Ctx {
 }
 
 impl Ctx {
-    async fn start(config: KenticoConfig) -> anyhow::Result<Self> {
+    async fn start(config: KenticoSimConfig) -> anyhow::Result<Self> {
         let sim = KenticoSim::start(config).await?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
@@ -35,10 +35,10 @@ impl Ctx {
     }
 
     async fn seeded(orders: usize) -> anyhow::Result<Self> {
-        Self::start(KenticoConfig {
+        Self::start(KenticoSimConfig {
             orders,
             webhook_retry: RetrySchedule::fast(4),
-            ..KenticoConfig::default()
+            ..KenticoSimConfig::default()
         })
         .await
     }
@@ -469,9 +469,9 @@ async fn auth_failures_get_the_basic_challenge() -> anyhow::Result<()> {
         .await?;
     assert_eq!(r.status(), 403);
     // /all needs a global administrator.
-    let limited = Ctx::start(KenticoConfig {
+    let limited = Ctx::start(KenticoSimConfig {
         global_admin: false,
-        ..KenticoConfig::default()
+        ..KenticoSimConfig::default()
     })
     .await?;
     let (s, _) = limited.text("ecommerce.order/all").await?;
@@ -1472,9 +1472,9 @@ async fn generated_orders_of_every_kind_satisfy_the_identities() -> anyhow::Resu
     };
     let mut seen = std::collections::BTreeSet::new();
     for seed in 1..=4 {
-        let ctx = Ctx::start(KenticoConfig {
+        let ctx = Ctx::start(KenticoSimConfig {
             seed,
-            ..KenticoConfig::default()
+            ..KenticoSimConfig::default()
         })
         .await?;
         for n in 0..40 {

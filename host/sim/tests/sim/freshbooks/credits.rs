@@ -1,6 +1,6 @@
 //! Credit notes, client credit, payments from credit and overpayment credits (docs/freshbooks.md §14.1).
 
-use ferry_sim::freshbooks::FreshBooksConfig;
+use ferry_sim::freshbooks::FreshBooksSimConfig;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -49,7 +49,7 @@ impl Ctx {
 #[tokio::test]
 async fn credit_notes_create_get_list_update_and_delete_in_the_reference_shape()
 -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let customer = c.create_client("credit@example.com").await?;
     // The Postman "Create Prepayment Credit" body.
     let body = json!({"credit_note":{"credit_number":"0000070","currency_code":"CAD","create_date":"2020-07-31",
@@ -162,7 +162,7 @@ async fn credit_notes_create_get_list_update_and_delete_in_the_reference_shape()
 #[tokio::test]
 async fn a_credit_payment_spends_the_client_credit_with_from_credit_and_creditid()
 -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let customer = c.create_client("gift@example.com").await?;
     let note = c.credit(customer, "30.00", "goodwill").await?;
     let note_id = note["id"].as_u64().unwrap_or_default();
@@ -258,7 +258,7 @@ async fn a_credit_payment_spends_the_client_credit_with_from_credit_and_creditid
 
 #[tokio::test]
 async fn an_overpayment_becomes_an_overpayment_credit_the_client_can_spend() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let customer = c.create_client("over@example.com").await?;
     let lines = json!([{"name": "Chair", "qty": 1, "unit_cost": {"amount": "41.94"}}]);
     let first = c.create_invoice(customer, lines.clone(), json!({})).await?;

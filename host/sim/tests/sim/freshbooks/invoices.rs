@@ -1,7 +1,7 @@
 //! Invoice totals, the phased update with replace-all lines, and delete/restore (docs/freshbooks.md §6.3–§6.4,
 //! §7; §14.2).
 
-use ferry_sim::freshbooks::FreshBooksConfig;
+use ferry_sim::freshbooks::FreshBooksSimConfig;
 use serde_json::{Value, json};
 
 use super::{Ctx, errno};
@@ -12,7 +12,7 @@ fn money(v: &Value) -> Option<&str> {
 
 #[tokio::test]
 async fn totals_round_each_tax_once_per_invoice_and_halves_away_from_zero() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let customer = c.create_client("totals@example.com").await?;
     let hst = |price: &str| json!({"name": "Pin", "qty": 1, "unit_cost": {"amount": price}, "taxName1": "HST", "taxAmount1": "13"});
     let lines = json!([
@@ -59,7 +59,7 @@ async fn totals_round_each_tax_once_per_invoice_and_halves_away_from_zero() -> a
 #[tokio::test]
 async fn negative_lines_are_accepted_and_invalid_lines_and_discounts_refused() -> anyhow::Result<()>
 {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let customer = c.create_client("neg@example.com").await?;
     let lines = json!([
         {"name": "Shoes", "qty": 2, "unit_cost": {"amount": "40.00"}, "taxName1": "VAT", "taxAmount1": "20"},
@@ -112,7 +112,7 @@ async fn negative_lines_are_accepted_and_invalid_lines_and_discounts_refused() -
 
 #[tokio::test]
 async fn put_with_lines_replaces_every_line_and_recomputes_outstanding() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let customer = c.create_client("edit@example.com").await?;
     let lines = json!([
         {"name": "Bowls", "qty": 4, "unit_cost": {"amount": "5.00"}, "taxName1": "HST", "taxAmount1": "13"},
@@ -204,7 +204,7 @@ async fn put_with_lines_replaces_every_line_and_recomputes_outstanding() -> anyh
 
 #[tokio::test]
 async fn put_applies_only_its_first_phase_and_ignores_create_only_fields() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let customer = c.create_client("phase@example.com").await?;
     let inv = c
         .create_invoice(
@@ -281,7 +281,7 @@ async fn put_applies_only_its_first_phase_and_ignores_create_only_fields() -> an
 #[tokio::test]
 async fn deleting_an_invoice_hides_it_and_refuses_edits_and_payments_until_restored()
 -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let customer = c.create_client("cancel@example.com").await?;
     let inv = c
         .create_invoice(

@@ -1,7 +1,7 @@
 //! Payment types, payment edits and deletes (refunds), and the inspection routes (docs/freshbooks.md §6.7,
 //! §14.3).
 
-use ferry_sim::freshbooks::{FreshBooksConfig, PAYMENT_TYPES};
+use ferry_sim::freshbooks::{FreshBooksSimConfig, PAYMENT_TYPES};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -18,7 +18,7 @@ fn status_of(inv: &Value) -> (Option<i64>, Option<&str>, Option<&str>, Option<&s
 
 #[tokio::test]
 async fn every_listed_payment_type_is_accepted_and_others_are_refused() -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let customer = c.create_client("types@example.com").await?;
     let inv = c
         .create_invoice(
@@ -77,7 +77,7 @@ async fn every_listed_payment_type_is_accepted_and_others_are_refused() -> anyho
 #[tokio::test]
 async fn editing_and_deleting_payments_moves_the_invoice_between_unpaid_partial_and_paid()
 -> anyhow::Result<()> {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let customer = c.create_client("refund@example.com").await?;
     let inv = c
         .create_invoice(
@@ -151,7 +151,7 @@ async fn editing_and_deleting_payments_moves_the_invoice_between_unpaid_partial_
 #[tokio::test]
 async fn inspection_shows_invoice_lines_taxes_payments_and_credit_note_counts() -> anyhow::Result<()>
 {
-    let c = Ctx::start(FreshBooksConfig::default()).await?;
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
     let customer = c.create_client("inspect@example.com").await?;
     let lines = json!([
         {"name": "Bowls", "qty": 4, "unit_cost": {"amount": "5.00"}, "taxName1": "HST", "taxAmount1": "13"},
