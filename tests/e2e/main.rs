@@ -6,6 +6,7 @@ mod admin_api;
 mod amounts;
 mod config_sync;
 mod crash_restart;
+mod edits;
 mod enrichment;
 mod faults;
 mod multi_host;

@@ -9,4 +9,4 @@ mod types;
 
 pub use auth::{MemoryTokenStore, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens};
 pub use client::{DOWNSTREAM, FreshBooksClient};
-pub use types::{FbClient, FbInvoice, FbItem, FbMoney, FbPayment, FbTax, Membership};
+pub use types::{FbClient, FbInvoice, FbItem, FbLine, FbMoney, FbPayment, FbTax, Membership};

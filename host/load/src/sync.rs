@@ -9,12 +9,13 @@
 
 mod catalog;
 mod client;
+mod edit;
 mod invoice;
 
 use catalog::{ensure_items, ensure_taxes};
 use client::{ensure_client, find_client};
 pub use invoice::gift_card_marker;
-use invoice::{PaymentRef, ensure_invoice, ensure_payment, is_draft};
+use invoice::{PaymentRef, ensure_invoice, ensure_payment, find_invoice, is_draft};
 
 use crate::{
     Error, Result, SyncOptions,
@@ -45,6 +46,10 @@ pub struct Synced {
     pub tax_ids: BTreeMap<String, i64>,
     /// Ledger keys resolved by adopting an object found by its marker (an earlier reply was lost).
     pub adopted: Vec<String>,
+    /// What changed in FreshBooks besides creating: lines updated from an edited order, an invoice deleted for a
+    /// cancelled one (for the run history).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<String>,
 }
 
 /// The marker stamped in a client's note: the Kentico customer GUID.
@@ -130,6 +135,14 @@ pub async fn sync_order(
         prefix: tenant.to_string(),
     };
     let mut synced = Synced::default();
+    if drafts.cancelled {
+        // Nothing is created for a cancelled order; an invoice it already has is withdrawn.
+        let known = client::known_client(client, ledger, &keys, order.customer.guid).await?;
+        synced.client_id = known.unwrap_or_default();
+        let inv = find_invoice(client, ledger, &keys, order.guid, known, &mut synced).await?;
+        edit::cancel(client, inv, &mut synced).await?;
+        return Ok(synced);
+    }
     synced.client_id = ensure_client(
         client,
         ledger,
@@ -150,6 +163,7 @@ pub async fn sync_order(
         &mut synced,
     )
     .await?;
+    let invoice = edit::apply_edit(client, invoice, &drafts.invoice, &mut synced).await?;
     synced.invoice_id = invoice.id;
     synced.invoice_number = invoice.invoice_number.clone();
     if drafts.invoice.status == InvoiceStatus::Sent && is_draft(&invoice) {

@@ -176,6 +176,10 @@ pub struct Drafts {
     /// One payment per gift card the order was paid with (`OrderOtherPayments`), when the order is paid.
     #[serde(default)]
     pub gift_cards: Vec<PaymentDraft>,
+    /// The order is cancelled (its status is one of the tenant's `mapping.cancelled_statuses`): nothing is created,
+    /// and an invoice it already has is withdrawn.
+    #[serde(default)]
+    pub cancelled: bool,
 }
 
 /// What `load` does with an order line whose SKU has no FreshBooks item (`mapping.unknown_sku`).

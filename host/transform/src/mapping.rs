@@ -184,6 +184,7 @@ pub fn default_drafts(
         invoice,
         payment,
         gift_cards,
+        cancelled: settings.cancelled_statuses.contains(&order.status.code),
     };
     settle_payment(&mut drafts);
     drafts

@@ -77,6 +77,7 @@ pub fn shape(
         invoice,
         payment: drafts.payment,
         gift_cards: drafts.gift_cards,
+        cancelled: drafts.cancelled,
     };
     mapping::settle_payment(&mut drafts);
     Ok(drafts)

@@ -125,7 +125,8 @@ impl Pipeline {
         Ok(Outcome {
             freshbooks: serde_json::to_value(&synced).unwrap_or_default(),
             order_number: Some(order.number.clone()),
-            invoice_id: Some(synced.invoice_id.to_string()),
+            // A cancelled order that was never invoiced has none.
+            invoice_id: (synced.invoice_id != 0).then(|| synced.invoice_id.to_string()),
         })
     }
 

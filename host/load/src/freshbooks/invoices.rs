@@ -77,6 +77,66 @@ impl FreshBooksClient {
         take(&what, &r, "invoice")
     }
 
+    /// `GET invoices/invoices/<id>?include[]=lines`: the invoice with its lines.
+    ///
+    /// # Errors
+    /// [`crate::Error::NotFound`]; HTTP errors.
+    pub async fn get_invoice_with_lines(&self, id: i64) -> Result<FbInvoice> {
+        let what = format!("get freshbooks invoice {id}");
+        let include = [("include[]".to_owned(), "lines".to_owned())];
+        let r = self
+            .accounting(
+                &what,
+                Method::GET,
+                &format!("invoices/invoices/{id}"),
+                &include,
+                None,
+            )
+            .await?;
+        take(&what, &r, "invoice")
+    }
+
+    /// `PUT invoices/invoices/<id>` with every line: FreshBooks replaces the lines and recomputes the totals.
+    ///
+    /// # Errors
+    /// HTTP errors; [`crate::Error::Refused`] (e.g. a locked invoice).
+    pub async fn update_invoice_lines(
+        &self,
+        id: i64,
+        lines: &[InvoiceLineDraft],
+    ) -> Result<FbInvoice> {
+        let what = format!("update the lines of freshbooks invoice {id}");
+        let body = json!({"invoice": {"lines": lines.iter().map(line_body).collect::<Vec<_>>()}});
+        let r = self
+            .accounting(
+                &what,
+                Method::PUT,
+                &format!("invoices/invoices/{id}"),
+                &[],
+                Some(&body),
+            )
+            .await?;
+        take(&what, &r, "invoice")
+    }
+
+    /// `PUT invoices/invoices/<id>` `{"vis_state": 1}`: deletes the invoice (still readable by id).
+    ///
+    /// # Errors
+    /// HTTP errors.
+    pub async fn delete_invoice(&self, id: i64) -> Result<()> {
+        let what = format!("delete freshbooks invoice {id}");
+        let body = json!({"invoice": {"vis_state": 1}});
+        self.accounting(
+            &what,
+            Method::PUT,
+            &format!("invoices/invoices/{id}"),
+            &[],
+            Some(&body),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Active invoices of one client, newest first, up to `max_pages` pages of 100 (`search[customerid]`).
     ///
     /// # Errors

@@ -104,6 +104,47 @@ pub struct FbInvoice {
     /// 0 active, 1 deleted, 2 archived.
     #[serde(default)]
     pub vis_state: i64,
+    /// The lines, when asked for (`include[]=lines`).
+    #[serde(default)]
+    pub lines: Vec<FbLine>,
+}
+
+/// An invoice line as FreshBooks returns it (`docs/freshbooks.md` §6.4): `qty` and `taxAmount*` may come as
+/// strings or numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FbLine {
+    /// `name`.
+    #[serde(default)]
+    pub name: String,
+    /// `qty`.
+    #[serde(default)]
+    pub qty: serde_json::Value,
+    /// `unit_cost`.
+    #[serde(default)]
+    pub unit_cost: Option<FbMoney>,
+    /// `taxName1`.
+    #[serde(default, rename = "taxName1")]
+    pub tax_name1: Option<String>,
+    /// `taxAmount1`, a percentage.
+    #[serde(default, rename = "taxAmount1")]
+    pub tax_amount1: serde_json::Value,
+    /// `taxName2`.
+    #[serde(default, rename = "taxName2")]
+    pub tax_name2: Option<String>,
+    /// `taxAmount2`, a percentage.
+    #[serde(default, rename = "taxAmount2")]
+    pub tax_amount2: serde_json::Value,
+}
+
+impl FbInvoice {
+    /// Whether a payment (or a credit) has been recorded against it: `partial` or `paid`.
+    pub fn has_payments(&self) -> bool {
+        matches!(self.v3_status.as_deref(), Some("paid" | "partial"))
+            || match (&self.amount, &self.outstanding) {
+                (Some(a), Some(o)) => o.amount < a.amount,
+                _ => false,
+            }
+    }
 }
 
 /// A payment (`payments/payments`).

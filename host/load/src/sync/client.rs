@@ -64,3 +64,17 @@ pub(super) async fn find_client(
         .map(|c| c.id)
         .min())
 }
+
+/// The customer's client when FreshBooks has one (recorded, or found by marker), without creating it.
+pub(super) async fn known_client(
+    fb: &FreshBooksClient,
+    ledger: &dyn Ledger,
+    keys: &Keys,
+    customer_guid: Uuid,
+) -> Result<Option<i64>> {
+    let key = keys.key("client", &customer_guid.to_string());
+    if let Some(id) = done_id(&get(ledger, &key).await?) {
+        return Ok(Some(id));
+    }
+    find_client(fb, customer_guid, "").await
+}

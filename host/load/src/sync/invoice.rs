@@ -31,7 +31,49 @@ fn is_ours(inv: &FbInvoice, marker: &str) -> bool {
     inv.notes.as_deref().is_some_and(|n| n.contains(marker))
 }
 
-/// The order's invoice: the recorded one, else one found by marker after an unknown outcome, else a new one.
+/// The order's invoice when FreshBooks has it (deleted ones included): the recorded one (with its lines), else one
+/// of `client_id`'s carrying the order marker, found after an unknown outcome. `None` when there is none yet.
+pub(super) async fn find_invoice(
+    fb: &FreshBooksClient,
+    ledger: &dyn Ledger,
+    keys: &Keys,
+    order_guid: Uuid,
+    client_id: Option<i64>,
+    synced: &mut Synced,
+) -> Result<Option<FbInvoice>> {
+    let key = keys.key("invoice", &order_guid.to_string());
+    let marker = order_marker(order_guid);
+    let entry = get(ledger, &key).await?;
+    if let Some(id) = done_id(&entry) {
+        return Ok(Some(fb.get_invoice_with_lines(id).await?));
+    }
+    let Some(client_id) = client_id else {
+        return Ok(None);
+    };
+    // After a lost reply (entry = Intent) FreshBooks may hold the invoice already. Without an entry we look too:
+    // one list call per new invoice guards against a lost or restored ledger and a second host.
+    let candidates = fb
+        .list_invoices_for_client(client_id, ADOPT_SCAN_PAGES)
+        .await?;
+    let Some(inv) = candidates
+        .into_iter()
+        .filter(|i| is_ours(i, &marker))
+        .min_by_key(|i| i.id)
+    else {
+        return Ok(None);
+    };
+    tracing::warn!(
+        invoice_id = inv.id,
+        "Adopted invoice created by an attempt whose reply was lost."
+    );
+    done(ledger, &key, inv.id).await?;
+    synced.adopted.push(key);
+    // A list reply may omit fields; read the invoice itself for its status and lines.
+    Ok(Some(fb.get_invoice_with_lines(inv.id).await?))
+}
+
+/// The order's invoice: the one FreshBooks has ([`find_invoice`]), else a new one. A recorded invoice a person
+/// deleted is not recreated behind their back.
 pub(super) async fn ensure_invoice(
     fb: &FreshBooksClient,
     ledger: &dyn Ledger,
@@ -40,14 +82,11 @@ pub(super) async fn ensure_invoice(
     draft: &InvoiceDraft,
     synced: &mut Synced,
 ) -> Result<FbInvoice> {
-    let key = keys.key("invoice", &order_guid.to_string());
-    let marker = order_marker(order_guid);
-    let entry = get(ledger, &key).await?;
-    if let Some(id) = done_id(&entry) {
-        let inv = fb.get_invoice(id).await?;
+    let client_id = Some(synced.client_id);
+    if let Some(inv) = find_invoice(fb, ledger, keys, order_guid, client_id, synced).await? {
         if inv.vis_state == 1 {
             return Err(Error::Invalid {
-                what: format!("sync invoice {id}"),
+                what: format!("sync invoice {}", inv.id),
                 reason:
                     "the invoice was deleted in freshbooks; restore it or clear the ledger entry"
                         .into(),
@@ -55,29 +94,9 @@ pub(super) async fn ensure_invoice(
         }
         return Ok(inv);
     }
-    {
-        // After a lost reply (entry = Intent) FreshBooks may hold the invoice already. Without an entry we look
-        // too: one list call per new invoice guards against a lost or restored ledger and a second host.
-        let candidates = fb
-            .list_invoices_for_client(synced.client_id, ADOPT_SCAN_PAGES)
-            .await?;
-        if let Some(inv) = candidates
-            .into_iter()
-            .filter(|i| is_ours(i, &marker))
-            .min_by_key(|i| i.id)
-        {
-            tracing::warn!(
-                invoice_id = inv.id,
-                "Adopted invoice created by an attempt whose reply was lost."
-            );
-            done(ledger, &key, inv.id).await?;
-            synced.adopted.push(key);
-            // A list reply may omit fields; read the invoice itself for its status.
-            return fb.get_invoice(inv.id).await;
-        }
-    }
+    let key = keys.key("invoice", &order_guid.to_string());
     intent(ledger, &key).await?;
-    let notes = with_marker(&draft.notes, &marker);
+    let notes = with_marker(&draft.notes, &order_marker(order_guid));
     let inv = fb.create_invoice(synced.client_id, draft, &notes).await?;
     done(ledger, &key, inv.id).await?;
     Ok(inv)

@@ -166,6 +166,7 @@ fn drafts(paid: bool) -> Drafts {
             transaction_id: String::new(),
         }),
         gift_cards: vec![],
+        cancelled: false,
     }
 }
 

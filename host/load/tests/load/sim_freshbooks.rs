@@ -201,6 +201,7 @@ fn drafts() -> Drafts {
             transaction_id: "TX-1".into(),
         }),
         gift_cards: vec![],
+        cancelled: false,
     }
 }
 

@@ -35,6 +35,9 @@ pub struct MappingConfig {
     /// type; `Other` is one it lists (`docs/freshbooks.md` §6.7), and `Credit` would spend a FreshBooks client
     /// credit the card never was.
     pub gift_card_payment_type: String,
+    /// Kentico status code names that mean the order is cancelled: nothing is created for it, an unpaid invoice
+    /// it has is deleted, a paid one is sent to review.
+    pub cancelled_statuses: Vec<String>,
 }
 
 /// Where unpriced options and bundle contents go on the invoice.
@@ -81,6 +84,7 @@ impl Default for MappingConfig {
             price_tolerance_percent: 50,
             options: OptionLines::Fold,
             gift_card_payment_type: "Other".to_owned(),
+            cancelled_statuses: vec!["Canceled".to_owned()],
         }
     }
 }
