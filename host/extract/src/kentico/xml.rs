@@ -154,11 +154,12 @@ pub fn parse_payment_result(xml: &str) -> Result<PaymentResult, String> {
     Ok(out)
 }
 
-/// `<Summary><Item><Name>VAT 21%</Name><Value>8.40</Value></Item>…</Summary>` → (name, value) pairs.
-///
-/// # Errors
-/// A description when the XML is malformed or a value is not a decimal.
-pub fn parse_summary(xml: &str) -> Result<Vec<(String, Decimal)>, String> {
+/// One item of a blob: (lowercased element name, text) of each of its child elements.
+type Item = Vec<(Vec<u8>, String)>;
+
+/// The text of each child element of every `<item>` element (names lowercased), in document order: the shape
+/// shared by Kentico's `ValuesSummary` and `CouponCodes` blobs. `what` names the blob in errors.
+fn read_items(xml: &str, item: &[u8], what: &str) -> Result<Vec<Item>, String> {
     let mut out = Vec::new();
     if xml.trim().is_empty() {
         return Ok(out);
@@ -166,30 +167,22 @@ pub fn parse_summary(xml: &str) -> Result<Vec<(String, Decimal)>, String> {
     let mut reader = Reader::from_str(xml);
     reader.config_mut().trim_text(true);
     let mut field: Option<Vec<u8>> = None;
-    let (mut name, mut value) = (String::new(), String::new());
+    let mut current = Vec::new();
     loop {
         match reader
             .read_event()
-            .map_err(|e| format!("summary xml: {e}"))?
+            .map_err(|e| format!("{what} xml: {e}"))?
         {
             Event::Start(e) => field = Some(e.name().as_ref().to_ascii_lowercase()),
             Event::Text(t) => {
-                let s = t
-                    .unescape()
-                    .map_err(|e| format!("summary xml: {e}"))?
-                    .into_owned();
-                match field.as_deref() {
-                    Some(b"name") => name = s,
-                    Some(b"value") => value = s,
-                    _ => {}
+                let text = t.unescape().map_err(|e| format!("{what} xml: {e}"))?;
+                if let Some(f) = &field {
+                    current.push((f.clone(), text.into_owned()));
                 }
             }
             Event::End(e) => {
-                if e.name().as_ref().eq_ignore_ascii_case(b"item") {
-                    let v = Decimal::from_str(value.trim())
-                        .map_err(|e| format!("summary value {value:?}: {e}"))?;
-                    out.push((std::mem::take(&mut name), v));
-                    value.clear();
+                if e.name().as_ref().eq_ignore_ascii_case(item) {
+                    out.push(std::mem::take(&mut current));
                 }
                 field = None;
             }
@@ -200,53 +193,46 @@ pub fn parse_summary(xml: &str) -> Result<Vec<(String, Decimal)>, String> {
     Ok(out)
 }
 
+/// The text of `name` among an item's fields.
+fn field<'a>(item: &'a Item, name: &[u8]) -> Option<&'a str> {
+    item.iter()
+        .find(|(f, _)| f.as_slice() == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `<Summary><Item><Name>VAT 21%</Name><Value>8.40</Value></Item>…</Summary>` → (name, value) pairs.
+///
+/// # Errors
+/// A description when the XML is malformed or a value is not a decimal.
+pub fn parse_summary(xml: &str) -> Result<Vec<(String, Decimal)>, String> {
+    read_items(xml, b"item", "summary")?
+        .iter()
+        .map(|item| {
+            let value = field(item, b"value").unwrap_or("");
+            let v = Decimal::from_str(value.trim())
+                .map_err(|e| format!("summary value {value:?}: {e}"))?;
+            Ok((field(item, b"name").unwrap_or("").to_owned(), v))
+        })
+        .collect()
+}
+
 /// `<CouponCodes><CouponCode><Code>…</Code>[<ValueInMainCurrency>…</ValueInMainCurrency>]</CouponCode>…</CouponCodes>`
 /// (`docs/kentico.md` §2.4) → (code, gift-card value) pairs, in the order Kentico applied them.
 ///
 /// # Errors
 /// A description when the XML is malformed or a value is not a decimal.
 pub fn parse_coupon_codes(xml: &str) -> Result<Vec<(String, Option<Decimal>)>, String> {
-    let mut out = Vec::new();
-    if xml.trim().is_empty() {
-        return Ok(out);
-    }
-    let mut reader = Reader::from_str(xml);
-    reader.config_mut().trim_text(true);
-    let mut field: Option<Vec<u8>> = None;
-    let (mut code, mut value) = (String::new(), None);
-    loop {
-        match reader
-            .read_event()
-            .map_err(|e| format!("coupon codes xml: {e}"))?
-        {
-            Event::Start(e) => field = Some(e.name().as_ref().to_ascii_lowercase()),
-            Event::Text(t) => {
-                let s = t
-                    .unescape()
-                    .map_err(|e| format!("coupon codes xml: {e}"))?
-                    .into_owned();
-                match field.as_deref() {
-                    Some(b"code") => code = s,
-                    Some(b"valueinmaincurrency") => {
-                        value = Some(
-                            Decimal::from_str(s.trim())
-                                .map_err(|e| format!("coupon code value {s:?}: {e}"))?,
-                        );
-                    }
-                    _ => {}
-                }
-            }
-            Event::End(e) => {
-                if e.name().as_ref().eq_ignore_ascii_case(b"couponcode") {
-                    out.push((std::mem::take(&mut code), value.take()));
-                }
-                field = None;
-            }
-            Event::Eof => break,
-            _ => {}
-        }
-    }
-    Ok(out)
+    read_items(xml, b"couponcode", "coupon codes")?
+        .iter()
+        .map(|item| {
+            let value = field(item, b"valueinmaincurrency")
+                .map(|v| {
+                    Decimal::from_str(v.trim()).map_err(|e| format!("coupon code value {v:?}: {e}"))
+                })
+                .transpose()?;
+            Ok((field(item, b"code").unwrap_or("").to_owned(), value))
+        })
+        .collect()
 }
 
 /// `M/D/YYYY h:mm:ss AM|PM` (en-US), also without the time part.

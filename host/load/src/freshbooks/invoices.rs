@@ -106,15 +106,9 @@ impl FreshBooksClient {
         lines: &[InvoiceLineDraft],
     ) -> Result<FbInvoice> {
         let what = format!("update the lines of freshbooks invoice {id}");
-        let body = json!({"invoice": {"lines": lines.iter().map(line_body).collect::<Vec<_>>()}});
+        let lines: Vec<Value> = lines.iter().map(line_body).collect();
         let r = self
-            .accounting(
-                &what,
-                Method::PUT,
-                &format!("invoices/invoices/{id}"),
-                &[],
-                Some(&body),
-            )
+            .put_invoice(&what, id, json!({ "lines": lines }))
             .await?;
         take(&what, &r, "invoice")
     }
@@ -125,16 +119,21 @@ impl FreshBooksClient {
     /// HTTP errors.
     pub async fn delete_invoice(&self, id: i64) -> Result<()> {
         let what = format!("delete freshbooks invoice {id}");
-        let body = json!({"invoice": {"vis_state": 1}});
+        self.put_invoice(&what, id, json!({"vis_state": 1})).await?;
+        Ok(())
+    }
+
+    /// `PUT invoices/invoices/<id>` `{"invoice": fields}`: one change (an action, the lines or the visibility).
+    async fn put_invoice(&self, what: &str, id: i64, fields: Value) -> Result<Value> {
+        let body = json!({ "invoice": fields });
         self.accounting(
-            &what,
+            what,
             Method::PUT,
             &format!("invoices/invoices/{id}"),
             &[],
             Some(&body),
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     /// Active invoices of one client, newest first, up to `max_pages` pages of 100 (`search[customerid]`).
@@ -169,15 +168,8 @@ impl FreshBooksClient {
     /// HTTP errors; [`crate::Error::NotFound`].
     pub async fn mark_invoice_sent(&self, id: i64) -> Result<FbInvoice> {
         let what = format!("mark freshbooks invoice {id} sent");
-        let body = json!({"invoice": {"action_mark_as_sent": true}});
         let r = self
-            .accounting(
-                &what,
-                Method::PUT,
-                &format!("invoices/invoices/{id}"),
-                &[],
-                Some(&body),
-            )
+            .put_invoice(&what, id, json!({"action_mark_as_sent": true}))
             .await?;
         take(&what, &r, "invoice")
     }
