@@ -17,6 +17,10 @@ pub struct Placed {
     pub order: PlacedOrder,
     /// Placed already paid (FreshBooks must get one payment).
     pub paid: bool,
+    /// Edited right after checkout (items, quantities, addresses).
+    pub edited: bool,
+    /// Cancelled right after checkout.
+    pub cancelled: bool,
 }
 
 /// What happened to a batch of placed orders.
@@ -58,6 +62,10 @@ pub struct Audit {
     pub amounts_differ: Vec<String>,
     /// How many placed orders had each kind of content (discounted, coupon, gift card, options, bundle, …).
     pub kinds: BTreeMap<&'static str, usize>,
+    /// Cancelled orders left with no live invoice in FreshBooks (none created, or the unpaid one deleted).
+    pub cancelled: usize,
+    /// Valid orders sent to review (dead-lettered) because a change reached an invoice with payments.
+    pub to_review: usize,
 }
 
 impl Audit {
@@ -88,10 +96,12 @@ impl Sandbox {
         kinds: &OrderKinds,
     ) -> Placed {
         let spec = self.kentico.random_order_with(n, mix, kinds);
-        let paid = spec.paid;
+        let (paid, edited, cancelled) = (spec.paid, spec.then_edit.is_some(), spec.then_cancel);
         Placed {
             order: self.kentico.place_order(spec).await,
             paid,
+            edited,
+            cancelled,
         }
     }
 
@@ -137,10 +147,14 @@ impl Sandbox {
                 .iter()
                 .map(|p| &p.order)
                 .filter(|o| {
+                    let invoiced = invoiced.contains_key(&o.guid.to_string());
                     if o.defect.is_some() {
                         !dead.contains_key(&o.id)
+                    } else if self.is_cancelled(o) {
+                        // Accounted for once no invoice is live, or the paid one went to review.
+                        invoiced && !dead.contains_key(&o.id)
                     } else {
-                        !invoiced.contains_key(&o.guid.to_string())
+                        !invoiced
                     }
                 })
                 .count();
@@ -220,8 +234,32 @@ impl Sandbox {
                 .entry((p.invoiceid, payment_marker(&p.note)))
                 .or_default() += 1;
         }
-        for Placed { order: o, paid } in placed {
+        for Placed {
+            order: o,
+            paid,
+            edited,
+            cancelled,
+        } in placed
+        {
             let label = format!("{} ({})", o.number, o.guid);
+            for (kind, yes) in [("edited", *edited), ("cancelled", *cancelled)] {
+                if yes {
+                    *audit.kinds.entry(kind).or_default() += 1;
+                }
+            }
+            if o.defect.is_none() && self.is_cancelled(o) {
+                match (invoiced.get(&o.guid.to_string()), dead.contains_key(&o.id)) {
+                    (None, _) => audit.cancelled += 1,
+                    (Some(_), true) => audit.to_review += 1,
+                    (Some(_), false) => audit
+                        .missing
+                        .push(format!("order {label}: cancelled, invoice still live")),
+                }
+                if let Some(reason) = dead.get(&o.id) {
+                    audit.dead_lettered.insert(o.number.clone(), reason.clone());
+                }
+                continue;
+            }
             match (&o.defect, invoiced.get(&o.guid.to_string())) {
                 (Some(_), Some(_)) => audit.leaked_invalid.push(label),
                 (Some(defect), None) if !dead.contains_key(&o.id) => audit.missing.push(format!(
@@ -237,9 +275,16 @@ impl Sandbox {
                             .missing
                             .push(format!("order {label}: paid, no payment"));
                     }
-                    match self.amounts_differ(o, *paid, ids[0]) {
-                        None => audit.amounts_equal += 1,
-                        Some(what) => audit.amounts_differ.push(format!("order {label}: {what}")),
+                    if dead.contains_key(&o.id) {
+                        // A change that reached an invoice with payments: a person decides.
+                        audit.to_review += 1;
+                    } else {
+                        match self.amounts_differ(o, *paid, ids[0]) {
+                            None => audit.amounts_equal += 1,
+                            Some(what) => {
+                                audit.amounts_differ.push(format!("order {label}: {what}"));
+                            }
+                        }
                     }
                 }
             }
@@ -284,6 +329,13 @@ impl Sandbox {
 }
 
 impl Sandbox {
+    /// Whether Kentico now shows the order cancelled.
+    fn is_cancelled(&self, placed: &PlacedOrder) -> bool {
+        self.kentico
+            .order(placed.id)
+            .is_some_and(|o| o.status == CANCELLED_STATUS)
+    }
+
     /// What differs between a valid order in Kentico and its invoice in FreshBooks, if anything: the amount and
     /// the tax (orders in the business currency; a converted order's invoice is its converted lines, whose tax
     /// FreshBooks computes), and for a paid order what is still outstanding.
@@ -312,6 +364,9 @@ impl Sandbox {
         (!differ.is_empty()).then(|| differ.join(", "))
     }
 }
+
+/// The simulator's cancelled status (Ferry's default `mapping.cancelled_statuses`).
+const CANCELLED_STATUS: &str = "Canceled";
 
 /// What a Kentico order holds beyond plain lines, shipping and tax.
 fn kinds_of(order: &ferry_sim::kentico::SimOrder) -> Vec<&'static str> {

@@ -105,6 +105,11 @@ impl fmt::Display for DemoReport {
         }
         let mix: Vec<String> = a.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
         writeln!(f, "  order mix ............ {}", mix.join(", "))?;
+        writeln!(
+            f,
+            "  cancelled ............ {} without a live invoice, {} sent to review (a change to a paid invoice)",
+            a.cancelled, a.to_review
+        )?;
         writeln!(f, "  lost ................. {}", a.missing.len())?;
         for m in a.missing.iter().take(10) {
             writeln!(f, "      {m}")?;
@@ -210,7 +215,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
         bundle: 0.1,
         free_shipping: 0.15,
         multibuy: 0.15,
-        ..OrderKinds::default()
+        edited: 0.05,
+        cancelled: 0.05,
     };
     let mut placed = Vec::with_capacity(args.orders);
     for n in 0..args.orders {
