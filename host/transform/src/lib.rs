@@ -64,7 +64,7 @@ pub use error::{Error, Hook, Reason, Result, TransformError};
 pub use host::{HostServices, LogLevel, StaticServices, ValidationIssue};
 pub use mapping::{
     MappingConfig, OptionLines, client_draft, default_drafts, invoice_status, line_sku,
-    settle_payment,
+    settle_payment, unmapped_status,
 };
 pub use pass::{map_customer, run, shape, validate};
 pub use runtime::{LoadOrigin, PluginHandle, PluginRuntime};

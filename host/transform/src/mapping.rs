@@ -41,6 +41,18 @@ pub fn invoice_status(settings: &MappingConfig, status_code: &str) -> InvoiceSta
         .unwrap_or(InvoiceStatus::Draft)
 }
 
+/// What run history says when the order's Kentico status is neither in the tenant's status table nor one of its
+/// cancelled statuses: the invoice is left as it is (a new one stays a draft, an existing one keeps its status).
+pub fn unmapped_status(settings: &MappingConfig, status_code: &str) -> Option<String> {
+    let known = settings.status_map.contains_key(status_code)
+        || settings.cancelled_statuses.iter().any(|c| c == status_code);
+    (!known).then(|| {
+        format!(
+            "kentico status {status_code} is not in mapping.status_map: the invoice is left as it is"
+        )
+    })
+}
+
 /// The client draft for a customer, addressed from `billing` when given, else the customer's own address.
 pub fn client_draft(
     customer: &Customer,
@@ -211,6 +223,18 @@ mod tests {
                 .invoice
                 .status,
             InvoiceStatus::Draft
+        );
+    }
+
+    #[test]
+    fn an_unmapped_status_is_named_and_mapped_or_cancelled_ones_are_not() {
+        let settings = MappingConfig::default();
+        assert_eq!(unmapped_status(&settings, "Processing"), None);
+        assert_eq!(unmapped_status(&settings, "Canceled"), None);
+        let note = unmapped_status(&settings, "Returned").unwrap();
+        assert!(
+            note.contains("Returned") && note.contains("left as it is"),
+            "{note}"
         );
     }
 

@@ -98,7 +98,13 @@ impl Pipeline {
             .step(
                 claimed,
                 "transform",
-                |d: &Drafts| serde_json::json!({ "lines": d.invoice.lines.len() }),
+                |d: &Drafts| {
+                    let status = ferry_transform::unmapped_status(
+                        &tenant.config.mapping,
+                        &order.status.code,
+                    );
+                    serde_json::json!({ "lines": d.invoice.lines.len(), "status": status })
+                },
                 async { Ok(tenant.plugins.run(&order, conversion).await?) },
             )
             .await?;
