@@ -146,19 +146,28 @@ async fn a_cancelled_order_loses_its_unpaid_invoice_and_a_paid_one_goes_to_revie
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_order_in_a_status_the_tenant_did_not_map_says_so_in_run_history() -> anyhow::Result<()> {
+async fn an_order_in_a_status_the_tenant_did_not_map_says_so_in_run_history() -> anyhow::Result<()>
+{
     // A tenant whose status table knows nothing: every order's status is unmapped.
     let app = TestApp::spawn_with(43, |c| c.tenants[0].mapping.status_map.clear()).await?;
     let placed = app.place(0..1, &mix(0.0)).await;
     assert_exactly_once(&app.settle(&placed).await?);
     let order = &placed[0].order;
     let status = app.sandbox.kentico.order(order.id).expect("order").status;
-    let events = app.store.find_by_order_number(&app.tenant, &order.number).await?;
+    let events = app
+        .store
+        .find_by_order_number(&app.tenant, &order.number)
+        .await?;
     let mut notes = Vec::new();
     for e in &events {
         for step in app.store.run_history(e.job).await?.steps {
             if step.name == "transform" {
-                notes.push(step.detail["status"].as_str().unwrap_or_default().to_owned());
+                notes.push(
+                    step.detail["status"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
             }
         }
     }
