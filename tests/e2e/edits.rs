@@ -88,20 +88,17 @@ async fn an_unpaid_order_edited_after_invoicing_updates_its_invoice_once() -> an
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_cancelled_order_loses_its_unpaid_invoice_and_a_paid_one_goes_to_review()
--> anyhow::Result<()> {
-    let app = TestApp::spawn(42).await?;
+/// Places an unpaid and a paid order, settles them, cancels both in Kentico; returns their invoices.
+async fn place_and_cancel_two(app: &TestApp) -> anyhow::Result<(u64, u64, i64)> {
+    // returns (unpaid invoice, paid invoice, paid order id)
     let unpaid = app.place(0..1, &mix(0.0)).await;
     let paid = app.place(1..2, &mix(1.0)).await;
     let all: Vec<_> = unpaid.iter().chain(&paid).cloned().collect();
     assert_exactly_once(&app.settle(&all).await?);
     let (u, p) = (&unpaid[0].order, &paid[0].order);
-    let unpaid_invoice = invoice_of(&app, u.guid);
-    let paid_invoice = invoice_of(&app, p.guid);
+    let invoices = (invoice_of(app, u.guid), invoice_of(app, p.guid));
     assert!(app.sandbox.kentico.cancel_order(u.id).await);
     assert!(app.sandbox.kentico.cancel_order(p.id).await);
-
     let account = app.sandbox.account_id.clone();
     wait_until(
         Duration::from_secs(60),
@@ -109,11 +106,55 @@ async fn a_cancelled_order_loses_its_unpaid_invoice_and_a_paid_one_goes_to_revie
         || async {
             app.sandbox
                 .freshbooks
-                .invoice_view(&account, unpaid_invoice)
+                .invoice_view(&account, invoices.0)
                 .is_some_and(|v| v.vis_state == 1)
         },
     )
     .await?;
+    Ok((invoices.0, invoices.1, p.id))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_order_loses_its_unpaid_invoice_and_a_paid_one_is_credited_once()
+-> anyhow::Result<()> {
+    let app = TestApp::spawn(42).await?;
+    let (_, paid_invoice, paid_order) = place_and_cancel_two(&app).await?;
+    let account = app.sandbox.account_id.clone();
+    let view = app
+        .sandbox
+        .freshbooks
+        .invoice_view(&account, paid_invoice)
+        .expect("paid invoice");
+    wait_until(
+        Duration::from_secs(60),
+        "the paid invoice is credited",
+        || async { app.sandbox.freshbooks.credit_notes(&account).len() == 1 },
+    )
+    .await?;
+    // Delivered again (the status change sent a second time): still one credit note.
+    assert!(app.sandbox.kentico.cancel_order(paid_order).await);
+    app.settle(&[]).await?;
+    let notes = app.sandbox.freshbooks.credit_notes(&account);
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(
+        notes[0].amount.amount,
+        view.amount.to_string(),
+        "the credit mirrors the invoice"
+    );
+    assert_eq!(view.customerid, notes[0].clientid);
+    assert_eq!(view.vis_state, 0, "a paid invoice is not deleted");
+    assert!(view.outstanding.is_zero());
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_the_review_policy_a_cancelled_paid_order_goes_to_review() -> anyhow::Result<()> {
+    let app = TestApp::spawn_with(44, |c| {
+        c.tenants[0].mapping.paid_cancellation = ferry_model::PaidCancellation::Review;
+    })
+    .await?;
+    let (_, paid_invoice, paid_order) = place_and_cancel_two(&app).await?;
     let store = app.store.clone();
     let tenant = app.tenant.clone();
     wait_until(
@@ -123,24 +164,25 @@ async fn a_cancelled_order_loses_its_unpaid_invoice_and_a_paid_one_goes_to_revie
             store
                 .dead_letters(Some(&tenant), 100)
                 .await
-                .is_ok_and(|d| d.iter().any(|e| e.object_id == p.id))
+                .is_ok_and(|d| d.iter().any(|e| e.object_id == paid_order))
         },
     )
     .await?;
     let dead = store.dead_letters(Some(&tenant), 100).await?;
     let reason = dead
         .iter()
-        .find(|e| e.object_id == p.id)
+        .find(|e| e.object_id == paid_order)
         .and_then(|e| e.last_error.clone())
         .unwrap_or_default();
     assert!(reason.contains("review"), "{reason}");
+    let account = app.sandbox.account_id.clone();
+    assert!(app.sandbox.freshbooks.credit_notes(&account).is_empty());
     let view = app
         .sandbox
         .freshbooks
         .invoice_view(&account, paid_invoice)
         .expect("paid invoice");
     assert_eq!(view.vis_state, 0, "a paid invoice is not deleted");
-    assert!(view.outstanding.is_zero());
     app.stop().await;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The FreshBooks side of a tenant (`[tenants.freshbooks]`): account, OAuth application and base currency.
 
 use crate::freshbooks::{FreshBooksClient, OAuthApp, TokenStore};
-use ferry_model::UnknownSkuPolicy;
+use ferry_model::{PaidCancellation, UnknownSkuPolicy};
 use ferry_outbound::HttpClient;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -60,13 +60,15 @@ impl FreshBooksConfig {
     }
 }
 
-/// Per-tenant load settings: what to do with SKUs FreshBooks has no item for.
+/// Per-tenant load settings: what to do with SKUs FreshBooks has no item for, and with a paid cancelled order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncOptions {
     /// Unknown-SKU policy.
     pub unknown_sku: UnknownSkuPolicy,
     /// The item lines are billed against under [`UnknownSkuPolicy::DefaultItem`].
     pub default_item: String,
+    /// What a cancelled order's paid invoice gets.
+    pub paid_cancellation: PaidCancellation,
 }
 
 impl Default for SyncOptions {
@@ -74,6 +76,7 @@ impl Default for SyncOptions {
         Self {
             unknown_sku: UnknownSkuPolicy::CreateItem,
             default_item: "Kentico product".to_owned(),
+            paid_cancellation: PaidCancellation::CreditNote,
         }
     }
 }

@@ -4,9 +4,12 @@ mod auth;
 mod catalog;
 mod client;
 mod clients;
+mod credits;
 mod invoices;
 mod types;
 
 pub use auth::{MemoryTokenStore, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens};
 pub use client::{DOWNSTREAM, FreshBooksClient};
-pub use types::{FbClient, FbInvoice, FbItem, FbLine, FbMoney, FbPayment, FbTax, Membership};
+pub use types::{
+    FbClient, FbCreditNote, FbInvoice, FbItem, FbLine, FbMoney, FbPayment, FbTax, Membership,
+};

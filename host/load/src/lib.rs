@@ -30,5 +30,6 @@ pub use freshbooks::{
 };
 pub use ledger::{BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, MemoryLedger};
 pub use sync::{
-    Synced, customer_marker, gift_card_marker, order_marker, sync_customer, sync_order,
+    Synced, credit_marker, customer_marker, gift_card_marker, order_marker, sync_customer,
+    sync_order,
 };

@@ -14,6 +14,7 @@ mod invoice;
 
 use catalog::{ensure_items, ensure_taxes};
 use client::{ensure_client, find_client};
+pub use edit::credit_marker;
 pub use invoice::gift_card_marker;
 use invoice::{PaymentRef, ensure_invoice, ensure_payment, find_invoice, is_draft};
 
@@ -140,7 +141,14 @@ pub async fn sync_order(
         let known = client::known_client(client, ledger, &keys, order.customer.guid).await?;
         synced.client_id = known.unwrap_or_default();
         let inv = find_invoice(client, ledger, &keys, order.guid, known, &mut synced).await?;
-        edit::cancel(client, inv, &mut synced).await?;
+        let cancellation = edit::Cancellation {
+            fb: client,
+            ledger,
+            keys: &keys,
+            order_guid: order.guid,
+            paid: options.paid_cancellation,
+        };
+        edit::cancel(&cancellation, inv, &mut synced).await?;
         return Ok(synced);
     }
     synced.client_id = ensure_client(

@@ -193,3 +193,14 @@ pub enum UnknownSkuPolicy {
     /// that item does not exist.
     DefaultItem,
 }
+
+/// What `load` does when a paid order is cancelled in Kentico (`mapping.paid_cancellation`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaidCancellation {
+    /// A credit note mirroring the invoice's lines (same taxes), for the client.
+    #[default]
+    CreditNote,
+    /// The event goes to the dead-letter queue for a person.
+    Review,
+}

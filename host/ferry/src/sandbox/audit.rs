@@ -64,6 +64,8 @@ pub struct Audit {
     pub kinds: BTreeMap<&'static str, usize>,
     /// Cancelled orders left with no live invoice in FreshBooks (none created, or the unpaid one deleted).
     pub cancelled: usize,
+    /// Cancelled orders whose paid invoice a credit note withdraws.
+    pub credited: usize,
     /// Valid orders sent to review (dead-lettered) because a change reached an invoice with payments.
     pub to_review: usize,
 }
@@ -219,6 +221,14 @@ impl Sandbox {
             payments: payments.len(),
             ..Audit::default()
         };
+        // Orders whose invoice a credit note withdraws, by the marker Ferry stamps in its notes.
+        let credited: HashSet<String> = self
+            .freshbooks
+            .credit_notes(account)
+            .iter()
+            .filter(|n| n.vis_state == 0)
+            .filter_map(|n| marker_guid(&n.notes, "ferry:credit:"))
+            .collect();
         // One payment per (invoice, marker): the gateway payment carries the order marker, each gift card its own.
         let mut payments_per_invoice: HashMap<u64, usize> = HashMap::new();
         let mut per_marker: HashMap<(u64, String), usize> = HashMap::new();
@@ -251,9 +261,12 @@ impl Sandbox {
                 match (invoiced.get(&o.guid.to_string()), dead.contains_key(&o.id)) {
                     (None, _) => audit.cancelled += 1,
                     (Some(_), true) => audit.to_review += 1,
-                    (Some(_), false) => audit
-                        .missing
-                        .push(format!("order {label}: cancelled, invoice still live")),
+                    (Some(_), false) if credited.contains(&o.guid.to_string()) => {
+                        audit.credited += 1
+                    }
+                    (Some(_), false) => audit.missing.push(format!(
+                        "order {label}: cancelled, invoice still live and not credited"
+                    )),
                 }
                 if let Some(reason) = dead.get(&o.id) {
                     audit.dead_lettered.insert(o.number.clone(), reason.clone());
@@ -406,7 +419,12 @@ fn payment_marker(note: &str) -> String {
 
 /// The order GUID in a `ferry:order:<guid>` marker.
 fn order_marker(text: &str) -> Option<String> {
-    let at = text.find("ferry:order:")? + "ferry:order:".len();
+    marker_guid(text, "ferry:order:")
+}
+
+/// The GUID after `prefix` in a Ferry marker.
+fn marker_guid(text: &str, prefix: &str) -> Option<String> {
+    let at = text.find(prefix)? + prefix.len();
     let guid: String = text[at..]
         .chars()
         .take_while(|c| c.is_ascii_hexdigit() || *c == '-')

@@ -107,8 +107,8 @@ impl fmt::Display for DemoReport {
         writeln!(f, "  order mix ............ {}", mix.join(", "))?;
         writeln!(
             f,
-            "  cancelled ............ {} without a live invoice, {} sent to review (a change to a paid invoice)",
-            a.cancelled, a.to_review
+            "  cancelled ............ {} without a live invoice, {} credited, {} sent to review",
+            a.cancelled, a.credited, a.to_review
         )?;
         writeln!(f, "  lost ................. {}", a.missing.len())?;
         for m in a.missing.iter().take(10) {

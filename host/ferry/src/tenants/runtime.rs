@@ -67,6 +67,7 @@ impl TenantRuntime {
         let sync = SyncOptions {
             unknown_sku: config.mapping.unknown_sku,
             default_item: config.mapping.default_item.clone(),
+            paid_cancellation: config.mapping.paid_cancellation,
         };
         Ok(Self {
             id,

@@ -17,7 +17,7 @@ fn tax_fields(line: &mut Value, n: u8, tax: Option<&LineTax>) {
     }
 }
 
-fn line_body(l: &InvoiceLineDraft) -> Value {
+pub(super) fn line_body(l: &InvoiceLineDraft) -> Value {
     let mut v = json!({
         "type": 0, "name": l.name, "description": l.description, "qty": l.quantity.normalize().to_string(),
         "unit_cost": {"amount": l.unit_cost.amount.to_string(), "code": l.unit_cost.code.as_str()},

@@ -147,6 +147,25 @@ impl FbInvoice {
     }
 }
 
+/// A credit note (`credit_notes/credit_notes`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct FbCreditNote {
+    /// `id` (same as `creditid`).
+    pub id: i64,
+    /// The client credited.
+    #[serde(default)]
+    pub clientid: i64,
+    /// Notes: carry Ferry's marker.
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// Total credited.
+    #[serde(default)]
+    pub amount: Option<FbMoney>,
+    /// 0 active, 1 deleted.
+    #[serde(default)]
+    pub vis_state: i64,
+}
+
 /// A payment (`payments/payments`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct FbPayment {

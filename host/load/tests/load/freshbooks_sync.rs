@@ -422,6 +422,7 @@ async fn default_item_policy_maps_unknown_skus() {
     let opts = SyncOptions {
         unknown_sku: UnknownSkuPolicy::DefaultItem,
         default_item: "Kentico product".into(),
+        ..SyncOptions::default()
     };
     let err = sync_order(
         &fb,

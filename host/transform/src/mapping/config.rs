@@ -1,6 +1,6 @@
 //! The tenant's mapping settings (`[tenants.mapping]`): status table, lines, payment types, price tolerance.
 
-use ferry_model::{InvoiceStatus, UnknownSkuPolicy};
+use ferry_model::{InvoiceStatus, PaidCancellation, UnknownSkuPolicy};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -38,6 +38,9 @@ pub struct MappingConfig {
     /// Kentico status code names that mean the order is cancelled: nothing is created for it, an unpaid invoice
     /// it has is deleted, a paid one is sent to review.
     pub cancelled_statuses: Vec<String>,
+    /// A cancelled order whose invoice has payments: a credit note mirroring the invoice (`credit_note`), or the
+    /// dead-letter queue for a person (`review`).
+    pub paid_cancellation: PaidCancellation,
 }
 
 /// Where unpriced options and bundle contents go on the invoice.
@@ -85,6 +88,7 @@ impl Default for MappingConfig {
             options: OptionLines::Fold,
             gift_card_payment_type: "Other".to_owned(),
             cancelled_statuses: vec!["Canceled".to_owned()],
+            paid_cancellation: PaidCancellation::CreditNote,
         }
     }
 }
