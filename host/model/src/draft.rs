@@ -2,8 +2,8 @@
 //!
 //! Ferry builds a default draft from the canonical order; the tenant's plugins may change it; `load` sends it.
 
-use crate::{CurrencyCode, Money};
-use rust_decimal::{Decimal, RoundingStrategy};
+use crate::{CurrencyCode, Money, cents};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::Date;
 
@@ -127,8 +127,6 @@ impl InvoiceDraft {
     /// amount is `qty × unit_cost` in cents; each tax (same name and percentage) is summed over the lines that carry
     /// it and rounded to cents once; halves round away from zero.
     pub fn amount(&self) -> Decimal {
-        let cents =
-            |d: Decimal| d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
         let mut subtotal = Decimal::ZERO;
         let mut taxes: Vec<(&LineTax, Decimal)> = Vec::new();
         for line in &self.lines {

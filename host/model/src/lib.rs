@@ -27,7 +27,7 @@ pub use draft::{
 };
 pub use event::{EventEnvelope, EventKind, EventObject, ParseEventError};
 pub use ids::{CurrencyCode, EventId, IdError, TenantId};
-pub use money::{Conversion, Money};
+pub use money::{Conversion, Money, cents};
 pub use order::{
     Address, CouponCode, CustomField, Customer, NamedAmount, Order, OrderLine, OrderStatus,
     OrderTotals, Payment, TaxClass,

@@ -14,6 +14,12 @@ pub struct Money {
     pub code: CurrencyCode,
 }
 
+/// An amount in cents, halves away from zero: the one rounding rule Ferry applies to money (Kentico's default and
+/// FreshBooks' totals, `docs/kentico.md` §12.4, `docs/freshbooks.md` §6.4).
+pub fn cents(amount: Decimal) -> Decimal {
+    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
 impl Money {
     /// Builds a money value.
     pub fn new(amount: Decimal, code: CurrencyCode) -> Self {

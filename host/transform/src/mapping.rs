@@ -28,9 +28,8 @@ pub use payments::settle_payment;
 
 use ferry_model::{
     Address, ClientDraft, Conversion, CurrencyCode, Customer, Decimal, Drafts, InvoiceDraft,
-    InvoiceStatus, LineTax, Money, Order, OrderLine,
+    InvoiceStatus, LineTax, Money, Order, OrderLine, cents,
 };
-use rust_decimal::RoundingStrategy;
 
 /// The invoice status the tenant's table gives for a Kentico status code (draft when unlisted).
 pub fn invoice_status(settings: &MappingConfig, status_code: &str) -> InvoiceStatus {
@@ -106,10 +105,7 @@ impl Pricing<'_> {
     /// Converts (when asked) and rounds to cents, half away from zero as accountants do (not banker's rounding).
     fn money(&self, amount: Decimal) -> Money {
         let amount = self.conversion.map_or(amount, |c| amount * c.rate);
-        Money::new(
-            amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero),
-            self.currency.clone(),
-        )
+        Money::new(cents(amount), self.currency.clone())
     }
 
     /// The tax for a line: the tax class rate for the destination, none when exempt.

@@ -65,12 +65,11 @@ fn draft_tax(t: &Option<LineTax>) -> (Option<&str>, Decimal) {
 }
 
 fn draft_key(l: &InvoiceLineDraft) -> LineKey {
-    let tax = draft_tax;
     (
         l.name.clone(),
         l.quantity.normalize(),
         l.unit_cost.amount.normalize(),
-        taxes([tax(&l.tax1), tax(&l.tax2)]),
+        taxes([draft_tax(&l.tax1), draft_tax(&l.tax2)]),
     )
 }
 

@@ -8,7 +8,7 @@
 //! allocated by largest remainder so that they add up to the discount exactly.
 
 use super::{MappingConfig, OptionLines, Pricing, line_sku};
-use ferry_model::{Decimal, InvoiceLineDraft, ItemDraft, LineTax, Order, OrderLine};
+use ferry_model::{Decimal, InvoiceLineDraft, ItemDraft, LineTax, Order, OrderLine, cents};
 
 /// The invoice lines (in Kentico's order, each option or discount after what it belongs to) and one item per
 /// billed SKU.
@@ -255,11 +255,6 @@ fn spread(
         .filter(|(_, share)| !share.is_zero())
         .map(|((tax, _), share)| (tax.clone(), share))
         .collect()
-}
-
-/// Cents, half away from zero (FreshBooks and Kentico both).
-fn cents(amount: Decimal) -> Decimal {
-    amount.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
 }
 
 #[cfg(test)]
