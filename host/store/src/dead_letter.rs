@@ -1,10 +1,12 @@
 //! The dead-letter queue: list, show with every attempt's error, replay (one or all), discard.
 //!
-//! Replay is the only move back: dead → queued with attempts reset, recorded in the history.
+//! Replay is the only move back: dead → queued with attempts reset, recorded in the history. A replay also
+//! releases an event the anomaly checks held for review (`order_history`), so it runs on without them.
 
 use crate::backend::{Conn, begin_write, notify_work};
 use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventRow, EventState, JobId, Transition, add_history};
+use crate::order_history::release_hold;
 use crate::store::{Store, from_ms, now_ms};
 use ferry_model::TenantId;
 
@@ -117,6 +119,7 @@ impl Store {
             .await
             .map_err(Error::db("replay dead letters"))?;
             for id in &ids {
+                release_hold(&mut *tx, JobId(*id), now).await?;
                 add_history(
                     &mut *tx,
                     JobId(*id),
@@ -168,6 +171,9 @@ impl Store {
                 .await
                 .map_err(Error::db("move dead letter"))?;
             if done.rows_affected() == 1 {
+                if to == EventState::Queued {
+                    release_hold(&mut *tx, job, now).await?;
+                }
                 add_history(
                     &mut *tx,
                     job,

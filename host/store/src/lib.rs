@@ -27,6 +27,7 @@
 //! - `history`: per-step run history, business-key search, retention purge.
 //! - `ledger`: idempotency intents and results around external calls.
 //! - `mapping`: Kentico key → FreshBooks id.
+//! - `order_history`: the synced orders the anomaly checks compare with, and the events they held for review.
 //! - `watermark`: reconciliation poller positions and event coverage.
 //! - `token`: OAuth token rows with compare-and-swap rotation.
 //! - `kv`: a namespaced blob table for tenant config and encrypted secrets.
@@ -71,6 +72,7 @@ mod keyed_locks;
 mod kv;
 mod ledger;
 mod mapping;
+mod order_history;
 mod queue;
 mod rate;
 mod refresh_lock;
@@ -91,6 +93,7 @@ pub use history::{RunHistory, Step, StepRecord};
 pub use ingestor::Ingestor;
 pub use ledger::{LedgerEntry, LedgerState};
 pub use mapping::MappingKind;
+pub use order_history::{OrderHistory, SyncedOrder};
 pub use queue::{ClaimRequest, Claimed, Lease, Outcome};
 pub use refresh_lock::RefreshLock;
 pub use store::Store;

@@ -108,4 +108,6 @@ on_both_backends!(
     refresh_lock_admits_one_holder_at_a_time,
     create_locks_are_per_key_and_apart_from_refresh_locks,
     rate_slots_allow_limit_calls_per_window,
+    order_history_reads_back_recent_orders_without_the_one_checked,
+    a_held_event_is_released_by_its_replay_only,
 );

@@ -683,3 +683,87 @@ pub(crate) async fn rate_slots_allow_limit_calls_per_window(s: &Store) -> Result
     );
     Ok(())
 }
+
+pub(crate) async fn order_history_reads_back_recent_orders_without_the_one_checked(
+    s: &Store,
+) -> Result<()> {
+    let t1 = tenant("t1");
+    let synced = |guid: &str, currency: &str, total: &str, country: &str| ferry_store::SyncedOrder {
+        order_guid: guid.to_owned(),
+        currency: currency.to_owned(),
+        total: total.parse().expect("decimal"),
+        max_quantity: 2,
+        customer: "email:ada@example.com".to_owned(),
+        country: country.to_owned(),
+    };
+    s.record_synced_order(&t1, &synced("a", "EUR", "700.10", "DE"))
+        .await?;
+    s.record_synced_order(&t1, &synced("b", "EUR", "650", "FR"))
+        .await?;
+    s.record_synced_order(&t1, &synced("c", "USD", "99.99", "US"))
+        .await?;
+    // An edit of "a" updates its figures, not its place.
+    s.record_synced_order(&t1, &synced("a", "EUR", "710.25", "DE"))
+        .await?;
+    s.record_synced_order(&tenant("t2"), &synced("z", "EUR", "1", "IT"))
+        .await?;
+    let h = s
+        .order_history(&t1, "new", "EUR", "email:ada@example.com", 10)
+        .await?;
+    ensure!(!h.seen);
+    let totals: Vec<String> = h.totals.iter().map(ToString::to_string).collect();
+    ensure!(totals.len() == 2, "{totals:?}");
+    ensure!(
+        totals.contains(&"710.25".to_owned()) && totals.contains(&"650".to_owned()),
+        "{totals:?}"
+    );
+    ensure!(h.max_quantities.len() == 3, "{:?}", h.max_quantities);
+    ensure!(
+        h.customer_countries == ["DE", "FR", "US"],
+        "{:?}",
+        h.customer_countries
+    );
+    let limited = s
+        .order_history(&t1, "new", "EUR", "email:ada@example.com", 1)
+        .await?;
+    ensure!(limited.totals.len() == 1 && limited.max_quantities.len() == 1);
+    // The order checked is never its own history.
+    let a = s
+        .order_history(&t1, "a", "EUR", "email:ada@example.com", 10)
+        .await?;
+    ensure!(a.seen && a.totals.len() == 1 && a.customer_countries == ["FR", "US"]);
+    Ok(())
+}
+
+pub(crate) async fn a_held_event_is_released_by_its_replay_only(s: &Store) -> Result<()> {
+    insert_one(s, "t1", "held", 1).await?;
+    insert_one(s, "t1", "other", 2).await?;
+    let claimed = s.claim(&req("w1", 10)).await?;
+    ensure!(claimed.len() == 2);
+    let (held, other) = (claimed[0].lease.job, claimed[1].lease.job);
+    s.hold_for_review(held).await?;
+    s.hold_for_review(held).await?;
+    ensure!(!s.released_from_review(held).await?, "held, not released");
+    for c in &claimed {
+        s.dead_letter(&c.lease, "held for review").await?;
+    }
+    ensure!(!s.released_from_review(held).await?, "dead, not released");
+    s.replay(other, "not held").await?;
+    ensure!(!s.released_from_review(other).await?, "an event never held");
+    ensure!(!s.released_from_review(held).await?, "another replay");
+    s.replay(held, "reviewed").await?;
+    ensure!(s.released_from_review(held).await?, "released by its replay");
+    // Bulk replay releases too.
+    insert_one(s, "t1", "held2", 3).await?;
+    let c = s
+        .claim(&req("w1", 10))
+        .await?
+        .into_iter()
+        .find(|c| c.lease.job != held && c.lease.job != other)
+        .context("claimed")?;
+    s.hold_for_review(c.lease.job).await?;
+    s.dead_letter(&c.lease, "held for review").await?;
+    ensure!(s.replay_all(Some(&tenant("t1")), "bulk").await? == 1);
+    ensure!(s.released_from_review(c.lease.job).await?);
+    Ok(())
+}

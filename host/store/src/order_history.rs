@@ -1,0 +1,199 @@
+//! The tenant's synced orders as the anomaly checks see them (total, largest quantity, customer, country), and the
+//! events those checks held for review.
+//!
+//! A held event is recorded here before it is dead-lettered; a replay of its dead letter (`dead_letter`) releases
+//! it, and the worker runs a released event without the checks.
+
+use crate::backend::Conn;
+use crate::error::{Error, Result};
+use crate::event::JobId;
+use crate::store::{Store, now_ms};
+use ferry_model::{Decimal, TenantId};
+use std::str::FromStr;
+
+/// What is kept of one synced order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncedOrder {
+    /// Kentico `OrderGUID`.
+    pub order_guid: String,
+    /// ISO currency code of the order.
+    pub currency: String,
+    /// The order total, in its currency.
+    pub total: Decimal,
+    /// The order's largest line quantity.
+    pub max_quantity: i64,
+    /// Who ordered (a key the caller chooses, e.g. the email).
+    pub customer: String,
+    /// Where it went (ISO country code, or empty).
+    pub country: String,
+}
+
+/// The history one order is checked against; the order itself is never part of it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderHistory {
+    /// The order was synced before (this is an edit or a redelivery of it).
+    pub seen: bool,
+    /// Totals of the tenant's most recent synced orders in the currency asked for, newest first.
+    pub totals: Vec<Decimal>,
+    /// The largest line quantity of each of the tenant's most recent synced orders (any currency), newest first.
+    pub max_quantities: Vec<i64>,
+    /// Countries the customer's synced orders went to, sorted, without empties.
+    pub customer_countries: Vec<String>,
+}
+
+impl Store {
+    /// Records (or, for an order synced before, updates) what the anomaly checks keep of a synced order. The first
+    /// sync's time stays its place in the history.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn record_synced_order(&self, tenant: &TenantId, order: &SyncedOrder) -> Result<()> {
+        on_pool!(&self.pool, |p| {
+            sqlx::query(
+                "INSERT INTO synced_orders (tenant, order_guid, currency, total, max_quantity, \
+                 customer, country, synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT \
+                 (tenant, order_guid) DO UPDATE SET currency = excluded.currency, total = \
+                 excluded.total, max_quantity = excluded.max_quantity, customer = \
+                 excluded.customer, country = excluded.country",
+            )
+            .bind(tenant.as_str())
+            .bind(&order.order_guid)
+            .bind(&order.currency)
+            .bind(order.total.normalize().to_string())
+            .bind(order.max_quantity)
+            .bind(&order.customer)
+            .bind(&order.country)
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map_err(Error::db("record synced order"))?;
+        });
+        Ok(())
+    }
+
+    /// The history `order_guid` is checked against: up to `limit` recent orders of the tenant (totals in
+    /// `currency`), and the countries of `customer`'s orders.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when a read fails, [`Error::Corrupt`] when a stored total is not a decimal.
+    pub async fn order_history(
+        &self,
+        tenant: &TenantId,
+        order_guid: &str,
+        currency: &str,
+        customer: &str,
+        limit: u32,
+    ) -> Result<OrderHistory> {
+        let t = tenant.as_str();
+        let limit = i64::from(limit);
+        let (seen, totals, max_quantities, countries) = on_pool!(&self.pool, |p| {
+            let seen: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM synced_orders WHERE tenant = $1 AND order_guid = $2)",
+            )
+            .bind(t)
+            .bind(order_guid)
+            .fetch_one(p)
+            .await
+            .map_err(Error::db("read order history"))?;
+            let totals: Vec<String> = sqlx::query_scalar(
+                "SELECT total FROM synced_orders WHERE tenant = $1 AND currency = $2 AND \
+                 order_guid <> $3 ORDER BY synced_at DESC LIMIT $4",
+            )
+            .bind(t)
+            .bind(currency)
+            .bind(order_guid)
+            .bind(limit)
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("read order history"))?;
+            let quantities: Vec<i64> = sqlx::query_scalar(
+                "SELECT max_quantity FROM synced_orders WHERE tenant = $1 AND order_guid <> $2 \
+                 ORDER BY synced_at DESC LIMIT $3",
+            )
+            .bind(t)
+            .bind(order_guid)
+            .bind(limit)
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("read order history"))?;
+            let countries: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT country FROM synced_orders WHERE tenant = $1 AND customer = $2 \
+                 AND order_guid <> $3 AND country <> '' ORDER BY country",
+            )
+            .bind(t)
+            .bind(customer)
+            .bind(order_guid)
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("read order history"))?;
+            (seen, totals, quantities, countries)
+        });
+        let totals = totals
+            .iter()
+            .map(|s| {
+                Decimal::from_str(s).map_err(|e| Error::Corrupt {
+                    what: "synced order total",
+                    detail: e.to_string(),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(OrderHistory {
+            seen,
+            totals,
+            max_quantities,
+            customer_countries: countries,
+        })
+    }
+
+    /// Records that the anomaly checks held `job` for review (before it is dead-lettered).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn hold_for_review(&self, job: JobId) -> Result<()> {
+        on_pool!(&self.pool, |p| {
+            sqlx::query(
+                "INSERT INTO anomaly_holds (event_seq, held_at) VALUES ($1, $2) ON CONFLICT \
+                 (event_seq) DO NOTHING",
+            )
+            .bind(job.0)
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map_err(Error::db("hold event for review"))?;
+        });
+        Ok(())
+    }
+
+    /// Whether `job` was held for review and a replay released it: it then runs without the anomaly checks.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn released_from_review(&self, job: JobId) -> Result<bool> {
+        let released: bool =
+            on_pool!(&self.pool, |p| {
+                sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM anomaly_holds WHERE event_seq = $1 AND released_at IS \
+             NOT NULL)",
+        )
+        .bind(job.0)
+        .fetch_one(p)
+        .await
+        .map_err(Error::db("read review hold"))?
+            });
+        Ok(released)
+    }
+}
+
+/// Releases the hold on `job`, if it has one; run in the replay's transaction.
+pub(crate) async fn release_hold(conn: impl Into<Conn<'_>>, job: JobId, now: i64) -> Result<()> {
+    on_conn!(conn.into(), |c| sqlx::query(
+        "UPDATE anomaly_holds SET released_at = $1 WHERE event_seq = $2 AND released_at IS NULL",
+    )
+    .bind(now)
+    .bind(job.0)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(Error::db("release review hold"))?;
+    Ok(())
+}
