@@ -18,6 +18,8 @@
 //! Layout:
 //! - `mapping`: the default Kentico → FreshBooks mapping ([`default_drafts`]) and its [`MappingConfig`].
 //! - `validate`: the built-in order rules every tenant gets ([`ValidationRules`]).
+//! - `anomaly`: the per-tenant statistical checks that hold an order for review ([`AnomalyConfig`],
+//!   [`anomaly::check`]).
 //! - `pass`: the stage's entry points: [`validate`], [`run`] (default drafts + chain), [`shape`],
 //!   [`map_customer`].
 //! - `artifacts`: where this repository's plugins are built, and [`artifacts::ensure_built`].
@@ -37,6 +39,7 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod anomaly;
 pub mod artifacts;
 mod bindings;
 mod cache;
@@ -57,6 +60,7 @@ mod pass;
 mod runtime;
 mod validate;
 
+pub use anomaly::AnomalyConfig;
 pub use chain::{Chain, ChainRun};
 pub use config::{PluginsConfig, RuntimeConfig};
 pub use context::{PluginLimits, TransformCtx};
