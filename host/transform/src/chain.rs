@@ -304,7 +304,7 @@ fn accept<W, M>(
     ctx: &TransformCtx,
     p: &PluginHandle,
     hook: Hook,
-    out: Result<W, crate::bindings::v0_1::types::TransformError>,
+    out: Result<W, crate::bindings::v0_2::types::TransformError>,
     check: impl FnOnce(&mut OutputCheck, W) -> Result<M, String>,
 ) -> Result<M, TransformError> {
     let err = |reason| failure(ctx, p, hook, reason);

@@ -1,4 +1,9 @@
-//! Conversions between `ferry-model` and the WIT records of `ferry:transform@0.1.0`.
+//! Conversions between `ferry-model` and the WIT records of `ferry:transform@0.2.0`.
+//!
+//! A plugin of the frozen 0.1.0 contract gets the same records through the views of `bindings::v0_1` (its order and
+//! lines without what 0.2.0 added; every other record has one shape in both versions), so there is one conversion.
+//! The drafts carry every field of the model's drafts in both versions: a 0.1.0 plugin that rebuilds a draft sees,
+//! and hands back, all of it (discount lines are lines like any other).
 //!
 //! Model → WIT cannot fail. WIT → model checks what a plugin returned (decimals, currency
 //! codes, dates, size) and reports the first problem as a message for `InvalidOutput`.
@@ -6,15 +11,16 @@
 use std::str::FromStr;
 
 use ferry_model::{
-    Address, ClientDraft, CurrencyCode, CustomField, Customer, InvoiceDraft, InvoiceLineDraft,
-    InvoiceStatus, ItemDraft, LineTax, Money, Order, OrderLine, OrderStatus, Payment, TaxClass,
+    Address, ClientDraft, CouponCode, CurrencyCode, CustomField, Customer, InvoiceDraft,
+    InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax, Money, NamedAmount, Order, OrderLine,
+    OrderStatus, Payment, TaxClass,
 };
 use rust_decimal::Decimal;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-use crate::bindings::v0_1::types as wit;
+use crate::bindings::v0_2::types as wit;
 
 fn rfc3339(t: &OffsetDateTime) -> String {
     // Formatting a valid OffsetDateTime as RFC 3339 only fails for years outside 0..=9999.
@@ -35,6 +41,22 @@ fn fields(f: &[CustomField]) -> Vec<wit::CustomField> {
             value: f.value.clone(),
         })
         .collect()
+}
+
+fn amounts(a: &[NamedAmount]) -> Vec<wit::NamedAmount> {
+    a.iter()
+        .map(|a| wit::NamedAmount {
+            name: a.name.clone(),
+            amount: a.amount.to_string(),
+        })
+        .collect()
+}
+
+fn coupon_code(c: &CouponCode) -> wit::CouponCode {
+    wit::CouponCode {
+        code: c.code.clone(),
+        gift_card_value: c.gift_card_value.map(|v| v.to_string()),
+    }
 }
 
 fn address(a: &Address) -> wit::Address {
@@ -113,6 +135,12 @@ pub(crate) fn order_line(l: &OrderLine) -> wit::OrderLine {
         sku_price: l.sku_price.map(|d| d.to_string()),
         tax_class: l.tax_class.as_ref().map(tax_class),
         attributes: fields(&l.attributes),
+        guid: l.guid.to_string(),
+        parent_guid: l.parent_guid.map(|g| g.to_string()),
+        bundle_guid: l.bundle_guid.map(|g| g.to_string()),
+        text: l.text.clone(),
+        unit_discounts: amounts(&l.unit_discounts),
+        discounts: amounts(&l.discounts),
     }
 }
 
@@ -139,6 +167,10 @@ pub(crate) fn order(o: &Order) -> wit::Order {
         custom_attributes: fields(&o.custom_attributes),
         note: o.note.clone(),
         payment: payment(&o.payment),
+        discounts: amounts(&o.discounts),
+        coupon_codes: o.coupon_codes.iter().map(coupon_code).collect(),
+        other_payments: amounts(&o.other_payments),
+        taxes: amounts(&o.taxes),
     }
 }
 
@@ -384,6 +416,33 @@ mod tests {
             .invoice_draft(invoice_draft(&d))
             .unwrap();
         assert_eq!(back, d);
+    }
+
+    #[test]
+    fn an_order_carries_its_discounts_codes_gift_cards_and_line_guids() {
+        let mut o = crate::fixtures::sample_order();
+        let parent = uuid::Uuid::from_u128(0xA1);
+        o.lines[0].guid = parent;
+        o.lines[1].parent_guid = Some(parent);
+        o.lines[1].discounts = vec![NamedAmount {
+            name: "Buy 2 save".into(),
+            amount: Decimal::from_str("2.50").unwrap(),
+        }];
+        o.discounts = vec![NamedAmount {
+            name: "Welcome 10%".into(),
+            amount: Decimal::from(3),
+        }];
+        o.coupon_codes = vec![CouponCode {
+            code: "GIFT-1".into(),
+            gift_card_value: Some(Decimal::from(10)),
+        }];
+        let w = order(&o);
+        assert_eq!(w.lines[0].guid, parent.to_string());
+        assert_eq!(w.lines[1].parent_guid, Some(parent.to_string()));
+        assert_eq!(w.lines[0].parent_guid, None);
+        assert_eq!(w.lines[1].discounts[0].amount, "2.50");
+        assert_eq!(w.discounts[0].name, "Welcome 10%");
+        assert_eq!(w.coupon_codes[0].gift_card_value.as_deref(), Some("10"));
     }
 
     #[test]

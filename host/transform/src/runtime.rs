@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, InstancePre, Linker};
 use wasmtime::{Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::bindings::v0_1::Transformer;
+use crate::bindings::{v0_1, v0_2};
 use crate::cache::CwasmCache;
 use crate::config::RuntimeConfig;
 use crate::error::{Error, Hook, Result};
@@ -104,6 +104,12 @@ impl PluginHandle {
     pub fn origin(&self) -> LoadOrigin {
         self.origin
     }
+
+    /// The version of the `ferry:transform` contract the plugin was built against (`0.1.0` or `0.2.0`), found
+    /// from the interface it exports. A 0.1.0 plugin gets the 0.1.0 records, without what 0.2.0 added.
+    pub fn contract_version(&self) -> &'static str {
+        self.linked.exports.contract().version()
+    }
 }
 
 /// Where [`PluginRuntime::load`] found a plugin's compiled code.
@@ -151,9 +157,13 @@ impl PluginRuntime {
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&wasm).map_err(|e| Error::Setup(anyhow::anyhow!("{e}")))?;
 
+        // Both contract versions' imports (`host@0.1.0` and `host@0.2.0`), so a component built against either
+        // links; `HookExports::find` tells which one it exports.
         let mut linker = Linker::<PluginCtx>::new(&engine);
-        Transformer::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |s| s)
-            .map_err(|e| Error::Setup(anyhow::anyhow!("link host interface: {e}")))?;
+        v0_1::Transformer::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |s| s)
+            .map_err(|e| Error::Setup(anyhow::anyhow!("link host interface 0.1: {e}")))?;
+        v0_2::Transformer::add_to_linker::<_, HasSelf<PluginCtx>>(&mut linker, |s| s)
+            .map_err(|e| Error::Setup(anyhow::anyhow!("link host interface 0.2: {e}")))?;
         wasi::add_to_linker(&mut linker)
             .map_err(|e| Error::Setup(anyhow::anyhow!("link wasi: {e}")))?;
 
@@ -192,7 +202,8 @@ impl PluginRuntime {
         &self.inner.config
     }
 
-    /// Load a plugin from component bytes: validate it against our world, compile it (or map it
+    /// Load a plugin from component bytes: validate it against our world (0.2.0 or the frozen
+    /// 0.1.0, whichever it exports), compile it (or map it
     /// from the `.cwasm` cache) and link it once. Loading the same bytes again (another tenant,
     /// a reloaded chain) reuses the linked plugin; a new runtime over the same cache directory
     /// maps the artifact instead of compiling ([`PluginHandle::origin`] tells which happened).
@@ -287,7 +298,7 @@ impl PluginRuntime {
             .map_err(|e| format!("link: {e:#}"))?;
         let exports = HookExports::find(&pre).map_err(|e| {
             format!(
-                "not a ferry:transform/transformer@0.1 component (missing or mistyped export): {e}"
+                "not a ferry:transform/transformer@0.2 or @0.1 component (missing or mistyped export): {e}"
             )
         })?;
         Ok(Linked { pre, exports })

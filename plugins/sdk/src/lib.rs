@@ -142,7 +142,12 @@ fn trap() -> ! {
     loop {}
 }
 
-/// Generated bindings for `ferry:transform/transformer@0.1.0` (the only `generate!` for guests).
+/// Generated bindings for `ferry:transform/transformer@0.2.0` (the only `generate!` for guests).
+///
+/// A plugin built with this SDK targets 0.2.0. The host still runs plugins built against 0.1.0
+/// (an earlier SDK); their records simply lack what 0.2.0 added. Because `wit/deps/` holds the
+/// frozen 0.1.0 package beside it, the generated module names carry the version
+/// (`ferry::transform0_2_0`); plugins use the re-exports below instead.
 pub mod bindings {
     #![allow(missing_docs)]
     wit_bindgen::generate!({
@@ -153,11 +158,11 @@ pub mod bindings {
     });
 }
 
-pub use bindings::ferry::transform::host;
-pub use bindings::ferry::transform::types::{
-    Address, ClientDraft, CustomField, Customer, InvoiceDraft, InvoiceLineDraft, InvoiceStatus,
-    ItemDraft, LineTax, LogLevel, Money, Order, OrderLine, OrderStatus, OrderTotals, Payment,
-    TaxClass, TransformError, ValidationIssue,
+pub use bindings::ferry::transform0_2_0::host;
+pub use bindings::ferry::transform0_2_0::types::{
+    Address, ClientDraft, CouponCode, CustomField, Customer, InvoiceDraft, InvoiceLineDraft,
+    InvoiceStatus, ItemDraft, LineTax, LogLevel, Money, NamedAmount, Order, OrderLine, OrderStatus,
+    OrderTotals, Payment, TaxClass, TransformError, ValidationIssue,
 };
 
 /// The hooks of a transform plugin; every method defaults to pass-through.
@@ -217,7 +222,7 @@ macro_rules! export_transform {
 
         #[doc(hidden)]
         pub struct __FerryExport;
-        impl $crate::bindings::exports::ferry::transform::transform::Guest for __FerryExport {
+        impl $crate::bindings::exports::ferry::transform0_2_0::transform::Guest for __FerryExport {
             fn validate_order(order: $crate::Order) -> $crate::__alloc::vec::Vec<$crate::ValidationIssue> {
                 if __FERRY_HOOKS & $crate::hooks::VALIDATE_ORDER == 0 {
                     return $crate::__alloc::vec::Vec::new();

@@ -1,4 +1,5 @@
-//! The store data of one hook call and its implementation of the WIT `host` interface.
+//! The store data of one hook call and its implementation of the WIT `host` interface, in each supported version
+//! of the contract (the interface is the same in 0.1.0 and 0.2.0; only its package version differs).
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::log_pipe::LogPipe;
 use super::{HostServices, LogLevel};
-use crate::bindings::v0_1::{ferry::transform::host, types};
+use crate::bindings::{v0_1, v0_2};
 use crate::limits::MemoryCap;
 
 /// Store data of one plugin instance (lives for one hook call).
@@ -35,37 +36,67 @@ impl WasiView for PluginCtx {
     }
 }
 
-impl types::Host for PluginCtx {}
-
-impl host::Host for PluginCtx {
-    fn log(&mut self, level: types::LogLevel, msg: String) {
-        let level = match level {
-            types::LogLevel::Debug => LogLevel::Debug,
-            types::LogLevel::Info => LogLevel::Info,
-            types::LogLevel::Warn => LogLevel::Warn,
-            types::LogLevel::Error => LogLevel::Error,
-        };
-        self.services.log(&self.tenant, &self.plugin, level, &msg);
+impl PluginCtx {
+    fn log_line(&self, level: LogLevel, msg: &str) {
+        self.services.log(&self.tenant, &self.plugin, level, msg);
     }
 
-    fn get_setting(&mut self, key: String) -> Option<String> {
-        self.services.setting(&self.tenant, &self.plugin, &key)
+    fn setting(&self, key: &str) -> Option<String> {
+        self.services.setting(&self.tenant, &self.plugin, key)
     }
 
-    fn exchange_rate(
-        &mut self,
-        base: String,
-        quote: String,
-        date: String,
-    ) -> Result<String, String> {
-        let date = Date::parse(&date, format_description!("[year]-[month]-[day]"))
+    fn rate(&self, base: &str, quote: &str, date: &str) -> Result<String, String> {
+        let day = Date::parse(date, format_description!("[year]-[month]-[day]"))
             .map_err(|e| format!("date `{date}` is not YYYY-MM-DD: {e}"))?;
         self.services
-            .exchange_rate(&self.tenant, &base, &quote, date)
+            .exchange_rate(&self.tenant, base, quote, day)
             .map(|r| r.to_string())
     }
 
-    fn enrich(&mut self, kind: String, key: String) -> Result<Vec<(String, String)>, String> {
-        self.services.enrich(&self.tenant, &kind, &key)
+    fn enrichment(&self, kind: &str, key: &str) -> Result<Vec<(String, String)>, String> {
+        self.services.enrich(&self.tenant, kind, key)
     }
 }
+
+/// The `host` interface of one contract version, forwarded to the methods above.
+macro_rules! host_interface {
+    ($v:ident) => {
+        impl $v::types::Host for PluginCtx {}
+
+        impl $v::host::Host for PluginCtx {
+            fn log(&mut self, level: $v::types::LogLevel, msg: String) {
+                let level = match level {
+                    $v::types::LogLevel::Debug => LogLevel::Debug,
+                    $v::types::LogLevel::Info => LogLevel::Info,
+                    $v::types::LogLevel::Warn => LogLevel::Warn,
+                    $v::types::LogLevel::Error => LogLevel::Error,
+                };
+                self.log_line(level, &msg);
+            }
+
+            fn get_setting(&mut self, key: String) -> Option<String> {
+                self.setting(&key)
+            }
+
+            fn exchange_rate(
+                &mut self,
+                base: String,
+                quote: String,
+                date: String,
+            ) -> Result<String, String> {
+                self.rate(&base, &quote, &date)
+            }
+
+            fn enrich(
+                &mut self,
+                kind: String,
+                key: String,
+            ) -> Result<Vec<(String, String)>, String> {
+                self.enrichment(&kind, &key)
+            }
+        }
+    };
+}
+
+host_interface!(v0_1);
+host_interface!(v0_2);

@@ -20,6 +20,8 @@ use wasmtime_wasi::{Deterministic, WasiCtx, WasiCtxBuilder, WasiView};
 pub(crate) const ALLOWED_IMPORT_PREFIXES: &[&str] = &[
     "ferry:transform/host@0.1.",
     "ferry:transform/types@0.1.",
+    "ferry:transform/host@0.2.",
+    "ferry:transform/types@0.2.",
     "wasi:cli/environment@0.2.",
     "wasi:cli/exit@0.2.",
     "wasi:cli/stdin@0.2.",

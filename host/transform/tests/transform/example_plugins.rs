@@ -310,8 +310,8 @@ fn the_example_plugins_are_no_std_and_import_nothing_but_the_host_interface() {
             !imports.is_empty()
                 && imports
                     .iter()
-                    .all(|i| i.starts_with("ferry:transform/host@0.1.")
-                        || i.starts_with("ferry:transform/types@0.1.")),
+                    .all(|i| i.starts_with("ferry:transform/host@0.2.")
+                        || i.starts_with("ferry:transform/types@0.2.")),
             "{name} imports {imports:?}"
         );
     }

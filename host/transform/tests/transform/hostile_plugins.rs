@@ -236,7 +236,7 @@ fn a_component_of_another_world_is_rejected_at_load() {
         "{msg}"
     );
     assert!(
-        msg.contains("not a ferry:transform/transformer@0.1 component"),
+        msg.contains("not a ferry:transform/transformer@0.2 or @0.1 component"),
         "{msg}"
     );
     assert!(matches!(err.disposition(), Disposition::DeadLetter { .. }));

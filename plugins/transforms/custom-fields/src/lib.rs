@@ -5,6 +5,10 @@
 //!   `vat-name`, `organization`, `mobile-phone`, `business-phone`.
 //! - `invoice-note-attributes`: `Name,...` or `*`: order custom attributes appended to invoice notes.
 //! - `item-attributes`: `Name,...` or `*`: product attributes appended to the item description.
+//! - `invoice-note-discounts`: `true` to append what the order saved and how it was paid to invoice notes, one
+//!   line each: `Discount <name>: <amount> (on <product>)` per line discount, `Discount <name>: <amount>` per order
+//!   discount, `Gift card <code>: <value>` per gift-card code and `Paid by <name>: <amount>` per gift card payment
+//!   (contract 0.2.0: the order's discounts, coupon codes and other payments).
 #![no_std]
 
 extern crate alloc;
@@ -32,6 +36,29 @@ fn selected<'a>(fields: &'a [CustomField], setting: &str) -> Vec<&'a CustomField
                 .filter(|f| names.contains(&f.name.as_str()) && !f.value.is_empty())
                 .collect()
         }
+    }
+}
+
+/// One note line per discount, gift-card code and gift-card payment of the order.
+fn append_discounts(order: &Order, notes: &mut String) {
+    for line in &order.lines {
+        for d in &line.discounts {
+            append_line(
+                notes,
+                &format!("Discount {}: {} (on {})", d.name, d.amount, line.name),
+            );
+        }
+    }
+    for d in &order.discounts {
+        append_line(notes, &format!("Discount {}: {}", d.name, d.amount));
+    }
+    for c in &order.coupon_codes {
+        if let Some(value) = &c.gift_card_value {
+            append_line(notes, &format!("Gift card {}: {value}", c.code));
+        }
+    }
+    for p in &order.other_payments {
+        append_line(notes, &format!("Paid by {}: {}", p.name, p.amount));
     }
 }
 
@@ -80,6 +107,9 @@ impl Transform for CustomFields {
     fn map_invoice(order: Order, mut draft: InvoiceDraft) -> Result<InvoiceDraft, TransformError> {
         for f in selected(&order.custom_attributes, "invoice-note-attributes") {
             append_line(&mut draft.notes, &format!("{}: {}", f.name, f.value));
+        }
+        if host::get_setting("invoice-note-discounts").is_some_and(|v| v.trim() == "true") {
+            append_discounts(&order, &mut draft.notes);
         }
         Ok(draft)
     }
