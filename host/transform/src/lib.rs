@@ -3,8 +3,8 @@
 //! Turns a canonical order into the FreshBooks drafts `load` sends: checks it against the built-in
 //! rules, builds the default drafts (status table, addresses, taxes, lines, payment, currency
 //! conversion) and runs each tenant's ordered chain of WebAssembly component plugins (WIT world
-//! `ferry:transform/transformer@0.1.0`, see `wit/`) over them. [`validate`] and [`run`] are what
-//! the worker calls; `ferry plugin test` previews the same pass. Every event gets fresh, pooled instances (one per plugin, at most; none
+//! `ferry:transform/transformer@0.2.0`, see `wit/`, or the frozen 0.1.0 beside it) over them.
+//! [`validate`] and [`run`] are what the worker calls; `ferry plugin test` previews the same pass. Every event gets fresh, pooled instances (one per plugin, at most; none
 //! for a plugin whose declared hooks are not needed) in a `Store` of its own that is dropped with
 //! the event; each instance's memory is capped and every call gets a fuel budget and an epoch
 //! deadline, so a hostile plugin can only fail its own event, and the error says which tenant,
@@ -31,8 +31,9 @@
 //! - `chain`: [`Chain`] and [`ChainRun`] (one event's pass): hooks through a tenant's plugins.
 //! - `invoke`: the event's store, instantiation, one hook call and the classification of its outcome.
 //! - `convert`: model ↔ WIT conversions, including validation of plugin output.
-//! - `bindings`: `bindgen!` per supported WIT version (`v0_1`).
-//! - `exports`: the hooks' export indices, found at load; each call type-checks only its hook.
+//! - `bindings`: `bindgen!` per supported WIT version (`v0_1`, `v0_2`).
+//! - `exports`: the contract version a plugin targets and its hooks' export indices, found at load; each call
+//!   type-checks only its hook.
 //! - `hooks`: which hooks a plugin declares (SDK custom section), so the chain skips the rest.
 //! - `host`: implementations of the WIT imports; [`HostServices`] and [`StaticServices`].
 //! - `error`: [`Error`], [`TransformError`], [`Reason`] and their dispositions.
