@@ -5,9 +5,11 @@
 //! the worker pool in `worker` claims with [`Pipeline::claim`] and runs each event with `run_claimed`.
 //!
 //! Layout:
-//! - `process`: what one event does, stage by stage (extract → validate → transform → load).
+//! - `process`: what one event does, stage by stage (extract → validate → anomaly → transform → load).
+//! - `anomaly`: the tenant's anomaly checks, which hold an unusual order for review, and the history they use.
 //! - `step`: the error of one run, classified for retry or dead-letter.
 
+mod anomaly;
 mod process;
 mod step;
 

@@ -191,6 +191,7 @@ impl Sandbox {
             },
             webhook_secrets: vec![self.webhook_secret.clone()],
             mapping: MappingConfig::default(),
+            anomaly: ferry_transform::AnomalyConfig::default(),
             plugins,
             limits: TenantLimits::default(),
             enrichment: Some(EnrichmentConfig {

@@ -27,7 +27,7 @@ impl Pipeline {
     }
 
     /// Times a step and records it in the run history (ids only, never payloads).
-    async fn step<T, F, D>(
+    pub(super) async fn step<T, F, D>(
         &self,
         claimed: &Claimed,
         name: &str,
@@ -92,6 +92,7 @@ impl Pipeline {
                 reasons,
             });
         }
+        self.check_anomalies(claimed, tenant, &order).await?;
 
         let conversion = self.conversion(tenant, &order).await?;
         let drafts: Drafts = self
@@ -128,6 +129,9 @@ impl Pipeline {
                 },
             )
             .await?;
+        if synced.invoice_id != 0 && !drafts.cancelled {
+            self.remember_synced(tenant, &order).await;
+        }
         Ok(Outcome {
             freshbooks: serde_json::to_value(&synced).unwrap_or_default(),
             order_number: Some(order.number.clone()),

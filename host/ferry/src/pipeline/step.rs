@@ -22,6 +22,14 @@ pub enum StepError {
         /// Every rule it broke.
         reasons: Vec<String>,
     },
+    /// The tenant's anomaly checks held the order for review (`[tenants.anomaly]`); a replay sends it on.
+    #[error("order {order} {}; held for review", reasons.join("; "))]
+    Held {
+        /// The Kentico order number.
+        order: String,
+        /// What is unusual about it.
+        reasons: Vec<String>,
+    },
     /// No exchange rate for the conversion.
     #[error(transparent)]
     Exchange(#[from] crate::services::ExchangeError),
@@ -40,11 +48,12 @@ impl StepError {
     /// What the worker does with it.
     pub fn disposition(&self) -> Disposition {
         match self {
-            Self::UnknownTenant(_) | Self::BadEvent(_) | Self::Invalid { .. } => {
-                Disposition::DeadLetter {
-                    reason: self.to_string(),
-                }
-            }
+            Self::UnknownTenant(_)
+            | Self::BadEvent(_)
+            | Self::Invalid { .. }
+            | Self::Held { .. } => Disposition::DeadLetter {
+                reason: self.to_string(),
+            },
             Self::Extract(e) => e.disposition(),
             Self::Exchange(e) => e.disposition(),
             Self::Transform(e) => e.disposition(),

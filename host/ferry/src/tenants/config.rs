@@ -23,6 +23,9 @@ pub struct TenantConfig {
     /// Mapping settings.
     #[serde(default)]
     pub mapping: ferry_transform::MappingConfig,
+    /// Anomaly checks that hold an unusual order for review (`[tenants.anomaly]`, off by default).
+    #[serde(default)]
+    pub anomaly: ferry_transform::AnomalyConfig,
     /// The plugin chain, run in order.
     #[serde(default)]
     pub plugins: Vec<PluginConfig>,
