@@ -1,7 +1,7 @@
 //! The FreshBooks side of a tenant (`[tenants.freshbooks]`): account, OAuth application and base currency.
 
 use crate::freshbooks::{FreshBooksClient, OAuthApp, TokenStore};
-use ferry_model::{PaidCancellation, UnknownSkuPolicy};
+use ferry_model::{PaidChange, SentCancellation, UnknownSkuPolicy};
 use ferry_outbound::HttpClient;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -60,15 +60,20 @@ impl FreshBooksConfig {
     }
 }
 
-/// Per-tenant load settings: what to do with SKUs FreshBooks has no item for, and with a paid cancelled order.
+/// Per-tenant load settings: what to do with SKUs FreshBooks has no item for, and with invoices whose order was
+/// cancelled or edited after they were sent or paid.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncOptions {
     /// Unknown-SKU policy.
     pub unknown_sku: UnknownSkuPolicy,
     /// The item lines are billed against under [`UnknownSkuPolicy::DefaultItem`].
     pub default_item: String,
+    /// What a cancelled order's sent, unpaid invoice gets.
+    pub sent_cancellation: SentCancellation,
     /// What a cancelled order's paid invoice gets.
-    pub paid_cancellation: PaidCancellation,
+    pub paid_cancellation: PaidChange,
+    /// What a paid invoice gets when its order is edited.
+    pub paid_edit: PaidChange,
 }
 
 impl Default for SyncOptions {
@@ -76,7 +81,9 @@ impl Default for SyncOptions {
         Self {
             unknown_sku: UnknownSkuPolicy::CreateItem,
             default_item: "Kentico product".to_owned(),
-            paid_cancellation: PaidCancellation::CreditNote,
+            sent_cancellation: SentCancellation::CreditNote,
+            paid_cancellation: PaidChange::CreditNote,
+            paid_edit: PaidChange::CreditNote,
         }
     }
 }

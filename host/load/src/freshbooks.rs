@@ -11,5 +11,6 @@ mod types;
 pub use auth::{MemoryTokenStore, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens};
 pub use client::{DOWNSTREAM, FreshBooksClient};
 pub use types::{
-    FbClient, FbCreditNote, FbInvoice, FbItem, FbLine, FbMoney, FbPayment, FbTax, Membership,
+    FbClient, FbCreditNote, FbInvoice, FbItem, FbLine, FbMoney, FbPayment, FbTax, InvoiceAddress,
+    Membership,
 };

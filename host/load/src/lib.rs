@@ -26,10 +26,11 @@ mod sync;
 pub use config::{FreshBooksConfig, SyncOptions};
 pub use error::{Error, Result};
 pub use freshbooks::{
-    FreshBooksClient, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens,
+    FreshBooksClient, MemoryTokenStore, OAuthApp, RefreshGuard, TokenStore, TokenStoreError,
+    Tokens,
 };
 pub use ledger::{BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, MemoryLedger};
 pub use sync::{
-    Synced, credit_marker, customer_marker, gift_card_marker, order_marker, sync_customer,
-    sync_order,
+    Synced, credit_marker, customer_marker, edit_credit_marker, gift_card_marker, order_marker,
+    sync_customer, sync_order,
 };

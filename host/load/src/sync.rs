@@ -6,17 +6,22 @@
 //! - `client`: the customer's FreshBooks client (found by stored id, marker or e-mail; else created).
 //! - `catalog`: taxes and items every line needs (found by name or SKU; else created or the default item).
 //! - `invoice`: the order's invoice and its payment.
+//! - `edit`: an invoice brought to an order edited after it was written.
+//! - `withdraw`: cancelled orders, and credit notes for paid orders edited down.
+//! - `lines`: invoice lines compared as Ferry writes them.
 
 mod catalog;
 mod client;
 mod edit;
 mod invoice;
+mod lines;
+mod withdraw;
 
 use catalog::{ensure_items, ensure_taxes};
 use client::{ensure_client, find_client};
-pub use edit::credit_marker;
 pub use invoice::gift_card_marker;
 use invoice::{PaymentRef, ensure_invoice, ensure_payment, find_invoice, is_draft};
+pub use withdraw::{credit_marker, edit_credit_marker};
 
 use crate::{
     Error, Result, SyncOptions,
@@ -136,19 +141,19 @@ pub async fn sync_order(
         prefix: tenant.to_string(),
     };
     let mut synced = Synced::default();
+    let correction = withdraw::Correction {
+        fb: client,
+        ledger,
+        keys: &keys,
+        order,
+        options,
+    };
     if drafts.cancelled {
         // Nothing is created for a cancelled order; an invoice it already has is withdrawn.
         let known = client::known_client(client, ledger, &keys, order.customer.guid).await?;
         synced.client_id = known.unwrap_or_default();
         let inv = find_invoice(client, ledger, &keys, order.guid, known, &mut synced).await?;
-        let cancellation = edit::Cancellation {
-            fb: client,
-            ledger,
-            keys: &keys,
-            order_guid: order.guid,
-            paid: options.paid_cancellation,
-        };
-        edit::cancel(&cancellation, inv, &mut synced).await?;
+        withdraw::cancel(&correction, inv, &mut synced).await?;
         return Ok(synced);
     }
     synced.client_id = ensure_client(
@@ -162,16 +167,8 @@ pub async fn sync_order(
     .await?;
     ensure_taxes(client, ledger, &keys, drafts, &mut synced).await?;
     ensure_items(client, ledger, &keys, drafts, options, &mut synced).await?;
-    let invoice = ensure_invoice(
-        client,
-        ledger,
-        &keys,
-        order.guid,
-        &drafts.invoice,
-        &mut synced,
-    )
-    .await?;
-    let invoice = edit::apply_edit(client, invoice, &drafts.invoice, &mut synced).await?;
+    let invoice = ensure_invoice(client, ledger, &keys, order.guid, drafts, &mut synced).await?;
+    let invoice = edit::apply_edit(&correction, invoice, drafts, &mut synced).await?;
     synced.invoice_id = invoice.id;
     synced.invoice_number = invoice.invoice_number.clone();
     if drafts.invoice.status == InvoiceStatus::Sent && is_draft(&invoice) {

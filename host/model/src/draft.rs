@@ -99,6 +99,28 @@ pub struct InvoiceLineDraft {
     pub sku: String,
 }
 
+impl InvoiceLineDraft {
+    /// What FreshBooks totals these lines at, on an invoice or a credit note, by its totals rule
+    /// (`docs/freshbooks.md` §6.4): each line's amount is `qty × unit_cost` in cents; each tax (same name and
+    /// percentage) is summed over the lines that carry it and rounded to cents once; halves round away from zero.
+    pub fn total(lines: &[Self]) -> Decimal {
+        let mut subtotal = Decimal::ZERO;
+        let mut taxes: Vec<(&LineTax, Decimal)> = Vec::new();
+        for line in lines {
+            let amount = cents(line.quantity * line.unit_cost.amount);
+            subtotal += amount;
+            for tax in [&line.tax1, &line.tax2].into_iter().flatten() {
+                let due = amount * tax.percent / Decimal::ONE_HUNDRED;
+                match taxes.iter_mut().find(|(t, _)| *t == tax) {
+                    Some((_, sum)) => *sum += due,
+                    None => taxes.push((tax, due)),
+                }
+            }
+        }
+        subtotal + taxes.iter().map(|(_, sum)| cents(*sum)).sum::<Decimal>()
+    }
+}
+
 /// A FreshBooks invoice to create.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvoiceDraft {
@@ -123,24 +145,9 @@ pub struct InvoiceDraft {
 }
 
 impl InvoiceDraft {
-    /// What FreshBooks will total this invoice at, by its totals rule (`docs/freshbooks.md` §6.4): each line's
-    /// amount is `qty × unit_cost` in cents; each tax (same name and percentage) is summed over the lines that carry
-    /// it and rounded to cents once; halves round away from zero.
+    /// What FreshBooks will total this invoice at: [`InvoiceLineDraft::total`] of its lines.
     pub fn amount(&self) -> Decimal {
-        let mut subtotal = Decimal::ZERO;
-        let mut taxes: Vec<(&LineTax, Decimal)> = Vec::new();
-        for line in &self.lines {
-            let amount = cents(line.quantity * line.unit_cost.amount);
-            subtotal += amount;
-            for tax in [&line.tax1, &line.tax2].into_iter().flatten() {
-                let due = amount * tax.percent / Decimal::ONE_HUNDRED;
-                match taxes.iter_mut().find(|(t, _)| *t == tax) {
-                    Some((_, sum)) => *sum += due,
-                    None => taxes.push((tax, due)),
-                }
-            }
-        }
-        subtotal + taxes.iter().map(|(_, sum)| cents(*sum)).sum::<Decimal>()
+        InvoiceLineDraft::total(&self.lines)
     }
 }
 
@@ -192,13 +199,28 @@ pub enum UnknownSkuPolicy {
     DefaultItem,
 }
 
-/// What `load` does when a paid order is cancelled in Kentico (`mapping.paid_cancellation`).
+/// What `load` does when an order changes in Kentico after its invoice has payments: cancelled
+/// (`mapping.paid_cancellation`) or edited (`mapping.paid_edit`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum PaidCancellation {
-    /// A credit note mirroring the invoice's lines (same taxes), for the client.
+pub enum PaidChange {
+    /// A credit note for the client: mirroring the invoice for a cancellation, for the difference for an edit
+    /// that lowers the total (an edit that raises it still goes to review).
     #[default]
     CreditNote,
     /// The event goes to the dead-letter queue for a person.
     Review,
+}
+
+/// What `load` does with the sent, unpaid invoice of an order cancelled in Kentico (`mapping.sent_cancellation`).
+/// A draft invoice is always deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SentCancellation {
+    /// A credit note mirroring the invoice, spent on it as a `Credit` payment: the invoice the customer has seen
+    /// stays, settled, and the client owes nothing.
+    #[default]
+    CreditNote,
+    /// The invoice is deleted (`vis_state` 1) and leaves accounts receivable.
+    Delete,
 }

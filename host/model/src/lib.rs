@@ -23,7 +23,7 @@ mod order;
 pub use disposition::Disposition;
 pub use draft::{
     ClientDraft, Drafts, InvoiceDraft, InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax,
-    PaidCancellation, PaymentDraft, UnknownSkuPolicy,
+    PaidChange, PaymentDraft, SentCancellation, UnknownSkuPolicy,
 };
 pub use event::{EventEnvelope, EventKind, EventObject, ParseEventError};
 pub use ids::{CurrencyCode, EventId, IdError, TenantId};

@@ -44,7 +44,7 @@ pub use error::ApiError;
 use model::{Client, CreditNote, Invoice, Item, Payment, Tax, TokenResponse};
 pub use payments::PAYMENT_TYPES;
 use state::{DEFAULT_SCOPE, Store};
-pub use view::{InvoiceView, TaxTotal};
+pub use view::{InvoiceAddress, InvoiceView, TaxTotal};
 
 /// Access tokens live 12 hours (docs/freshbooks.md §8; `expires_in` 43200 is inferred from "12 hours").
 pub const ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 60 * 60);

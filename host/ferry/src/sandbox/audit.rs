@@ -221,14 +221,33 @@ impl Sandbox {
             payments: payments.len(),
             ..Audit::default()
         };
-        // Orders whose invoice a credit note withdraws, by the marker Ferry stamps in its notes.
-        let credited: HashSet<String> = self
+        let credit_notes: Vec<_> = self
             .freshbooks
             .credit_notes(account)
-            .iter()
+            .into_iter()
             .filter(|n| n.vis_state == 0)
-            .filter_map(|n| marker_guid(&n.notes, "ferry:credit:"))
             .collect();
+        // Orders whose invoice a credit note withdraws, by the marker Ferry stamps in its notes.
+        let credited: HashSet<String> = credit_notes
+            .iter()
+            .filter_map(|n| marker_guid(&n.notes, CANCEL_CREDIT))
+            .collect();
+        // What credit notes for edits of paid orders took off each order: (amount, tax).
+        let mut edit_credits: HashMap<String, (Decimal, Decimal)> = HashMap::new();
+        for n in &credit_notes {
+            if let Some(guid) = marker_guid(&n.notes, EDIT_CREDIT) {
+                let amount: Decimal = n.amount.amount.parse().unwrap_or_default();
+                let lines: Decimal = n
+                    .lines
+                    .iter()
+                    .flatten()
+                    .map(|l| l.amount.amount.parse::<Decimal>().unwrap_or_default())
+                    .sum();
+                let e = edit_credits.entry(guid).or_default();
+                e.0 += amount;
+                e.1 += amount - lines;
+            }
+        }
         // One payment per (invoice, marker): the gateway payment carries the order marker, each gift card its own.
         let mut payments_per_invoice: HashMap<u64, usize> = HashMap::new();
         let mut per_marker: HashMap<(u64, String), usize> = HashMap::new();
@@ -292,7 +311,11 @@ impl Sandbox {
                         // A change that reached an invoice with payments: a person decides.
                         audit.to_review += 1;
                     } else {
-                        match self.amounts_differ(o, *paid, ids[0]) {
+                        let credit = edit_credits
+                            .get(&o.guid.to_string())
+                            .copied()
+                            .unwrap_or_default();
+                        match self.amounts_differ(o, *paid, ids[0], credit) {
                             None => audit.amounts_equal += 1,
                             Some(what) => {
                                 audit.amounts_differ.push(format!("order {label}: {what}"));
@@ -342,28 +365,35 @@ impl Sandbox {
 }
 
 impl Sandbox {
-    /// Whether Kentico now shows the order cancelled.
+    /// Whether Kentico now shows the order cancelled or returned.
     fn is_cancelled(&self, placed: &PlacedOrder) -> bool {
         self.kentico
             .order(placed.id)
-            .is_some_and(|o| o.status == CANCELLED_STATUS)
+            .is_some_and(|o| CANCELLED_STATUSES.contains(&o.status.as_str()))
     }
 
     /// What differs between a valid order in Kentico and its invoice in FreshBooks, if anything: the amount and
     /// the tax (orders in the business currency; a converted order's invoice is its converted lines, whose tax
-    /// FreshBooks computes), and for a paid order what is still outstanding.
-    fn amounts_differ(&self, placed: &PlacedOrder, paid: bool, invoice_id: u64) -> Option<String> {
+    /// FreshBooks computes) less what credit notes for edits after payment took off (`credit`: amount, tax), and
+    /// for a paid order what is still outstanding.
+    fn amounts_differ(
+        &self,
+        placed: &PlacedOrder,
+        paid: bool,
+        invoice_id: u64,
+        credit: (Decimal, Decimal),
+    ) -> Option<String> {
         let order = self.kentico.order(placed.id)?;
         let Some(view) = self.freshbooks.invoice_view(&self.account_id, invoice_id) else {
             return Some(format!("invoice {invoice_id} not readable"));
         };
-        let tax: Decimal = view.taxes.iter().map(|t| t.amount).sum();
+        let tax: Decimal = view.taxes.iter().map(|t| t.amount).sum::<Decimal>() - credit.1;
+        let amount = view.amount - credit.0;
         let mut differ = Vec::new();
         if order.currency == self.base_currency {
-            if view.amount != order.total {
+            if amount != order.total {
                 differ.push(format!(
-                    "amount {} ≠ total {}",
-                    view.amount,
+                    "amount {amount} ≠ total {}",
                     order.total.normalize()
                 ));
             }
@@ -378,8 +408,14 @@ impl Sandbox {
     }
 }
 
-/// The simulator's cancelled status (Ferry's default `mapping.cancelled_statuses`).
-const CANCELLED_STATUS: &str = "Canceled";
+/// The simulator's statuses that reverse a sale (Ferry's default `mapping.cancelled_statuses`).
+const CANCELLED_STATUSES: [&str; 2] = ["Canceled", "Returned"];
+
+/// The marker prefix of the credit note withdrawing a cancelled order's invoice (`ferry_load::credit_marker`).
+const CANCEL_CREDIT: &str = "ferry:credit:";
+
+/// The marker prefix of a credit note for an edit of a paid order (`ferry_load::edit_credit_marker`).
+const EDIT_CREDIT: &str = "ferry:edit-credit:";
 
 /// What a Kentico order holds beyond plain lines, shipping and tax.
 fn kinds_of(order: &ferry_sim::kentico::SimOrder) -> Vec<&'static str> {

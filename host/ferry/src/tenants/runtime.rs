@@ -67,7 +67,9 @@ impl TenantRuntime {
         let sync = SyncOptions {
             unknown_sku: config.mapping.unknown_sku,
             default_item: config.mapping.default_item.clone(),
+            sent_cancellation: config.mapping.sent_cancellation,
             paid_cancellation: config.mapping.paid_cancellation,
+            paid_edit: config.mapping.paid_edit,
         };
         Ok(Self {
             id,

@@ -40,12 +40,15 @@ impl FreshBooksClient {
         take(&what, &r, "credit_note")
     }
 
-    /// A client's live credit notes (`search[clientid]`), up to a few pages.
+    /// A client's live credit notes with their lines (`search[clientid]`, `include[]=lines`), up to a few pages.
     ///
     /// # Errors
     /// HTTP errors.
     pub async fn list_credit_notes_for_client(&self, client_id: i64) -> Result<Vec<FbCreditNote>> {
-        let f = [("search[clientid]".to_owned(), client_id.to_string())];
+        let f = [
+            ("search[clientid]".to_owned(), client_id.to_string()),
+            ("include[]".to_owned(), "lines".to_owned()),
+        ];
         let all: Vec<FbCreditNote> = self
             .list_all(
                 "list freshbooks credit notes of client",

@@ -3,7 +3,7 @@
 use super::{
     FreshBooksClient,
     client::take,
-    types::{FbInvoice, FbPayment},
+    types::{FbInvoice, FbPayment, InvoiceAddress},
 };
 use crate::Result;
 use ferry_model::{InvoiceDraft, InvoiceLineDraft, LineTax, PaymentDraft};
@@ -27,8 +27,27 @@ pub(super) fn line_body(l: &InvoiceLineDraft) -> Value {
     v
 }
 
+/// An invoice's address fields.
+fn address_fields(inv: &mut Value, a: &InvoiceAddress) {
+    for (key, value) in [
+        ("street", &a.street),
+        ("street2", &a.street2),
+        ("city", &a.city),
+        ("province", &a.province),
+        ("code", &a.code),
+        ("country", &a.country),
+    ] {
+        inv[key] = value.clone().into();
+    }
+}
+
 /// The `invoice` create body; `notes` carries the marker appended by `sync`.
-pub(crate) fn invoice_body(customer_id: i64, d: &InvoiceDraft, notes: &str) -> Value {
+pub(crate) fn invoice_body(
+    customer_id: i64,
+    d: &InvoiceDraft,
+    address: &InvoiceAddress,
+    notes: &str,
+) -> Value {
     let mut inv = json!({
         "customerid": customer_id, "create_date": d.create_date.to_string(), "due_offset_days": d.due_offset_days,
         "currency_code": d.currency_code.as_str(), "po_number": d.po_number, "notes": notes, "terms": d.terms,
@@ -37,11 +56,12 @@ pub(crate) fn invoice_body(customer_id: i64, d: &InvoiceDraft, notes: &str) -> V
     if let Some(n) = &d.invoice_number {
         inv["invoice_number"] = n.clone().into();
     }
+    address_fields(&mut inv, address);
     json!({ "invoice": inv })
 }
 
 impl FreshBooksClient {
-    /// `POST invoices/invoices` (FreshBooks creates a draft).
+    /// `POST invoices/invoices` (FreshBooks creates a draft) printing `address`.
     ///
     /// # Errors
     /// HTTP errors (check `outcome_unknown`); [`crate::Error::Refused`].
@@ -49,10 +69,11 @@ impl FreshBooksClient {
         &self,
         customer_id: i64,
         draft: &InvoiceDraft,
+        address: &InvoiceAddress,
         notes: &str,
     ) -> Result<FbInvoice> {
         let what = format!("create freshbooks invoice for po {}", draft.po_number);
-        let body = invoice_body(customer_id, draft, notes);
+        let body = invoice_body(customer_id, draft, address, notes);
         let r = self
             .accounting(&what, Method::POST, "invoices/invoices", &[], Some(&body))
             .await?;
@@ -96,20 +117,26 @@ impl FreshBooksClient {
         take(&what, &r, "invoice")
     }
 
-    /// `PUT invoices/invoices/<id>` with every line: FreshBooks replaces the lines and recomputes the totals.
+    /// `PUT invoices/invoices/<id>` with every line (FreshBooks replaces the lines and recomputes the totals)
+    /// and/or the address, in one data-phase update.
     ///
     /// # Errors
     /// HTTP errors; [`crate::Error::Refused`] (e.g. a locked invoice).
-    pub async fn update_invoice_lines(
+    pub async fn update_invoice(
         &self,
         id: i64,
-        lines: &[InvoiceLineDraft],
+        lines: Option<&[InvoiceLineDraft]>,
+        address: Option<&InvoiceAddress>,
     ) -> Result<FbInvoice> {
-        let what = format!("update the lines of freshbooks invoice {id}");
-        let lines: Vec<Value> = lines.iter().map(line_body).collect();
-        let r = self
-            .put_invoice(&what, id, json!({ "lines": lines }))
-            .await?;
+        let what = format!("update freshbooks invoice {id}");
+        let mut fields = json!({});
+        if let Some(lines) = lines {
+            fields["lines"] = lines.iter().map(line_body).collect::<Vec<_>>().into();
+        }
+        if let Some(address) = address {
+            address_fields(&mut fields, address);
+        }
+        let r = self.put_invoice(&what, id, fields).await?;
         take(&what, &r, "invoice")
     }
 
@@ -252,7 +279,7 @@ mod tests {
                 sku: "COL".into(),
             }],
         };
-        let b = invoice_body(3, &d, "marker");
+        let b = invoice_body(3, &d, &InvoiceAddress::default(), "marker");
         let line = &b["invoice"]["lines"][0];
         assert_eq!(line["taxName1"], "Sales tax");
         assert_eq!(line["taxAmount1"], "8.25");

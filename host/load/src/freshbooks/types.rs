@@ -107,6 +107,42 @@ pub struct FbInvoice {
     /// The lines, when asked for (`include[]=lines`).
     #[serde(default)]
     pub lines: Vec<FbLine>,
+    /// The address printed on the invoice.
+    #[serde(flatten)]
+    pub address: InvoiceAddress,
+}
+
+/// The address an invoice prints (`street`, `street2`, `city`, `province`, `code`, `country`). FreshBooks copies
+/// the client's at creation (`docs/freshbooks.md` §14.2.1); Ferry sets the order's billing address instead, and
+/// sets it again when the order's address is edited.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InvoiceAddress {
+    /// `street`.
+    pub street: String,
+    /// `street2`.
+    pub street2: String,
+    /// `city`.
+    pub city: String,
+    /// `province`: state code or name.
+    pub province: String,
+    /// `code`: postal code.
+    pub code: String,
+    /// `country`: country name.
+    pub country: String,
+}
+
+impl From<&ferry_model::ClientDraft> for InvoiceAddress {
+    fn from(c: &ferry_model::ClientDraft) -> Self {
+        Self {
+            street: c.street.clone(),
+            street2: c.street2.clone(),
+            city: c.city.clone(),
+            province: c.province.clone(),
+            code: c.postal_code.clone(),
+            country: c.country.clone(),
+        }
+    }
 }
 
 /// An invoice line as FreshBooks returns it (`docs/freshbooks.md` §6.4): `qty` and `taxAmount*` may come as
@@ -116,6 +152,9 @@ pub struct FbLine {
     /// `name`.
     #[serde(default)]
     pub name: String,
+    /// `description`.
+    #[serde(default)]
+    pub description: String,
     /// `qty`.
     #[serde(default)]
     pub qty: serde_json::Value,
@@ -164,6 +203,9 @@ pub struct FbCreditNote {
     /// 0 active, 1 deleted.
     #[serde(default)]
     pub vis_state: i64,
+    /// The lines, when asked for (`include[]=lines`).
+    #[serde(default)]
+    pub lines: Vec<FbLine>,
 }
 
 /// A payment (`payments/payments`).

@@ -2,10 +2,10 @@
 //! a new one.
 
 use super::{Keys, Synced, done, done_id, get, intent, order_marker, with_marker};
-use crate::freshbooks::{FbInvoice, FreshBooksClient};
+use crate::freshbooks::{FbInvoice, FreshBooksClient, InvoiceAddress};
 use crate::ledger::{Ledger, LedgerEntry};
 use crate::{Error, Result};
-use ferry_model::{InvoiceDraft, PaymentDraft};
+use ferry_model::{Drafts, PaymentDraft};
 use uuid::Uuid;
 
 /// Pages of a client's invoices scanned for a marker after an unknown outcome (newest first).
@@ -79,9 +79,10 @@ pub(super) async fn ensure_invoice(
     ledger: &dyn Ledger,
     keys: &Keys,
     order_guid: Uuid,
-    draft: &InvoiceDraft,
+    drafts: &Drafts,
     synced: &mut Synced,
 ) -> Result<FbInvoice> {
+    let draft = &drafts.invoice;
     let client_id = Some(synced.client_id);
     if let Some(inv) = find_invoice(fb, ledger, keys, order_guid, client_id, synced).await? {
         if inv.vis_state == 1 {
@@ -97,7 +98,10 @@ pub(super) async fn ensure_invoice(
     let key = keys.key("invoice", &order_guid.to_string());
     intent(ledger, &key).await?;
     let notes = with_marker(&draft.notes, &order_marker(order_guid));
-    let inv = fb.create_invoice(synced.client_id, draft, &notes).await?;
+    let address = InvoiceAddress::from(&drafts.client);
+    let inv = fb
+        .create_invoice(synced.client_id, draft, &address, &notes)
+        .await?;
     done(ledger, &key, inv.id).await?;
     Ok(inv)
 }
@@ -123,6 +127,16 @@ impl PaymentRef {
         Self {
             key: keys.key("gift-card", &format!("{order_guid}:{n}")),
             marker: gift_card_marker(order_guid, n),
+        }
+    }
+}
+
+impl PaymentRef {
+    /// The `Credit` payment that settles a cancelled order's invoice from its credit note.
+    pub(super) fn settled_from_credit(keys: &Keys, order_guid: Uuid) -> Self {
+        Self {
+            key: keys.key("credit-settles", &order_guid.to_string()),
+            marker: super::withdraw::settled_marker(order_guid),
         }
     }
 }

@@ -725,7 +725,15 @@ async fn create_invoice_reply_from_the_live_recording_is_a_draft() {
         }],
     };
 
-    let inv = fb.create_invoice(567521, &draft, "").await.unwrap();
+    let inv = fb
+        .create_invoice(
+            567521,
+            &draft,
+            &ferry_load::freshbooks::InvoiceAddress::default(),
+            "",
+        )
+        .await
+        .unwrap();
 
     assert_eq!(inv.id, 454063);
     assert_eq!(inv.id, rec.output["id"].as_i64().unwrap());

@@ -62,6 +62,26 @@ pub struct InvoiceView {
     pub date_paid: Option<String>,
     /// Every payment against the invoice, deleted ones included (check `vis_state`), oldest first.
     pub payments: Vec<Payment>,
+    /// The address printed on the invoice (`street`, `street2`, `city`, `province`, `code`, `country`): a copy of
+    /// the client's at creation unless the request or a later update set it.
+    pub address: InvoiceAddress,
+}
+
+/// The address fields of an invoice.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceAddress {
+    /// `street`.
+    pub street: String,
+    /// `street2`.
+    pub street2: String,
+    /// `city`.
+    pub city: String,
+    /// `province`.
+    pub province: String,
+    /// `code` (postal code).
+    pub code: String,
+    /// `country`.
+    pub country: String,
 }
 
 /// Builds the view from the stored invoice; `None` when there is no such invoice.
@@ -101,5 +121,13 @@ pub(crate) fn invoice_view(account: &Account, invoice_id: u64) -> Option<Invoice
             .filter(|p| p.invoiceid == invoice_id)
             .cloned()
             .collect(),
+        address: InvoiceAddress {
+            street: invoice.street.clone(),
+            street2: invoice.street2.clone(),
+            city: invoice.city.clone(),
+            province: invoice.province.clone(),
+            code: invoice.code.clone(),
+            country: invoice.country.clone(),
+        },
     })
 }

@@ -1,6 +1,6 @@
 //! The tenant's mapping settings (`[tenants.mapping]`): status table, lines, payment types, price tolerance.
 
-use ferry_model::{InvoiceStatus, PaidCancellation, UnknownSkuPolicy};
+use ferry_model::{InvoiceStatus, PaidChange, SentCancellation, UnknownSkuPolicy};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
@@ -35,12 +35,19 @@ pub struct MappingConfig {
     /// type; `Other` is one it lists (`docs/freshbooks.md` §6.7), and `Credit` would spend a FreshBooks client
     /// credit the card never was.
     pub gift_card_payment_type: String,
-    /// Kentico status code names that mean the order is cancelled: nothing is created for it, an unpaid invoice
-    /// it has is deleted, a paid one is sent to review.
+    /// Kentico status code names that mean the sale is reversed (`Canceled`, and `Returned`: goods sent back):
+    /// nothing is created for the order, and an invoice it has is withdrawn (a draft deleted; a sent one per
+    /// `sent_cancellation`; one with payments per `paid_cancellation`).
     pub cancelled_statuses: Vec<String>,
+    /// A cancelled order whose invoice is sent but unpaid: a credit note spent on it (`credit_note`), or deleted
+    /// (`delete`).
+    pub sent_cancellation: SentCancellation,
     /// A cancelled order whose invoice has payments: a credit note mirroring the invoice (`credit_note`), or the
     /// dead-letter queue for a person (`review`).
-    pub paid_cancellation: PaidCancellation,
+    pub paid_cancellation: PaidChange,
+    /// An order edited after its invoice has payments: a credit note for the difference when the edit lowers the
+    /// total (`credit_note`; an increase still goes to review), or the dead-letter queue for a person (`review`).
+    pub paid_edit: PaidChange,
 }
 
 /// Where unpriced options and bundle contents go on the invoice.
@@ -58,6 +65,10 @@ impl Default for MappingConfig {
     fn default() -> Self {
         let status_map = [
             ("New", InvoiceStatus::Draft),
+            // guess: K13 ships no fixed status list (docs/kentico.md §7); these are the code names its sample
+            // stores and the simulator use. `Canceled` and `Returned` are in `cancelled_statuses` instead.
+            ("PaymentFailed", InvoiceStatus::Draft),
+            ("InProgress", InvoiceStatus::Sent),
             ("Processing", InvoiceStatus::Sent),
             ("PaymentReceived", InvoiceStatus::Sent),
             ("Shipped", InvoiceStatus::Sent),
@@ -87,8 +98,10 @@ impl Default for MappingConfig {
             price_tolerance_percent: 50,
             options: OptionLines::Fold,
             gift_card_payment_type: "Other".to_owned(),
-            cancelled_statuses: vec!["Canceled".to_owned()],
-            paid_cancellation: PaidCancellation::CreditNote,
+            cancelled_statuses: vec!["Canceled".to_owned(), "Returned".to_owned()],
+            sent_cancellation: SentCancellation::CreditNote,
+            paid_cancellation: PaidChange::CreditNote,
+            paid_edit: PaidChange::CreditNote,
         }
     }
 }
