@@ -28,15 +28,10 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "ferry", version, about)]
 pub struct Cli {
-    /// Configuration file (TOML); `FERRY_*` environment variables override it.
-    #[arg(
-        long,
-        short,
-        global = true,
-        env = "FERRY_CONFIG",
-        default_value = "ferry.toml"
-    )]
-    pub config: PathBuf,
+    /// Configuration file (TOML), which must exist; without it, `./ferry.toml` is read when it exists, else the
+    /// environment alone. `FERRY_*` environment variables override the file.
+    #[arg(long, short, global = true, env = "FERRY_CONFIG")]
+    pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -83,7 +78,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     crate::telemetry::init();
     match cli.command {
         Command::Serve => {
-            let config = crate::config::load(&cli.config)?;
+            let config = crate::config::load_named_or_default(cli.config.as_deref())?;
             let app = crate::app::App::build(config).await?;
             app.run_until_stopped(crate::telemetry::shutdown_signal())
                 .await?;
@@ -99,30 +94,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Dlq(cmd) => {
-            let config = crate::config::load(&cli.config)?;
+            let config = crate::config::load_named_or_default(cli.config.as_deref())?;
             let store = ferry_store::Store::open(&config.store).await?;
             dlq::run(&store, cmd, &mut std::io::stdout()).await?;
         }
         Command::Token(cmd) => {
-            let config = crate::config::load(&cli.config)?;
+            let config = crate::config::load_named_or_default(cli.config.as_deref())?;
             let store = ferry_store::Store::open(&config.store).await?;
             token::run(&config, &store, cmd, &mut std::io::stdout()).await?;
         }
         Command::Plugin(cmd) => {
-            let config = crate::config::load(&cli.config)?;
+            let config = crate::config::load_named_or_default(cli.config.as_deref())?;
             plugin::run(&config, cmd, &mut std::io::stdout()).await?;
         }
         Command::Tenant(cmd) => {
-            let config = crate::config::load(&cli.config)?;
+            let config = crate::config::load_named_or_default(cli.config.as_deref())?;
             tenant::run(&config, cmd, &mut std::io::stdout()).await?;
         }
         Command::Connect(cmd) => {
-            let config = crate::config::load(&cli.config)?;
+            let config = crate::config::load_named_or_default(cli.config.as_deref())?;
             let store = ferry_store::Store::open(&config.store).await?;
             connect::run(&config, &store, cmd, &mut std::io::stdout()).await?;
         }
         Command::Secrets(cmd) => {
-            let config = crate::config::load(&cli.config)?;
+            let config = crate::config::load_named_or_default(cli.config.as_deref())?;
             let store = ferry_store::Store::open(&config.store).await?;
             let keyring = crate::app::load_keyring(&config)?;
             secrets::run(&store, &keyring, cmd, &mut std::io::stdout()).await?;

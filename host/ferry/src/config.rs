@@ -107,20 +107,52 @@ impl Default for WorkerConfig {
     }
 }
 
-/// Reads the configuration file (when it exists) and applies `FERRY_*` environment overrides:
+/// The file read when neither `-c`/`--config` nor `FERRY_CONFIG` names one, relative to the working directory.
+pub const DEFAULT_PATH: &str = "ferry.toml";
+
+/// Reads the configuration from `path` when one is named (`-c`, `FERRY_CONFIG`), which must then exist; without one,
+/// from [`DEFAULT_PATH`] when it exists, and otherwise from the environment alone (every section at its default).
+///
+/// # Errors
+/// See [`load`]; a named file that does not exist is an error naming it.
+pub fn load_named_or_default(path: Option<&std::path::Path>) -> anyhow::Result<Config> {
+    match path {
+        Some(path) => load(path),
+        None => {
+            let path = std::path::Path::new(DEFAULT_PATH);
+            match std::fs::metadata(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => parse("", path),
+                _ => load(path),
+            }
+        }
+    }
+}
+
+/// Reads the configuration file `path` and applies `FERRY_*` environment overrides:
 /// `FERRY_LISTEN`, `FERRY_DATABASE` (SQLite path), `FERRY_DATABASE_URL` (a `postgres://` URL: hosts share the
 /// work), `FERRY_MASTER_KEY` (comma-separated keys, newest first).
 ///
 /// # Errors
-/// The file cannot be read, or a field is unknown or invalid (the error names it).
+/// The file does not exist or cannot be read, or a field is unknown or invalid (the error names the file and the
+/// field).
 pub fn load(path: &std::path::Path) -> anyhow::Result<Config> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => return Err(anyhow::anyhow!("read {}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!(
+                "config file {} does not exist (named by -c/--config or FERRY_CONFIG)",
+                path.display()
+            )
+        }
+        Err(e) => return Err(anyhow::anyhow!("read config file {}: {e}", path.display())),
     };
+    parse(&text, path)
+}
+
+/// Parses `text` (the contents of `path`, or empty for no file), applies the environment and checks the tenants.
+fn parse(text: &str, path: &std::path::Path) -> anyhow::Result<Config> {
     let mut config: Config =
-        toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if let Ok(listen) = std::env::var("FERRY_LISTEN") {
         config.server.listen = listen
             .parse()

@@ -1,0 +1,94 @@
+//! `-c`/`FERRY_CONFIG` name a file that must exist; without them, `./ferry.toml` is read when it is there.
+
+use crate::{ferry, finish, printed};
+
+#[test]
+fn a_named_config_file_that_does_not_exist_is_an_error_naming_it_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = finish(ferry(dir.path(), &["-c", "typo.toml", "token", "list"]));
+    assert!(!out.status.success(), "{}", printed(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("typo.toml") && stderr.contains("does not exist"),
+        "{}",
+        printed(&out)
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("token(s)"),
+        "{}",
+        printed(&out)
+    );
+    assert!(
+        !dir.path().join("ferry.db").exists(),
+        "no database is created for a configuration that was not read"
+    );
+
+    let mut cmd = ferry(dir.path(), &["token", "list"]);
+    cmd.env("FERRY_CONFIG", dir.path().join("ferrry.toml"));
+    let out = finish(cmd);
+    assert!(!out.status.success(), "{}", printed(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("ferrry.toml"),
+        "{}",
+        printed(&out)
+    );
+    assert!(!dir.path().join("ferry.db").exists());
+}
+
+#[test]
+fn serve_with_a_misspelled_config_path_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("etc").join("ferrry.toml");
+    let mut cmd = ferry(dir.path(), &["serve", "-c", missing.to_str().unwrap()]);
+    cmd.env("FERRY_LISTEN", "127.0.0.1:0")
+        .env("FERRY_MASTER_KEY", master_key());
+    let out = finish(cmd);
+    assert!(!out.status.success(), "{}", printed(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(missing.to_str().unwrap()),
+        "{}",
+        printed(&out)
+    );
+    assert!(!stderr.contains("Ferry is serving."), "{}", printed(&out));
+}
+
+#[test]
+fn without_a_named_file_a_missing_default_ferry_toml_means_environment_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = ferry(dir.path(), &["token", "list"]);
+    cmd.env("FERRY_DATABASE", dir.path().join("state.db"));
+    let out = finish(cmd);
+    assert!(out.status.success(), "{}", printed(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("0 token(s)"),
+        "{}",
+        printed(&out)
+    );
+    assert!(dir.path().join("state.db").exists());
+}
+
+#[test]
+fn without_a_named_file_the_default_ferry_toml_is_read_when_present() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ferry.toml"),
+        "[store]\npath = \"from-default.db\"\n",
+    )
+    .unwrap();
+    let out = finish(ferry(dir.path(), &["token", "list"]));
+    assert!(out.status.success(), "{}", printed(&out));
+    assert!(
+        dir.path().join("from-default.db").exists(),
+        "{}",
+        printed(&out)
+    );
+}
+
+/// A master key for the host (what `ferry keygen` prints).
+pub(crate) fn master_key() -> String {
+    use secrecy::ExposeSecret;
+    ferry_secrets::Keyring::generate_encoded()
+        .expose_secret()
+        .to_owned()
+}
