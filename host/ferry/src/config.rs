@@ -182,7 +182,42 @@ fn parse(text: &str, path: &std::path::Path) -> anyhow::Result<Config> {
             )
         })?;
     }
+    check_unique_tenant_ids(&config.tenants, text, path)?;
     Ok(config)
+}
+
+/// Refuses a tenant id declared twice (the host would otherwise serve only one of the blocks), naming both blocks
+/// by index and, when the file declares them as `[[tenants]]` headers, by line.
+fn check_unique_tenant_ids(
+    tenants: &[TenantConfig],
+    text: &str,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let headers: Vec<usize> = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let code = l.split('#').next().unwrap_or_default();
+            code.split_whitespace().collect::<String>() == "[[tenants]]"
+        })
+        .map(|(n, _)| n + 1)
+        .collect();
+    let place = |i: usize| match headers.get(i) {
+        Some(line) if headers.len() == tenants.len() => format!("tenants[{i}] (line {line})"),
+        _ => format!("tenants[{i}]"),
+    };
+    for (j, t) in tenants.iter().enumerate() {
+        if let Some(i) = tenants[..j].iter().position(|first| first.id == t.id) {
+            anyhow::bail!(
+                "{}: tenant id {} is declared twice, in {} and {}; each tenant needs its own id",
+                path.display(),
+                t.id,
+                place(i),
+                place(j)
+            );
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

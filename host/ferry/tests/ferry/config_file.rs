@@ -92,3 +92,59 @@ pub(crate) fn master_key() -> String {
         .expose_secret()
         .to_owned()
 }
+
+/// One `[[tenants]]` block with only the fields that have no default; `{id}`, `{password}` and
+/// `{client_secret}` are filled in by [`tenant_block`].
+const TENANT_BLOCK: &str = r#"
+[[tenants]]
+id = "{id}"
+webhook_secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+[tenants.kentico]
+base_url = "http://127.0.0.1:1"
+username = "admin"
+password = "{password}"
+[tenants.freshbooks]
+api_base = "http://127.0.0.1:2"
+auth_base = "http://127.0.0.1:2"
+account_id = "AbC12"
+client_id = "cid"
+client_secret = "{client_secret}"
+base_currency = "USD"
+"#;
+
+fn tenant_block(id: &str, password: &str, client_secret: &str) -> String {
+    TENANT_BLOCK
+        .replace("{id}", id)
+        .replace("{password}", password)
+        .replace("{client_secret}", client_secret)
+}
+
+/// Runs `ferry -c <dir>/ferry.toml token list` on `toml` and returns its output.
+fn token_list_with(toml: &str) -> (tempfile::TempDir, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ferry.toml");
+    std::fs::write(&path, format!("[store]\npath = \"ferry.db\"\n{toml}")).unwrap();
+    let out = finish(ferry(
+        dir.path(),
+        &["-c", path.to_str().unwrap(), "token", "list"],
+    ));
+    (dir, out)
+}
+
+#[test]
+fn a_tenant_id_declared_twice_is_refused_naming_both_blocks() {
+    let toml = format!(
+        "{}{}{}",
+        tenant_block("acme", "pw", "cs"),
+        tenant_block("globex", "pw", "cs"),
+        tenant_block("acme", "pw2", "cs2")
+    );
+    let (_dir, out) = token_list_with(&toml);
+    assert!(!out.status.success(), "{}", printed(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The blocks start on lines 4, 19 and 34 of the file (after the two [store] lines and a blank line).
+    for wanted in ["acme", "tenants[0]", "tenants[2]", "line 4", "line 34"] {
+        assert!(stderr.contains(wanted), "{wanted}: {}", printed(&out));
+    }
+    assert!(!stderr.contains("tenants[1]"), "{}", printed(&out));
+}
