@@ -4,6 +4,7 @@
 
 mod admin_api;
 mod amounts;
+mod anomaly;
 mod config_sync;
 mod crash_restart;
 mod edits;
