@@ -15,6 +15,7 @@ mod connect;
 mod managed_tenants;
 mod plugins;
 mod redaction;
+mod required_secrets;
 mod routes;
 
 use ferry::config::{Config, WorkerConfig};

@@ -39,7 +39,8 @@ pub fn parse(value: Value) -> Result<TenantConfig, InvalidTenant> {
     Ok(config)
 }
 
-/// Checks what serde cannot: URLs, the webhook secrets, the currency, ids and limits.
+/// Checks what serde cannot: URLs, that every secret is given (not empty), the webhook secrets, the currency, ids
+/// and limits.
 ///
 /// # Errors
 /// [`InvalidTenant`] naming the field.
@@ -70,6 +71,21 @@ pub fn validate(c: &TenantConfig) -> Result<(), InvalidTenant> {
             return Err(InvalidTenant::new(field, "must not be empty"));
         }
     }
+    let mut secrets = vec![
+        ("kentico.password", &c.kentico.password),
+        ("freshbooks.client_secret", &c.freshbooks.client_secret),
+    ];
+    if let Some(token) = &c.freshbooks.refresh_token {
+        secrets.push(("freshbooks.refresh_token", token));
+    }
+    if let Some(e) = &c.enrichment {
+        secrets.push(("enrichment.api_key", &e.api_key));
+    }
+    for (field, secret) in secrets {
+        if secret.expose_secret().trim().is_empty() {
+            return Err(InvalidTenant::new(field, "must not be empty"));
+        }
+    }
     if c.webhook_secrets.is_empty() {
         return Err(InvalidTenant::new(
             "webhook_secrets",
@@ -77,6 +93,12 @@ pub fn validate(c: &TenantConfig) -> Result<(), InvalidTenant> {
         ));
     }
     for (i, s) in c.webhook_secrets.iter().enumerate() {
+        if s.expose_secret().trim().is_empty() {
+            return Err(InvalidTenant::new(
+                format!("webhook_secrets[{i}]"),
+                "must not be empty",
+            ));
+        }
         ferry_ingest::decode_whsec(s.expose_secret())
             .map_err(|e| InvalidTenant::new(format!("webhook_secrets[{i}]"), e))?;
     }

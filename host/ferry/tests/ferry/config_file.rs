@@ -148,3 +148,22 @@ fn a_tenant_id_declared_twice_is_refused_naming_both_blocks() {
     }
     assert!(!stderr.contains("tenants[1]"), "{}", printed(&out));
 }
+
+#[test]
+fn an_empty_secret_in_the_file_is_refused_naming_the_field() {
+    for (password, client_secret, field) in [
+        ("", "cs", "tenants.acme.kentico.password"),
+        ("pw", "", "tenants.acme.freshbooks.client_secret"),
+        ("pw", "  ", "tenants.acme.freshbooks.client_secret"),
+    ] {
+        let (_dir, out) = token_list_with(&tenant_block("acme", password, client_secret));
+        assert!(!out.status.success(), "{field}: {}", printed(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(field),
+            "{field}: {}",
+            printed(&out)
+        );
+    }
+    let (_dir, out) = token_list_with(&tenant_block("acme", "pw", "cs"));
+    assert!(out.status.success(), "{}", printed(&out));
+}
