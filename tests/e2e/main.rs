@@ -5,6 +5,7 @@
 mod admin_api;
 mod amounts;
 mod anomaly;
+mod amounts_property;
 mod config_sync;
 mod crash_restart;
 mod edits;
