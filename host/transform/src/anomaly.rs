@@ -175,7 +175,7 @@ pub fn median(values: &[Decimal]) -> Option<Decimal> {
     let mut v = values.to_vec();
     v.sort_unstable();
     let mid = v.len() / 2;
-    Some(if v.len() % 2 == 0 {
+    Some(if v.len().is_multiple_of(2) {
         (v[mid - 1] + v[mid]) / Decimal::TWO
     } else {
         v[mid]
