@@ -12,4 +12,5 @@ mod edits;
 mod enrichment;
 mod faults;
 mod multi_host;
+mod readiness;
 mod webhook_intake;

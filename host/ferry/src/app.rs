@@ -8,6 +8,7 @@ use crate::tenants::PluginHost;
 use crate::tenants::{TenantFactory, Tenants};
 use anyhow::Context as _;
 use axum::Router;
+use axum::http::StatusCode;
 use axum::routing::get;
 use ferry_outbound::{Backoff, HttpClient};
 use ferry_secrets::Keyring;
@@ -20,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tracing::info;
+use tracing::{info, warn};
 
 /// A built, not yet running, Ferry host.
 pub struct App {
@@ -102,7 +103,7 @@ impl App {
             tenants.clone(),
             config.ingest.clone(),
         ))
-        .merge(ops_router(metrics));
+        .merge(ops_router(metrics, store.clone()));
         let admin = crate::admin::AdminState::build(
             &config.admin,
             config.tenants.iter().map(|t| t.id.clone()).collect(),
@@ -191,14 +192,20 @@ impl App {
         });
         let server = tokio::spawn(async move { server.await });
         shutdown.await;
+        let drain = std::time::Instant::now();
+        info!(
+            "Drain started: no new connections or events are taken; running events finish their step."
+        );
         let _ = stop_tx.send(true);
         for t in tasks {
             let _ = t.await;
         }
-        server
-            .await
-            .context("http server task")?
-            .context("http server")?;
+        let served = server.await;
+        info!(
+            elapsed_ms = u64::try_from(drain.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "Drain finished; Ferry stopped."
+        );
+        served.context("http server task")?.context("http server")?;
         Ok(())
     }
 }
@@ -238,15 +245,38 @@ impl RunningApp {
     }
 }
 
-/// `/healthz` (process alive), `/readyz` (store reachable) and `/metrics` (Prometheus).
-fn ops_router(metrics: PrometheusHandle) -> Router {
+/// `/healthz` (process alive), `/readyz` (store answering, schema up to date) and `/metrics` (Prometheus).
+fn ops_router(metrics: PrometheusHandle, store: Store) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(|| async { "ready" }))
+        .route("/readyz", get(move || readyz(store.clone())))
         .route(
             "/metrics",
             get(move || std::future::ready(metrics.render())),
         )
+}
+
+/// 200 while the store answers a cheap query and has applied every migration this build knows; 503 with the
+/// reason otherwise, so a load balancer sends webhooks elsewhere.
+async fn readyz(store: Store) -> (StatusCode, String) {
+    match store.pending_migrations().await {
+        Ok(pending) if pending.is_empty() => (StatusCode::OK, "ready".to_owned()),
+        Ok(pending) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("not ready: store migrations not applied: {pending:?}"),
+        ),
+        Err(error) => {
+            let error = anyhow::Error::from(error);
+            warn!(
+                error = format!("{error:#}"),
+                "Readiness check failed: the store did not answer."
+            );
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the store did not answer".to_owned(),
+            )
+        }
+    }
 }
 
 /// The outbound client; when hosts share a Postgres database, the per-account rate limit is drawn from the

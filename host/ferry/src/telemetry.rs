@@ -26,7 +26,7 @@ pub fn init() {
     drop(result);
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
+/// Resolves on Ctrl-C or SIGTERM, logging which came.
 pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
@@ -41,7 +41,7 @@ pub async fn shutdown_signal() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
+        _ = ctrl_c => tracing::info!(signal = "SIGINT", "Shutdown signal received."),
+        _ = term => tracing::info!(signal = "SIGTERM", "Shutdown signal received."),
     }
 }

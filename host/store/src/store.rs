@@ -75,6 +75,29 @@ impl Store {
         self.pool.backend()
     }
 
+    /// Versions of the migrations this build carries that the database has not applied (empty when its schema is
+    /// up to date), read with one cheap query: what a readiness probe asks.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the store does not answer (or has no migrations table).
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>> {
+        let known = match self.backend() {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        let applied: Vec<i64> = on_pool!(&self.pool, |p| {
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(p)
+                .await
+        })
+        .map_err(Error::db("read the applied migrations"))?;
+        Ok(known
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
+            .map(|m| m.version)
+            .collect())
+    }
+
     /// Closes every connection; pending operations finish first.
     pub async fn close(&self) {
         self.signal.stop();
