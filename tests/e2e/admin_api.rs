@@ -13,10 +13,12 @@ mod backfill;
 mod cli;
 mod connect;
 mod managed_tenants;
+mod openapi;
 mod plugins;
 mod redaction;
 mod required_secrets;
 mod routes;
+mod timestamps;
 
 use ferry::config::{Config, WorkerConfig};
 use ferry_sim::kentico::OrderMix;

@@ -39,9 +39,9 @@ use crate::tenants::PluginHost;
 use crate::tenants::{TenantFactory, Tenants};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::middleware;
-use axum::routing::{delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use ferry_model::TenantId;
 use ferry_outbound::BreakerRegistry;
 use ferry_store::{Ingestor, Store};
@@ -114,43 +114,108 @@ impl AdminState {
     }
 }
 
+/// Where the OpenAPI document is served (the one route without a token), under [`BASE_PATH`].
+const OPENAPI_PATH: &str = "/openapi.yaml";
+
+/// Every admin route under [`BASE_PATH`] with its method, exactly as [`router`] registers them (and as
+/// `docs/openapi.yaml` must document them; a test compares the two).
+pub fn routes() -> Vec<(Method, &'static str)> {
+    std::iter::once((Method::GET, OPENAPI_PATH))
+        .chain(authenticated_routes().into_iter().map(|(m, p, _)| (m, p)))
+        .collect()
+}
+
+/// The routes behind the bearer token: method, path and handler (the handler's method router answers only that
+/// method; two entries of one path are merged by axum).
+fn authenticated_routes() -> Vec<(Method, &'static str, MethodRouter<AdminState>)> {
+    vec![
+        (Method::GET, "/tenants", get(tenants::list)),
+        (Method::POST, "/tenants", post(tenant_changes::create)),
+        (Method::GET, "/tenants/{tenant}", get(tenants::show)),
+        (
+            Method::PUT,
+            "/tenants/{tenant}",
+            put(tenant_changes::replace),
+        ),
+        (
+            Method::DELETE,
+            "/tenants/{tenant}",
+            delete(tenant_changes::remove),
+        ),
+        (
+            Method::GET,
+            "/tenants/{tenant}/breakers",
+            get(tenants::tenant_breakers),
+        ),
+        (Method::GET, "/breakers", get(tenants::breakers)),
+        (
+            Method::POST,
+            "/tenants/{tenant}/backfill",
+            post(backfill::backfill),
+        ),
+        (Method::GET, "/tenants/{tenant}/events", get(events::list)),
+        (
+            Method::GET,
+            "/tenants/{tenant}/events/{job}",
+            get(events::show),
+        ),
+        (Method::GET, "/dlq", get(events::dead_letters_all)),
+        (
+            Method::GET,
+            "/tenants/{tenant}/dlq",
+            get(events::dead_letters),
+        ),
+        (
+            Method::POST,
+            "/tenants/{tenant}/dlq/replay-all",
+            post(events::replay_all),
+        ),
+        (
+            Method::GET,
+            "/tenants/{tenant}/dlq/{job}",
+            get(events::dead_letter),
+        ),
+        (
+            Method::POST,
+            "/tenants/{tenant}/dlq/{job}/replay",
+            post(events::replay),
+        ),
+        (
+            Method::POST,
+            "/tenants/{tenant}/dlq/{job}/discard",
+            post(events::discard),
+        ),
+        (Method::GET, "/tenants/{tenant}/plugins", get(plugins::list)),
+        (
+            Method::POST,
+            "/tenants/{tenant}/plugins",
+            post(plugins::upload),
+        ),
+        (
+            Method::POST,
+            "/tenants/{tenant}/plugins/{name}/versions/{version}/activate",
+            post(plugins::activate),
+        ),
+        (
+            Method::POST,
+            "/tenants/{tenant}/plugins/{name}/rollback",
+            post(plugins::rollback),
+        ),
+        (Method::GET, "/tokens", get(tokens::list)),
+        (Method::POST, "/tokens", post(tokens::create)),
+        (Method::DELETE, "/tokens/{id}", delete(tokens::revoke)),
+        (Method::GET, "/whoami", get(tokens::whoami)),
+    ]
+}
+
 /// The admin router: every route under [`BASE_PATH`], behind the bearer-token middleware.
 pub fn router(state: AdminState) -> Router {
     let upload_limit = state.config.max_plugin_bytes;
-    let tenant_routes = Router::new()
-        .route("/tenants", get(tenants::list).post(tenant_changes::create))
-        .route(
-            "/tenants/{tenant}",
-            get(tenants::show)
-                .put(tenant_changes::replace)
-                .delete(tenant_changes::remove),
-        )
-        .route("/tenants/{tenant}/breakers", get(tenants::tenant_breakers))
-        .route("/breakers", get(tenants::breakers))
-        .route("/tenants/{tenant}/backfill", post(backfill::backfill))
-        .route("/tenants/{tenant}/events", get(events::list))
-        .route("/tenants/{tenant}/events/{job}", get(events::show))
-        .route("/dlq", get(events::dead_letters_all))
-        .route("/tenants/{tenant}/dlq", get(events::dead_letters))
-        .route("/tenants/{tenant}/dlq/replay-all", post(events::replay_all))
-        .route("/tenants/{tenant}/dlq/{job}", get(events::dead_letter))
-        .route("/tenants/{tenant}/dlq/{job}/replay", post(events::replay))
-        .route("/tenants/{tenant}/dlq/{job}/discard", post(events::discard))
-        .route(
-            "/tenants/{tenant}/plugins",
-            get(plugins::list).post(plugins::upload),
-        )
-        .route(
-            "/tenants/{tenant}/plugins/{name}/versions/{version}/activate",
-            post(plugins::activate),
-        )
-        .route(
-            "/tenants/{tenant}/plugins/{name}/rollback",
-            post(plugins::rollback),
-        )
-        .route("/tokens", get(tokens::list).post(tokens::create))
-        .route("/tokens/{id}", delete(tokens::revoke))
-        .route("/whoami", get(tokens::whoami))
+    let tenant_routes = authenticated_routes()
+        .into_iter()
+        .fold(Router::new(), |r, (_, path, handler)| {
+            r.route(path, handler)
+        })
         .layer(DefaultBodyLimit::max(upload_limit))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
@@ -159,7 +224,7 @@ pub fn router(state: AdminState) -> Router {
         .fallback(|| async { ApiError::not_found("no such admin route") })
         .with_state(state);
     let public = Router::new().route(
-        "/openapi.yaml",
+        OPENAPI_PATH,
         get(|| async { ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI_YAML) }),
     );
     Router::new().nest(BASE_PATH, public.merge(tenant_routes))

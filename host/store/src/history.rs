@@ -31,6 +31,7 @@ pub struct StepRecord {
     /// Step name.
     pub name: String,
     /// When it started.
+    #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
     /// Duration in milliseconds.
     pub duration_ms: i64,

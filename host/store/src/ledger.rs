@@ -31,8 +31,10 @@ pub struct LedgerEntry {
     /// Hash of what was (to be) sent, to notice a changed payload.
     pub payload_hash: String,
     /// When the intent was first recorded.
+    #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     /// Last change.
+    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 

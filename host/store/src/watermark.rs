@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Watermark {
     /// The newest `*LastModified` processed.
+    #[serde(with = "time::serde::rfc3339")]
     pub last_modified: OffsetDateTime,
     /// The highest object id processed at that `last_modified`.
     pub last_id: i64,

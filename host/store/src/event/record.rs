@@ -54,6 +54,7 @@ pub struct EventRecord {
     /// Kentico object GUID.
     pub object_guid: String,
     /// The object's last-modified time the event carried.
+    #[serde(with = "time::serde::rfc3339")]
     pub object_last_modified: OffsetDateTime,
     /// Raw envelope JSON.
     pub payload: String,
@@ -62,10 +63,12 @@ pub struct EventRecord {
     /// Attempts started so far.
     pub attempts: u32,
     /// When the event may next be claimed.
+    #[serde(with = "time::serde::rfc3339")]
     pub next_attempt_at: OffsetDateTime,
     /// Worker holding the lease, while running.
     pub lease_owner: Option<String>,
     /// When the lease runs out; after that another worker may reclaim the event.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub lease_expires_at: Option<OffsetDateTime>,
     /// Error of the last failed attempt.
     pub last_error: Option<String>,
@@ -76,12 +79,16 @@ pub struct EventRecord {
     /// FreshBooks invoice id (searchable), once known.
     pub invoice_id: Option<String>,
     /// When ingest stored it.
+    #[serde(with = "time::serde::rfc3339")]
     pub received_at: OffsetDateTime,
     /// When the latest attempt started.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,
     /// When it reached done, dead or discarded.
+    #[serde(with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
     /// Last change.
+    #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
 }
 

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Transition {
     /// When.
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     /// State before.
     pub from: EventState,
