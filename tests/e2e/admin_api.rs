@@ -18,6 +18,7 @@ mod plugins;
 mod redaction;
 mod required_secrets;
 mod routes;
+mod stored_tenant_cli;
 mod timestamps;
 
 use ferry::config::{Config, WorkerConfig};

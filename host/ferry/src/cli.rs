@@ -132,3 +132,48 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// The tenant `id` as a host serves it: its `[[tenants]]` block in the configuration file or, failing that, the
+/// tenant stored in the database (`ferry tenant add`), its secrets opened with the master key. Every command that
+/// names a tenant finds it here, so file and stored tenants work alike.
+///
+/// # Errors
+/// The tenant is in neither place, the store cannot be read, or its secrets cannot be opened.
+pub(crate) async fn find_tenant(
+    config: &crate::config::Config,
+    store: &ferry_store::Store,
+    id: &ferry_model::TenantId,
+) -> anyhow::Result<crate::tenants::TenantConfig> {
+    use anyhow::Context as _;
+    if let Some(t) = config.tenants.iter().find(|t| t.id == *id) {
+        return Ok(t.clone());
+    }
+    let row = store
+        .tenant_config(id)
+        .await
+        .with_context(|| format!("look up tenant {id} in the database"))?
+        .with_context(|| missing_tenant(id))?;
+    let keyring = crate::app::load_keyring(config)?;
+    crate::tenants::stored::open(&row.config, &row.sealed_secrets, &keyring)
+        .with_context(|| format!("tenant {id} stored in the database"))
+}
+
+/// Whether tenant `id` is in the configuration file or stored in the database (no secret is opened).
+///
+/// # Errors
+/// The store cannot be read.
+pub(crate) async fn tenant_exists(
+    config: &crate::config::Config,
+    store: &ferry_store::Store,
+    id: &ferry_model::TenantId,
+) -> anyhow::Result<bool> {
+    Ok(config.tenants.iter().any(|t| t.id == *id) || store.tenant_config(id).await?.is_some())
+}
+
+/// The error for a tenant found nowhere.
+pub(crate) fn missing_tenant(id: &ferry_model::TenantId) -> String {
+    format!(
+        "tenant {id} is neither in the configuration file nor stored in the database (`ferry tenant list` shows \
+         what the host serves)"
+    )
+}

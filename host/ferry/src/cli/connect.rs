@@ -60,11 +60,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let ConnectCommand::Freshbooks(args) = cmd;
     let id = TenantId::parse(&args.tenant).context("tenant")?;
-    let tenant = config
-        .tenants
-        .iter()
-        .find(|t| t.id == id)
-        .with_context(|| format!("tenant {id} is not in the configuration"))?;
+    let tenant = &super::find_tenant(config, store, &id).await?;
     let redirect = reqwest::Url::parse(&tenant.freshbooks.redirect_uri).with_context(|| {
         format!(
             "tenants.{id}.freshbooks.redirect_uri must be the OAuth app's registered redirect URI"

@@ -78,7 +78,8 @@ pub struct TestArgs {
     /// A plugin setting, `key=value` (repeatable), as `get-setting` will see it.
     #[arg(long = "setting", value_name = "KEY=VALUE")]
     pub settings: Vec<String>,
-    /// Use this configured tenant's mapping settings and its settings for a plugin of the same name.
+    /// Use this tenant's mapping settings and its settings for a plugin of the same name (a tenant of the
+    /// configuration file or one stored in the database).
     #[arg(long)]
     pub tenant: Option<String>,
 }
@@ -142,8 +143,17 @@ pub async fn run(config: &Config, cmd: PluginCommand, out: &mut impl Write) -> a
             writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
         }
         PluginCommand::Test(args) => {
+            let mut config = config.clone();
+            // A tenant stored in the database (`ferry tenant add`) is tested like one of the file.
+            if let Some(t) = &args.tenant {
+                let id = TenantId::parse(t).context("--tenant")?;
+                if !config.tenants.iter().any(|c| c.id == id) {
+                    let store = ferry_store::Store::open(&config.store).await?;
+                    let stored = super::find_tenant(&config, &store, &id).await?;
+                    config.tenants.push(stored);
+                }
+            }
             // The WASI shim drives its own runtime inside hook calls: run them off this one.
-            let config = config.clone();
             let report = tokio::task::spawn_blocking(move || test_plugin(&config, &args))
                 .await
                 .context("plugin test task")??;
@@ -178,7 +188,7 @@ pub fn test_plugin(config: &Config, args: &TestArgs) -> anyhow::Result<Value> {
                     .tenants
                     .iter()
                     .find(|c| c.id == id)
-                    .with_context(|| format!("tenant {id} is not in the configuration"))?,
+                    .with_context(|| super::missing_tenant(&id))?,
             )
         }
         None => None,

@@ -40,7 +40,7 @@ pub struct CreateArgs {
 /// Runs one `token` subcommand, writing the answer to `out`.
 ///
 /// # Errors
-/// Store failures, a malformed tenant id, or a tenant the configuration does not name.
+/// Store failures, a malformed tenant id, or a tenant neither the configuration file names nor the database holds.
 pub async fn run(
     config: &Config,
     store: &Store,
@@ -53,8 +53,9 @@ pub async fn run(
                 Some(t) => {
                     let id = TenantId::parse(&t).context("--tenant")?;
                     anyhow::ensure!(
-                        config.tenants.iter().any(|c| c.id == id),
-                        "tenant {id} is not in the configuration"
+                        super::tenant_exists(config, store, &id).await?,
+                        "{}",
+                        super::missing_tenant(&id)
                     );
                     TokenScope::Tenant(id)
                 }
