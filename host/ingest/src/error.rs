@@ -19,7 +19,7 @@ pub enum ErrorCode {
     StaleTimestamp,
     /// No signature matched (401).
     BadSignature,
-    /// The body is not a valid event envelope (400).
+    /// The body is not UTF-8, or not a valid event envelope (400).
     MalformedBody,
     /// The body's `id` differs from `webhook-id` (400).
     IdMismatch,

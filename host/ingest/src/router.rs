@@ -116,6 +116,17 @@ async fn accept(
         ),
     })?;
 
+    // JSON must be UTF-8, and the store keeps the body as text: a byte sequence that is not UTF-8 (which a parser
+    // skipping unknown fields never inspects) would be stored altered, so it is refused with where it breaks.
+    if let Err(e) = std::str::from_utf8(&body) {
+        return Err(ApiError::new(
+            ErrorCode::MalformedBody,
+            format!(
+                "body is not valid UTF-8: invalid byte at offset {}",
+                e.valid_up_to()
+            ),
+        ));
+    }
     let envelope = EventEnvelope::parse(&body)
         .map_err(|e| ApiError::new(ErrorCode::MalformedBody, e.to_string()))?;
     if envelope.id != id {

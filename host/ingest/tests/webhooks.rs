@@ -260,3 +260,37 @@ async fn unknown_tenant_gets_404() {
     assert_eq!((status, code(&body)), (404, "unknown_tenant"));
     assert_eq!(app.stored().await, 0);
 }
+
+#[tokio::test]
+async fn a_signed_body_that_is_not_utf8_is_refused_with_the_byte_offset_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    // A valid envelope with an extra field whose string holds a lone 0xFF byte: JSON parsers that skip unknown
+    // fields never look inside it, so only an explicit check keeps it from being stored altered (as U+FFFD).
+    let mut body = envelope("evt_bytes");
+    let close = body
+        .iter()
+        .rposition(|b| *b == b'}')
+        .expect("closing brace");
+    let extra = b",\"note\":\"caf\xff\"";
+    body.splice(close..close, extra.iter().copied());
+    let offset = close + extra.iter().position(|b| *b == 0xFF).expect("the byte");
+    assert!(std::str::from_utf8(&body).is_err());
+    let (status, resp) = app
+        .post_signed("acme", "evt_bytes", &body, KEY, now())
+        .await;
+    assert_eq!((status, code(&resp)), (400, "malformed_body"), "{resp}");
+    let message = resp["error"]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("UTF-8") && message.contains(&offset.to_string()),
+        "{message}"
+    );
+    assert_eq!(app.stored().await, 0);
+    let t = TenantId::parse("acme").expect("tenant");
+    assert!(
+        app.store
+            .event_by_id(&t, "evt_bytes")
+            .await
+            .expect("read")
+            .is_none()
+    );
+}
