@@ -9,8 +9,8 @@ use sqlx::Connection as _;
 async fn probe(host: &TestApp, path: &str) -> (StatusCode, String) {
     let resp = reqwest::get(format!("{}{path}", host.host_url))
         .await
-        .unwrap();
-    (resp.status(), resp.text().await.unwrap())
+        .expect("the host answers");
+    (resp.status(), resp.text().await.expect("a text body"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
