@@ -78,6 +78,10 @@ pub struct TestArgs {
     /// A plugin setting, `key=value` (repeatable), as `get-setting` will see it.
     #[arg(long = "setting", value_name = "KEY=VALUE")]
     pub settings: Vec<String>,
+    /// Where compiled plugins are cached (default: `$XDG_CACHE_HOME/ferry/plugin-test`, else
+    /// `~/.cache/ferry/plugin-test`, else a fresh directory under the system temp dir).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
     /// Use this tenant's mapping settings and its settings for a plugin of the same name (a tenant of the
     /// configuration file or one stored in the database).
     #[arg(long)]
@@ -217,7 +221,7 @@ pub fn test_plugin(config: &Config, args: &TestArgs) -> anyhow::Result<Value> {
         services = services.with_setting(tenant.as_str(), &name, k, v);
     }
 
-    let cache = std::env::temp_dir().join("ferry-plugin-test-cache");
+    let cache = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
     let runtime = PluginRuntime::new(RuntimeConfig::new(cache))?;
     let handle = runtime.load(&name, &bytes)?;
     let chain = Chain::new(vec![handle]);
@@ -245,6 +249,22 @@ pub fn test_plugin(config: &Config, args: &TestArgs) -> anyhow::Result<Value> {
 }
 
 /// Collects `{path, before, after}` for every leaf that differs between `a` and `b`.
+/// The per-user compile cache of `plugin test`: never a fixed shared path, since the cache is loaded as compiled
+/// code and another user must not be able to write it (nor make it unwritable for us).
+fn default_cache_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    match base {
+        Some(base) => base.join("ferry").join("plugin-test"),
+        None => std::env::temp_dir().join(format!(
+            "ferry-plugin-test-{}",
+            uuid::Uuid::new_v4().simple()
+        )),
+    }
+}
+
 fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<Value>) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {

@@ -32,6 +32,21 @@ pub struct DemoArgs {
     /// Seconds of FreshBooks outage injected mid-run.
     #[arg(long, default_value_t = 5)]
     pub outage_secs: u64,
+    /// Port of the Kentico simulator (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub kentico_port: u16,
+    /// Port of the FreshBooks simulator (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub freshbooks_port: u16,
+    /// Port of the exchange-rate simulator (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub exchange_port: u16,
+    /// Port of the segment-enrichment simulator (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub enrichment_port: u16,
+    /// Port the demo's Ferry host listens on (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub ferry_port: u16,
 }
 
 /// How long the demo waits for the last order to settle before it reports what is missing.
@@ -172,6 +187,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
     })?;
 
     let sandbox = Sandbox::start(&SandboxOptions {
+        ports: [args.kentico_port, args.freshbooks_port, args.exchange_port],
+        enrichment_port: args.enrichment_port,
         seed: args.seed,
         customers: 40,
         ..SandboxOptions::default()
@@ -182,6 +199,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
         sandbox.tenant_config(tenant.clone(), Sandbox::example_plugins(&plugins_dir));
     let mut config = sandbox.host_config(&data_dir, tenant_config);
     config.worker = demo_workers();
+    config.server.listen.set_port(args.ferry_port);
+    info!(
+        kentico = %sandbox.kentico.base_url(),
+        freshbooks = %sandbox.freshbooks.base_url(),
+        exchange = %sandbox.exchange.base_url(),
+        enrichment = %sandbox.enrichment.base_url(),
+        "Demo simulators are up."
+    );
     let store_path = config.store.path.clone();
     let host = App::build(config.clone()).await?.spawn();
     let host_url = host.url();

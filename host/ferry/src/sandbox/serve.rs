@@ -25,6 +25,9 @@ pub struct SandboxArgs {
     /// Port of the exchange-rate simulator.
     #[arg(long, default_value_t = 7003)]
     pub exchange_port: u16,
+    /// Port of the segment-enrichment simulator (the sandbox tenant's `enrichment.base_url`).
+    #[arg(long, default_value_t = 7004)]
+    pub enrichment_port: u16,
     /// Port the Ferry host will listen on (where Kentico's webhooks are sent).
     #[arg(long, default_value_t = 8080)]
     pub ferry_port: u16,
@@ -43,6 +46,7 @@ pub struct SandboxArgs {
 pub async fn run(args: SandboxArgs) -> anyhow::Result<()> {
     let sandbox = Sandbox::start(&SandboxOptions {
         ports: [args.kentico_port, args.freshbooks_port, args.exchange_port],
+        enrichment_port: args.enrichment_port,
         seed: args.seed,
         orders: args.orders,
         ..SandboxOptions::default()
