@@ -3,7 +3,9 @@
 //! token and one token per tenant. `routes`: every route with both token scopes, 401 and 403; `plugins`:
 //! uploads, validation, activation and rollback with the real components; `cli`: `ferry token` and `ferry
 //! plugin`; `connect`: `ferry connect freshbooks`; `managed_tenants`: tenants created, replaced and deleted
-//! through the API and `ferry tenant add|remove`; `backfill`: Kentico history enqueued on request; `redaction`:
+//! through the API and `ferry tenant add|remove`; `required_secrets`: an empty secret refused with its field;
+//! `stored_tenant_cli`: the `ferry` binary's tenant commands on a stored tenant; `timestamps`: RFC 3339 everywhere;
+//! `openapi`: the document against the router; `backfill`: Kentico history enqueued on request; `redaction`:
 //! no plaintext secret in the database file or the logs after a full run.
 
 // Helpers outside #[test] functions unwrap too: a panic is how a test reports failure.
