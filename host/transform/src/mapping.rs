@@ -227,9 +227,10 @@ mod tests {
         let settings = MappingConfig::default();
         assert_eq!(unmapped_status(&settings, "Processing"), None);
         assert_eq!(unmapped_status(&settings, "Canceled"), None);
-        let note = unmapped_status(&settings, "Returned").unwrap();
+        assert_eq!(unmapped_status(&settings, "Returned"), None);
+        let note = unmapped_status(&settings, "OnHold").unwrap();
         assert!(
-            note.contains("Returned") && note.contains("left as it is"),
+            note.contains("OnHold") && note.contains("left as it is"),
             "{note}"
         );
     }

@@ -54,16 +54,31 @@ pub(super) fn lines_and_items(
             }
         }
     }
-    let mut given = vec![Decimal::ZERO; groups.len()];
-    let mut cumulative = Decimal::ZERO;
-    for discount in &order.discounts {
-        cumulative += discount.amount;
-        for (tax, share) in spread(discount.amount, &groups, &mut given, cumulative) {
+    let total: Decimal = order.discounts.iter().map(|d| d.amount).sum();
+    let (mut need, rounding) = group_shares(total, &groups);
+    // The cents no taxed group can take without changing its tax ride on the largest discount, untaxed.
+    let carrier = order
+        .discounts
+        .iter()
+        .enumerate()
+        .max_by(|(a, x), (b, y)| x.amount.cmp(&y.amount).then(b.cmp(a)))
+        .map(|(k, _)| k);
+    for (k, discount) in order.discounts.iter().enumerate() {
+        let carried = if Some(k) == carrier {
+            rounding
+        } else {
+            Decimal::ZERO
+        };
+        for (tax, share) in spread(discount.amount - carried, &groups, &mut need) {
             let name = match (&tax, groups.len()) {
                 (Some(t), 2..) => format!("{} ({})", discount.name, t.name),
                 _ => discount.name.clone(),
             };
             lines.push(discount_line(&name, share, price, tax));
+        }
+        if !carried.is_zero() {
+            let name = format!("{} (tax rounding, untaxed)", discount.name);
+            lines.push(discount_line(&name, carried, price, None));
         }
     }
     if !order.totals.shipping.is_zero() {
@@ -198,56 +213,127 @@ fn discount_line(
     }
 }
 
-/// `amount` spread over the groups in proportion to their subtotals, in cents that add up to `amount` exactly.
-/// The cents left after truncating go first where they make the group's tax come out as Kentico's (computed on the
-/// unrounded share of all order discounts so far, `cumulative`), then by largest remainder, ties to the earlier
-/// group. `given` holds what earlier discounts gave each group and is updated. Groups with nothing to discount get
-/// nothing.
+/// One cent.
+const CENT: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
+/// How much of all order discounts (`total`) each tax group takes, in cents, and the few cents none can take.
+///
+/// Kentico taxes each class on its subtotal less its unrounded share of the order discount and rounds once per
+/// class (`docs/kentico.md` §12.3); FreshBooks taxes the group's lines, discount lines included, and rounds once
+/// per tax. So each taxed group's share must land in the cents that give the same rounded tax, as near its
+/// proportional share as can be; an untaxed group takes whatever is left. When every group is taxed and their
+/// ranges cannot add up to `total` (each class's tax rounds the same way, and a cent must go somewhere), the
+/// cents left over are returned apart: they go on an untaxed discount line, so the invoice's total and tax are
+/// both Kentico's.
+fn group_shares(total: Decimal, groups: &[(Option<LineTax>, Decimal)]) -> (Vec<Decimal>, Decimal) {
+    let sum: Decimal = groups.iter().map(|(_, s)| *s).sum();
+    if total.is_zero() || sum <= Decimal::ZERO {
+        return (vec![Decimal::ZERO; groups.len()], total);
+    }
+    let exact: Vec<Decimal> = groups.iter().map(|(_, s)| total * *s / sum).collect();
+    // The cents each group may take: every value within a few cents of its exact share that keeps its tax.
+    let ranges: Vec<(Decimal, Decimal)> = groups
+        .iter()
+        .zip(&exact)
+        .map(|((tax, subtotal), e)| {
+            let floor = e.trunc_with_scale(2);
+            let Some(tax) = tax else {
+                return (Decimal::ZERO, (*subtotal).max(Decimal::ZERO));
+            };
+            let tax_on = |base: Decimal| cents(base * tax.percent / Decimal::ONE_HUNDRED);
+            let kentico = tax_on(*subtotal - *e);
+            let keeps =
+                |share: Decimal| share >= Decimal::ZERO && tax_on(*subtotal - share) == kentico;
+            let candidates: Vec<Decimal> = (-3i64..=4)
+                .map(|k| floor + CENT * Decimal::from(k))
+                .filter(|c| keeps(*c))
+                .collect();
+            match (candidates.first(), candidates.last()) {
+                (Some(lo), Some(hi)) => (*lo, *hi),
+                _ => (floor, floor + CENT),
+            }
+        })
+        .collect();
+    // Start nearest the exact share, then move cents where there is room, largest remainder first.
+    let mut shares: Vec<Decimal> = exact
+        .iter()
+        .zip(&ranges)
+        .map(|(e, (lo, hi))| e.round_dp(2).clamp(*lo, *hi))
+        .collect();
+    let mut left = total - shares.iter().sum::<Decimal>();
+    while !left.is_zero() {
+        let up = left > Decimal::ZERO;
+        let gap = |g: usize, shares: &[Decimal]| {
+            if up {
+                exact[g] - shares[g]
+            } else {
+                shares[g] - exact[g]
+            }
+        };
+        let pick = (0..groups.len())
+            .filter(|&g| {
+                if up {
+                    shares[g] < ranges[g].1
+                } else {
+                    shares[g] > ranges[g].0
+                }
+            })
+            .max_by(|&a, &b| gap(a, &shares).cmp(&gap(b, &shares)).then(b.cmp(&a)));
+        let Some(g) = pick else {
+            break;
+        };
+        let step = if up { CENT } else { -CENT };
+        shares[g] += step;
+        left -= step;
+    }
+    (shares, left)
+}
+
+/// `exact` (which adds up to `total`) in cents that add up to `total`: truncated, then the cents left over by
+/// largest remainder, ties to the earlier.
+fn largest_remainder(total: Decimal, exact: &[Decimal]) -> Vec<Decimal> {
+    let mut shares: Vec<Decimal> = exact.iter().map(|e| e.trunc_with_scale(2)).collect();
+    let mut order: Vec<usize> = (0..exact.len()).collect();
+    order.sort_by(|&a, &b| {
+        (exact[b] - shares[b])
+            .cmp(&(exact[a] - shares[a]))
+            .then(a.cmp(&b))
+    });
+    let mut left = total - shares.iter().sum::<Decimal>();
+    for g in order.into_iter().cycle().take(exact.len() * 4) {
+        if left < CENT {
+            break;
+        }
+        shares[g] += CENT;
+        left -= CENT;
+    }
+    shares
+}
+
+/// One order discount (`amount`) split over the tax groups: in proportion to what each group still has to take
+/// (`need`, from [`group_shares`], reduced here), so that the last discount takes exactly what is left and every
+/// group's discount lines add up to its share. Groups given nothing are left out.
 fn spread(
     amount: Decimal,
     groups: &[(Option<LineTax>, Decimal)],
-    given: &mut [Decimal],
-    cumulative: Decimal,
+    need: &mut [Decimal],
 ) -> Vec<(Option<LineTax>, Decimal)> {
-    let total: Decimal = groups.iter().map(|(_, s)| *s).sum();
-    if groups.len() <= 1 || total.is_zero() {
+    let remaining: Decimal = need.iter().sum();
+    if groups.len() <= 1 || remaining <= Decimal::ZERO {
         let tax = groups.first().and_then(|(t, _)| t.clone());
+        if let Some(n) = need.first_mut() {
+            *n -= amount;
+        }
         return vec![(tax, amount)];
     }
-    let cent = Decimal::new(1, 2);
-    let exact: Vec<Decimal> = groups.iter().map(|(_, s)| amount * *s / total).collect();
-    let mut shares: Vec<Decimal> = exact.iter().map(|e| e.trunc_with_scale(2)).collect();
-    let mut left = ((amount - shares.iter().sum::<Decimal>()) / cent).round();
-    // 0: one more cent makes the tax Kentico's; 2: it would spoil it; 1: no difference.
-    let priority = |g: usize, floor: Decimal| -> u8 {
-        let (tax, subtotal) = &groups[g];
-        let Some(tax) = tax else { return 1 };
-        let tax_on = |base: Decimal| cents(base * tax.percent / Decimal::ONE_HUNDRED);
-        let kentico = tax_on(*subtotal - cumulative * *subtotal / total);
-        let base = *subtotal - given[g] - floor;
-        match (tax_on(base) == kentico, tax_on(base - cent) == kentico) {
-            (false, true) => 0,
-            (true, false) => 2,
-            _ => 1,
-        }
+    let shares = if amount >= remaining {
+        need.to_vec()
+    } else {
+        let exact: Vec<Decimal> = need.iter().map(|n| amount * *n / remaining).collect();
+        largest_remainder(amount, &exact)
     };
-    let mut order: Vec<(u8, usize)> = (0..groups.len())
-        .map(|g| (priority(g, shares[g]), g))
-        .collect();
-    order.sort_by(|&(pa, a), &(pb, b)| {
-        pa.cmp(&pb)
-            .then((exact[b] - shares[b]).cmp(&(exact[a] - shares[a])))
-            .then(a.cmp(&b))
-    });
-    for (_, g) in order {
-        if left <= Decimal::ZERO {
-            break;
-        }
-        shares[g] += cent;
-        left -= Decimal::ONE;
-    }
-    for (g, share) in shares.iter().enumerate() {
-        given[g] += *share;
+    for (n, share) in need.iter_mut().zip(&shares) {
+        *n -= *share;
     }
     groups
         .iter()
@@ -396,7 +482,8 @@ mod tests {
             (None, dec("10.00")),
             (None, dec("10.00")),
         ];
-        let shares = super::spread(dec("1.00"), &groups, &mut [Decimal::ZERO; 3], dec("1.00"));
+        let (mut need, _) = super::group_shares(dec("1.00"), &groups);
+        let shares = super::spread(dec("1.00"), &groups, &mut need);
         let sum: Decimal = shares.iter().map(|(_, s)| *s).sum();
         assert_eq!(sum, dec("1.00"));
         assert_eq!(shares[0].1, dec("0.34"));
@@ -417,9 +504,81 @@ mod tests {
             (tax("Sales Tax", "7.25"), dec("10.00")),
             (tax("VAT", "20"), dec("10.00")),
         ];
-        let shares = super::spread(dec("1.93"), &groups, &mut [Decimal::ZERO; 2], dec("1.93"));
+        let (mut need, _) = super::group_shares(dec("1.93"), &groups);
+        let shares = super::spread(dec("1.93"), &groups, &mut need);
         let amounts: Vec<Decimal> = shares.iter().map(|(_, s)| *s).collect();
         assert_eq!(amounts, [dec("0.96"), dec("0.97")]);
+    }
+
+    #[test]
+    fn stacked_order_discounts_over_two_tax_classes_keep_each_class_s_tax() {
+        use ferry_model::LineTax;
+        let tax = |name: &str, percent: &str| {
+            Some(LineTax {
+                name: name.into(),
+                percent: dec(percent),
+            })
+        };
+        // Every pair of stacked discounts over two classes: the discount lines of each class must leave the tax
+        // FreshBooks computes on them equal to Kentico's (class subtotal less its unrounded share of the total
+        // discount, rounded once) and the lines must add up to each discount.
+        let groups = [
+            (tax("Reduced", "7"), dec("131.37")),
+            (tax("Standard", "21"), dec("517.46")),
+        ];
+        let sum = dec("648.83");
+        for (a, b) in [
+            ("32.44", "59.41"),
+            ("0.01", "64.88"),
+            ("97.33", "0.02"),
+            ("6.49", "6.49"),
+        ] {
+            let (a, b) = (dec(a), dec(b));
+            let (mut need, rounding) = super::group_shares(a + b, &groups);
+            let first = super::spread(a, &groups, &mut need);
+            let second = super::spread(b - rounding, &groups, &mut need);
+            assert_eq!(first.iter().map(|(_, s)| *s).sum::<Decimal>(), a);
+            assert_eq!(
+                second.iter().map(|(_, s)| *s).sum::<Decimal>() + rounding,
+                b
+            );
+            for (g, (t, subtotal)) in groups.iter().enumerate() {
+                let pct = t.as_ref().map(|t| t.percent).unwrap_or_default();
+                let given: Decimal = first
+                    .iter()
+                    .chain(&second)
+                    .filter(|(tt, _)| tt == t)
+                    .map(|(_, s)| *s)
+                    .sum();
+                let kentico = ferry_model::cents(
+                    (*subtotal - (a + b) * *subtotal / sum) * pct / Decimal::ONE_HUNDRED,
+                );
+                let freshbooks =
+                    ferry_model::cents((*subtotal - given) * pct / Decimal::ONE_HUNDRED);
+                assert_eq!(freshbooks, kentico, "group {g}, discounts {a} + {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_cent_no_taxed_class_can_take_goes_on_an_untaxed_line() {
+        use ferry_model::LineTax;
+        let tax = |name: &str, percent: &str| {
+            Some(LineTax {
+                name: name.into(),
+                percent: dec(percent),
+            })
+        };
+        // Found by the amounts property: Loyalty 5 % (15.86) over 74.52 at 12 % and 242.59 at 21 %. Kentico's
+        // taxes are 8.50 (on 70.79297) and 48.40 (on 230.45703); 3.73 off the first gives 8.49, 12.14 off the
+        // second 48.39, so the classes can take 3.72 + 12.13 and the last cent is untaxed.
+        let groups = [
+            (tax("Reduced", "12"), dec("74.52")),
+            (tax("Standard", "21"), dec("242.59")),
+        ];
+        let (shares, rounding) = super::group_shares(dec("15.86"), &groups);
+        assert_eq!(shares, [dec("3.72"), dec("12.13")]);
+        assert_eq!(rounding, dec("0.01"));
     }
 
     #[test]

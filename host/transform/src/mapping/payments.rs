@@ -2,7 +2,7 @@
 //! payment for the rest, which settles the invoice to the cent.
 
 use super::{MappingConfig, Pricing};
-use ferry_model::{Drafts, Money, Order, PaymentDraft};
+use ferry_model::{Decimal, Drafts, Money, Order, PaymentDraft};
 
 /// The gateway payment and the gift-card payments of a paid order (none for an unpaid one). Amounts are settled
 /// against the invoice afterwards ([`settle_payment`]).
@@ -53,11 +53,27 @@ pub(super) fn payments(
 /// A paid order settles its invoice: the gateway payment is what FreshBooks will total the invoice at
 /// ([`ferry_model::InvoiceDraft::amount`]) less the gift-card payments, in the invoice's currency. Kentico's own
 /// grand total, converted separately, could differ from the converted lines by a cent and leave the invoice short
-/// or overpaid. When gift cards cover everything there is no gateway payment.
+/// or overpaid. When gift cards cover everything there is no gateway payment; and when the cards, each converted
+/// and rounded on its own, come to more than the invoice, the last ones are lowered (and dropped at zero) so they
+/// pay it exactly instead of leaving an overpayment FreshBooks would book as client credit.
 pub fn settle_payment(drafts: &mut Drafts) {
-    let cards: ferry_model::Decimal = drafts.gift_cards.iter().map(|p| p.amount.amount).sum();
-    let rest = drafts.invoice.amount() - cards;
-    if rest <= ferry_model::Decimal::ZERO {
+    let invoice = drafts.invoice.amount();
+    let cards: Decimal = drafts.gift_cards.iter().map(|p| p.amount.amount).sum();
+    let mut excess = cards - invoice;
+    while excess > Decimal::ZERO {
+        let Some(last) = drafts.gift_cards.last_mut() else {
+            break;
+        };
+        let cut = excess.min(last.amount.amount);
+        last.amount.amount -= cut;
+        excess -= cut;
+        if last.amount.amount <= Decimal::ZERO {
+            drafts.gift_cards.pop();
+        }
+    }
+    let cards: Decimal = drafts.gift_cards.iter().map(|p| p.amount.amount).sum();
+    let rest = invoice - cards;
+    if rest <= Decimal::ZERO {
         drafts.payment = None;
     } else if let Some(payment) = drafts.payment.as_mut() {
         payment.amount = Money::new(rest, drafts.invoice.currency_code.clone());
