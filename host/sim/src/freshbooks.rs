@@ -311,6 +311,11 @@ impl FreshBooksSim {
             .then(|| store.issue_tokens(identity_id, DEFAULT_SCOPE))
     }
 
+    /// How many requests reached the token endpoint (`POST /auth/oauth/token`), refused ones included.
+    pub fn token_requests(&self) -> u64 {
+        self.store().token_requests
+    }
+
     /// Replaces the per-account rate limit (`None` turns it off); windows already open keep their counts.
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
         self.store().config.rate_limit = limit;

@@ -83,6 +83,8 @@ pub(crate) struct Store {
     access: HashMap<String, AccessGrant>,
     refresh: HashMap<String, RefreshGrant>,
     codes: HashMap<String, CodeGrant>,
+    /// Requests that reached `POST /auth/oauth/token`, refused ones included (tests count them).
+    pub(crate) token_requests: u64,
 }
 
 /// Default scopes granted when a request names none.
@@ -98,6 +100,7 @@ impl Store {
             access: HashMap::new(),
             refresh: HashMap::new(),
             codes: HashMap::new(),
+            token_requests: 0,
         }
     }
 
