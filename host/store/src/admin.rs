@@ -6,11 +6,14 @@
 //! and at most one version per (tenant, name) is active.
 //!
 //! Layout: `tokens` holds the bearer tokens and their scopes; `plugins` the component blobs and the
-//! per-tenant plugin versions; `events` the paged event listing.
+//! per-tenant plugin versions; `chain` each tenant's uploaded plugins in chain order with their API-given
+//! settings; `events` the paged event listing.
 
+mod chain;
 mod events;
 mod plugins;
 mod tokens;
 
+pub use chain::ChainEntry;
 pub use plugins::PluginVersion;
 pub use tokens::{AdminToken, TokenScope};

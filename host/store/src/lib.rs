@@ -83,7 +83,7 @@ mod token;
 mod waiter;
 mod watermark;
 
-pub use admin::{AdminToken, PluginVersion, TokenScope};
+pub use admin::{AdminToken, ChainEntry, PluginVersion, TokenScope};
 pub use backend::Backend;
 pub use config::{BatchConfig, StoreConfig, Synchronous};
 pub use dead_letter::DeadLetter;

@@ -201,7 +201,8 @@ impl Store {
     }
 
     /// What a host needs to notice tenant changes made by another host on the same database: each stored tenant's
-    /// generation and each tenant's active uploaded plugin versions. Two equal snapshots mean nothing changed.
+    /// generation, each tenant's active uploaded plugin versions and its chain's order and settings. Two equal
+    /// snapshots mean nothing changed.
     ///
     /// # Errors
     /// [`Error::Database`] when a read fails, [`Error::Corrupt`] for a row this build cannot read.
@@ -222,7 +223,24 @@ impl Store {
             .await
             .map_err(Error::db("list active plugin versions"))?
         });
+        let chain: Vec<(String, String, i64, Option<String>)> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
+                "SELECT c.tenant, c.name, c.position, c.settings FROM plugin_chain c WHERE EXISTS \
+                 (SELECT 1 FROM plugin_versions v WHERE v.tenant = c.tenant AND v.name = c.name AND \
+                 v.active = $1) ORDER BY c.tenant, c.position, c.name",
+            )
+            .bind(true)
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("list plugin chains"))?
+        });
         let mut out = ConfigSnapshot::default();
+        for (tenant, name, position, settings) in chain {
+            out.plugin_chain
+                .entry(stored_tenant_id(&tenant, "plugin_chain.tenant")?)
+                .or_default()
+                .push((name, position, settings));
+        }
         for (tenant, generation) in tenants {
             out.stored
                 .insert(stored_tenant_id(&tenant, "tenant_configs.id")?, generation);
@@ -244,17 +262,24 @@ pub struct ConfigSnapshot {
     pub stored: BTreeMap<TenantId, i64>,
     /// Active uploaded plugin (name, version) pairs by tenant, by name; tenants with none are absent.
     pub active_plugins: BTreeMap<TenantId, Vec<(String, i64)>>,
+    /// Uploaded plugins with an active version as (name, chain position, settings as stored) by tenant, in chain
+    /// order; tenants with none are absent. (Where an inactive plugin sits serves nothing until it is activated.)
+    pub plugin_chain: BTreeMap<TenantId, Vec<(String, i64, Option<String>)>>,
 }
 
 impl ConfigSnapshot {
     /// Every tenant the snapshot mentions.
     pub fn tenants(&self) -> impl Iterator<Item = &TenantId> {
-        self.stored.keys().chain(self.active_plugins.keys())
+        self.stored
+            .keys()
+            .chain(self.active_plugins.keys())
+            .chain(self.plugin_chain.keys())
     }
 
     /// Whether `tenant` is the same in both snapshots.
     pub fn same_for(&self, other: &ConfigSnapshot, tenant: &TenantId) -> bool {
         self.stored.get(tenant) == other.stored.get(tenant)
             && self.active_plugins.get(tenant) == other.active_plugins.get(tenant)
+            && self.plugin_chain.get(tenant) == other.plugin_chain.get(tenant)
     }
 }

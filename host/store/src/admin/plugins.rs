@@ -71,7 +71,8 @@ impl Store {
         })
     }
 
-    /// Adds the next version of a tenant's plugin `name` (inactive), pointing at an already stored blob.
+    /// Adds the next version of a tenant's plugin `name` (inactive), pointing at an already stored blob. A name
+    /// new to the tenant is appended to its chain ([`Store::plugin_chain`]); a known one keeps its place.
     ///
     /// # Errors
     /// [`Error::Database`] when the write fails (also when the blob is not stored).
@@ -109,6 +110,17 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(Error::db("add plugin version"))?;
+            // A new name joins the end of the tenant's chain; a known name keeps its place.
+            sqlx::query(
+                "INSERT INTO plugin_chain (tenant, name, position) SELECT $1, $2, \
+                 COALESCE(MAX(position), 0) + 1 FROM plugin_chain WHERE tenant = $1 ON CONFLICT \
+                 (tenant, name) DO NOTHING",
+            )
+            .bind(tenant.as_str())
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::db("append plugin to chain"))?;
             tx.commit()
                 .await
                 .map_err(Error::db("commit plugin version"))?;
@@ -235,6 +247,35 @@ impl Store {
             });
         }
         self.plugin_version(tenant, name, version).await
+    }
+}
+
+impl Store {
+    /// Takes the tenant's plugin `name` out of its chain: no version of it stays active. Its versions, settings
+    /// and place are kept, so activating a version again puts it back where it was.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] when no version of it is active, [`Error::Database`] when the write fails.
+    pub async fn deactivate_plugin(&self, tenant: &TenantId, name: &str) -> Result<()> {
+        let hit = on_pool!(&self.pool, |p| {
+            sqlx::query(
+                "UPDATE plugin_versions SET active = $1 WHERE tenant = $2 AND name = $3 AND active = $4",
+            )
+            .bind(false)
+            .bind(tenant.as_str())
+            .bind(name)
+            .bind(true)
+            .execute(p)
+            .await
+            .map_err(Error::db("deactivate plugin"))?
+            .rows_affected()
+        });
+        if hit == 0 {
+            return Err(Error::NotFound {
+                what: format!("active plugin {name} of tenant {tenant}"),
+            });
+        }
+        Ok(())
     }
 }
 

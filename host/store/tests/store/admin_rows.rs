@@ -87,6 +87,128 @@ async fn plugin_versions_number_per_name_and_one_is_active(store: &Store) -> any
     Ok(())
 }
 
+async fn uploads_append_to_the_chain_which_reorders_and_carries_settings(
+    store: &Store,
+) -> anyhow::Result<()> {
+    let (shop, other) = (tenant("shop"), tenant("other"));
+    let names = |chain: Vec<ferry_store::ChainEntry>| -> Vec<String> {
+        chain.into_iter().map(|e| e.name).collect()
+    };
+    store.put_plugin_blob("h1", b"one").await?;
+    store.put_plugin_blob("h2", b"two!").await?;
+    store.add_plugin_version(&shop, "zeta", "h1", 3).await?;
+    store.add_plugin_version(&shop, "alpha", "h1", 3).await?;
+    store.add_plugin_version(&shop, "mid", "h2", 4).await?;
+    store.add_plugin_version(&other, "alpha", "h2", 4).await?;
+    assert_eq!(
+        names(store.plugin_chain(&shop).await?),
+        ["zeta", "alpha", "mid"],
+        "upload order, not name order"
+    );
+    store.add_plugin_version(&shop, "zeta", "h2", 4).await?;
+    assert_eq!(
+        names(store.plugin_chain(&shop).await?),
+        ["zeta", "alpha", "mid"],
+        "a new version keeps its place"
+    );
+    assert_eq!(names(store.plugin_chain(&other).await?), ["alpha"]);
+
+    // Named ones first in the given order; the rest follow in their previous order.
+    store
+        .reorder_plugin_chain(&shop, &["mid".to_owned(), "zeta".to_owned()])
+        .await?;
+    let chain = store.plugin_chain(&shop).await?;
+    assert_eq!(
+        chain
+            .iter()
+            .map(|e| (e.name.as_str(), e.position))
+            .collect::<Vec<_>>(),
+        [("mid", 1), ("zeta", 2), ("alpha", 3)]
+    );
+    assert!(
+        store
+            .reorder_plugin_chain(&shop, &["alpha".to_owned(), "ghost".to_owned()])
+            .await
+            .is_err(),
+        "a name never uploaded"
+    );
+    assert_eq!(
+        names(store.plugin_chain(&shop).await?),
+        ["mid", "zeta", "alpha"],
+        "a refused reorder changes nothing"
+    );
+    assert_eq!(names(store.plugin_chain(&other).await?), ["alpha"]);
+    store.add_plugin_version(&shop, "late", "h1", 3).await?;
+    assert_eq!(
+        names(store.plugin_chain(&shop).await?),
+        ["mid", "zeta", "alpha", "late"]
+    );
+
+    assert!(chain.iter().all(|e| e.settings.is_none()));
+    let settings: std::collections::BTreeMap<String, String> =
+        [("note-prefix".to_owned(), "Ünïcode \"quoted\"".to_owned())].into();
+    store.set_plugin_settings(&shop, "alpha", &settings).await?;
+    let chain = store.plugin_chain(&shop).await?;
+    let alpha = chain.iter().find(|e| e.name == "alpha").unwrap();
+    assert_eq!(alpha.settings.as_ref(), Some(&settings));
+    assert!(
+        store
+            .plugin_chain(&other)
+            .await?
+            .iter()
+            .all(|e| e.settings.is_none()),
+        "another tenant's plugin of the same name keeps its own"
+    );
+    assert!(
+        store
+            .set_plugin_settings(&shop, "ghost", &settings)
+            .await
+            .is_err()
+    );
+
+    // The snapshot follows the order and settings of the plugins that serve.
+    store.activate_plugin_version(&shop, "alpha", 1).await?;
+    store.activate_plugin_version(&shop, "zeta", 2).await?;
+    let before = store.config_snapshot().await?;
+    assert_eq!(
+        before.plugin_chain[&shop]
+            .iter()
+            .map(|(n, _, _)| n.as_str())
+            .collect::<Vec<_>>(),
+        ["zeta", "alpha"]
+    );
+    store
+        .reorder_plugin_chain(&shop, &["alpha".to_owned(), "zeta".to_owned()])
+        .await?;
+    let reordered = store.config_snapshot().await?;
+    assert!(!reordered.same_for(&before, &shop));
+    store
+        .set_plugin_settings(&shop, "zeta", &Default::default())
+        .await?;
+    let set = store.config_snapshot().await?;
+    assert!(!set.same_for(&reordered, &shop));
+
+    // Deactivation: no active version, place and settings kept.
+    store.deactivate_plugin(&shop, "alpha").await?;
+    assert!(
+        store.deactivate_plugin(&shop, "alpha").await.is_err(),
+        "once"
+    );
+    assert!(
+        store
+            .active_plugins(&shop)
+            .await?
+            .iter()
+            .all(|v| v.name != "alpha")
+    );
+    let off = store.config_snapshot().await?;
+    assert!(!off.same_for(&set, &shop));
+    let chain = store.plugin_chain(&shop).await?;
+    assert_eq!(chain[0].name, "alpha");
+    assert_eq!(chain[0].settings.as_ref(), Some(&settings));
+    Ok(())
+}
+
 async fn events_page_newest_first_by_state(store: &Store) -> anyhow::Result<()> {
     let shop = tenant("shop");
     for i in 0..5 {
@@ -301,4 +423,5 @@ on_both_backends!(
     events_page_newest_first_by_state,
     tenant_configs_insert_once_replace_and_delete,
     the_config_snapshot_changes_with_every_tenant_write_and_activation,
+    uploads_append_to_the_chain_which_reorders_and_carries_settings,
 );
