@@ -35,15 +35,7 @@ async fn an_unpaid_order_edited_after_invoicing_updates_its_invoice_once() -> an
     let invoice = invoice_of(&app, order.guid);
 
     // One more of the first product, and a second product line.
-    let mut lines: Vec<LineSpec> = before
-        .lines
-        .iter()
-        .filter(|l| l.parent_guid.is_none() && l.bundle_guid.is_none())
-        .map(|l| LineSpec {
-            sku_id: l.sku_id,
-            quantity: i32::try_from(l.quantity).unwrap_or(1),
-        })
-        .collect();
+    let mut lines = before.line_specs();
     lines[0].quantity += 1;
     app.sandbox
         .kentico
@@ -231,32 +223,6 @@ async fn an_order_in_a_status_the_tenant_did_not_map_says_so_in_run_history() ->
     Ok(())
 }
 
-/// The top-level lines of a Kentico order, as an edit sends them back.
-fn lines_of(order: &ferry_sim::kentico::SimOrder) -> Vec<LineSpec> {
-    order
-        .lines
-        .iter()
-        .filter(|l| l.parent_guid.is_none() && l.bundle_guid.is_none())
-        .map(|l| LineSpec {
-            sku_id: l.sku_id,
-            quantity: i32::try_from(l.quantity).unwrap_or(1),
-        })
-        .collect()
-}
-
-/// The same lines with one unit fewer (a line of one is dropped), `None` when that would empty the order.
-fn one_fewer(order: &ferry_sim::kentico::SimOrder) -> Option<Vec<LineSpec>> {
-    let mut lines = lines_of(order);
-    if let Some(l) = lines.iter_mut().find(|l| l.quantity > 1) {
-        l.quantity -= 1;
-        return Some(lines);
-    }
-    (lines.len() > 1).then(|| {
-        lines.pop();
-        lines
-    })
-}
-
 async fn edit_lines(app: &TestApp, order_id: i64, lines: Vec<LineSpec>) -> anyhow::Result<()> {
     app.sandbox
         .kentico
@@ -304,7 +270,7 @@ async fn a_paid_order_that_can_shrink(
     placed
         .iter()
         .filter_map(|p| app.sandbox.kentico.order(p.order.id))
-        .find_map(|o| one_fewer(&o).map(|lines| (o, lines)))
+        .find_map(|o| o.one_unit_fewer().map(|lines| (o, lines)))
         .ok_or_else(|| anyhow::anyhow!("no placed order has a unit to spare"))
 }
 
@@ -379,7 +345,7 @@ async fn a_paid_order_edited_up_goes_to_review_naming_the_increase() -> anyhow::
         .kentico
         .order(placed[0].order.id)
         .expect("order");
-    let mut more = lines_of(&before);
+    let mut more = before.line_specs();
     more[0].quantity += 1;
     edit_lines(&app, before.id, more).await?;
     let reason = dead_letter_reason(&app, before.id).await?;

@@ -64,8 +64,10 @@ pub struct Audit {
     pub kinds: BTreeMap<&'static str, usize>,
     /// Cancelled orders left with no live invoice in FreshBooks (none created, or the unpaid one deleted).
     pub cancelled: usize,
-    /// Cancelled orders whose paid invoice a credit note withdraws.
+    /// Cancelled orders whose invoice (sent or paid) a credit note withdraws.
     pub credited: usize,
+    /// Paid orders edited down whose difference a credit note carries.
+    pub edit_credited: usize,
     /// Valid orders sent to review (dead-lettered) because a change reached an invoice with payments.
     pub to_review: usize,
 }
@@ -108,7 +110,9 @@ impl Sandbox {
     }
 
     /// Waits until the webhook sender is idle, no event of `tenant` is waiting or running, and every order is
-    /// accounted for (an invoice for a valid order, a dead letter for an invalid one). False on timeout.
+    /// accounted for: a valid order's invoice agrees with it (amounts, and nothing outstanding when paid) or the
+    /// change went to review; an invalid one is dead-lettered; a cancelled one has no live invoice or a credit note
+    /// withdrawing it. False on timeout.
     ///
     /// # Errors
     /// The store could not be read.
@@ -145,18 +149,28 @@ impl Sandbox {
             }
             let invoiced = self.invoices_by_order();
             let dead = dead_orders(store, tenant).await?;
+            let credits = self.credits();
             let unaccounted = placed
                 .iter()
-                .map(|p| &p.order)
-                .filter(|o| {
-                    let invoiced = invoiced.contains_key(&o.guid.to_string());
+                .filter(|p| {
+                    let o = &p.order;
+                    let guid = o.guid.to_string();
+                    let invoice = invoiced.get(&guid).and_then(|ids| ids.first());
                     if o.defect.is_some() {
                         !dead.contains_key(&o.id)
                     } else if self.is_cancelled(o) {
-                        // Accounted for once no invoice is live, or the paid one went to review.
-                        invoiced && !dead.contains_key(&o.id)
+                        // Accounted for once no invoice is live, it is credited, or it went to review.
+                        invoice.is_some()
+                            && !dead.contains_key(&o.id)
+                            && !credits.withdrawn.contains(&guid)
+                    } else if let Some(id) = invoice {
+                        // An invoice exists; it has caught up with the order (an edit, the payment) once its
+                        // amounts agree, unless the change went to review.
+                        let credit = credits.edits.get(&guid).copied().unwrap_or_default();
+                        !dead.contains_key(&o.id)
+                            && self.amounts_differ(o, p.paid, *id, credit).is_some()
                     } else {
-                        !invoiced
+                        true
                     }
                 })
                 .count();
@@ -221,33 +235,11 @@ impl Sandbox {
             payments: payments.len(),
             ..Audit::default()
         };
-        let credit_notes: Vec<_> = self
-            .freshbooks
-            .credit_notes(account)
-            .into_iter()
-            .filter(|n| n.vis_state == 0)
-            .collect();
-        // Orders whose invoice a credit note withdraws, by the marker Ferry stamps in its notes.
-        let credited: HashSet<String> = credit_notes
-            .iter()
-            .filter_map(|n| marker_guid(&n.notes, CANCEL_CREDIT))
-            .collect();
-        // What credit notes for edits of paid orders took off each order: (amount, tax).
-        let mut edit_credits: HashMap<String, (Decimal, Decimal)> = HashMap::new();
-        for n in &credit_notes {
-            if let Some(guid) = marker_guid(&n.notes, EDIT_CREDIT) {
-                let amount: Decimal = n.amount.amount.parse().unwrap_or_default();
-                let lines: Decimal = n
-                    .lines
-                    .iter()
-                    .flatten()
-                    .map(|l| l.amount.amount.parse::<Decimal>().unwrap_or_default())
-                    .sum();
-                let e = edit_credits.entry(guid).or_default();
-                e.0 += amount;
-                e.1 += amount - lines;
-            }
-        }
+        let Credits {
+            withdrawn: credited,
+            edits: edit_credits,
+        } = self.credits();
+        audit.edit_credited = edit_credits.len();
         // One payment per (invoice, marker): the gateway payment carries the order marker, each gift card its own.
         let mut payments_per_invoice: HashMap<u64, usize> = HashMap::new();
         let mut per_marker: HashMap<(u64, String), usize> = HashMap::new();
@@ -364,7 +356,44 @@ impl Sandbox {
     }
 }
 
+/// Ferry's credit notes in FreshBooks, by the Kentico order they are for (found by their markers).
+struct Credits {
+    /// Orders whose invoice a credit note withdraws (cancelled or returned).
+    withdrawn: HashSet<String>,
+    /// What credit notes for edits of paid orders took off each order: (amount, tax).
+    edits: HashMap<String, (Decimal, Decimal)>,
+}
+
 impl Sandbox {
+    /// Ferry's live credit notes, by order.
+    fn credits(&self) -> Credits {
+        let mut credits = Credits {
+            withdrawn: HashSet::new(),
+            edits: HashMap::new(),
+        };
+        for n in self.freshbooks.credit_notes(&self.account_id) {
+            if n.vis_state != 0 {
+                continue;
+            }
+            if let Some(guid) = marker_guid(&n.notes, CANCEL_CREDIT) {
+                credits.withdrawn.insert(guid);
+            }
+            if let Some(guid) = marker_guid(&n.notes, EDIT_CREDIT) {
+                let amount: Decimal = n.amount.amount.parse().unwrap_or_default();
+                let lines: Decimal = n
+                    .lines
+                    .iter()
+                    .flatten()
+                    .map(|l| l.amount.amount.parse::<Decimal>().unwrap_or_default())
+                    .sum();
+                let e = credits.edits.entry(guid).or_default();
+                e.0 += amount;
+                e.1 += amount - lines;
+            }
+        }
+        credits
+    }
+
     /// Whether Kentico now shows the order cancelled or returned.
     fn is_cancelled(&self, placed: &PlacedOrder) -> bool {
         self.kentico

@@ -5,12 +5,12 @@
 
 use crate::app::App;
 use crate::config::WorkerConfig;
-use crate::sandbox::audit::Audit;
+use crate::sandbox::audit::{Audit, Placed};
 use crate::sandbox::{Sandbox, SandboxOptions};
 use anyhow::Context as _;
 use clap::Args;
 use ferry_model::TenantId;
-use ferry_sim::kentico::{OrderKinds, OrderMix};
+use ferry_sim::kentico::{OrderEdit, OrderKinds, OrderMix};
 use ferry_store::Store;
 use std::fmt;
 use std::path::PathBuf;
@@ -73,6 +73,8 @@ pub struct DemoReport {
     pub settled: bool,
     /// The SQLite file the host used.
     pub store_path: PathBuf,
+    /// What was changed in Kentico once the orders were invoiced.
+    pub after_invoicing: String,
 }
 
 impl DemoReport {
@@ -124,6 +126,12 @@ impl fmt::Display for DemoReport {
             f,
             "  cancelled ............ {} without a live invoice, {} credited, {} sent to review",
             a.cancelled, a.credited, a.to_review
+        )?;
+        writeln!(f, "  after invoicing ...... {}", self.after_invoicing)?;
+        writeln!(
+            f,
+            "  paid edits ........... {} credited for the difference",
+            a.edit_credited
         )?;
         writeln!(f, "  lost ................. {}", a.missing.len())?;
         for m in a.missing.iter().take(10) {
@@ -258,15 +266,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
     let store = Store::open(&config.store)
         .await
         .context("open the demo store")?;
-    let settled = sandbox
+    let mut settled = sandbox
         .wait_settled(&store, &tenant, &placed, SETTLE_TIMEOUT)
         .await?;
+    // Once invoiced, the shop changes its mind: paid orders cancelled and edited down, an unpaid one cancelled.
+    // FreshBooks must end with credit notes for exactly those, nothing more.
+    let after_invoicing = change_after_invoicing(&sandbox, &mut placed).await;
+    if settled {
+        settled = sandbox
+            .wait_settled(&store, &tenant, &placed, SETTLE_TIMEOUT)
+            .await?;
+    }
     let mut report = DemoReport {
         elapsed: started.elapsed(),
         audit: sandbox.audit(&store, &tenant, &placed).await?,
         settled,
         store_path,
         webhooks_skipped: sandbox.kentico.webhook_stats().skipped,
+        after_invoicing,
         ..DemoReport::default()
     };
     let c = fb_faults.counters();
@@ -292,6 +309,47 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
     let _ = host.stop().await;
     sandbox.shutdown();
     Ok(report)
+}
+
+/// Changes invoiced orders in Kentico as a shop does after the fact: two paid orders cancelled, two edited down by
+/// one unit, one unpaid order cancelled (each marked on its [`Placed`] so the audit expects it). Returns what it did.
+async fn change_after_invoicing(sandbox: &Sandbox, placed: &mut [Placed]) -> String {
+    let (mut paid_cancelled, mut paid_edited, mut unpaid_cancelled) = (0, 0, 0);
+    for p in placed.iter_mut() {
+        if p.order.defect.is_some() || p.edited || p.cancelled {
+            continue;
+        }
+        let Some(order) = sandbox.kentico.order(p.order.id) else {
+            continue;
+        };
+        if p.paid && paid_cancelled < 2 {
+            if sandbox.kentico.cancel_order(order.id).await {
+                p.cancelled = true;
+                paid_cancelled += 1;
+            }
+        } else if p.paid && paid_edited < 2 {
+            let Some(lines) = order.one_unit_fewer() else {
+                continue;
+            };
+            let edit = OrderEdit {
+                lines: Some(lines),
+                ..OrderEdit::default()
+            };
+            if sandbox.kentico.edit_order(order.id, edit).await.is_ok() {
+                p.edited = true;
+                paid_edited += 1;
+            }
+        } else if !p.paid && unpaid_cancelled < 1 && sandbox.kentico.cancel_order(order.id).await {
+            p.cancelled = true;
+            unpaid_cancelled += 1;
+        }
+        if paid_cancelled + paid_edited + unpaid_cancelled == 5 {
+            break;
+        }
+    }
+    format!(
+        "{paid_cancelled} paid orders cancelled, {paid_edited} edited down by a unit, {unpaid_cancelled} unpaid cancelled"
+    )
 }
 
 /// Quick retries so the demo settles in seconds; enough attempts to outlast the outage.

@@ -62,6 +62,33 @@ pub struct SimOrder {
     pub coupon_codes: Vec<String>,
 }
 
+impl SimOrder {
+    /// The order's top-level lines (no options, no bundle contents) as an edit sends them back.
+    pub fn line_specs(&self) -> Vec<super::LineSpec> {
+        self.lines
+            .iter()
+            .filter(|l| l.parent_guid.is_none() && l.bundle_guid.is_none())
+            .map(|l| super::LineSpec {
+                sku_id: l.sku_id,
+                quantity: i32::try_from(l.quantity).unwrap_or(1),
+            })
+            .collect()
+    }
+
+    /// The same lines with one unit fewer (a line of one is dropped), `None` when that would empty the order.
+    pub fn one_unit_fewer(&self) -> Option<Vec<super::LineSpec>> {
+        let mut lines = self.line_specs();
+        if let Some(l) = lines.iter_mut().find(|l| l.quantity > 1) {
+            l.quantity -= 1;
+            return Some(lines);
+        }
+        (lines.len() > 1).then(|| {
+            lines.pop();
+            lines
+        })
+    }
+}
+
 /// An order item joined with its SKU.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimLine {
