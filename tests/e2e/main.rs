@@ -8,6 +8,7 @@ mod anomaly;
 mod amounts_property;
 mod config_sync;
 mod crash_restart;
+mod disconnected;
 mod edits;
 mod enrichment;
 mod faults;

@@ -24,6 +24,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use tracing::{Instrument, info_span, warn};
 
+/// When an event of a disconnected tenant is due again; the claim skips the tenant until it is reconnected, so
+/// this only says how soon after a reconnect it runs.
+const DISCONNECTED_RECHECK: Duration = Duration::from_secs(1);
+
 /// What one step of the worker did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExecutionOutcome {
@@ -139,6 +143,30 @@ impl Pipeline {
         .await
     }
 
+    /// Marks `tenant` disconnected (logged once, by the host that marks it). A failure to record it is logged;
+    /// the event still waits, and the next refused event tries again.
+    async fn disconnect(&self, tenant: &ferry_model::TenantId, reason: &str) {
+        let Some(t) = self.tenants.get(tenant) else {
+            return;
+        };
+        let account = &t.config.freshbooks.account_id;
+        match self
+            .store
+            .mark_disconnected(tenant, account, &t.credentials_digest(), reason)
+            .await
+        {
+            Ok(true) => warn!(
+                %tenant,
+                account,
+                reason,
+                "FreshBooks refused the tenant's authorization: the tenant is disconnected and its events wait \
+                 until it is reconnected (`ferry connect freshbooks <tenant>`, or a fixed client secret)."
+            ),
+            Ok(false) => {}
+            Err(error) => warn!(%error, %tenant, "Could not record the tenant as disconnected."),
+        }
+    }
+
     /// Tells the store how the run ended. A failure to record leaves the lease to expire (the event is retried).
     async fn settle(
         &self,
@@ -161,6 +189,15 @@ impl Pipeline {
                             .dead_letter(lease, &reason)
                             .await
                             .map(|()| ExecutionOutcome::DeadLettered)
+                    }
+                    Disposition::Disconnected { reason } => {
+                        // Every event of the tenant would be refused the same way: it waits, unclaimed, until
+                        // the tenant is reconnected; the attempt is not spent.
+                        self.disconnect(&claimed.event.tenant, &reason).await;
+                        self.store
+                            .defer(lease, DISCONNECTED_RECHECK, &message)
+                            .await
+                            .map(|()| ExecutionOutcome::Retried)
                     }
                     Disposition::Retry { after } if !error.burns_attempt() => {
                         // The breaker is open: wait for it without spending one of the event's attempts.

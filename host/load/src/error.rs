@@ -38,7 +38,8 @@ pub enum Error {
         /// The FreshBooks account.
         account_id: String,
     },
-    /// The refresh token was rejected (revoked or rotated elsewhere and lost): reconnect.
+    /// FreshBooks refused the authorization for good: the token endpoint rejected the refresh token or the client
+    /// credentials (`invalid_grant`, `invalid_client`), or the API answered 401 right after a refresh. Reconnect.
     #[error("freshbooks authorization for account {account_id} was revoked: {reason}")]
     AuthRevoked {
         /// The FreshBooks account.
@@ -70,10 +71,13 @@ impl Error {
         match self {
             Self::Http { source, .. } => source.disposition(),
             Self::Store { .. } => Disposition::Retry { after: None },
+            // Every event of the tenant would be refused the same way: the tenant waits for a reconnect.
+            Self::AuthRevoked { .. } => Disposition::Disconnected {
+                reason: self.to_string(),
+            },
             Self::NotFound { .. }
             | Self::Refused { .. }
             | Self::NotConnected { .. }
-            | Self::AuthRevoked { .. }
             | Self::Invalid { .. } => Disposition::DeadLetter {
                 reason: self.to_string(),
             },
@@ -123,12 +127,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn revoked_auth_dead_letters_and_store_failures_retry() {
+    fn revoked_auth_disconnects_and_store_failures_retry() {
         let e = Error::AuthRevoked {
             account_id: "ZyQ04o".into(),
             reason: "invalid_grant".into(),
         };
-        assert!(matches!(e.disposition(), Disposition::DeadLetter { .. }));
+        assert!(matches!(e.disposition(), Disposition::Disconnected { .. }));
         assert_eq!(
             Error::store("x", "db busy").disposition(),
             Disposition::Retry { after: None }

@@ -15,4 +15,11 @@ pub enum Disposition {
         /// Why, in words an operator can act on.
         reason: String,
     },
+    /// The downstream refused the tenant's credentials for good (a refresh token or client secret rejected):
+    /// every event of the tenant would fail the same way. The tenant is marked disconnected and its events wait,
+    /// without spending attempts, until an operator reconnects it; nothing is dead-lettered.
+    Disconnected {
+        /// What the downstream said, for the operator.
+        reason: String,
+    },
 }

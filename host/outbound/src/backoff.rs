@@ -47,7 +47,8 @@ impl Backoff {
     ) -> Option<Duration> {
         match disposition {
             ferry_model::Disposition::Retry { after } => Some(self.delay(attempt, *after)),
-            ferry_model::Disposition::DeadLetter { .. } => None,
+            ferry_model::Disposition::DeadLetter { .. }
+            | ferry_model::Disposition::Disconnected { .. } => None,
         }
     }
 

@@ -144,7 +144,8 @@ impl HttpClient {
                 (Err(error), Some(next)) if error.is_transient() => {
                     let after = match error.disposition() {
                         ferry_model::Disposition::Retry { after } => after,
-                        ferry_model::Disposition::DeadLetter { .. } => None,
+                        ferry_model::Disposition::DeadLetter { .. }
+                        | ferry_model::Disposition::Disconnected { .. } => None,
                     };
                     let backoff = self.read_retry.backoff;
                     if after.is_some_and(|a| a > Duration::from_millis(backoff.cap_ms)) {

@@ -30,6 +30,7 @@
 //! - `order_history`: the synced orders the anomaly checks compare with, and the events they held for review.
 //! - `watermark`: reconciliation poller positions and event coverage.
 //! - `token`: OAuth token rows with compare-and-swap rotation.
+//! - `connection`: tenants disconnected after FreshBooks refused their authorization; the claim skips them.
 //! - `kv`: a namespaced blob table for tenant config and encrypted secrets.
 //! - `refresh_lock`: one OAuth refresh per account at a time, across hosts ([`RefreshLock`]).
 //! - `keyed_locks`: the per-store state behind those locks (SQLite's mutex per key, Postgres' slot budget).
@@ -63,6 +64,7 @@ macro_rules! on_conn {
 mod admin;
 mod backend;
 mod config;
+mod connection;
 mod dead_letter;
 mod error;
 mod event;
@@ -86,6 +88,7 @@ mod watermark;
 pub use admin::{AdminToken, ChainEntry, PluginVersion, TokenScope};
 pub use backend::Backend;
 pub use config::{BatchConfig, StoreConfig, Synchronous};
+pub use connection::Disconnection;
 pub use dead_letter::DeadLetter;
 pub use error::{Error, Result};
 pub use event::{EventRecord, EventState, InsertOutcome, JobId, NewEvent, Transition};

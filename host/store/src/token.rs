@@ -47,7 +47,8 @@ pub enum RotateOutcome {
 }
 
 impl Store {
-    /// Stores a token pair (first authorisation or re-authorisation), replacing any.
+    /// Stores a token pair (first authorisation or re-authorisation), replacing any, and reconnects the tenant
+    /// when it was disconnected.
     ///
     /// # Errors
     /// [`Error::Database`] when the write fails.
@@ -73,9 +74,16 @@ impl Store {
             .bind(now_ms())
             .execute(p)
             .await
-            .map_err(Error::db("store oauth tokens"))?
-            .rows_affected()
+            .map_err(Error::db("store oauth tokens"))?;
+            // New tokens are a reconnect: the tenant's waiting events run again.
+            sqlx::query("DELETE FROM tenant_disconnections WHERE tenant = $1")
+                .bind(tenant.as_str())
+                .execute(p)
+                .await
+                .map_err(Error::db("reconnect tenant"))?
+                .rows_affected()
         });
+        self.wake();
         Ok(())
     }
 
@@ -214,6 +222,12 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(Error::db("mark refresh token used"))?;
+            // FreshBooks accepted a refresh: whatever was refused before works now.
+            sqlx::query("DELETE FROM tenant_disconnections WHERE tenant = $1")
+                .bind(tenant.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(Error::db("reconnect tenant"))?;
             tx.commit()
                 .await
                 .map_err(Error::db("commit token rotation"))?;

@@ -109,7 +109,21 @@ pub(super) async fn view(state: &AdminState, t: &TenantRuntime) -> Result<Value,
         counts.insert(s.as_str().to_owned(), json!(n));
     }
     let uploaded = state.store.active_plugins(&t.id).await?;
+    let disconnected = state.store.disconnection(&t.id).await?;
     let mut view = tenant_view(&t.config, connected, &uploaded, counts);
+    // Refused for good by FreshBooks: the tenant's events wait until it is reconnected.
+    if let Some(d) = disconnected {
+        view["freshbooks"]["connected"] = json!(false);
+        view["freshbooks"]["disconnected"] = json!({
+            "since": d
+                .since
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            "reason": d.reason,
+        });
+    } else {
+        view["freshbooks"]["disconnected"] = Value::Null;
+    }
     view["serving"] = json!(
         t.plugins
             .handles()

@@ -84,6 +84,27 @@ impl TenantRuntime {
     }
 }
 
+impl TenantRuntime {
+    /// A digest of the FreshBooks app credentials this tenant authorizes with (never the secret itself): a
+    /// disconnection recorded under one digest is lifted when the tenant is built with another (a fixed secret).
+    pub fn credentials_digest(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let fb = &self.config.freshbooks;
+        let mut h = Sha256::new();
+        for part in [
+            "ferry:freshbooks-credentials",
+            fb.api_base.as_str(),
+            fb.account_id.as_str(),
+            fb.client_id.as_str(),
+            fb.client_secret.expose_secret(),
+        ] {
+            h.update(part.as_bytes());
+            h.update([0]);
+        }
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 /// What building a tenant takes: the shared outbound client, the store, the keyring and the plugin runtime.
 #[derive(Clone)]
 pub struct TenantFactory {
@@ -144,6 +165,13 @@ impl TenantFactory {
             .with_context(|| format!("load plugins of tenant {}", config.id))?;
         let tenant = TenantRuntime::build(config, &self.http, &self.store, &self.keyring, plugins)?;
         self.seed_tokens(&tenant.config).await?;
+        if self
+            .store
+            .reconnect_if_changed(&tenant.id, &tenant.credentials_digest())
+            .await?
+        {
+            tracing::info!(tenant = %tenant.id, "FreshBooks app credentials changed; the disconnected tenant is tried again.");
+        }
         Ok(tenant)
     }
 

@@ -25,6 +25,9 @@ struct TokenState {
     tokens: Option<Tokens>,
     /// Set when the store failed to persist a rotation: the old refresh token to CAS from next time.
     unpersisted_from: Option<SecretString>,
+    /// The refresh token the token endpoint refused, and its answer: it is not sent again (FreshBooks would refuse
+    /// it again, once per event), until a reconnect stores another one or a new client (new config) starts over.
+    refused: Option<(SecretString, String)>,
 }
 
 /// A tenant's FreshBooks account client. Clones share the token state.
@@ -113,7 +116,7 @@ impl FreshBooksClient {
             .map_err(|e| Error::store("store freshbooks tokens", e))?;
         *self.state.lock().await = TokenState {
             tokens: Some(tokens.clone()),
-            unpersisted_from: None,
+            ..TokenState::default()
         };
         Ok(tokens)
     }
@@ -228,8 +231,16 @@ impl FreshBooksClient {
                 });
             }
         };
+        if let Some((refused, reason)) = &state.refused
+            && refused.expose_secret() == current.refresh_token.expose_secret()
+        {
+            return Err(Error::AuthRevoked {
+                account_id: self.account_id.clone(),
+                reason: format!("refused before, not sent again until a reconnect: {reason}"),
+            });
+        }
         let grant = Grant::Refresh(&current.refresh_token);
-        let new = token_request(
+        let new = match token_request(
             &self.http,
             &self.ctx,
             &self.api_base,
@@ -237,7 +248,16 @@ impl FreshBooksClient {
             &self.app,
             grant,
         )
-        .await?;
+        .await
+        {
+            Ok(new) => new,
+            Err(Error::AuthRevoked { account_id, reason }) => {
+                state.refused = Some((current.refresh_token.clone(), reason.clone()));
+                return Err(Error::AuthRevoked { account_id, reason });
+            }
+            Err(e) => return Err(e),
+        };
+        state.refused = None;
         state.tokens = Some(new.clone());
         match self.store.rotate(Some(&current.refresh_token), &new).await {
             Ok(true) => state.unpersisted_from = None,
@@ -286,6 +306,14 @@ impl FreshBooksClient {
                 }
                 Err(e) if e.needs_auth_refresh() && attempt == 0 => {
                     token = self.refresh_after_401(&token).await?;
+                }
+                // Refused again with a token just refreshed: the grant itself is gone (app access revoked, the
+                // user removed from the business), and every call would be refused the same way.
+                Err(e) if e.needs_auth_refresh() => {
+                    return Err(Error::AuthRevoked {
+                        account_id: self.account_id.clone(),
+                        reason: format!("unauthorized right after a token refresh: {e}"),
+                    });
                 }
                 Err(e) => return Err(Error::http(what, e)),
             }

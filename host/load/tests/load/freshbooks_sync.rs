@@ -345,12 +345,41 @@ async fn concurrent_401s_refresh_only_once() {
 }
 
 #[tokio::test]
-async fn refresh_token_used_elsewhere_is_a_dead_letter() {
+async fn refresh_token_used_elsewhere_disconnects_the_tenant() {
     let (fb, _, mock) = setup(Some(tokens("at-0", "rt-stale", time::Duration::hours(10)))).await;
     mock.expire_access();
     let err = fb.list_taxes().await.unwrap_err();
     assert!(matches!(err, Error::AuthRevoked { .. }), "{err:?}");
-    assert!(matches!(err.disposition(), Disposition::DeadLetter { .. }));
+    assert!(matches!(
+        err.disposition(),
+        Disposition::Disconnected { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_refused_refresh_token_is_not_sent_again() {
+    let (fb, _, mock) = setup(Some(tokens("at-0", "rt-stale", time::Duration::hours(10)))).await;
+    mock.expire_access();
+    for _ in 0..3 {
+        let err = fb.list_taxes().await.unwrap_err();
+        assert!(matches!(err, Error::AuthRevoked { .. }), "{err:?}");
+    }
+    assert_eq!(mock.state.lock().unwrap().token_calls, 1);
+}
+
+#[tokio::test]
+async fn unauthorized_right_after_a_refresh_disconnects_the_tenant() {
+    let (fb, _, mock) = setup(Some(tokens("at-0", "rt-0", time::Duration::hours(10)))).await;
+    for _ in 0..2 {
+        mock.fail_next(Method::GET, "taxes", Fault::Status(401, None));
+    }
+    let err = fb.list_taxes().await.unwrap_err();
+    assert!(matches!(err, Error::AuthRevoked { .. }), "{err:?}");
+    assert!(matches!(
+        err.disposition(),
+        Disposition::Disconnected { .. }
+    ));
+    assert_eq!(mock.state.lock().unwrap().token_calls, 1);
 }
 
 #[tokio::test]

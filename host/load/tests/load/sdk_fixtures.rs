@@ -431,7 +431,7 @@ async fn token_fixture_is_stored_on_connect_and_refreshed_before_the_next_call_b
 }
 
 #[tokio::test]
-async fn unauthenticated_identity_reply_refreshes_once_then_fails_with_401() {
+async fn unauthenticated_identity_reply_refreshes_once_then_disconnects_with_the_401() {
     let replay = Replay::spawn(vec![
         route(
             Method::GET,
@@ -450,10 +450,13 @@ async fn unauthenticated_identity_reply_refreshes_once_then_fails_with_401() {
 
     let err = fb.memberships().await.unwrap_err();
 
-    match &err {
-        Error::Http { source, .. } => assert_eq!(source.status(), Some(401), "{err}"),
-        other => panic!("expected an HTTP 401 error, got {other:?}"),
-    }
+    // Refused again with the token just refreshed: the grant is gone, the tenant must be reconnected.
+    assert!(matches!(err, Error::AuthRevoked { .. }), "{err:?}");
+    assert!(matches!(
+        err.disposition(),
+        Disposition::Disconnected { .. }
+    ));
+    assert!(err.to_string().contains("401"), "{err}");
     assert!(err.to_string().contains("unauthenticated"), "{err}");
     assert_eq!(
         replay.calls(),

@@ -12,10 +12,11 @@ use ferry_model::TenantId;
 use sqlx::{SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 
-/// Tenants with at least one ready event at `$1`.
+/// Tenants with at least one ready event at `$1`, except disconnected ones (their events wait for a reconnect).
 const READY_TENANTS: &str = concat!(
     "SELECT DISTINCT tenant FROM events e WHERE ",
-    ready_at!("e", 1)
+    ready_at!("e", 1),
+    " AND NOT EXISTS (SELECT 1 FROM tenant_disconnections d WHERE d.tenant = e.tenant)"
 );
 
 /// The next event of tenant `$1` that may run at `$2`.
