@@ -12,6 +12,7 @@ mod disconnected;
 mod edits;
 mod enrichment;
 mod faults;
+mod metrics;
 mod multi_host;
 mod readiness;
 mod webhook_intake;

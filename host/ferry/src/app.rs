@@ -103,7 +103,12 @@ impl App {
             tenants.clone(),
             config.ingest.clone(),
         ))
-        .merge(ops_router(metrics, store.clone()));
+        .merge(ops_router(
+            metrics,
+            store.clone(),
+            http.breakers().clone(),
+            tenants.clone(),
+        ));
         let admin = crate::admin::AdminState::build(
             &config.admin,
             config.tenants.iter().map(|t| t.id.clone()).collect(),
@@ -246,13 +251,31 @@ impl RunningApp {
 }
 
 /// `/healthz` (process alive), `/readyz` (store answering, schema up to date) and `/metrics` (Prometheus).
-fn ops_router(metrics: PrometheusHandle, store: Store) -> Router {
+fn ops_router(
+    metrics: PrometheusHandle,
+    store: Store,
+    breakers: ferry_outbound::BreakerRegistry,
+    tenants: Tenants,
+) -> Router {
+    let metrics_store = store.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(move || readyz(store.clone())))
         .route(
             "/metrics",
-            get(move || std::future::ready(metrics.render())),
+            get(move || {
+                let (metrics, store, breakers) =
+                    (metrics.clone(), metrics_store.clone(), breakers.clone());
+                let served: Vec<_> = tenants.all().iter().map(|t| t.id.clone()).collect();
+                async move {
+                    if let Err(error) =
+                        crate::telemetry::metrics::refresh(&store, &breakers, served).await
+                    {
+                        warn!(%error, "Could not count the store's events for /metrics; the gauges keep their last counts.");
+                    }
+                    metrics.render()
+                }
+            }),
         )
 }
 

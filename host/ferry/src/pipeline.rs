@@ -137,7 +137,9 @@ impl Pipeline {
                     }
                 }
             };
-            self.settle(&claimed, result).await
+            let outcome = self.settle(&claimed, result).await;
+            count_run(&claimed.event.tenant, outcome);
+            outcome
         }
         .instrument(span)
         .await
@@ -234,4 +236,16 @@ impl Pipeline {
             ExecutionOutcome::Retried
         })
     }
+}
+
+/// Counts a run by how it ended, for its tenant (`ferry_worker_runs_total`).
+fn count_run(tenant: &ferry_model::TenantId, outcome: ExecutionOutcome) {
+    let label = match outcome {
+        ExecutionOutcome::EmptyQueue => return,
+        ExecutionOutcome::Completed => "completed",
+        ExecutionOutcome::Retried => "retried",
+        ExecutionOutcome::DeadLettered => "dead_lettered",
+    };
+    metrics::counter!(crate::telemetry::metrics::RUNS_TOTAL, "tenant" => tenant.to_string(), "outcome" => label)
+        .increment(1);
 }

@@ -2,7 +2,7 @@
 //! lease heartbeat, until shutdown. Idle, it sleeps on the store's work signal (an insert, a replay, a finished
 //! predecessor; on Postgres also other hosts' `NOTIFY`) and polls only for work that becomes ready by time.
 
-use crate::pipeline::{ExecutionOutcome, Pipeline};
+use crate::pipeline::Pipeline;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Semaphore, watch};
@@ -52,8 +52,7 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
         for (event, permit) in claimed.into_iter().zip(permits.drain(..)) {
             let pipeline = pipeline.clone();
             tokio::spawn(async move {
-                let outcome = pipeline.run_claimed(event).await;
-                record(outcome);
+                pipeline.run_claimed(event).await;
                 drop(permit);
             });
         }
@@ -72,14 +71,4 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
     {
         info!("Shutdown left running events to their leases.");
     }
-}
-
-fn record(outcome: ExecutionOutcome) {
-    let label = match outcome {
-        ExecutionOutcome::EmptyQueue => return,
-        ExecutionOutcome::Completed => "completed",
-        ExecutionOutcome::Retried => "retried",
-        ExecutionOutcome::DeadLettered => "dead_lettered",
-    };
-    metrics::counter!(crate::telemetry::metrics::RUNS_TOTAL, "outcome" => label).increment(1);
 }

@@ -29,6 +29,23 @@ pub enum ErrorCode {
     Unavailable,
 }
 
+impl ErrorCode {
+    /// The code as it appears in the error body and in metrics labels.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::UnknownTenant => "unknown_tenant",
+            Self::MissingSignature => "missing_signature",
+            Self::InvalidTimestamp => "invalid_timestamp",
+            Self::StaleTimestamp => "stale_timestamp",
+            Self::BadSignature => "bad_signature",
+            Self::MalformedBody => "malformed_body",
+            Self::IdMismatch => "id_mismatch",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::Unavailable => "unavailable",
+        }
+    }
+}
+
 /// A refused webhook: status plus `{"error":{"code","message"}}`.
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -82,5 +99,30 @@ impl IntoResponse for ApiError {
             },
         };
         (self.status(), Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_label_of_each_code_is_the_code_in_the_error_body() {
+        for code in [
+            ErrorCode::UnknownTenant,
+            ErrorCode::MissingSignature,
+            ErrorCode::InvalidTimestamp,
+            ErrorCode::StaleTimestamp,
+            ErrorCode::BadSignature,
+            ErrorCode::MalformedBody,
+            ErrorCode::IdMismatch,
+            ErrorCode::PayloadTooLarge,
+            ErrorCode::Unavailable,
+        ] {
+            assert_eq!(
+                serde_json::to_value(code).unwrap(),
+                serde_json::Value::from(code.as_str())
+            );
+        }
     }
 }

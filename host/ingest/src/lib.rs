@@ -11,10 +11,12 @@
 //! - `secrets`: [`TenantSecrets`], the host's lookup of each tenant's signing secrets.
 //! - `signature`: Standard Webhooks verification (`v1` HMAC-SHA256, several secrets for rotation).
 //! - `error`: [`ApiError`], the ingest surface's error body.
+//! - `metrics`: the names of the metrics the handler records.
 //! - `router`: [`router`] and [`IngestState`]; the handler.
 
 mod config;
 mod error;
+pub mod metrics;
 mod router;
 mod secrets;
 mod signature;

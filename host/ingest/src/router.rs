@@ -67,6 +67,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<&'a str, Api
         })
 }
 
+/// Handles one webhook and counts it by tenant and result (`ferry_ingest_webhooks_total`).
 #[tracing::instrument(skip_all, fields(tenant_id = %tenant))]
 async fn accept(
     State(state): State<IngestState>,
@@ -74,8 +75,28 @@ async fn accept(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    let result = handle(&state, &tenant, &headers, body).await;
+    let (label, word) = match &result {
+        Ok((_, word)) => (tenant.clone(), *word),
+        Err(e) if e.code == ErrorCode::UnknownTenant => {
+            (crate::metrics::UNKNOWN_TENANT.to_owned(), e.code.as_str())
+        }
+        Err(e) => (tenant.clone(), e.code.as_str()),
+    };
+    metrics::counter!(crate::metrics::WEBHOOKS_TOTAL, "tenant" => label, "result" => word)
+        .increment(1);
+    result.map(|(response, _)| response)
+}
+
+/// Verifies, parses and commits one webhook; answers with the response and its result word.
+async fn handle(
+    state: &IngestState,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(Response, &'static str), ApiError> {
     let unknown = || ApiError::new(ErrorCode::UnknownTenant, format!("no tenant {tenant:?}"));
-    let tenant_id = TenantId::parse(&tenant).map_err(|_| unknown())?;
+    let tenant_id = TenantId::parse(tenant).map_err(|_| unknown())?;
     let keys = state
         .secrets
         .secrets(&tenant_id)
@@ -92,9 +113,9 @@ async fn accept(
         }
     })?;
 
-    let id = header(&headers, HEADER_ID)?;
-    let timestamp = header(&headers, HEADER_TIMESTAMP)?;
-    let signatures = header(&headers, HEADER_SIGNATURE)?;
+    let id = header(headers, HEADER_ID)?;
+    let timestamp = header(headers, HEADER_TIMESTAMP)?;
+    let signatures = header(headers, HEADER_SIGNATURE)?;
     let now = OffsetDateTime::now_utc().unix_timestamp();
     signature::verify(
         &keys,
@@ -157,11 +178,14 @@ async fn accept(
     };
     tracing::debug!(event_id, status = word, "Webhook accepted.");
     Ok((
-        status,
-        Json(Accepted {
-            status: word,
-            event_id: &event_id,
-        }),
-    )
-        .into_response())
+        (
+            status,
+            Json(Accepted {
+                status: word,
+                event_id: &event_id,
+            }),
+        )
+            .into_response(),
+        word,
+    ))
 }

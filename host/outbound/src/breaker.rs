@@ -199,8 +199,9 @@ impl BreakerRegistry {
                         until: now + cfg.cooldown(),
                     };
                     b.outcomes.clear();
-                    metrics::counter!(crate::metrics::BREAKER_OPENED_TOTAL, "downstream" => key.downstream.clone())
-                        .increment(1);
+                    metrics::counter!(crate::metrics::BREAKER_OPENED_TOTAL,
+                        "tenant" => key.tenant.clone(), "downstream" => key.downstream.clone())
+                    .increment(1);
                     tracing::warn!(tenant = %key.tenant, downstream = %key.downstream, calls, failures, "Breaker opened.");
                 }
             }

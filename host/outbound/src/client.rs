@@ -172,8 +172,9 @@ impl HttpClient {
         let permit = match self.breakers.acquire(&key) {
             Ok(p) => p,
             Err(remaining) => {
-                metrics::counter!(REQUESTS_TOTAL, "downstream" => ctx.downstream.clone(), "outcome" => "breaker_open")
-                    .increment(1);
+                metrics::counter!(REQUESTS_TOTAL, "tenant" => ctx.tenant.clone(),
+                    "downstream" => ctx.downstream.clone(), "outcome" => "breaker_open")
+                .increment(1);
                 return Err(Error::BreakerOpen {
                     what: what.to_owned(),
                     downstream: ctx.downstream.clone(),
@@ -186,10 +187,13 @@ impl HttpClient {
         }
         let started = std::time::Instant::now();
         let result = self.execute(what, write, request).await;
-        metrics::histogram!(REQUEST_DURATION_SECONDS, "downstream" => ctx.downstream.clone())
-            .record(started.elapsed().as_secs_f64());
+        metrics::histogram!(REQUEST_DURATION_SECONDS, "tenant" => ctx.tenant.clone(),
+            "downstream" => ctx.downstream.clone())
+        .record(started.elapsed().as_secs_f64());
         let outcome = result.as_ref().map_or_else(Error::kind, |_| "ok");
-        metrics::counter!(REQUESTS_TOTAL, "downstream" => ctx.downstream.clone(), "outcome" => outcome).increment(1);
+        metrics::counter!(REQUESTS_TOTAL, "tenant" => ctx.tenant.clone(),
+            "downstream" => ctx.downstream.clone(), "outcome" => outcome)
+        .increment(1);
         let failed = result
             .as_ref()
             .err()

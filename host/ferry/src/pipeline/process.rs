@@ -52,8 +52,9 @@ impl Pipeline {
             ok,
             detail,
         };
-        metrics::histogram!(crate::telemetry::metrics::STEP_SECONDS, "step" => name.to_owned())
-            .record(step.duration.as_secs_f64());
+        metrics::histogram!(crate::telemetry::metrics::STEP_SECONDS,
+            "tenant" => claimed.event.tenant.to_string(), "step" => name.to_owned())
+        .record(step.duration.as_secs_f64());
         // History is best effort: losing a timing row must not fail or repeat the sync.
         if let Err(error) = self.store.record_step(&claimed.lease, &step).await {
             tracing::warn!(%error, step = name, "Could not record step.");

@@ -237,4 +237,26 @@ impl Store {
         .map_err(Error::db("count events"))?);
         Ok(u64::try_from(n).unwrap_or(0))
     }
+
+    /// Counts events per tenant and state (states without events are absent), for the `ferry_store_events` gauge.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails; [`Error::Corrupt`] for a state this build does not know.
+    pub async fn count_by_tenant_and_state(&self) -> Result<Vec<(TenantId, EventState, u64)>> {
+        let rows: Vec<(String, String, i64)> = on_pool!(&self.pool, |p| sqlx::query_as(
+            "SELECT tenant, state, COUNT(*) FROM events GROUP BY tenant, state",
+        )
+        .fetch_all(p)
+        .await
+        .map_err(Error::db("count events by tenant and state"))?);
+        rows.into_iter()
+            .map(|(tenant, state, n)| {
+                Ok((
+                    stored_tenant_id(&tenant, "event tenant")?,
+                    EventState::parse(&state)?,
+                    u64::try_from(n).unwrap_or(0),
+                ))
+            })
+            .collect()
+    }
 }
