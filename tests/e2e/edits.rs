@@ -103,6 +103,10 @@ async fn place_and_cancel_two(app: &TestApp) -> anyhow::Result<(u64, u64, i64)> 
         },
     )
     .await?;
+    // The deletion is in the ledger, as every write Ferry makes to FreshBooks.
+    let key = format!("{}:invoice-deleted:{}", app.tenant, u.guid);
+    let entry = app.store.ledger_lookup(&app.tenant, &key).await?;
+    assert!(entry.is_some(), "no ledger entry {key}");
     Ok((invoices.0, invoices.1, p.id))
 }
 

@@ -213,7 +213,10 @@ pub(super) async fn cancel(
     let known = done_id(&get(c.ledger, &key).await?);
     let deletes = is_draft(&inv) || c.options.sent_cancellation == SentCancellation::Delete;
     if known.is_none() && !inv.has_payments() && deletes {
+        let deleted = c.keys.key("invoice-deleted", &c.order.guid.to_string());
+        intent(c.ledger, &deleted).await?;
         c.fb.delete_invoice(inv.id).await?;
+        done(c.ledger, &deleted, inv.id).await?;
         tracing::info!(invoice_id = inv.id, "Invoice of a cancelled order deleted.");
         synced
             .changes
