@@ -1,8 +1,9 @@
 //! The admin API over real HTTP: a real host on port 0 with the sandbox simulators and a real SQLite file,
 //! serving two tenants (`shop`, which the Kentico simulator sends webhooks for, and `other`) with an operator
 //! token and one token per tenant. `routes`: every route with both token scopes, 401 and 403; `plugins`:
-//! uploads, validation, activation and rollback with the real components; `cli`: `ferry token` and `ferry
-//! plugin`; `connect`: `ferry connect freshbooks`; `managed_tenants`: tenants created, replaced and deleted
+//! uploads, validation, activation and rollback with the real components; `plugin_chain`: the chain's order
+//! (uploads appended, reorder), deactivation and plugin settings, seen in the invoices; `cli`: `ferry token` and
+//! `ferry plugin`; `connect`: `ferry connect freshbooks`; `managed_tenants`: tenants created, replaced and deleted
 //! through the API and `ferry tenant add|remove`; `required_secrets`: an empty secret refused with its field;
 //! `stored_tenant_cli`: the `ferry` binary's tenant commands on a stored tenant; `timestamps`: RFC 3339 everywhere;
 //! `openapi`: the document against the router; `backfill`: Kentico history enqueued on request; `redaction`:
@@ -16,6 +17,7 @@ mod cli;
 mod connect;
 mod managed_tenants;
 mod openapi;
+mod plugin_chain;
 mod plugins;
 mod redaction;
 mod required_secrets;

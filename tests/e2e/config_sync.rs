@@ -1,6 +1,7 @@
 //! Two hosts share one Postgres database. Tenants and plugin versions are changed through host A's admin API only,
 //! and host B, which is never told, serves each change within a few sync rounds: a tenant created, replaced and
-//! deleted, and a plugin version activated, which then decides what B does with a live order.
+//! deleted, and a plugin version activated, which then decides what B does with a live order; then a plugin
+//! deactivated, two uploaded, one given a setting and the chain reordered, which decide B's next invoice.
 
 use ferry::app::{App, RunningApp};
 use ferry::config::Config;
@@ -246,9 +247,103 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
         error.contains("shaper") && error.contains("trapped"),
         "B ran the plugin activated through A: {error}"
     );
+
+    // Host A again: the trap taken out of the chain, two plugins uploaded (zeta, then alpha), alpha given a setting,
+    // and the chain reordered to alpha, zeta. B serves the new order; the setting was written before the reorder, so
+    // the chain B rebuilt for it carries the setting too.
+    let (a, admin_a) = start(config_a.clone()).await?;
+    let (status, body) = call(
+        &http,
+        reqwest::Method::POST,
+        url(&admin_a, "/tenants/shop/plugins/shaper/deactivate"),
+        &op,
+        None,
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (name, fixture) in [("zeta", "stateful"), ("alpha", "contract-v0-1")] {
+        let bytes = std::fs::read(ferry_transform::artifacts::wasm_path(fixture))?;
+        let (status, body) = call(
+            &http,
+            reqwest::Method::POST,
+            url(
+                &admin_a,
+                &format!("/tenants/shop/plugins?name={name}&activate=true"),
+            ),
+            &op,
+            Some(("application/wasm", bytes.into())),
+        )
+        .await?;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, body) = call(
+        &http,
+        reqwest::Method::PUT,
+        url(&admin_a, "/tenants/shop/plugins/alpha/settings"),
+        &op,
+        Some((
+            "application/json",
+            json!({"note-prefix": "set through A"}).to_string().into(),
+        )),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = call(
+        &http,
+        reqwest::Method::PUT,
+        url(&admin_a, "/tenants/shop/plugins/order"),
+        &op,
+        Some((
+            "application/json",
+            json!({"names": ["alpha", "zeta"]}).to_string().into(),
+        )),
+    )
+    .await?;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let reordered = until(
+        &http,
+        url(&admin_b, "/tenants/shop"),
+        &op,
+        "the new chain order",
+        |_, v| {
+            let names: Vec<&str> = v["serving"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|p| p["name"].as_str()).collect())
+                .unwrap_or_default();
+            names == ["alpha", "zeta"]
+        },
+    )
+    .await?;
+    a.stop().await?;
+    let placed = sandbox.place(1, &valid_mix()).await;
+    let guid = placed.order.guid.to_string();
+    let started = Instant::now();
+    let invoice = loop {
+        if let Some(ids) = sandbox.invoices_by_order().get(&guid) {
+            break ids[0];
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(60),
+            "B did not invoice the order; dead letters: {:?}",
+            store.dead_letters(Some(&shop), 10).await?
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let notes = sandbox
+        .freshbooks
+        .invoices(&sandbox.account_id)
+        .into_iter()
+        .find(|i| i.invoiceid == invoice)
+        .map(|i| i.notes)
+        .unwrap_or_default();
+    let (alpha_at, zeta_at) = (notes.find("set through A: order"), notes.find("calls: 1"));
+    assert!(
+        alpha_at.is_some() && zeta_at.is_some() && alpha_at < zeta_at,
+        "B ran alpha with its setting, then zeta: {notes}"
+    );
     println!(
         "host B picked up: create {created:?}, replace {replaced:?}, delete {deleted:?}, plugin activation \
-         {activated:?} (sync every {SYNC_EVERY_MS} ms)"
+         {activated:?}, chain order {reordered:?} (sync every {SYNC_EVERY_MS} ms)"
     );
     b.stop().await?;
     sandbox.shutdown();

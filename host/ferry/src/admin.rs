@@ -14,6 +14,7 @@
 //! - `backfill`: enqueue a tenant's Kentico changes since a date (history from before it was added).
 //! - `events`: run history with search by Kentico order number and FreshBooks invoice id; the dead-letter queue.
 //! - `plugins`: uploads (validated, stored by hash), versions, activate and rollback, swapping the serving chain.
+//! - `chain`: the chain's order (uploads appended, reorder), deactivating and reactivating a plugin, its settings.
 //! - `sync`: picks up tenant and plugin changes that another host on the same database made.
 //! - `tokens`: token list, create and revoke over the API (operator only).
 //!
@@ -21,6 +22,7 @@
 
 mod auth;
 mod backfill;
+mod chain;
 mod config;
 mod error;
 mod events;
@@ -200,6 +202,36 @@ fn authenticated_routes() -> Vec<(Method, &'static str, MethodRouter<AdminState>
             Method::POST,
             "/tenants/{tenant}/plugins/{name}/rollback",
             post(plugins::rollback),
+        ),
+        (
+            Method::GET,
+            "/tenants/{tenant}/plugins/order",
+            get(chain::order),
+        ),
+        (
+            Method::PUT,
+            "/tenants/{tenant}/plugins/order",
+            put(chain::reorder),
+        ),
+        (
+            Method::POST,
+            "/tenants/{tenant}/plugins/{name}/activate",
+            post(chain::reactivate),
+        ),
+        (
+            Method::POST,
+            "/tenants/{tenant}/plugins/{name}/deactivate",
+            post(chain::deactivate),
+        ),
+        (
+            Method::GET,
+            "/tenants/{tenant}/plugins/{name}/settings",
+            get(chain::settings),
+        ),
+        (
+            Method::PUT,
+            "/tenants/{tenant}/plugins/{name}/settings",
+            put(chain::set_settings),
         ),
         (Method::GET, "/tokens", get(tokens::list)),
         (Method::POST, "/tokens", post(tokens::create)),

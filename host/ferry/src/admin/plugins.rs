@@ -2,10 +2,12 @@
 //! and plugin name, activated or rolled back without a restart.
 //!
 //! An uploaded plugin whose name is the file stem of a plugin in the tenant's configured chain (e.g.
-//! `custom_fields`) takes that plugin's place and keeps its settings; any other name is appended to the chain.
+//! `custom_fields`) takes that plugin's place and keeps its settings; any other name is appended to the tenant's
+//! stored chain on its first upload (`chain`: its order, deactivation and settings).
 //! Activation builds the whole new chain first and swaps it in only when it loaded, so the previous version keeps
 //! serving until the new one is active, and a version that fails to load never becomes active.
 
+use super::chain::{StoredChain, plan};
 use super::error::{AdminPath, AdminQuery};
 use super::tenants::serving_tenant;
 use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
@@ -19,10 +21,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use ferry_store::PluginVersion;
 use serde::{Deserialize, Serialize};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// A plugin name: 1-64 characters of `a-z`, `0-9`, `-`, `_` (it becomes a file name).
-fn check_name(name: &str) -> Result<(), ApiError> {
+pub(super) fn check_name(name: &str) -> Result<(), ApiError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
@@ -35,12 +37,6 @@ fn check_name(name: &str) -> Result<(), ApiError> {
             "plugin name {name:?} must be 1-64 characters of a-z, 0-9, '-' or '_'"
         )))
     }
-}
-
-fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 /// Writes a stored component to `<uploads>/<hash>/<name>.wasm` (once) for the plugin host to load.
@@ -69,24 +65,25 @@ async fn materialize(state: &AdminState, v: &PluginVersion) -> anyhow::Result<Pa
     Ok(path)
 }
 
-/// The tenant's chain with `active` uploaded versions in place of (or after) its configured plugins.
+/// The tenant's chain with its active uploaded versions in place of (or after) its configured plugins, in the
+/// order and with the settings [`super::chain::plan`] gives them.
 pub(super) async fn build_chain(
     state: &AdminState,
     tenant: &TenantConfig,
-    active: &[PluginVersion],
+    stored: &StoredChain,
 ) -> anyhow::Result<TenantPlugins> {
     let mut config = tenant.clone();
-    let mut active: Vec<&PluginVersion> = active.iter().collect();
-    active.sort_by(|a, b| a.name.cmp(&b.name));
-    for v in active {
-        let path = materialize(state, v).await?;
-        match config.plugins.iter_mut().find(|p| stem(&p.path) == v.name) {
-            Some(p) => p.path = path,
-            None => config.plugins.push(PluginConfig {
-                path,
-                settings: Default::default(),
-            }),
-        }
+    config.plugins = Vec::new();
+    for p in plan(tenant, stored) {
+        let path = match (p.version, p.configured) {
+            (Some(v), _) => materialize(state, v).await?,
+            (None, Some(c)) => c.path.clone(),
+            (None, None) => continue,
+        };
+        config.plugins.push(PluginConfig {
+            path,
+            settings: p.settings,
+        });
     }
     let host = state.plugin_host.clone();
     tokio::task::spawn_blocking(move || host.chain_for(&config))
@@ -111,31 +108,31 @@ pub(super) fn swap(state: &AdminState, t: &TenantRuntime, plugins: TenantPlugins
 /// At startup: every tenant's active uploaded versions go into its chain.
 pub(super) async fn restore_active(state: &AdminState) -> anyhow::Result<()> {
     for t in state.tenants.all() {
-        let active = state.store.active_plugins(&t.id).await?;
-        if active.is_empty() {
+        let stored = StoredChain::load(&state.store, &t.id).await?;
+        if stored.active.is_empty() {
             continue;
         }
-        let plugins = build_chain(state, &t.config, &active)
+        let plugins = build_chain(state, &t.config, &stored)
             .await
             .with_context(|| format!("load the active uploaded plugins of tenant {}", t.id))?;
         swap(state, &t, plugins);
-        tracing::info!(tenant = %t.id, plugins = active.len(), "Uploaded plugins active.");
+        tracing::info!(tenant = %t.id, plugins = stored.active.len(), "Uploaded plugins active.");
     }
     Ok(())
 }
 
 /// Makes `target` the tenant's active version of its name: loads the new chain, records it, swaps it in.
-async fn activate_version(
+pub(super) async fn activate_version(
     state: &AdminState,
     t: &TenantRuntime,
     target: &PluginVersion,
 ) -> Result<PluginVersion, ApiError> {
     // One activation at a time, so two cannot swap in chains built from each other's stale view.
     let _one = state.activation.lock().await;
-    let mut active = state.store.active_plugins(&t.id).await?;
-    active.retain(|v| v.name != target.name);
-    active.push(target.clone());
-    let plugins = build_chain(state, &t.config, &active).await.map_err(|e| {
+    let mut stored = StoredChain::load(&state.store, &t.id).await?;
+    stored.active.retain(|v| v.name != target.name);
+    stored.active.push(target.clone());
+    let plugins = build_chain(state, &t.config, &stored).await.map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidPlugin,
             format!(

@@ -1,8 +1,8 @@
-//! Picks up the admin changes another host sharing the database made: tenants created, replaced or deleted and
-//! plugin versions activated or rolled back.
+//! Picks up the admin changes another host sharing the database made: tenants created, replaced or deleted,
+//! plugin versions activated, rolled back or deactivated, and a chain reordered or a plugin's settings replaced.
 //!
 //! Every `admin.sync_every_ms` the host reads the store's [`ConfigSnapshot`] (each stored tenant's generation, each
-//! tenant's active plugin versions) and compares them with the snapshot it serves. A tenant that differs is
+//! tenant's active plugin versions with their chain order and settings) and compares them with the snapshot it serves. A tenant that differs is
 //! rebuilt the way an admin request on this host would build it: a stored tenant created or replaced is built and
 //! swapped in, a deleted one stops being served, and a changed set of active plugins swaps only the chain. A
 //! tenant that fails to build keeps serving what it served before; the failure is logged (once, until it changes
@@ -10,6 +10,7 @@
 //! round rebuilds them once more, which changes nothing.
 
 use super::AdminState;
+use super::chain::StoredChain;
 use super::plugins::{build_chain, swap};
 use super::tenant_changes::assemble;
 use crate::tenants::stored as managed;
@@ -97,6 +98,10 @@ fn keep_old(result: &mut ConfigSnapshot, served: &ConfigSnapshot, id: &TenantId)
         Some(p) => result.active_plugins.insert(id.clone(), p.clone()),
         None => result.active_plugins.remove(id),
     };
+    match served.plugin_chain.get(id) {
+        Some(c) => result.plugin_chain.insert(id.clone(), c.clone()),
+        None => result.plugin_chain.remove(id),
+    };
 }
 
 /// Brings one tenant in line with the store.
@@ -115,12 +120,12 @@ async fn apply(
         let Some(t) = current else {
             return Ok(());
         };
-        let active = state.store.active_plugins(id).await?;
-        let plugins = build_chain(state, &t.config, &active)
+        let stored = StoredChain::load(&state.store, id).await?;
+        let plugins = build_chain(state, &t.config, &stored)
             .await
             .context("load the active uploaded plugins")?;
         swap(state, &t, plugins);
-        info!(tenant = %id, plugins = active.len(), "Active uploaded plugins changed in the database; now serving them.");
+        info!(tenant = %id, plugins = stored.active.len(), "Uploaded plugins, their order or settings changed in the database; now serving them.");
         return Ok(());
     }
     let Some(row) = state.store.tenant_config(id).await? else {
@@ -135,8 +140,8 @@ async fn apply(
         "id: the stored configuration says {}",
         config.id
     );
-    let active = state.store.active_plugins(id).await?;
-    let tenant = assemble(state, config, &active).await?;
+    let stored = StoredChain::load(&state.store, id).await?;
+    let tenant = assemble(state, config, &stored).await?;
     state.tenants.insert(tenant);
     info!(tenant = %id, "Tenant created or replaced in the database; now serving its stored configuration.");
     Ok(())

@@ -7,6 +7,7 @@
 //! `admin.sync_every_ms` (see `sync`). Tenants of the configuration file are not changed here: their file is
 //! their source.
 
+use super::chain::StoredChain;
 use super::error::AdminPath;
 use super::plugins::build_chain;
 use super::tenants::{parse_tenant, view};
@@ -18,7 +19,6 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ferry_model::TenantId;
-use ferry_store::PluginVersion;
 use serde_json::Value;
 
 impl From<InvalidTenant> for ApiError {
@@ -134,8 +134,8 @@ fn refuse_file_tenant(state: &AdminState, id: &TenantId) -> Result<(), ApiError>
 /// the configuration's fault (a plugin that does not load, a value that does not parse): 422.
 async fn build(state: &AdminState, config: TenantConfig) -> Result<TenantRuntime, ApiError> {
     let id = config.id.clone();
-    let active = state.store.active_plugins(&id).await?;
-    assemble(state, config, &active).await.map_err(|e| {
+    let stored = StoredChain::load(&state.store, &id).await?;
+    assemble(state, config, &stored).await.map_err(|e| {
         ApiError::new(
             ErrorCode::InvalidConfig,
             format!("tenant {id} cannot be served: {e:#}"),
@@ -143,15 +143,15 @@ async fn build(state: &AdminState, config: TenantConfig) -> Result<TenantRuntime
     })
 }
 
-/// A tenant built from `config` with the `active` uploaded plugin versions in its chain.
+/// A tenant built from `config` with its active uploaded plugin versions in its chain (`stored`).
 pub(super) async fn assemble(
     state: &AdminState,
     config: TenantConfig,
-    active: &[PluginVersion],
+    stored: &StoredChain,
 ) -> anyhow::Result<TenantRuntime> {
     let mut tenant = state.factory.build(config).await?;
-    if !active.is_empty() {
-        tenant.plugins = build_chain(state, &tenant.config, active).await?;
+    if !stored.active.is_empty() {
+        tenant.plugins = build_chain(state, &tenant.config, stored).await?;
     }
     Ok(tenant)
 }

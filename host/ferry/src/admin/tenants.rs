@@ -1,5 +1,6 @@
 //! Tenants as an operator sees them (secrets only as `"set"` / `"unset"`), and circuit breaker states.
 
+use super::chain::{StoredChain, plan};
 use super::error::AdminPath;
 use super::{AdminJson, AdminState, ApiError, Principal};
 use crate::tenants::TenantConfig;
@@ -108,9 +109,20 @@ pub(super) async fn view(state: &AdminState, t: &TenantRuntime) -> Result<Value,
         let n = state.store.count_in_state(Some(&t.id), s).await?;
         counts.insert(s.as_str().to_owned(), json!(n));
     }
-    let uploaded = state.store.active_plugins(&t.id).await?;
+    let stored = StoredChain::load(&state.store, &t.id).await?;
+    let plugins: Vec<Value> = plan(&t.config, &stored)
+        .into_iter()
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "source": if p.version.is_some() { "upload" } else { "config" },
+                "version": p.version.map(|v| v.version),
+                "settings": p.settings,
+            })
+        })
+        .collect();
     let disconnected = state.store.disconnection(&t.id).await?;
-    let mut view = tenant_view(&t.config, connected, &uploaded, counts);
+    let mut view = tenant_view(&t.config, connected, plugins, counts);
     // Refused for good by FreshBooks: the tenant's events wait until it is reconnected.
     if let Some(d) = disconnected {
         view["freshbooks"]["connected"] = json!(false);
@@ -139,44 +151,15 @@ pub(super) async fn view(state: &AdminState, t: &TenantRuntime) -> Result<Value,
     Ok(view)
 }
 
-/// The JSON view of a tenant's configuration. Every secret appears only as `"set"` or `"unset"`.
+/// The JSON view of a tenant's configuration, with its chain as it runs (`plugins`). Every secret appears only as
+/// `"set"` or `"unset"`.
 fn tenant_view(
     c: &TenantConfig,
     connected: bool,
-    uploaded: &[ferry_store::PluginVersion],
+    plugins: Vec<Value>,
     events: serde_json::Map<String, Value>,
 ) -> Value {
     let m = &c.mapping;
-    let plugins: Vec<Value> = c
-        .plugins
-        .iter()
-        .map(|p| {
-            let name = p
-                .path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let replaced_by = uploaded.iter().find(|v| v.name == name);
-            json!({
-                "name": name,
-                "source": if replaced_by.is_some() { "upload" } else { "config" },
-                "version": replaced_by.map(|v| v.version),
-                "settings": p.settings,
-            })
-        })
-        .chain(
-            uploaded
-                .iter()
-                .filter(|v| {
-                    !c.plugins
-                        .iter()
-                        .any(|p| p.path.file_stem().is_some_and(|s| *s == *v.name))
-                })
-                .map(|v| {
-                    json!({ "name": v.name, "source": "upload", "version": v.version, "settings": {} })
-                }),
-        )
-        .collect();
     json!({
         "id": c.id,
         "kentico": {

@@ -1,5 +1,5 @@
-//! `ferry plugin …`: upload, list, activate and roll back a tenant's plugins through the admin API, and
-//! `ferry plugin test`, which runs a component locally against a sample order and shows what it changes.
+//! `ferry plugin …`: upload, list, activate, roll back and deactivate a tenant's plugins, order its chain and give
+//! a plugin its settings through the admin API, and `ferry plugin test`, which runs a component locally against a sample order and shows what it changes.
 
 use super::admin_client::{AdminClient, ApiArgs};
 use crate::config::Config;
@@ -41,14 +41,52 @@ pub enum PluginCommand {
         #[command(flatten)]
         api: ApiArgs,
     },
-    /// Make one version the serving one.
+    /// Make one version the serving one; without a version, put a deactivated plugin back in its place in the
+    /// chain (with the version active last).
     Activate {
         /// Tenant id.
         tenant: String,
         /// Plugin name.
         name: String,
         /// Version number (as listed).
-        version: u32,
+        version: Option<u32>,
+        /// Where the admin API is.
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Take an uploaded plugin out of the chain (its versions, place and settings are kept).
+    Deactivate {
+        /// Tenant id.
+        tenant: String,
+        /// Plugin name.
+        name: String,
+        /// Where the admin API is.
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Print the tenant's plugin chain in the order it runs; with names, run the uploaded plugins in that order
+    /// (name every active uploaded plugin after the configured ones, once).
+    Order {
+        /// Tenant id.
+        tenant: String,
+        /// The uploaded plugins in their new order.
+        names: Vec<String>,
+        /// Where the admin API is.
+        #[command(flatten)]
+        api: ApiArgs,
+    },
+    /// Print an uploaded plugin's settings; with `key=value` pairs, replace them all with these.
+    Settings {
+        /// Tenant id.
+        tenant: String,
+        /// Plugin name.
+        name: String,
+        /// The new settings, `key=value` each (every other setting is removed).
+        #[arg(value_name = "KEY=VALUE")]
+        settings: Vec<String>,
+        /// Remove every setting (instead of giving new ones).
+        #[arg(long, conflicts_with = "settings")]
+        clear: bool,
         /// Where the admin API is.
         #[command(flatten)]
         api: ApiArgs,
@@ -136,8 +174,56 @@ pub async fn run(config: &Config, cmd: PluginCommand, out: &mut impl Write) -> a
             api,
         } => {
             let client = AdminClient::new(config, &api)?;
-            let path = format!("/tenants/{tenant}/plugins/{name}/versions/{version}/activate");
+            let path = match version {
+                Some(v) => format!("/tenants/{tenant}/plugins/{name}/versions/{v}/activate"),
+                None => format!("/tenants/{tenant}/plugins/{name}/activate"),
+            };
             let answer = client.send(client.post(&path)).await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        }
+        PluginCommand::Deactivate { tenant, name, api } => {
+            let client = AdminClient::new(config, &api)?;
+            let path = format!("/tenants/{tenant}/plugins/{name}/deactivate");
+            let answer = client.send(client.post(&path)).await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        }
+        PluginCommand::Order { tenant, names, api } => {
+            let client = AdminClient::new(config, &api)?;
+            let path = format!("/tenants/{tenant}/plugins/order");
+            let request = if names.is_empty() {
+                client.get(&path)
+            } else {
+                client
+                    .request(reqwest::Method::PUT, &path)
+                    .json(&json!({ "names": names }))
+            };
+            let answer = client.send(request).await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+        }
+        PluginCommand::Settings {
+            tenant,
+            name,
+            settings,
+            clear,
+            api,
+        } => {
+            let client = AdminClient::new(config, &api)?;
+            let path = format!("/tenants/{tenant}/plugins/{name}/settings");
+            let request = if settings.is_empty() && !clear {
+                client.get(&path)
+            } else {
+                let mut body = serde_json::Map::new();
+                for pair in &settings {
+                    let (k, v) = pair
+                        .split_once('=')
+                        .with_context(|| format!("setting {pair:?} is not KEY=VALUE"))?;
+                    body.insert(k.to_owned(), Value::String(v.to_owned()));
+                }
+                client
+                    .request(reqwest::Method::PUT, &path)
+                    .json(&Value::Object(body))
+            };
+            let answer = client.send(request).await?;
             writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
         }
         PluginCommand::Rollback { tenant, name, api } => {
