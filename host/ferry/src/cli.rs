@@ -3,16 +3,22 @@
 //!
 //! Layout (one module per subcommand group, each with its flags and its output):
 //! - `admin_client`: the admin API client the `plugin` and `tenant` commands share.
+//! - `completions`: `ferry completions bash|zsh|fish`.
+//! - `config`: `ferry config check [PATH]` (what `ferry serve` would serve, and every problem).
 //! - `connect`: `ferry connect freshbooks <tenant>` (OAuth authorization code flow).
 //! - `dlq`: `ferry dlq …`, straight against the store.
+//! - `keygen`: `ferry keygen [--out PATH]` (a master key, printed or written mode 0600).
 //! - `plugin`: `ferry plugin …` (uploads through the API; `plugin test` locally).
 //! - `secrets`: `ferry secrets reseal`.
 //! - `tenant`: `ferry tenant list|show|add|remove|backfill` (through the API).
 //! - `token`: `ferry token …` (admin tokens, straight against the store).
 
 mod admin_client;
+pub mod completions;
+pub mod config;
 pub mod connect;
 pub mod dlq;
+pub mod keygen;
 pub mod plugin;
 pub mod secrets;
 pub mod tenant;
@@ -51,8 +57,13 @@ pub enum Command {
     /// Inspect and act on the dead-letter queue.
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),
-    /// Print a fresh master key for sealing secrets (`FERRY_MASTER_KEY`).
-    Keygen,
+    /// Print a fresh master key for sealing secrets (`FERRY_MASTER_KEY`), or write it to a key file (`--out`).
+    Keygen(keygen::KeygenArgs),
+    /// Check a configuration file and print what would be served (`config check [PATH]`).
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
+    /// Print a shell completion script (bash, zsh or fish).
+    Completions(completions::CompletionsArgs),
     /// Re-seal stored secrets with the newest master key, so older keys can be removed after a rotation.
     #[command(subcommand)]
     Secrets(secrets::SecretsCommand),
@@ -122,13 +133,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let keyring = crate::app::load_keyring(&config)?;
             secrets::run(&store, &keyring, cmd, &mut std::io::stdout()).await?;
         }
-        Command::Keygen => {
-            use secrecy::ExposeSecret;
-            println!(
-                "{}",
-                ferry_secrets::Keyring::generate_encoded().expose_secret()
-            );
+        Command::Keygen(args) => keygen::run(args, &mut std::io::stdout())?,
+        Command::Config(cmd) => {
+            let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+            return config::run(cli.config.as_deref(), cmd, &mut out, &mut err).await;
         }
+        Command::Completions(args) => completions::run(args, &mut std::io::stdout())?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -88,7 +88,9 @@ pub struct WorkerConfig {
     pub backoff_base_ms: u64,
     /// Longest retry delay in milliseconds.
     pub backoff_max_ms: u64,
-    /// How long a claimed event stays leased to one worker, in seconds.
+    /// How long a claimed event stays leased to one worker, in seconds. The worker renews it every third of that
+    /// while the event runs, so this only bounds how long a dead host's events wait before another host takes them
+    /// (before: 60 s, and a dead host holding a tenant's every slot stalled it for a minute).
     pub lease_secs: u64,
     /// Seconds between polling reconciliations per tenant (0 disables).
     pub reconcile_every_secs: u64,
@@ -101,7 +103,7 @@ impl Default for WorkerConfig {
             max_attempts: 8,
             backoff_base_ms: 500,
             backoff_max_ms: 300_000,
-            lease_secs: 60,
+            lease_secs: 15,
             reconcile_every_secs: 60,
         }
     }
@@ -136,21 +138,43 @@ pub fn load_named_or_default(path: Option<&std::path::Path>) -> anyhow::Result<C
 /// The file does not exist or cannot be read, or a field is unknown or invalid (the error names the file and the
 /// field).
 pub fn load(path: &std::path::Path) -> anyhow::Result<Config> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
+    parse(&read(path)?, path)
+}
+
+/// The text of the configuration file `path`.
+///
+/// # Errors
+/// The file does not exist (the error says it was named by `-c`/`FERRY_CONFIG`) or cannot be read.
+pub(crate) fn read(path: &std::path::Path) -> anyhow::Result<String> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             anyhow::bail!(
                 "config file {} does not exist (named by -c/--config or FERRY_CONFIG)",
                 path.display()
             )
         }
-        Err(e) => return Err(anyhow::anyhow!("read config file {}: {e}", path.display())),
-    };
-    parse(&text, path)
+        Err(e) => Err(anyhow::anyhow!("read config file {}: {e}", path.display())),
+    }
 }
 
-/// Parses `text` (the contents of `path`, or empty for no file), applies the environment and checks the tenants.
+/// Parses `text` (the contents of `path`, or empty for no file), applies the environment and checks the tenants;
+/// every tenant problem is named, one per line.
 fn parse(text: &str, path: &std::path::Path) -> anyhow::Result<Config> {
+    let config = parse_unchecked(text, path)?;
+    let problems = tenant_problems(&config, text, path);
+    if !problems.is_empty() {
+        anyhow::bail!("{}", problems.join("\n"));
+    }
+    Ok(config)
+}
+
+/// Parses `text` and applies the `FERRY_*` environment, without the tenant checks of [`tenant_problems`].
+///
+/// # Errors
+/// The first field that is unknown or invalid (the error names the file and the field), or a `FERRY_*` variable
+/// that does not parse.
+pub(crate) fn parse_unchecked(text: &str, path: &std::path::Path) -> anyhow::Result<Config> {
     let mut config: Config =
         toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     if let Ok(listen) = std::env::var("FERRY_LISTEN") {
@@ -170,20 +194,31 @@ fn parse(text: &str, path: &std::path::Path) -> anyhow::Result<Config> {
             .map(|k| SecretString::from(k.trim().to_owned()))
             .collect();
     }
-    // The same checks as a tenant added through the admin API, so a file tenant's mistake stops the host at start.
-    for t in &config.tenants {
-        crate::tenants::validate(t).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: tenants.{}.{}: {}",
-                path.display(),
-                t.id,
-                e.field,
-                e.message
-            )
-        })?;
-    }
-    check_unique_tenant_ids(&config.tenants, text, path)?;
     Ok(config)
+}
+
+/// Every problem with the file's tenants (`text` is the file, for line numbers): the same checks as a tenant added
+/// through the admin API, so a file tenant's mistake stops the host at start, and ids declared twice.
+pub(crate) fn tenant_problems(config: &Config, text: &str, path: &std::path::Path) -> Vec<String> {
+    let mut problems: Vec<String> = config
+        .tenants
+        .iter()
+        .filter_map(|t| {
+            crate::tenants::validate(t).err().map(|e| {
+                format!(
+                    "{}: tenants.{}.{}: {}",
+                    path.display(),
+                    t.id,
+                    e.field,
+                    e.message
+                )
+            })
+        })
+        .collect();
+    if let Err(e) = check_unique_tenant_ids(&config.tenants, text, path) {
+        problems.push(e.to_string());
+    }
+    problems
 }
 
 /// Refuses a tenant id declared twice (the host would otherwise serve only one of the blocks), naming both blocks

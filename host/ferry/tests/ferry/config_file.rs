@@ -112,7 +112,7 @@ client_secret = "{client_secret}"
 base_currency = "USD"
 "#;
 
-fn tenant_block(id: &str, password: &str, client_secret: &str) -> String {
+pub(crate) fn tenant_block(id: &str, password: &str, client_secret: &str) -> String {
     TENANT_BLOCK
         .replace("{id}", id)
         .replace("{password}", password)

@@ -2,13 +2,16 @@
 //! exit code, what it prints and the files it leaves. One test binary for the crate, as Wasmtime's `tests/all`.
 //!
 //! Layout: `config_file`: how `-c`, `FERRY_CONFIG` and the default `ferry.toml` are read, and how a wrong or
-//! inconsistent file is refused; `shutdown`: what `ferry serve` logs when it is stopped; `ports_and_caches`: the
+//! inconsistent file is refused; `config_check`: `ferry config check`; `keygen_and_completions`: `ferry keygen
+//! --out` and `ferry completions`; `shutdown`: what `ferry serve` logs when it is stopped; `ports_and_caches`: the
 //! sandbox's and the demo's port flags, and where `ferry plugin test` caches compiled plugins.
 
 // A panic is how a test reports failure.
 #![allow(clippy::unwrap_used)]
 
+mod config_check;
 mod config_file;
+mod keygen_and_completions;
 mod ports_and_caches;
 mod shutdown;
 
