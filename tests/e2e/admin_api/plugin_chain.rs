@@ -490,3 +490,79 @@ async fn configured_plugins_keep_the_configured_order_ahead_of_the_uploads() {
     );
     host.stop().await;
 }
+
+/// Runs `ferry plugin …` (real argv parsing, the admin API client) against `host`; the printed answer.
+async fn cli(host: &TestApp, args: &[&str]) -> anyhow::Result<String> {
+    use clap::Parser;
+    let argv = ["ferry", "plugin"]
+        .into_iter()
+        .chain(args.iter().copied())
+        .chain(["--url", host.host_url.as_str(), "--token", host.token(SHOP)]);
+    let ferry::cli::Command::Plugin(cmd) = ferry::cli::Cli::try_parse_from(argv)?.command else {
+        anyhow::bail!("not a plugin command");
+    };
+    let mut out = Vec::new();
+    ferry::cli::plugin::run(&host.config, cmd, &mut out).await?;
+    Ok(String::from_utf8(out)?)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_orders_deactivates_activates_and_sets_settings_through_the_api() {
+    let host = spawn_admin_host().await;
+    upload_zeta_then_alpha(&host).await;
+
+    let printed: Value =
+        serde_json::from_str(&cli(&host, &["order", SHOP]).await.unwrap()).unwrap();
+    assert_eq!(printed["plugins"][0]["name"], "zeta", "{printed}");
+    let printed: Value =
+        serde_json::from_str(&cli(&host, &["order", SHOP, "alpha", "zeta"]).await.unwrap())
+            .unwrap();
+    assert_eq!(printed["plugins"][0]["name"], "alpha", "{printed}");
+    assert_eq!(stored_order(&host).await, ["alpha", "zeta"]);
+    let refused = cli(&host, &["order", SHOP, "alpha"])
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains("422") && refused.contains("missing zeta"),
+        "{refused}"
+    );
+
+    cli(
+        &host,
+        &["settings", SHOP, "alpha", "note-prefix=From the CLI=yes"],
+    )
+    .await
+    .unwrap();
+    let printed: Value =
+        serde_json::from_str(&cli(&host, &["settings", SHOP, "alpha"]).await.unwrap()).unwrap();
+    assert_eq!(printed, json!({"note-prefix": "From the CLI=yes"}));
+    assert!(
+        cli(&host, &["settings", SHOP, "alpha", "no-equals-sign"])
+            .await
+            .is_err()
+    );
+
+    cli(&host, &["deactivate", SHOP, "zeta"]).await.unwrap();
+    let notes = invoice_notes(&host, 0).await;
+    assert!(
+        notes.contains("From the CLI=yes: order") && !notes.contains(ZETA_NOTE),
+        "alpha alone, with its setting: {notes}"
+    );
+
+    cli(&host, &["activate", SHOP, "zeta"]).await.unwrap();
+    cli(&host, &["settings", SHOP, "alpha", "--clear"])
+        .await
+        .unwrap();
+    let notes = invoice_notes(&host, 1).await;
+    assert_eq!(
+        ran(&notes, &[("zeta", ZETA_NOTE), ("alpha", ALPHA_NOTE)]),
+        ["alpha", "zeta"],
+        "zeta back in its place after alpha, alpha without settings: {notes}"
+    );
+    // A version number still activates that version.
+    let printed: Value =
+        serde_json::from_str(&cli(&host, &["activate", SHOP, "zeta", "1"]).await.unwrap()).unwrap();
+    assert_eq!(printed["version"], 1);
+    host.stop().await;
+}
