@@ -6,6 +6,7 @@ mod admin_api;
 mod amounts;
 mod anomaly;
 mod amounts_property;
+mod calls_per_order;
 mod config_sync;
 mod crash_restart;
 mod disconnected;

@@ -23,6 +23,7 @@ mod oauth;
 mod objects;
 mod payments;
 mod query;
+mod requests;
 mod state;
 mod totals;
 mod view;
@@ -122,6 +123,7 @@ pub struct FreshBooksSim {
     /// One lock over all accounts and grants: requests are short and a single lock keeps every reply consistent.
     store: Arc<Mutex<Store>>,
     faults: Faults,
+    requests: requests::RequestCounts,
 }
 
 impl std::fmt::Debug for FreshBooksSim {
@@ -139,6 +141,7 @@ impl FreshBooksSim {
         Self {
             store: Arc::new(Mutex::new(Store::new(config))),
             faults,
+            requests: requests::RequestCounts::default(),
         }
     }
 
@@ -243,7 +246,11 @@ impl FreshBooksSim {
             )
             .with_state(self.clone())
             .layer(axum::middleware::map_response(api_version_header))
-            .layer(self.faults.layer());
+            .layer(self.faults.layer())
+            .layer(axum::middleware::from_fn_with_state(
+                self.requests.clone(),
+                requests::count,
+            ));
         Router::new()
             .merge(api)
             .nest(faults::CONTROL_PATH, self.faults.router())
@@ -309,6 +316,12 @@ impl FreshBooksSim {
             .identities
             .contains_key(&identity_id)
             .then(|| store.issue_tokens(identity_id, DEFAULT_SCOPE))
+    }
+
+    /// Every API request that reached the simulator so far (faulted ones included), by kind: `POST
+    /// invoices/invoices`, `GET users/clients/{id}`, `POST auth/oauth/token`, ….
+    pub fn request_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        self.requests.snapshot()
     }
 
     /// How many requests reached the token endpoint (`POST /auth/oauth/token`), refused ones included.
