@@ -26,7 +26,6 @@ RUN apt-get update \
     && install -d -o ferry -g ferry -m 0750 /var/lib/ferry
 COPY --from=builder /usr/local/bin/ferry /usr/bin/ferry
 COPY packaging/ferry.toml /etc/ferry/ferry.toml
-RUN ferry completions bash > /etc/bash_completion.d/ferry
 USER ferry
 WORKDIR /var/lib/ferry
 # In a container the host listens on every interface; the store and plugin cache live in the volume.
