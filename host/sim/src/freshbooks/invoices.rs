@@ -316,7 +316,10 @@ pub(crate) async fn create_invoice(
     if patch.get("invoice_number").is_none() {
         account.next_invoice_number += 1;
     }
-    account.sent.insert(id, false);
+    // `status` is writable on create (SDK docs, docs/freshbooks.md §14.0.6): 2 creates the invoice sent, as
+    // `action_mark_as_sent` would afterwards. guess: any other value leaves a draft.
+    let sent = status_change(&invoice, &patch)? == Some(true);
+    account.sent.insert(id, sent);
     account.invoices.insert(id, invoice);
     settle(account, id);
     let stored = account

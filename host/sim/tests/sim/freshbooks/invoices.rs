@@ -344,3 +344,22 @@ async fn deleting_an_invoice_hides_it_and_refuses_edits_and_payments_until_resto
     assert_eq!((status.as_u16(), errno(&body)), (422, Some(1004)));
     Ok(())
 }
+
+#[tokio::test]
+async fn status_two_on_create_makes_the_invoice_sent_and_other_values_a_draft() -> anyhow::Result<()>
+{
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
+    let customer = c.create_client("status@example.com").await?;
+    let lines = json!([{"name": "Coffee", "qty": 1, "unit_cost": {"amount": "10.00"}}]);
+    let sent = c
+        .create_invoice(customer, lines.clone(), json!({"status": 2}))
+        .await?;
+    assert_eq!(sent["status"], 2);
+    assert_eq!(sent["v3_status"], "sent");
+    let draft = c
+        .create_invoice(customer, lines, json!({"status": 4}))
+        .await?;
+    assert_eq!(draft["status"], 1, "paid cannot be created: {draft}");
+    assert_eq!(draft["v3_status"], "draft");
+    Ok(())
+}
