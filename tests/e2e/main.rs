@@ -13,6 +13,7 @@ mod disconnected;
 mod edits;
 mod enrichment;
 mod faults;
+mod lease_takeover;
 mod metrics;
 mod multi_host;
 mod readiness;

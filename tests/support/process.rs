@@ -68,6 +68,33 @@ impl HostProcess {
         self.0.kill()?;
         self.0.wait().map(drop)
     }
+
+    /// Freezes the host with SIGSTOP: alive, holding its connections and locks, doing nothing.
+    ///
+    /// # Errors
+    /// The process could not be signalled.
+    pub fn pause(&self) -> std::io::Result<()> {
+        self.signal("-STOP")
+    }
+
+    /// Lets a paused host go on (SIGCONT).
+    ///
+    /// # Errors
+    /// The process could not be signalled.
+    pub fn resume(&self) -> std::io::Result<()> {
+        self.signal("-CONT")
+    }
+
+    fn signal(&self, signal: &str) -> std::io::Result<()> {
+        let status = Command::new("kill")
+            .args([signal, &self.0.id().to_string()])
+            .status()?;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!("kill {signal}: {status}")))
+        }
+    }
 }
 
 impl Drop for HostProcess {

@@ -1,7 +1,7 @@
 //! The order's invoice and its payment: the recorded one, else one found by marker after an unknown outcome, else
 //! a new one.
 
-use super::{Keys, Synced, done, done_id, get, intent, order_marker, with_marker};
+use super::{Keys, Synced, done, done_id, get, intent, lock, order_marker, with_marker};
 use crate::freshbooks::{FbInvoice, FreshBooksClient, InvoiceAddress};
 use crate::ledger::{Ledger, LedgerEntry};
 use crate::{Error, Result};
@@ -84,6 +84,9 @@ pub(super) async fn ensure_invoice(
 ) -> Result<FbInvoice> {
     let draft = &drafts.invoice;
     let client_id = Some(synced.client_id);
+    // Find and create under the key's lock: a run whose lease was taken over while it was slow (not dead) may still
+    // be between its search and its create; the lock makes the other run wait and then find what it created.
+    let _held = lock(ledger, &keys.key("invoice", &order_guid.to_string())).await?;
     if let Some(inv) = find_invoice(fb, ledger, keys, order_guid, client_id, synced).await? {
         if inv.vis_state == 1 {
             return Err(Error::Invalid {
@@ -157,6 +160,8 @@ pub(super) async fn ensure_payment(
 ) -> Result<Option<i64>> {
     let invoice_id = invoice.id;
     let PaymentRef { key, marker } = which;
+    // As for the invoice: a taken-over run still between its search and its post must not post a second payment.
+    let _held = lock(ledger, &key).await?;
     let entry = get(ledger, &key).await?;
     if let Some(id) = done_id(&entry) {
         return Ok(Some(id));
