@@ -182,6 +182,12 @@ impl App {
                 stop_rx.clone(),
             )));
         }
+        tasks.push(tokio::spawn(crate::retention::run(
+            self.pipeline.store().clone(),
+            self.config.store.keep_done_days,
+            crate::retention::EVERY,
+            stop_rx.clone(),
+        )));
         if self.config.admin.sync_every_ms > 0 {
             tasks.push(tokio::spawn(crate::admin::sync_changes(
                 self.admin.clone(),

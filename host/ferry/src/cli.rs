@@ -10,6 +10,7 @@
 //! - `keygen`: `ferry keygen [--out PATH]` (a master key, printed or written mode 0600).
 //! - `plugin`: `ferry plugin …` (uploads through the API; `plugin test` locally).
 //! - `secrets`: `ferry secrets reseal`.
+//! - `store`: `ferry store purge [--dry-run]` (retention by hand, straight against the store).
 //! - `tenant`: `ferry tenant list|show|add|remove|backfill` (through the API).
 //! - `token`: `ferry token …` (admin tokens, straight against the store).
 
@@ -21,6 +22,7 @@ pub mod dlq;
 pub mod keygen;
 pub mod plugin;
 pub mod secrets;
+pub mod store;
 pub mod tenant;
 pub mod token;
 
@@ -57,6 +59,9 @@ pub enum Command {
     /// Inspect and act on the dead-letter queue.
     #[command(subcommand)]
     Dlq(dlq::DlqCommand),
+    /// Maintain the store: purge old finished events (`store purge [--dry-run]`).
+    #[command(subcommand)]
+    Store(store::StoreCommand),
     /// Print a fresh master key for sealing secrets (`FERRY_MASTER_KEY`), or write it to a key file (`--out`).
     Keygen(keygen::KeygenArgs),
     /// Check a configuration file and print what would be served (`config check [PATH]`).
@@ -108,6 +113,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = crate::config::load_named_or_default(cli.config.as_deref())?;
             let store = ferry_store::Store::open(&config.store).await?;
             dlq::run(&store, cmd, &mut std::io::stdout()).await?;
+        }
+        Command::Store(cmd) => {
+            let config = crate::config::load_named_or_default(cli.config.as_deref())?;
+            let store = ferry_store::Store::open(&config.store).await?;
+            let keep_days = config.store.keep_done_days;
+            store::run(&store, keep_days, cmd, &mut std::io::stdout()).await?;
         }
         Command::Token(cmd) => {
             let config = crate::config::load_named_or_default(cli.config.as_deref())?;

@@ -194,6 +194,14 @@ pub(crate) fn parse_unchecked(text: &str, path: &std::path::Path) -> anyhow::Res
             .map(|k| SecretString::from(k.trim().to_owned()))
             .collect();
     }
+    if config.store.keep_done_days < 1 {
+        anyhow::bail!(
+            "{}: store.keep_done_days must be at least 1 (days a finished event is kept before it is purged), \
+             not {}",
+            path.display(),
+            config.store.keep_done_days
+        );
+    }
     Ok(config)
 }
 
@@ -283,6 +291,22 @@ mod tests {
             client_secret = "cs"
             base_currency = "USD"
             "#;
+
+    #[test]
+    fn keep_done_days_defaults_to_30_and_below_1_is_refused_naming_the_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ferry.toml");
+        std::fs::write(&path, "").unwrap();
+        assert_eq!(load(&path).unwrap().store.keep_done_days, 30);
+        for bad in ["0", "-3"] {
+            std::fs::write(&path, format!("[store]\nkeep_done_days = {bad}\n")).unwrap();
+            let err = load(&path).unwrap_err().to_string();
+            assert!(
+                err.contains("store.keep_done_days") && err.contains(bad),
+                "{err}"
+            );
+        }
+    }
 
     #[test]
     fn a_minimal_tenant_gets_default_mapping() {

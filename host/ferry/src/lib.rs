@@ -11,6 +11,7 @@
 //! - `config`: the configuration tree (TOML + environment), composed of the stages' sections.
 //! - `worker`: the loop around the pipeline's step function.
 //! - `reconcile`: polling Kentico for changes no webhook reported, and backfills.
+//! - `retention`: purging old finished events on a schedule (`store.keep_done_days`).
 //! - `pipeline`: one event through extract → validate → transform → load, and its answer to the store.
 //! - `tenants`: each tenant's configuration, clients, transform stage and settings, built once.
 //! - `services`: exchange rates and enrichment, called through `ferry-outbound`.
@@ -25,6 +26,7 @@ pub mod cli;
 pub mod config;
 pub mod pipeline;
 pub mod reconcile;
+pub mod retention;
 pub mod services;
 pub mod telemetry;
 pub mod tenants;

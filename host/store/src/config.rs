@@ -42,6 +42,10 @@ pub struct StoreConfig {
     pub synchronous: Synchronous,
     /// Batching of webhook inserts.
     pub batch: BatchConfig,
+    /// Days a finished event is kept: done events and discarded dead letters, with their step history, are purged
+    /// this many days after they finished (hourly, and once at start). Dead letters nobody resolved are kept
+    /// whatever their age, and so is the idempotency ledger. At least 1; default 30.
+    pub keep_done_days: i64,
 }
 
 impl Default for StoreConfig {
@@ -53,6 +57,7 @@ impl Default for StoreConfig {
             busy_timeout: Duration::from_secs(5),
             synchronous: Synchronous::Full,
             batch: BatchConfig::default(),
+            keep_done_days: 30,
         }
     }
 }
@@ -63,6 +68,15 @@ impl StoreConfig {
         Self {
             path: path.into(),
             ..Self::default()
+        }
+    }
+
+    /// Where the store is, for logs: the SQLite file, or the database URL with any password replaced by `***`.
+    pub fn describe(&self) -> String {
+        use secrecy::ExposeSecret as _;
+        match &self.database_url {
+            Some(url) => redact_url(url.expose_secret()),
+            None => format!("sqlite:{}", self.path.display()),
         }
     }
 
@@ -99,11 +113,63 @@ impl Default for BatchConfig {
     }
 }
 
+/// `url` with the password of its user info (`user:password@`) and any `password=` query value replaced by `***`.
+fn redact_url(url: &str) -> String {
+    let mut out = url.to_owned();
+    if let Some(scheme_end) = out.find("://") {
+        let rest = scheme_end + 3;
+        let authority_end = out[rest..]
+            .find(['/', '?', '#'])
+            .map_or(out.len(), |i| rest + i);
+        if let Some(at) = out[rest..authority_end].rfind('@') {
+            let at = rest + at;
+            if let Some(colon) = out[rest..at].find(':') {
+                out.replace_range(rest + colon + 1..at, "***");
+            }
+        }
+    }
+    if let Some(query) = out.find('?') {
+        let (base, params) = out.split_at(query + 1);
+        let params: Vec<String> = params
+            .split('&')
+            .map(|kv| match kv.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => kv.to_owned(),
+            })
+            .collect();
+        out = format!("{base}{}", params.join("&"));
+    }
+    out
+}
+
 mod millis {
     use serde::{Deserialize, Deserializer};
     use std::time::Duration;
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_names_the_database_without_its_password() {
+        assert_eq!(
+            StoreConfig::at("/var/lib/ferry/ferry.db").describe(),
+            "sqlite:/var/lib/ferry/ferry.db"
+        );
+        let url = "postgres://ferry:s3cr%40t@db.internal:5432/ferry?sslmode=require&password=other";
+        let shown = StoreConfig::from_url(url).describe();
+        assert_eq!(
+            shown,
+            "postgres://ferry:***@db.internal:5432/ferry?sslmode=require&password=***"
+        );
+        assert_eq!(
+            StoreConfig::from_url("postgres://ferry@db/ferry").describe(),
+            "postgres://ferry@db/ferry"
+        );
     }
 }

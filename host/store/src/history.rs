@@ -1,12 +1,21 @@
 //! Run history: per-step timings and ids of each attempt, search by business keys, retention purge.
 
+use crate::backend::{Conn, begin_write};
 use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventRow, JobId, Transition};
 use crate::queue::Lease;
-use crate::store::{Store, dur_ms, from_ms, now_ms, to_ms};
+use crate::store::{Store, dur_ms, from_ms, to_ms};
 use ferry_model::TenantId;
 use std::time::Duration;
 use time::OffsetDateTime;
+
+/// The events retention deletes, as SQL: done, or discarded from the dead-letter queue, and finished before the
+/// cutoff (`$1`); with `$2` not null, only those up to seq `$2`. A macro, so every statement is one literal.
+macro_rules! purgeable {
+    () => {
+        "state IN ('done', 'discarded') AND finished_at IS NOT NULL AND finished_at < $1 AND ($2 IS NULL OR seq <= $2)"
+    };
+}
 
 /// One pipeline step to record (extract, transform, load...).
 #[derive(Debug, Clone)]
@@ -165,26 +174,140 @@ impl Store {
         EventRecord::from_rows(rows)
     }
 
-    /// Deletes done and discarded events (with their history and steps) finished more than `age` ago;
-    /// dead and unfinished events are kept whatever their age. Returns how many events went.
+    /// Purges what retention lets go: done events and discarded (resolved) dead letters that finished before
+    /// `before`, with their state history and steps. Dead letters nobody resolved, unfinished events and the
+    /// idempotency ledger are never touched, whatever their age: the ledger is what keeps a FreshBooks write from
+    /// happening twice when an old event is delivered again. With `dry_run`, only counts what would go.
+    ///
+    /// Deletes in batches of [`PURGE_BATCH`] events, one short write transaction each, so webhook intake is never
+    /// held up long behind a large purge.
     ///
     /// # Errors
-    /// [`Error::Database`] when the delete fails.
-    pub async fn purge_finished_older_than(&self, age: Duration) -> Result<u64> {
-        let cutoff = now_ms().saturating_sub(dur_ms(age));
-        let done = on_pool!(&self.pool, |p| {
-            sqlx::query(
-                "DELETE FROM events WHERE state IN ('done', 'discarded') AND finished_at IS NOT \
-                 NULL AND finished_at < $1",
-            )
-            .bind(cutoff)
-            .execute(p)
-            .await
-            .map_err(Error::db("purge old events"))?
-            .rows_affected()
-        });
-        Ok(done)
+    /// [`Error::Database`] when a read or delete fails; batches committed before it stay purged.
+    pub async fn purge_finished(
+        &self,
+        before: OffsetDateTime,
+        dry_run: bool,
+    ) -> Result<PurgeReport> {
+        let cutoff = to_ms(before);
+        if dry_run {
+            return on_pool!(&self.pool, |p| {
+                let mut conn = p.acquire().await.map_err(Error::db("purge: connect"))?;
+                count_purgeable(Conn::from(&mut *conn), cutoff, None).await
+            });
+        }
+        let mut report = PurgeReport::default();
+        loop {
+            let batch = on_pool!(&self.pool, |p| {
+                let mut tx = begin_write(p, "begin purge").await?;
+                let seqs: Vec<i64> = sqlx::query_scalar(concat!(
+                    "SELECT seq FROM events WHERE ",
+                    purgeable!(),
+                    " ORDER BY seq LIMIT $3"
+                ))
+                .bind(cutoff)
+                .bind(None::<i64>)
+                .bind(PURGE_BATCH)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(Error::db("purge: find old events"))?;
+                let Some(last) = seqs.last().copied() else {
+                    return Ok(report);
+                };
+                let counted = count_purgeable(Conn::from(&mut *tx), cutoff, Some(last)).await?;
+                sqlx::query(concat!("DELETE FROM events WHERE ", purgeable!()))
+                    .bind(cutoff)
+                    .bind(last)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(Error::db("purge old events"))?;
+                tx.commit().await.map_err(Error::db("commit purge"))?;
+                counted
+            });
+            report.add(&batch);
+        }
     }
+}
+
+/// Events deleted per transaction by [`Store::purge_finished`].
+pub const PURGE_BATCH: i64 = 500;
+
+/// What a purge removed, or would remove.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PurgeReport {
+    /// Done events.
+    pub done_events: u64,
+    /// Dead letters resolved by a discard.
+    pub discarded_dead_letters: u64,
+    /// Their recorded state changes.
+    pub transitions: u64,
+    /// Their recorded pipeline steps.
+    pub steps: u64,
+}
+
+impl PurgeReport {
+    fn add(&mut self, other: &Self) {
+        self.done_events += other.done_events;
+        self.discarded_dead_letters += other.discarded_dead_letters;
+        self.transitions += other.transitions;
+        self.steps += other.steps;
+    }
+
+    /// Whether nothing was (or would be) purged.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Counts the purgeable events (up to `seq <= upto` when given) and their history and steps.
+async fn count_purgeable(conn: Conn<'_>, cutoff: i64, upto: Option<i64>) -> Result<PurgeReport> {
+    let (states, transitions, steps): (Vec<(String, i64)>, i64, i64) = on_conn!(conn, |c| {
+        let states = sqlx::query_as(concat!(
+            "SELECT state, COUNT(*) FROM events WHERE ",
+            purgeable!(),
+            " GROUP BY state"
+        ))
+        .bind(cutoff)
+        .bind(upto)
+        .fetch_all(&mut *c)
+        .await
+        .map_err(Error::db("purge: count events"))?;
+        let transitions = sqlx::query_scalar(concat!(
+            "SELECT COUNT(*) FROM event_history WHERE event_seq IN (SELECT seq FROM events WHERE ",
+            purgeable!(),
+            ")"
+        ))
+        .bind(cutoff)
+        .bind(upto)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(Error::db("purge: count state history"))?;
+        let steps = sqlx::query_scalar(concat!(
+            "SELECT COUNT(*) FROM event_steps WHERE event_seq IN (SELECT seq FROM events WHERE ",
+            purgeable!(),
+            ")"
+        ))
+        .bind(cutoff)
+        .bind(upto)
+        .fetch_one(&mut *c)
+        .await
+        .map_err(Error::db("purge: count steps"))?;
+        (states, transitions, steps)
+    });
+    let mut report = PurgeReport {
+        transitions: u64::try_from(transitions).unwrap_or(0),
+        steps: u64::try_from(steps).unwrap_or(0),
+        ..PurgeReport::default()
+    };
+    for (state, n) in states {
+        let n = u64::try_from(n).unwrap_or(0);
+        if state == "done" {
+            report.done_events = n;
+        } else {
+            report.discarded_dead_letters = n;
+        }
+    }
+    Ok(report)
 }
 
 /// An `event_steps` row as stored.

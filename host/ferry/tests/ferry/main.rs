@@ -4,7 +4,8 @@
 //! Layout: `config_file`: how `-c`, `FERRY_CONFIG` and the default `ferry.toml` are read, and how a wrong or
 //! inconsistent file is refused; `config_check`: `ferry config check`; `keygen_and_completions`: `ferry keygen
 //! --out` and `ferry completions`; `shutdown`: what `ferry serve` logs when it is stopped; `ports_and_caches`: the
-//! sandbox's and the demo's port flags, and where `ferry plugin test` caches compiled plugins.
+//! sandbox's and the demo's port flags, and where `ferry plugin test` caches compiled plugins; `store_purge`:
+//! `ferry store purge [--dry-run]` on old and recent events.
 
 // A panic is how a test reports failure.
 #![allow(clippy::unwrap_used)]
@@ -14,6 +15,7 @@ mod config_file;
 mod keygen_and_completions;
 mod ports_and_caches;
 mod shutdown;
+mod store_purge;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -96,7 +96,7 @@ on_both_backends!(
     dead_letters_can_be_shown_replayed_and_discarded,
     replay_all_requeues_every_dead_event_of_a_tenant,
     run_history_is_searchable_by_order_number_and_invoice,
-    purge_removes_only_old_finished_events,
+    purge_removes_old_done_events_and_resolved_dead_letters_only,
     idempotency_ledger_records_intent_then_result,
     id_mappings_round_trip,
     watermarks_only_move_forward_and_coverage_is_reported,

@@ -292,35 +292,112 @@ pub(crate) async fn run_history_is_searchable_by_order_number_and_invoice(s: &St
     Ok(())
 }
 
-pub(crate) async fn purge_removes_only_old_finished_events(s: &Store) -> Result<()> {
-    insert_one(s, "t1", "done", 1).await?;
-    insert_one(s, "t1", "dead", 2).await?;
-    insert_one(s, "t1", "queued", 1).await?;
-    let c = s.claim(&req("w1", 10)).await?;
-    ensure!(c.len() == 2);
-    for c in &c {
-        if c.event.event_id.as_str() == "done" {
+/// Claims every ready event (at most `n`), and settles each by its event id: `done*` completes (after one
+/// recorded step), `dead*` is dead-lettered, `discarded*` is dead-lettered and then discarded.
+async fn settle_by_name(s: &Store, n: usize) -> Result<()> {
+    let claimed = s.claim(&req("w1", n)).await?;
+    ensure!(claimed.len() == n, "claimed {} of {n}", claimed.len());
+    for c in claimed {
+        let id = c.event.event_id.as_str().to_owned();
+        if id.starts_with("done") {
+            let step = Step {
+                name: "load".into(),
+                started_at: OffsetDateTime::now_utc(),
+                duration: Duration::from_millis(3),
+                ok: true,
+                detail: serde_json::json!({}),
+            };
+            s.record_step(&c.lease, &step).await?;
             s.complete(&c.lease, &Outcome::default()).await?;
         } else {
-            s.dead_letter(&c.lease, "x").await?;
+            s.dead_letter(&c.lease, "refused").await?;
+            if id.starts_with("discarded") {
+                s.discard(c.lease.job, "resolved by hand").await?;
+            }
         }
     }
-    ensure!(
-        s.purge_finished_older_than(Duration::from_secs(3600))
-            .await?
-            == 0,
-        "recent events stay"
-    );
-    ensure!(
-        s.purge_finished_older_than(Duration::ZERO)
-            .await
-            .map(|_| ())
-            .is_ok()
-    );
+    Ok(())
+}
+
+pub(crate) async fn purge_removes_old_done_events_and_resolved_dead_letters_only(
+    s: &Store,
+) -> Result<()> {
     let t = tenant("t1");
-    // finished_at < now: the done event goes, the dead and queued ones stay
-    ensure!(s.event_by_id(&t, "dead").await?.is_some());
-    ensure!(s.event_by_id(&t, "queued").await?.is_some());
+    for (i, id) in ["done_old", "dead_old", "discarded_old"].iter().enumerate() {
+        insert_one(s, "t1", id, i as i64 + 1).await?;
+    }
+    settle_by_name(s, 3).await?;
+    let mut old = Vec::new();
+    for id in ["done_old", "dead_old", "discarded_old"] {
+        old.push(s.event_by_id(&t, id).await?.context("stored")?.job);
+    }
+    // The ledger entry of the old order's invoice: what keeps a redelivered old event from a second invoice.
+    s.record_intent(&t, "invoice:old", "h1").await?;
+    s.record_result(&t, "invoice:old", "900").await?;
+    // A cutoff strictly after the old events finished and before the new ones do (finish times are milliseconds).
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let cutoff = OffsetDateTime::now_utc();
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    for (i, id) in ["done_new", "discarded_new"].iter().enumerate() {
+        insert_one(s, "t1", id, i as i64 + 10).await?;
+    }
+    settle_by_name(s, 2).await?;
+    insert_one(s, "t1", "queued", 20).await?;
+
+    // What should go, counted from what the store recorded for the two old finished events.
+    let mut transitions = 0;
+    for job in [old[0], old[2]] {
+        transitions += s.transitions(job).await?.len() as u64;
+    }
+    let expected = ferry_store::PurgeReport {
+        done_events: 1,
+        discarded_dead_letters: 1,
+        transitions,
+        steps: s.run_history(old[0]).await?.steps.len() as u64,
+    };
+    ensure!(
+        expected.steps == 1 && expected.transitions >= 4,
+        "{expected:?}"
+    );
+
+    let dry = s.purge_finished(cutoff, true).await?;
+    ensure!(dry == expected, "dry run: {dry:?}, expected {expected:?}");
+    ensure!(
+        s.event_by_id(&t, "done_old").await?.is_some(),
+        "a dry run deletes nothing"
+    );
+
+    let purged = s.purge_finished(cutoff, false).await?;
+    ensure!(
+        purged == expected,
+        "purged: {purged:?}, expected {expected:?}"
+    );
+    for gone in ["done_old", "discarded_old"] {
+        ensure!(s.event_by_id(&t, gone).await?.is_none(), "{gone} purged");
+    }
+    ensure!(
+        s.run_history(old[0]).await.is_err(),
+        "its history went with it"
+    );
+    for kept in ["dead_old", "done_new", "discarded_new", "queued"] {
+        ensure!(s.event_by_id(&t, kept).await?.is_some(), "{kept} kept");
+    }
+    let dead = s.dead_letter_detail(old[1]).await?;
+    ensure!(
+        dead.event.state == EventState::Dead && !dead.history.is_empty(),
+        "an unresolved dead letter keeps its history"
+    );
+    let new_done = s.event_by_id(&t, "done_new").await?.context("kept")?;
+    ensure!(s.run_history(new_done.job).await?.steps.len() == 1);
+    let ledger = s
+        .ledger_lookup(&t, "invoice:old")
+        .await?
+        .context("ledger kept")?;
+    ensure!(ledger.state == LedgerState::Done && ledger.external_id.as_deref() == Some("900"));
+    ensure!(
+        s.purge_finished(cutoff, false).await?.is_empty(),
+        "nothing left to purge"
+    );
     Ok(())
 }
 
@@ -688,14 +765,15 @@ pub(crate) async fn order_history_reads_back_recent_orders_without_the_one_check
     s: &Store,
 ) -> Result<()> {
     let t1 = tenant("t1");
-    let synced = |guid: &str, currency: &str, total: &str, country: &str| ferry_store::SyncedOrder {
-        order_guid: guid.to_owned(),
-        currency: currency.to_owned(),
-        total: total.parse().expect("decimal"),
-        max_quantity: 2,
-        customer: "email:ada@example.com".to_owned(),
-        country: country.to_owned(),
-    };
+    let synced =
+        |guid: &str, currency: &str, total: &str, country: &str| ferry_store::SyncedOrder {
+            order_guid: guid.to_owned(),
+            currency: currency.to_owned(),
+            total: total.parse().expect("decimal"),
+            max_quantity: 2,
+            customer: "email:ada@example.com".to_owned(),
+            country: country.to_owned(),
+        };
     s.record_synced_order(&t1, &synced("a", "EUR", "700.10", "DE"))
         .await?;
     s.record_synced_order(&t1, &synced("b", "EUR", "650", "FR"))
@@ -752,7 +830,10 @@ pub(crate) async fn a_held_event_is_released_by_its_replay_only(s: &Store) -> Re
     ensure!(!s.released_from_review(other).await?, "an event never held");
     ensure!(!s.released_from_review(held).await?, "another replay");
     s.replay(held, "reviewed").await?;
-    ensure!(s.released_from_review(held).await?, "released by its replay");
+    ensure!(
+        s.released_from_review(held).await?,
+        "released by its replay"
+    );
     // Bulk replay releases too.
     insert_one(s, "t1", "held2", 3).await?;
     let c = s
