@@ -6,11 +6,13 @@
 #   scripts/package.sh --check             # … then check the package (contents, unit file, the installed binary)
 #   scripts/package.sh --profile dev --check   # what CI runs: the test build's profile, no slow release build
 #
-# The check extracts the package with dpkg-deb into a temporary directory (it never installs on this machine):
+# The check never installs on this machine. It extracts the package with dpkg-deb into a temporary directory:
 # the files and modes the package promises, `systemd-analyze verify` of the unit when systemd-analyze is there,
-# then `ferry --version` and `ferry config check` of the installed /etc/ferry/ferry.toml (its absolute paths
-# pointed into the throwaway root through FERRY_DATABASE, and a master key made with `ferry keygen --out`, as
-# the package's postinst does).
+# then `ferry --version` and `ferry config check` of the extracted /etc/ferry/ferry.toml (its absolute paths
+# pointed into the temporary root through FERRY_DATABASE and FERRY_MASTER_KEY). Then, as root where mount
+# namespaces work, a real `dpkg -i` (postinst included), reinstall and purge inside a private mount namespace
+# whose /etc, /usr, /var and /run are throwaway overlays, checking the ferry user, the modes and owners of its
+# files and `ferry config check` run as that user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -98,4 +100,46 @@ FERRY_MASTER_KEY="$(cat "$ROOT/master.key")" FERRY_DATABASE="$ROOT/var/lib/ferry
 grep -q 'listen: http://127.0.0.1:8080' "$ROOT/check.out" || fail "the default config does not listen on localhost"
 grep -q 'tenants: none' "$ROOT/check.out" || fail "the default config has tenants"
 [ ! -e "$ROOT/var/lib/ferry" ] || fail "config check created the store"
+
+# A real `dpkg -i`, as root, in a private mount namespace whose /etc, /usr, /var and /run are overlays that vanish
+# with it: the postinst creates the ferry user, the state directory and the master key, the unit is enabled, and
+# the ferry user reads the installed configuration and key (`ferry config check` with no FERRY_* help). No
+# service is started (policy-rc.d refuses, and there is no booted systemd in the namespace).
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null 2>&1 && unshare -m --propagation private true 2>/dev/null; then
+  cat > "$ROOT/dpkg-check.sh" <<'INNER'
+set -euo pipefail
+DEB="$1"; LAYERS="$2"
+fail() { echo "package.sh: dpkg -i check failed: $*" >&2; exit 1; }
+for d in etc usr var run; do
+  mkdir -p "$LAYERS/$d-up" "$LAYERS/$d-work"
+  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$LAYERS/$d-up,workdir=$LAYERS/$d-work" "/$d"
+done
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d
+rm -rf /run/systemd/system
+for v in $(env | sed -n 's/^\(FERRY_[A-Z_]*\)=.*/\1/p'); do unset "$v"; done
+getent passwd ferry >/dev/null && fail "a ferry user exists before the install"
+dpkg -i "$DEB" > "$LAYERS/dpkg.log" 2>&1 || { cat "$LAYERS/dpkg.log" >&2; fail "dpkg -i"; }
+getent passwd ferry >/dev/null || fail "no ferry user"
+[ "$(stat -c '%U:%G %a' /var/lib/ferry)" = "ferry:ferry 750" ] || fail "/var/lib/ferry is $(stat -c '%U:%G %a' /var/lib/ferry)"
+[ "$(stat -c '%U %a' /etc/ferry/master.key)" = "ferry 600" ] || fail "/etc/ferry/master.key is $(stat -c '%U %a' /etc/ferry/master.key)"
+[ "$(stat -c '%U:%G %a' /etc/ferry/ferry.toml)" = "root:ferry 640" ] || fail "/etc/ferry/ferry.toml is $(stat -c '%U:%G %a' /etc/ferry/ferry.toml)"
+[ -L /etc/systemd/system/multi-user.target.wants/ferry.service ] || fail "ferry.service is not enabled"
+cd /
+runuser -u ferry -- /usr/bin/ferry --version >/dev/null || fail "ferry --version as the ferry user"
+runuser -u ferry -- /usr/bin/ferry config check /etc/ferry/ferry.toml > "$LAYERS/check.out" 2>&1 \
+  || { cat "$LAYERS/check.out" >&2; fail "ferry config check /etc/ferry/ferry.toml as the ferry user"; }
+grep -q 'from secrets.key_file /etc/ferry/master.key' "$LAYERS/check.out" || fail "the master key file is not used"
+key="$(sha256sum /etc/ferry/master.key)"
+dpkg -i "$DEB" > "$LAYERS/dpkg.log" 2>&1 || { cat "$LAYERS/dpkg.log" >&2; fail "dpkg -i again (upgrade)"; }
+[ "$(sha256sum /etc/ferry/master.key)" = "$key" ] || fail "reinstalling replaced the master key"
+dpkg --purge ferry > "$LAYERS/dpkg.log" 2>&1 || { cat "$LAYERS/dpkg.log" >&2; fail "dpkg --purge"; }
+[ ! -e /usr/bin/ferry ] || fail "/usr/bin/ferry is left after purge"
+INNER
+  mkdir -p "$ROOT/layers"
+  unshare -m --propagation private bash "$ROOT/dpkg-check.sh" "$(realpath "$DEB")" "$ROOT/layers" \
+    || fail "dpkg -i in a private mount namespace"
+  say "dpkg -i, reinstall and purge checked in a private mount namespace"
+else
+  say "not root or no mount namespaces: dpkg -i not tried (the extracted package was checked)"
+fi
 say "package check passed: $(basename "$DEB")"
