@@ -36,6 +36,21 @@ pub struct App {
     config: Config,
     /// False when a test steps the pipeline itself ([`App::without_workers`]).
     workers: bool,
+    /// What the start-up line names: the configuration file, tenants, plugins, master keys.
+    summary: Summary,
+}
+
+/// What `run_until_stopped` logs once serving, so an operator sees from the log alone what this host runs with.
+#[derive(Debug, Default)]
+struct Summary {
+    /// The configuration file read, if any ([`App::with_config_file`]).
+    config_file: Option<std::path::PathBuf>,
+    /// Tenant ids from the configuration file.
+    file_tenants: Vec<String>,
+    /// Tenant ids stored in the database (added through the admin API).
+    stored_tenants: Vec<String>,
+    /// Ids of the master keys in use, the sealing key first.
+    key_ids: Vec<String>,
 }
 
 impl App {
@@ -47,6 +62,11 @@ impl App {
         let store = Store::open(&config.store).await.context("open the store")?;
         let ingestor = Ingestor::spawn(store.clone(), &config.store.batch);
         let keyring = Arc::new(load_keyring(&config)?);
+        let mut summary = Summary {
+            key_ids: keyring.key_ids(),
+            file_tenants: config.tenants.iter().map(|t| t.id.to_string()).collect(),
+            ..Summary::default()
+        };
         let http = outbound_client(&config, &store)?;
         let exchange = Arc::new(ExchangeClient::new(http.clone(), &config.exchange));
         let plugin_host = Arc::new(
@@ -74,6 +94,7 @@ impl App {
                 );
             }
             let id = t.id.clone();
+            summary.stored_tenants.push(id.to_string());
             tenants.insert(
                 factory
                     .build(t)
@@ -132,7 +153,15 @@ impl App {
             served,
             config,
             workers: true,
+            summary,
         })
+    }
+
+    /// Names the configuration file this host was built from, for the start-up line.
+    #[must_use]
+    pub fn with_config_file(mut self, path: Option<std::path::PathBuf>) -> Self {
+        self.summary.config_file = path;
+        self
     }
 
     /// Serves without the worker pool: events are stored but run only when a test steps the pipeline
@@ -196,7 +225,7 @@ impl App {
                 stop_rx.clone(),
             )));
         }
-        info!(addr = %self.addr(), workers, "Ferry is serving.");
+        self.log_summary(workers);
         let mut http_stop = stop_rx.clone();
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             let _ = http_stop.changed().await;
@@ -218,6 +247,46 @@ impl App {
         );
         served.context("http server task")?.context("http server")?;
         Ok(())
+    }
+}
+
+impl App {
+    /// The start-up line: configuration file, store (a URL's password redacted), listen address, tenants from the
+    /// file and the database, each tenant's plugin chain, and the ids of the master keys (never the keys).
+    fn log_summary(&self, workers: usize) {
+        let s = &self.summary;
+        let config_file = s.config_file.as_ref().map_or_else(
+            || "none (environment and defaults)".to_owned(),
+            |p| p.display().to_string(),
+        );
+        let mut serving = self.tenants.all();
+        serving.sort_by(|a, b| a.id.cmp(&b.id));
+        let plugins = serving
+            .iter()
+            .map(|t| {
+                let names: Vec<&str> = t.plugins.handles().iter().map(|h| h.name()).collect();
+                if names.is_empty() {
+                    format!("{}: none", t.id)
+                } else {
+                    format!("{}: {}", t.id, names.join(" > "))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; ");
+        info!(
+            config_file,
+            store = %self.config.store.describe(),
+            addr = %self.addr(),
+            file_tenants = s.file_tenants.len(),
+            file_tenant_ids = s.file_tenants.join(","),
+            stored_tenants = s.stored_tenants.len(),
+            stored_tenant_ids = s.stored_tenants.join(","),
+            plugins,
+            master_key_ids = s.key_ids.join(","),
+            keep_done_days = self.config.store.keep_done_days,
+            workers,
+            "Ferry is serving."
+        );
     }
 }
 

@@ -95,7 +95,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve => {
             let config = crate::config::load_named_or_default(cli.config.as_deref())?;
-            let app = crate::app::App::build(config).await?;
+            let default = std::path::Path::new(crate::config::DEFAULT_PATH);
+            let file = (cli.config.clone()).or_else(|| default.exists().then(|| default.into()));
+            let app = crate::app::App::build(config).await?.with_config_file(file);
             app.run_until_stopped(crate::telemetry::shutdown_signal())
                 .await?;
         }

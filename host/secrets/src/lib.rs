@@ -135,6 +135,11 @@ impl Keyring {
         format!("{:08x}", self.keys[0].id)
     }
 
+    /// The ids of every configured key, the sealing key first (for logs: ids, never key material).
+    pub fn key_ids(&self) -> Vec<String> {
+        self.keys.iter().map(|k| format!("{:08x}", k.id)).collect()
+    }
+
     /// Whether a blob was sealed by an older key and should be re-sealed.
     pub fn needs_reseal(&self, sealed: &[u8]) -> bool {
         sealed.len() >= 4

@@ -5,7 +5,8 @@
 //! inconsistent file is refused; `config_check`: `ferry config check`; `keygen_and_completions`: `ferry keygen
 //! --out` and `ferry completions`; `shutdown`: what `ferry serve` logs when it is stopped; `ports_and_caches`: the
 //! sandbox's and the demo's port flags, and where `ferry plugin test` caches compiled plugins; `store_purge`:
-//! `ferry store purge [--dry-run]` on old and recent events.
+//! `ferry store purge [--dry-run]` on old and recent events; `startup_summary`: the line `ferry serve` logs when it
+//! starts.
 
 // A panic is how a test reports failure.
 #![allow(clippy::unwrap_used)]
@@ -15,6 +16,7 @@ mod config_file;
 mod keygen_and_completions;
 mod ports_and_caches;
 mod shutdown;
+mod startup_summary;
 mod store_purge;
 
 use std::path::Path;

@@ -61,7 +61,7 @@ fn sigterm_is_logged_with_the_start_and_end_of_the_drain() {
 }
 
 /// Whether `GET /readyz` on `port` answers 200.
-fn ready(port: u16) -> bool {
+pub(crate) fn ready(port: u16) -> bool {
     use std::io::Write as _;
     let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
         return false;
