@@ -52,6 +52,14 @@ pub struct Synced {
     pub tax_ids: BTreeMap<String, i64>,
     /// Ledger keys resolved by adopting an object found by its marker (an earlier reply was lost).
     pub adopted: Vec<String>,
+    /// The client was found in FreshBooks by e-mail or marker, not recorded or created here: its invoices may
+    /// predate the ledger, so a new invoice is searched for before it is created.
+    #[serde(skip)]
+    pub client_found: bool,
+    /// The invoice was found in FreshBooks by its marker, not recorded here: its payments may predate the ledger,
+    /// so each is searched for before it is posted.
+    #[serde(skip)]
+    pub invoice_found: bool,
     /// What changed in FreshBooks besides creating: lines updated from an edited order, an invoice deleted for a
     /// cancelled one (for the run history).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -152,16 +160,20 @@ pub async fn sync_order(
         // Nothing is created for a cancelled order; an invoice it already has is withdrawn.
         let known = client::known_client(client, ledger, &keys, order.customer.guid).await?;
         synced.client_id = known.unwrap_or_default();
-        let inv = find_invoice(client, ledger, &keys, order.guid, known, &mut synced).await?;
+        let inv = find_invoice(client, ledger, &keys, order.guid, known, true, &mut synced).await?;
         withdraw::cancel(&correction, inv, &mut synced).await?;
         return Ok(synced);
     }
+    // An order already invoiced needs its client only by id: the ledger's is trusted without a call.
+    let invoice_key = keys.key("invoice", &order.guid.to_string());
+    let invoiced = done_id(&get(ledger, &invoice_key).await?).is_some();
     synced.client_id = ensure_client(
         client,
         ledger,
         &keys,
         order.customer.guid,
         &drafts.client,
+        !invoiced,
         &mut synced,
     )
     .await?;

@@ -6,7 +6,7 @@ use super::{
     types::{FbInvoice, FbPayment, InvoiceAddress},
 };
 use crate::Result;
-use ferry_model::{InvoiceDraft, InvoiceLineDraft, LineTax, PaymentDraft};
+use ferry_model::{InvoiceDraft, InvoiceLineDraft, InvoiceStatus, LineTax, PaymentDraft};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -55,6 +55,11 @@ pub(crate) fn invoice_body(
     });
     if let Some(n) = &d.invoice_number {
         inv["invoice_number"] = n.clone().into();
+    }
+    // Created in its final state: `status` is writable on create (docs/freshbooks.md §14.0.6), which saves the
+    // `action_mark_as_sent` call. Should FreshBooks create a draft anyway, `sync` marks it sent as before.
+    if d.status == InvoiceStatus::Sent {
+        inv["status"] = 2.into();
     }
     address_fields(&mut inv, address);
     json!({ "invoice": inv })

@@ -7,19 +7,26 @@ use crate::{Error, Result};
 use ferry_model::ClientDraft;
 use uuid::Uuid;
 
-/// Finds the client by stored id, marker or e-mail; creates it (with the marker) otherwise.
+/// The customer's client: the recorded one (checked in FreshBooks only when `verify`: a new invoice is about to
+/// name it, and a person may have deleted it), else one found by e-mail (or first by marker, when an earlier
+/// attempt's outcome is unknown or the recorded client is gone), else a new one stamped with the marker. Without a
+/// ledger entry no attempt was ever made, so the marker search is skipped: the ledger is trusted.
 pub(super) async fn ensure_client(
     fb: &FreshBooksClient,
     ledger: &dyn Ledger,
     keys: &Keys,
     customer_guid: Uuid,
     draft: &ClientDraft,
+    verify: bool,
     synced: &mut Synced,
 ) -> Result<i64> {
     let key = keys.key("client", &customer_guid.to_string());
     let _held = lock(ledger, &key).await?;
     let entry = get(ledger, &key).await?;
     if let Some(id) = done_id(&entry) {
+        if !verify {
+            return Ok(id);
+        }
         match fb.get_client(id).await {
             Ok(c) if c.vis_state != 1 => return Ok(c.id),
             // Deleted by a person: find or create a live one below.
@@ -27,10 +34,16 @@ pub(super) async fn ensure_client(
             Err(e) => return Err(e),
         }
     }
-    if let Some(id) = find_client(fb, customer_guid, &draft.email).await? {
+    let found = match entry {
+        Some(_) => find_client(fb, customer_guid, &draft.email).await?,
+        None => find_client_by_email(fb, &draft.email).await?,
+    };
+    if let Some(id) = found {
         if matches!(entry, Some(LedgerEntry::Intent)) {
             synced.adopted.push(key.clone());
         }
+        // Not created under this ledger entry: the client's invoices may predate the ledger too.
+        synced.client_found = true;
         done(ledger, &key, id).await?;
         return Ok(id);
     }
@@ -54,6 +67,11 @@ pub(super) async fn find_client(
     if let Some(id) = by_marker.iter().map(|c| c.id).min() {
         return Ok(Some(id));
     }
+    find_client_by_email(fb, email).await
+}
+
+/// The oldest active client with the e-mail (none for an empty one).
+async fn find_client_by_email(fb: &FreshBooksClient, email: &str) -> Result<Option<i64>> {
     if email.trim().is_empty() {
         return Ok(None);
     }

@@ -32,13 +32,15 @@ fn is_ours(inv: &FbInvoice, marker: &str) -> bool {
 }
 
 /// The order's invoice when FreshBooks has it (deleted ones included): the recorded one (with its lines), else one
-/// of `client_id`'s carrying the order marker, found after an unknown outcome. `None` when there is none yet.
+/// of `client_id`'s carrying the order marker, found after an unknown outcome (an intent without a done) or, when
+/// `search_new`, even without a ledger entry. `None` when there is none yet.
 pub(super) async fn find_invoice(
     fb: &FreshBooksClient,
     ledger: &dyn Ledger,
     keys: &Keys,
     order_guid: Uuid,
     client_id: Option<i64>,
+    search_new: bool,
     synced: &mut Synced,
 ) -> Result<Option<FbInvoice>> {
     let key = keys.key("invoice", &order_guid.to_string());
@@ -50,8 +52,12 @@ pub(super) async fn find_invoice(
     let Some(client_id) = client_id else {
         return Ok(None);
     };
-    // After a lost reply (entry = Intent) FreshBooks may hold the invoice already. Without an entry we look too:
-    // one list call per new invoice guards against a lost or restored ledger and a second host.
+    // No entry: no attempt ever wrote an intent (every create is preceded by one, under the key's lock), so there
+    // is nothing to find — unless the client itself came from a search, and its invoices may predate the ledger.
+    if entry.is_none() && !search_new {
+        return Ok(None);
+    }
+    // After a lost reply (entry = Intent) FreshBooks may hold the invoice already.
     let candidates = fb
         .list_invoices_for_client(client_id, ADOPT_SCAN_PAGES)
         .await?;
@@ -68,6 +74,7 @@ pub(super) async fn find_invoice(
     );
     done(ledger, &key, inv.id).await?;
     synced.adopted.push(key);
+    synced.invoice_found = true;
     // A list reply may omit fields; read the invoice itself for its status and lines.
     Ok(Some(fb.get_invoice_with_lines(inv.id).await?))
 }
@@ -87,7 +94,10 @@ pub(super) async fn ensure_invoice(
     // Find and create under the key's lock: a run whose lease was taken over while it was slow (not dead) may still
     // be between its search and its create; the lock makes the other run wait and then find what it created.
     let _held = lock(ledger, &keys.key("invoice", &order_guid.to_string())).await?;
-    if let Some(inv) = find_invoice(fb, ledger, keys, order_guid, client_id, synced).await? {
+    let search_new = synced.client_found;
+    if let Some(inv) =
+        find_invoice(fb, ledger, keys, order_guid, client_id, search_new, synced).await?
+    {
         if inv.vis_state == 1 {
             return Err(Error::Invalid {
                 what: format!("sync invoice {}", inv.id),
@@ -166,8 +176,15 @@ pub(super) async fn ensure_payment(
     if let Some(id) = done_id(&entry) {
         return Ok(Some(id));
     }
-    // Always look first: a lost reply, or a payment recorded by another attempt, must not be posted twice.
-    let existing = fb.list_payments_for_invoice(invoice_id).await?;
+    // After an unknown outcome (an intent without a done) look first: a lost reply must not be posted twice. With
+    // no entry no attempt was ever made (each writes its intent first, under this lock), so there is nothing to find
+    // — unless the invoice itself was found by its marker, and its payments may predate the ledger.
+    let search = matches!(entry, Some(LedgerEntry::Intent)) || synced.invoice_found;
+    let existing = if search {
+        fb.list_payments_for_invoice(invoice_id).await?
+    } else {
+        Vec::new()
+    };
     if let Some(p) = existing
         .iter()
         .filter(|p| p.note.as_deref().is_some_and(|n| n.contains(&marker)))
