@@ -9,12 +9,14 @@
 //! - `edit`: an invoice brought to an order edited after it was written.
 //! - `withdraw`: cancelled orders, and credit notes for paid orders edited down.
 //! - `lines`: invoice lines compared as Ferry writes them.
+//! - `state`: what the invoice was last brought to, so an event that changes nothing costs no call.
 
 mod catalog;
 mod client;
 mod edit;
 mod invoice;
 mod lines;
+mod state;
 mod withdraw;
 
 use catalog::{ensure_items, ensure_taxes};
@@ -164,6 +166,8 @@ pub async fn sync_order(
         withdraw::cancel(&correction, inv, &mut synced).await?;
         return Ok(synced);
     }
+    let state = state::invoice_state(drafts);
+    let recorded = state::recorded(ledger, &keys, order.guid).await?;
     // An order already invoiced needs its client only by id: the ledger's is trusted without a call.
     let invoice_key = keys.key("invoice", &order.guid.to_string());
     let invoiced = done_id(&get(ledger, &invoice_key).await?).is_some();
@@ -179,6 +183,14 @@ pub async fn sync_order(
     .await?;
     ensure_taxes(client, ledger, &keys, drafts, &mut synced).await?;
     ensure_items(client, ledger, &keys, drafts, options, &mut synced).await?;
+    // Nothing to change (same lines, address and status as last time, every payment recorded): no more calls.
+    if let Some(known) = &recorded
+        && known.digest == state
+        && state::recorded_payments(ledger, &keys, order.guid, drafts, &mut synced).await?
+    {
+        synced.invoice_number = known.invoice_number.clone();
+        return Ok(synced);
+    }
     let invoice = ensure_invoice(client, ledger, &keys, order.guid, drafts, &mut synced).await?;
     let invoice = edit::apply_edit(&correction, invoice, drafts, &mut synced).await?;
     synced.invoice_id = invoice.id;
@@ -200,6 +212,9 @@ pub async fn sync_order(
         let gateway = PaymentRef::gateway(&keys, order.guid);
         synced.payment_id =
             ensure_payment(client, ledger, gateway, &invoice, p, &mut synced).await?;
+    }
+    if recorded.as_ref().is_none_or(|r| r.digest != state) {
+        state::record(ledger, &keys, order.guid, &state, &synced).await?;
     }
     tracing::info!(
         client_id = synced.client_id,

@@ -1,0 +1,116 @@
+//! What an order's invoice was last brought to, kept in the ledger (`invoice-state:<guid>` → a digest of the
+//! drafts' lines, address and status). An event that changes none of it, with every payment it needs recorded,
+//! needs no FreshBooks call at all: the status change or the second webhook of an order already in its final state
+//! (issue 20). Anything that would write — an edit, a payment not yet recorded, a new status — takes the full path,
+//! which reads the invoice from FreshBooks first.
+
+use super::{Keys, Synced, done_id, get};
+use crate::freshbooks::InvoiceAddress;
+use crate::ledger::Ledger;
+use crate::{Error, Result};
+use ferry_model::Drafts;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// A short hex digest of a serialisable value.
+pub(super) fn digest_of(value: &impl serde::Serialize) -> String {
+    let text = serde_json::to_string(value).unwrap_or_default();
+    Sha256::digest(text.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What the invoice is brought to: its lines, the address it prints and its status.
+pub(super) fn invoice_state(drafts: &Drafts) -> String {
+    digest_of(&(
+        &drafts.invoice.lines,
+        InvoiceAddress::from(&drafts.client),
+        drafts.invoice.status,
+    ))
+}
+
+fn state_key(keys: &Keys, order_guid: Uuid) -> String {
+    keys.key("invoice-state", &order_guid.to_string())
+}
+
+/// What the ledger records of the invoice's last state.
+pub(super) struct Recorded {
+    /// [`invoice_state`] of the drafts it was brought to.
+    pub(super) digest: String,
+    /// The invoice number FreshBooks gave it.
+    pub(super) invoice_number: Option<String>,
+}
+
+/// The state last recorded for the order's invoice, if any (`"<digest> <invoice number>"`).
+pub(super) async fn recorded(
+    ledger: &dyn Ledger,
+    keys: &Keys,
+    order_guid: Uuid,
+) -> Result<Option<Recorded>> {
+    Ok(match get(ledger, &state_key(keys, order_guid)).await? {
+        Some(crate::LedgerEntry::Done { external_id }) => {
+            let (digest, number) = external_id
+                .split_once(' ')
+                .unwrap_or((external_id.as_str(), ""));
+            Some(Recorded {
+                digest: digest.to_owned(),
+                invoice_number: (!number.is_empty()).then(|| number.to_owned()),
+            })
+        }
+        _ => None,
+    })
+}
+
+/// Fills in the invoice and payment ids when the ledger records the invoice and every payment the drafts ask
+/// for; false (and `synced` partly filled) otherwise.
+pub(super) async fn recorded_payments(
+    ledger: &dyn Ledger,
+    keys: &Keys,
+    order_guid: Uuid,
+    drafts: &Drafts,
+    synced: &mut Synced,
+) -> Result<bool> {
+    let guid = order_guid.to_string();
+    let Some(invoice_id) = done_id(&get(ledger, &keys.key("invoice", &guid)).await?) else {
+        return Ok(false);
+    };
+    let mut cards = Vec::new();
+    for n in 0..drafts.gift_cards.len() {
+        let key = keys.key("gift-card", &format!("{guid}:{n}"));
+        let Some(id) = done_id(&get(ledger, &key).await?) else {
+            return Ok(false);
+        };
+        cards.push(id);
+    }
+    let mut payment = None;
+    if drafts.payment.is_some() {
+        let Some(id) = done_id(&get(ledger, &keys.key("payment", &guid)).await?) else {
+            return Ok(false);
+        };
+        payment = Some(id);
+    }
+    synced.invoice_id = invoice_id;
+    synced.gift_card_payment_ids = cards;
+    synced.payment_id = payment;
+    Ok(true)
+}
+
+/// Records the state the invoice was brought to (after a full sync).
+pub(super) async fn record(
+    ledger: &dyn Ledger,
+    keys: &Keys,
+    order_guid: Uuid,
+    state: &str,
+    synced: &Synced,
+) -> Result<()> {
+    let key = state_key(keys, order_guid);
+    let value = format!(
+        "{state} {}",
+        synced.invoice_number.as_deref().unwrap_or_default()
+    );
+    ledger
+        .done(&key, value.trim_end())
+        .await
+        .map_err(|e| Error::store(&format!("record done {key}"), e))
+}
