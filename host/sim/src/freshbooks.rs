@@ -23,7 +23,6 @@ mod oauth;
 mod objects;
 mod payments;
 mod query;
-mod requests;
 mod state;
 mod totals;
 mod view;
@@ -123,7 +122,7 @@ pub struct FreshBooksSim {
     /// One lock over all accounts and grants: requests are short and a single lock keeps every reply consistent.
     store: Arc<Mutex<Store>>,
     faults: Faults,
-    requests: requests::RequestCounts,
+    requests: crate::requests::RequestCounts,
 }
 
 impl std::fmt::Debug for FreshBooksSim {
@@ -141,7 +140,7 @@ impl FreshBooksSim {
         Self {
             store: Arc::new(Mutex::new(Store::new(config))),
             faults,
-            requests: requests::RequestCounts::default(),
+            requests: crate::requests::RequestCounts::default(),
         }
     }
 
@@ -249,7 +248,7 @@ impl FreshBooksSim {
             .layer(self.faults.layer())
             .layer(axum::middleware::from_fn_with_state(
                 self.requests.clone(),
-                requests::count,
+                crate::requests::count,
             ));
         Router::new()
             .merge(api)

@@ -81,6 +81,7 @@ pub(crate) struct Shared {
     store: Mutex<Store>,
     faults: Faults,
     outbox: Arc<webhook::Outbox>,
+    requests: crate::requests::RequestCounts,
 }
 
 impl Shared {
@@ -157,6 +158,7 @@ impl KenticoSim {
             config,
             store: Mutex::new(store),
             outbox: Arc::new(outbox),
+            requests: crate::requests::RequestCounts::default(),
         });
         let router = router(&shared);
         let mut rx = shutdown_rx;
@@ -181,7 +183,11 @@ fn router(shared: &Arc<Shared>) -> Router {
         .route("/rest", any(rest::rest))
         .route("/rest/{*path}", any(rest::rest))
         .with_state(shared.clone())
-        .layer(shared.faults.layer());
+        .layer(shared.faults.layer())
+        .layer(axum::middleware::from_fn_with_state(
+            shared.requests.clone(),
+            crate::requests::count,
+        ));
     Router::new()
         .merge(api)
         .nest(faults::CONTROL_PATH, shared.faults.router())
@@ -281,6 +287,12 @@ impl KenticoHandle {
     /// to the main one, an unknown customer to a seeded one.
     pub async fn place_order(&self, spec: OrderSpec) -> PlacedOrder {
         self.shared.place_order(&spec)
+    }
+
+    /// Every REST request that reached the simulator so far (faulted ones included), by kind: `GET
+    /// rest/ecommerce.order/{id}`, ….
+    pub fn request_counts(&self) -> std::collections::BTreeMap<String, u64> {
+        self.shared.requests.snapshot()
     }
 
     /// Moves an order to a status (code or display name); false when the order or status is unknown.

@@ -19,3 +19,4 @@ pub mod exchange;
 pub mod faults;
 pub mod freshbooks;
 pub mod kentico;
+mod requests;

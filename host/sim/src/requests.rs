@@ -1,6 +1,6 @@
-//! Requests counted by kind — `POST invoices/invoices`, `GET users/clients/{id}`, `POST auth/oauth/token` — so a
-//! test or a bench can say how many FreshBooks calls an order costs (every request that reached the simulator,
-//! faulted ones included).
+//! Requests counted by kind — `POST invoices/invoices`, `GET users/clients/{id}`, `GET rest/ecommerce.order/{id}`
+//! — so a test or a bench can say how many calls an order costs each vendor (every request that reached the
+//! simulator, faulted ones included).
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -31,7 +31,8 @@ impl RequestCounts {
     }
 }
 
-/// `METHOD resource`: the path after `/accounting/account/<id>/` (or the whole path), numeric segments as `{id}`.
+/// `METHOD resource`: the path after FreshBooks' `/accounting/account/<id>/` (or the whole path), numeric segments
+/// as `{id}`.
 pub(crate) fn kind(method: &http::Method, path: &str) -> String {
     let path = path.trim_start_matches('/');
     let path = match path.strip_prefix("accounting/account/") {
