@@ -1,5 +1,6 @@
-//! `KenticoClient`: GETs against `<admin app>/rest` with HTTP Basic auth, JSON format, and a
-//! per-client cache of reference objects (countries, states, currencies, statuses, payment options, tax classes).
+//! `KenticoClient`: GETs against `<admin app>/rest` with HTTP Basic auth, JSON format, and a per-client cache of
+//! reference objects (countries, states, currencies, statuses, payment and shipping options, tax classes and their
+//! rates) and, for a minute, SKUs.
 
 use super::rows::{Row, parse_list, parse_single};
 use crate::{Error, Result};
@@ -18,6 +19,12 @@ pub const DOWNSTREAM: &str = "kentico";
 /// How long reference objects stay cached: they change rarely and an edit shows up within this time.
 const REFERENCE_TTL: Duration = Duration::from_secs(15 * 60);
 
+/// How long a SKU stays cached. Orders carry their own prices; a SKU gives a line its number, tax class, catalogue
+/// price and attributes, and an order burst reads the same SKUs again and again (issue 20: four reads per order).
+/// A product edited in Kentico reaches the next order within this time. guess: a minute is short enough for a
+/// shop's edits; the catalogue sync (issue 19) will refresh by `SKULastModified` instead.
+const SKU_TTL: Duration = Duration::from_secs(60);
+
 /// Largest page requested while walking a collection.
 const PAGE_SIZE: u64 = 100;
 
@@ -30,7 +37,20 @@ const CACHED_TYPES: &[&str] = &[
     "ecommerce.paymentoption",
     "ecommerce.shippingoption",
     "ecommerce.taxclass",
+    "ecommerce.sku",
 ];
+
+/// Child collections cached like reference objects: a tax class's rates per country and state.
+const CACHED_CHILDREN: &[&str] = &["ecommerce.taxclasscountry", "ecommerce.taxclassstate"];
+
+/// How long rows of `object_type` stay cached.
+fn ttl(object_type: &str) -> Duration {
+    if object_type == "ecommerce.sku" {
+        SKU_TTL
+    } else {
+        REFERENCE_TTL
+    }
+}
 
 /// Collection query parameters (docs/kentico.md §3.4). Paging is `offset` + `maxrecords`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -85,6 +105,15 @@ pub struct Page {
 
 type Cache = HashMap<(String, i64), (Instant, Row)>;
 
+/// Orders assembled lately: id → (`OrderLastModified` as sent, the order).
+type RecentOrders = HashMap<i64, (String, Arc<ferry_model::Order>)>;
+
+/// Orders remembered at most; the memo starts over when full.
+const RECENT_ORDERS: usize = 1024;
+
+/// Cached child collections by path and query.
+type ChildCache = HashMap<(String, Vec<(&'static str, String)>), (Instant, Vec<Row>)>;
+
 /// A tenant's Kentico REST client. Cheap to clone; clones share the cache.
 #[derive(Clone)]
 pub struct KenticoClient {
@@ -98,6 +127,9 @@ pub struct KenticoClient {
     site: Option<String>,
     /// Reference objects by (type, id); shared by clones so one fetch serves every job of the tenant.
     cache: Arc<Mutex<Cache>>,
+    children_cache: Arc<Mutex<ChildCache>>,
+    /// Orders assembled lately, by id, with the `OrderLastModified` they were read at.
+    recent_orders: Arc<Mutex<RecentOrders>>,
 }
 
 impl std::fmt::Debug for KenticoClient {
@@ -134,6 +166,8 @@ impl KenticoClient {
             password,
             site: None,
             cache: Arc::new(Mutex::new(HashMap::new())),
+            children_cache: Arc::new(Mutex::new(HashMap::new())),
+            recent_orders: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -220,12 +254,27 @@ impl KenticoClient {
     ) -> Result<Vec<Row>> {
         let what = format!("fetch {child_type} of {object_type} {id} from kentico");
         let path = format!("{object_type}/{id}/children/{child_type}");
+        let cached = CACHED_CHILDREN.contains(&child_type);
+        let key = (path.clone(), query.params());
+        if cached && let Some(rows) = self.cached_children(&key) {
+            return Ok(rows);
+        }
+        let rows = self.all_children(&what, &path, query).await?;
+        if cached {
+            self.children_lock()
+                .insert(key, (Instant::now(), rows.clone()));
+        }
+        Ok(rows)
+    }
+
+    /// Every page of a child collection.
+    async fn all_children(&self, what: &str, path: &str, query: &ListQuery) -> Result<Vec<Row>> {
         let mut rows = Vec::new();
         let mut q = query.clone();
         q.max_records = Some(q.max_records.unwrap_or(PAGE_SIZE));
         loop {
             q.offset = Some(rows.len() as u64);
-            let page = self.page(&what, &path, &q).await?;
+            let page = self.page(what, path, &q).await?;
             let done =
                 page.rows.is_empty() || rows.len() as u64 + page.rows.len() as u64 >= page.total;
             rows.extend(page.rows);
@@ -258,12 +307,54 @@ impl KenticoClient {
     fn cached(&self, object_type: &str, id: i64) -> Option<Row> {
         let map = self.lock();
         let (at, row) = map.get(&(object_type.to_owned(), id))?;
-        (at.elapsed() < REFERENCE_TTL).then(|| row.clone())
+        (at.elapsed() < ttl(object_type)).then(|| row.clone())
     }
 
-    /// Drops cached reference objects (after an operator changes them in Kentico).
+    fn children_lock(&self) -> std::sync::MutexGuard<'_, ChildCache> {
+        self.children_cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn cached_children(&self, key: &(String, Vec<(&'static str, String)>)) -> Option<Vec<Row>> {
+        let map = self.children_lock();
+        let (at, rows) = map.get(key)?;
+        (at.elapsed() < REFERENCE_TTL).then(|| rows.clone())
+    }
+
+    /// The order assembled lately for `order_id` when Kentico still shows it last modified at `stamp`.
+    pub(crate) fn recent_order(
+        &self,
+        order_id: i64,
+        stamp: &str,
+    ) -> Option<Arc<ferry_model::Order>> {
+        let map = self.recent_orders.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&order_id)
+            .filter(|(at, _)| !stamp.is_empty() && at == stamp)
+            .map(|(_, order)| order.clone())
+    }
+
+    /// Remembers an order assembled from rows last modified at `stamp`.
+    pub(crate) fn remember_order(
+        &self,
+        order_id: i64,
+        stamp: String,
+        order: Arc<ferry_model::Order>,
+    ) {
+        if stamp.is_empty() {
+            return;
+        }
+        let mut map = self.recent_orders.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= RECENT_ORDERS {
+            map.clear();
+        }
+        map.insert(order_id, (stamp, order));
+    }
+
+    /// Drops cached reference objects and SKUs (after an operator changes them in Kentico).
     pub fn clear_cache(&self) {
         self.lock().clear();
+        self.children_lock().clear();
     }
 }
 
