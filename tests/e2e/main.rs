@@ -4,8 +4,8 @@
 
 mod admin_api;
 mod amounts;
-mod anomaly;
 mod amounts_property;
+mod anomaly;
 mod calls_per_order;
 mod config_sync;
 mod crash_restart;

@@ -26,8 +26,7 @@ mod sync;
 pub use config::{FreshBooksConfig, SyncOptions};
 pub use error::{Error, Result};
 pub use freshbooks::{
-    FreshBooksClient, MemoryTokenStore, OAuthApp, RefreshGuard, TokenStore, TokenStoreError,
-    Tokens,
+    FreshBooksClient, MemoryTokenStore, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens,
 };
 pub use ledger::{BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, MemoryLedger};
 pub use sync::{

@@ -169,9 +169,8 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the read fails.
     pub async fn released_from_review(&self, job: JobId) -> Result<bool> {
-        let released: bool =
-            on_pool!(&self.pool, |p| {
-                sqlx::query_scalar(
+        let released: bool = on_pool!(&self.pool, |p| {
+            sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM anomaly_holds WHERE event_seq = $1 AND released_at IS \
              NOT NULL)",
         )
@@ -179,7 +178,7 @@ impl Store {
         .fetch_one(p)
         .await
         .map_err(Error::db("read review hold"))?
-            });
+        });
         Ok(released)
     }
 }
