@@ -91,7 +91,9 @@ pub enum Command {
 /// # Errors
 /// Whatever the command failed on, with context naming the file, field or address.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    crate::telemetry::init();
+    if logs_to_stderr(&cli.command) {
+        crate::telemetry::init();
+    }
     match cli.command {
         Command::Serve => {
             let config = crate::config::load_named_or_default(cli.config.as_deref())?;
@@ -104,13 +106,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         #[cfg(feature = "sandbox")]
         Command::Sandbox(args) => crate::sandbox::run(args).await?,
         #[cfg(feature = "sandbox")]
-        Command::Demo(args) => {
-            let report = crate::sandbox::demo::run(args).await?;
-            println!("{report}");
-            if !report.is_clean() {
-                return Ok(ExitCode::FAILURE);
-            }
-        }
+        Command::Demo(args) => return demo(args).await,
         Command::Dlq(cmd) => {
             let config = crate::config::load_named_or_default(cli.config.as_deref())?;
             let store = ferry_store::Store::open(&config.store).await?;
@@ -199,4 +195,33 @@ pub(crate) fn missing_tenant(id: &ferry_model::TenantId) -> String {
         "tenant {id} is neither in the configuration file nor stored in the database (`ferry tenant list` shows \
          what the host serves)"
     )
+}
+
+/// Every command logs to stderr but the demo, which logs to a file and keeps the terminal for its progress.
+fn logs_to_stderr(command: &Command) -> bool {
+    #[cfg(feature = "sandbox")]
+    if matches!(command, Command::Demo(_)) {
+        return false;
+    }
+    let _ = command;
+    true
+}
+
+/// `ferry demo`: the run's logs go to a file it names, the terminal gets a progress bar and the summary.
+#[cfg(feature = "sandbox")]
+async fn demo(args: crate::sandbox::demo::DemoArgs) -> anyhow::Result<ExitCode> {
+    let log = args.log_file.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("ferry-demo-{}.log", std::process::id()))
+    });
+    crate::telemetry::init_to_file(&log)
+        .map_err(|e| anyhow::anyhow!("create the demo log {}: {e}", log.display()))?;
+    eprintln!("Ferry demo: logs go to {}", log.display());
+    let report = crate::sandbox::demo::run(args).await?;
+    println!("{report}");
+    println!("  logs ................. {}", log.display());
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -123,6 +123,22 @@ impl Sandbox {
         placed: &[Placed],
         timeout: Duration,
     ) -> Result<bool, ferry_store::Error> {
+        self.wait_settled_reporting(store, tenant, placed, timeout, |_| {})
+            .await
+    }
+
+    /// [`Self::wait_settled`], telling `progress` how many orders are accounted for each time it counts them.
+    ///
+    /// # Errors
+    /// The store could not be read.
+    pub async fn wait_settled_reporting(
+        &self,
+        store: &Store,
+        tenant: &TenantId,
+        placed: &[Placed],
+        timeout: Duration,
+        progress: impl Fn(usize),
+    ) -> Result<bool, ferry_store::Error> {
         let deadline = Instant::now() + timeout;
         let mut waiting_for = String::new();
         while Instant::now() < deadline {
@@ -174,6 +190,7 @@ impl Sandbox {
                     }
                 })
                 .count();
+            progress(placed.len() - unaccounted);
             if unaccounted == 0 {
                 return Ok(true);
             }

@@ -12,6 +12,7 @@ use clap::Args;
 use ferry_model::TenantId;
 use ferry_sim::kentico::{OrderEdit, OrderKinds, OrderMix};
 use ferry_store::Store;
+use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -47,6 +48,9 @@ pub struct DemoArgs {
     /// Port the demo's Ferry host listens on (0: any free port).
     #[arg(long, default_value_t = 0)]
     pub ferry_port: u16,
+    /// Where the run's logs go (JSON lines); default: `ferry-demo-<pid>.log` in the system's temporary directory.
+    #[arg(long)]
+    pub log_file: Option<PathBuf>,
 }
 
 /// How long the demo waits for the last order to settle before it reports what is missing.
@@ -251,8 +255,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
         edited: 0.05,
         cancelled: 0.05,
     };
+    // On a terminal: one bar for the orders, first as they are placed, then as they are accounted for.
+    let bar = ProgressBar::new(args.orders as u64).with_style(
+        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} orders, {elapsed}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("placing");
     let mut placed = Vec::with_capacity(args.orders);
     for n in 0..args.orders {
+        bar.set_position(n as u64);
         if n == args.orders / 2 && args.outage_secs > 0 {
             info!(secs = args.outage_secs, "FreshBooks outage begins.");
             fb_faults.outage_for(Duration::from_secs(args.outage_secs));
@@ -266,17 +278,22 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
     let store = Store::open(&config.store)
         .await
         .context("open the demo store")?;
+    bar.set_position(0);
+    bar.set_message("settling");
+    let report_progress = |done: usize| bar.set_position(done as u64);
     let mut settled = sandbox
-        .wait_settled(&store, &tenant, &placed, SETTLE_TIMEOUT)
+        .wait_settled_reporting(&store, &tenant, &placed, SETTLE_TIMEOUT, report_progress)
         .await?;
     // Once invoiced, the shop changes its mind: paid orders cancelled and edited down, an unpaid one cancelled.
     // FreshBooks must end with credit notes for exactly those, nothing more.
     let after_invoicing = change_after_invoicing(&sandbox, &mut placed).await;
     if settled {
+        bar.set_message("changes");
         settled = sandbox
-            .wait_settled(&store, &tenant, &placed, SETTLE_TIMEOUT)
+            .wait_settled_reporting(&store, &tenant, &placed, SETTLE_TIMEOUT, report_progress)
             .await?;
     }
+    bar.finish_and_clear();
     let mut report = DemoReport {
         elapsed: started.elapsed(),
         audit: sandbox.audit(&store, &tenant, &placed).await?,

@@ -105,13 +105,25 @@ fn demo_runs_its_simulators_and_host_on_the_ports_given() {
         format!("--exchange-port={exchange}"),
         format!("--enrichment-port={enrichment}"),
         format!("--ferry-port={host}"),
+        format!("--log-file={}", dir.path().join("demo.log").display()),
     ];
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut cmd = ferry(dir.path(), &args);
     cmd.env("RUST_LOG", "info");
     let out = finish(cmd);
     assert!(out.status.success(), "{}", printed(&out));
-    let log = String::from_utf8_lossy(&out.stderr);
+    // The demo logs to the file it names (the terminal gets the progress and the summary).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("demo.log"),
+        "the summary names the log: {stdout}"
+    );
+    let log = std::fs::read_to_string(dir.path().join("demo.log")).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("\"level\""),
+        "no log lines on the terminal: {}",
+        printed(&out)
+    );
     for port in ports {
         assert!(
             log.contains(&format!("127.0.0.1:{port}")),
