@@ -26,6 +26,7 @@ mod chain;
 mod config;
 mod error;
 mod events;
+mod plan;
 mod plugins;
 mod sync;
 pub use sync::run as sync_changes;

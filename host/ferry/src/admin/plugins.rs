@@ -7,8 +7,8 @@
 //! Activation builds the whole new chain first and swaps it in only when it loaded, so the previous version keeps
 //! serving until the new one is active, and a version that fails to load never becomes active.
 
-use super::chain::{StoredChain, plan};
 use super::error::{AdminPath, AdminQuery};
+use super::plan::{StoredChain, plan};
 use super::tenants::serving_tenant;
 use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
 use crate::tenants::TenantPlugins;

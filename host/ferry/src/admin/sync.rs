@@ -10,7 +10,7 @@
 //! round rebuilds them once more, which changes nothing.
 
 use super::AdminState;
-use super::chain::StoredChain;
+use super::plan::StoredChain;
 use super::plugins::{build_chain, swap};
 use super::tenant_changes::assemble;
 use crate::tenants::stored as managed;

@@ -7,8 +7,8 @@
 //! `admin.sync_every_ms` (see `sync`). Tenants of the configuration file are not changed here: their file is
 //! their source.
 
-use super::chain::StoredChain;
 use super::error::AdminPath;
+use super::plan::StoredChain;
 use super::plugins::build_chain;
 use super::tenants::{parse_tenant, view};
 use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};

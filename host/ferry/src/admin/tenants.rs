@@ -1,7 +1,7 @@
 //! Tenants as an operator sees them (secrets only as `"set"` / `"unset"`), and circuit breaker states.
 
-use super::chain::{StoredChain, plan};
 use super::error::AdminPath;
+use super::plan::{StoredChain, plan};
 use super::{AdminJson, AdminState, ApiError, Principal};
 use crate::tenants::TenantConfig;
 use crate::tenants::TenantRuntime;

@@ -7,21 +7,11 @@
 //! compares FreshBooks with the drafts first, so an edit delivered twice writes nothing the second time.
 
 use super::Synced;
-use super::lines::{LineDiff, read};
+use super::lines::{LineDiff, invoice_lines};
 use super::withdraw::{Correction, credit_edit};
 use crate::freshbooks::{FbInvoice, InvoiceAddress};
 use crate::{Error, Result};
-use ferry_model::{CurrencyCode, Drafts, InvoiceLineDraft, PaidChange};
-
-/// The invoice's lines as drafts in its own currency (the draft's when FreshBooks gave none).
-pub(super) fn invoice_lines(inv: &FbInvoice, fallback: &CurrencyCode) -> Vec<InvoiceLineDraft> {
-    let currency = inv
-        .amount
-        .as_ref()
-        .and_then(|m| CurrencyCode::parse(&m.code).ok())
-        .unwrap_or_else(|| fallback.clone());
-    inv.lines.iter().map(|l| read(l, &currency)).collect()
-}
+use ferry_model::{Drafts, PaidChange};
 
 /// Brings an existing invoice to the drafts: nothing when they agree; the lines and address updated while nothing
 /// is paid on it; with payments, the address updated and the lines left to the `paid_edit` policy.

@@ -149,9 +149,14 @@ impl PaymentRef {
     pub(super) fn settled_from_credit(keys: &Keys, order_guid: Uuid) -> Self {
         Self {
             key: keys.key("credit-settles", &order_guid.to_string()),
-            marker: super::withdraw::settled_marker(order_guid),
+            marker: settled_marker(order_guid),
         }
     }
+}
+
+/// The marker of the `Credit` payment that settles a withdrawn invoice from its credit note.
+fn settled_marker(order_guid: Uuid) -> String {
+    format!("ferry:credit-settles:{order_guid}")
 }
 
 /// The marker stamped in the note of an order's `n`th gift-card payment.

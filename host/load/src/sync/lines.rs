@@ -1,7 +1,7 @@
 //! Invoice lines compared as Ferry writes them: name, quantity, unit cost and taxes. FreshBooks returns numbers as
 //! strings or numbers and with its own scale, so lines are read back into drafts and compared normalised.
 
-use crate::freshbooks::FbLine;
+use crate::freshbooks::{FbInvoice, FbLine};
 use ferry_model::{CurrencyCode, Decimal, InvoiceLineDraft, LineTax, Money};
 use std::str::FromStr;
 
@@ -58,6 +58,16 @@ pub(super) fn read(l: &FbLine, currency: &CurrencyCode) -> InvoiceLineDraft {
         tax2: tax(&l.tax_name2, &l.tax_amount2),
         sku: String::new(),
     }
+}
+
+/// The invoice's lines as drafts in its own currency (the draft's when FreshBooks gave none).
+pub(super) fn invoice_lines(inv: &FbInvoice, fallback: &CurrencyCode) -> Vec<InvoiceLineDraft> {
+    let currency = inv
+        .amount
+        .as_ref()
+        .and_then(|m| CurrencyCode::parse(&m.code).ok())
+        .unwrap_or_else(|| fallback.clone());
+    inv.lines.iter().map(|l| read(l, &currency)).collect()
 }
 
 /// Removes the first line the same as `line`; false when there is none.

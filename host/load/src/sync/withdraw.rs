@@ -12,9 +12,8 @@
 //! a lost reply, writes nothing more. What an order still bills — its *standing* — is the invoice less the edit
 //! credit notes written so far, so a later edit or a cancellation credits only what is left.
 
-use super::edit::invoice_lines;
 use super::invoice::{PaymentRef, ensure_payment, is_draft};
-use super::lines::{LineDiff, take_one};
+use super::lines::{LineDiff, invoice_lines, take_one};
 use super::{Keys, Synced, done, done_id, get, intent, with_marker};
 use crate::freshbooks::{FbCreditNote, FbInvoice, FreshBooksClient};
 use crate::ledger::{Ledger, LedgerEntry};
@@ -39,11 +38,6 @@ pub fn edit_credit_marker(order_guid: Uuid, lines: &str) -> String {
 
 fn edit_credit_prefix(order_guid: Uuid) -> String {
     format!("ferry:edit-credit:{order_guid}:")
-}
-
-/// The marker of the `Credit` payment that settles a withdrawn invoice from its credit note.
-pub(super) fn settled_marker(order_guid: Uuid) -> String {
-    format!("ferry:credit-settles:{order_guid}")
 }
 
 /// Credit-note line descriptions, read back to work out an order's standing.
