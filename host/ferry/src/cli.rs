@@ -20,6 +20,7 @@ pub mod config;
 pub mod connect;
 pub mod dlq;
 pub mod keygen;
+mod output;
 pub mod plugin;
 pub mod secrets;
 pub mod store;

@@ -159,7 +159,7 @@ async fn plugin_commands_upload_activate_and_roll_back_through_the_admin_api() {
         .unwrap();
     let back: Value = serde_json::from_str(&back).unwrap();
     assert_eq!(back["version"], 1);
-    let listed = run([&["plugin", "list", SHOP][..], &api].concat())
+    let listed = run([&["plugin", "list", SHOP, "--json"][..], &api].concat())
         .await
         .unwrap();
     assert_eq!(
@@ -289,23 +289,57 @@ async fn tenant_commands_list_and_show_through_the_admin_api() {
         "--token",
         host.operator.as_str(),
     ];
-    let listed = tenant(&host, &[&["tenant", "list"][..], &op].concat())
+    let listed = tenant(&host, &[&["tenant", "list", "--json"][..], &op].concat())
         .await
         .unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 2);
-    let shop = tenant(&host, &[&["tenant", "show", SHOP][..], &op].concat())
+    let shop = tenant(
+        &host,
+        &[&["tenant", "show", SHOP, "--json"][..], &op].concat(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(shop["kentico"]["password"], "set");
+    // Without --json: tab-separated text, a header and a line per tenant, a field per line for one.
+    let Command::Tenant(cmd) = parse(&[&["tenant", "list"][..], &op].concat()) else {
+        panic!("not a tenant command");
+    };
+    let mut out = Vec::new();
+    ferry::cli::tenant::run(&host.config, cmd, &mut out)
         .await
         .unwrap();
-    assert_eq!(shop["kentico"]["password"], "set");
+    let text = String::from_utf8(out).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split('\t').collect();
+    let id = header
+        .iter()
+        .position(|c| *c == "id")
+        .expect("an id column");
+    let ids: Vec<&str> = lines
+        .map(|l| l.split('\t').nth(id).unwrap_or_default())
+        .collect();
+    assert!(ids.contains(&SHOP) && ids.len() == 2, "{text}");
+    let Command::Tenant(cmd) = parse(&[&["tenant", "show", SHOP][..], &op].concat()) else {
+        panic!("not a tenant command");
+    };
+    let mut out = Vec::new();
+    ferry::cli::tenant::run(&host.config, cmd, &mut out)
+        .await
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.lines().any(|l| l == "kentico.password\tset"), "{text}");
     let own = [
         "--url",
         host.host_url.as_str(),
         "--token",
         host.token(OTHER),
     ];
-    let err = tenant(&host, &[&["tenant", "show", SHOP][..], &own].concat())
-        .await
-        .unwrap_err();
+    let err = tenant(
+        &host,
+        &[&["tenant", "show", SHOP, "--json"][..], &own].concat(),
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("403"), "{err}");
     host.stop().await;
 }

@@ -97,7 +97,7 @@ async fn run_history_dead_letters_and_dlq_show_print_every_timestamp_as_rfc3339(
         "{letter}"
     );
 
-    let Command::Dlq(cmd) = Cli::try_parse_from(["ferry", "dlq", "show", &job])
+    let Command::Dlq(cmd) = Cli::try_parse_from(["ferry", "dlq", "show", &job, "--json"])
         .unwrap()
         .command
     else {

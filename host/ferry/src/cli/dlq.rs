@@ -1,5 +1,6 @@
 //! `ferry dlq …`: the dead-letter queue from the command line, straight against the store.
 
+use super::output;
 use anyhow::Context as _;
 use clap::Subcommand;
 use ferry_model::TenantId;
@@ -14,11 +15,17 @@ pub enum DlqCommand {
         /// Only this tenant.
         #[arg(long)]
         tenant: Option<String>,
+        /// Print JSON instead of tab-separated text.
+        #[arg(long)]
+        json: bool,
     },
     /// Show one event with every attempt's error.
     Show {
         /// Event key (as listed).
         id: String,
+        /// Print JSON instead of tab-separated text.
+        #[arg(long)]
+        json: bool,
     },
     /// Put events back in the queue (after fixing config or plugins).
     Replay {
@@ -53,8 +60,12 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
             .context("--tenant")
     };
     match cmd {
-        DlqCommand::List { tenant: t } => {
+        DlqCommand::List { tenant: t, json } => {
             let dead = store.dead_letters(tenant(&t)?.as_ref(), 10_000).await?;
+            if json {
+                output::print(out, &serde_json::to_value(&dead)?, true)?;
+                return Ok(());
+            }
             writeln!(out, "{} dead-lettered event(s)", dead.len())?;
             for e in dead {
                 writeln!(
@@ -70,10 +81,10 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
                 )?;
             }
         }
-        DlqCommand::Show { id } => {
+        DlqCommand::Show { id, json } => {
             let job = JobId::parse(&id).context("event key")?;
             let detail = store.dead_letter_detail(job).await?;
-            writeln!(out, "{}", serde_json::to_string_pretty(&detail)?)?;
+            output::print(out, &serde_json::to_value(&detail)?, json)?;
         }
         DlqCommand::Replay { id: Some(id), .. } => {
             let job = JobId::parse(&id).context("event key")?;

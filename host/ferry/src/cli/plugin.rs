@@ -37,6 +37,9 @@ pub enum PluginCommand {
     List {
         /// Tenant id.
         tenant: String,
+        /// Print JSON instead of tab-separated text.
+        #[arg(long)]
+        json: bool,
         /// Where the admin API is.
         #[command(flatten)]
         api: ApiArgs,
@@ -160,12 +163,12 @@ pub async fn run(config: &Config, cmd: PluginCommand, out: &mut impl Write) -> a
                 .await?;
             writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
         }
-        PluginCommand::List { tenant, api } => {
+        PluginCommand::List { tenant, json, api } => {
             let client = AdminClient::new(config, &api)?;
             let answer = client
                 .send(client.get(&format!("/tenants/{tenant}/plugins")))
                 .await?;
-            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+            super::output::print(out, &answer, json)?;
         }
         PluginCommand::Activate {
             tenant,

@@ -19,6 +19,9 @@ use std::path::{Path, PathBuf};
 pub enum TenantCommand {
     /// List the tenants the token may see.
     List {
+        /// Print JSON instead of tab-separated text.
+        #[arg(long)]
+        json: bool,
         /// Where the admin API is.
         #[command(flatten)]
         api: ApiArgs,
@@ -27,6 +30,9 @@ pub enum TenantCommand {
     Show {
         /// Tenant id.
         tenant: String,
+        /// Print JSON instead of tab-separated text.
+        #[arg(long)]
+        json: bool,
         /// Where the admin API is.
         #[command(flatten)]
         api: ApiArgs,
@@ -71,17 +77,17 @@ pub enum TenantCommand {
 /// message are passed on; a refused configuration names the field).
 pub async fn run(config: &Config, cmd: TenantCommand, out: &mut impl Write) -> anyhow::Result<()> {
     match cmd {
-        TenantCommand::List { api } => {
+        TenantCommand::List { json, api } => {
             let client = AdminClient::new(config, &api)?;
             let answer = client.send(client.get("/tenants")).await?;
-            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+            super::output::print(out, &answer, json)?;
         }
-        TenantCommand::Show { tenant, api } => {
+        TenantCommand::Show { tenant, json, api } => {
             let client = AdminClient::new(config, &api)?;
             let answer = client
                 .send(client.get(&format!("/tenants/{tenant}")))
                 .await?;
-            writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+            super::output::print(out, &answer, json)?;
         }
         TenantCommand::Add { file, replace, api } => {
             let body = read_tenant(&file)?;

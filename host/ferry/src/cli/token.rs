@@ -15,7 +15,11 @@ pub enum TokenCommand {
     /// Create a token and print it once (only its hash is stored).
     Create(CreateArgs),
     /// List tokens (ids, scopes and labels; never the tokens).
-    List,
+    List {
+        /// Print JSON instead of tab-separated text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a token by id; it stops working at once.
     Revoke {
         /// Token id (`tok_…`, as listed).
@@ -75,8 +79,12 @@ pub async fn run(
                 "# id {id}, {scope}; shown only now: keep it in a secret store (FERRY_ADMIN_TOKEN)"
             )?;
         }
-        TokenCommand::List => {
+        TokenCommand::List { json } => {
             let tokens = store.admin_tokens().await?;
+            if json {
+                super::output::print(out, &serde_json::to_value(&tokens)?, true)?;
+                return Ok(());
+            }
             writeln!(out, "{} token(s)", tokens.len())?;
             for t in tokens {
                 let scope = match &t.scope {
