@@ -308,6 +308,53 @@ mod tests {
         }
     }
 
+    /// Loads `MINIMAL_TENANT` plus `extra` from a file, as `ferry serve` would.
+    fn load_tenant(extra: &str) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("ferry.toml");
+        std::fs::write(&path, format!("{MINIMAL_TENANT}{extra}"))?;
+        load(&path)
+    }
+
+    #[test]
+    fn anomaly_checks_are_off_by_default_and_read_from_their_section() {
+        let cfg = load_tenant("").unwrap();
+        assert!(!cfg.tenants[0].anomaly.enabled);
+        let cfg = load_tenant(
+            "[tenants.anomaly]\nenabled = true\nmin_history = 10\namount_factor = 8\n\
+             amount_deviations = 6.5\nmax_line_quantity = 100\n",
+        )
+        .unwrap();
+        let a = &cfg.tenants[0].anomaly;
+        assert!(a.enabled);
+        assert_eq!(a.min_history, 10);
+        assert_eq!(a.amount_factor, Some(8.into()));
+        assert_eq!(
+            a.amount_deviations.map(|d| d.to_string()).as_deref(),
+            Some("6.5")
+        );
+        assert_eq!(a.max_line_quantity, Some(100));
+    }
+
+    #[test]
+    fn an_invalid_anomaly_threshold_stops_the_host_naming_the_field() {
+        let err = load_tenant("[tenants.anomaly]\namount_factor = 0.5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("tenants.acme.anomaly.amount_factor") && err.contains("more than 1"),
+            "{err}"
+        );
+        let err = load_tenant("[tenants.anomaly]\nhistory = 10\nmin_history = 20\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tenants.acme.anomaly.min_history"), "{err}");
+        let err = load_tenant("[tenants.anomaly]\nfactor = 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("factor"), "an unknown field is refused: {err}");
+    }
+
     #[test]
     fn a_minimal_tenant_gets_default_mapping() {
         use ferry_model::InvoiceStatus;
