@@ -78,6 +78,16 @@ pub fn order_marker(guid: Uuid) -> String {
     format!("ferry:order:{guid}")
 }
 
+/// A short hex digest of a serialisable value: names a state or an edit in ledger keys and markers.
+fn digest_of(value: &impl serde::Serialize) -> String {
+    use sha2::{Digest, Sha256};
+    let text = serde_json::to_string(value).unwrap_or_default();
+    Sha256::digest(text.as_bytes())[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn with_marker(text: &str, marker: &str) -> String {
     if text.contains(marker) {
         text.to_owned()
@@ -169,8 +179,7 @@ pub async fn sync_order(
     let state = state::invoice_state(drafts);
     let recorded = state::recorded(ledger, &keys, order.guid).await?;
     // An order already invoiced needs its client only by id: the ledger's is trusted without a call.
-    let invoice_key = keys.key("invoice", &order.guid.to_string());
-    let invoiced = done_id(&get(ledger, &invoice_key).await?).is_some();
+    let invoiced = done_id(&get(ledger, &invoice::invoice_key(&keys, order.guid)).await?).is_some();
     synced.client_id = ensure_client(
         client,
         ledger,

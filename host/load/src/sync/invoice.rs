@@ -11,6 +11,11 @@ use uuid::Uuid;
 /// Pages of a client's invoices scanned for a marker after an unknown outcome (newest first).
 const ADOPT_SCAN_PAGES: i64 = 5;
 
+/// The ledger key of an order's invoice.
+pub(super) fn invoice_key(keys: &Keys, order_guid: Uuid) -> String {
+    keys.key("invoice", &order_guid.to_string())
+}
+
 /// Status 1 / `v3_status` "draft": FreshBooks creates every invoice this way.
 pub(super) fn is_draft(inv: &FbInvoice) -> bool {
     inv.status == 1 || inv.v3_status.as_deref() == Some("draft")
@@ -43,7 +48,7 @@ pub(super) async fn find_invoice(
     search_new: bool,
     synced: &mut Synced,
 ) -> Result<Option<FbInvoice>> {
-    let key = keys.key("invoice", &order_guid.to_string());
+    let key = invoice_key(keys, order_guid);
     let marker = order_marker(order_guid);
     let entry = get(ledger, &key).await?;
     if let Some(id) = done_id(&entry) {
@@ -93,7 +98,7 @@ pub(super) async fn ensure_invoice(
     let client_id = Some(synced.client_id);
     // Find and create under the key's lock: a run whose lease was taken over while it was slow (not dead) may still
     // be between its search and its create; the lock makes the other run wait and then find what it created.
-    let _held = lock(ledger, &keys.key("invoice", &order_guid.to_string())).await?;
+    let _held = lock(ledger, &invoice_key(keys, order_guid)).await?;
     let search_new = synced.client_found;
     if let Some(inv) =
         find_invoice(fb, ledger, keys, order_guid, client_id, search_new, synced).await?
@@ -108,7 +113,7 @@ pub(super) async fn ensure_invoice(
         }
         return Ok(inv);
     }
-    let key = keys.key("invoice", &order_guid.to_string());
+    let key = invoice_key(keys, order_guid);
     intent(ledger, &key).await?;
     let notes = with_marker(&draft.notes, &order_marker(order_guid));
     let address = InvoiceAddress::from(&drafts.client);
@@ -126,6 +131,11 @@ pub(super) struct PaymentRef {
 }
 
 impl PaymentRef {
+    /// Its ledger key.
+    pub(super) fn key(&self) -> &str {
+        &self.key
+    }
+
     /// The gateway payment (`OrderGrandTotal`): marked with the order marker.
     pub(super) fn gateway(keys: &Keys, order_guid: Uuid) -> Self {
         Self {

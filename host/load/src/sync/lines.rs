@@ -6,7 +6,7 @@ use ferry_model::{CurrencyCode, Decimal, InvoiceLineDraft, LineTax, Money};
 use std::str::FromStr;
 
 /// What Ferry sets on a line, normalised: name, quantity, unit cost and taxes.
-type LineKey = (String, Decimal, Decimal, Vec<(String, Decimal)>);
+pub(super) type LineKey = (String, Decimal, Decimal, Vec<(String, Decimal)>);
 
 fn decimal(v: &serde_json::Value) -> Decimal {
     match v {
@@ -29,6 +29,11 @@ fn key(l: &InvoiceLineDraft) -> LineKey {
         l.unit_cost.amount.normalize(),
         taxes,
     )
+}
+
+/// The lines as FreshBooks compares them, normalised: what an edit brought an order to.
+pub(super) fn keys(lines: &[InvoiceLineDraft]) -> Vec<LineKey> {
+    lines.iter().map(key).collect()
 }
 
 /// Whether two lines are the same line to FreshBooks.
@@ -62,12 +67,15 @@ pub(super) fn read(l: &FbLine, currency: &CurrencyCode) -> InvoiceLineDraft {
 
 /// The invoice's lines as drafts in its own currency (the draft's when FreshBooks gave none).
 pub(super) fn invoice_lines(inv: &FbInvoice, fallback: &CurrencyCode) -> Vec<InvoiceLineDraft> {
-    let currency = inv
-        .amount
+    let currency = invoice_currency(inv).unwrap_or_else(|| fallback.clone());
+    inv.lines.iter().map(|l| read(l, &currency)).collect()
+}
+
+/// The currency of an invoice's amount, when FreshBooks gave one.
+pub(super) fn invoice_currency(inv: &FbInvoice) -> Option<CurrencyCode> {
+    inv.amount
         .as_ref()
         .and_then(|m| CurrencyCode::parse(&m.code).ok())
-        .unwrap_or_else(|| fallback.clone());
-    inv.lines.iter().map(|l| read(l, &currency)).collect()
 }
 
 /// Removes the first line the same as `line`; false when there is none.

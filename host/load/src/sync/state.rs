@@ -4,22 +4,13 @@
 //! (issue 20). Anything that would write — an edit, a payment not yet recorded, a new status — takes the full path,
 //! which reads the invoice from FreshBooks first.
 
-use super::{Keys, Synced, done_id, get};
+use super::invoice::{PaymentRef, invoice_key};
+use super::{Keys, Synced, digest_of, done_id, get};
 use crate::freshbooks::InvoiceAddress;
 use crate::ledger::Ledger;
 use crate::{Error, Result};
 use ferry_model::Drafts;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
-
-/// A short hex digest of a serialisable value.
-pub(super) fn digest_of(value: &impl serde::Serialize) -> String {
-    let text = serde_json::to_string(value).unwrap_or_default();
-    Sha256::digest(text.as_bytes())[..8]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// What the invoice is brought to: its lines, the address it prints and its status.
 pub(super) fn invoice_state(drafts: &Drafts) -> String {
@@ -71,21 +62,21 @@ pub(super) async fn recorded_payments(
     drafts: &Drafts,
     synced: &mut Synced,
 ) -> Result<bool> {
-    let guid = order_guid.to_string();
-    let Some(invoice_id) = done_id(&get(ledger, &keys.key("invoice", &guid)).await?) else {
+    let Some(invoice_id) = done_id(&get(ledger, &invoice_key(keys, order_guid)).await?) else {
         return Ok(false);
     };
     let mut cards = Vec::new();
     for n in 0..drafts.gift_cards.len() {
-        let key = keys.key("gift-card", &format!("{guid}:{n}"));
-        let Some(id) = done_id(&get(ledger, &key).await?) else {
+        let card = PaymentRef::gift_card(keys, order_guid, n);
+        let Some(id) = done_id(&get(ledger, card.key()).await?) else {
             return Ok(false);
         };
         cards.push(id);
     }
     let mut payment = None;
     if drafts.payment.is_some() {
-        let Some(id) = done_id(&get(ledger, &keys.key("payment", &guid)).await?) else {
+        let gateway = PaymentRef::gateway(keys, order_guid);
+        let Some(id) = done_id(&get(ledger, gateway.key()).await?) else {
             return Ok(false);
         };
         payment = Some(id);

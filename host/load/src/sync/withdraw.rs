@@ -13,8 +13,8 @@
 //! credit notes written so far, so a later edit or a cancellation credits only what is left.
 
 use super::invoice::{PaymentRef, ensure_payment, is_draft};
-use super::lines::{LineDiff, invoice_lines, take_one};
-use super::{Keys, Synced, done, done_id, get, intent, with_marker};
+use super::lines::{self, LineDiff, invoice_currency, invoice_lines, take_one};
+use super::{Keys, Synced, digest_of, done, done_id, get, intent, with_marker};
 use crate::freshbooks::{FbCreditNote, FbInvoice, FreshBooksClient};
 use crate::ledger::{Ledger, LedgerEntry};
 use crate::{Error, Result, SyncOptions};
@@ -22,7 +22,6 @@ use ferry_model::{
     CurrencyCode, Decimal, InvoiceDraft, InvoiceLineDraft, Money, Order, PaidChange, PaymentDraft,
     SentCancellation,
 };
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 /// The marker stamped in the notes of the credit note that withdraws a cancelled order's invoice.
@@ -66,14 +65,10 @@ struct Standing {
 
 impl Standing {
     async fn of(c: &Correction<'_>, inv: &FbInvoice) -> Result<Self> {
-        let currency = inv
-            .amount
-            .as_ref()
-            .and_then(|m| CurrencyCode::parse(&m.code).ok())
-            .ok_or_else(|| Error::Invalid {
-                what: format!("credit freshbooks invoice {}", inv.id),
-                reason: "the invoice has no currency".to_owned(),
-            })?;
+        let currency = invoice_currency(inv).ok_or_else(|| Error::Invalid {
+            what: format!("credit freshbooks invoice {}", inv.id),
+            reason: "the invoice has no currency".to_owned(),
+        })?;
         let notes = c.fb.list_credit_notes_for_client(inv.customerid).await?;
         let mut standing = Self {
             lines: invoice_lines(inv, &currency),
@@ -90,7 +85,7 @@ impl Standing {
         for note in edits {
             standing.amount -= note.amount.as_ref().map_or(Decimal::ZERO, |m| m.amount);
             for l in &note.lines {
-                let mut line = super::lines::read(l, &standing.currency);
+                let mut line = lines::read(l, &standing.currency);
                 match l.description.as_str() {
                     REMOVED => {
                         take_one(&mut standing.lines, &line);
@@ -289,30 +284,6 @@ async fn settle_from_credit(
     Ok(())
 }
 
-/// A short digest of the lines an edit brought the order to: names the edit in its ledger key and marker.
-fn lines_digest(lines: &[InvoiceLineDraft]) -> String {
-    let mut h = Sha256::new();
-    for l in lines {
-        let line = serde_json::json!([
-            l.name,
-            l.quantity.normalize().to_string(),
-            l.unit_cost.amount.normalize().to_string(),
-            l.tax1
-                .as_ref()
-                .map(|t| (t.name.clone(), t.percent.normalize().to_string())),
-            l.tax2
-                .as_ref()
-                .map(|t| (t.name.clone(), t.percent.normalize().to_string())),
-        ]);
-        h.update(line.to_string().as_bytes());
-        h.update(b"\n");
-    }
-    h.finalize()[..6]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// Credits the difference an edit of a paid order makes: nothing when the order already stands at the edit (it
 /// was credited before); a credit note with the removed lines, and the added ones at a negative price, when the
 /// edit lowers the total; [`Error::Invalid`] (review) when it raises it, which a credit note cannot carry.
@@ -327,7 +298,7 @@ pub(super) async fn credit_edit(
     else {
         return Ok(());
     };
-    let digest = lines_digest(&draft.lines);
+    let digest = digest_of(&lines::keys(&draft.lines));
     let key = c
         .keys
         .key("edit-credit", &format!("{}:{digest}", c.order.guid));
