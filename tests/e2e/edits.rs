@@ -15,6 +15,17 @@ fn mix(paid: f64) -> OrderMix {
     }
 }
 
+/// Places one order (`paid`: the fraction placed paid, 0 or 1), waits until it is synced exactly once, and reads it
+/// back from Kentico.
+async fn one_settled(app: &TestApp, paid: f64) -> anyhow::Result<ferry_sim::kentico::SimOrder> {
+    let placed = app.place(0..1, &mix(paid)).await;
+    assert_exactly_once(&app.settle(&placed).await?);
+    app.sandbox
+        .kentico
+        .order(placed[0].order.id)
+        .ok_or_else(|| anyhow::anyhow!("the order is gone"))
+}
+
 /// The FreshBooks invoice of a Kentico order, by the marker in its notes.
 fn invoice_of(app: &TestApp, guid: uuid::Uuid) -> u64 {
     let ids = app.sandbox.invoices_by_order();
@@ -342,13 +353,7 @@ async fn a_paid_order_edited_down_gets_one_credit_note_for_the_difference() -> a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paid_order_edited_up_goes_to_review_naming_the_increase() -> anyhow::Result<()> {
     let app = TestApp::spawn(46).await?;
-    let placed = app.place(0..1, &mix(1.0)).await;
-    assert_exactly_once(&app.settle(&placed).await?);
-    let before = app
-        .sandbox
-        .kentico
-        .order(placed[0].order.id)
-        .expect("order");
+    let before = one_settled(&app, 1.0).await?;
     let mut more = before.line_specs();
     more[0].quantity += 1;
     edit_lines(&app, before.id, more).await?;
@@ -392,13 +397,7 @@ async fn under_the_review_policy_a_paid_order_edited_goes_to_review() -> anyhow:
 async fn cancel_a_sent_invoice(
     app: &TestApp,
 ) -> anyhow::Result<(u64, ferry_sim::kentico::SimOrder)> {
-    let placed = app.place(0..1, &mix(0.0)).await;
-    assert_exactly_once(&app.settle(&placed).await?);
-    let order = app
-        .sandbox
-        .kentico
-        .order(placed[0].order.id)
-        .expect("order");
+    let order = one_settled(app, 0.0).await?;
     let invoice = invoice_of(app, order.guid);
     assert!(
         app.sandbox
@@ -487,13 +486,7 @@ async fn under_the_delete_policy_a_cancelled_sent_invoice_is_deleted() -> anyhow
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_edit_reaches_the_unpaid_invoice() -> anyhow::Result<()> {
     let app = TestApp::spawn(50).await?;
-    let placed = app.place(0..1, &mix(0.0)).await;
-    assert_exactly_once(&app.settle(&placed).await?);
-    let order = app
-        .sandbox
-        .kentico
-        .order(placed[0].order.id)
-        .expect("order");
+    let order = one_settled(&app, 0.0).await?;
     let invoice = invoice_of(&app, order.guid);
     let billing = order.billing.clone().expect("a billing address");
     let account = app.sandbox.account_id.clone();
