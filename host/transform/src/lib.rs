@@ -23,6 +23,7 @@
 //! - `pass`: the stage's entry points: [`validate`], [`run`] (default drafts + chain), [`shape`],
 //!   [`map_customer`].
 //! - `artifacts`: where this repository's plugins are built, and [`artifacts::ensure_built`].
+//! - `contract`: the WIT files plugin authors build against, embedded ([`contract::export`]).
 //! - `config`: [`PluginsConfig`] (the `[plugins]` section) and [`RuntimeConfig`], the limits and cache location.
 //! - `runtime`: [`PluginRuntime`] (Engine, Linker, load/validate/compile) and [`PluginHandle`].
 //! - `cache`: the on-disk `.cwasm` cache keyed by content hash and engine compatibility.
@@ -46,6 +47,7 @@ mod bindings;
 mod cache;
 mod chain;
 mod config;
+pub mod contract;
 mod context;
 mod convert;
 mod error;

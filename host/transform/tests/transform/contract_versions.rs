@@ -92,7 +92,25 @@ fn each_plugin_reports_the_contract_version_it_was_built_against() {
 #[test]
 fn a_0_1_plugin_runs_every_hook_unchanged() {
     let (rt, _dir) = runtime();
-    let chain = Chain::new(vec![load(&rt, V0_1)]);
+    runs_every_hook_unchanged(load(&rt, V0_1));
+}
+
+/// The versioning promise, held against bytes rather than source: the 0.1.0 component as it was built and
+/// committed (`plugins/fixtures/contract-v0-1/released/`) keeps passing on every later host, whatever the SDK,
+/// wit-bindgen or Wasmtime of the day.
+#[test]
+fn the_committed_0_1_component_keeps_passing() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../plugins/fixtures/contract-v0-1/released/contract_v0_1.wasm");
+    let bytes = std::fs::read(&path).unwrap();
+    let (rt, _dir) = runtime();
+    let plugin = rt.load(V0_1, &bytes).unwrap();
+    assert_eq!(plugin.contract_version(), "0.1.0");
+    runs_every_hook_unchanged(plugin);
+}
+
+fn runs_every_hook_unchanged(plugin: ferry_transform::PluginHandle) {
+    let chain = Chain::new(vec![plugin]);
     let services =
         Recording::new(StaticServices::new().with_setting(TENANT, V0_1, "note-prefix", "compat"));
     let cx = ctx(TENANT, services.clone());
