@@ -7,13 +7,20 @@
 //!
 //! Layout: `tokens` holds the bearer tokens and their scopes; `plugins` the component blobs and the
 //! per-tenant plugin versions; `chain` each tenant's uploaded plugins in chain order with their API-given
-//! settings; `events` the paged event listing.
+//! settings; `events` the paged event listing; `sessions` the web console's signed-in sessions; `overview` every
+//! tenant's backlog, dead letters and synced orders at once; `search` the console's filtered run history.
 
 mod chain;
 mod events;
+mod overview;
 mod plugins;
+mod search;
+mod sessions;
 mod tokens;
 
 pub use chain::ChainEntry;
+pub use overview::TenantActivity;
 pub use plugins::PluginVersion;
+pub use search::EventFilter;
+pub use sessions::ConsoleSession;
 pub use tokens::{AdminToken, TokenScope};

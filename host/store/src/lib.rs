@@ -36,7 +36,8 @@
 //! - `keyed_locks`: the per-store state behind those locks (SQLite's mutex per key, Postgres' slot budget).
 //! - `rate`: fixed-window rate slots shared by every host ([`Store::take_rate_slot`]).
 //! - `admin`: admin API tokens (hashed, `tokens`), uploaded plugin components and versions (`plugins`), paged
-//!   event listing (`events`).
+//!   event listing (`events`); the web console's sessions (`sessions`), tenants overview (`overview`) and run
+//!   history search (`search`).
 //! - `tenant_config`: tenants managed through the admin API (configuration JSON and sealed secrets).
 
 /// `on_pool!(pool, |p| body)` runs `body` with `p` bound to the store's pool, whichever backend it is. The body is compiled once per
@@ -85,7 +86,9 @@ mod token;
 mod waiter;
 mod watermark;
 
-pub use admin::{AdminToken, ChainEntry, PluginVersion, TokenScope};
+pub use admin::{
+    AdminToken, ChainEntry, ConsoleSession, EventFilter, PluginVersion, TenantActivity, TokenScope,
+};
 pub use backend::Backend;
 pub use config::{BatchConfig, StoreConfig, Synchronous};
 pub use connection::Disconnection;

@@ -132,7 +132,7 @@ impl Store {
 
 /// An `admin_tokens` row as stored (without the hash).
 #[derive(sqlx::FromRow)]
-struct TokenRow {
+pub(super) struct TokenRow {
     id: String,
     scope: String,
     tenant: Option<String>,
@@ -142,7 +142,7 @@ struct TokenRow {
 }
 
 impl TokenRow {
-    fn into_token(self) -> Result<AdminToken> {
+    pub(super) fn into_token(self) -> Result<AdminToken> {
         let scope = match (self.scope.as_str(), self.tenant) {
             ("operator", _) => TokenScope::Operator,
             ("tenant", Some(t)) => TokenScope::Tenant(stored_tenant_id(&t, "admin token tenant")?),
