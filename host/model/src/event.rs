@@ -28,6 +28,18 @@ pub enum EventKind {
     /// A customer's details changed.
     #[serde(rename = "customer.updated")]
     CustomerUpdated,
+    /// A customer was registered (before any order, when the shop has sign-up).
+    #[serde(rename = "customer.created")]
+    CustomerCreated,
+    /// A product, variant or option (`COM_SKU`) was added to the catalogue.
+    #[serde(rename = "sku.created")]
+    SkuCreated,
+    /// A SKU changed: name, description, price, tax class, enabled, or stock (`SKUAvailableItems`).
+    #[serde(rename = "sku.updated")]
+    SkuUpdated,
+    /// A SKU was deleted.
+    #[serde(rename = "sku.deleted")]
+    SkuDeleted,
 }
 
 impl EventKind {
@@ -39,13 +51,18 @@ impl EventKind {
             Self::OrderStatusChanged => "order.status_changed",
             Self::OrderPaid => "order.paid",
             Self::CustomerUpdated => "customer.updated",
+            Self::CustomerCreated => "customer.created",
+            Self::SkuCreated => "sku.created",
+            Self::SkuUpdated => "sku.updated",
+            Self::SkuDeleted => "sku.deleted",
         }
     }
 
     /// The Kentico object type this event is about.
     pub fn object_type(self) -> &'static str {
         match self {
-            Self::CustomerUpdated => "ecommerce.customer",
+            Self::CustomerUpdated | Self::CustomerCreated => "ecommerce.customer",
+            Self::SkuCreated | Self::SkuUpdated | Self::SkuDeleted => "ecommerce.sku",
             _ => "ecommerce.order",
         }
     }
@@ -54,11 +71,11 @@ impl EventKind {
 /// The Kentico object an event refers to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventObject {
-    /// `ecommerce.order` or `ecommerce.customer`.
+    /// `ecommerce.order`, `ecommerce.customer` or `ecommerce.sku`.
     pub object_type: String,
-    /// The Kentico integer id (`OrderID`, `CustomerID`).
+    /// The Kentico integer id (`OrderID`, `CustomerID`, `SKUID`).
     pub id: i64,
-    /// The Kentico GUID (`OrderGUID`, `CustomerGUID`).
+    /// The Kentico GUID (`OrderGUID`, `CustomerGUID`, `SKUGUID`).
     pub guid: Uuid,
     /// The object's `*LastModified` when the event fired.
     #[serde(with = "time::serde::rfc3339")]
@@ -145,6 +162,21 @@ mod tests {
             "last_modified":"2026-11-20T14:03:12Z"}}"#;
         assert!(matches!(
             EventEnvelope::parse(body),
+            Err(ParseEventError::ObjectType { .. })
+        ));
+    }
+
+    #[test]
+    fn sku_events_name_sku_objects() {
+        let body = br#"{"id":"evt_2","type":"sku.updated","occurred_at":"2026-11-20T13:03:12Z",
+            "object":{"object_type":"ecommerce.sku","id":12,"guid":"3f1c2a9e-5b7d-4c11-9a4e-2d7f0c8b6a51",
+            "last_modified":"2026-11-20T14:03:12Z"}}"#;
+        let env = EventEnvelope::parse(body).unwrap();
+        assert_eq!(env.kind, EventKind::SkuUpdated);
+        assert_eq!(env.ordering_key(), "ecommerce.sku:12");
+        let wrong = String::from_utf8_lossy(body).replace("ecommerce.sku", "ecommerce.order");
+        assert!(matches!(
+            EventEnvelope::parse(wrong.as_bytes()),
             Err(ParseEventError::ObjectType { .. })
         ));
     }

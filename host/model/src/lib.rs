@@ -9,6 +9,7 @@
 //! - `money`: `Money` (decimal amount + ISO 4217 code), `Conversion` between currencies; never floating point.
 //! - `event`: the signed webhook envelope Ferry accepts from the Kentico-side module.
 //! - `order`: canonical order, lines, customer, address, payment.
+//! - `product`: a catalogue SKU (`Product`) and the FreshBooks item it becomes (`ProductDraft`).
 //! - `draft`: the FreshBooks-side drafts a plugin may shape (client, item, invoice, payment), `Drafts` (all of one
 //!   order) and the unknown-SKU policy.
 //! - `disposition`: what the worker does with an error (retry or dead-letter).
@@ -19,6 +20,7 @@ mod event;
 mod ids;
 mod money;
 mod order;
+mod product;
 
 pub use disposition::Disposition;
 pub use draft::{
@@ -32,4 +34,5 @@ pub use order::{
     Address, CouponCode, CustomField, Customer, NamedAmount, Order, OrderLine, OrderStatus,
     OrderTotals, Payment, TaxClass,
 };
+pub use product::{Product, ProductDraft};
 pub use rust_decimal::Decimal;
