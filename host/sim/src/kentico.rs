@@ -19,10 +19,13 @@
 //! - `pricing`: K13's cart calculation; `promotion`: the site's promotions and rows → cart; `summary`: the
 //!   `ValuesSummary` / `CouponCodes` XML.
 //! - `checkout`: placing orders; `edit`: admin edits and cancellation after checkout.
+//! - `catalogue`: SKUs created, edited, restocked, disabled and deleted, stock taken by orders, and customers who
+//!   register before ordering.
 //! - `query`: `where` / `orderby` / `columns`; `render`: response envelopes; `rest`: the `/rest` handler.
 //! - `webhook`: envelope, Standard Webhooks signature, outbox with retries.
 //! - `snapshot`: read-only views for tests; `control`: the `/_sim/kentico` routes.
 
+mod catalogue;
 mod checkout;
 mod class;
 mod clock;
@@ -58,6 +61,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::faults::{self, FaultKind, Faults};
+pub use catalogue::{CatalogueError, SkuPatch, SkuSpec};
 pub use config::{KenticoSimConfig, RetrySchedule, WebhookTarget};
 pub use rest::REALM;
 pub use snapshot::{SimAddress, SimCustomer, SimLine, SimOrder};
@@ -90,9 +94,38 @@ impl Shared {
     }
 
     fn place_order(&self, spec: &OrderSpec) -> PlacedOrder {
-        let (placed, events) = self.store().place_order(spec);
+        let (placed, events) = {
+            let mut store = self.store();
+            let (placed, mut events) = store.place_order(spec);
+            events.extend(store.take_stock(placed.id));
+            (placed, events)
+        };
         self.outbox.emit(events);
         placed
+    }
+
+    fn create_sku(&self, spec: &SkuSpec) -> Result<i64, CatalogueError> {
+        let (id, events) = self.store().create_sku(spec)?;
+        self.outbox.emit(events);
+        Ok(id)
+    }
+
+    fn update_sku(&self, id: i64, patch: &SkuPatch) -> Result<(), CatalogueError> {
+        let events = self.store().update_sku(id, patch)?;
+        self.outbox.emit(events);
+        Ok(())
+    }
+
+    fn delete_sku(&self, id: i64) -> Result<(), CatalogueError> {
+        let events = self.store().delete_sku(id)?;
+        self.outbox.emit(events);
+        Ok(())
+    }
+
+    fn register_customer(&self) -> CustomerInfo {
+        let (info, events) = self.store().register_customer();
+        self.outbox.emit(events);
+        info
     }
 
     fn set_order_status(&self, order_id: i64, status: &str) -> bool {
@@ -320,6 +353,36 @@ impl KenticoHandle {
     /// Records a completed payment for an order; false when the order is unknown.
     pub async fn mark_paid(&self, order_id: i64) -> bool {
         self.shared.mark_paid(order_id)
+    }
+
+    /// Adds a SKU as the admin's product editor does and emits `sku.created`; returns its `SKUID`.
+    ///
+    /// # Errors
+    /// An empty name, a SKU number already in use, an unknown parent or inventory tracking mode.
+    pub async fn create_sku(&self, spec: SkuSpec) -> Result<i64, CatalogueError> {
+        self.shared.create_sku(&spec)
+    }
+
+    /// Edits a SKU (name, description, price, stock, enabled, tracking), bumps `SKULastModified` and emits
+    /// `sku.updated`; an edit that changes nothing emits nothing.
+    ///
+    /// # Errors
+    /// The SKU is unknown or deleted, or a value is refused; the SKU is then left unchanged.
+    pub async fn update_sku(&self, id: i64, patch: SkuPatch) -> Result<(), CatalogueError> {
+        self.shared.update_sku(id, &patch)
+    }
+
+    /// Deletes a SKU and emits `sku.deleted`; the REST service answers 404 for it from now on.
+    ///
+    /// # Errors
+    /// The SKU is unknown or already deleted.
+    pub async fn delete_sku(&self, id: i64) -> Result<(), CatalogueError> {
+        self.shared.delete_sku(id)
+    }
+
+    /// A new customer registers (no order yet) and `customer.created` is emitted.
+    pub async fn register_customer(&self) -> CustomerInfo {
+        self.shared.register_customer()
     }
 
     /// Changes a customer and emits `customer.updated`; false when the customer is unknown.

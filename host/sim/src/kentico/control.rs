@@ -13,6 +13,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::catalogue::{CatalogueError, SkuPatch, SkuSpec};
 use super::promotion::known_coupon;
 use super::spec::{CustomerPatch, EditError, OrderEdit, OrderKinds, OrderMix, OrderSpec};
 use super::{Shared, WebhookTarget};
@@ -67,7 +68,12 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/", get(summary))
         .route("/catalogue", get(catalogue))
-        .route("/customers", get(customers))
+        .route("/skus", post(create_sku))
+        .route(
+            "/skus/{id}",
+            axum::routing::patch(update_sku).delete(delete_sku),
+        )
+        .route("/customers", get(customers).post(register_customer))
         .route("/customers/{id}", get(get_customer).patch(update_customer))
         .route("/orders", post(place_order))
         .route("/orders/random", post(place_random))
@@ -359,4 +365,47 @@ async fn wait_idle(
         .wait_idle(Duration::from_millis(req.timeout_ms))
         .await;
     Json(json!({"idle": idle, "stats": s.outbox.stats()}))
+}
+
+impl From<CatalogueError> for ControlError {
+    fn from(e: CatalogueError) -> Self {
+        match e {
+            CatalogueError::UnknownSku(_) => Self::not_found(e.to_string()),
+            _ => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_sku",
+                e.to_string(),
+            ),
+        }
+    }
+}
+
+/// The SKU as the catalogue lists it.
+fn sku_info(s: &Shared, id: i64) -> Result<Response> {
+    let info = s.store().catalogue().into_iter().find(|i| i.id == id);
+    let info = info.ok_or_else(|| ControlError::not_found(format!("no sku {id}")))?;
+    Ok(Json(info).into_response())
+}
+
+async fn create_sku(State(s): State<Arc<Shared>>, Body(spec): Body<SkuSpec>) -> Result<Response> {
+    let id = s.create_sku(&spec)?;
+    Ok((StatusCode::CREATED, sku_info(&s, id)?).into_response())
+}
+
+async fn update_sku(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<i64>,
+    Body(patch): Body<SkuPatch>,
+) -> Result<Response> {
+    s.update_sku(id, &patch)?;
+    sku_info(&s, id)
+}
+
+async fn delete_sku(State(s): State<Arc<Shared>>, Path(id): Path<i64>) -> Result<Response> {
+    s.delete_sku(id)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn register_customer(State(s): State<Arc<Shared>>) -> impl IntoResponse {
+    (StatusCode::CREATED, Json(s.register_customer()))
 }

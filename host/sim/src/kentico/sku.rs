@@ -41,6 +41,14 @@ pub(crate) struct Sku {
     pub(crate) option_for: Vec<i64>,
     /// Bundles: `(SKUID, units per bundle)` of the contents (`COM_Bundle`, not served).
     pub(crate) bundle_items: Vec<(i64, i64)>,
+    /// `SKUEnabled`.
+    pub(crate) enabled: bool,
+    /// `SKUTrackInventory`: `ByProduct`, `ByVariants` or `Disabled` (the Store API's `TrackInventoryTypeEnum`).
+    pub(crate) track_inventory: &'static str,
+    /// `SKUParentSKUID`: the product this SKU is a variant of.
+    pub(crate) parent_id: Option<i64>,
+    /// Deleted: no longer served (kept so positions and ids of the other SKUs stay as seeded).
+    pub(crate) deleted: bool,
 }
 
 impl Sku {
@@ -114,6 +122,10 @@ impl Record for Sku {
         self.id
     }
 
+    fn is_live(&self) -> bool {
+        !self.deleted
+    }
+
     fn get(&self, column: &str, _: &Store) -> Value {
         match column {
             "SKUID" => Value::Int(self.id),
@@ -123,7 +135,7 @@ impl Record for Sku {
             "SKUShortDescription" => Value::Text(self.short_description.clone()),
             "SKUPrice" => Value::Money(self.price),
             "SKURetailPrice" => self.retail_price.map_or(Value::Null, Value::Money),
-            "SKUEnabled" => Value::Bool(true),
+            "SKUEnabled" => Value::Bool(self.enabled),
             "SKUGUID" => Value::Guid(self.guid),
             "SKUWeight" => Value::Float(self.weight),
             "SKUAvailableItems" => Value::Int(self.available_items),
@@ -135,7 +147,8 @@ impl Record for Sku {
             "SKUSiteID" => Value::int(self.site_id),
             "SKUNeedsShipping" => Value::Bool(self.needs_shipping),
             "SKUProductType" => Value::Text(self.product_type.into()),
-            "SKUTrackInventory" => Value::Text("ByProduct".into()),
+            "SKUTrackInventory" => Value::Text(self.track_inventory.into()),
+            "SKUParentSKUID" => Value::int(self.parent_id),
             "SKUTaxClassID" => Value::int(self.tax_class_id),
             "SKUEproductFilesCount" => Value::Int(0),
             "SKUBundleItemsCount" => Value::Int(self.bundle_items.len() as i64),

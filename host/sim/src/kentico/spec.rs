@@ -281,6 +281,21 @@ pub struct SkuInfo {
     /// For options: `SKUID`s of the products the option can be chosen for.
     #[serde(default)]
     pub option_for: Vec<i64>,
+    /// `SKUAvailableItems`.
+    #[serde(default)]
+    pub available_items: i64,
+    /// `SKUTrackInventory` is not `Disabled`.
+    #[serde(default)]
+    pub tracks_inventory: bool,
+    /// `SKUEnabled`.
+    #[serde(default)]
+    pub enabled: bool,
+    /// Deleted (no longer served over REST).
+    #[serde(default)]
+    pub deleted: bool,
+    /// `SKUParentSKUID`: the product this SKU is a variant of.
+    #[serde(default)]
+    pub parent_id: Option<i64>,
 }
 
 /// A customer, as tests need to find it again.

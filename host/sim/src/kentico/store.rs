@@ -207,6 +207,11 @@ impl Store {
                 price: s.price,
                 kind: s.kind,
                 option_for: s.option_for.clone(),
+                available_items: s.available_items,
+                tracks_inventory: s.track_inventory != "Disabled",
+                enabled: s.enabled,
+                deleted: s.deleted,
+                parent_id: s.parent_id,
             })
             .collect()
     }

@@ -61,6 +61,10 @@ pub(crate) fn skus(g: &mut SimRng, at: OffsetDateTime) -> Vec<Sku> {
             option_category_id: None,
             option_for: Vec::new(),
             bundle_items: Vec::new(),
+            enabled: true,
+            track_inventory: "ByProduct",
+            parent_id: None,
+            deleted: false,
         });
     };
     for (i, (name, price, origin)) in COFFEE.iter().enumerate() {
