@@ -275,7 +275,7 @@ fn sql_datetime(t: OffsetDateTime) -> String {
     )
 }
 
-async fn changed_since(
+pub(crate) async fn changed_since(
     client: &KenticoClient,
     object_type: &str,
     prefix: &str,

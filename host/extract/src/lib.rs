@@ -10,16 +10,19 @@
 //! - `kentico`: the REST client (`KenticoClient`), response envelopes and rows, XML blobs, reference-data cache.
 //! - `map`: Kentico rows → canonical types (no I/O).
 //! - `fetch`: the stage's entry functions, joining order, items, addresses, customer, SKUs, tax classes.
+//! - `catalogue`: [`fetch_product`] (one SKU as it is now) and [`changed_skus_since`], for the catalogue sync.
 //! - `error`: the crate's `Error` with `disposition()`.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod catalogue;
 mod config;
 mod error;
 mod fetch;
 pub mod kentico;
 mod map;
 
+pub use catalogue::{changed_skus_since, fetch_product};
 pub use config::KenticoConfig;
 pub use error::{Error, Result};
 pub use fetch::{

@@ -5,7 +5,7 @@ use crate::kentico::{
 };
 use ferry_model::{
     Address, CouponCode, CurrencyCode, CustomField, Customer, Money, NamedAmount, Order, OrderLine,
-    OrderStatus, OrderTotals, Payment, TaxClass,
+    OrderStatus, OrderTotals, Payment, Product, TaxClass,
 };
 use rust_decimal::Decimal;
 use time::OffsetDateTime;
@@ -230,6 +230,53 @@ pub(crate) fn line(
         text: item.string("OrderItemText"),
         unit_discounts: summary(item, "OrderItemProductDiscounts")?,
         discounts: summary(item, "OrderItemDiscountSummary")?,
+    })
+}
+
+/// `COM_SKU` (with its parent product, for a variant) → [`Product`]. Stock is tracked when the SKU says
+/// `ByProduct`, or when it is a variant of a product that tracks `ByVariants`; a product tracked by variants has
+/// no stock of its own.
+pub(crate) fn product(
+    row: &Row,
+    parent: Option<&Row>,
+    tax_class: Option<TaxClass>,
+    currency: CurrencyCode,
+) -> Result<Product, String> {
+    let mode = |r: &Row| r.string("SKUTrackInventory").to_ascii_lowercase();
+    let tracked = match mode(row).as_str() {
+        "byproduct" => true,
+        "byvariants" => parent.is_some(),
+        // guess: a variant with no mode of its own follows its parent's `ByVariants`.
+        "" => parent.is_some_and(|p| mode(p) == "byvariants"),
+        _ => false,
+    };
+    let short = plain_text(&row.string("SKUShortDescription"));
+    let description = if short.is_empty() {
+        plain_text(&row.string("SKUDescription"))
+    } else {
+        short
+    };
+    // guess: a variant without a price of its own sells at its parent's (discounts.md §6, marked [G] there).
+    let price = row
+        .decimal("SKUPrice")
+        .or_else(|| parent.and_then(|p| p.decimal("SKUPrice")))
+        .unwrap_or_default();
+    Ok(Product {
+        id: required_i64(row, "SKUID")?,
+        guid: row.uuid("SKUGUID").ok_or("SKUGUID missing")?,
+        number: row.string("SKUNumber"),
+        name: row.string("SKUName"),
+        description,
+        price,
+        currency,
+        tax_class,
+        parent_id: row.int("SKUParentSKUID").filter(|id| *id > 0),
+        option_category_id: row.int("SKUOptionCategoryID").filter(|id| *id > 0),
+        // guess: a NULL SKUEnabled (the column is nullable) is an enabled SKU, as the admin shows it.
+        enabled: row.bool("SKUEnabled").unwrap_or(true),
+        stock: tracked.then(|| row.int("SKUAvailableItems").unwrap_or(0)),
+        attributes: parse_custom_data(&row.string("SKUCustomData"))?,
+        last_modified: required_time(row, "SKULastModified")?,
     })
 }
 

@@ -30,6 +30,6 @@ pub use freshbooks::{
 };
 pub use ledger::{BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, MemoryLedger};
 pub use sync::{
-    Synced, credit_marker, customer_marker, edit_credit_marker, gift_card_marker, order_marker,
-    sync_customer, sync_order,
+    ItemSynced, Synced, archive_product, credit_marker, customer_marker, edit_credit_marker,
+    gift_card_marker, order_marker, sync_customer, sync_customer_client, sync_order, sync_product,
 };

@@ -5,6 +5,7 @@
 //! Layout:
 //! - `client`: the customer's FreshBooks client (found by stored id, marker or e-mail; else created).
 //! - `catalog`: taxes and items every line needs (found by name or SKU; else created or the default item).
+//! - `product`: a catalogue SKU's item kept up to date (name, price, tax, stock; archived when disabled).
 //! - `invoice`: the order's invoice and its payment.
 //! - `edit`: an invoice brought to an order edited after it was written.
 //! - `withdraw`: cancelled orders, and credit notes for paid orders edited down.
@@ -16,13 +17,16 @@ mod client;
 mod edit;
 mod invoice;
 mod lines;
+mod product;
 mod state;
 mod withdraw;
 
 use catalog::{ensure_items, ensure_taxes};
+pub use client::sync_customer_client;
 use client::{ensure_client, find_client};
 pub use invoice::gift_card_marker;
 use invoice::{PaymentRef, ensure_invoice, ensure_payment, find_invoice, is_draft};
+pub use product::{ItemSynced, archive_product, sync_product};
 pub use withdraw::{credit_marker, edit_credit_marker};
 
 use crate::{

@@ -23,6 +23,7 @@
 //! - `pass`: the stage's entry points: [`validate`], [`run`] (default drafts + chain), [`shape`],
 //!   [`map_customer`].
 //! - `artifacts`: where this repository's plugins are built, and [`artifacts::ensure_built`].
+//! - `catalogue`: a Kentico SKU → its FreshBooks item ([`map_product`]: default item + the plugins' `map-item`).
 //! - `contract`: the WIT files plugin authors build against, embedded ([`contract::export`]).
 //! - `config`: [`PluginsConfig`] (the `[plugins]` section) and [`RuntimeConfig`], the limits and cache location.
 //! - `runtime`: [`PluginRuntime`] (Engine, Linker, load/validate/compile) and [`PluginHandle`].
@@ -45,6 +46,7 @@ pub mod anomaly;
 pub mod artifacts;
 mod bindings;
 mod cache;
+mod catalogue;
 mod chain;
 mod config;
 pub mod contract;
@@ -64,6 +66,7 @@ mod runtime;
 mod validate;
 
 pub use anomaly::AnomalyConfig;
+pub use catalogue::{map_product, product_draft, product_line};
 pub use chain::{Chain, ChainRun};
 pub use config::{PluginsConfig, RuntimeConfig};
 pub use context::{PluginLimits, TransformCtx};

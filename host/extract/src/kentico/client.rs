@@ -228,6 +228,18 @@ impl KenticoClient {
         Ok(row)
     }
 
+    /// `GET /rest/<type>/<id>?format=json`, read past the cache (and the cache refreshed with it): the catalogue
+    /// sync must see a SKU as it is now, and the orders after it should too.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] on 404 (the cached row is dropped); classified HTTP errors otherwise.
+    pub async fn refresh_object(&self, object_type: &str, id: i64) -> Result<Row> {
+        let key = (object_type.to_owned(), id);
+        self.lock().remove(&key);
+        let row = self.get_object(object_type, id).await?;
+        Ok(row)
+    }
+
     /// `GET /rest/<type>[/site/<site>]` with query parameters: one page.
     ///
     /// # Errors

@@ -7,7 +7,7 @@ use super::{
     types::{FbItem, FbTax},
 };
 use crate::Result;
-use ferry_model::{ItemDraft, LineTax};
+use ferry_model::{ItemDraft, LineTax, ProductDraft};
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -91,6 +91,78 @@ impl FreshBooksClient {
         take(&what, &r, "item")
     }
 
+    /// `GET items/items/<id>`.
+    ///
+    /// # Errors
+    /// HTTP errors (404 when the item does not exist).
+    pub async fn get_item(&self, id: i64) -> Result<FbItem> {
+        let what = format!("read freshbooks item {id}");
+        let r = self
+            .accounting(&what, Method::GET, &format!("items/items/{id}"), &[], None)
+            .await?;
+        take(&what, &r, "item")
+    }
+
+    /// `POST items/items` for a catalogue SKU: the item with its stock (`inventory`, null when not tracked).
+    ///
+    /// # Errors
+    /// HTTP errors (check `outcome_unknown`); [`crate::Error::Refused`].
+    pub async fn create_product_item(
+        &self,
+        draft: &ProductDraft,
+        tax_id: Option<i64>,
+    ) -> Result<FbItem> {
+        let what = format!("create freshbooks item {}", draft.item.sku);
+        let body = json!({ "item": product_fields(draft, tax_id) });
+        let r = self
+            .accounting(&what, Method::POST, "items/items", &[], Some(&body))
+            .await?;
+        take(&what, &r, "item")
+    }
+
+    /// `PUT items/items/<id>` with the item's fields (name, description, SKU, unit cost, tax, inventory).
+    ///
+    /// # Errors
+    /// HTTP errors; [`crate::Error::Refused`].
+    pub async fn update_product_item(
+        &self,
+        id: i64,
+        draft: &ProductDraft,
+        tax_id: Option<i64>,
+    ) -> Result<FbItem> {
+        let what = format!("update freshbooks item {id} ({})", draft.item.sku);
+        let body = json!({ "item": product_fields(draft, tax_id) });
+        let r = self
+            .accounting(
+                &what,
+                Method::PUT,
+                &format!("items/items/{id}"),
+                &[],
+                Some(&body),
+            )
+            .await?;
+        take(&what, &r, "item")
+    }
+
+    /// `PUT items/items/<id>` with only `vis_state` (a patch carrying it applies nothing else).
+    ///
+    /// # Errors
+    /// HTTP errors; [`crate::Error::Refused`].
+    pub async fn set_item_vis_state(&self, id: i64, vis_state: i64) -> Result<FbItem> {
+        let what = format!("set freshbooks item {id} vis_state {vis_state}");
+        let body = json!({ "item": { "vis_state": vis_state } });
+        let r = self
+            .accounting(
+                &what,
+                Method::PUT,
+                &format!("items/items/{id}"),
+                &[],
+                Some(&body),
+            )
+            .await?;
+        take(&what, &r, "item")
+    }
+
     /// Every tax of the account.
     ///
     /// # Errors
@@ -112,4 +184,16 @@ impl FreshBooksClient {
             .await?;
         take(&what, &r, "tax")
     }
+}
+
+/// The writable fields of a catalogue item. `inventory` is sent as null for an untracked SKU, which stops
+/// FreshBooks tracking stock for it.
+fn product_fields(draft: &ProductDraft, tax_id: Option<i64>) -> serde_json::Value {
+    let item = &draft.item;
+    json!({
+        "name": item.name, "description": item.description, "sku": item.sku,
+        "unit_cost": {"amount": item.unit_cost.rounded(2).amount.to_string(), "code": item.unit_cost.code.as_str()},
+        "tax1": tax_id.unwrap_or(0),
+        "inventory": draft.inventory.map(|n| n.to_string()),
+    })
 }

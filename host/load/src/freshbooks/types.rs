@@ -57,6 +57,15 @@ pub struct FbItem {
     /// 0 active, 1 deleted, 2 archived.
     #[serde(default)]
     pub vis_state: i64,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Stock count as a decimal string; null when stock is not tracked.
+    #[serde(default)]
+    pub inventory: Option<String>,
+    /// The first tax's id (0 for none).
+    #[serde(default)]
+    pub tax1: Option<i64>,
 }
 
 /// A tax (`taxes/taxes`).

@@ -8,7 +8,8 @@ use crate::{Error, Result, SyncOptions};
 use ferry_model::{Drafts, LineTax, UnknownSkuPolicy};
 use std::collections::BTreeMap;
 
-fn tax_key(name: &str) -> String {
+/// How taxes are matched by name: trimmed, case-insensitive.
+pub(super) fn tax_key(name: &str) -> String {
     name.trim().to_lowercase()
 }
 
@@ -20,19 +21,31 @@ pub(super) async fn ensure_taxes(
     drafts: &Drafts,
     synced: &mut Synced,
 ) -> Result<()> {
-    let mut wanted: BTreeMap<String, &LineTax> = BTreeMap::new();
     let line_taxes = drafts
         .invoice
         .lines
         .iter()
         .flat_map(|l| [l.tax1.as_ref(), l.tax2.as_ref()]);
-    for t in drafts
+    let taxes = drafts
         .items
         .iter()
         .map(|i| i.tax.as_ref())
         .chain(line_taxes)
-        .flatten()
-    {
+        .flatten();
+    ensure_tax_ids(fb, ledger, keys, taxes, synced).await
+}
+
+/// Each of `taxes` exists once in FreshBooks, found by name (ledger first); their ids land in `synced.tax_ids`
+/// under [`tax_key`].
+pub(super) async fn ensure_tax_ids<'a>(
+    fb: &FreshBooksClient,
+    ledger: &dyn Ledger,
+    keys: &Keys,
+    taxes: impl Iterator<Item = &'a LineTax>,
+    synced: &mut Synced,
+) -> Result<()> {
+    let mut wanted: BTreeMap<String, &LineTax> = BTreeMap::new();
+    for t in taxes {
         wanted.entry(tax_key(&t.name)).or_insert(t);
     }
     for (name, tax) in wanted {
@@ -68,6 +81,11 @@ pub(super) async fn ensure_taxes(
     Ok(())
 }
 
+/// The ledger key of a SKU's item: one per SKU code, shared by the order sync and the catalogue sync.
+pub(super) fn item_key(keys: &Keys, sku: &str) -> String {
+    keys.key("item", sku)
+}
+
 /// Every SKU has an item: found by SKU, else created or mapped to the default item.
 pub(super) async fn ensure_items(
     fb: &FreshBooksClient,
@@ -78,7 +96,7 @@ pub(super) async fn ensure_items(
     synced: &mut Synced,
 ) -> Result<()> {
     for item in drafts.items.iter().filter(|i| !i.sku.is_empty()) {
-        let key = keys.key("item", &item.sku);
+        let key = item_key(keys, &item.sku);
         let _held = lock(ledger, &key).await?;
         let entry = get(ledger, &key).await?;
         if let Some(id) = done_id(&entry) {

@@ -96,3 +96,33 @@ pub(super) async fn known_client(
     }
     find_client(fb, customer_guid, "").await
 }
+
+/// The customer's client, created now if it has none (for tenants that want a client for every customer, not only
+/// for those who ordered: `[tenants.customers] create_before_order`), else brought up to date like
+/// [`super::sync_customer`].
+///
+/// # Errors
+/// [`Error`] with `disposition()`; after an unknown outcome the next call adopts the client by marker.
+#[tracing::instrument(skip_all, fields(tenant = %tenant, customer_id = customer.id, stage = "load"))]
+pub async fn sync_customer_client(
+    fb: &FreshBooksClient,
+    ledger: &dyn Ledger,
+    tenant: &ferry_model::TenantId,
+    customer: &ferry_model::Customer,
+    draft: &ClientDraft,
+) -> Result<i64> {
+    let keys = Keys {
+        prefix: tenant.to_string(),
+    };
+    let key = keys.key("client", &customer.guid.to_string());
+    let recorded = done_id(&get(ledger, &key).await?).is_some();
+    let mut synced = Synced::default();
+    let id = ensure_client(fb, ledger, &keys, customer.guid, draft, true, &mut synced).await?;
+    if !recorded && !synced.client_found {
+        // Just created from this very draft: nothing to update.
+        return Ok(id);
+    }
+    Ok(super::sync_customer(fb, ledger, tenant, customer, draft)
+        .await?
+        .unwrap_or(id))
+}
