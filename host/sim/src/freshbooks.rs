@@ -43,6 +43,7 @@ use crate::faults::{self, FaultKind, Faults};
 pub use error::ApiError;
 use model::{Client, CreditNote, Invoice, Item, Payment, Tax, TokenResponse};
 pub use payments::PAYMENT_TYPES;
+pub use state::Authorization;
 use state::{DEFAULT_SCOPE, Store};
 pub use view::{InvoiceAddress, InvoiceView, TaxTotal};
 
@@ -331,6 +332,28 @@ impl FreshBooksSim {
     /// Replaces the per-account rate limit (`None` turns it off); windows already open keep their counts.
     pub fn set_rate_limit(&self, limit: Option<RateLimit>) {
         self.store().config.rate_limit = limit;
+    }
+
+    /// Shows the authorize page (`false`, a browser clicks "Allow") or approves at once (`true`, the sandbox).
+    pub fn set_auto_approve(&self, on: bool) {
+        self.store().config.auto_approve = on;
+    }
+
+    /// Registers a redirect URI with the application: once any is registered, the authorize page refuses others.
+    pub fn register_redirect_uri(&self, uri: &str) {
+        self.store().redirect_uris.push(uri.to_owned());
+    }
+
+    /// Every authorization allowed on the authorize page so far, oldest first.
+    pub fn authorizations(&self) -> Vec<Authorization> {
+        self.store().authorizations.clone()
+    }
+
+    /// Revokes every token that reaches `account_id`, as when its owner removes the application from FreshBooks:
+    /// API calls answer 401 and refreshes `invalid_grant` until the user authorizes again. Returns how many tokens
+    /// were revoked.
+    pub fn revoke_tokens(&self, account_id: &str) -> usize {
+        self.store().revoke_tokens(account_id)
     }
 
     /// Expires the access tokens of one identity, or all when `None`; returns how many. Refresh tokens still work.

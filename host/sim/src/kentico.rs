@@ -81,6 +81,8 @@ pub const CONTROL_PATH: &str = "/_sim/kentico";
 /// State shared by the routes, the handle and the webhook tasks.
 pub(crate) struct Shared {
     config: KenticoSimConfig,
+    /// The site's `CMSRESTServiceEnabled` setting: off, `/rest` answers 403 (docs/kentico.md §3.2).
+    rest_enabled: std::sync::atomic::AtomicBool,
     /// One lock over the whole store: a request sees one consistent snapshot, and mutations are short.
     store: Mutex<Store>,
     faults: Faults,
@@ -188,6 +190,7 @@ impl KenticoSim {
         );
         let shared = Arc::new(Shared {
             faults: Faults::with_body(config.seed, Arc::new(fault_body)),
+            rest_enabled: std::sync::atomic::AtomicBool::new(true),
             config,
             store: Mutex::new(store),
             outbox: Arc::new(outbox),
@@ -280,6 +283,14 @@ impl KenticoHandle {
     /// The configuration it was started with.
     pub fn config(&self) -> &KenticoSimConfig {
         &self.shared.config
+    }
+
+    /// Turns the site's REST service on or off (Settings → Integration → REST → Enable REST service): while off,
+    /// every `/rest` request answers 403.
+    pub fn set_rest_enabled(&self, on: bool) {
+        self.shared
+            .rest_enabled
+            .store(on, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Sends webhooks to `target`, or stops sending (events are then recorded as skipped).

@@ -53,6 +53,8 @@ pub(super) fn router(sim: FreshBooksSim) -> Router {
         .route("/accounts/{account_id}/invoices/{id}", get(invoice))
         .route("/accounts/{account_id}/clients/{id}/credit", get(credit))
         .route("/tokens/expire", post(expire))
+        .route("/tokens/revoke", post(revoke))
+        .route("/authorizations", get(authorizations))
         .with_state(sim)
 }
 
@@ -135,4 +137,18 @@ async fn expire(State(sim): State<FreshBooksSim>, body: Option<Json<ExpireTokens
     let req = body.map(|Json(b)| b).unwrap_or_default();
     let expired = sim.expire_access_tokens(req.identity_id);
     Json(json!({ "expired": expired }))
+}
+
+/// Body of `POST /_sim/freshbooks/tokens/revoke`.
+#[derive(Debug, Deserialize)]
+struct RevokeTokens {
+    account_id: String,
+}
+
+async fn revoke(State(sim): State<FreshBooksSim>, Json(req): Json<RevokeTokens>) -> Json<Value> {
+    Json(json!({ "revoked": sim.revoke_tokens(&req.account_id) }))
+}
+
+async fn authorizations(State(sim): State<FreshBooksSim>) -> Json<Value> {
+    Json(json!(sim.authorizations()))
 }

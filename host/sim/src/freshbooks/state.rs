@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use http::HeaderMap;
+use serde::Serialize;
 use time::OffsetDateTime;
 
 use super::error::ApiError;
@@ -68,9 +69,60 @@ struct RefreshGrant {
 #[derive(Debug, Clone)]
 struct CodeGrant {
     identity_id: u64,
+    /// The application the code was issued to: only it may redeem the code.
+    client_id: Option<String>,
     redirect_uri: String,
     scope: String,
     expires_at: OffsetDateTime,
+    /// The PKCE challenge of the authorize request, when it sent one: the exchange must bring its verifier.
+    pkce: Option<PkceChallenge>,
+}
+
+/// A PKCE challenge (RFC 7636) and its method, `S256` or `plain`.
+// guess: FreshBooks' documentation does not mention PKCE (docs/freshbooks.md §8); the simulator verifies it the
+// way RFC 7636 servers do when a challenge is sent, and ignores its absence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PkceChallenge {
+    pub(crate) challenge: String,
+    pub(crate) method: String,
+}
+
+impl PkceChallenge {
+    /// True when `verifier` answers this challenge.
+    fn verifies(&self, verifier: &str) -> bool {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        match self.method.as_str() {
+            "plain" => verifier == self.challenge,
+            _ => {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .encode(sha2::Sha256::digest(verifier.as_bytes()))
+                    == self.challenge
+            }
+        }
+    }
+}
+
+/// One authorization the user allowed on the authorize page, as FreshBooks saw it (tests assert what was sent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Authorization {
+    /// `client_id` of the request.
+    pub client_id: Option<String>,
+    /// `redirect_uri` of the request.
+    pub redirect_uri: String,
+    /// Whether a `state` came with it.
+    pub has_state: bool,
+    /// `code_challenge_method`, when a PKCE challenge came with it.
+    pub pkce_method: Option<String>,
+    /// The identity that allowed it.
+    pub identity_id: u64,
+}
+
+/// What the code exchange brings besides the code.
+pub(crate) struct CodeExchange<'a> {
+    pub(crate) client_id: Option<&'a str>,
+    pub(crate) redirect_uri: Option<&'a str>,
+    pub(crate) code_verifier: Option<&'a str>,
 }
 
 /// Everything the simulator knows.
@@ -83,6 +135,10 @@ pub(crate) struct Store {
     access: HashMap<String, AccessGrant>,
     refresh: HashMap<String, RefreshGrant>,
     codes: HashMap<String, CodeGrant>,
+    /// Redirect URIs registered with the application; empty accepts any (the sandbox).
+    pub(crate) redirect_uris: Vec<String>,
+    /// Authorizations allowed on the authorize page, oldest first.
+    pub(crate) authorizations: Vec<Authorization>,
     /// Requests that reached `POST /auth/oauth/token`, refused ones included (tests count them).
     pub(crate) token_requests: u64,
 }
@@ -100,6 +156,8 @@ impl Store {
             access: HashMap::new(),
             refresh: HashMap::new(),
             codes: HashMap::new(),
+            redirect_uris: Vec::new(),
+            authorizations: Vec::new(),
             token_requests: 0,
         }
     }
@@ -226,30 +284,45 @@ impl Store {
         }
     }
 
-    /// Issues an authorization code (valid 5 minutes, docs/freshbooks.md §8).
+    /// Issues an authorization code (valid 5 minutes, docs/freshbooks.md §8) to `client_id`, for the redirect URI
+    /// and PKCE challenge of the request, and records the authorization.
     pub(crate) fn issue_code(
         &mut self,
         identity_id: u64,
+        client_id: Option<&str>,
         redirect_uri: &str,
         scope: &str,
+        pkce: Option<PkceChallenge>,
+        has_state: bool,
     ) -> String {
         let code = token_string();
         let expires_at = OffsetDateTime::now_utc() + Duration::from_secs(300);
+        self.authorizations.push(Authorization {
+            client_id: client_id.map(str::to_owned),
+            redirect_uri: redirect_uri.into(),
+            has_state,
+            pkce_method: pkce.as_ref().map(|p| p.method.clone()),
+            identity_id,
+        });
         let grant = CodeGrant {
             identity_id,
+            client_id: client_id.map(str::to_owned),
             redirect_uri: redirect_uri.into(),
             scope: scope.into(),
             expires_at,
+            pkce,
         };
         self.codes.insert(code.clone(), grant);
         code
     }
 
-    /// Exchanges a code (single use) for tokens.
+    /// Exchanges a code (single use: a second exchange, even a refused first one, finds nothing) for tokens. The
+    /// exchange must come from the application the code was issued to, name the same redirect URI, and bring the
+    /// verifier of the PKCE challenge when the authorize request sent one.
     pub(crate) fn redeem_code(
         &mut self,
         code: &str,
-        redirect_uri: Option<&str>,
+        exchange: &CodeExchange<'_>,
     ) -> Result<TokenResponse, ApiError> {
         let grant = self
             .codes
@@ -258,12 +331,44 @@ impl Store {
         if grant.expires_at < OffsetDateTime::now_utc() {
             return Err(ApiError::invalid_grant("authorization code expired"));
         }
-        if redirect_uri.is_some_and(|uri| uri != grant.redirect_uri) {
+        if grant.client_id.is_some() && exchange.client_id != grant.client_id.as_deref() {
+            return Err(ApiError::invalid_grant(
+                "the authorization code was issued to another client",
+            ));
+        }
+        if exchange.redirect_uri != Some(grant.redirect_uri.as_str()) {
             return Err(ApiError::invalid_grant(
                 "redirect_uri does not match the authorization request",
             ));
         }
+        if let Some(pkce) = &grant.pkce {
+            match exchange.code_verifier {
+                None => return Err(ApiError::invalid_grant("code_verifier is required")),
+                Some(v) if !pkce.verifies(v) => {
+                    return Err(ApiError::invalid_grant(
+                        "code_verifier does not match the code_challenge",
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
         Ok(self.issue_tokens(grant.identity_id, &grant.scope))
+    }
+
+    /// Revokes every grant of the identities that belong to `account_id` (the owner removed the application): their
+    /// access tokens stop working and their refresh tokens are refused. Returns how many tokens were revoked.
+    pub(crate) fn revoke_tokens(&mut self, account_id: &str) -> usize {
+        let members: Vec<u64> = self
+            .identities
+            .values()
+            .filter(|i| i.accounts.iter().any(|a| a == account_id))
+            .map(|i| i.id)
+            .collect();
+        let before = self.access.len() + self.refresh.len();
+        self.access.retain(|_, g| !members.contains(&g.identity_id));
+        self.refresh
+            .retain(|_, g| !members.contains(&g.identity_id));
+        before - self.access.len() - self.refresh.len()
     }
 
     /// Exchanges a refresh token (single use, rotating) for a new pair.

@@ -188,6 +188,10 @@ pub(crate) async fn rest(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
+    if !sim.rest_enabled.load(std::sync::atomic::Ordering::SeqCst) {
+        // docs/kentico.md §3.2: a disabled service answers 403. guess: the message text (not captured).
+        return RestError::Forbidden("The REST service is disabled.".into()).into_response();
+    }
     match serve(&sim, &method, &uri, &headers) {
         Ok(r) => r,
         Err(e) => e.into_response(),

@@ -184,6 +184,189 @@ async fn authorization_code_flow_auto_approves_and_issues_12_hour_tokens() -> an
     Ok(())
 }
 
+/// The value of `name="<field>" value="…"` in the first form of `html` that contains `marker`.
+fn form_field(html: &str, marker: &str, field: &str) -> Option<String> {
+    let form = html.split("<form").find(|f| f.contains(marker))?;
+    let at = form.find(&format!("name=\"{field}\" value=\""))? + field.len() + 15;
+    Some(form[at..].split('"').next()?.replace("&amp;", "&"))
+}
+
+#[tokio::test]
+async fn the_authorize_page_is_clicked_through_and_the_exchange_checks_client_redirect_and_pkce()
+-> anyhow::Result<()> {
+    let c = Ctx::start(FreshBooksSimConfig {
+        client_credentials: Some(("ferry".into(), "s".into())),
+        ..Default::default()
+    })
+    .await?;
+    let redirect = "https://ferry.example/oauth/freshbooks/callback";
+    c.sim.register_redirect_uri(redirect);
+    let verifier = "a-verifier-of-the-required-length-0123456789";
+    let challenge = {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
+    };
+    let authorize = |client: &str, redirect: &str| {
+        c.http
+            .get(format!("{}/oauth/authorize", c.sim.base_url()))
+            .query(&[
+                ("client_id", client),
+                ("response_type", "code"),
+                ("redirect_uri", redirect),
+                ("state", "xyz"),
+                ("code_challenge", challenge.as_str()),
+                ("code_challenge_method", "S256"),
+            ])
+    };
+    // What FreshBooks checks before showing the page.
+    let unknown = authorize("someone-else", redirect).send().await?;
+    assert_eq!(unknown.status(), 400);
+    assert!(unknown.text().await?.contains("unknown client_id"));
+    let unregistered = authorize("ferry", "https://evil.example/cb").send().await?;
+    assert_eq!(unregistered.status(), 400);
+    assert!(unregistered.text().await?.contains("not registered"));
+
+    let page = authorize("ferry", redirect).send().await?;
+    assert_eq!(page.status(), 200, "no auto-approve: the page is shown");
+    let html = page.text().await?;
+    assert!(html.contains("Allow as") && html.contains("Deny"), "{html}");
+    let fields = [
+        "client_id",
+        "redirect_uri",
+        "state",
+        "code_challenge",
+        "code_challenge_method",
+        "identity_id",
+    ];
+    let mut form: Vec<(&str, String)> = fields
+        .iter()
+        .map(|f| (*f, form_field(&html, "Allow as", f).unwrap_or_default()))
+        .collect();
+    form.push(("decision", "allow".into()));
+    let allowed = c
+        .http
+        .post(format!("{}/oauth/authorize", c.sim.base_url()))
+        .form(&form)
+        .send()
+        .await?;
+    assert!(allowed.status().is_redirection());
+    let location = allowed.headers()["location"].to_str()?.to_owned();
+    assert!(
+        location.starts_with(&format!("{redirect}?code=")),
+        "{location}"
+    );
+    assert!(location.ends_with("&state=xyz"), "{location}");
+    let code = location
+        .split("code=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .unwrap_or_default();
+    let recorded = c.sim.authorizations();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].client_id.as_deref(), Some("ferry"));
+    assert_eq!(recorded[0].redirect_uri, redirect);
+    assert_eq!(recorded[0].pkce_method.as_deref(), Some("S256"));
+
+    let exchange = |code: &str, redirect: &str, verifier: &str| {
+        c.http
+            .post(format!("{}/auth/oauth/token", c.sim.base_url()))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("client_id", "ferry"),
+                ("client_secret", "s"),
+                ("redirect_uri", redirect),
+                ("code", code),
+                ("code_verifier", verifier),
+            ])
+            .send()
+    };
+    let wrong = exchange(code, redirect, "not-the-verifier").await?;
+    assert_eq!(wrong.status(), 400);
+    let body: Value = wrong.json().await?;
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("code_verifier")
+    );
+    // The refused exchange spent the code: a code is single-use, whatever its first exchange did.
+    assert_eq!(exchange(code, redirect, verifier).await?.status(), 400);
+
+    // A second authorization: another redirect URI at the exchange is refused, the right one accepted once.
+    let allowed = c
+        .http
+        .post(format!("{}/oauth/authorize", c.sim.base_url()))
+        .form(&form)
+        .send()
+        .await?;
+    let location = allowed.headers()["location"].to_str()?.to_owned();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .unwrap_or_default()
+        .to_owned();
+    let other = exchange(&code, "https://ferry.example/other", verifier).await?;
+    assert_eq!(other.status(), 400);
+    let allowed = c
+        .http
+        .post(format!("{}/oauth/authorize", c.sim.base_url()))
+        .form(&form)
+        .send()
+        .await?;
+    let location = allowed.headers()["location"].to_str()?.to_owned();
+    let code = location
+        .split("code=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(exchange(&code, redirect, verifier).await?.status(), 200);
+    assert_eq!(
+        exchange(&code, redirect, verifier).await?.status(),
+        400,
+        "single use"
+    );
+
+    // "Deny" sends the user back with access_denied and the state.
+    form.retain(|(k, _)| *k != "decision" && *k != "identity_id");
+    form.push(("decision", "deny".into()));
+    let denied = c
+        .http
+        .post(format!("{}/oauth/authorize", c.sim.base_url()))
+        .form(&form)
+        .send()
+        .await?;
+    let location = denied.headers()["location"].to_str()?.to_owned();
+    assert_eq!(
+        location,
+        format!("{redirect}?error=access_denied&state=xyz")
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn revoked_tokens_are_refused_by_the_api_and_the_token_endpoint() -> anyhow::Result<()> {
+    let c = Ctx::start(FreshBooksSimConfig::default()).await?;
+    let pair = c
+        .sim
+        .issue_tokens(c.account.identity_id)
+        .ok_or_else(|| anyhow::anyhow!("no identity"))?;
+    assert!(c.sim.revoke_tokens(&c.account.account_id) >= 2);
+    let (status, _) = c.get("users/clients").await?;
+    assert_eq!(status, 401);
+    let refresh = c
+        .http
+        .post(format!("{}/auth/oauth/token", c.sim.base_url()))
+        .json(&json!({"grant_type": "refresh_token", "refresh_token": pair.refresh_token}))
+        .send()
+        .await?;
+    assert_eq!(refresh.status(), 400);
+    Ok(())
+}
+
 #[tokio::test]
 async fn refresh_rotates_and_a_reused_refresh_token_fails_with_invalid_grant() -> anyhow::Result<()>
 {
