@@ -10,7 +10,9 @@
 //! - `oauth`, `catalog` (clients, items, taxes), `invoices`, `payments`: the handlers.
 //! - `inspect`: `/_sim/freshbooks` inspection and setup routes.
 //! - `clock`: US/Eastern timestamps.
+//! - `callbacks`: webhooks: registration, the verification handshake, signed deliveries with faults.
 
+mod callbacks;
 mod catalog;
 mod clock;
 mod credits;
@@ -40,6 +42,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::faults::{self, FaultKind, Faults};
+pub use callbacks::{CallbackFaults, CallbackStats, HEADER_HMAC, SimCallback, python_json, sign};
 pub use error::ApiError;
 use model::{Client, CreditNote, Invoice, Item, Payment, Tax, TokenResponse};
 pub use payments::PAYMENT_TYPES;
@@ -124,6 +127,8 @@ pub struct FreshBooksSim {
     store: Arc<Mutex<Store>>,
     faults: Faults,
     requests: crate::requests::RequestCounts,
+    /// Registered callbacks and their sender.
+    pub(crate) callbacks: Arc<callbacks::Callbacks>,
 }
 
 impl std::fmt::Debug for FreshBooksSim {
@@ -138,10 +143,12 @@ impl FreshBooksSim {
     /// Creates the simulator state without serving it.
     pub fn new(config: FreshBooksSimConfig) -> Self {
         let faults = Faults::with_body(config.seed, Arc::new(fault_body));
+        let callbacks = Arc::new(callbacks::Callbacks::new(config.seed));
         Self {
             store: Arc::new(Mutex::new(Store::new(config))),
             faults,
             requests: crate::requests::RequestCounts::default(),
+            callbacks,
         }
     }
 
@@ -244,6 +251,20 @@ impl FreshBooksSim {
                 &format!("{acct}/credit_notes/credit_notes/{{id}}"),
                 get(credits::get_credit_note).put(credits::update_credit_note),
             )
+            .route(
+                "/events/account/{account_id}/events/callbacks",
+                get(callbacks::list_callbacks).post(callbacks::create_callback),
+            )
+            .route(
+                "/events/account/{account_id}/events/callbacks/{id}",
+                get(callbacks::get_callback)
+                    .put(callbacks::update_callback)
+                    .delete(callbacks::delete_callback),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                callbacks::emit_writes,
+            ))
             .with_state(self.clone())
             .layer(axum::middleware::map_response(api_version_header))
             .layer(self.faults.layer())
@@ -367,6 +388,26 @@ impl FreshBooksSim {
             .accounts
             .get(account_id)
             .map(|a| AccountSummary {
+    /// Sets how callback deliveries misbehave (drops, duplicates, delays, retries) from now on.
+    pub fn set_callback_faults(&self, faults: CallbackFaults) {
+        self.callbacks.set_faults(faults);
+    }
+
+    /// Callback delivery counters.
+    pub fn callback_stats(&self) -> CallbackStats {
+        self.callbacks.stats()
+    }
+
+    /// The callbacks registered for an account, oldest first (verifiers included, for tests).
+    pub fn callbacks(&self, account_id: &str) -> Vec<SimCallback> {
+        self.callbacks.list(account_id)
+    }
+
+    /// Waits until no callback delivery or handshake is queued or in flight; false on timeout.
+    pub async fn wait_callbacks_idle(&self, timeout: Duration) -> bool {
+        self.callbacks.wait_idle(timeout).await
+    }
+
                 account_id: a.account_id.clone(),
                 name: a.name.clone(),
                 currency: a.currency.clone(),

@@ -23,6 +23,7 @@
 //!   register before ordering.
 //! - `query`: `where` / `orderby` / `columns`; `render`: response envelopes; `rest`: the `/rest` handler.
 //! - `webhook`: envelope, Standard Webhooks signature, outbox with retries.
+//! - `write`: `PUT` of orders through `/rest` behind the permission model ([`RestWrite`] records each).
 //! - `snapshot`: read-only views for tests; `control`: the `/_sim/kentico` routes.
 
 mod catalogue;
@@ -49,6 +50,7 @@ mod store;
 mod summary;
 mod value;
 mod webhook;
+mod write;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -74,6 +76,7 @@ pub use webhook::{
     DeliveryRecord, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP, WebhookStats, random_secret,
     secret_key, sign,
 };
+pub use write::RestWrite;
 
 /// Where the control routes are mounted.
 pub const CONTROL_PATH: &str = "/_sim/kentico";
@@ -88,11 +91,20 @@ pub(crate) struct Shared {
     faults: Faults,
     outbox: Arc<webhook::Outbox>,
     requests: crate::requests::RequestCounts,
+    /// Every write `/rest` accepted, oldest first.
+    writes: Mutex<Vec<RestWrite>>,
 }
 
 impl Shared {
     fn store(&self) -> MutexGuard<'_, Store> {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn record_write(&self, write: RestWrite) {
+        self.writes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(write);
     }
 
     fn place_order(&self, spec: &OrderSpec) -> PlacedOrder {
@@ -195,6 +207,7 @@ impl KenticoSim {
             store: Mutex::new(store),
             outbox: Arc::new(outbox),
             requests: crate::requests::RequestCounts::default(),
+            writes: Mutex::new(Vec::new()),
         });
         let router = router(&shared);
         let mut rx = shutdown_rx;
@@ -399,6 +412,15 @@ impl KenticoHandle {
     /// Changes a customer and emits `customer.updated`; false when the customer is unknown.
     pub async fn update_customer(&self, customer_id: i64, patch: CustomerPatch) -> bool {
         self.shared.update_customer(customer_id, &patch)
+    }
+
+    /// Every write the REST service accepted (`PUT /rest/ecommerce.order/{id}`), oldest first.
+    pub fn rest_writes(&self) -> Vec<RestWrite> {
+        self.shared
+            .writes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Delivery counters.

@@ -31,6 +31,11 @@ pub struct KenticoSimConfig {
     pub webhook_timeout: Duration,
     /// Objects whose events are delivered at the same time (events of one object are always sequential).
     pub webhook_concurrency: usize,
+    /// The site setting `CMSRESTObjectsReadOnly`: every write through `/rest` is refused with 403.
+    pub objects_read_only: bool,
+    /// Object types the REST user has the modify permission for (`PUT`); others answer 403. Creating and
+    /// deleting are never permitted. Default: orders only, what Ferry's payment write-back needs.
+    pub modify_types: Vec<String>,
 }
 
 impl Default for KenticoSimConfig {
@@ -49,6 +54,8 @@ impl Default for KenticoSimConfig {
             webhook_retry: RetrySchedule::default(),
             webhook_timeout: Duration::from_secs(10),
             webhook_concurrency: 8,
+            objects_read_only: false,
+            modify_types: vec!["ecommerce.order".to_owned()],
         }
     }
 }

@@ -15,6 +15,7 @@ use super::query::{self, Condition, QueryError};
 use super::render::{self, Format};
 use super::store::{CLASSES, Store};
 use super::value::Value;
+use super::write;
 
 /// The realm Kentico's REST service challenges with.
 pub const REALM: &str = "CMS REST Service";
@@ -187,31 +188,26 @@ pub(crate) async fn rest(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
     if !sim.rest_enabled.load(std::sync::atomic::Ordering::SeqCst) {
         // docs/kentico.md §3.2: a disabled service answers 403. guess: the message text (not captured).
         return RestError::Forbidden("The REST service is disabled.".into()).into_response();
     }
-    match serve(&sim, &method, &uri, &headers) {
+    let served = if method == Method::GET || method == Method::HEAD {
+        serve(&sim, &uri, &headers)
+    } else {
+        serve_write(&sim, &method, &uri, &headers, &body)
+    };
+    match served {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
 }
 
-fn serve(
-    sim: &Shared,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-) -> Result<Response, RestError> {
+fn serve(sim: &Shared, uri: &Uri, headers: &HeaderMap) -> Result<Response, RestError> {
     if !authorized(headers, sim) {
         return Err(RestError::Unauthorized);
-    }
-    if method != Method::GET && method != Method::HEAD {
-        // guess: the simulated site runs with CMSRESTObjectsReadOnly on; Ferry only reads.
-        return Err(RestError::Forbidden(
-            "The REST service is set to read-only mode.".into(),
-        ));
     }
     let p = params(uri)?;
     let fmt = format(&p, headers)?;
@@ -296,6 +292,68 @@ fn serve(
         _ => return Err(RestError::NotFound),
     };
     let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(fmt.content_type()),
+    );
+    Ok(response)
+}
+
+/// A write (`PUT`, `POST`, `DELETE`): the permission model, then `PUT` of one object by id or GUID.
+fn serve_write(
+    sim: &Shared,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response, RestError> {
+    if !authorized(headers, sim) {
+        return Err(RestError::Unauthorized);
+    }
+    let p = params(uri)?;
+    let fmt = format(&p, headers)?;
+    let segments: Vec<String> = uri
+        .path()
+        .trim_start_matches("/rest")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let Some(first) = segments.first() else {
+        return Err(RestError::NotFound);
+    };
+    let applied = {
+        let mut store = sim.store();
+        let table = store.table(first).ok_or(RestError::NotFound)?;
+        let object_type = table.class().object_type;
+        write::permitted(
+            sim.config.objects_read_only,
+            &sim.config.modify_types,
+            object_type,
+            method,
+        )?;
+        let [key] = &segments[1..] else {
+            return Err(RestError::NotFound);
+        };
+        // guess: only orders are writable in the simulator; other permitted types answer 404 like a missing object.
+        if !object_type.eq_ignore_ascii_case("ecommerce.order") {
+            return Err(RestError::NotFound);
+        }
+        let i = match key.parse::<i64>() {
+            Ok(id) => store.order_index(id).ok_or(RestError::NotFound)?,
+            Err(_) => by_guid_or_code(&store, table, key)?,
+        };
+        store.put_order(i, body)?
+    };
+    sim.record_write(write::RestWrite {
+        object_type: "ecommerce.order".into(),
+        id: applied.id,
+        columns: applied.columns.into_iter().collect(),
+        changed: applied.changed,
+        at: time::OffsetDateTime::now_utc(),
+    });
+    sim.outbox.emit(applied.events);
+    let mut response = write::reply(fmt, applied.id, applied.guid).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(fmt.content_type()),
