@@ -13,7 +13,9 @@
 //! - `draft`: the FreshBooks-side drafts a plugin may shape (client, item, invoice, payment), `Drafts` (all of one
 //!   order) and the unknown-SKU policy.
 //! - `disposition`: what the worker does with an error (retry or dead-letter).
+//! - `audit`: the books audit's findings (`AuditReport`, `Difference`, `AuditClass`, `Repair`).
 
+mod audit;
 mod disposition;
 mod draft;
 mod event;
@@ -22,6 +24,7 @@ mod money;
 mod order;
 mod product;
 
+pub use audit::{AuditClass, AuditReport, Difference, Repair};
 pub use disposition::Disposition;
 pub use draft::{
     ClientDraft, Drafts, InvoiceDraft, InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax,
