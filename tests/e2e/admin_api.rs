@@ -6,6 +6,7 @@
 //! `ferry plugin`; `connect`: `ferry connect freshbooks`; `managed_tenants`: tenants created, replaced and deleted
 //! through the API and `ferry tenant add|remove`; `required_secrets`: an empty secret refused with its field;
 //! `stored_tenant_cli`: the `ferry` binary's tenant commands on a stored tenant; `timestamps`: RFC 3339 everywhere;
+//! `error_classes`: dead letters' error classes, listed, filtered, replayed and discarded by class;
 //! `openapi`: the document against the router; `backfill`: Kentico history enqueued on request; `redaction`:
 //! no plaintext secret in the database file or the logs after a full run.
 
@@ -15,6 +16,7 @@
 mod backfill;
 mod cli;
 mod connect;
+mod error_classes;
 mod managed_tenants;
 mod openapi;
 mod plugin_chain;

@@ -1,6 +1,6 @@
 //! The extract stage's error, classified for the worker.
 
-use ferry_model::Disposition;
+use ferry_model::{Disposition, ErrorClass};
 
 /// Result of an extract operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -44,6 +44,16 @@ impl Error {
             // Kentico's Basic auth does not refresh: a 401/403 means misconfiguration; the outbound
             // classification dead-letters 403 and retries 401 (credentials may be rotated by an operator).
             Self::Http { source, .. } => source.disposition(),
+        }
+    }
+
+    /// The class a dead letter of this error is filed under: Kentico data Ferry cannot read is a validation
+    /// failure of the order (the shop must fix it), not an outage.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::NotFound { .. } => ErrorClass::NotFound,
+            Self::Malformed { .. } => ErrorClass::Validation,
+            Self::Http { source, .. } => source.class(),
         }
     }
 

@@ -174,6 +174,11 @@ fn authenticated_routes() -> Vec<(Method, &'static str, MethodRouter<AdminState>
             post(events::replay_all),
         ),
         (
+            Method::POST,
+            "/tenants/{tenant}/dlq/discard-all",
+            post(events::discard_all),
+        ),
+        (
             Method::GET,
             "/tenants/{tenant}/dlq/{job}",
             get(events::dead_letter),

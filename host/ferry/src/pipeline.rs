@@ -184,11 +184,12 @@ impl Pipeline {
                 .map(|()| ExecutionOutcome::Completed),
             Err(error) => {
                 let message = error.to_string();
+                let class = error.class();
                 match error.disposition() {
                     Disposition::DeadLetter { reason } => {
-                        warn!(error = %message, "Dead-lettered.");
+                        warn!(error = %message, %class, "Dead-lettered.");
                         self.store
-                            .dead_letter(lease, &reason)
+                            .dead_letter(lease, &reason, class)
                             .await
                             .map(|()| ExecutionOutcome::DeadLettered)
                     }
@@ -211,9 +212,9 @@ impl Pipeline {
                     }
                     Disposition::Retry { .. } if lease.attempt >= self.retry.max_attempts => {
                         let reason = format!("gave up after {} attempts: {message}", lease.attempt);
-                        warn!(error = %message, "Retries exhausted; dead-lettered.");
+                        warn!(error = %message, %class, "Retries exhausted; dead-lettered.");
                         self.store
-                            .dead_letter(lease, &reason)
+                            .dead_letter(lease, &reason, class)
                             .await
                             .map(|()| ExecutionOutcome::DeadLettered)
                     }

@@ -1,6 +1,6 @@
 //! The load stage's error, classified for the worker.
 
-use ferry_model::Disposition;
+use ferry_model::{Disposition, ErrorClass};
 
 /// Result of a load operation.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -63,6 +63,15 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A change Ferry may not make on its own (a paid invoice's edit or cancellation under `"review"`, or an edit
+    /// no credit note can carry): a person decides, then replays or discards.
+    #[error("{what}: {reason}")]
+    Review {
+        /// What was being attempted.
+        what: String,
+        /// What the person should look at.
+        reason: String,
+    },
 }
 
 impl Error {
@@ -78,9 +87,22 @@ impl Error {
             Self::NotFound { .. }
             | Self::Refused { .. }
             | Self::NotConnected { .. }
-            | Self::Invalid { .. } => Disposition::DeadLetter {
+            | Self::Invalid { .. }
+            | Self::Review { .. } => Disposition::DeadLetter {
                 reason: self.to_string(),
             },
+        }
+    }
+
+    /// The class a dead letter of this error is filed under.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Http { source, .. } => source.class(),
+            Self::NotFound { .. } => ErrorClass::NotFound,
+            Self::Refused { .. } | Self::Invalid { .. } => ErrorClass::Validation,
+            Self::NotConnected { .. } | Self::AuthRevoked { .. } => ErrorClass::Authorization,
+            Self::Store { .. } => ErrorClass::Internal,
+            Self::Review { .. } => ErrorClass::Review,
         }
     }
 

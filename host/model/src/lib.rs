@@ -13,23 +13,23 @@
 //! - `draft`: the FreshBooks-side drafts a plugin may shape (client, item, invoice, payment), `Drafts` (all of one
 //!   order) and the unknown-SKU policy.
 //! - `disposition`: what the worker does with an error (retry or dead-letter).
-//! - `audit`: the books audit's findings (`AuditReport`, `Difference`, `AuditClass`, `Repair`).
+//! - `error_class`: `ErrorClass`, the kind of failure a dead letter is filed under.
 
-mod audit;
 mod disposition;
 mod draft;
+mod error_class;
 mod event;
 mod ids;
 mod money;
 mod order;
 mod product;
 
-pub use audit::{AuditClass, AuditReport, Difference, Repair};
 pub use disposition::Disposition;
 pub use draft::{
     ClientDraft, Drafts, InvoiceDraft, InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax,
     PaidChange, PaymentDraft, SentCancellation, UnknownSkuPolicy,
 };
+pub use error_class::{ErrorClass, UnknownErrorClass};
 pub use event::{EventEnvelope, EventKind, EventObject, ParseEventError};
 pub use ids::{CurrencyCode, EventId, IdError, TenantId};
 pub use money::{Conversion, Money, cents};

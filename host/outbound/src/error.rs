@@ -1,6 +1,6 @@
 //! The classified outbound error: every failure answers "retry, refresh auth, or dead-letter?".
 
-use ferry_model::Disposition;
+use ferry_model::{Disposition, ErrorClass};
 use std::time::Duration;
 
 /// Result of an outbound call.
@@ -125,6 +125,23 @@ impl Error {
             Self::Rejected { .. } | Self::Request { .. } => Disposition::DeadLetter {
                 reason: self.to_string(),
             },
+        }
+    }
+
+    /// The class a dead letter of this error is filed under (after the retries ran out, for a transient one).
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Timeout { .. }
+            | Self::Connect { .. }
+            | Self::Transport { .. }
+            | Self::Server { .. }
+            | Self::BreakerOpen { .. } => ErrorClass::Upstream,
+            Self::Unauthorized { .. } => ErrorClass::Authorization,
+            Self::Throttled { .. } => ErrorClass::RateLimit,
+            Self::Conflict { .. } => ErrorClass::Conflict,
+            Self::Rejected { status, .. } => ErrorClass::of_status(*status),
+            // Ferry could not build the request (a bad URL from configuration, a body it cannot serialise).
+            Self::Request { .. } => ErrorClass::Internal,
         }
     }
 

@@ -1,4 +1,5 @@
-//! The dead-letter queue: list, show with every attempt's error, replay (one or all), discard.
+//! The dead-letter queue: list, show with every attempt's error, replay and discard (one, or every one matching a
+//! filter of tenant and error class).
 //!
 //! Replay is the only move back: dead → queued with attempts reset, recorded in the history. A replay also
 //! releases an event the anomaly checks held for review (`order_history`), so it runs on without them.
@@ -8,7 +9,16 @@ use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventRow, EventState, JobId, Transition, add_history};
 use crate::order_history::release_hold;
 use crate::store::{Store, from_ms, now_ms};
-use ferry_model::TenantId;
+use ferry_model::{ErrorClass, TenantId};
+
+/// Which dead letters a list, a bulk replay or a bulk discard takes: every field given must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeadLetterFilter {
+    /// Only this tenant's.
+    pub tenant: Option<TenantId>,
+    /// Only those filed under this class.
+    pub class: Option<ErrorClass>,
+}
 
 /// A dead event with its full history.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -29,16 +39,33 @@ impl Store {
         tenant: Option<&TenantId>,
         limit: u32,
     ) -> Result<Vec<EventRecord>> {
+        let filter = DeadLetterFilter {
+            tenant: tenant.cloned(),
+            class: None,
+        };
+        self.dead_letters_matching(&filter, limit).await
+    }
+
+    /// Dead events matching `filter`, oldest first.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn dead_letters_matching(
+        &self,
+        filter: &DeadLetterFilter,
+        limit: u32,
+    ) -> Result<Vec<EventRecord>> {
         let rows: Vec<EventRow> = on_pool!(&self.pool, |p| {
             sqlx::query_as(
-            "SELECT * FROM events WHERE state = 'dead' AND ($1 IS NULL OR tenant = $1) ORDER BY \
-             seq LIMIT $2",
-        )
-        .bind(tenant.map(TenantId::as_str))
-        .bind(i64::from(limit))
-        .fetch_all(p)
-        .await
-        .map_err(Error::db("list dead letters"))?
+                "SELECT * FROM events WHERE state = 'dead' AND ($1 IS NULL OR tenant = $1) AND ($2 IS \
+                 NULL OR error_class = $2) ORDER BY seq LIMIT $3",
+            )
+            .bind(filter.tenant.as_ref().map(TenantId::as_str))
+            .bind(filter.class.map(ErrorClass::as_str))
+            .bind(i64::from(limit))
+            .fetch_all(p)
+            .await
+            .map_err(Error::db("list dead letters"))?
         });
         EventRecord::from_rows(rows)
     }
@@ -105,26 +132,73 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the transaction fails; then nothing was replayed.
     pub async fn replay_all(&self, tenant: Option<&TenantId>, note: &str) -> Result<u64> {
-        let now = now_ms();
-        let ids = on_pool!(&self.pool, |p| {
-            let mut tx = begin_write(p, "begin replay").await?;
-            let ids: Vec<i64> = sqlx::query_scalar(
-                "UPDATE events SET state = 'queued', attempts = 0, next_attempt_at = $1, \
-                 finished_at = NULL, updated_at = $1 WHERE state = 'dead' AND ($2 IS NULL OR \
-                 tenant = $2) RETURNING seq",
-            )
-            .bind(now)
-            .bind(tenant.map(TenantId::as_str))
-            .fetch_all(&mut *tx)
+        let filter = DeadLetterFilter {
+            tenant: tenant.cloned(),
+            class: None,
+        };
+        self.replay_matching(&filter, note).await
+    }
+
+    /// Replays every dead event matching `filter`; returns how many.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the transaction fails; then nothing was replayed.
+    pub async fn replay_matching(&self, filter: &DeadLetterFilter, note: &str) -> Result<u64> {
+        let n = self.move_matching(filter, EventState::Queued, note).await?;
+        if n > 0 {
+            self.wake();
+        }
+        Ok(n)
+    }
+
+    /// Discards every dead event matching `filter` for good, keeping `reason`; returns how many.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the transaction fails; then nothing was discarded.
+    pub async fn discard_matching(&self, filter: &DeadLetterFilter, reason: &str) -> Result<u64> {
+        self.move_matching(filter, EventState::Discarded, reason)
             .await
-            .map_err(Error::db("replay dead letters"))?;
+    }
+
+    /// Moves every dead event matching `filter` to `to` (queued or discarded) in one transaction.
+    async fn move_matching(
+        &self,
+        filter: &DeadLetterFilter,
+        to: EventState,
+        note: &str,
+    ) -> Result<u64> {
+        let now = now_ms();
+        let sql = match to {
+            // A replayed event is no longer dead: its class goes with the state.
+            EventState::Queued => {
+                "UPDATE events SET state = 'queued', attempts = 0, next_attempt_at = $1, \
+                 finished_at = NULL, updated_at = $1, error_class = NULL WHERE state = 'dead' AND \
+                 ($2 IS NULL OR tenant = $2) AND ($3 IS NULL OR error_class = $3) RETURNING seq"
+            }
+            _ => {
+                "UPDATE events SET state = 'discarded', finished_at = $1, updated_at = $1 WHERE \
+                 state = 'dead' AND ($2 IS NULL OR tenant = $2) AND ($3 IS NULL OR error_class = \
+                 $3) RETURNING seq"
+            }
+        };
+        let ids = on_pool!(&self.pool, |p| {
+            let mut tx = begin_write(p, "begin dead-letter action").await?;
+            let ids: Vec<i64> = sqlx::query_scalar(sql)
+                .bind(now)
+                .bind(filter.tenant.as_ref().map(TenantId::as_str))
+                .bind(filter.class.map(ErrorClass::as_str))
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(Error::db("move dead letters"))?;
             for id in &ids {
-                release_hold(&mut *tx, JobId(*id), now).await?;
+                if to == EventState::Queued {
+                    release_hold(&mut *tx, JobId(*id), now).await?;
+                }
                 add_history(
                     &mut *tx,
                     JobId(*id),
                     EventState::Dead,
-                    EventState::Queued,
+                    to,
                     0,
                     None,
                     Some(note),
@@ -132,15 +206,14 @@ impl Store {
                 )
                 .await?;
             }
-            if !ids.is_empty() {
+            if !ids.is_empty() && to == EventState::Queued {
                 notify_work(Conn::from(&mut *tx)).await?;
             }
-            tx.commit().await.map_err(Error::db("commit replay"))?;
+            tx.commit()
+                .await
+                .map_err(Error::db("commit dead-letter action"))?;
             ids
         });
-        if !ids.is_empty() {
-            self.wake();
-        }
         Ok(ids.len() as u64)
     }
 
@@ -155,7 +228,8 @@ impl Store {
         let sql = match to {
             EventState::Queued => {
                 "UPDATE events SET state = 'queued', attempts = 0, next_attempt_at = $1, \
-                 finished_at = NULL, updated_at = $1 WHERE seq = $2 AND state = 'dead'"
+                 finished_at = NULL, updated_at = $1, error_class = NULL WHERE seq = $2 AND state = \
+                 'dead'"
             }
             _ => {
                 "UPDATE events SET state = 'discarded', finished_at = $1, updated_at = $1 WHERE \

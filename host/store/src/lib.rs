@@ -92,7 +92,7 @@ pub use admin::{
 pub use backend::Backend;
 pub use config::{BatchConfig, StoreConfig, Synchronous};
 pub use connection::Disconnection;
-pub use dead_letter::DeadLetter;
+pub use dead_letter::{DeadLetter, DeadLetterFilter};
 pub use error::{Error, Result};
 pub use event::{EventRecord, EventState, InsertOutcome, JobId, NewEvent, Transition};
 pub use history::{PURGE_BATCH, PurgeReport, RunHistory, Step, StepRecord};

@@ -18,7 +18,7 @@ use crate::backend::{Conn, Pool, notify_work};
 use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventState, JobId, add_history};
 use crate::store::{Store, dur_ms, now_ms};
-use ferry_model::TenantId;
+use ferry_model::{ErrorClass, TenantId};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -286,24 +286,25 @@ impl Store {
         Ok(())
     }
 
-    /// Parks a running event in the dead-letter queue with `reason`.
+    /// Parks a running event in the dead-letter queue with `reason`, filed under `class`.
     ///
     /// # Errors
     /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
-    pub async fn dead_letter(&self, lease: &Lease, reason: &str) -> Result<()> {
+    pub async fn dead_letter(&self, lease: &Lease, reason: &str, class: ErrorClass) -> Result<()> {
         let now = now_ms();
         let wake = on_pool!(&self.pool, |p| {
             let mut tx = p.begin().await.map_err(Error::db("begin dead-letter"))?;
             let done = sqlx::query(
                 "UPDATE events SET state = 'dead', last_error = $1, lease_owner = NULL, \
-                 lease_expires_at = NULL, finished_at = $2, updated_at = $2 WHERE seq = $3 AND \
-                 state = 'running' AND lease_owner = $4 AND attempts = $5",
+                 lease_expires_at = NULL, finished_at = $2, updated_at = $2, error_class = $6 WHERE \
+                 seq = $3 AND state = 'running' AND lease_owner = $4 AND attempts = $5",
             )
             .bind(reason)
             .bind(now)
             .bind(lease.job.0)
             .bind(&lease.owner)
             .bind(i64::from(lease.attempt))
+            .bind(class.as_str())
             .execute(&mut *tx)
             .await
             .map_err(Error::db("dead-letter event"))?;

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use ferry_model::{Disposition, TenantId};
+use ferry_model::{Disposition, ErrorClass, TenantId};
 
 /// Result of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -171,6 +171,15 @@ impl TransformError {
             | Reason::InvalidOutput { .. } => Disposition::DeadLetter {
                 reason: self.to_string(),
             },
+        }
+    }
+
+    /// The class a dead letter of this error is filed under: the plugin's, except when the host had no
+    /// instance to give it (pool exhaustion is Ferry's own capacity, not the plugin's fault).
+    pub fn class(&self) -> ErrorClass {
+        match &self.reason {
+            Reason::Unavailable { .. } => ErrorClass::Internal,
+            _ => ErrorClass::Plugin,
         }
     }
 }

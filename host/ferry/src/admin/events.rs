@@ -6,8 +6,8 @@ use super::tenants::{parse_tenant, serving_tenant};
 use super::{AdminJson, AdminState, ApiError, Principal};
 use axum::Extension;
 use axum::extract::State;
-use ferry_model::TenantId;
-use ferry_store::{DeadLetter, EventRecord, EventState, JobId, RunHistory};
+use ferry_model::{ErrorClass, TenantId};
+use ferry_store::{DeadLetter, DeadLetterFilter, EventRecord, EventState, JobId, RunHistory};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -28,6 +28,8 @@ pub(super) struct EventSummary {
     state: EventState,
     attempts: u32,
     last_error: Option<String>,
+    /// The class of the error that dead-lettered it (while dead or once discarded).
+    error_class: Option<ErrorClass>,
     order_number: Option<String>,
     invoice_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
@@ -48,6 +50,7 @@ impl From<EventRecord> for EventSummary {
             state: e.state,
             attempts: e.attempts,
             last_error: e.last_error,
+            error_class: e.error_class,
             order_number: e.order_number,
             invoice_id: e.invoice_id,
             received_at: e.received_at,
@@ -148,6 +151,26 @@ pub(super) async fn show(
 pub(super) struct DlqQuery {
     /// Most events returned (default 50, at most 500).
     limit: Option<u32>,
+    /// Only dead letters of this error class.
+    class: Option<String>,
+}
+
+/// Query of the bulk replay.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ClassQuery {
+    /// Only dead letters of this error class.
+    class: Option<String>,
+}
+
+/// The error class a query or body names, if any (400 naming the value and the classes otherwise).
+fn parse_class(class: Option<&str>) -> Result<Option<ErrorClass>, ApiError> {
+    class
+        .map(|c| {
+            c.parse::<ErrorClass>()
+                .map_err(|e| ApiError::bad_request(e.to_string()))
+        })
+        .transpose()
 }
 
 /// `GET /dlq`: dead events of every tenant (operator) or of the token's tenant, oldest first.
@@ -157,10 +180,11 @@ pub(super) async fn dead_letters_all(
     AdminQuery(q): AdminQuery<DlqQuery>,
 ) -> Result<AdminJson<Vec<EventSummary>>, ApiError> {
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let dead = state
-        .store
-        .dead_letters(principal.only_tenant(), limit)
-        .await?;
+    let filter = DeadLetterFilter {
+        tenant: principal.only_tenant().cloned(),
+        class: parse_class(q.class.as_deref())?,
+    };
+    let dead = state.store.dead_letters_matching(&filter, limit).await?;
     Ok(AdminJson(
         dead.into_iter().map(EventSummary::from).collect(),
     ))
@@ -178,7 +202,11 @@ pub(super) async fn dead_letters(
     let id = parse_tenant(&tenant)?;
     principal.may_see(&id)?;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
-    let dead = state.store.dead_letters(Some(&id), limit).await?;
+    let filter = DeadLetterFilter {
+        tenant: Some(id),
+        class: parse_class(q.class.as_deref())?,
+    };
+    let dead = state.store.dead_letters_matching(&filter, limit).await?;
     Ok(AdminJson(
         dead.into_iter().map(EventSummary::from).collect(),
     ))
@@ -255,18 +283,61 @@ pub(super) struct ReplayedAll {
     replayed: u64,
 }
 
-/// `POST /tenants/{tenant}/dlq/replay-all`: every dead event of the tenant back to the queue.
+/// `POST /tenants/{tenant}/dlq/replay-all`: every dead event of the tenant (of `?class=`, if given) back to the
+/// queue.
 pub(super) async fn replay_all(
     State(state): State<AdminState>,
     Extension(principal): Extension<Principal>,
     AdminPath(tenant): AdminPath<String>,
+    AdminQuery(q): AdminQuery<ClassQuery>,
 ) -> Result<AdminJson<ReplayedAll>, ApiError> {
     let id = parse_tenant(&tenant)?;
     principal.may_see(&id)?;
+    let filter = DeadLetterFilter {
+        tenant: Some(id),
+        class: parse_class(q.class.as_deref())?,
+    };
     let note = format!(
         "bulk replay through the admin API by {}",
         principal.token_id
     );
-    let replayed = state.store.replay_all(Some(&id), &note).await?;
+    let replayed = state.store.replay_matching(&filter, &note).await?;
     Ok(AdminJson(ReplayedAll { replayed }))
+}
+
+/// Body of `POST /tenants/{tenant}/dlq/discard-all`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DiscardAllBody {
+    /// Why the events are dropped; kept in each one's history.
+    reason: String,
+    /// Only dead letters of this error class (every one of the tenant's when absent).
+    class: Option<String>,
+}
+
+/// What `discard-all` answers.
+#[derive(Serialize)]
+pub(super) struct DiscardedAll {
+    discarded: u64,
+}
+
+/// `POST /tenants/{tenant}/dlq/discard-all`: drop every dead event of the tenant (of `class`, if given) for good.
+pub(super) async fn discard_all(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath(tenant): AdminPath<String>,
+    AdminJson(body): AdminJson<DiscardAllBody>,
+) -> Result<AdminJson<DiscardedAll>, ApiError> {
+    let id = parse_tenant(&tenant)?;
+    principal.may_see(&id)?;
+    if body.reason.trim().is_empty() {
+        return Err(ApiError::bad_request("reason must not be empty"));
+    }
+    let filter = DeadLetterFilter {
+        tenant: Some(id),
+        class: parse_class(body.class.as_deref())?,
+    };
+    let reason = format!("{} (by {})", body.reason.trim(), principal.token_id);
+    let discarded = state.store.discard_matching(&filter, &reason).await?;
+    Ok(AdminJson(DiscardedAll { discarded }))
 }

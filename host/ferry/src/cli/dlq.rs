@@ -3,8 +3,9 @@
 use super::output;
 use anyhow::Context as _;
 use clap::Subcommand;
+use ferry_model::ErrorClass;
 use ferry_model::TenantId;
-use ferry_store::{JobId, Store};
+use ferry_store::{DeadLetterFilter, JobId, Store};
 use std::io::Write;
 
 /// `ferry dlq …`.
@@ -15,6 +16,10 @@ pub enum DlqCommand {
         /// Only this tenant.
         #[arg(long)]
         tenant: Option<String>,
+        /// Only this error class (validation, plugin, authorization, rate_limit, upstream, not_found, conflict,
+        /// review, internal).
+        #[arg(long)]
+        class: Option<ErrorClass>,
         /// Print JSON instead of tab-separated text.
         #[arg(long)]
         json: bool,
@@ -37,11 +42,23 @@ pub enum DlqCommand {
         /// Only this tenant (with `--all`).
         #[arg(long)]
         tenant: Option<String>,
+        /// Only this error class (with `--all`).
+        #[arg(long)]
+        class: Option<ErrorClass>,
     },
     /// Discard an event for good, with a reason.
     Discard {
-        /// Event key.
-        id: String,
+        /// Event key; omit with `--all`.
+        id: Option<String>,
+        /// Discard every dead-lettered event (of `--tenant` and `--class`, if given).
+        #[arg(long)]
+        all: bool,
+        /// Only this tenant (with `--all`).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Only this error class (with `--all`).
+        #[arg(long)]
+        class: Option<ErrorClass>,
         /// Why it is discarded.
         #[arg(long)]
         reason: String,
@@ -60,8 +77,16 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
             .context("--tenant")
     };
     match cmd {
-        DlqCommand::List { tenant: t, json } => {
-            let dead = store.dead_letters(tenant(&t)?.as_ref(), 10_000).await?;
+        DlqCommand::List {
+            tenant: t,
+            class,
+            json,
+        } => {
+            let filter = DeadLetterFilter {
+                tenant: tenant(&t)?,
+                class,
+            };
+            let dead = store.dead_letters_matching(&filter, 10_000).await?;
             if json {
                 output::print(out, &serde_json::to_value(&dead)?, true)?;
                 return Ok(());
@@ -70,9 +95,10 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
             for e in dead {
                 writeln!(
                     out,
-                    "{}\t{}\t{}\t{}:{}\tattempts={}\t{}",
+                    "{}\t{}\t{}\t{}\t{}:{}\tattempts={}\t{}",
                     e.job,
                     e.tenant,
+                    e.error_class.map_or("-", ErrorClass::as_str),
                     e.kind,
                     e.object_type,
                     e.object_id,
@@ -95,9 +121,14 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
             id: None,
             all: true,
             tenant: t,
+            class,
         } => {
+            let filter = DeadLetterFilter {
+                tenant: tenant(&t)?,
+                class,
+            };
             let n = store
-                .replay_all(tenant(&t)?.as_ref(), "bulk replay from the CLI")
+                .replay_matching(&filter, "bulk replay from the CLI")
                 .await?;
             writeln!(out, "replayed {n} event(s)")?;
         }
@@ -106,11 +137,37 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
             all: false,
             ..
         } => anyhow::bail!("give an event key or --all"),
-        DlqCommand::Discard { id, reason } => {
+        DlqCommand::Discard {
+            id: Some(id),
+            reason,
+            ..
+        } => {
             let job = JobId::parse(&id).context("event key")?;
             store.discard(job, &reason).await?;
             writeln!(out, "discarded {job}: {reason}")?;
         }
+        DlqCommand::Discard {
+            id: None,
+            all: true,
+            tenant: t,
+            class,
+            reason,
+        } => {
+            if reason.trim().is_empty() {
+                anyhow::bail!("--reason must not be empty");
+            }
+            let filter = DeadLetterFilter {
+                tenant: tenant(&t)?,
+                class,
+            };
+            let n = store.discard_matching(&filter, &reason).await?;
+            writeln!(out, "discarded {n} event(s): {reason}")?;
+        }
+        DlqCommand::Discard {
+            id: None,
+            all: false,
+            ..
+        } => anyhow::bail!("give an event key or --all"),
     }
     Ok(())
 }

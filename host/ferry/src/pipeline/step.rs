@@ -1,6 +1,6 @@
 //! The error of one pipeline run, with the worker's one question answered: retry, or dead-letter.
 
-use ferry_model::Disposition;
+use ferry_model::{Disposition, ErrorClass};
 
 /// Why a run did not finish.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +59,19 @@ impl StepError {
             Self::Transform(e) => e.disposition(),
             Self::Load(e) => e.disposition(),
             Self::Store(e) => e.disposition(),
+        }
+    }
+
+    /// The class its dead letter is filed under, decided by the stage whose error it is.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::UnknownTenant(_) | Self::BadEvent(_) | Self::Store(_) => ErrorClass::Internal,
+            Self::Invalid { .. } => ErrorClass::Validation,
+            Self::Held { .. } => ErrorClass::Review,
+            Self::Extract(e) => e.class(),
+            Self::Exchange(e) => e.class(),
+            Self::Transform(e) => e.class(),
+            Self::Load(e) => e.class(),
         }
     }
 

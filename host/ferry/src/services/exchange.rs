@@ -68,6 +68,15 @@ impl ExchangeError {
         }
     }
 
+    /// The class a dead letter of this error is filed under.
+    pub fn class(&self) -> ferry_model::ErrorClass {
+        match self {
+            Self::Unavailable(e) => e.class(),
+            Self::Malformed(_) => ferry_model::ErrorClass::Upstream,
+            Self::NoRate { .. } => ferry_model::ErrorClass::NotFound,
+        }
+    }
+
     /// False when the breaker refused the call locally (the event waits without spending an attempt).
     pub fn burns_attempt(&self) -> bool {
         match self {

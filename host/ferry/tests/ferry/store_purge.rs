@@ -49,7 +49,10 @@ async fn settle(store: &Store, ids: &[&str], first_object: i64) {
         if id.starts_with("done") {
             store.complete(&c.lease, &Outcome::default()).await.unwrap();
         } else {
-            store.dead_letter(&c.lease, "refused").await.unwrap();
+            store
+                .dead_letter(&c.lease, "refused", ferry_model::ErrorClass::Validation)
+                .await
+                .unwrap();
             if id.starts_with("discarded") {
                 store.discard(c.lease.job, "resolved").await.unwrap();
             }

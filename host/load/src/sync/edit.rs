@@ -33,7 +33,7 @@ pub(super) async fn apply_edit(
         if inv.has_payments() {
             match c.options.paid_edit {
                 PaidChange::Review => {
-                    return Err(Error::Invalid {
+                    return Err(Error::Review {
                         what: format!("apply the kentico edit to freshbooks invoice {}", inv.id),
                         reason: format!("the invoice has payments; review the change: {diff}"),
                     });

@@ -12,7 +12,7 @@ use uuid::Uuid;
 const ADOPT_SCAN_PAGES: i64 = 5;
 
 /// The ledger key of an order's invoice.
-pub(crate) fn invoice_key(keys: &Keys, order_guid: Uuid) -> String {
+pub(super) fn invoice_key(keys: &Keys, order_guid: Uuid) -> String {
     keys.key("invoice", &order_guid.to_string())
 }
 
@@ -125,19 +125,19 @@ pub(super) async fn ensure_invoice(
 }
 
 /// Which of an order's payments: its ledger key and the marker stamped in its note.
-pub(crate) struct PaymentRef {
+pub(super) struct PaymentRef {
     key: String,
     marker: String,
 }
 
 impl PaymentRef {
     /// Its ledger key.
-    pub(crate) fn key(&self) -> &str {
+    pub(super) fn key(&self) -> &str {
         &self.key
     }
 
     /// The gateway payment (`OrderGrandTotal`): marked with the order marker.
-    pub(crate) fn gateway(keys: &Keys, order_guid: Uuid) -> Self {
+    pub(super) fn gateway(keys: &Keys, order_guid: Uuid) -> Self {
         Self {
             key: keys.key("payment", &order_guid.to_string()),
             marker: order_marker(order_guid),
@@ -146,7 +146,7 @@ impl PaymentRef {
 
     /// The payment of the order's `n`th gift card. Its marker does not contain the order marker, so neither is
     /// ever taken for the other.
-    pub(crate) fn gift_card(keys: &Keys, order_guid: Uuid, n: usize) -> Self {
+    pub(super) fn gift_card(keys: &Keys, order_guid: Uuid, n: usize) -> Self {
         Self {
             key: keys.key("gift-card", &format!("{order_guid}:{n}")),
             marker: gift_card_marker(order_guid, n),

@@ -3,7 +3,7 @@
 use super::state::EventState;
 use crate::error::{Error, Result, stored_tenant_id};
 use crate::store::{Store, from_ms};
-use ferry_model::{EventEnvelope, EventId, TenantId};
+use ferry_model::{ErrorClass, EventEnvelope, EventId, TenantId};
 use std::fmt;
 use time::OffsetDateTime;
 
@@ -72,6 +72,8 @@ pub struct EventRecord {
     pub lease_expires_at: Option<OffsetDateTime>,
     /// Error of the last failed attempt.
     pub last_error: Option<String>,
+    /// The class of the error that dead-lettered it, while it is dead (kept once discarded).
+    pub error_class: Option<ErrorClass>,
     /// FreshBooks ids once done.
     pub outcome: Option<serde_json::Value>,
     /// Kentico order number (searchable), once known.
@@ -126,6 +128,12 @@ impl EventRecord {
             lease_owner: row.lease_owner,
             lease_expires_at: opt(row.lease_expires_at),
             last_error: row.last_error,
+            error_class: row.error_class.map(|c| c.parse()).transpose().map_err(
+                |e: ferry_model::UnknownErrorClass| Error::Corrupt {
+                    what: "error class",
+                    detail: e.to_string(),
+                },
+            )?,
             outcome: row
                 .outcome
                 .map(|s| serde_json::from_str(&s))
@@ -168,6 +176,7 @@ pub(crate) struct EventRow {
     lease_owner: Option<String>,
     lease_expires_at: Option<i64>,
     last_error: Option<String>,
+    error_class: Option<String>,
     outcome: Option<String>,
     order_number: Option<String>,
     invoice_id: Option<String>,
@@ -236,6 +245,26 @@ impl Store {
         .await
         .map_err(Error::db("count events"))?);
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// When the oldest event of `tenant` still waiting (queued, retrying or running) was received; `None` when
+    /// nothing waits. The alerts' backlog check.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn oldest_waiting(&self, tenant: &TenantId) -> Result<Option<OffsetDateTime>> {
+        let oldest: Option<i64> =
+            on_pool!(&self.pool, |p| {
+                sqlx::query_scalar(
+            "SELECT MIN(received_at) FROM events WHERE state IN ('queued', 'retrying', 'running') \
+             AND tenant = $1",
+        )
+        .bind(tenant.as_str())
+        .fetch_one(p)
+        .await
+        .map_err(Error::db("read the oldest waiting event"))?
+            });
+        Ok(oldest.map(from_ms))
     }
 
     /// Counts events per tenant and state (states without events are absent), for the `ferry_store_events` gauge.

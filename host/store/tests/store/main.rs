@@ -5,6 +5,7 @@
 //! backends the same way. One test binary for the crate, as Wasmtime's `tests/all`.
 
 mod admin_rows;
+mod console_rows;
 mod multi_host;
 mod suite;
 mod support;
@@ -95,6 +96,7 @@ on_both_backends!(
     claims_take_turns_between_tenants_within_limits,
     dead_letters_can_be_shown_replayed_and_discarded,
     replay_all_requeues_every_dead_event_of_a_tenant,
+    dead_letters_are_listed_replayed_and_discarded_by_error_class,
     run_history_is_searchable_by_order_number_and_invoice,
     purge_removes_old_done_events_and_resolved_dead_letters_only,
     idempotency_ledger_records_intent_then_result,

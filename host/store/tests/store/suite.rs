@@ -1,10 +1,10 @@
 //! Backend-neutral test bodies: each takes a fresh, empty store.
 
 use anyhow::{Context, Result, ensure};
-use ferry_model::{EventEnvelope, EventKind, EventObject, TenantId};
+use ferry_model::{ErrorClass, EventEnvelope, EventKind, EventObject, TenantId};
 use ferry_store::{
-    ClaimRequest, EventState, Ingestor, InsertOutcome, LedgerState, MappingKind, NewEvent, Outcome,
-    RotateOutcome, Step, Store, TokenSet, Watermark,
+    ClaimRequest, DeadLetterFilter, EventState, Ingestor, InsertOutcome, LedgerState, MappingKind,
+    NewEvent, Outcome, RotateOutcome, Step, Store, TokenSet, Watermark,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -122,8 +122,12 @@ pub(crate) async fn dead_event_releases_its_object(s: &Store) -> Result<()> {
     insert_one(s, "t1", "a2", 27).await?;
     let c = s.claim(&req("w1", 10)).await?;
     ensure!(c.len() == 1);
-    s.dead_letter(&c[0].lease, "validation: missing customer")
-        .await?;
+    s.dead_letter(
+        &c[0].lease,
+        "validation: missing customer",
+        ErrorClass::Validation,
+    )
+    .await?;
     let c2 = s.claim(&req("w1", 10)).await?;
     ensure!(c2.len() == 1 && c2[0].event.event_id.as_str() == "a2");
     Ok(())
@@ -175,7 +179,8 @@ pub(crate) async fn retry_waits_for_next_attempt_and_keeps_each_error(s: &Store)
     s.retry(&b[0].lease, Duration::ZERO, "timeout").await?;
     let b2 = s.claim(&req("w1", 1)).await?;
     ensure!(b2.len() == 1 && b2[0].lease.attempt == 2);
-    s.dead_letter(&b2[0].lease, "out of attempts").await?;
+    s.dead_letter(&b2[0].lease, "out of attempts", ErrorClass::Upstream)
+        .await?;
     let dl = s.dead_letter_detail(b2[0].lease.job).await?;
     let errors: Vec<_> = dl.history.iter().filter_map(|t| t.error.clone()).collect();
     ensure!(
@@ -222,7 +227,8 @@ pub(crate) async fn dead_letters_can_be_shown_replayed_and_discarded(s: &Store) 
     insert_one(s, "t1", "a1", 1).await?;
     insert_one(s, "t1", "b1", 2).await?;
     for c in s.claim(&req("w1", 10)).await? {
-        s.dead_letter(&c.lease, "plugin rejected").await?;
+        s.dead_letter(&c.lease, "plugin rejected", ErrorClass::Plugin)
+            .await?;
     }
     let dead = s.dead_letters(Some(&tenant("t1")), 100).await?;
     ensure!(dead.len() == 2);
@@ -248,12 +254,68 @@ pub(crate) async fn replay_all_requeues_every_dead_event_of_a_tenant(s: &Store) 
         insert_one(s, t, id, o).await?;
     }
     for c in s.claim(&req("w1", 10)).await? {
-        s.dead_letter(&c.lease, "boom").await?;
+        s.dead_letter(&c.lease, "boom", ErrorClass::Upstream)
+            .await?;
     }
     ensure!(s.replay_all(Some(&tenant("t1")), "bulk").await? == 2);
     ensure!(s.count_in_state(None, EventState::Dead).await? == 1);
     ensure!(s.replay_all(None, "bulk").await? == 1);
     ensure!(s.count_in_state(None, EventState::Queued).await? == 3);
+    Ok(())
+}
+
+pub(crate) async fn dead_letters_are_listed_replayed_and_discarded_by_error_class(
+    s: &Store,
+) -> Result<()> {
+    for (t, id, o) in [
+        ("t1", "a", 1),
+        ("t1", "b", 2),
+        ("t1", "c", 3),
+        ("t2", "d", 4),
+    ] {
+        insert_one(s, t, id, o).await?;
+    }
+    let classes = [
+        ErrorClass::Validation,
+        ErrorClass::Plugin,
+        ErrorClass::Validation,
+        ErrorClass::Validation,
+    ];
+    let mut claimed = s.claim(&req("w1", 10)).await?;
+    claimed.sort_by_key(|c| c.event.job);
+    ensure!(claimed.len() == 4);
+    for (c, class) in claimed.iter().zip(classes) {
+        s.dead_letter(&c.lease, "refused", class).await?;
+    }
+    let t1_validation = DeadLetterFilter {
+        tenant: Some(tenant("t1")),
+        class: Some(ErrorClass::Validation),
+    };
+    let listed = s.dead_letters_matching(&t1_validation, 100).await?;
+    ensure!(listed.len() == 2, "{listed:?}");
+    ensure!(
+        listed
+            .iter()
+            .all(|e| e.error_class == Some(ErrorClass::Validation) && e.tenant.as_str() == "t1")
+    );
+    let every_plugin = DeadLetterFilter {
+        tenant: None,
+        class: Some(ErrorClass::Plugin),
+    };
+    ensure!(s.dead_letters_matching(&every_plugin, 100).await?.len() == 1);
+
+    // A replay clears the class with the state; a discard keeps it for the record.
+    ensure!(s.replay_matching(&t1_validation, "bulk").await? == 2);
+    let replayed = s.event(listed[0].job).await?;
+    ensure!(replayed.state == EventState::Queued && replayed.error_class.is_none());
+    ensure!(s.discard_matching(&every_plugin, "test orders").await? == 1);
+    let discarded = s.event(claimed[1].event.job).await?;
+    ensure!(discarded.state == EventState::Discarded);
+    ensure!(discarded.error_class == Some(ErrorClass::Plugin));
+    ensure!(
+        s.count_in_state(None, EventState::Dead).await? == 1,
+        "t2's is left"
+    );
     Ok(())
 }
 
@@ -310,7 +372,8 @@ async fn settle_by_name(s: &Store, n: usize) -> Result<()> {
             s.record_step(&c.lease, &step).await?;
             s.complete(&c.lease, &Outcome::default()).await?;
         } else {
-            s.dead_letter(&c.lease, "refused").await?;
+            s.dead_letter(&c.lease, "refused", ErrorClass::Validation)
+                .await?;
             if id.starts_with("discarded") {
                 s.discard(c.lease.job, "resolved by hand").await?;
             }
@@ -823,7 +886,8 @@ pub(crate) async fn a_held_event_is_released_by_its_replay_only(s: &Store) -> Re
     s.hold_for_review(held).await?;
     ensure!(!s.released_from_review(held).await?, "held, not released");
     for c in &claimed {
-        s.dead_letter(&c.lease, "held for review").await?;
+        s.dead_letter(&c.lease, "held for review", ErrorClass::Review)
+            .await?;
     }
     ensure!(!s.released_from_review(held).await?, "dead, not released");
     s.replay(other, "not held").await?;
@@ -843,7 +907,8 @@ pub(crate) async fn a_held_event_is_released_by_its_replay_only(s: &Store) -> Re
         .find(|c| c.lease.job != held && c.lease.job != other)
         .context("claimed")?;
     s.hold_for_review(c.lease.job).await?;
-    s.dead_letter(&c.lease, "held for review").await?;
+    s.dead_letter(&c.lease, "held for review", ErrorClass::Review)
+        .await?;
     ensure!(s.replay_all(Some(&tenant("t1")), "bulk").await? == 1);
     ensure!(s.released_from_review(c.lease.job).await?);
     Ok(())
