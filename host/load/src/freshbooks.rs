@@ -8,6 +8,7 @@ mod credits;
 mod invoices;
 mod types;
 
+pub(crate) use client::{pages as result_pages, take as take_result};
 pub use auth::{MemoryTokenStore, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens};
 pub use client::{DOWNSTREAM, FreshBooksClient};
 pub use types::{

@@ -13,10 +13,13 @@
 //!   host-implemented `TokenStore`, response types, and one module per resource.
 //! - `ledger`: the `Ledger` trait (intent / done / get) the host implements over its store.
 //! - `sync`: `sync_order` / `sync_customer`: find-or-create client, taxes, items; invoice; mark sent; payment.
+//! - `audit`: the books audit: FreshBooks read in bulk and compared with each order's drafts, every difference
+//!   classified.
 //! - `error`: the crate's `Error` with `disposition()`.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod audit;
 mod config;
 mod error;
 pub mod freshbooks;

@@ -25,9 +25,14 @@ use catalog::{ensure_items, ensure_taxes};
 pub use client::sync_customer_client;
 use client::{ensure_client, find_client};
 pub use invoice::gift_card_marker;
-use invoice::{PaymentRef, ensure_invoice, ensure_payment, find_invoice, is_draft};
+use invoice::{ensure_invoice, ensure_payment, find_invoice, is_draft};
 pub use product::{ItemSynced, archive_product, sync_product};
 pub use withdraw::{credit_marker, edit_credit_marker};
+// What the books audit reads back the way the sync wrote it.
+pub(crate) use invoice::{PaymentRef, invoice_key};
+pub(crate) use lines::{LineDiff, keys as line_keys};
+pub(crate) use state::{invoice_state, recorded as recorded_state};
+pub(crate) use withdraw::Standing;
 
 use crate::{
     Error, Result, SyncOptions,
@@ -102,17 +107,26 @@ fn with_marker(text: &str, marker: &str) -> String {
     }
 }
 
-struct Keys {
+/// Builds the tenant's ledger keys (`{tenant}:{kind}:{id}`).
+pub(crate) struct Keys {
     prefix: String,
 }
 
 impl Keys {
-    fn key(&self, kind: &str, id: &str) -> String {
+    /// The keys of `tenant`.
+    pub(crate) fn of(tenant: &TenantId) -> Self {
+        Self {
+            prefix: tenant.to_string(),
+        }
+    }
+
+    /// The key of `kind` `id`.
+    pub(crate) fn key(&self, kind: &str, id: &str) -> String {
         format!("{}:{kind}:{id}", self.prefix)
     }
 }
 
-async fn get(ledger: &dyn Ledger, key: &str) -> Result<Option<LedgerEntry>> {
+pub(crate) async fn get(ledger: &dyn Ledger, key: &str) -> Result<Option<LedgerEntry>> {
     ledger
         .get(key)
         .await
@@ -141,7 +155,7 @@ async fn done(ledger: &dyn Ledger, key: &str, id: i64) -> Result<()> {
         .map_err(|e| Error::store(&format!("record done {key}"), e))
 }
 
-fn done_id(entry: &Option<LedgerEntry>) -> Option<i64> {
+pub(crate) fn done_id(entry: &Option<LedgerEntry>) -> Option<i64> {
     match entry {
         Some(LedgerEntry::Done { external_id }) => external_id.parse().ok(),
         _ => None,

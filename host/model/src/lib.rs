@@ -14,7 +14,9 @@
 //!   order) and the unknown-SKU policy.
 //! - `disposition`: what the worker does with an error (retry or dead-letter).
 //! - `error_class`: `ErrorClass`, the kind of failure a dead letter is filed under.
+//! - `audit`: the books audit's findings (`AuditReport`, `Difference`, `AuditClass`, `Repair`).
 
+mod audit;
 mod disposition;
 mod draft;
 mod error_class;
@@ -24,6 +26,7 @@ mod money;
 mod order;
 mod product;
 
+pub use audit::{AuditClass, AuditReport, Difference, Repair};
 pub use disposition::Disposition;
 pub use draft::{
     ClientDraft, Drafts, InvoiceDraft, InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 const ADOPT_SCAN_PAGES: i64 = 5;
 
 /// The ledger key of an order's invoice.
-pub(super) fn invoice_key(keys: &Keys, order_guid: Uuid) -> String {
+pub(crate) fn invoice_key(keys: &Keys, order_guid: Uuid) -> String {
     keys.key("invoice", &order_guid.to_string())
 }
 
@@ -125,19 +125,19 @@ pub(super) async fn ensure_invoice(
 }
 
 /// Which of an order's payments: its ledger key and the marker stamped in its note.
-pub(super) struct PaymentRef {
+pub(crate) struct PaymentRef {
     key: String,
     marker: String,
 }
 
 impl PaymentRef {
     /// Its ledger key.
-    pub(super) fn key(&self) -> &str {
+    pub(crate) fn key(&self) -> &str {
         &self.key
     }
 
     /// The gateway payment (`OrderGrandTotal`): marked with the order marker.
-    pub(super) fn gateway(keys: &Keys, order_guid: Uuid) -> Self {
+    pub(crate) fn gateway(keys: &Keys, order_guid: Uuid) -> Self {
         Self {
             key: keys.key("payment", &order_guid.to_string()),
             marker: order_marker(order_guid),
@@ -146,7 +146,7 @@ impl PaymentRef {
 
     /// The payment of the order's `n`th gift card. Its marker does not contain the order marker, so neither is
     /// ever taken for the other.
-    pub(super) fn gift_card(keys: &Keys, order_guid: Uuid, n: usize) -> Self {
+    pub(crate) fn gift_card(keys: &Keys, order_guid: Uuid, n: usize) -> Self {
         Self {
             key: keys.key("gift-card", &format!("{order_guid}:{n}")),
             marker: gift_card_marker(order_guid, n),

@@ -6,7 +6,7 @@ use ferry_model::{CurrencyCode, Decimal, InvoiceLineDraft, LineTax, Money};
 use std::str::FromStr;
 
 /// What Ferry sets on a line, normalised: name, quantity, unit cost and taxes.
-pub(super) type LineKey = (String, Decimal, Decimal, Vec<(String, Decimal)>);
+pub(crate) type LineKey = (String, Decimal, Decimal, Vec<(String, Decimal)>);
 
 fn decimal(v: &serde_json::Value) -> Decimal {
     match v {
@@ -32,7 +32,7 @@ fn key(l: &InvoiceLineDraft) -> LineKey {
 }
 
 /// The lines as FreshBooks compares them, normalised: what an edit brought an order to.
-pub(super) fn keys(lines: &[InvoiceLineDraft]) -> Vec<LineKey> {
+pub(crate) fn keys(lines: &[InvoiceLineDraft]) -> Vec<LineKey> {
     lines.iter().map(key).collect()
 }
 
@@ -91,7 +91,7 @@ pub(super) fn take_one(lines: &mut Vec<InvoiceLineDraft>, line: &InvoiceLineDraf
 
 /// How one set of lines becomes another, counting repeated lines.
 #[derive(Debug, Default)]
-pub(super) struct LineDiff {
+pub(crate) struct LineDiff {
     /// Lines in the old set and not the new one.
     pub(super) removed: Vec<InvoiceLineDraft>,
     /// Lines in the new set and not the old one.
@@ -101,7 +101,7 @@ pub(super) struct LineDiff {
 impl LineDiff {
     /// The lines `have` loses and gains to become `want`; `None` when they are the same lines in the same order
     /// (a reordering alone is a change: FreshBooks prints lines in order).
-    pub(super) fn between(have: &[InvoiceLineDraft], want: &[InvoiceLineDraft]) -> Option<Self> {
+    pub(crate) fn between(have: &[InvoiceLineDraft], want: &[InvoiceLineDraft]) -> Option<Self> {
         if have.len() == want.len() && have.iter().zip(want).all(|(a, b)| same(a, b)) {
             return None;
         }
@@ -116,7 +116,7 @@ impl LineDiff {
     }
 
     /// True when only the order of the lines changed.
-    pub(super) fn is_reorder(&self) -> bool {
+    pub(crate) fn is_reorder(&self) -> bool {
         self.removed.is_empty() && self.added.is_empty()
     }
 }

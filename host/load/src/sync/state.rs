@@ -13,7 +13,7 @@ use ferry_model::Drafts;
 use uuid::Uuid;
 
 /// What the invoice is brought to: its lines, the address it prints and its status.
-pub(super) fn invoice_state(drafts: &Drafts) -> String {
+pub(crate) fn invoice_state(drafts: &Drafts) -> String {
     digest_of(&(
         &drafts.invoice.lines,
         InvoiceAddress::from(&drafts.client),
@@ -26,15 +26,15 @@ fn state_key(keys: &Keys, order_guid: Uuid) -> String {
 }
 
 /// What the ledger records of the invoice's last state.
-pub(super) struct Recorded {
+pub(crate) struct Recorded {
     /// [`invoice_state`] of the drafts it was brought to.
-    pub(super) digest: String,
+    pub(crate) digest: String,
     /// The invoice number FreshBooks gave it.
     pub(super) invoice_number: Option<String>,
 }
 
 /// The state last recorded for the order's invoice, if any (`"<digest> <invoice number>"`).
-pub(super) async fn recorded(
+pub(crate) async fn recorded(
     ledger: &dyn Ledger,
     keys: &Keys,
     order_guid: Uuid,

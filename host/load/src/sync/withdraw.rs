@@ -55,9 +55,11 @@ pub(super) struct Correction<'a> {
 }
 
 /// What an order still bills in FreshBooks: its invoice less the edit credit notes written for it.
-struct Standing {
-    lines: Vec<InvoiceLineDraft>,
-    amount: Decimal,
+pub(crate) struct Standing {
+    /// The invoice's lines less those the edit credit notes removed, plus those they added.
+    pub(crate) lines: Vec<InvoiceLineDraft>,
+    /// The invoice's amount less the edit credit notes' amounts.
+    pub(crate) amount: Decimal,
     currency: CurrencyCode,
     /// The client's credit notes (all of them: the markers are looked for here).
     notes: Vec<FbCreditNote>,
@@ -65,18 +67,30 @@ struct Standing {
 
 impl Standing {
     async fn of(c: &Correction<'_>, inv: &FbInvoice) -> Result<Self> {
+        let notes = c.fb.list_credit_notes_for_client(inv.customerid).await?;
+        let mut standing = Self::from_notes(inv, &notes, c.order.guid)?;
+        standing.notes = notes;
+        Ok(standing)
+    }
+
+    /// The standing of `order_guid`'s invoice `inv`, given its client's credit notes (with their lines); the books
+    /// audit reads the notes in bulk and calls this too, so both agree on what an order still bills.
+    pub(crate) fn from_notes(
+        inv: &FbInvoice,
+        notes: &[FbCreditNote],
+        order_guid: Uuid,
+    ) -> Result<Self> {
         let currency = invoice_currency(inv).ok_or_else(|| Error::Invalid {
             what: format!("credit freshbooks invoice {}", inv.id),
             reason: "the invoice has no currency".to_owned(),
         })?;
-        let notes = c.fb.list_credit_notes_for_client(inv.customerid).await?;
         let mut standing = Self {
             lines: invoice_lines(inv, &currency),
             amount: inv.amount.as_ref().map_or(Decimal::ZERO, |m| m.amount),
             currency,
             notes: Vec::new(),
         };
-        let prefix = edit_credit_prefix(c.order.guid);
+        let prefix = edit_credit_prefix(order_guid);
         let mut edits: Vec<&FbCreditNote> = notes
             .iter()
             .filter(|n| n.notes.as_deref().is_some_and(|t| t.contains(&prefix)))
@@ -99,7 +113,6 @@ impl Standing {
                 }
             }
         }
-        standing.notes = notes;
         Ok(standing)
     }
 
@@ -175,7 +188,7 @@ async fn write(
 
 /// Withdraws a cancelled order's invoice: none yet, or deleted already, nothing to do; a draft (or a sent one under
 /// `sent_cancellation = "delete"`) deleted; otherwise a credit note for what the order still bills, spent on what
-/// is outstanding — or [`Error::Invalid`] (review) for an invoice with payments under `paid_cancellation =
+/// is outstanding — or [`Error::Review`] for an invoice with payments under `paid_cancellation =
 /// "review"`.
 pub(super) async fn cancel(
     c: &Correction<'_>,
@@ -216,7 +229,7 @@ pub(super) async fn cancel(
     let id = match recorded(c, &standing, &key, &marker, synced).await? {
         Some(id) => id,
         None if inv.has_payments() && c.options.paid_cancellation == PaidChange::Review => {
-            return Err(Error::Invalid {
+            return Err(Error::Review {
                 what: format!("cancel freshbooks invoice {}", inv.id),
                 reason:
                     "the order was cancelled in kentico but the invoice has payments; review it \
@@ -286,7 +299,7 @@ async fn settle_from_credit(
 
 /// Credits the difference an edit of a paid order makes: nothing when the order already stands at the edit (it
 /// was credited before); a credit note with the removed lines, and the added ones at a negative price, when the
-/// edit lowers the total; [`Error::Invalid`] (review) when it raises it, which a credit note cannot carry.
+/// edit lowers the total; [`Error::Review`] when it raises it, which a credit note cannot carry.
 pub(super) async fn credit_edit(
     c: &Correction<'_>,
     inv: &FbInvoice,
@@ -312,7 +325,7 @@ pub(super) async fn credit_edit(
     }
     let target = standing.amount - draft.amount();
     if target < Decimal::ZERO {
-        return Err(Error::Invalid {
+        return Err(Error::Review {
             what: format!(
                 "credit the kentico edit of paid freshbooks invoice {}",
                 inv.id
