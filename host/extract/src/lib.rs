@@ -26,6 +26,7 @@ pub use catalogue::{changed_skus_since, fetch_product};
 pub use config::KenticoConfig;
 pub use error::{Error, Result};
 pub use fetch::{
-    Changed, changed_customers_since, changed_orders_since, fetch_customer, fetch_order,
+    Changed, changed_customers_since, changed_orders_since, existing_orders, fetch_customer,
+    fetch_order,
 };
 pub use kentico::KenticoClient;

@@ -38,6 +38,7 @@
 //! - `admin`: admin API tokens (hashed, `tokens`), uploaded plugin components and versions (`plugins`), paged
 //!   event listing (`events`); the web console's sessions (`sessions`), tenants overview (`overview`) and run
 //!   history search (`search`).
+//! - `audit`: books audit reports with their window and differences; a repair runs once per report.
 //! - `tenant_config`: tenants managed through the admin API (configuration JSON and sealed secrets).
 
 /// `on_pool!(pool, |p| body)` runs `body` with `p` bound to the store's pool, whichever backend it is. The body is compiled once per
@@ -63,6 +64,7 @@ macro_rules! on_conn {
 }
 
 mod admin;
+mod audit;
 mod backend;
 mod config;
 mod connection;
