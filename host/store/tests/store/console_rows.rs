@@ -1,0 +1,285 @@
+//! What the web console reads and keeps, on both backends: sessions tied to a live admin token, every tenant's
+//! activity at once, and the filtered run history.
+
+#![allow(clippy::unwrap_used)]
+
+use ferry_model::{Decimal, ErrorClass, EventEnvelope, EventKind, EventObject, TenantId};
+use ferry_store::{
+    ClaimRequest, EventFilter, EventState, NewEvent, Outcome, Store, SyncedOrder, TokenScope,
+};
+use std::time::Duration;
+use time::OffsetDateTime;
+
+fn tenant(id: &str) -> TenantId {
+    TenantId::parse(id).unwrap()
+}
+
+async fn insert(store: &Store, tenant: &TenantId, id: i64) {
+    let at = OffsetDateTime::now_utc();
+    let envelope = EventEnvelope {
+        id: format!("evt_{tenant}_{id}"),
+        kind: EventKind::OrderUpdated,
+        occurred_at: at,
+        object: EventObject {
+            object_type: "ecommerce.order".to_owned(),
+            id,
+            guid: uuid::Uuid::new_v4(),
+            last_modified: at,
+        },
+    };
+    store
+        .insert_event(&NewEvent::from_envelope(tenant.clone(), envelope))
+        .await
+        .unwrap();
+}
+
+async fn sessions_speak_for_a_live_token_until_they_expire_or_end(
+    store: &Store,
+) -> anyhow::Result<()> {
+    store
+        .insert_admin_token("tok_s", "hash-s", &TokenScope::Tenant(tenant("shop")), "s")
+        .await?;
+    let later = OffsetDateTime::now_utc() + time::Duration::hours(1);
+    store
+        .create_console_session("sess-1", "tok_s", "csrf-1", later)
+        .await?;
+    store
+        .create_console_session(
+            "sess-old",
+            "tok_s",
+            "csrf-2",
+            OffsetDateTime::now_utc() - time::Duration::seconds(1),
+        )
+        .await?;
+    let s = store.console_session("sess-1").await?.unwrap();
+    assert_eq!((s.token.id.as_str(), s.csrf.as_str()), ("tok_s", "csrf-1"));
+    assert_eq!(s.token.scope, TokenScope::Tenant(tenant("shop")));
+    assert!(
+        store.console_session("sess-old").await?.is_none(),
+        "expired"
+    );
+    assert!(store.console_session("nope").await?.is_none());
+    assert!(
+        store
+            .create_console_session("sess-x", "tok_unknown", "c", later)
+            .await
+            .is_err(),
+        "a session needs a stored token"
+    );
+
+    store.delete_console_session("sess-1").await?;
+    assert!(
+        store.console_session("sess-1").await?.is_none(),
+        "signed out"
+    );
+    store
+        .create_console_session("sess-2", "tok_s", "csrf-3", later)
+        .await?;
+    assert!(store.revoke_admin_token("tok_s").await?);
+    assert!(
+        store.console_session("sess-2").await?.is_none(),
+        "a revoked token's sessions end at once"
+    );
+    Ok(())
+}
+
+async fn activity_counts_every_tenant_at_once(store: &Store) -> anyhow::Result<()> {
+    let (shop, other) = (tenant("shop"), tenant("other"));
+    let before = OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    for id in 1..=4 {
+        insert(store, &shop, id).await;
+    }
+    insert(store, &other, 1).await;
+    // shop: one done with an order and invoice, one dead, two waiting.
+    let claimed = store
+        .claim(&ClaimRequest::new("w", Duration::from_secs(30), 5))
+        .await?;
+    assert_eq!(claimed.len(), 5, "{claimed:?}");
+    let shop_claims: Vec<_> = claimed.iter().filter(|c| c.event.tenant == shop).collect();
+    store
+        .complete(
+            &shop_claims[0].lease,
+            &Outcome {
+                freshbooks: serde_json::json!({ "invoice_id": 77 }),
+                order_number: Some("1001".to_owned()),
+                invoice_id: Some("77".to_owned()),
+            },
+        )
+        .await?;
+    store
+        .dead_letter(
+            &shop_claims[1].lease,
+            "FreshBooks answered 422",
+            ErrorClass::Upstream,
+        )
+        .await?;
+    for c in claimed
+        .iter()
+        .filter(|c| c.event.tenant != shop)
+        .chain(shop_claims[2..].iter().copied())
+    {
+        store
+            .retry(&c.lease, Duration::from_secs(60), "Kentico timed out")
+            .await?;
+    }
+    store
+        .record_synced_order(
+            &shop,
+            &SyncedOrder {
+                order_guid: "g1".to_owned(),
+                currency: "EUR".to_owned(),
+                total: Decimal::new(1000, 2),
+                max_quantity: 1,
+                customer: "c".to_owned(),
+                country: "DE".to_owned(),
+            },
+        )
+        .await?;
+
+    let day = OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let activity = store
+        .tenant_activity(day, day - time::Duration::days(10))
+        .await?;
+    let a = &activity[&shop];
+    assert_eq!((a.backlog, a.dead_letters), (2, 1), "{a:?}");
+    assert!(a.oldest_waiting.is_some_and(|t| t >= before), "{a:?}");
+    assert_eq!((a.synced_today, a.synced_this_month), (1, 1));
+    assert!(a.last_success.is_some());
+    assert!(
+        a.last_error
+            .as_ref()
+            .is_some_and(|(_, e)| e == "Kentico timed out"),
+        "the newest standing failure (a retrying event's): {a:?}"
+    );
+    // A day that starts later counts nothing synced today, but the month still does.
+    let later = OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let a = store.tenant_activity(later, day).await?[&shop].clone();
+    assert_eq!((a.synced_today, a.synced_this_month), (0, 1));
+    let o = &activity[&other];
+    assert_eq!(
+        (o.backlog, o.dead_letters, o.synced_today),
+        (1, 0, 0),
+        "{o:?}"
+    );
+    assert!(o.disconnected.is_none() && o.token_accounts.is_empty());
+    store
+        .mark_disconnected(&other, "acct", "digest", "invalid_grant")
+        .await?;
+    let o = store.tenant_activity(day, day).await?[&other].clone();
+    assert_eq!(o.disconnected.unwrap().reason, "invalid_grant");
+
+    // Run history search: each filter narrows, paging goes older.
+    let all = store
+        .search_events(&shop, &EventFilter::default(), None, 10)
+        .await?;
+    assert_eq!(all.len(), 4);
+    assert!(all.windows(2).all(|w| w[0].job > w[1].job), "newest first");
+    let by_order = EventFilter {
+        order_number: Some("1001".to_owned()),
+        ..EventFilter::default()
+    };
+    let found = store.search_events(&shop, &by_order, None, 10).await?;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].invoice_id.as_deref(), Some("77"));
+    let by_invoice = EventFilter {
+        invoice_id: Some("77".to_owned()),
+        state: Some(EventState::Done),
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        store
+            .search_events(&shop, &by_invoice, None, 10)
+            .await?
+            .len(),
+        1
+    );
+    assert!(
+        store
+            .search_events(&other, &by_order, None, 10)
+            .await?
+            .is_empty(),
+        "another tenant's order is not found"
+    );
+    let dead = EventFilter {
+        state: Some(EventState::Dead),
+        ..EventFilter::default()
+    };
+    assert_eq!(store.search_events(&shop, &dead, None, 10).await?.len(), 1);
+    let upstream = EventFilter {
+        class: Some(ErrorClass::Upstream),
+        ..EventFilter::default()
+    };
+    assert_eq!(
+        store.search_events(&shop, &upstream, None, 10).await?.len(),
+        1
+    );
+    let plugin = EventFilter {
+        class: Some(ErrorClass::Plugin),
+        ..EventFilter::default()
+    };
+    assert!(
+        store
+            .search_events(&shop, &plugin, None, 10)
+            .await?
+            .is_empty()
+    );
+    assert_eq!(
+        store.dead_letter_classes(&shop).await?,
+        vec![(Some(ErrorClass::Upstream), 1)]
+    );
+    assert!(store.dead_letter_classes(&other).await?.is_empty());
+    let future = EventFilter {
+        from: Some(later),
+        ..EventFilter::default()
+    };
+    assert!(
+        store
+            .search_events(&shop, &future, None, 10)
+            .await?
+            .is_empty()
+    );
+    let past = EventFilter {
+        until: Some(before),
+        ..EventFilter::default()
+    };
+    assert!(
+        store
+            .search_events(&shop, &past, None, 10)
+            .await?
+            .is_empty()
+    );
+    let page = store
+        .search_events(&shop, &EventFilter::default(), None, 3)
+        .await?;
+    let rest = store
+        .search_events(&shop, &EventFilter::default(), Some(page[2].job), 3)
+        .await?;
+    assert_eq!((page.len(), rest.len()), (3, 1));
+    Ok(())
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::with_sqlite(|s| async move { crate::console_rows::$name(&s).await }).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::with_postgres(|s| async move { crate::console_rows::$name(&s).await }).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    sessions_speak_for_a_live_token_until_they_expire_or_end,
+    activity_counts_every_tenant_at_once,
+);
