@@ -13,7 +13,10 @@
 //! - `error`: [`ApiError`], the ingest surface's error body.
 //! - `metrics`: the names of the metrics the handler records.
 //! - `router`: [`router`] and [`IngestState`]; the handler.
+//! - `callbacks`: [`callbacks_router`]: FreshBooks callbacks (handshake, signature, durable dedupe), with the host's
+//!   [`CallbackKeys`].
 
+mod callbacks;
 mod config;
 mod error;
 pub mod metrics;
@@ -21,6 +24,10 @@ mod router;
 mod secrets;
 mod signature;
 
+pub use callbacks::{
+    BoxFuture, CallbackKeys, CallbackState, HEADER_FRESHBOOKS_HMAC, callbacks_router, python_json,
+    verify_freshbooks,
+};
 pub use config::IngestConfig;
 pub use error::{ApiError, ErrorCode};
 pub use router::{IngestState, router};

@@ -10,7 +10,12 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// What happened in Kentico.
+/// The object type of events about a FreshBooks payment (`object.id` is the payment id).
+pub const FRESHBOOKS_PAYMENT: &str = "freshbooks.payment";
+/// The object type of events about a FreshBooks invoice (`object.id` is the invoice id).
+pub const FRESHBOOKS_INVOICE: &str = "freshbooks.invoice";
+
+/// What happened in Kentico, or (the `payment.*` and `invoice.*` kinds) in FreshBooks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EventKind {
     /// A new order was placed.
@@ -40,6 +45,18 @@ pub enum EventKind {
     /// A SKU was deleted.
     #[serde(rename = "sku.deleted")]
     SkuDeleted,
+    /// A payment was recorded in FreshBooks (a FreshBooks callback, `docs/freshbooks-callbacks.md`).
+    #[serde(rename = "payment.create")]
+    PaymentCreated,
+    /// A FreshBooks payment changed (a refund lowers or zeroes it).
+    #[serde(rename = "payment.update")]
+    PaymentUpdated,
+    /// A FreshBooks payment was deleted.
+    #[serde(rename = "payment.delete")]
+    PaymentDeleted,
+    /// A FreshBooks invoice changed.
+    #[serde(rename = "invoice.update")]
+    InvoiceUpdated,
 }
 
 impl EventKind {
@@ -55,7 +72,23 @@ impl EventKind {
             Self::SkuCreated => "sku.created",
             Self::SkuUpdated => "sku.updated",
             Self::SkuDeleted => "sku.deleted",
+            Self::PaymentCreated => "payment.create",
+            Self::PaymentUpdated => "payment.update",
+            Self::PaymentDeleted => "payment.delete",
+            Self::InvoiceUpdated => "invoice.update",
         }
+    }
+
+    /// The kind of a FreshBooks callback name (`payment.create`), for the names Ferry acts on.
+    pub fn from_freshbooks(name: &str) -> Option<Self> {
+        [
+            Self::PaymentCreated,
+            Self::PaymentUpdated,
+            Self::PaymentDeleted,
+            Self::InvoiceUpdated,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
     }
 
     /// The Kentico object type this event is about.
@@ -63,6 +96,10 @@ impl EventKind {
         match self {
             Self::CustomerUpdated | Self::CustomerCreated => "ecommerce.customer",
             Self::SkuCreated | Self::SkuUpdated | Self::SkuDeleted => "ecommerce.sku",
+            Self::PaymentCreated | Self::PaymentUpdated | Self::PaymentDeleted => {
+                FRESHBOOKS_PAYMENT
+            }
+            Self::InvoiceUpdated => FRESHBOOKS_INVOICE,
             _ => "ecommerce.order",
         }
     }
@@ -73,9 +110,9 @@ impl EventKind {
 pub struct EventObject {
     /// `ecommerce.order`, `ecommerce.customer` or `ecommerce.sku`.
     pub object_type: String,
-    /// The Kentico integer id (`OrderID`, `CustomerID`, `SKUID`).
+    /// The Kentico integer id (`OrderID`, `CustomerID`, `SKUID`), or the FreshBooks id (`freshbooks.payment`).
     pub id: i64,
-    /// The Kentico GUID (`OrderGUID`, `CustomerGUID`, `SKUGUID`).
+    /// The Kentico GUID (`OrderGUID`, `CustomerGUID`, `SKUGUID`); nil for FreshBooks objects, which have none.
     pub guid: Uuid,
     /// The object's `*LastModified` when the event fired.
     #[serde(with = "time::serde::rfc3339")]

@@ -13,6 +13,7 @@
 //! - `draft`: the FreshBooks-side drafts a plugin may shape (client, item, invoice, payment), `Drafts` (all of one
 //!   order) and the unknown-SKU policy.
 //! - `disposition`: what the worker does with an error (retry or dead-letter).
+//! - `standing`: how much of an invoice is paid (`Standing`), carried back to Kentico by the payment write-back.
 //! - `error_class`: `ErrorClass`, the kind of failure a dead letter is filed under.
 //! - `audit`: the books audit's findings (`AuditReport`, `Difference`, `AuditClass`, `Repair`).
 
@@ -25,6 +26,7 @@ mod ids;
 mod money;
 mod order;
 mod product;
+mod standing;
 
 pub use audit::{AuditClass, AuditReport, Difference, Repair};
 pub use disposition::Disposition;
@@ -33,7 +35,9 @@ pub use draft::{
     PaidChange, PaymentDraft, SentCancellation, UnknownSkuPolicy,
 };
 pub use error_class::{ErrorClass, UnknownErrorClass};
-pub use event::{EventEnvelope, EventKind, EventObject, ParseEventError};
+pub use event::{
+    EventEnvelope, EventKind, EventObject, FRESHBOOKS_INVOICE, FRESHBOOKS_PAYMENT, ParseEventError,
+};
 pub use ids::{CurrencyCode, EventId, IdError, TenantId};
 pub use money::{Conversion, Money, cents};
 pub use order::{
@@ -42,3 +46,4 @@ pub use order::{
 };
 pub use product::{Product, ProductDraft};
 pub use rust_decimal::Decimal;
+pub use standing::Standing;

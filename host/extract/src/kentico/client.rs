@@ -212,6 +212,49 @@ impl KenticoClient {
         let cached = CACHED_TYPES.contains(&object_type);
         if cached && let Some(row) = self.cached(object_type, id) {
             return Ok(row);
+    /// `GET /rest/<type>/<key>?format=json` by GUID or code name, never cached.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] on 404; classified HTTP errors otherwise.
+    pub async fn get_by_key(&self, object_type: &str, key: &str) -> Result<Row> {
+        let what = format!("fetch {object_type} {key} from kentico");
+        let body = self
+            .get(
+                &what,
+                &format!("{object_type}/{key}"),
+                &[("format", "json".to_owned())],
+            )
+            .await?;
+        parse_single(&body).map_err(|r| Error::malformed(&what, r))
+    }
+
+    /// `PUT /rest/<type>/<id>?format=json` with `{"data":{columns}}` (docs/kentico.md §3.5): the REST user needs the
+    /// modify permission for the type. The reply (ID and GUID) is not needed.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] on 404; classified HTTP errors otherwise (403: read-only service or no permission).
+    pub async fn put_object(
+        &self,
+        object_type: &str,
+        id: i64,
+        columns: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<()> {
+        let what = format!("update {object_type} {id} in kentico");
+        let url = format!("{}/{object_type}/{id}", self.rest_base);
+        let req = self
+            .http
+            .http()
+            .put(url)
+            .query(&[("format", "json")])
+            .basic_auth(&self.username, Some(self.password.expose_secret()))
+            .json(&serde_json::json!({ "data": columns }));
+        match self.http.send(&self.ctx, &what, req).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.status() == Some(404) => Err(Error::NotFound { what }),
+            Err(source) => Err(Error::Http { what, source }),
+        }
+    }
+
         }
         let body = self
             .get(

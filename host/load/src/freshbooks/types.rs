@@ -239,6 +239,9 @@ pub struct FbPayment {
     /// 0 active, 1 deleted.
     #[serde(default)]
     pub vis_state: i64,
+    /// Last change, `YYYY-MM-DD HH:MM:SS` in US/Eastern (the polling fallback's watermark).
+    #[serde(default)]
+    pub updated: Option<String>,
 }
 
 /// One business the connected user can access (`/auth/api/v1/users/me`).

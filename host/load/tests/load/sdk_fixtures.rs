@@ -899,6 +899,7 @@ async fn list_payments_for_invoice_sends_the_invoiceid_filter_and_reads_both_pay
     assert!(
         q.query.contains("search%5Binvoiceid%5D=987654"),
         "{}",
+        updated: Some("2021-04-17 05:29:31".into()),
         q.query
     );
 }
