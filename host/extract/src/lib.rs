@@ -11,6 +11,8 @@
 //! - `map`: Kentico rows → canonical types (no I/O).
 //! - `fetch`: the stage's entry functions, joining order, items, addresses, customer, SKUs, tax classes.
 //! - `catalogue`: [`fetch_product`] (one SKU as it is now) and [`changed_skus_since`], for the catalogue sync.
+//! - `writeback`: the Kentico side of the payment write-back: [`writeback::PaymentsConfig`] (`[tenants.payments]`),
+//!   an order's paid state, what it becomes for an invoice's standing, and the `PUT` that writes it.
 //! - `error`: the crate's `Error` with `disposition()`.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -21,6 +23,7 @@ mod error;
 mod fetch;
 pub mod kentico;
 mod map;
+pub mod writeback;
 
 pub use catalogue::{changed_skus_since, fetch_product};
 pub use config::KenticoConfig;

@@ -1,6 +1,8 @@
-//! The FreshBooks accounting API (docs/freshbooks.md §1–§8): client, OAuth2, response types, one module per resource.
+//! The FreshBooks accounting API (docs/freshbooks.md §1–§8): client, OAuth2, response types, one module per resource;
+//! `callbacks` is the events family (webhook registration, §10) and the payment reads of the write-back.
 
 mod auth;
+mod callbacks;
 mod catalog;
 mod client;
 mod clients;
@@ -10,6 +12,7 @@ mod types;
 
 pub(crate) use client::{pages as result_pages, take as take_result};
 pub use auth::{MemoryTokenStore, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens};
+pub use callbacks::FbCallback;
 pub use client::{DOWNSTREAM, FreshBooksClient};
 pub use types::{
     FbClient, FbCreditNote, FbInvoice, FbItem, FbLine, FbMoney, FbPayment, FbTax, InvoiceAddress,

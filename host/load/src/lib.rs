@@ -15,6 +15,8 @@
 //! - `sync`: `sync_order` / `sync_customer`: find-or-create client, taxes, items; invoice; mark sent; payment.
 //! - `audit`: the books audit: FreshBooks read in bulk and compared with each order's drafts, every difference
 //!   classified.
+//! - `writeback`: the FreshBooks side of the payment write-back: an invoice's standing after a payment or invoice
+//!   event, and which payments and invoices Ferry created (by their ledger keys).
 //! - `error`: the crate's `Error` with `disposition()`.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
@@ -25,6 +27,7 @@ mod error;
 pub mod freshbooks;
 mod ledger;
 mod sync;
+pub mod writeback;
 
 pub use config::{FreshBooksConfig, SyncOptions};
 pub use error::{Error, Result};

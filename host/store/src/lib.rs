@@ -26,6 +26,7 @@
 //! - `dead_letter`: list, show, replay, discard.
 //! - `history`: per-step run history, business-key search, retention purge.
 //! - `ledger`: idempotency intents and results around external calls.
+//! - `callbacks`: FreshBooks callbacks registered per tenant with their sealed verifiers; ledger keys by FreshBooks id.
 //! - `mapping`: Kentico key → FreshBooks id.
 //! - `order_history`: the synced orders the anomaly checks compare with, and the events they held for review.
 //! - `watermark`: reconciliation poller positions and event coverage.
@@ -66,6 +67,7 @@ macro_rules! on_conn {
 mod admin;
 mod audit;
 mod backend;
+mod callbacks;
 mod config;
 mod connection;
 mod dead_letter;
@@ -92,6 +94,7 @@ pub use admin::{
     AdminToken, ChainEntry, ConsoleSession, EventFilter, PluginVersion, TenantActivity, TokenScope,
 };
 pub use backend::Backend;
+pub use callbacks::StoredCallback;
 pub use config::{BatchConfig, StoreConfig, Synchronous};
 pub use connection::Disconnection;
 pub use dead_letter::{DeadLetter, DeadLetterFilter};
