@@ -17,6 +17,9 @@
 //! - `chain`: the chain's order (uploads appended, reorder), deactivating and reactivating a plugin, its settings.
 //! - `sync`: picks up tenant and plugin changes that another host on the same database made.
 //! - `tokens`: token list, create and revoke over the API (operator only).
+//! - `connections`: "Test connection" of a tenant's Kentico and FreshBooks.
+//! - `connect`: "Connect FreshBooks" in the browser: the start route (behind the same tokens and scopes) and the
+//!   OAuth callback, outside `/admin/v1` because browsers, not API clients, follow them.
 //!
 //! The document at `/admin/v1/openapi.yaml` is `docs/openapi.yaml`, compiled in.
 
@@ -24,6 +27,8 @@ mod auth;
 mod backfill;
 mod chain;
 mod config;
+mod connect;
+mod connections;
 mod error;
 mod events;
 mod plan;
@@ -36,6 +41,9 @@ mod tokens;
 
 pub use auth::{Principal, TOKEN_PREFIX, generate_token, hash_token};
 pub use config::AdminConfig;
+pub use connect::START_PATH as CONNECT_START_PATH;
+/// The "Connect FreshBooks" start for surfaces with their own sign-in (the console): scope check, then the redirect.
+pub use connect::start_for as start_freshbooks_connect;
 pub use error::{AdminJson, ApiError, ErrorCode};
 
 use crate::tenants::PluginHost;
@@ -239,6 +247,11 @@ fn authenticated_routes() -> Vec<(Method, &'static str, MethodRouter<AdminState>
             "/tenants/{tenant}/plugins/{name}/settings",
             put(chain::set_settings),
         ),
+        (
+            Method::POST,
+            "/tenants/{tenant}/connections/test",
+            post(connections::test),
+        ),
         (Method::GET, "/tokens", get(tokens::list)),
         (Method::POST, "/tokens", post(tokens::create)),
         (Method::DELETE, "/tokens/{id}", delete(tokens::revoke)),
@@ -260,10 +273,28 @@ pub fn router(state: AdminState) -> Router {
             auth::authenticate,
         ))
         .fallback(|| async { ApiError::not_found("no such admin route") })
-        .with_state(state);
+        .with_state(state.clone());
     let public = Router::new().route(
         OPENAPI_PATH,
         get(|| async { ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI_YAML) }),
     );
-    Router::new().nest(BASE_PATH, public.merge(tenant_routes))
+    Router::new()
+        .nest(BASE_PATH, public.merge(tenant_routes))
+        .merge(connect_router(state))
+}
+
+/// "Connect FreshBooks": the start route behind the admin tokens, and the OAuth callback, which the sealed state
+/// authenticates.
+fn connect_router(state: AdminState) -> Router {
+    Router::new()
+        .route(
+            &format!("{}/{{tenant}}", connect::START_PATH),
+            get(connect::start),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .route(crate::connect::CALLBACK_PATH, get(connect::callback))
+        .with_state(state)
 }

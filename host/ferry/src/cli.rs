@@ -6,6 +6,7 @@
 //! - `completions`: `ferry completions bash|zsh|fish`.
 //! - `config`: `ferry config check [PATH]` (what `ferry serve` would serve, and every problem).
 //! - `connect`: `ferry connect freshbooks <tenant>` (OAuth authorization code flow).
+//! - `connection`: `ferry connection test <tenant>` (through the API).
 //! - `dlq`: `ferry dlq …`, straight against the store.
 //! - `keygen`: `ferry keygen [--out PATH]` (a master key, printed or written mode 0600).
 //! - `plugin`: `ferry plugin …` (uploads through the API; `plugin test` locally).
@@ -18,6 +19,7 @@ mod admin_client;
 pub mod completions;
 pub mod config;
 pub mod connect;
+pub mod connection;
 pub mod dlq;
 pub mod keygen;
 mod output;
@@ -85,6 +87,9 @@ pub enum Command {
     /// Connect a tenant to an outside account (`connect freshbooks <tenant>`: OAuth authorization).
     #[command(subcommand)]
     Connect(connect::ConnectCommand),
+    /// Test a tenant's Kentico and FreshBooks connections (`connection test <tenant>`, admin API).
+    #[command(subcommand)]
+    Connection(connection::ConnectionCommand),
 }
 
 /// Runs one parsed command line to completion.
@@ -131,6 +136,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Tenant(cmd) => {
             let config = crate::config::load_named_or_default(cli.config.as_deref())?;
             tenant::run(&config, cmd, &mut std::io::stdout()).await?;
+        }
+        Command::Connection(cmd) => {
+            let config = crate::config::load_named_or_default(cli.config.as_deref())?;
+            if !connection::run(&config, cmd, &mut std::io::stdout()).await? {
+                return Ok(ExitCode::FAILURE);
+            }
         }
         Command::Connect(cmd) => {
             let config = crate::config::load_named_or_default(cli.config.as_deref())?;

@@ -202,6 +202,14 @@ pub(crate) fn parse_unchecked(text: &str, path: &std::path::Path) -> anyhow::Res
             config.store.keep_done_days
         );
     }
+    config
+        .admin
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    config
+        .alerts
+        .validate()
+        .map_err(|e| anyhow::anyhow!("{}: alerts.{e}", path.display()))?;
     Ok(config)
 }
 

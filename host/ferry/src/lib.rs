@@ -9,6 +9,8 @@
 //! - `admin`: the admin HTTP API (tenants, events, DLQ, breakers, plugin uploads) behind bearer tokens.
 //! - `sandbox`: the simulators for `ferry sandbox`, the end-to-end demo on them, and its audit.
 //! - `config`: the configuration tree (TOML + environment), composed of the stages' sections.
+//! - `connect`: connecting a tenant to FreshBooks (OAuth code flow with PKCE, sealed single-use state), shared
+//!   by the browser routes and `ferry connect`.
 //! - `worker`: the loop around the pipeline's step function.
 //! - `reconcile`: polling Kentico for changes no webhook reported, and backfills.
 //! - `retention`: purging old finished events on a schedule (`store.keep_done_days`).
@@ -24,6 +26,7 @@ pub mod admin;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod pipeline;
 pub mod reconcile;
 pub mod retention;

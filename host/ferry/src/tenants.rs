@@ -7,10 +7,12 @@
 //! - `stored`: tenants kept in the database (SaaS mode), with their secrets sealed.
 //! - `runtime`: [`TenantRuntime`] and the [`TenantFactory`] that builds it.
 //! - `plugins`: the plugin runtime ([`PluginHost`]) and each tenant's transform stage ([`TenantPlugins`]).
+//! - `connections`: "Test connection", one read-only call to Kentico and to FreshBooks, reported in words.
 //! - `adapters`: the store behind `load`'s ledger, its sealed token store and the shared rate budget.
 
 pub mod adapters;
 mod config;
+pub mod connections;
 pub mod plugins;
 mod runtime;
 pub mod stored;

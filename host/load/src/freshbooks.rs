@@ -10,10 +10,12 @@ mod credits;
 mod invoices;
 mod types;
 
-pub(crate) use client::{pages as result_pages, take as take_result};
-pub use auth::{MemoryTokenStore, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens};
+pub use auth::{
+    MemoryTokenStore, OAuthApp, Pkce, RefreshGuard, TokenStore, TokenStoreError, Tokens,
+};
 pub use callbacks::FbCallback;
-pub use client::{DOWNSTREAM, FreshBooksClient};
+pub use client::{Access, DOWNSTREAM, FreshBooksClient};
+pub(crate) use client::{pages as result_pages, take as take_result};
 pub use types::{
     FbClient, FbCreditNote, FbInvoice, FbItem, FbLine, FbMoney, FbPayment, FbTax, InvoiceAddress,
     Membership,

@@ -32,7 +32,8 @@ pub mod writeback;
 pub use config::{FreshBooksConfig, SyncOptions};
 pub use error::{Error, Result};
 pub use freshbooks::{
-    FreshBooksClient, MemoryTokenStore, OAuthApp, RefreshGuard, TokenStore, TokenStoreError, Tokens,
+    Access, FreshBooksClient, MemoryTokenStore, OAuthApp, Pkce, RefreshGuard, TokenStore,
+    TokenStoreError, Tokens,
 };
 pub use ledger::{BoxFuture, Ledger, LedgerEntry, LedgerError, LedgerLock, MemoryLedger};
 pub use sync::{

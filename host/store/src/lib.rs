@@ -32,6 +32,7 @@
 //! - `watermark`: reconciliation poller positions and event coverage.
 //! - `token`: OAuth token rows with compare-and-swap rotation.
 //! - `connection`: tenants disconnected after FreshBooks refused their authorization; the claim skips them.
+//! - `oauth_state`: each "Connect FreshBooks" `state` redeemed once ([`Store::redeem_oauth_state`]).
 //! - `kv`: a namespaced blob table for tenant config and encrypted secrets.
 //! - `refresh_lock`: one OAuth refresh per account at a time, across hosts ([`RefreshLock`]).
 //! - `keyed_locks`: the per-store state behind those locks (SQLite's mutex per key, Postgres' slot budget).
@@ -79,6 +80,7 @@ mod keyed_locks;
 mod kv;
 mod ledger;
 mod mapping;
+mod oauth_state;
 mod order_history;
 mod queue;
 mod rate;

@@ -296,6 +296,20 @@ impl KenticoClient {
         self.page(&what, &path, query).await
     }
 
+    /// A read-only look at the connection ("Test connection"): one page of one order id, which needs the REST
+    /// service on, the credentials accepted and orders readable. Returns how many orders the site has.
+    ///
+    /// # Errors
+    /// Classified HTTP errors (401 bad credentials, 403 service disabled or not allowed, unreachable, 5xx).
+    pub async fn check_access(&self) -> Result<u64> {
+        let query = ListQuery {
+            columns: Some("OrderID".to_owned()),
+            max_records: Some(1),
+            ..ListQuery::default()
+        };
+        Ok(self.list("ecommerce.order", &query).await?.total)
+    }
+
     /// `GET /rest/<type>/<id>/children/<child type>` (all pages).
     ///
     /// # Errors

@@ -1,6 +1,7 @@
-//! `ferry connect freshbooks <tenant>`: the OAuth authorization-code flow. Prints the FreshBooks authorize URL,
-//! receives the redirect on the tenant's `redirect_uri` (a one-shot local listener), exchanges the code and
-//! stores the token pair sealed under the master key, replacing any earlier connection.
+//! `ferry connect freshbooks <tenant>`: the OAuth authorization-code flow of [`crate::connect`] (sealed single-use
+//! state, PKCE), received by the command itself. Prints the FreshBooks authorize URL, receives the redirect on the
+//! tenant's `redirect_uri` (a one-shot local listener), exchanges the code and stores the token pair sealed under the
+//! master key, replacing any earlier connection.
 //!
 //! No restart is needed: a running host that had no tokens reads them from the store on its next FreshBooks call;
 //! one that had tokens keeps using them until its next refresh (or a 401), when it finds the stored pair newer
@@ -51,7 +52,7 @@ pub struct FreshbooksArgs {
 ///
 /// # Errors
 /// Unknown tenant, no `redirect_uri`, the listener cannot bind, the redirect does not come in time or carries
-/// a wrong `state`, or FreshBooks refuses the code.
+/// a wrong, expired or used `state`, or FreshBooks refuses the code.
 pub async fn run(
     config: &Config,
     store: &Store,
@@ -78,7 +79,7 @@ pub async fn run(
     };
     let keyring = Arc::new(crate::app::load_keyring(config)?);
     let http = HttpClient::new(&config.outbound).context("build the outbound http client")?;
-    let client = freshbooks_client(tenant, store, keyring, &http);
+    let client = freshbooks_client(tenant, store, keyring.clone(), &http);
 
     let (tx, mut rx) = mpsc::channel::<HashMap<String, String>>(1);
     let callback = Router::new().route(
@@ -103,11 +104,19 @@ pub async fn run(
             .into_future(),
     );
 
-    let state = uuid::Uuid::new_v4().simple().to_string();
+    // The same flow as the host's "Connect FreshBooks" (crate::connect), received by this command's own listener.
+    let begun = crate::connect::begin(
+        &client,
+        &keyring,
+        &id,
+        &tenant.freshbooks.redirect_uri,
+        args.timeout_secs,
+        false,
+    );
     writeln!(
         out,
         "Open this URL, sign in to FreshBooks and allow access for tenant {id}:\n{}",
-        client.authorize_url(&state)
+        begun.authorize_url
     )?;
     writeln!(
         out,
@@ -121,26 +130,16 @@ pub async fn run(
     let query = query
         .context("no redirect arrived in time")?
         .context("the redirect listener stopped")?;
+    let opened =
+        crate::connect::state::open(&keyring, query.get("state").map(String::as_str), None)?;
     if let Some(error) = query.get("error") {
         anyhow::bail!("FreshBooks refused the authorization: {error}");
     }
-    anyhow::ensure!(
-        query.get("state") == Some(&state),
-        "the redirect carries a different state; open the URL printed by this run"
-    );
     let code = query
         .get("code")
         .context("the redirect carries no authorization code")?;
-    client
-        .connect(code)
-        .await
-        .context("exchange the authorization code")?;
-    let businesses = client.memberships().await.unwrap_or_default();
-    if !businesses.is_empty()
-        && !businesses
-            .iter()
-            .any(|m| m.account_id == tenant.freshbooks.account_id)
-    {
+    let done = crate::connect::finish(store, &client, opened, code).await?;
+    if !done.member {
         writeln!(
             out,
             "warning: the connected user is not a member of account {}; check tenants.{id}.freshbooks.account_id",

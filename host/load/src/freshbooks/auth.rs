@@ -99,10 +99,53 @@ impl TokenReply {
     }
 }
 
+/// A PKCE pair (RFC 7636, method `S256`): the verifier stays with the host, the challenge goes in the authorize URL,
+/// and the code exchange sends the verifier, so a code intercepted on its way back is useless to anyone else.
+// guess: FreshBooks' documentation (docs/freshbooks.md §8) does not mention PKCE. OAuth servers ignore the
+// parameters when they do not support them; the simulator verifies them when a challenge was sent.
+#[derive(Debug, Clone)]
+pub struct Pkce {
+    /// `code_verifier`: 43 characters of base64url over 256 random bits.
+    pub verifier: SecretString,
+}
+
+impl Pkce {
+    /// A fresh random verifier.
+    pub fn generate() -> Self {
+        let mut bytes = Vec::with_capacity(32);
+        bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+        bytes.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+        Self {
+            verifier: SecretString::from(base64url(&bytes)),
+        }
+    }
+
+    /// `code_challenge`: base64url (no padding) of the verifier's SHA-256.
+    pub fn challenge(&self) -> String {
+        use sha2::Digest as _;
+        base64url(&sha2::Sha256::digest(
+            self.verifier.expose_secret().as_bytes(),
+        ))
+    }
+}
+
+fn base64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// Which grant to ask for at `POST /auth/oauth/token`.
 pub(crate) enum Grant<'a> {
-    /// `authorization_code` with the code from the redirect.
-    Code(&'a str),
+    /// `authorization_code` with the code from the redirect, the redirect URI the authorize request named and the
+    /// PKCE verifier of its challenge.
+    Code {
+        /// The code from the redirect.
+        code: &'a str,
+        /// The `redirect_uri` of the authorize request (FreshBooks compares them).
+        redirect_uri: &'a str,
+        /// The verifier of the challenge sent with the authorize request.
+        pkce: &'a Pkce,
+    },
     /// `refresh_token` with the current refresh token.
     Refresh(&'a SecretString),
 }
@@ -117,18 +160,30 @@ pub(crate) async fn token_request(
     grant: Grant<'_>,
 ) -> Result<Tokens> {
     let (what, mut body) = match grant {
-        Grant::Code(code) => (
+        Grant::Code {
+            code,
+            redirect_uri,
+            pkce,
+        } => (
             "exchange freshbooks authorization code",
-            serde_json::json!({"grant_type": "authorization_code", "code": code}),
+            serde_json::json!({
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": pkce.verifier.expose_secret(),
+            }),
         ),
         Grant::Refresh(rt) => (
             "refresh freshbooks token",
-            serde_json::json!({"grant_type": "refresh_token", "refresh_token": rt.expose_secret()}),
+            serde_json::json!({
+                "grant_type": "refresh_token",
+                "refresh_token": rt.expose_secret(),
+                "redirect_uri": app.redirect_uri,
+            }),
         ),
     };
     body["client_id"] = app.client_id.clone().into();
     body["client_secret"] = app.client_secret.expose_secret().into();
-    body["redirect_uri"] = app.redirect_uri.clone().into();
     let req = http
         .http()
         .post(format!("{api_base}/auth/oauth/token"))

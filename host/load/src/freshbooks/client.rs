@@ -2,7 +2,7 @@
 //! parsing, token refresh before expiry and once on 401, one refresh at a time per account.
 
 use super::{
-    auth::{Grant, OAuthApp, TokenStore, Tokens, token_request},
+    auth::{Grant, OAuthApp, Pkce, TokenStore, Tokens, token_request},
     types::Membership,
 };
 use crate::{Error, Result};
@@ -28,6 +28,15 @@ struct TokenState {
     /// The refresh token the token endpoint refused, and its answer: it is not sent again (FreshBooks would refuse
     /// it again, once per event), until a reconnect stores another one or a new client (new config) starts over.
     refused: Option<(SecretString, String)>,
+}
+
+/// What [`FreshBooksClient::check_access`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    /// The name of this account's business, when the connected user belongs to it (`None`: they do not).
+    pub business: Option<String>,
+    /// The accounts the connected user belongs to.
+    pub accounts: Vec<String>,
 }
 
 /// A tenant's FreshBooks account client. Clones share the token state.
@@ -84,30 +93,40 @@ impl FreshBooksClient {
         &self.account_id
     }
 
-    /// The page an operator opens to grant access (`ferry connect`).
-    pub fn authorize_url(&self, state: &str) -> String {
+    /// The page the user opens to grant access: FreshBooks sends them back to `redirect_uri` with a code and
+    /// `state`. `pkce`'s challenge goes with it; [`FreshBooksClient::connect`] sends its verifier.
+    pub fn authorize_url(&self, redirect_uri: &str, state: &str, pkce: &Pkce) -> String {
+        let challenge = pkce.challenge();
         let q = [
             ("client_id", self.app.client_id.as_str()),
             ("response_type", "code"),
-            ("redirect_uri", self.app.redirect_uri.as_str()),
+            ("redirect_uri", redirect_uri),
             ("state", state),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
         ];
         let query = serde_urlencoded_pairs(&q);
         format!("{}/oauth/authorize?{query}", self.auth_base)
     }
 
-    /// Exchanges an authorization code for tokens and stores them (replacing any earlier connection).
+    /// Exchanges an authorization code for tokens and stores them (replacing any earlier connection, and
+    /// reconnecting a tenant marked disconnected). `redirect_uri` and `pkce` are those of the authorize URL.
     ///
     /// # Errors
     /// [`Error::AuthRevoked`] when the code is refused; HTTP and store errors.
-    pub async fn connect(&self, code: &str) -> Result<Tokens> {
+    pub async fn connect(&self, code: &str, redirect_uri: &str, pkce: &Pkce) -> Result<Tokens> {
+        let grant = Grant::Code {
+            code,
+            redirect_uri,
+            pkce,
+        };
         let tokens = token_request(
             &self.http,
             &self.ctx,
             &self.api_base,
             &self.account_id,
             &self.app,
-            Grant::Code(code),
+            grant,
         )
         .await?;
         self.store
@@ -154,6 +173,35 @@ impl FreshBooksClient {
                 })
             })
             .collect())
+    }
+
+    /// A read-only look at the connection ("Test connection"): reads the identity the tokens belong to (refreshing
+    /// them when due, as any call would) and, when that user belongs to this account, lists one client of it.
+    ///
+    /// # Errors
+    /// [`Error::NotConnected`] before a connect, [`Error::AuthRevoked`] when FreshBooks refuses the tokens, HTTP
+    /// errors (unreachable, 5xx) otherwise.
+    pub async fn check_access(&self) -> Result<Access> {
+        let memberships = self.memberships().await?;
+        let business = memberships
+            .iter()
+            .find(|m| m.account_id == self.account_id)
+            .map(|m| m.name.clone());
+        if business.is_some() {
+            let query = [("per_page".to_owned(), "1".to_owned())];
+            self.accounting(
+                "list freshbooks clients",
+                Method::GET,
+                "users/clients",
+                &query,
+                None,
+            )
+            .await?;
+        }
+        Ok(Access {
+            business,
+            accounts: memberships.into_iter().map(|m| m.account_id).collect(),
+        })
     }
 
     /// A valid access token, refreshing first when it is about to expire.

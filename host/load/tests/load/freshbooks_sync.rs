@@ -392,12 +392,22 @@ async fn not_connected_account_is_a_dead_letter() {
 #[tokio::test]
 async fn connect_exchanges_the_code_and_stores_tokens() {
     let (fb, store, _) = setup(None).await;
-    assert!(fb.authorize_url("st8").contains("response_type=code"));
+    let pkce = ferry_load::Pkce::generate();
+    let url = fb.authorize_url("https://ferry.example/cb", "st8", &pkce);
+    assert!(url.contains("response_type=code"), "{url}");
+    assert!(
+        url.contains("code_challenge_method=S256") && url.contains(&pkce.challenge()),
+        "{url}"
+    );
     assert!(matches!(
-        fb.connect("bad-code").await.unwrap_err(),
+        fb.connect("bad-code", "https://ferry.example/cb", &pkce)
+            .await
+            .unwrap_err(),
         Error::AuthRevoked { .. }
     ));
-    fb.connect("good-code").await.unwrap();
+    fb.connect("good-code", "https://ferry.example/cb", &pkce)
+        .await
+        .unwrap();
     assert_eq!(
         store.current().unwrap().refresh_token.expose_secret(),
         "rt-1"

@@ -388,7 +388,15 @@ async fn token_fixture_is_stored_on_connect_and_refreshed_before_the_next_call_b
     .await;
     let (fb, store) = client(&replay, "ABC123", None);
 
-    let tokens = fb.connect("code-from-redirect").await.unwrap();
+    let pkce = ferry_load::Pkce::generate();
+    let tokens = fb
+        .connect(
+            "code-from-redirect",
+            "https://ferry.example/callback",
+            &pkce,
+        )
+        .await
+        .unwrap();
 
     // created_at 1287273500 + expires_in 100.
     let expires_at = OffsetDateTime::from_unix_timestamp(1_287_273_500 + 100).unwrap();
@@ -410,6 +418,11 @@ async fn token_fixture_is_stored_on_connect_and_refreshed_before_the_next_call_b
     assert_eq!(
         exchange.body["redirect_uri"],
         "https://ferry.example/callback"
+    );
+    assert_eq!(
+        exchange.body["code_verifier"],
+        pkce.verifier.expose_secret(),
+        "the PKCE verifier of the authorize URL's challenge"
     );
 
     // The fixture's token expired in 2010, so the next call first spends the fixture's refresh token.
