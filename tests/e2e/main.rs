@@ -16,5 +16,6 @@ mod faults;
 mod lease_takeover;
 mod metrics;
 mod multi_host;
+mod payments_back;
 mod readiness;
 mod webhook_intake;

@@ -38,6 +38,8 @@ pub struct App {
     workers: bool,
     /// What the start-up line names: the configuration file, tenants, plugins, master keys.
     summary: Summary,
+    /// Seals the FreshBooks callback verifiers the write-back registers.
+    keyring: Arc<Keyring>,
 }
 
 /// What `run_until_stopped` logs once serving, so an operator sees from the log alone what this host runs with.
@@ -74,7 +76,7 @@ impl App {
                 .context("start the plugin runtime")?
                 .with_outbound(http.clone()),
         );
-        let factory = TenantFactory::new(http.clone(), store.clone(), keyring, plugin_host);
+        let factory = TenantFactory::new(http.clone(), store.clone(), keyring.clone(), plugin_host);
         // Read before the tenants are built, so a change made meanwhile shows up as a difference later.
         let served = store
             .config_snapshot()
@@ -124,6 +126,17 @@ impl App {
             tenants.clone(),
             config.ingest.clone(),
         ))
+        .merge(ferry_ingest::callbacks_router(
+            ferry_ingest::CallbackState {
+                ingestor: ingestor.clone(),
+                store: store.clone(),
+                keys: Arc::new(crate::writeback::TenantCallbacks::new(
+                    tenants.clone(),
+                    store.clone(),
+                    keyring.clone(),
+                )),
+            },
+        ))
         .merge(ops_router(
             metrics,
             store.clone(),
@@ -154,6 +167,7 @@ impl App {
             config,
             workers: true,
             summary,
+            keyring,
         })
     }
 
@@ -211,6 +225,16 @@ impl App {
                 stop_rx.clone(),
             )));
         }
+        // FreshBooks callbacks: registered at start and checked every 5 minutes; payments polled like Kentico.
+        tasks.push(tokio::spawn(crate::writeback::run(
+            self.pipeline.store().clone(),
+            self.ingestor.clone(),
+            self.tenants.clone(),
+            self.keyring.clone(),
+            Duration::from_secs(300),
+            Duration::from_secs(self.config.worker.reconcile_every_secs),
+            stop_rx.clone(),
+        )));
         tasks.push(tokio::spawn(crate::retention::run(
             self.pipeline.store().clone(),
             self.config.store.keep_done_days,

@@ -13,6 +13,8 @@
 //!   by the browser routes and `ferry connect`.
 //! - `worker`: the loop around the pipeline's step function.
 //! - `reconcile`: polling Kentico for changes no webhook reported, and backfills.
+//! - `writeback`: FreshBooks callbacks registered and verified per tenant, and the payment poll; payments in
+//!   FreshBooks written back to Kentico (the event itself runs in `pipeline`).
 //! - `retention`: purging old finished events on a schedule (`store.keep_done_days`).
 //! - `pipeline`: one event through extract → validate → transform → load, and its answer to the store.
 //! - `tenants`: each tenant's configuration, clients, transform stage and settings, built once.
@@ -34,3 +36,4 @@ pub mod services;
 pub mod telemetry;
 pub mod tenants;
 pub mod worker;
+pub mod writeback;

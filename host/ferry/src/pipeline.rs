@@ -6,10 +6,12 @@
 //!
 //! Layout:
 //! - `process`: what one event does, stage by stage (extract → validate → anomaly → transform → load).
+//! - `payment`: a FreshBooks payment or invoice event written back to the Kentico order (the other direction).
 //! - `anomaly`: the tenant's anomaly checks, which hold an unusual order for review, and the history they use.
 //! - `step`: the error of one run, classified for retry or dead-letter.
 
 mod anomaly;
+mod payment;
 mod process;
 mod step;
 

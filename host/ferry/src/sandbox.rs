@@ -8,11 +8,13 @@
 //! - `host_toml`: the `ferry.toml` a sandbox writes for `ferry serve`.
 //! - `demo`: `ferry demo`, the end-to-end run under faults, and its report.
 //! - `audit`: what FreshBooks holds against what Kentico placed, counted from the simulators.
+//! - `writeback`: the demo's payments recorded in FreshBooks and carried back to Kentico, counted from the simulators.
 
 pub mod audit;
 pub mod demo;
 mod host_toml;
 mod serve;
+pub mod writeback;
 
 pub use demo::DemoArgs;
 pub use host_toml::HostToml;
@@ -192,6 +194,7 @@ impl Sandbox {
             webhook_secrets: vec![self.webhook_secret.clone()],
             mapping: MappingConfig::default(),
             anomaly: ferry_transform::AnomalyConfig::default(),
+            payments: ferry_extract::writeback::PaymentsConfig::default(),
             plugins,
             limits: TenantLimits::default(),
             enrichment: Some(EnrichmentConfig {

@@ -67,6 +67,8 @@ pub(super) struct EventQuery {
     order_number: Option<String>,
     /// Only events that produced this FreshBooks invoice id.
     invoice_id: Option<String>,
+    /// Only events about this FreshBooks payment (callbacks and the payment poll).
+    payment_id: Option<i64>,
     /// Only events in this state.
     state: Option<String>,
     /// Only events older than this job id (the `job` of the last event of the previous page).
@@ -75,7 +77,8 @@ pub(super) struct EventQuery {
     limit: Option<u32>,
 }
 
-/// `GET /tenants/{tenant}/events`: newest first; search by `order_number` or `invoice_id`, or page by `state`,
+/// `GET /tenants/{tenant}/events`: newest first; search by `order_number`, `invoice_id` or `payment_id` (a FreshBooks
+/// payment), or page by `state`,
 /// `before` and `limit`.
 pub(super) async fn list(
     State(state): State<AdminState>,
@@ -93,6 +96,13 @@ pub(super) async fn list(
         .transpose()?;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let events = match (&q.order_number, &q.invoice_id) {
+        (None, None) if q.payment_id.is_some() => {
+            let payment = q.payment_id.unwrap_or_default();
+            state
+                .store
+                .find_by_object(&t.id, ferry_model::FRESHBOOKS_PAYMENT, payment)
+                .await?
+        }
         (Some(_), Some(_)) => {
             return Err(ApiError::bad_request(
                 "search by order_number or by invoice_id, not both",

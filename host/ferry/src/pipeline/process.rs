@@ -22,6 +22,10 @@ impl Pipeline {
             .map_err(|e| StepError::BadEvent(e.to_string()))?;
         match envelope.kind {
             EventKind::CustomerUpdated => self.process_customer(claimed, &tenant, &envelope).await,
+            EventKind::PaymentCreated
+            | EventKind::PaymentUpdated
+            | EventKind::PaymentDeleted
+            | EventKind::InvoiceUpdated => self.process_payment(claimed, &tenant, &envelope).await,
             _ => self.process_order(claimed, &tenant, &envelope).await,
         }
     }

@@ -79,12 +79,25 @@ pub struct DemoReport {
     pub store_path: PathBuf,
     /// What was changed in Kentico once the orders were invoiced.
     pub after_invoicing: String,
+    /// Payments recorded in FreshBooks and written back to Kentico.
+    pub payments_back: crate::sandbox::writeback::WritebackReport,
+    /// The books audit of the demo tenant, run last (none when the orders did not settle).
+    pub books: Option<ferry_model::AuditReport>,
+    /// The catalogue: Kentico's SKUs as FreshBooks items with their stock.
+    pub catalogue: crate::sandbox::catalogue::CatalogueReport,
 }
 
 impl DemoReport {
     /// Settled, nothing lost, nothing duplicated, every invalid order stopped.
     pub fn is_clean(&self) -> bool {
-        self.settled && self.audit.is_clean()
+        self.settled
+            && self.audit.is_clean()
+            && self.catalogue.is_clean()
+            && self.payments_back.is_clean()
+            && self
+                .books
+                .as_ref()
+                .is_some_and(ferry_model::AuditReport::is_clean)
     }
 }
 
@@ -137,6 +150,11 @@ impl fmt::Display for DemoReport {
             "  paid edits ........... {} credited for the difference",
             a.edit_credited
         )?;
+        writeln!(f, "  payments written back  {}", self.payments_back)?;
+        writeln!(f, "  items synced w/ stock  {}", self.catalogue)?;
+        for m in self.catalogue.differ.iter().take(10) {
+            writeln!(f, "      {m}")?;
+        }
         writeln!(f, "  lost ................. {}", a.missing.len())?;
         for m in a.missing.iter().take(10) {
             writeln!(f, "      {m}")?;
@@ -151,6 +169,28 @@ impl fmt::Display for DemoReport {
                 "  invalid orders that reached FreshBooks: {:?}",
                 a.leaked_invalid
             )?;
+        }
+        match &self.books {
+            Some(b) => {
+                writeln!(
+                    f,
+                    "  audit ................ {} orders checked, {} differences ({} FreshBooks calls)",
+                    b.orders_checked,
+                    b.differences.len(),
+                    b.freshbooks_calls
+                )?;
+                for d in b.differences.iter().take(10) {
+                    writeln!(
+                        f,
+                        "      {} order {}: expected {}, FreshBooks has {}",
+                        d.class, d.order_number, d.expected, d.actual
+                    )?;
+                }
+            }
+            None => writeln!(
+                f,
+                "  audit ................ not run (the orders did not settle)"
+            )?,
         }
         writeln!(f, "  retries .............. {}", self.retries)?;
         writeln!(f, "  breaker openings ..... {}", self.breaker_openings)?;
@@ -211,7 +251,25 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
         sandbox.tenant_config(tenant.clone(), Sandbox::example_plugins(&plugins_dir));
     let mut config = sandbox.host_config(&data_dir, tenant_config);
     config.worker = demo_workers();
-    config.server.listen.set_port(args.ferry_port);
+    // The host's port is part of the FreshBooks callback URL, so it is chosen before the host starts.
+    let ferry_port = match args.ferry_port {
+        0 => std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .context("pick a port for the demo host")?,
+        port => port,
+    };
+    config.server.listen.set_port(ferry_port);
+    for t in &mut config.tenants {
+        // The catalogue too: every SKU an item with its stock, kept as the orders take it.
+        t.catalogue.enabled = true;
+        t.catalogue.tax_country = Some("US".to_owned());
+        t.payments.enabled = true;
+        t.payments.callback_url = Some(format!(
+            "http://127.0.0.1:{ferry_port}/hooks/freshbooks/{}",
+            t.id
+        ));
+    }
     info!(
         kentico = %sandbox.kentico.base_url(),
         freshbooks = %sandbox.freshbooks.base_url(),
@@ -220,7 +278,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
         "Demo simulators are up."
     );
     let store_path = config.store.path.clone();
-    let host = App::build(config.clone()).await?.spawn();
+    let app = App::build(config.clone()).await?;
+    let auditor = app.auditor();
+    // A new tenant's catalogue first: every SKU becomes its item (worked off with the orders).
+    let stock_before = crate::sandbox::catalogue::stock(&sandbox);
+    app.backfill_catalogue(&tenant)
+        .await
+        .context("backfill the demo tenant's catalogue")?;
+    let host = app.spawn();
     let host_url = host.url();
     sandbox.send_webhooks_to(&host_url, &tenant);
     info!(%host_url, "Demo host is up.");
@@ -236,6 +301,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
     sandbox.kentico.skip_webhooks(0.03);
 
     let started = Instant::now();
+    // The books audit at the end checks every order changed in Kentico from here on.
+    let audit_since = time::OffsetDateTime::now_utc() - time::Duration::minutes(1);
     let mix = OrderMix {
         invalid: 0.06,
         foreign_currency: 0.3,
@@ -293,10 +360,54 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
             .wait_settled_reporting(&store, &tenant, &placed, SETTLE_TIMEOUT, report_progress)
             .await?;
     }
+    // Counted before the other direction, which adds payments of the shop's own.
+    let audit = sandbox.audit(&store, &tenant, &placed).await?;
+    // The other direction: bank payments recorded in FreshBooks for unpaid orders reach Kentico.
+    let payments_back = if settled {
+        bar.set_message("payments");
+        crate::sandbox::writeback::pay_in_freshbooks(
+            &sandbox,
+            &placed,
+            &config.tenants[0].payments.paid_status,
+            Duration::from_secs(60),
+        )
+        .await
+    } else {
+        crate::sandbox::writeback::WritebackReport {
+            skipped: Some("orders did not settle".into()),
+            ..Default::default()
+        }
+    };
+    // Every SKU an item, with Kentico's stock after the orders took theirs (the faults still on).
+    let catalogue = if settled {
+        bar.set_message("catalogue");
+        crate::sandbox::catalogue::settle(&sandbox, &stock_before, Duration::from_secs(60)).await
+    } else {
+        crate::sandbox::catalogue::CatalogueReport::default()
+    };
+    // Last, the books audit an operator would run: FreshBooks read back through its API (the storm is over, so
+    // its faults are cleared) and compared, order by order, with what Kentico says now.
+    let books = if settled {
+        bar.set_message("audit");
+        fb_faults.set_error_rate(0.0, 503);
+        fb_faults.set_drop_reply_rate(0.0);
+        sandbox.kentico.faults().set_error_rate(0.0, 500);
+        Some(
+            auditor
+                .audit(&tenant, audit_since)
+                .await
+                .context("audit the demo tenant's books")?,
+        )
+    } else {
+        None
+    };
     bar.finish_and_clear();
     let mut report = DemoReport {
+        books,
+        catalogue,
+        payments_back,
         elapsed: started.elapsed(),
-        audit: sandbox.audit(&store, &tenant, &placed).await?,
+        audit,
         settled,
         store_path,
         webhooks_skipped: sandbox.kentico.webhook_stats().skipped,

@@ -35,6 +35,9 @@ pub struct TenantConfig {
     /// The enrichment service the host calls for this tenant's plugins (`enrich`); without it they get a refusal.
     #[serde(default)]
     pub enrichment: Option<crate::services::EnrichmentConfig>,
+    /// Payments recorded in FreshBooks written back to Kentico (`[tenants.payments]`, off by default).
+    #[serde(default)]
+    pub payments: ferry_extract::writeback::PaymentsConfig,
 }
 
 /// One plugin in a tenant's chain.
