@@ -7,6 +7,7 @@ mod amounts;
 mod amounts_property;
 mod anomaly;
 mod calls_per_order;
+mod catalogue;
 mod config_sync;
 mod crash_restart;
 mod disconnected;

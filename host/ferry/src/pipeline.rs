@@ -8,9 +8,11 @@
 //! - `process`: what one event does, stage by stage (extract → validate → anomaly → transform → load).
 //! - `payment`: a FreshBooks payment or invoice event written back to the Kentico order (the other direction).
 //! - `anomaly`: the tenant's anomaly checks, which hold an unusual order for review, and the history they use.
+//! - `catalogue`: `sku.*` events (a SKU's FreshBooks item, with its stock) and customers' clients before any order.
 //! - `step`: the error of one run, classified for retry or dead-letter.
 
 mod anomaly;
+mod catalogue;
 mod payment;
 mod process;
 mod step;

@@ -1,5 +1,5 @@
 //! Polling reconciliation: webhooks can be lost, so each tenant's Kentico is read periodically for orders and
-//! customers changed since a stored watermark, and any change no stored event covers is enqueued as an event of
+//! customers (and, with the catalogue sync on, SKUs) changed since a stored watermark, and any change no stored event covers is enqueued as an event of
 //! its own. A lost webhook therefore still ends in an invoice, one poll later. [`backfill`] does the same from a
 //! given date on request, for the history before a tenant was added.
 
@@ -30,6 +30,19 @@ const OBJECTS: [(&str, EventKind); 2] = [
     ("ecommerce.customer", EventKind::CustomerUpdated),
 ];
 
+/// SKUs, polled for tenants with the catalogue sync on: a stock change whose webhook was lost still reaches
+/// FreshBooks one poll later.
+const SKUS: (&str, EventKind) = ("ecommerce.sku", EventKind::SkuUpdated);
+
+/// What is polled for `tenant`.
+fn polled(tenant: &TenantRuntime) -> Vec<(&'static str, EventKind)> {
+    let mut objects = OBJECTS.to_vec();
+    if tenant.config.catalogue.enabled {
+        objects.push(SKUS);
+    }
+    objects
+}
+
 /// Polls one tenant once: orders, then customers.
 ///
 /// # Errors
@@ -40,7 +53,7 @@ pub async fn poll_tenant(
     tenant: &TenantRuntime,
 ) -> anyhow::Result<PollReport> {
     let mut report = PollReport::default();
-    for (object_type, kind) in OBJECTS {
+    for (object_type, kind) in polled(tenant) {
         let since = store.watermark(&tenant.id, object_type).await?.map_or_else(
             || OffsetDateTime::now_utc() - FIRST_LOOKBACK,
             |w| w.last_modified,
@@ -97,6 +110,32 @@ pub async fn backfill(
     Ok(report)
 }
 
+/// Enqueues every SKU of the tenant's catalogue that no stored event covers at its `SKULastModified`: the full
+/// catalogue for a new tenant. Idempotent: a second run finds every SKU covered and enqueues nothing, and what a
+/// run enqueues goes through the tenant's queue like any event, at its concurrency and FreshBooks rate limits.
+///
+/// # Errors
+/// Kentico or store failures; what was enqueued before the failure stays enqueued.
+pub async fn backfill_catalogue(
+    store: &Store,
+    ingestor: &Ingestor,
+    tenant: &TenantRuntime,
+) -> anyhow::Result<PollReport> {
+    let mut report = PollReport::default();
+    let (object_type, kind) = SKUS;
+    enqueue_changed(
+        store,
+        ingestor,
+        tenant,
+        object_type,
+        kind,
+        OffsetDateTime::UNIX_EPOCH,
+        &mut report,
+    )
+    .await?;
+    Ok(report)
+}
+
 /// Reads the objects of `object_type` changed since `since`, enqueues those no event covers, and returns them.
 async fn enqueue_changed(
     store: &Store,
@@ -109,6 +148,7 @@ async fn enqueue_changed(
 ) -> anyhow::Result<Vec<Changed>> {
     let changed = match object_type {
         "ecommerce.order" => ferry_extract::changed_orders_since(&tenant.kentico, since).await?,
+        "ecommerce.sku" => ferry_extract::changed_skus_since(&tenant.kentico, since).await?,
         _ => ferry_extract::changed_customers_since(&tenant.kentico, since).await?,
     };
     for c in &changed {

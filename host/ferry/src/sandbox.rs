@@ -8,9 +8,11 @@
 //! - `host_toml`: the `ferry.toml` a sandbox writes for `ferry serve`.
 //! - `demo`: `ferry demo`, the end-to-end run under faults, and its report.
 //! - `audit`: what FreshBooks holds against what Kentico placed, counted from the simulators.
+//! - `catalogue`: the demo's Kentico SKUs against their FreshBooks items and stock, counted from the simulators.
 //! - `writeback`: the demo's payments recorded in FreshBooks and carried back to Kentico, counted from the simulators.
 
 pub mod audit;
+pub mod catalogue;
 pub mod demo;
 mod host_toml;
 mod serve;
@@ -195,6 +197,8 @@ impl Sandbox {
             mapping: MappingConfig::default(),
             anomaly: ferry_transform::AnomalyConfig::default(),
             payments: ferry_extract::writeback::PaymentsConfig::default(),
+            catalogue: ferry_load::CatalogueConfig::default(),
+            customers: ferry_load::CustomersConfig::default(),
             plugins,
             limits: TenantLimits::default(),
             enrichment: Some(EnrichmentConfig {

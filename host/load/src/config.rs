@@ -87,3 +87,25 @@ impl Default for SyncOptions {
         }
     }
 }
+
+/// The catalogue sync (`[tenants.catalogue]`): Kentico SKUs kept as FreshBooks items, with their stock.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CatalogueConfig {
+    /// Keep every SKU (product, variant, option) as a FreshBooks item: `sku.*` webhooks, `SKULastModified`
+    /// polling and `ferry tenant backfill --catalogue`. Off by default: items are then created only when an order
+    /// first bills a SKU, and never updated.
+    pub enabled: bool,
+    /// ISO 3166 two-letter country whose rate of the SKU's tax class the item carries (the shop's home country);
+    /// unset, items carry no tax (each invoice line still carries its destination's tax).
+    pub tax_country: Option<String>,
+}
+
+/// Customers (`[tenants.customers]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CustomersConfig {
+    /// Create the FreshBooks client when a customer registers or changes (`customer.created`, `customer.updated`),
+    /// before any order; off, a client is created with the customer's first order and only updated before it.
+    pub create_before_order: bool,
+}

@@ -29,7 +29,7 @@ mod ledger;
 mod sync;
 pub mod writeback;
 
-pub use config::{FreshBooksConfig, SyncOptions};
+pub use config::{CatalogueConfig, CustomersConfig, FreshBooksConfig, SyncOptions};
 pub use error::{Error, Result};
 pub use freshbooks::{
     Access, FreshBooksClient, MemoryTokenStore, OAuthApp, Pkce, RefreshGuard, TokenStore,

@@ -25,6 +25,7 @@
 //! - `queue`: claim with leases, per-object ordering, fair turns and per-tenant limits; complete / retry / dead-letter.
 //! - `dead_letter`: list, show, replay, discard.
 //! - `history`: per-step run history, business-key search, retention purge.
+//! - `catalogue`: catalogue events tagged with their SKU code, and found by it.
 //! - `ledger`: idempotency intents and results around external calls.
 //! - `callbacks`: FreshBooks callbacks registered per tenant with their sealed verifiers; ledger keys by FreshBooks id.
 //! - `mapping`: Kentico key → FreshBooks id.
@@ -69,6 +70,7 @@ mod admin;
 mod audit;
 mod backend;
 mod callbacks;
+mod catalogue;
 mod config;
 mod connection;
 mod dead_letter;

@@ -1,6 +1,7 @@
 //! `POST /tenants/{tenant}/backfill`: enqueues the tenant's Kentico orders and customers changed since a date that
 //! no stored event covers, e.g. the history from before the tenant was added (reconciliation looks back only a
-//! day on its first poll). The usual idempotency applies, so a backfill over synced orders writes nothing twice.
+//! day on its first poll), and with `"catalogue": true` every SKU of its catalogue (the catalogue sync's first
+//! fill). The usual idempotency applies, so a backfill over synced orders or items writes nothing twice.
 
 use super::error::AdminPath;
 use super::tenants::serving_tenant;
@@ -17,14 +18,22 @@ use time::format_description::well_known::Rfc3339;
 #[serde(deny_unknown_fields)]
 pub(super) struct BackfillBody {
     /// Changes after this moment: RFC 3339, or a date (`YYYY-MM-DD`, midnight UTC).
-    since: String,
+    #[serde(default)]
+    since: Option<String>,
+    /// Every SKU of the catalogue too (needs `[tenants.catalogue] enabled`).
+    #[serde(default)]
+    catalogue: bool,
 }
 
 /// What a backfill answers.
 #[derive(Debug, Serialize)]
 pub(super) struct Backfilled {
-    /// The moment changes were read from, RFC 3339.
-    since: String,
+    /// The moment changes were read from, RFC 3339 (absent for a catalogue-only backfill).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    since: Option<String>,
+    /// SKUs of the catalogue, and how many of them were enqueued (with `"catalogue": true`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    catalogue: Option<PollReport>,
     /// Orders and customers changed since then, and how many of them were enqueued (the rest had events).
     #[serde(flatten)]
     report: PollReport,
@@ -60,19 +69,45 @@ pub(super) async fn backfill(
     AdminJson(body): AdminJson<BackfillBody>,
 ) -> Result<AdminJson<Backfilled>, ApiError> {
     let t = serving_tenant(&state, &principal, &tenant)?;
-    let since = parse_since(&body.since)?;
-    let report = reconcile::backfill(&state.store, &state.ingestor, &t, since)
-        .await
-        .map_err(|e| {
-            ApiError::new(
-                ErrorCode::Upstream,
-                format!("backfill of tenant {} stopped: {e:#}", t.id),
-            )
-        })?;
-    tracing::info!(tenant = %t.id, by = %principal.token_id, %since, seen = report.seen, enqueued = report.enqueued, "Backfill enqueued.");
+    if body.since.is_none() && !body.catalogue {
+        return Err(ApiError::bad_request(
+            "say what to backfill: since (orders and customers changed since then), catalogue: true, or both",
+        ));
+    }
+    if body.catalogue && !t.config.catalogue.enabled {
+        return Err(ApiError::bad_request(format!(
+            "catalogue: the catalogue sync is off for tenant {} ([tenants.catalogue] enabled = true)",
+            t.id
+        )));
+    }
+    let since = body.since.as_deref().map(parse_since).transpose()?;
+    let stopped = |e: anyhow::Error| {
+        ApiError::new(
+            ErrorCode::Upstream,
+            format!("backfill of tenant {} stopped: {e:#}", t.id),
+        )
+    };
+    let report = match since {
+        Some(since) => reconcile::backfill(&state.store, &state.ingestor, &t, since)
+            .await
+            .map_err(stopped)?,
+        None => PollReport::default(),
+    };
+    let catalogue = if body.catalogue {
+        Some(
+            reconcile::backfill_catalogue(&state.store, &state.ingestor, &t)
+                .await
+                .map_err(stopped)?,
+        )
+    } else {
+        None
+    };
+    tracing::info!(tenant = %t.id, by = %principal.token_id, since = ?since, seen = report.seen,
+        enqueued = report.enqueued, skus = ?catalogue.map(|c| c.seen), "Backfill enqueued.");
     Ok(AdminJson(Backfilled {
-        since: since.format(&Rfc3339).unwrap_or_default(),
+        since: since.map(|s| s.format(&Rfc3339).unwrap_or_default()),
         report,
+        catalogue,
     }))
 }
 

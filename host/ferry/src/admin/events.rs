@@ -69,6 +69,8 @@ pub(super) struct EventQuery {
     invoice_id: Option<String>,
     /// Only events about this FreshBooks payment (callbacks and the payment poll).
     payment_id: Option<i64>,
+    /// Only catalogue events about this SKU code (`sku.*`).
+    sku: Option<String>,
     /// Only events in this state.
     state: Option<String>,
     /// Only events older than this job id (the `job` of the last event of the previous page).
@@ -77,8 +79,8 @@ pub(super) struct EventQuery {
     limit: Option<u32>,
 }
 
-/// `GET /tenants/{tenant}/events`: newest first; search by `order_number`, `invoice_id` or `payment_id` (a FreshBooks
-/// payment), or page by `state`,
+/// `GET /tenants/{tenant}/events`: newest first; search by `order_number`, `invoice_id`, `payment_id` (a FreshBooks
+/// payment) or `sku` (a catalogue SKU code), or page by `state`,
 /// `before` and `limit`.
 pub(super) async fn list(
     State(state): State<AdminState>,
@@ -96,6 +98,10 @@ pub(super) async fn list(
         .transpose()?;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let events = match (&q.order_number, &q.invoice_id) {
+        (None, None) if q.sku.is_some() => {
+            let sku = q.sku.as_deref().unwrap_or_default();
+            state.store.find_by_sku(&t.id, sku).await?
+        }
         (None, None) if q.payment_id.is_some() => {
             let payment = q.payment_id.unwrap_or_default();
             state

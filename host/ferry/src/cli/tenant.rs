@@ -49,13 +49,17 @@ pub enum TenantCommand {
         api: ApiArgs,
     },
     /// Enqueue the tenant's Kentico orders and customers changed since a date that no event covers (history from
-    /// before the tenant was added); prints how many were seen and enqueued.
+    /// before the tenant was added), and with `--catalogue` every SKU; prints how many were seen and enqueued.
     Backfill {
         /// Tenant id.
         tenant: String,
         /// RFC 3339 moment or date (`2026-11-01`, midnight UTC).
+        #[arg(long, required_unless_present = "catalogue")]
+        since: Option<String>,
+        /// Every SKU of the catalogue too: each becomes (or updates) its FreshBooks item, with its stock (needs
+        /// `[tenants.catalogue] enabled`); idempotent, and paced by the tenant's limits like any event.
         #[arg(long)]
-        since: String,
+        catalogue: bool,
         /// Where the admin API is.
         #[command(flatten)]
         api: ApiArgs,
@@ -103,14 +107,19 @@ pub async fn run(config: &Config, cmd: TenantCommand, out: &mut impl Write) -> a
             let answer = client.send(request.json(&body)).await?;
             writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
         }
-        TenantCommand::Backfill { tenant, since, api } => {
+        TenantCommand::Backfill {
+            tenant,
+            since,
+            catalogue,
+            api,
+        } => {
             let client = AdminClient::new(config, &api)?;
             let request = client
                 .request(
                     reqwest::Method::POST,
                     &format!("/tenants/{tenant}/backfill"),
                 )
-                .json(&serde_json::json!({ "since": since }));
+                .json(&serde_json::json!({ "since": since, "catalogue": catalogue }));
             let answer = client.send(request).await?;
             writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
         }

@@ -21,7 +21,18 @@ impl Pipeline {
             .envelope()
             .map_err(|e| StepError::BadEvent(e.to_string()))?;
         match envelope.kind {
+            EventKind::CustomerCreated | EventKind::CustomerUpdated
+                if tenant.config.customers.create_before_order =>
+            {
+                self.process_customer_client(claimed, &tenant, &envelope)
+                    .await
+            }
+            // A registration alone has nothing to update: the client comes with the first order.
+            EventKind::CustomerCreated => Ok(Outcome::default()),
             EventKind::CustomerUpdated => self.process_customer(claimed, &tenant, &envelope).await,
+            EventKind::SkuCreated | EventKind::SkuUpdated | EventKind::SkuDeleted => {
+                self.process_product(claimed, &tenant, &envelope).await
+            }
             EventKind::PaymentCreated
             | EventKind::PaymentUpdated
             | EventKind::PaymentDeleted

@@ -38,6 +38,12 @@ pub struct TenantConfig {
     /// Payments recorded in FreshBooks written back to Kentico (`[tenants.payments]`, off by default).
     #[serde(default)]
     pub payments: ferry_extract::writeback::PaymentsConfig,
+    /// The catalogue sync: SKUs as FreshBooks items with their stock (`[tenants.catalogue]`, off by default).
+    #[serde(default)]
+    pub catalogue: ferry_load::CatalogueConfig,
+    /// Whether customers get a FreshBooks client before their first order (`[tenants.customers]`).
+    #[serde(default)]
+    pub customers: ferry_load::CustomersConfig,
 }
 
 /// One plugin in a tenant's chain.

@@ -219,6 +219,22 @@ impl TenantPlugins {
         .await
     }
 
+    /// The FreshBooks item for a catalogue SKU ([`ferry_transform::map_product`]).
+    ///
+    /// # Errors
+    /// A plugin failed or rejected the record.
+    pub async fn map_product(
+        &self,
+        product: &ferry_model::Product,
+        conversion: Option<Conversion>,
+    ) -> Result<ferry_model::ProductDraft, TransformError> {
+        let product = product.clone();
+        self.blocking(move |t| {
+            ferry_transform::map_product(&t.chain, &t.ctx, &product, conversion.as_ref())
+        })
+        .await
+    }
+
     /// The client draft for a customer update ([`ferry_transform::map_customer`]).
     ///
     /// # Errors
