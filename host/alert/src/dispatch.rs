@@ -1,0 +1,409 @@
+//! [`Alerts`], the handle the host reports to, and the task behind it that decides what is sent: a condition sends
+//! one message when raised and one when cleared however often it is reported; dead letters are counted per class
+//! over a window and sent as one message per tenant; a tenant's plugin failure share over a window raises or
+//! clears a condition; each destination (the operator, each tenant) gets at most `max_per_hour` messages.
+
+use crate::channel::deliver;
+use crate::config::{AlertsConfig, ChannelConfig};
+use crate::message::{Alert, AlertKind};
+use ferry_model::{ErrorClass, TenantId};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// The condition a raise or clear is about: a tenant's (or the host's, `tenant: None`) named state, e.g.
+/// `breaker.freshbooks`, `freshbooks.disconnected`, `backlog.old`, `plugin.failing`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Condition {
+    /// Whose; `None` for the host.
+    pub tenant: Option<TenantId>,
+    /// What, as a dotted name; also the alert's `condition` field.
+    pub name: String,
+}
+
+impl Condition {
+    /// A tenant's condition.
+    pub fn tenant(tenant: &TenantId, name: impl Into<String>) -> Self {
+        Self {
+            tenant: Some(tenant.clone()),
+            name: name.into(),
+        }
+    }
+}
+
+/// A tenant's channels as the host serves it now (looked up per message: tenants come and go while it runs).
+pub type TenantChannels = Arc<dyn Fn(&TenantId) -> Vec<ChannelConfig> + Send + Sync>;
+
+/// Where the host reports what happens; cheap to clone. Reports never block and never fail: with the task gone
+/// (the host stopping) they are dropped.
+#[derive(Clone, Debug)]
+pub struct Alerts {
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+/// The running dispatcher; [`AlertsHandle::stop`] sends what is pending and waits for the deliveries.
+#[derive(Debug)]
+pub struct AlertsHandle {
+    task: tokio::task::JoinHandle<()>,
+    tx: mpsc::UnboundedSender<Command>,
+}
+
+#[derive(Debug)]
+enum Command {
+    Raise {
+        condition: Condition,
+        summary: String,
+        details: Vec<String>,
+        link: Option<String>,
+    },
+    Clear {
+        condition: Condition,
+        summary: String,
+    },
+    DeadLettered {
+        tenant: TenantId,
+        class: ErrorClass,
+    },
+    PluginRun {
+        tenant: TenantId,
+        failed: bool,
+    },
+    Stop,
+}
+
+impl Alerts {
+    /// Starts the dispatcher on the current runtime.
+    pub fn start(config: AlertsConfig, tenant_channels: TenantChannels) -> (Self, AlertsHandle) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let dispatcher = Dispatcher {
+            config,
+            tenant_channels,
+            http: reqwest::Client::new(),
+            active: HashMap::new(),
+            batches: HashMap::new(),
+            plugin_windows: HashMap::new(),
+            sent: HashMap::new(),
+            deliveries: JoinSet::new(),
+        };
+        let task = tokio::spawn(dispatcher.run(rx));
+        (Self { tx: tx.clone() }, AlertsHandle { task, tx })
+    }
+
+    /// A handle that sends nothing (no alerts configured, or a test that does not look at them).
+    pub fn disabled() -> Self {
+        let (tx, _) = mpsc::unbounded_channel();
+        Self { tx }
+    }
+
+    /// Reports that `condition` holds. The first report sends a message; more reports send nothing until it is
+    /// cleared. `summary` is one line (`FreshBooks circuit breaker opened`), `details` more lines, `link` where to
+    /// look (an absolute URL, or a path under the console that is joined to `public_url`).
+    pub fn raise(
+        &self,
+        condition: Condition,
+        summary: impl Into<String>,
+        details: Vec<String>,
+        link: Option<String>,
+    ) {
+        let _ = self.tx.send(Command::Raise {
+            condition,
+            summary: summary.into(),
+            details,
+            link,
+        });
+    }
+
+    /// Reports that `condition` no longer holds: a recovery message when it had been raised, nothing otherwise.
+    pub fn clear(&self, condition: Condition, summary: impl Into<String>) {
+        let _ = self.tx.send(Command::Clear {
+            condition,
+            summary: summary.into(),
+        });
+    }
+
+    /// Reports a new dead letter of `tenant`, counted into the tenant's current window.
+    pub fn dead_lettered(&self, tenant: &TenantId, class: ErrorClass) {
+        let _ = self.tx.send(Command::DeadLettered {
+            tenant: tenant.clone(),
+            class,
+        });
+    }
+
+    /// Reports one run of `tenant`'s events and whether a plugin failed it (for the failure share).
+    pub fn plugin_run(&self, tenant: &TenantId, failed: bool) {
+        let _ = self.tx.send(Command::PluginRun {
+            tenant: tenant.clone(),
+            failed,
+        });
+    }
+}
+
+impl AlertsHandle {
+    /// Sends the open windows now and waits for every delivery to finish.
+    pub async fn stop(self) {
+        let _ = self.tx.send(Command::Stop);
+        let _ = self.task.await;
+    }
+}
+
+/// Dead letters of one tenant since its window opened.
+struct Batch {
+    due: Instant,
+    counts: BTreeMap<ErrorClass, u64>,
+}
+
+/// A tenant's runs and plugin failures since its window opened.
+struct PluginWindow {
+    due: Instant,
+    runs: u64,
+    failed: u64,
+}
+
+/// Messages one destination got in the last hour, and how many were dropped since the last that went out.
+#[derive(Default)]
+struct Budget {
+    sent: VecDeque<Instant>,
+    suppressed: u64,
+}
+
+struct Dispatcher {
+    config: AlertsConfig,
+    tenant_channels: TenantChannels,
+    http: reqwest::Client,
+    /// Raised conditions, and whether their message went out (a recovery follows only one that did).
+    active: HashMap<Condition, bool>,
+    batches: HashMap<TenantId, Batch>,
+    plugin_windows: HashMap<TenantId, PluginWindow>,
+    /// Per destination: `None` is the operator, `Some(t)` tenant t's own channels.
+    sent: HashMap<Option<TenantId>, Budget>,
+    deliveries: JoinSet<()>,
+}
+
+impl Dispatcher {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Command>) {
+        loop {
+            let due = self
+                .batches
+                .values()
+                .map(|b| b.due)
+                .chain(self.plugin_windows.values().map(|w| w.due))
+                .min();
+            let cmd = tokio::select! {
+                cmd = rx.recv() => cmd,
+                () = sleep_until(due) => {
+                    self.flush(Some(Instant::now()));
+                    continue;
+                }
+                // Reap finished deliveries so the set stays small.
+                Some(_) = self.deliveries.join_next(), if !self.deliveries.is_empty() => continue,
+            };
+            match cmd {
+                Some(Command::Stop) | None => break,
+                Some(cmd) => self.handle(cmd),
+            }
+        }
+        self.flush(None);
+        while self.deliveries.join_next().await.is_some() {}
+    }
+
+    fn window(&self) -> Duration {
+        Duration::from_secs(self.config.window_secs.max(1))
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Raise {
+                condition,
+                summary,
+                details,
+                link,
+            } => {
+                if self.active.contains_key(&condition) {
+                    return;
+                }
+                let mut alert = Alert::new(
+                    AlertKind::Raised,
+                    condition.tenant.clone(),
+                    condition.name.clone(),
+                    summary,
+                );
+                alert.details = details;
+                alert.link = link.and_then(|l| self.absolute(&l));
+                let sent = self.send(alert, false);
+                self.active.insert(condition, sent);
+            }
+            Command::Clear { condition, summary } => {
+                if let Some(sent) = self.active.remove(&condition) {
+                    let alert = Alert::new(
+                        AlertKind::Cleared,
+                        condition.tenant.clone(),
+                        condition.name.clone(),
+                        summary,
+                    );
+                    // The recovery of a message that went out always goes out: a reader must not be left with
+                    // an open outage.
+                    if sent {
+                        self.send(alert, true);
+                    }
+                }
+            }
+            Command::DeadLettered { tenant, class } => {
+                let due = Instant::now() + self.window();
+                *self
+                    .batches
+                    .entry(tenant)
+                    .or_insert_with(|| Batch {
+                        due,
+                        counts: BTreeMap::new(),
+                    })
+                    .counts
+                    .entry(class)
+                    .or_default() += 1;
+            }
+            Command::PluginRun { tenant, failed } => {
+                if self.config.plugin_failure_percent == 0 {
+                    return;
+                }
+                let due = Instant::now() + self.window();
+                let w = self.plugin_windows.entry(tenant).or_insert(PluginWindow {
+                    due,
+                    runs: 0,
+                    failed: 0,
+                });
+                w.runs += 1;
+                w.failed += u64::from(failed);
+            }
+            Command::Stop => {}
+        }
+    }
+
+    /// Sends every window due by `now` (every window when `None`).
+    fn flush(&mut self, now: Option<Instant>) {
+        let is_due = |due: Instant| now.is_none_or(|n| due <= n);
+        let due: Vec<TenantId> = self
+            .batches
+            .iter()
+            .filter(|(_, b)| is_due(b.due))
+            .map(|(t, _)| t.clone())
+            .collect();
+        for tenant in due {
+            let Some(batch) = self.batches.remove(&tenant) else {
+                continue;
+            };
+            let total: u64 = batch.counts.values().sum();
+            let mut alert = Alert::new(
+                AlertKind::DeadLetters,
+                Some(tenant.clone()),
+                "dead_letters",
+                format!("{total} new dead letter(s)"),
+            );
+            alert.counts = batch.counts;
+            alert.details = vec![format!(
+                "in the last {} s; replay or discard them once the cause is fixed",
+                self.config.window_secs
+            )];
+            alert.link = self.absolute(&format!("/console/tenants/{tenant}/dlq"));
+            self.send(alert, false);
+        }
+        let due: Vec<TenantId> = self
+            .plugin_windows
+            .iter()
+            .filter(|(_, w)| is_due(w.due))
+            .map(|(t, _)| t.clone())
+            .collect();
+        for tenant in due {
+            let Some(w) = self.plugin_windows.remove(&tenant) else {
+                continue;
+            };
+            if w.runs < u64::from(self.config.plugin_min_runs.max(1)) {
+                continue;
+            }
+            let condition = Condition::tenant(&tenant, "plugin.failing");
+            let percent = w.failed * 100 / w.runs;
+            if percent >= u64::from(self.config.plugin_failure_percent) {
+                self.handle(Command::Raise {
+                    condition,
+                    summary: format!(
+                        "plugins failed {} of {} runs ({percent}%)",
+                        w.failed, w.runs
+                    ),
+                    details: vec![format!(
+                        "over {} s; the threshold is {}%",
+                        self.config.window_secs, self.config.plugin_failure_percent
+                    )],
+                    link: Some(format!("/console/tenants/{tenant}/dlq?class=plugin")),
+                });
+            } else {
+                self.handle(Command::Clear {
+                    condition,
+                    summary: format!(
+                        "plugins failed {} of {} runs ({percent}%)",
+                        w.failed, w.runs
+                    ),
+                });
+            }
+        }
+    }
+
+    /// `link` as an absolute URL: kept when it is one, joined to `public_url` when it is a path, dropped when
+    /// there is no public URL to join it to.
+    fn absolute(&self, link: &str) -> Option<String> {
+        if link.starts_with("http://") || link.starts_with("https://") {
+            return Some(link.to_owned());
+        }
+        let base = self.config.public_url.as_deref()?;
+        Some(format!("{}{link}", base.trim_end_matches('/')))
+    }
+
+    /// Sends `alert` to the operator's channels and its tenant's, each within its hourly budget (`always`: past
+    /// it). Returns whether it went to any destination.
+    fn send(&mut self, alert: Alert, always: bool) -> bool {
+        let mut destinations = vec![(None, self.config.channels.clone())];
+        if let Some(t) = &alert.tenant {
+            destinations.push((Some(t.clone()), (self.tenant_channels)(t)));
+        }
+        let mut any = false;
+        let now = Instant::now();
+        let hour = Duration::from_secs(3600);
+        for (dest, channels) in destinations {
+            if channels.is_empty() {
+                continue;
+            }
+            let budget = self.sent.entry(dest).or_default();
+            while budget
+                .sent
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= hour)
+            {
+                budget.sent.pop_front();
+            }
+            if !always && budget.sent.len() >= self.config.max_per_hour as usize {
+                budget.suppressed += 1;
+                tracing::warn!(condition = %alert.condition, "Alert not sent: the destination's hourly limit is reached.");
+                continue;
+            }
+            budget.sent.push_back(now);
+            let mut alert = alert.clone();
+            alert.suppressed = std::mem::take(&mut budget.suppressed);
+            let alert = Arc::new(alert);
+            for channel in channels {
+                let http = self.http.clone();
+                let alert = alert.clone();
+                self.deliveries
+                    .spawn(async move { deliver(&http, &channel, &alert).await });
+            }
+            any = true;
+        }
+        any
+    }
+}
+
+async fn sleep_until(due: Option<Instant>) {
+    match due {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
