@@ -6,6 +6,7 @@ mod admin_api;
 mod amounts;
 mod amounts_property;
 mod anomaly;
+mod books_audit;
 mod calls_per_order;
 mod catalogue;
 mod config_sync;

@@ -11,6 +11,7 @@
 //! - `auth`: token generation and hashing, the bearer-token middleware, [`Principal`] and its scope checks.
 //! - `tenants`: tenant list and detail (secrets as set/unset), breaker states.
 //! - `tenant_changes`: create, replace and delete tenants stored in the database (operator only), live.
+//! - `audits`: the books audit: run one, list, show, repair once.
 //! - `backfill`: enqueue a tenant's Kentico changes since a date (history from before it was added).
 //! - `events`: run history with search by Kentico order number and FreshBooks invoice id; the dead-letter queue.
 //! - `plugins`: uploads (validated, stored by hash), versions, activate and rollback, swapping the serving chain.
@@ -23,6 +24,7 @@
 //!
 //! The document at `/admin/v1/openapi.yaml` is `docs/openapi.yaml`, compiled in.
 
+mod audits;
 mod auth;
 mod backfill;
 mod chain;
@@ -163,6 +165,18 @@ fn authenticated_routes() -> Vec<(Method, &'static str, MethodRouter<AdminState>
             Method::POST,
             "/tenants/{tenant}/backfill",
             post(backfill::backfill),
+        ),
+        (Method::POST, "/tenants/{tenant}/audits", post(audits::run)),
+        (Method::GET, "/tenants/{tenant}/audits", get(audits::list)),
+        (
+            Method::GET,
+            "/tenants/{tenant}/audits/{audit}",
+            get(audits::show),
+        ),
+        (
+            Method::POST,
+            "/tenants/{tenant}/audits/{audit}/repair",
+            post(audits::repair),
         ),
         (Method::GET, "/tenants/{tenant}/events", get(events::list)),
         (

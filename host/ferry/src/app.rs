@@ -198,6 +198,16 @@ impl App {
         &self.pipeline
     }
 
+    /// Runs books audits and repairs on this host's tenants (the admin API and the schedule hold one too).
+    pub fn auditor(&self) -> crate::audit::Auditor {
+        crate::audit::Auditor::new(
+            self.pipeline.store.clone(),
+            self.tenants.clone(),
+            self.pipeline.exchange.clone(),
+            self.ingestor.clone(),
+        )
+    }
+
     /// Serves until `shutdown` resolves, then stops accepting, lets running events finish their step and returns.
     ///
     /// # Errors
@@ -233,6 +243,11 @@ impl App {
             self.keyring.clone(),
             Duration::from_secs(300),
             Duration::from_secs(self.config.worker.reconcile_every_secs),
+            stop_rx.clone(),
+        )));
+        // Scheduled books audits (`[tenants.audit] every_hours`); tenants without a schedule are skipped.
+        tasks.push(tokio::spawn(crate::audit::run_schedule(
+            self.auditor(),
             stop_rx.clone(),
         )));
         tasks.push(tokio::spawn(crate::retention::run(

@@ -3,6 +3,7 @@
 //!
 //! Layout (one module per subcommand group, each with its flags and its output):
 //! - `admin_client`: the admin API client the `plugin` and `tenant` commands share.
+//! - `audit`: `ferry audit <tenant> [--since DATE] [--repair] [--list]` (the books audit, through the API).
 //! - `completions`: `ferry completions bash|zsh|fish`.
 //! - `config`: `ferry config check [PATH]` (what `ferry serve` would serve, and every problem).
 //! - `connect`: `ferry connect freshbooks <tenant>` (OAuth authorization code flow).
@@ -16,6 +17,7 @@
 //! - `token`: `ferry token …` (admin tokens, straight against the store).
 
 mod admin_client;
+pub mod audit;
 pub mod completions;
 pub mod config;
 pub mod connect;
@@ -90,6 +92,8 @@ pub enum Command {
     /// Test a tenant's Kentico and FreshBooks connections (`connection test <tenant>`, admin API).
     #[command(subcommand)]
     Connection(connection::ConnectionCommand),
+    /// Audit a tenant's books: does FreshBooks still match every Kentico order? (admin API; `--repair`, `--list`)
+    Audit(audit::AuditArgs),
 }
 
 /// Runs one parsed command line to completion.
@@ -142,6 +146,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if !connection::run(&config, cmd, &mut std::io::stdout()).await? {
                 return Ok(ExitCode::FAILURE);
             }
+        }
+        Command::Audit(args) => {
+            let config = crate::config::load_named_or_default(cli.config.as_deref())?;
+            audit::run(&config, args, &mut std::io::stdout()).await?;
         }
         Command::Connect(cmd) => {
             let config = crate::config::load_named_or_default(cli.config.as_deref())?;

@@ -13,6 +13,7 @@
 //!   by the browser routes and `ferry connect`.
 //! - `worker`: the loop around the pipeline's step function.
 //! - `reconcile`: polling Kentico for changes no webhook reported, and backfills.
+//! - `audit`: the books audit per tenant (scheduled and on demand), its stored reports and repairs.
 //! - `writeback`: FreshBooks callbacks registered and verified per tenant, and the payment poll; payments in
 //!   FreshBooks written back to Kentico (the event itself runs in `pipeline`).
 //! - `retention`: purging old finished events on a schedule (`store.keep_done_days`).
@@ -26,6 +27,7 @@ pub mod sandbox;
 
 pub mod admin;
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod connect;

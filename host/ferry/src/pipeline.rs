@@ -17,6 +17,7 @@ mod payment;
 mod process;
 mod step;
 
+pub(crate) use process::conversion;
 pub use step::StepError;
 
 use crate::services::ExchangeClient;

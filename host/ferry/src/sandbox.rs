@@ -89,6 +89,8 @@ pub struct Sandbox {
     pub enrichment: EnrichmentHandle,
     /// The FreshBooks account id of the sandbox business.
     pub account_id: String,
+    /// The business owner's identity: what a person working in FreshBooks by hand acts as ([`Self::person_token`]).
+    owner_identity: u64,
     /// A refresh token for it, issued as if the operator had connected the account.
     refresh_token: SecretString,
     /// The webhook signing secret the Kentico sender and Ferry share (`whsec_…`).
@@ -152,11 +154,20 @@ impl Sandbox {
             exchange,
             enrichment,
             account_id: account.account_id,
+            owner_identity: account.identity_id,
             refresh_token: SecretString::from(tokens.refresh_token),
             webhook_secret: random_whsec(),
             kentico_login,
             base_currency: opts.base_currency.clone(),
         })
+    }
+
+    /// An access token of the business owner's own, apart from Ferry's: what a person changing FreshBooks by hand
+    /// (deleting or editing an invoice, recording a payment) calls the API with.
+    pub fn person_token(&self) -> Option<String> {
+        self.freshbooks
+            .issue_tokens(self.owner_identity)
+            .map(|t| t.access_token)
     }
 
     /// The signing secret the Kentico simulator uses for this sandbox.
@@ -196,6 +207,7 @@ impl Sandbox {
             webhook_secrets: vec![self.webhook_secret.clone()],
             mapping: MappingConfig::default(),
             anomaly: ferry_transform::AnomalyConfig::default(),
+            audit: crate::audit::AuditConfig::default(),
             payments: ferry_extract::writeback::PaymentsConfig::default(),
             catalogue: ferry_load::CatalogueConfig::default(),
             customers: ferry_load::CustomersConfig::default(),

@@ -207,18 +207,27 @@ impl Pipeline {
         tenant: &TenantRuntime,
         order: &Order,
     ) -> Result<Option<Conversion>, StepError> {
-        let to = &tenant.base_currency;
-        if &order.currency == to {
-            return Ok(None);
-        }
-        let (rate, date) = self
-            .exchange
-            .rate(&order.currency, to, order.created_at.date())
-            .await?;
-        Ok(Some(Conversion {
-            to: to.clone(),
-            rate,
-            date,
-        }))
+        conversion(&self.exchange, tenant, order).await
     }
+}
+
+/// The conversion of `order` into the tenant's FreshBooks currency at the order date's rate, when it is in another
+/// one (the books audit builds its expected drafts with the same one).
+pub(crate) async fn conversion(
+    exchange: &crate::services::ExchangeClient,
+    tenant: &TenantRuntime,
+    order: &Order,
+) -> Result<Option<Conversion>, StepError> {
+    let to = &tenant.base_currency;
+    if &order.currency == to {
+        return Ok(None);
+    }
+    let (rate, date) = exchange
+        .rate(&order.currency, to, order.created_at.date())
+        .await?;
+    Ok(Some(Conversion {
+        to: to.clone(),
+        rate,
+        date,
+    }))
 }

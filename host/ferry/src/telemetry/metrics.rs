@@ -25,6 +25,12 @@ pub const WEBHOOKS_TOTAL: &str = ferry_ingest::metrics::WEBHOOKS_TOTAL;
 pub const RECONCILED_TOTAL: &str = "ferry_reconcile_enqueued_total";
 /// Gauge: breaker state per `tenant` and `downstream` (0 closed, 1 half-open, 2 open), read at each scrape.
 pub const BREAKER_STATE: &str = "ferry_outbound_breaker_state";
+/// Gauge: differences the tenant's latest books audit found, per `tenant` and `class` (0: the books match).
+pub const AUDIT_DIFFERENCES: &str = "ferry_audit_differences";
+/// Gauge: orders the tenant's latest books audit compared, per `tenant`.
+pub const AUDIT_ORDERS: &str = "ferry_audit_orders_checked";
+/// Gauge: when the tenant's latest books audit finished (Unix seconds), per `tenant`.
+pub const AUDIT_FINISHED_SECONDS: &str = "ferry_audit_finished_timestamp_seconds";
 
 /// Bucket bounds in seconds of every `*_seconds` histogram: from a cached plugin call (sub-millisecond) to a
 /// FreshBooks call that waited out a timeout.
@@ -58,6 +64,21 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = &[
         RECONCILED_TOTAL,
         Kind::Counter,
         "Orders and customers enqueued by polling reconciliation because no webhook covered them, per tenant.",
+    ),
+    (
+        AUDIT_DIFFERENCES,
+        Kind::Gauge,
+        "Differences the latest books audit found, per tenant and class (0: FreshBooks matches Kentico).",
+    ),
+    (
+        AUDIT_ORDERS,
+        Kind::Gauge,
+        "Orders the latest books audit compared, per tenant.",
+    ),
+    (
+        AUDIT_FINISHED_SECONDS,
+        Kind::Gauge,
+        "When the latest books audit finished (Unix seconds), per tenant.",
     ),
     (
         BREAKER_STATE,

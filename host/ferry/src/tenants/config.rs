@@ -35,6 +35,9 @@ pub struct TenantConfig {
     /// The enrichment service the host calls for this tenant's plugins (`enrich`); without it they get a refusal.
     #[serde(default)]
     pub enrichment: Option<crate::services::EnrichmentConfig>,
+    /// When the books audit runs on its own (`[tenants.audit]`, off by default).
+    #[serde(default)]
+    pub audit: crate::audit::AuditConfig,
     /// Payments recorded in FreshBooks written back to Kentico (`[tenants.payments]`, off by default).
     #[serde(default)]
     pub payments: ferry_extract::writeback::PaymentsConfig,

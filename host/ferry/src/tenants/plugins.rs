@@ -50,6 +50,11 @@ impl PluginHost {
         self
     }
 
+    /// The exchange-rate client the plugins and the pipeline convert with.
+    pub fn exchange(&self) -> &Arc<ExchangeClient> {
+        &self.exchange
+    }
+
     /// The runtime, for uploads and `ferry plugin test`.
     pub fn runtime(&self) -> &PluginRuntime {
         &self.runtime

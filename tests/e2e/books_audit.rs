@@ -1,0 +1,245 @@
+//! The books audit (issue 21) over real HTTP: orders synced into the FreshBooks simulator, then changed by hand the
+//! way an accountant would (through FreshBooks' own API, with the owner's token): an invoice deleted, an invoice's
+//! amount edited, a payment recorded twice; and a ledger row lost in Ferry's store, and an order whose webhook never
+//! came. The audit (`POST /admin/v1/tenants/{id}/audits`) must find exactly these, classified, with both sides'
+//! values; a repair fixes the repairable ones once, through the pipeline, and never touches what a person did.
+
+use ferry_sim::kentico::OrderMix;
+use ferry_tests::TestApp;
+use ferry_tests::admin::assert_error;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const SHOP: &str = "shop";
+const OTHER: &str = "other";
+
+/// A person's call to the FreshBooks simulator's accounting API.
+async fn freshbooks(app: &TestApp, method: reqwest::Method, path: &str, body: Value) -> Value {
+    let token = app.sandbox.person_token().expect("the owner's token");
+    let url = format!(
+        "{}/accounting/account/{}/{path}",
+        app.sandbox.freshbooks.base_url(),
+        app.sandbox.account_id
+    );
+    let mut request = reqwest::Client::new()
+        .request(method, url)
+        .bearer_auth(token);
+    if !body.is_null() {
+        request = request.json(&body);
+    }
+    let reply = request.send().await.expect("freshbooks answers");
+    assert!(reply.status().is_success(), "{}", reply.status());
+    reply.json().await.expect("json")
+}
+
+/// Differences by class, with the order number each concerns, from an audit report.
+fn by_class(report: &Value) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for d in report["differences"].as_array().expect("differences") {
+        out.entry(d["class"].as_str().unwrap_or_default().to_owned())
+            .or_default()
+            .push(d["order_number"].as_str().unwrap_or_default().to_owned());
+    }
+    out
+}
+
+async fn audit(app: &TestApp, token: &str) -> Value {
+    let (status, report) = app
+        .post_json(
+            &format!("/tenants/{SHOP}/audits"),
+            token,
+            &json!({ "since": "2000-01-01" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{report}");
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_finds_exactly_the_changes_made_by_hand_and_repairs_the_repairable_once() {
+    let app = TestApp::builder()
+        .with_tenants(&[SHOP, OTHER])
+        .with_admin_tokens()
+        .with_config(|c| c.worker.reconcile_every_secs = 0)
+        .spawn()
+        .await
+        .expect("start the host");
+    let token = app.token(SHOP).to_owned();
+    let mix = OrderMix {
+        invalid: 0.0,
+        foreign_currency: 0.3,
+        paid: 0.6,
+    };
+    let placed = app.place_and_settle(0..12, &mix).await;
+
+    // A run that went well: every order checked, nothing differs, and the cost is a few list pages.
+    let clean = audit(&app, &token).await;
+    assert_eq!(clean["orders_checked"], 12, "{clean}");
+    assert_eq!(clean["differences"], json!([]), "{clean:#}");
+    assert!(clean["freshbooks_calls"].as_u64().unwrap() <= 6, "{clean}");
+    // Another tenant's token may not audit this one.
+    let (status, body) = app
+        .post_json(
+            &format!("/tenants/{SHOP}/audits"),
+            app.token(OTHER),
+            &json!({}),
+        )
+        .await;
+    assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");
+
+    let invoices = app.sandbox.invoices_by_order();
+    let invoice_of = |i: usize| invoices[&placed[i].order.guid.to_string()][0];
+    let unpaid: Vec<usize> = (0..placed.len()).filter(|i| !placed[*i].paid).collect();
+    let paid: Vec<usize> = (0..placed.len()).filter(|i| placed[*i].paid).collect();
+    assert!(unpaid.len() >= 2 && paid.len() >= 2, "the seed places both");
+    let (deleted, edited, paid_twice, lost) = (unpaid[0], unpaid[1], paid[0], paid[1]);
+    let number = |i: usize| placed[i].order.number.clone();
+
+    // An accountant deletes one invoice and edits another's first line.
+    freshbooks(
+        &app,
+        reqwest::Method::PUT,
+        &format!("invoices/invoices/{}", invoice_of(deleted)),
+        json!({"invoice": {"vis_state": 1}}),
+    )
+    .await;
+    let edited_id = invoice_of(edited);
+    let lines = app
+        .sandbox
+        .freshbooks
+        .invoice_view(&app.sandbox.account_id, edited_id)
+        .expect("the invoice")
+        .lines
+        .len();
+    let mut new_lines: Vec<Value> = (1..=lines).map(|n| json!({ "lineid": n })).collect();
+    new_lines[0]["qty"] = json!("7");
+    freshbooks(
+        &app,
+        reqwest::Method::PUT,
+        &format!("invoices/invoices/{edited_id}"),
+        json!({"invoice": {"lines": new_lines}}),
+    )
+    .await;
+    // A payment recorded a second time, marker and all.
+    let account = &app.sandbox.account_id;
+    let ferry_payment = app
+        .sandbox
+        .freshbooks
+        .payments(account)
+        .into_iter()
+        .find(|p| p.invoiceid == invoice_of(paid_twice) && p.note.contains("ferry:order:"))
+        .expect("ferry's payment");
+    freshbooks(
+        &app,
+        reqwest::Method::POST,
+        "payments/payments",
+        json!({"payment": {
+            "invoiceid": ferry_payment.invoiceid,
+            "amount": {"amount": ferry_payment.amount.amount, "code": ferry_payment.amount.code},
+            "type": ferry_payment.kind, "note": ferry_payment.note,
+        }}),
+    )
+    .await;
+    // Ferry's store loses the ledger row of another order's invoice.
+    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", app.config.store.path.display()))
+        .await
+        .expect("open the store file");
+    let key = format!("{SHOP}:invoice:{}", placed[lost].order.guid);
+    let removed = sqlx::query("DELETE FROM idempotency WHERE tenant = $1 AND key = $2")
+        .bind(SHOP)
+        .bind(&key)
+        .execute(&db)
+        .await
+        .expect("delete the ledger row")
+        .rows_affected();
+    assert_eq!(removed, 1, "{key}");
+    // And an order whose webhook never came (reconciliation is off).
+    app.sandbox.kentico.skip_webhooks(1.0);
+    let unsent = app.sandbox.place(12, &mix).await;
+
+    let found = audit(&app, &token).await;
+    assert_eq!(found["orders_checked"], 13, "{found}");
+    let expected: BTreeMap<String, Vec<String>> = [
+        ("deleted_by_hand", number(deleted)),
+        ("amount_changed", number(edited)),
+        ("payment_extra", number(paid_twice)),
+        ("ledger_missing", number(lost)),
+        ("missing", unsent.order.number.clone()),
+    ]
+    .into_iter()
+    .map(|(c, n)| (c.to_owned(), vec![n]))
+    .collect();
+    assert_eq!(by_class(&found), expected, "{found:#}");
+    let diffs = found["differences"].as_array().unwrap();
+    let of = |class: &str| diffs.iter().find(|d| d["class"] == class).unwrap();
+    // Both sides' values, and a repair only where Ferry may make one.
+    assert!(
+        of("amount_changed")["actual"]
+            .as_str()
+            .unwrap()
+            .contains("7 ×"),
+        "{found:#}"
+    );
+    assert_eq!(of("amount_changed")["repair"], Value::Null);
+    assert_eq!(of("deleted_by_hand")["repair"], Value::Null);
+    assert_eq!(of("payment_extra")["repair"], Value::Null);
+    assert_eq!(of("ledger_missing")["repair"]["action"], "record_ledger");
+    assert_eq!(of("missing")["repair"]["action"], "resync");
+    // The list shows the counts per class.
+    let (_, list) = app.get(&format!("/tenants/{SHOP}/audits"), &token).await;
+    assert_eq!(list[0]["id"], found["id"], "{list}");
+    assert_eq!(list[0]["counts"]["deleted_by_hand"], 1, "{list}");
+    assert_eq!(list[0]["counts"]["orphan"], 0, "{list}");
+
+    let repair = format!("/tenants/{SHOP}/audits/{}/repair", found["id"]);
+    let (status, repaired) = app.post(&repair, &token).await;
+    assert_eq!(status, StatusCode::OK, "{repaired}");
+    assert_eq!(repaired["ledger_entries"], 1, "{repaired}");
+    assert_eq!(repaired["orders_resynced"], 1, "{repaired}");
+    assert_eq!(repaired["left_to_a_person"], 3, "{repaired}");
+    let (status, body) = app.post(&repair, &token).await;
+    assert_error(status, &body, StatusCode::CONFLICT, "conflict");
+    app.sandbox
+        .wait_settled(
+            &app.store,
+            &app.tenant,
+            std::slice::from_ref(&unsent),
+            Duration::from_secs(60),
+        )
+        .await
+        .expect("read the store");
+
+    // Repaired once: the lost ledger row and the missing invoice are gone from the next audit; what a person did is
+    // still reported, untouched.
+    let after = audit(&app, &token).await;
+    let left: BTreeMap<String, Vec<String>> = expected
+        .into_iter()
+        .filter(|(c, _)| c != "ledger_missing" && c != "missing")
+        .collect();
+    assert_eq!(by_class(&after), left, "{after:#}");
+    let invoices = app.sandbox.invoices_by_order();
+    for p in [&placed[lost], &unsent] {
+        assert_eq!(
+            invoices[&p.order.guid.to_string()].len(),
+            1,
+            "one live invoice for order {}",
+            p.order.number
+        );
+    }
+    assert!(
+        !invoices.contains_key(&placed[deleted].order.guid.to_string()),
+        "the deleted invoice stays deleted"
+    );
+    let view = app
+        .sandbox
+        .freshbooks
+        .invoice_view(account, edited_id)
+        .unwrap();
+    assert_eq!(
+        view.lines[0].qty, "7",
+        "the edited line stays as the person left it"
+    );
+    app.stop().await;
+}
