@@ -3,6 +3,7 @@
 //! FreshBooks itself: one invoice per valid order, one client per customer, one payment per paid order.
 
 mod admin_api;
+mod alerts;
 mod amounts;
 mod amounts_property;
 mod anomaly;

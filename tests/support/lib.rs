@@ -15,6 +15,7 @@ pub mod logs;
 pub mod plugins;
 pub mod postgres;
 pub mod process;
+pub mod receivers;
 
 use anyhow::Context as _;
 use ferry::app::{App, RunningApp};

@@ -38,6 +38,12 @@ pub struct App {
     workers: bool,
     /// What the start-up line names: the configuration file, tenants, plugins, master keys.
     summary: Summary,
+    /// Where the pipeline, the watcher (and anything else) report what should reach people.
+    alerts: ferry_alert::Alerts,
+    /// The alert dispatcher, stopped (its pending messages sent) after the workers.
+    alerts_task: ferry_alert::AlertsHandle,
+    /// The breakers the alert watcher looks at.
+    breakers: ferry_outbound::BreakerRegistry,
     /// Seals the FreshBooks callback verifiers the write-back registers.
     keyring: Arc<Keyring>,
 }
@@ -119,7 +125,9 @@ impl App {
                 cap_ms: workers.backoff_max_ms,
             },
         };
-        let pipeline = Pipeline::new(store.clone(), tenants.clone(), exchange, retry, claim);
+        let (alerts, alerts_task) = crate::alerts::start(&config, tenants.clone());
+        let pipeline = Pipeline::new(store.clone(), tenants.clone(), exchange, retry, claim)
+            .with_alerts(alerts.clone());
         let metrics = crate::telemetry::metrics::install();
         let router = ferry_ingest::router(ferry_ingest::IngestState::new(
             ingestor.clone(),
@@ -167,6 +175,9 @@ impl App {
             config,
             workers: true,
             summary,
+            alerts,
+            alerts_task,
+            breakers: http.breakers().clone(),
             keyring,
         })
     }
@@ -191,6 +202,12 @@ impl App {
         self.listener
             .local_addr()
             .unwrap_or(self.config.server.listen)
+    }
+
+    /// Where to raise and clear alerts (`ferry_alert::Alerts::raise`): they go to the operator's `[alerts]`
+    /// channels and the tenant's own, deduplicated and rate-limited.
+    pub fn alerts(&self) -> &ferry_alert::Alerts {
+        &self.alerts
     }
 
     /// The pipeline, for tests that step it by hand.
@@ -264,6 +281,16 @@ impl App {
                 stop_rx.clone(),
             )));
         }
+        tasks.push(tokio::spawn(crate::alerts::watch(
+            crate::alerts::Watched {
+                alerts: self.alerts.clone(),
+                breakers: self.breakers.clone(),
+                store: self.pipeline.store().clone(),
+                tenants: self.tenants.clone(),
+                backlog_age: Duration::from_secs(self.config.alerts.backlog_age_secs),
+            },
+            stop_rx.clone(),
+        )));
         self.log_summary(workers);
         let mut http_stop = stop_rx.clone();
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
@@ -279,6 +306,7 @@ impl App {
         for t in tasks {
             let _ = t.await;
         }
+        self.alerts_task.stop().await;
         let served = server.await;
         info!(
             elapsed_ms = u64::try_from(drain.elapsed().as_millis()).unwrap_or(u64::MAX),

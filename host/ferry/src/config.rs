@@ -43,6 +43,9 @@ pub struct Config {
     /// Admin API: per-token rate limit and plugin upload size limit.
     #[serde(default)]
     pub admin: AdminConfig,
+    /// Alerts: the operator's channels and when alerts fire (`[alerts]`).
+    #[serde(default)]
+    pub alerts: ferry_alert::AlertsConfig,
     /// Tenants served by this host (on-prem; SaaS adds more through the admin API).
     #[serde(default)]
     pub tenants: Vec<TenantConfig>,
@@ -361,6 +364,23 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("factor"), "an unknown field is refused: {err}");
+    }
+
+    #[test]
+    fn a_bad_alert_channel_stops_the_host_naming_the_field() {
+        let err = load_tenant(
+            "[[tenants.alerts.channels]]\ntype = \"webhook\"\nurl = \"https://x.example\"\nsecret = \"nope\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("tenants.acme.alerts.channels[0].secret"), "{err}");
+        let err = load_tenant(
+            "[alerts]\n[[alerts.channels]]\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:25\"\n\
+             from = \"f@example.com\"\nto = []\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("alerts.channels[0].to"), "{err}");
     }
 
     #[test]

@@ -17,6 +17,8 @@
 //! - `writeback`: FreshBooks callbacks registered and verified per tenant, and the payment poll; payments in
 //!   FreshBooks written back to Kentico (the event itself runs in `pipeline`).
 //! - `retention`: purging old finished events on a schedule (`store.keep_done_days`).
+//! - `alerts`: wiring `ferry-alert` (the tenants' channels) and the watcher that raises and clears alerts for
+//!   breakers, disconnected tenants and old backlogs.
 //! - `pipeline`: one event through extract → validate → transform → load, and its answer to the store.
 //! - `tenants`: each tenant's configuration, clients, transform stage and settings, built once.
 //! - `services`: exchange rates and enrichment, called through `ferry-outbound`.
@@ -26,6 +28,7 @@
 pub mod sandbox;
 
 pub mod admin;
+pub mod alerts;
 pub mod app;
 pub mod audit;
 pub mod cli;

@@ -22,6 +22,7 @@ pub use step::StepError;
 
 use crate::services::ExchangeClient;
 use crate::tenants::Tenants;
+use ferry_alert::Alerts;
 use ferry_model::Disposition;
 use ferry_outbound::Backoff;
 use ferry_store::{ClaimRequest, Claimed, Outcome, Store};
@@ -63,6 +64,8 @@ pub struct Pipeline {
     pub(crate) exchange: Arc<ExchangeClient>,
     pub(crate) retry: RetryPolicy,
     pub(crate) claim: ClaimRequest,
+    /// Told of every dead letter and of plugin failures (`ferry_alert`); sends nothing unless set.
+    pub(crate) alerts: Alerts,
 }
 
 impl Pipeline {
@@ -80,7 +83,15 @@ impl Pipeline {
             exchange,
             retry,
             claim,
+            alerts: Alerts::disabled(),
         }
+    }
+
+    /// Reports dead letters and plugin failures to `alerts`.
+    #[must_use]
+    pub fn with_alerts(mut self, alerts: Alerts) -> Self {
+        self.alerts = alerts;
+        self
     }
 
     /// The store this pipeline answers to.
@@ -142,6 +153,9 @@ impl Pipeline {
                     }
                 }
             };
+            let plugin_failed =
+                matches!(&result, Err(e) if e.class() == ferry_model::ErrorClass::Plugin);
+            self.alerts.plugin_run(&claimed.event.tenant, plugin_failed);
             let outcome = self.settle(&claimed, result).await;
             count_run(&claimed.event.tenant, outcome);
             outcome
@@ -174,6 +188,20 @@ impl Pipeline {
         }
     }
 
+    /// Parks the event in the dead-letter queue under `class` and tells the alerts.
+    async fn dead_letter(
+        &self,
+        claimed: &Claimed,
+        reason: &str,
+        class: ferry_model::ErrorClass,
+    ) -> Result<ExecutionOutcome, ferry_store::Error> {
+        self.store
+            .dead_letter(&claimed.lease, reason, class)
+            .await?;
+        self.alerts.dead_lettered(&claimed.event.tenant, class);
+        Ok(ExecutionOutcome::DeadLettered)
+    }
+
     /// Tells the store how the run ended. A failure to record leaves the lease to expire (the event is retried).
     async fn settle(
         &self,
@@ -193,10 +221,7 @@ impl Pipeline {
                 match error.disposition() {
                     Disposition::DeadLetter { reason } => {
                         warn!(error = %message, %class, "Dead-lettered.");
-                        self.store
-                            .dead_letter(lease, &reason, class)
-                            .await
-                            .map(|()| ExecutionOutcome::DeadLettered)
+                        self.dead_letter(claimed, &reason, class).await
                     }
                     Disposition::Disconnected { reason } => {
                         // Every event of the tenant would be refused the same way: it waits, unclaimed, until
@@ -218,10 +243,7 @@ impl Pipeline {
                     Disposition::Retry { .. } if lease.attempt >= self.retry.max_attempts => {
                         let reason = format!("gave up after {} attempts: {message}", lease.attempt);
                         warn!(error = %message, %class, "Retries exhausted; dead-lettered.");
-                        self.store
-                            .dead_letter(lease, &reason, class)
-                            .await
-                            .map(|()| ExecutionOutcome::DeadLettered)
+                        self.dead_letter(claimed, &reason, class).await
                     }
                     Disposition::Retry { after } => {
                         let delay = self

@@ -213,6 +213,7 @@ impl Sandbox {
             customers: ferry_load::CustomersConfig::default(),
             plugins,
             limits: TenantLimits::default(),
+            alerts: ferry_alert::TenantAlertsConfig::default(),
             enrichment: Some(EnrichmentConfig {
                 base_url: self.enrichment.base_url(),
                 api_key: SecretString::from(SANDBOX_ENRICHMENT_KEY.to_owned()),

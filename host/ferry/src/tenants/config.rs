@@ -32,6 +32,10 @@ pub struct TenantConfig {
     /// Limits.
     #[serde(default)]
     pub limits: TenantLimits,
+    /// Where the tenant's own alerts go (`[tenants.alerts]`; the operator's channels get them too). Sealed
+    /// whole for a stored tenant: a Slack URL or SMTP URL is a credential.
+    #[serde(default)]
+    pub alerts: ferry_alert::TenantAlertsConfig,
     /// The enrichment service the host calls for this tenant's plugins (`enrich`); without it they get a refusal.
     #[serde(default)]
     pub enrichment: Option<crate::services::EnrichmentConfig>,

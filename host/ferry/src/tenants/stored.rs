@@ -18,12 +18,14 @@ use secrecy::ExposeSecret;
 use serde_json::{Map, Value};
 
 /// JSON pointers of every secret in a tenant's configuration: these are sealed, never stored as they are.
-pub const SECRET_FIELDS: [&str; 5] = [
+pub const SECRET_FIELDS: [&str; 6] = [
     "/kentico/password",
     "/freshbooks/client_secret",
     "/freshbooks/refresh_token",
     "/webhook_secrets",
     "/enrichment/api_key",
+    // Whole: webhook secrets, Slack URLs and SMTP URLs are all credentials.
+    "/alerts",
 ];
 
 /// Splits a tenant's JSON into what is stored as it is (secrets removed) and the secrets, sealed as one blob.
@@ -114,7 +116,12 @@ mod tests {
                 "base_currency": "USD"
             },
             "webhook_secrets": ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
-            "enrichment": { "base_url": "http://127.0.0.1:3", "api_key": "enrich-key" }
+            "enrichment": { "base_url": "http://127.0.0.1:3", "api_key": "enrich-key" },
+            "alerts": { "channels": [
+                { "type": "slack", "url": "https://hooks.example/services/slack-token" },
+                { "type": "email", "smtp_url": "smtp://mailer:smtp-pw@127.0.0.1:2525",
+                  "from": "f@example.com", "to": ["ops@example.com"] }
+            ] }
         })
     }
 
@@ -132,6 +139,8 @@ mod tests {
             "refresh-tok",
             "whsec_",
             "enrich-key",
+            "slack-token",
+            "smtp-pw",
         ] {
             assert!(!stored.contains(secret), "{secret} in {stored}");
             assert!(
@@ -149,6 +158,7 @@ mod tests {
         );
         assert_eq!(c.webhook_secrets.len(), 1);
         assert_eq!(c.enrichment.unwrap().api_key.expose_secret(), "enrich-key");
+        assert_eq!(c.alerts.channels.len(), 2, "alert channels come back whole");
         assert!(
             open(&stored, &sealed, &self::keyring()).is_err(),
             "another key cannot open it"

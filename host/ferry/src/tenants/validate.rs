@@ -119,6 +119,9 @@ pub fn validate(c: &TenantConfig) -> Result<(), InvalidTenant> {
     c.anomaly
         .validate()
         .map_err(|e| InvalidTenant::new(format!("anomaly.{}", e.field), e.message))?;
+    c.alerts
+        .validate()
+        .map_err(|e| InvalidTenant::new(format!("alerts.{}", e.field), e.message))?;
     Ok(())
 }
 
