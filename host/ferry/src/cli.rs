@@ -26,6 +26,7 @@ pub mod dlq;
 pub mod keygen;
 mod output;
 pub mod plugin;
+mod progress;
 pub mod secrets;
 pub mod store;
 pub mod tenant;

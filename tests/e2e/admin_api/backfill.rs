@@ -103,3 +103,52 @@ async fn a_backfill_enqueues_what_no_webhook_delivered_and_only_once() {
     assert_error(status, &err, StatusCode::FORBIDDEN, "forbidden");
     host.stop().await;
 }
+
+/// `ferry tenant backfill --wait` returns only once the backfilled orders are worked off: their invoices are in
+/// FreshBooks when it returns, without waiting further.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_wait_returns_when_the_backlog_is_worked_off() {
+    let host = admin_host().spawn().await.unwrap();
+    host.sandbox.kentico.skip_webhooks(1.0);
+    let mut placed = Vec::new();
+    for n in 0..3 {
+        placed.push(host.sandbox.place(n, &valid()).await);
+    }
+    let sender = &host.sandbox.kentico;
+    wait_until(
+        Duration::from_secs(30),
+        "the webhook sender is idle",
+        move || async move {
+            let stats = sender.webhook_stats();
+            stats.emitted >= 3 && stats.emitted == stats.delivered + stats.skipped + stats.gave_up
+        },
+    )
+    .await
+    .unwrap();
+
+    let printed = tenant_cli(
+        &host,
+        &["backfill", SHOP, "--since", "2000-01-01", "--wait"],
+    )
+    .await
+    .unwrap();
+    let (answer, summary) = printed.rsplit_once("}\n").unwrap();
+    let answer: serde_json::Value = serde_json::from_str(&format!("{answer}}}")).unwrap();
+    let enqueued = answer["enqueued"].as_u64().unwrap();
+    assert!(enqueued >= 3, "{printed}");
+    assert!(
+        summary
+            .contains("finished since the backfill began, 0 of them dead-lettered; backlog empty"),
+        "{printed}"
+    );
+    let invoices = host.sandbox.invoices_by_order();
+    for p in &placed {
+        let guid = p.order.guid.to_string();
+        assert_eq!(
+            invoices.get(&guid).map(Vec::len),
+            Some(1),
+            "order {guid} is invoiced once when --wait returns: {printed}"
+        );
+    }
+    host.stop().await;
+}

@@ -60,6 +60,10 @@ pub enum TenantCommand {
         /// `[tenants.catalogue] enabled`); idempotent, and paced by the tenant's limits like any event.
         #[arg(long)]
         catalogue: bool,
+        /// Stay until the tenant's backlog is worked off (a progress bar on a terminal), then print how many events
+        /// finished and how many of them went to the dead-letter queue.
+        #[arg(long)]
+        wait: bool,
         /// Where the admin API is.
         #[command(flatten)]
         api: ApiArgs,
@@ -111,17 +115,36 @@ pub async fn run(config: &Config, cmd: TenantCommand, out: &mut impl Write) -> a
             tenant,
             since,
             catalogue,
+            wait,
             api,
         } => {
             let client = AdminClient::new(config, &api)?;
+            let before = if wait {
+                Some(backlog::Counts::read(&client, &tenant).await?)
+            } else {
+                None
+            };
             let request = client
                 .request(
                     reqwest::Method::POST,
                     &format!("/tenants/{tenant}/backfill"),
                 )
                 .json(&serde_json::json!({ "since": since, "catalogue": catalogue }));
-            let answer = client.send(request).await?;
+            let reading = super::progress::spinner("reading Kentico's changes");
+            let answer = client.send(request).await;
+            reading.finish_and_clear();
+            let answer = answer?;
             writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
+            if let Some(before) = before {
+                let enqueued = answer["enqueued"].as_u64().unwrap_or(0)
+                    + answer["catalogue"]["enqueued"].as_u64().unwrap_or(0);
+                let worked = backlog::follow(&client, &tenant, &before, enqueued).await?;
+                writeln!(
+                    out,
+                    "{} event(s) finished since the backfill began, {} of them dead-lettered; backlog empty",
+                    worked.finished, worked.dead
+                )?;
+            }
         }
         TenantCommand::Remove { tenant, api } => {
             let client = AdminClient::new(config, &api)?;
@@ -132,6 +155,73 @@ pub async fn run(config: &Config, cmd: TenantCommand, out: &mut impl Write) -> a
         }
     }
     Ok(())
+}
+
+/// Following a tenant's backlog through its event counts (`GET /tenants/{tenant}`).
+mod backlog {
+    use super::AdminClient;
+    use anyhow::Context as _;
+    use std::time::Duration;
+
+    /// How often the counts are read while following.
+    const POLL: Duration = Duration::from_millis(500);
+
+    /// A tenant's events by state, as `GET /tenants/{tenant}` counts them.
+    pub(super) struct Counts {
+        /// Done, dead or discarded.
+        finished: u64,
+        dead: u64,
+        /// Queued, running or retrying.
+        waiting: u64,
+    }
+
+    /// What the backlog came to once followed to its end.
+    pub(super) struct Worked {
+        pub(super) finished: u64,
+        pub(super) dead: u64,
+    }
+
+    impl Counts {
+        pub(super) async fn read(client: &AdminClient, tenant: &str) -> anyhow::Result<Self> {
+            let view = client
+                .send(client.get(&format!("/tenants/{tenant}")))
+                .await?;
+            let events = view["events"]
+                .as_object()
+                .context("the host's tenant view has no event counts")?;
+            let n = |state: &str| events.get(state).and_then(|v| v.as_u64()).unwrap_or(0);
+            Ok(Self {
+                finished: n("done") + n("dead") + n("discarded"),
+                dead: n("dead"),
+                waiting: n("queued") + n("running") + n("retrying"),
+            })
+        }
+    }
+
+    /// Reads the counts until nothing waits, moving a bar of the `enqueued` events (live events finishing meanwhile
+    /// count too, so the bar is capped at its length; the end is the empty backlog, not the count).
+    pub(super) async fn follow(
+        client: &AdminClient,
+        tenant: &str,
+        before: &Counts,
+        enqueued: u64,
+    ) -> anyhow::Result<Worked> {
+        let bar = crate::cli::progress::bar(enqueued, "events");
+        bar.set_message("backfill");
+        loop {
+            let now = Counts::read(client, tenant).await?;
+            let finished = now.finished.saturating_sub(before.finished);
+            bar.set_position(finished.min(enqueued));
+            if now.waiting == 0 {
+                bar.finish_and_clear();
+                return Ok(Worked {
+                    finished,
+                    dead: now.dead.saturating_sub(before.dead),
+                });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
 }
 
 /// A tenant configuration file as JSON: `.json` files as they are, anything else read as TOML.
