@@ -42,6 +42,7 @@ mod tenants;
 mod tokens;
 
 pub use auth::{Principal, TOKEN_PREFIX, generate_token, hash_token};
+pub(crate) use tokens::create_token;
 pub use config::AdminConfig;
 pub use connect::START_PATH as CONNECT_START_PATH;
 /// The "Connect FreshBooks" start for surfaces with their own sign-in (the console): scope check, then the redirect.
@@ -124,6 +125,21 @@ impl AdminState {
         };
         plugins::restore_active(&state).await?;
         Ok(state)
+    }
+
+    /// The store, for the web console's pages.
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The serving tenants, for the web console's pages.
+    pub(crate) fn tenants(&self) -> &Tenants {
+        &self.tenants
+    }
+
+    /// The circuit breakers, for the web console's pages.
+    pub(crate) fn breakers(&self) -> &BreakerRegistry {
+        &self.breakers
     }
 }
 

@@ -160,7 +160,9 @@ impl App {
             factory,
         )
         .await?;
-        let router = router.merge(crate::admin::router(admin.clone()));
+        let router = router
+            .merge(crate::admin::router(admin.clone()))
+            .merge(crate::console::router(admin.clone()));
         let listener = TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("bind {}", config.server.listen))?;

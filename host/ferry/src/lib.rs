@@ -7,6 +7,7 @@
 //! - `cli`: the command line, every subcommand's flags and output, and [`cli::run`].
 //! - `app`: `App::build` / `run_until_stopped`: store, tenants, HTTP surfaces, workers.
 //! - `admin`: the admin HTTP API (tenants, events, DLQ, breakers, plugin uploads) behind bearer tokens.
+//! - `console`: the web console at `/console` (HTML pages over the admin API's store and token scopes).
 //! - `sandbox`: the simulators for `ferry sandbox`, the end-to-end demo on them, and its audit.
 //! - `config`: the configuration tree (TOML + environment), composed of the stages' sections.
 //! - `connect`: connecting a tenant to FreshBooks (OAuth code flow with PKCE, sealed single-use state), shared
@@ -33,6 +34,7 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod console;
 pub mod connect;
 pub mod pipeline;
 pub mod reconcile;

@@ -7,7 +7,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use ferry_store::{AdminToken, TokenScope};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 /// What `GET /whoami` answers.
@@ -74,17 +74,7 @@ pub(super) async fn create(
             TokenScope::Tenant(id)
         }
     };
-    let (id, secret) = generate_token();
-    let token = state
-        .store
-        .insert_admin_token(
-            &id,
-            &hash_token(secret.expose_secret()),
-            &scope,
-            &body.label,
-        )
-        .await?;
-    tracing::info!(token_id = %id, by = %principal.token_id, "Admin token created.");
+    let (token, secret) = create_token(&state, &scope, &body.label, &principal).await?;
     Ok((
         StatusCode::CREATED,
         AdminJson(Created {
@@ -92,6 +82,24 @@ pub(super) async fn create(
             secret: secret.expose_secret().to_owned(),
         }),
     ))
+}
+
+/// Makes and stores a token of `scope` for `by` (the API and the console both create through here); the secret is
+/// returned once and only its hash is kept.
+pub(crate) async fn create_token(
+    state: &AdminState,
+    scope: &TokenScope,
+    label: &str,
+    by: &Principal,
+) -> Result<(AdminToken, SecretString), ApiError> {
+    by.require_operator()?;
+    let (id, secret) = generate_token();
+    let token = state
+        .store
+        .insert_admin_token(&id, &hash_token(secret.expose_secret()), scope, label)
+        .await?;
+    tracing::info!(token_id = %id, by = %by.token_id, "Admin token created.");
+    Ok((token, secret))
 }
 
 /// `DELETE /tokens/{id}`: revokes a token at once, operator only.

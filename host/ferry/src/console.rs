@@ -1,0 +1,77 @@
+//! The web console at `/console`: server-rendered HTML pages over the same store and the same token scopes as the
+//! admin API, for people without a shell.
+//!
+//! No script is needed: every page reads with JavaScript off, and every action is a plain form POST. Signing in
+//! takes an admin token and makes a session cookie; operator tokens see every tenant, tenant tokens their own,
+//! through the admin API's [`Principal`](crate::admin::Principal) checks.
+//!
+//! Layout:
+//! - `session`: sign in and out, the session middleware and the CSRF check every form passes.
+//! - `page`: the page frame, the error page, the stylesheet and formatting helpers.
+//! - `tenants`: the tenants overview (connections, breakers, backlog, dead letters, orders synced).
+//! - `events`: run history with filters and paging, and one event's timeline.
+//! - `dead_letters`: the dead-letter queue, replay and discard of one or all after a confirmation.
+//! - `tokens`: admin tokens (operator only).
+
+mod dead_letters;
+mod events;
+mod page;
+mod session;
+mod tenants;
+mod tokens;
+
+use crate::admin::AdminState;
+use axum::Router;
+use axum::http::header;
+use axum::middleware;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+
+/// The console's routes under `/console`: the sign-in page and the stylesheet are open, every other page needs a
+/// session.
+pub fn router(state: AdminState) -> Router {
+    let private = Router::new()
+        .route("/", get(|| async { Redirect::to("/console/tenants") }))
+        .route("/tenants", get(tenants::overview))
+        .route("/tenants/{tenant}/events", get(events::history))
+        .route("/tenants/{tenant}/events/{job}", get(events::event))
+        .route("/tenants/{tenant}/dlq", get(dead_letters::list))
+        .route("/tenants/{tenant}/dlq/confirm", get(dead_letters::confirm))
+        .route("/tenants/{tenant}/dlq/bulk", post(dead_letters::bulk))
+        .route(
+            "/tenants/{tenant}/dlq/{job}/replay",
+            post(dead_letters::replay),
+        )
+        .route(
+            "/tenants/{tenant}/dlq/{job}/discard",
+            post(dead_letters::discard),
+        )
+        .route("/tokens", get(tokens::list).post(tokens::create))
+        .route("/tokens/{id}/revoke", post(tokens::revoke))
+        .route("/sign-out", post(session::sign_out))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::require_session,
+        ));
+    let public = Router::new()
+        .route(
+            "/sign-in",
+            get(session::sign_in_page).post(session::sign_in),
+        )
+        .route(
+            "/console.css",
+            get(|| async {
+                (
+                    [
+                        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+                        (header::CACHE_CONTROL, "max-age=3600"),
+                    ],
+                    page::CSS,
+                )
+            }),
+        );
+    Router::new()
+        .nest(session::BASE, private.merge(public))
+        .layer(middleware::map_response(page::security_headers))
+        .with_state(state)
+}
