@@ -223,9 +223,8 @@ impl Store {
         ordering_key: &str,
         kind: &str,
     ) -> Result<i64> {
-        let n: i64 =
-            on_pool!(&self.pool, |p| {
-                sqlx::query_scalar(
+        let n: i64 = on_pool!(&self.pool, |p| {
+            sqlx::query_scalar(
             "SELECT COUNT(*) FROM events WHERE tenant = $1 AND ordering_key = $2 AND kind = $3 AND \
              (state <> 'queued' OR attempts > 0)",
         )
@@ -235,7 +234,7 @@ impl Store {
         .fetch_one(p)
         .await
         .map_err(Error::db("count started events"))?
-            });
+        });
         Ok(n)
     }
 }

@@ -808,6 +808,7 @@ async fn accounts_created_over_inspection_api_get_working_tokens() -> anyhow::Re
 
 // Shapes and rules for what shops' orders need once an invoice exists: totals, edits, cancellation, credit and
 // payments (docs/freshbooks.md §6.3–§6.7 and its lifecycle part).
+mod callbacks;
 mod credits;
 mod invoices;
 mod payments;
