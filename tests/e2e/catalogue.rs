@@ -28,6 +28,7 @@ async fn catalogue_app(seed: u64) -> anyhow::Result<TestApp> {
         })
         .spawn()
         .await
+        .inspect(|app| app.sandbox.kentico.send_stock_webhooks(true))
 }
 
 /// Every FreshBooks item (deleted ones too) with SKU code `sku`.

@@ -404,6 +404,12 @@ impl KenticoHandle {
         self.shared.delete_sku(id)
     }
 
+    /// Whether stock an order takes is announced with one `sku.updated` per SKU (off by default, so tests that
+    /// count an order's webhooks see only its own; the stock and `SKULastModified` move either way).
+    pub fn send_stock_webhooks(&self, on: bool) {
+        self.shared.store().stock_webhooks = on;
+    }
+
     /// A new customer registers (no order yet) and `customer.created` is emitted.
     pub async fn register_customer(&self) -> CustomerInfo {
         self.shared.register_customer()

@@ -282,6 +282,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<DemoReport> {
     let auditor = app.auditor();
     // A new tenant's catalogue first: every SKU becomes its item (worked off with the orders).
     let stock_before = crate::sandbox::catalogue::stock(&sandbox);
+    sandbox.kentico.send_stock_webhooks(true);
     app.backfill_catalogue(&tenant)
         .await
         .context("backfill the demo tenant's catalogue")?;

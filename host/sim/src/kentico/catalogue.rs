@@ -263,8 +263,8 @@ impl Store {
     }
 
     /// Takes an order's units out of stock, as K13 does when it saves a new order: every row of a SKU that
-    /// tracks inventory (a bundle's contents are not taken: the seeded bundles remove the bundle only). One
-    /// `sku.updated` per SKU whose stock moved.
+    /// tracks inventory (a bundle's contents are not taken: the seeded bundles remove the bundle only), bumping
+    /// `SKULastModified`. One `sku.updated` per SKU whose stock moved when stock webhooks are on.
     pub(crate) fn take_stock(&mut self, order_id: i64) -> Vec<Event> {
         let Some(o) = self.order_index(order_id) else {
             return Vec::new();
@@ -298,6 +298,9 @@ impl Store {
                 json!({"from": from, "to": sku.available_items}),
             );
             events.push(sku_event(sku, kind::SKU_UPDATED, changes));
+        }
+        if !self.stock_webhooks {
+            events.clear();
         }
         events
     }

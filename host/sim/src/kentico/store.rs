@@ -61,6 +61,9 @@ pub(crate) struct Store {
     pub(crate) order_addresses: Vec<OrderAddress>,
     /// Seeded (registered) customers: `random_order` picks among the first this many.
     pub(crate) registered: usize,
+    /// Whether stock taken by an order is announced with `sku.updated` (off: only `SKULastModified` moves, and a
+    /// poller finds it); see [`super::KenticoHandle::send_stock_webhooks`].
+    pub(crate) stock_webhooks: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -122,6 +125,7 @@ impl Store {
             order_items: Vec::with_capacity(config.orders * 3),
             order_addresses: Vec::with_capacity(config.orders * 2),
             registered: config.customers.max(1),
+            stock_webhooks: false,
         };
         let history_start = start - Duration::days(60);
         for i in 0..config.customers.max(1) {
