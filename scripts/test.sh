@@ -5,4 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/postgres.sh
+scripts/chromium.sh
 cargo test --workspace "$@"
