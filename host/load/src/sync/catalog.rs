@@ -31,8 +31,11 @@ pub(super) async fn ensure_taxes(
         .iter()
         .map(|i| i.tax.as_ref())
         .chain(line_taxes)
-        .flatten();
-    ensure_tax_ids(fb, ledger, keys, taxes, synced).await
+        .flatten()
+        // Collected first: an iterator of closures held across the awaits below makes the whole sync's future
+        // fail `Send` for every lifetime (rustc's higher-ranked closure limitation), and the worker spawns it.
+        .collect::<Vec<_>>();
+    ensure_tax_ids(fb, ledger, keys, taxes.into_iter(), synced).await
 }
 
 /// Each of `taxes` exists once in FreshBooks, found by name (ledger first); their ids land in `synced.tax_ids`
