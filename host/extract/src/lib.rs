@@ -30,6 +30,6 @@ pub use config::KenticoConfig;
 pub use error::{Error, Result};
 pub use fetch::{
     Changed, changed_customers_since, changed_orders_since, existing_orders, fetch_customer,
-    fetch_order,
+    fetch_order, fetch_order_since,
 };
 pub use kentico::KenticoClient;

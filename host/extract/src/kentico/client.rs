@@ -105,8 +105,17 @@ pub struct Page {
 
 type Cache = HashMap<(String, i64), (Instant, Row)>;
 
-/// Orders assembled lately: id → (`OrderLastModified` as sent, the order).
-type RecentOrders = HashMap<i64, (String, Arc<ferry_model::Order>)>;
+/// An order assembled lately, with the `OrderLastModified` its rows were read at.
+struct RecentOrder {
+    /// The stamp as Kentico sent it (compared as text against a fresh order row).
+    stamp: String,
+    /// The same stamp as an instant, when it parses (compared with an event's `last_modified`).
+    at: Option<time::OffsetDateTime>,
+    order: Arc<ferry_model::Order>,
+}
+
+/// Orders assembled lately, by id.
+type RecentOrders = HashMap<i64, RecentOrder>;
 
 /// Orders remembered at most; the memo starts over when full.
 const RECENT_ORDERS: usize = 1024;
@@ -399,8 +408,21 @@ impl KenticoClient {
     ) -> Option<Arc<ferry_model::Order>> {
         let map = self.recent_orders.lock().unwrap_or_else(|p| p.into_inner());
         map.get(&order_id)
-            .filter(|(at, _)| !stamp.is_empty() && at == stamp)
-            .map(|(_, order)| order.clone())
+            .filter(|r| !stamp.is_empty() && r.stamp == stamp)
+            .map(|r| r.order.clone())
+    }
+
+    /// The order assembled lately for `order_id` when its rows were read at or after `changed_at` (an event's
+    /// `last_modified`): that read already shows the change the event announces.
+    pub(crate) fn order_seen_since(
+        &self,
+        order_id: i64,
+        changed_at: time::OffsetDateTime,
+    ) -> Option<Arc<ferry_model::Order>> {
+        let map = self.recent_orders.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(&order_id)
+            .filter(|r| r.at.is_some_and(|at| at >= changed_at))
+            .map(|r| r.order.clone())
     }
 
     /// Remembers an order assembled from rows last modified at `stamp`.
@@ -417,7 +439,8 @@ impl KenticoClient {
         if map.len() >= RECENT_ORDERS {
             map.clear();
         }
-        map.insert(order_id, (stamp, order));
+        let at = super::rows::parse_datetime(&stamp);
+        map.insert(order_id, RecentOrder { stamp, at, order });
     }
 
     /// Drops cached reference objects and SKUs (after an operator changes them in Kentico).

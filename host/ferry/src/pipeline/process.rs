@@ -89,7 +89,12 @@ impl Pipeline {
                 "extract",
                 |o: &Order| serde_json::json!({ "order_number": o.number, "lines": o.lines.len() }),
                 async {
-                    Ok(ferry_extract::fetch_order(&tenant.kentico, envelope.object.id).await?)
+                    Ok(ferry_extract::fetch_order_since(
+                        &tenant.kentico,
+                        envelope.object.id,
+                        envelope.object.last_modified,
+                    )
+                    .await?)
                 },
             )
             .await?;
