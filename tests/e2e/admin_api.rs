@@ -2,7 +2,8 @@
 //! serving two tenants (`shop`, which the Kentico simulator sends webhooks for, and `other`) with an operator
 //! token and one token per tenant. `routes`: every route with both token scopes, 401 and 403; `plugins`:
 //! uploads, validation, activation and rollback with the real components; `plugin_chain`: the chain's order
-//! (uploads appended, reorder), deactivation and plugin settings, seen in the invoices; `cli`: `ferry token` and
+//! (uploads appended, reorder), deactivation and plugin settings, seen in the invoices; `plugin_sdks`: a plugin
+//! scaffolded in each language, built, uploaded and seen in FreshBooks; `cli`: `ferry token` and
 //! `ferry plugin`; `connect`: `ferry connect freshbooks`; `managed_tenants`: tenants created, replaced and deleted
 //! through the API and `ferry tenant add|remove`; `required_secrets`: an empty secret refused with its field;
 //! `stored_tenant_cli`: the `ferry` binary's tenant commands on a stored tenant; `timestamps`: RFC 3339 everywhere;
@@ -20,6 +21,7 @@ mod error_classes;
 mod managed_tenants;
 mod openapi;
 mod plugin_chain;
+mod plugin_sdks;
 mod plugins;
 mod redaction;
 mod required_secrets;

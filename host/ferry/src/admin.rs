@@ -16,6 +16,7 @@
 //! - `events`: run history with search by Kentico order number and FreshBooks invoice id; the dead-letter queue.
 //! - `plugins`: uploads (validated, stored by hash), versions, activate and rollback, swapping the serving chain.
 //! - `chain`: the chain's order (uploads appended, reorder), deactivating and reactivating a plugin, its settings.
+//! - `dry_run`: a candidate plugin run against a stored order event with the tenant's chain, writing nothing.
 //! - `sync`: picks up tenant and plugin changes that another host on the same database made.
 //! - `tokens`: token list, create and revoke over the API (operator only).
 //! - `connections`: "Test connection" of a tenant's Kentico and FreshBooks.
@@ -31,6 +32,7 @@ mod chain;
 mod config;
 mod connect;
 mod connections;
+mod dry_run;
 mod error;
 mod events;
 mod plan;
@@ -236,6 +238,11 @@ fn authenticated_routes() -> Vec<(Method, &'static str, MethodRouter<AdminState>
             Method::POST,
             "/tenants/{tenant}/plugins",
             post(plugins::upload),
+        ),
+        (
+            Method::POST,
+            "/tenants/{tenant}/plugins/dry-run",
+            post(dry_run::dry_run),
         ),
         (
             Method::POST,

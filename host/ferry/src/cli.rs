@@ -11,10 +11,12 @@
 //! - `dlq`: `ferry dlq …`, straight against the store.
 //! - `keygen`: `ferry keygen [--out PATH]` (a master key, printed or written mode 0600).
 //! - `plugin`: `ferry plugin …` (uploads through the API; `plugin test` locally).
+//! - `scaffold`: `ferry plugin new NAME --lang rust|ts|js|python` (a plugin project from embedded templates).
 //! - `secrets`: `ferry secrets reseal`.
 //! - `store`: `ferry store purge [--dry-run]` (retention by hand, straight against the store).
 //! - `tenant`: `ferry tenant list|show|add|remove|backfill` (through the API).
 //! - `token`: `ferry token …` (admin tokens, straight against the store).
+//! - `wit`: `ferry wit export DIR` (the plugin contract's WIT files, embedded).
 
 mod admin_client;
 pub mod audit;
@@ -27,10 +29,12 @@ pub mod keygen;
 mod output;
 pub mod plugin;
 mod progress;
+pub mod scaffold;
 pub mod secrets;
 pub mod store;
 pub mod tenant;
 pub mod token;
+pub mod wit;
 
 #[cfg(feature = "sandbox")]
 use crate::sandbox::{DemoArgs, SandboxArgs};
@@ -84,6 +88,9 @@ pub enum Command {
     /// Upload, list, activate and roll back tenant plugins (admin API); test one locally.
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Export the plugin contract's WIT files (`wit export DIR`).
+    #[command(subcommand)]
+    Wit(wit::WitCommand),
     /// List, show, add and remove the tenants a running host serves (admin API).
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
@@ -134,6 +141,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = ferry_store::Store::open(&config.store).await?;
             token::run(&config, &store, cmd, &mut std::io::stdout()).await?;
         }
+        // A new plugin project needs no configuration (and must not fail on a broken one).
+        Command::Plugin(plugin::PluginCommand::New(args)) => {
+            scaffold::run(args, &mut std::io::stdout())?;
+        }
+        Command::Wit(cmd) => wit::run(cmd, &mut std::io::stdout())?,
         Command::Plugin(cmd) => {
             let config = crate::config::load_named_or_default(cli.config.as_deref())?;
             plugin::run(&config, cmd, &mut std::io::stdout()).await?;

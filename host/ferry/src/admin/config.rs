@@ -11,7 +11,9 @@ pub struct AdminConfig {
     pub requests_per_second: u32,
     /// Requests a token may make in a burst above the sustained rate.
     pub burst: u32,
-    /// Largest plugin component accepted by an upload, in bytes (larger uploads get 413).
+    /// Largest plugin component accepted by an upload, in bytes, after decompressing a gzip upload (larger uploads
+    /// get 413). The default, 32 MiB, takes JavaScript (about 12 MB) and Python (about 18 MB) components, which carry
+    /// their language's engine; a Rust component is tens of KB.
     pub max_plugin_bytes: usize,
     /// How often, in milliseconds, this host looks for tenants and plugin versions that another host on the same
     /// database created, replaced, deleted or activated, and starts serving them; 0 turns it off.
@@ -57,7 +59,7 @@ impl Default for AdminConfig {
         Self {
             requests_per_second: 10,
             burst: 50,
-            max_plugin_bytes: 8 * 1024 * 1024,
+            max_plugin_bytes: 32 * 1024 * 1024,
             sync_every_ms: 2_000,
             public_url: None,
             connect_ttl_secs: 600,

@@ -135,7 +135,7 @@ pub(super) async fn list(
 }
 
 /// The event `job` of this tenant (404 for another tenant's event, so ids do not leak across tenants).
-async fn tenant_event(
+pub(super) async fn tenant_event(
     state: &AdminState,
     tenant: &TenantId,
     job: &str,

@@ -30,7 +30,7 @@ impl StoredChain {
     }
 
     /// The settings given through the API to uploaded plugin `name`, if any.
-    fn settings_of(&self, name: &str) -> Option<BTreeMap<String, String>> {
+    pub(super) fn settings_of(&self, name: &str) -> Option<BTreeMap<String, String>> {
         self.order
             .iter()
             .find(|e| e.name == name)

@@ -72,6 +72,17 @@ pub(super) async fn build_chain(
     tenant: &TenantConfig,
     stored: &StoredChain,
 ) -> anyhow::Result<TenantPlugins> {
+    let config = chain_config(state, tenant, stored).await?;
+    load_chain(state, config).await
+}
+
+/// The tenant's configuration with its `plugins` replaced by the chain that serves: each planned plugin's file
+/// (uploaded versions written out first) and settings.
+pub(super) async fn chain_config(
+    state: &AdminState,
+    tenant: &TenantConfig,
+    stored: &StoredChain,
+) -> anyhow::Result<TenantConfig> {
     let mut config = tenant.clone();
     config.plugins = Vec::new();
     for p in plan(tenant, stored) {
@@ -85,6 +96,14 @@ pub(super) async fn build_chain(
             settings: p.settings,
         });
     }
+    Ok(config)
+}
+
+/// Loads the chain `config.plugins` names (compiling off the async workers).
+pub(super) async fn load_chain(
+    state: &AdminState,
+    config: TenantConfig,
+) -> anyhow::Result<TenantPlugins> {
     let host = state.plugin_host.clone();
     tokio::task::spawn_blocking(move || host.chain_for(&config))
         .await
@@ -177,17 +196,21 @@ pub(super) struct Uploaded {
 /// `POST /tenants/{tenant}/plugins?name=…&activate=…`: the body is the component (`application/wasm`).
 ///
 /// 201 with the new version; 200 with the existing version when these bytes were uploaded under this name
-/// before; 422 naming the forbidden import or missing export; 413 over `admin.max_plugin_bytes`.
+/// before; 422 naming the forbidden import or missing export; 413 over `admin.max_plugin_bytes`. The body may be
+/// sent `Content-Encoding: gzip` (a JavaScript or Python component shrinks to about a third); the limit applies to
+/// the component once decompressed too.
 pub(super) async fn upload(
     State(state): State<AdminState>,
     Extension(principal): Extension<Principal>,
     AdminPath(tenant): AdminPath<String>,
     query: Result<AdminQuery<UploadQuery>, ApiError>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, AdminJson<Uploaded>), ApiError> {
     // The body is read before anything is refused: a client still sending a component when the answer and the
     // close arrive sees a broken pipe instead of the reason.
     let bytes = read_upload(body, state.config.max_plugin_bytes).await?;
+    let bytes = decode_upload(&headers, bytes, state.config.max_plugin_bytes)?;
     let AdminQuery(q) = query?;
     let t = serving_tenant(&state, &principal, &tenant)?;
     check_name(&q.name)?;
@@ -250,7 +273,7 @@ const DRAIN_FACTOR: usize = 4;
 ///
 /// Past the limit the rest is read and discarded (up to [`DRAIN_FACTOR`] times the limit) so that the client
 /// receives the 413 instead of a reset while it is still writing.
-async fn read_upload(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+pub(super) async fn read_upload(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     use http_body_util::BodyExt as _;
     let mut body = body;
     let mut kept = Vec::new();
@@ -274,6 +297,40 @@ async fn read_upload(body: Body, limit: usize) -> Result<Bytes, ApiError> {
         ));
     }
     Ok(Bytes::from(kept))
+}
+
+/// The component an upload carries: the body as sent, or decompressed when its `Content-Encoding` is gzip, at most
+/// `limit` bytes either way (a small body that inflates past the limit is refused, not decompressed to the end).
+pub(super) fn decode_upload(
+    headers: &axum::http::HeaderMap,
+    body: Bytes,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    use std::io::Read as _;
+    let encoding = headers
+        .get(axum::http::header::CONTENT_ENCODING)
+        .map(|v| v.to_str().unwrap_or("?").trim().to_ascii_lowercase());
+    match encoding.as_deref() {
+        None | Some("" | "identity") => Ok(body),
+        Some("gzip" | "x-gzip") => {
+            let mut out = Vec::new();
+            let cap = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
+            flate2::read::GzDecoder::new(&body[..])
+                .take(cap)
+                .read_to_end(&mut out)
+                .map_err(|e| ApiError::bad_request(format!("gzip body: {e}")))?;
+            if out.len() > limit {
+                return Err(ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    "decompressed component exceeds the admin upload limit (admin.max_plugin_bytes)",
+                ));
+            }
+            Ok(Bytes::from(out))
+        }
+        Some(other) => Err(ApiError::bad_request(format!(
+            "Content-Encoding {other:?} is not supported; send the component as is or gzip-compressed"
+        ))),
+    }
 }
 
 /// Query of `GET /tenants/{tenant}/plugins`.

@@ -106,6 +106,8 @@ pub enum PluginCommand {
     },
     /// Run a component against a sample order locally and print the FreshBooks drafts before and after it.
     Test(TestArgs),
+    /// Create a plugin project (Rust, TypeScript, JavaScript or Python) that builds into a component Ferry accepts.
+    New(super::scaffold::NewArgs),
 }
 
 /// Flags of `ferry plugin test`.
@@ -114,8 +116,17 @@ pub struct TestArgs {
     /// The component (`.wasm`).
     pub file: PathBuf,
     /// A canonical order as JSON (the shape of `ferry_model::Order`).
-    #[arg(long)]
-    pub order: PathBuf,
+    #[arg(long, required_unless_present = "event", conflicts_with = "event")]
+    pub order: Option<PathBuf>,
+    /// Instead of `--order`: a stored order event of `--tenant` (its key, as `ferry dlq list` and the run history
+    /// show it). The running host reads the order from Kentico and runs the tenant's serving chain with this
+    /// component in the place of the plugin of its name (or after the chain), writing nothing; the answer shows
+    /// both outcomes and what differs.
+    #[arg(long, requires = "tenant", value_name = "KEY")]
+    pub event: Option<String>,
+    /// Where the admin API is (with `--event`).
+    #[command(flatten)]
+    pub api: ApiArgs,
     /// A plugin setting, `key=value` (repeatable), as `get-setting` will see it.
     #[arg(long = "setting", value_name = "KEY=VALUE")]
     pub settings: Vec<String>,
@@ -124,7 +135,8 @@ pub struct TestArgs {
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
     /// Use this tenant's mapping settings and its settings for a plugin of the same name (a tenant of the
-    /// configuration file or one stored in the database).
+    /// configuration file or one stored in the database): the settings given through the admin API (`ferry plugin
+    /// settings`), else the configured ones. Reads the store the configuration names.
     #[arg(long)]
     pub tenant: Option<String>,
 }
@@ -150,6 +162,8 @@ pub async fn run(config: &Config, cmd: PluginCommand, out: &mut impl Write) -> a
                     .map(|s| s.to_string_lossy().into_owned())
                     .context("the file has no name; give --name")?,
             };
+            // Sent gzip-compressed: a JavaScript or Python component (12-18 MB) shrinks to about a third.
+            let body = gzip(&bytes).context("compress the component")?;
             let client = AdminClient::new(config, &api)?;
             let answer = client
                 .send(
@@ -158,7 +172,8 @@ pub async fn run(config: &Config, cmd: PluginCommand, out: &mut impl Write) -> a
                         .query(&[("name", name.as_str())])
                         .query(&[("activate", if activate { "true" } else { "false" })])
                         .header(reqwest::header::CONTENT_TYPE, "application/wasm")
-                        .body(bytes),
+                        .header(reqwest::header::CONTENT_ENCODING, "gzip")
+                        .body(body),
                 )
                 .await?;
             writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
@@ -235,43 +250,116 @@ pub async fn run(config: &Config, cmd: PluginCommand, out: &mut impl Write) -> a
             let answer = client.send(client.post(&path)).await?;
             writeln!(out, "{}", serde_json::to_string_pretty(&answer)?)?;
         }
+        PluginCommand::Test(args) if args.event.is_some() => {
+            let report = dry_run(config, &args).await?;
+            writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        }
         PluginCommand::Test(args) => {
             let mut config = config.clone();
-            // A tenant stored in the database (`ferry tenant add`) is tested like one of the file.
+            let mut api_settings = None;
             if let Some(t) = &args.tenant {
                 let id = TenantId::parse(t).context("--tenant")?;
+                let store = ferry_store::Store::open(&config.store).await?;
+                // A tenant stored in the database (`ferry tenant add`) is tested like one of the file.
                 if !config.tenants.iter().any(|c| c.id == id) {
-                    let store = ferry_store::Store::open(&config.store).await?;
                     let stored = super::find_tenant(&config, &store, &id).await?;
                     config.tenants.push(stored);
                 }
+                // Settings given through the admin API (`ferry plugin settings`) to a plugin of this name are what
+                // the host serves it with, in place of the configured ones.
+                let name = plugin_name(&args.file);
+                api_settings = store
+                    .plugin_chain(&id)
+                    .await
+                    .with_context(|| format!("read tenant {id}'s plugin settings"))?
+                    .into_iter()
+                    .find(|e| e.name == name)
+                    .and_then(|e| e.settings);
             }
             // The WASI shim drives its own runtime inside hook calls: run them off this one.
-            let report = tokio::task::spawn_blocking(move || test_plugin(&config, &args))
-                .await
-                .context("plugin test task")??;
+            let report = tokio::task::spawn_blocking(move || {
+                test_plugin(&config, &args, api_settings.as_ref())
+            })
+            .await
+            .context("plugin test task")??;
             writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         }
+        PluginCommand::New(args) => super::scaffold::run(args, out)?,
     }
     Ok(())
 }
 
+/// `plugin test --tenant T --event KEY`: the host's dry run of the component on that event
+/// (`POST /tenants/{tenant}/plugins/dry-run`), with the paths whose value differs between the serving chain's drafts
+/// and the candidate's.
+async fn dry_run(config: &Config, args: &TestArgs) -> anyhow::Result<Value> {
+    let (Some(tenant), Some(event)) = (&args.tenant, &args.event) else {
+        anyhow::bail!("--event needs --tenant");
+    };
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("read {}", args.file.display()))?;
+    let body = gzip(&bytes).context("compress the component")?;
+    let name = plugin_name(&args.file);
+    let client = AdminClient::new(config, &args.api)?;
+    let mut report = client
+        .send(
+            client
+                .post(&format!("/tenants/{tenant}/plugins/dry-run"))
+                .query(&[("name", name.as_str()), ("event", event.as_str())])
+                .header(reqwest::header::CONTENT_TYPE, "application/wasm")
+                .header(reqwest::header::CONTENT_ENCODING, "gzip")
+                .body(body),
+        )
+        .await?;
+    let mut changes = Vec::new();
+    diff(
+        "",
+        &report["serving"]["drafts"],
+        &report["candidate"]["drafts"],
+        &mut changes,
+    );
+    report["changes"] = Value::Array(changes);
+    Ok(report)
+}
+
+/// The name a component is tested (and by default uploaded) under: its file stem.
+fn plugin_name(file: &std::path::Path) -> String {
+    file.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plugin".to_owned())
+}
+
+/// `bytes` gzip-compressed, as `ferry plugin upload` sends a component.
+fn gzip(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes)?;
+    encoder.finish()
+}
+
 /// Runs the component over the default drafts of the sample order; returns before, after and what changed.
+///
+/// `api_settings` are the settings the tenant's plugin of this name was given through the admin API; they replace
+/// its configured settings, and `--setting` pairs override both.
 ///
 /// # Errors
 /// The files cannot be read, the order does not parse, the component is refused, or a hook fails.
-pub fn test_plugin(config: &Config, args: &TestArgs) -> anyhow::Result<Value> {
-    let text = std::fs::read_to_string(&args.order)
-        .with_context(|| format!("read {}", args.order.display()))?;
+pub fn test_plugin(
+    config: &Config,
+    args: &TestArgs,
+    api_settings: Option<&std::collections::BTreeMap<String, String>>,
+) -> anyhow::Result<Value> {
+    let order_file = args
+        .order
+        .as_ref()
+        .context("--order names the sample order")?;
+    let text = std::fs::read_to_string(order_file)
+        .with_context(|| format!("read {}", order_file.display()))?;
     let order: Order = serde_json::from_str(&text)
-        .with_context(|| format!("parse {} as a canonical order", args.order.display()))?;
+        .with_context(|| format!("parse {} as a canonical order", order_file.display()))?;
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("read {}", args.file.display()))?;
-    let name = args
-        .file
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "plugin".to_owned());
+    let name = plugin_name(&args.file);
 
     let tenant_config = match &args.tenant {
         Some(t) => {
@@ -292,7 +380,11 @@ pub fn test_plugin(config: &Config, args: &TestArgs) -> anyhow::Result<Value> {
     let mapping = tenant_config.map_or_else(MappingConfig::default, |c| c.mapping.clone());
 
     let mut services = StaticServices::new();
-    if let Some(c) = tenant_config {
+    if let Some(settings) = api_settings {
+        for (k, v) in settings {
+            services = services.with_setting(tenant.as_str(), &name, k, v);
+        }
+    } else if let Some(c) = tenant_config {
         for p in c
             .plugins
             .iter()
@@ -310,11 +402,19 @@ pub fn test_plugin(config: &Config, args: &TestArgs) -> anyhow::Result<Value> {
         services = services.with_setting(tenant.as_str(), &name, k, v);
     }
 
+    // The host's plugin runtime (`[plugins]`: instance memory, pool) and, with `--tenant`, the tenant's limits, so a
+    // plugin that passes here fits where it will run; only the compile cache is the user's own.
     let cache = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
-    let runtime = PluginRuntime::new(RuntimeConfig::new(cache))?;
+    let runtime = PluginRuntime::new(RuntimeConfig {
+        cache_dir: cache,
+        ..config.plugins.runtime()
+    })?;
     let handle = runtime.load(&name, &bytes)?;
     let chain = Chain::new(vec![handle]);
-    let ctx = TransformCtx::new(tenant, Arc::new(services));
+    let mut ctx = TransformCtx::new(tenant, Arc::new(services));
+    if let Some(c) = tenant_config {
+        ctx = ctx.with_limits(c.limits.plugin_limits());
+    }
 
     let before = ferry_transform::default_drafts(&order, &mapping, None);
     let issues: Vec<Value> = chain

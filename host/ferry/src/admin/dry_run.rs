@@ -1,0 +1,173 @@
+//! `POST /tenants/{tenant}/plugins/dry-run?name=…&event=…`: a candidate component run against one of the tenant's
+//! stored order events, with the chain and settings the tenant is served with, and nothing written anywhere.
+//!
+//! The candidate takes the place of the serving plugin of its name (with that plugin's settings), or runs after the
+//! chain with the settings given to its name through the API, if any. The order is read from Kentico as the event's
+//! run reads it (its current state) and converted as the pipeline converts it. The answer holds, for the serving
+//! chain and for the chain with the candidate, the validation reasons and the FreshBooks drafts (or the error the
+//! chain failed with); `ferry plugin test --tenant T --event ID` prints them with the paths that differ.
+
+use super::error::{AdminPath, AdminQuery};
+use super::events::tenant_event;
+use super::plan::StoredChain;
+use super::plugins::{chain_config, check_name, decode_upload, load_chain, read_upload};
+use super::tenants::serving_tenant;
+use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
+use crate::tenants::{PluginConfig, TenantPlugins};
+use axum::Extension;
+use axum::body::Body;
+use axum::extract::State;
+use ferry_model::{Conversion, EventKind, Order};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// Query of the dry run.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DryRunQuery {
+    /// The candidate's plugin name (it replaces the serving plugin of this name).
+    name: String,
+    /// The event key, as the run history and the dead-letter queue list it.
+    event: String,
+}
+
+/// `POST /tenants/{tenant}/plugins/dry-run`: the body is the candidate component (gzip accepted, as for uploads).
+///
+/// 200 with `{event, order_number, plugin, replaces, serving, candidate}`, each side
+/// `{validation: [..], drafts}` or `{validation, error}`; 404 for an event of another tenant; 409 for an event
+/// that is not an order's; 422 for a component that is not a plugin; 502 when Kentico or the exchange rates cannot
+/// be read.
+pub(super) async fn dry_run(
+    State(state): State<AdminState>,
+    Extension(principal): Extension<Principal>,
+    AdminPath(tenant): AdminPath<String>,
+    query: Result<AdminQuery<DryRunQuery>, ApiError>,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Result<AdminJson<Value>, ApiError> {
+    let bytes = read_upload(body, state.config.max_plugin_bytes).await?;
+    let bytes = decode_upload(&headers, bytes, state.config.max_plugin_bytes)?;
+    let AdminQuery(q) = query?;
+    let t = serving_tenant(&state, &principal, &tenant)?;
+    check_name(&q.name)?;
+    let event = tenant_event(&state, &t.id, &q.event).await?;
+    let envelope = event
+        .envelope()
+        .map_err(|e| ApiError::conflict(format!("event {}: {e}", q.event)))?;
+    if matches!(envelope.kind, EventKind::CustomerUpdated) {
+        return Err(ApiError::conflict(format!(
+            "event {} is a customer update; a dry run takes an order event",
+            q.event
+        )));
+    }
+    let order = ferry_extract::fetch_order(&t.kentico, envelope.object.id)
+        .await
+        .map_err(|e| {
+            upstream(
+                &format!("read order {} from Kentico", envelope.object.id),
+                &e,
+            )
+        })?;
+    let conversion = conversion(&state, &t.base_currency, &order).await?;
+
+    // The candidate, written where the plugin host reads components from, for this run only.
+    let dir = state
+        .uploads_dir
+        .join("dry-run")
+        .join(uuid::Uuid::new_v4().simple().to_string());
+    let path = dir.join(format!("{}.wasm", q.name));
+    let write = async {
+        tokio::fs::create_dir_all(&dir).await?;
+        tokio::fs::write(&path, &bytes).await
+    };
+    write.await.map_err(|e| ApiError::internal(&e))?;
+    let candidate = candidate_chain(&state, &t.config, &q.name, path).await;
+    // Nothing of the run is kept (a failed removal only leaves a stray file behind).
+    let _ = tokio::fs::remove_dir_all(&dir).await;
+    let (candidate, replaces) = candidate?;
+
+    let serving = outcome(&t.plugins, &order, conversion.clone()).await;
+    let with_candidate = outcome(&candidate, &order, conversion).await;
+    tracing::info!(tenant = %t.id, plugin = %q.name, job = %event.job, "Plugin dry run.");
+    Ok(AdminJson(json!({
+        "event": event.job.to_string(),
+        "order_number": order.number,
+        "plugin": q.name,
+        "replaces": replaces,
+        "serving": serving,
+        "candidate": with_candidate,
+    })))
+}
+
+/// The serving chain with the candidate at `path` in the place of the plugin named `name`, or after the chain;
+/// and whether it replaced one.
+async fn candidate_chain(
+    state: &AdminState,
+    tenant: &crate::tenants::TenantConfig,
+    name: &str,
+    path: std::path::PathBuf,
+) -> Result<(TenantPlugins, bool), ApiError> {
+    let stored = StoredChain::load(&state.store, &tenant.id).await?;
+    let mut config = chain_config(state, tenant, &stored)
+        .await
+        .map_err(|e| ApiError::internal(e.as_ref()))?;
+    let place = config
+        .plugins
+        .iter()
+        .position(|p| super::plan::stem(&p.path) == name);
+    let replaces = place.is_some();
+    match place {
+        Some(i) => config.plugins[i].path = path,
+        None => config.plugins.push(PluginConfig {
+            path,
+            settings: stored.settings_of(name).unwrap_or_default(),
+        }),
+    }
+    let chain = load_chain(state, config).await.map_err(|e| {
+        match e.downcast_ref::<ferry_transform::Error>() {
+            Some(ferry_transform::Error::InvalidPlugin { .. }) => {
+                ApiError::new(ErrorCode::InvalidPlugin, format!("{e:#}"))
+            }
+            _ => ApiError::internal(e.as_ref()),
+        }
+    })?;
+    Ok((chain, replaces))
+}
+
+/// What a chain makes of the order: its validation reasons, and its drafts or the error it failed with.
+async fn outcome(plugins: &TenantPlugins, order: &Order, conversion: Option<Conversion>) -> Value {
+    let validation = match plugins.validate(order).await {
+        Ok(reasons) => json!(reasons),
+        Err(e) => return json!({ "validation": [], "error": e.to_string() }),
+    };
+    match plugins.run(order, conversion).await {
+        Ok(drafts) => json!({ "validation": validation, "drafts": drafts }),
+        Err(e) => json!({ "validation": validation, "error": e.to_string() }),
+    }
+}
+
+/// The conversion the pipeline applies to an order in another currency than the tenant's FreshBooks account.
+async fn conversion(
+    state: &AdminState,
+    to: &ferry_model::CurrencyCode,
+    order: &Order,
+) -> Result<Option<Conversion>, ApiError> {
+    if &order.currency == to {
+        return Ok(None);
+    }
+    let (rate, date) = state
+        .plugin_host
+        .exchange()
+        .rate(&order.currency, to, order.created_at.date())
+        .await
+        .map_err(|e| upstream("read the exchange rate", &e))?;
+    Ok(Some(Conversion {
+        to: to.clone(),
+        rate,
+        date,
+    }))
+}
+
+fn upstream(what: &str, e: &dyn std::fmt::Display) -> ApiError {
+    ApiError::new(ErrorCode::Upstream, format!("{what}: {e}"))
+}
