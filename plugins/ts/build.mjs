@@ -1,0 +1,28 @@
+// Builds the TypeScript twins of the example plugins: types from the WIT (types/), tsc (build/), then
+// componentize-js for each → <out>/<name>.wasm. Run by scripts/build-plugin-sdks.sh in a copy of this directory
+// under target/, with the TypeScript template's pinned toolchain as node_modules and the WIT as wit/.
+import { _setPreopens } from '@bytecodealliance/preview2-shim/filesystem';
+import { generateGuestTypes, writeFiles } from '@bytecodealliance/jco-transpile';
+import { componentize } from '@bytecodealliance/componentize-js';
+import { execFileSync } from 'node:child_process';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+
+const root = process.cwd();
+const out = resolve(process.argv[2] ?? 'dist');
+_setPreopens({ [root]: root });
+
+await rm(join(root, 'types'), { recursive: true, force: true });
+await writeFiles(await generateGuestTypes(join(root, 'wit'), { worldName: 'transformer', outDir: 'types/' }));
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+
+await mkdir(out, { recursive: true });
+for (const name of ['custom-fields', 'tax-rules', 'enrich-segment']) {
+  const { component } = await componentize({
+    sourcePath: join(root, `build/${name}.js`),
+    witPath: join(root, 'wit'),
+    worldName: 'transformer',
+    disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
+  });
+  await writeFile(join(out, `${name}.wasm`), component);
+}
