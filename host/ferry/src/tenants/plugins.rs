@@ -234,7 +234,9 @@ impl TenantPlugins {
         conversion: Option<Conversion>,
     ) -> Result<ferry_model::ProductDraft, TransformError> {
         let product = product.clone();
-        self.blocking(move |t| {
+        // `t`'s type spelled out: inferred, the closure is not general over its lifetime and the event's future
+        // stops being `Send` ("implementation of `Send` is not general enough" at the worker's spawn).
+        self.blocking(move |t: &Self| {
             ferry_transform::map_product(&t.chain, &t.ctx, &product, conversion.as_ref())
         })
         .await
