@@ -7,6 +7,7 @@ mod alerts;
 mod amounts;
 mod amounts_property;
 mod anomaly;
+mod budget;
 mod books_audit;
 mod calls_per_order;
 mod catalogue;

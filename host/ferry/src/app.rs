@@ -127,7 +127,8 @@ impl App {
         };
         let (alerts, alerts_task) = crate::alerts::start(&config, tenants.clone());
         let pipeline = Pipeline::new(store.clone(), tenants.clone(), exchange, retry, claim)
-            .with_alerts(alerts.clone());
+            .with_alerts(alerts.clone())
+            .with_adaptive_limits(http.adaptive().clone());
         let metrics = crate::telemetry::metrics::install();
         let router = ferry_ingest::router(ferry_ingest::IngestState::new(
             ingestor.clone(),

@@ -24,7 +24,7 @@ use crate::services::ExchangeClient;
 use crate::tenants::Tenants;
 use ferry_alert::Alerts;
 use ferry_model::Disposition;
-use ferry_outbound::Backoff;
+use ferry_outbound::{AdaptiveLimits, Backoff};
 use ferry_store::{ClaimRequest, Claimed, Outcome, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,6 +66,9 @@ pub struct Pipeline {
     pub(crate) claim: ClaimRequest,
     /// Told of every dead letter and of plugin failures (`ferry_alert`); sends nothing unless set.
     pub(crate) alerts: Alerts,
+    /// Each tenant's concurrency window (AIMD on FreshBooks' 429s) under its operator limit; the worker claims a
+    /// paused tenant's events only once its `Retry-After` has passed.
+    pub(crate) adaptive: AdaptiveLimits,
 }
 
 impl Pipeline {
@@ -84,7 +87,15 @@ impl Pipeline {
             retry,
             claim,
             alerts: Alerts::disabled(),
+            adaptive: AdaptiveLimits::new(),
         }
+    }
+
+    /// Reads each tenant's concurrency window from `adaptive` (the outbound client's, which its calls feed).
+    #[must_use]
+    pub fn with_adaptive_limits(mut self, adaptive: AdaptiveLimits) -> Self {
+        self.adaptive = adaptive;
+        self
     }
 
     /// Reports dead letters and plugin failures to `alerts`.
@@ -108,12 +119,14 @@ impl Pipeline {
     }
 
     /// The claim request for up to `max` events, with the limit of every tenant serving right now (tenants come
-    /// and go through the admin API).
+    /// and go through the admin API): its adaptive window, at most its `limits.concurrency`, and none while
+    /// FreshBooks' `Retry-After` pauses it.
     fn claim_request(&self, max: usize) -> ClaimRequest {
         let mut req = self.claim.clone();
         req.max = max;
         for t in self.tenants.all() {
-            let limit = u32::try_from(t.config.limits.concurrency).unwrap_or(u32::MAX);
+            let operator = u32::try_from(t.config.limits.concurrency).unwrap_or(u32::MAX);
+            let limit = self.adaptive.limit(t.id.as_str(), operator);
             req.tenant_limits.entry(t.id.clone()).or_insert(limit);
         }
         req

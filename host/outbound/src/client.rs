@@ -1,7 +1,8 @@
 //! `HttpClient`: one reqwest client plus the breaker registry and rate limiter, shared by every tenant.
 
 use crate::{
-    BreakerKey, BreakerRegistry, Error, KeyedLimiter, OutboundConfig, ReadRetryConfig, Result,
+    AdaptiveLimits, BreakerKey, BreakerRegistry, Error, KeyedLimiter, OutboundConfig,
+    ReadRetryConfig, Result,
     classify::{from_reqwest, from_status},
     metrics::{REQUEST_DURATION_SECONDS, REQUESTS_TOTAL},
 };
@@ -60,6 +61,9 @@ pub struct HttpClient {
     breakers: BreakerRegistry,
     /// Shared across clones so that concurrent workers draw from one bucket per key.
     limiter: KeyedLimiter,
+    /// Shared across clones: every tenant's concurrency window and 429 pause, fed by its budgeted calls and read
+    /// by the worker when it claims.
+    adaptive: AdaptiveLimits,
     read_retry: ReadRetryConfig,
 }
 
@@ -98,6 +102,7 @@ impl HttpClient {
             http,
             breakers,
             limiter,
+            adaptive: AdaptiveLimits::new(),
             read_retry: config.read_retry,
         })
     }
@@ -110,6 +115,11 @@ impl HttpClient {
     /// The breakers, for metrics and the admin API.
     pub fn breakers(&self) -> &BreakerRegistry {
         &self.breakers
+    }
+
+    /// Each tenant's concurrency window and 429 pause, for the worker's claims.
+    pub fn adaptive(&self) -> &AdaptiveLimits {
+        &self.adaptive
     }
 
     /// Sends a request through breaker and limiter, reads the body and classifies failures.
@@ -168,6 +178,18 @@ impl HttpClient {
         write: bool,
         request: reqwest::Request,
     ) -> Result<Response> {
+        if ctx.rate_key.is_some()
+            && let Some(remaining) = self.adaptive.paused(&ctx.tenant)
+        {
+            // The budget ran out (a 429 said so): the call would only learn that again.
+            metrics::counter!(REQUESTS_TOTAL, "tenant" => ctx.tenant.clone(),
+                "downstream" => ctx.downstream.clone(), "outcome" => "paused")
+            .increment(1);
+            return Err(Error::Throttled {
+                what: what.to_owned(),
+                retry_after: Some(remaining),
+            });
+        }
         let key = ctx.breaker_key();
         let permit = match self.breakers.acquire(&key) {
             Ok(p) => p,
@@ -199,6 +221,15 @@ impl HttpClient {
             .err()
             .is_some_and(Error::is_downstream_failure);
         self.breakers.record(&key, permit, failed);
+        if ctx.rate_key.is_some() {
+            match &result {
+                Ok(_) => self.adaptive.on_success(&ctx.tenant),
+                Err(Error::Throttled { retry_after, .. }) => {
+                    self.adaptive.on_throttle(&ctx.tenant, *retry_after);
+                }
+                Err(_) => {}
+            }
+        }
         if let Err(error) = &result {
             tracing::debug!(%error, tenant = %ctx.tenant, downstream = %ctx.downstream, "Outbound call failed.");
         }

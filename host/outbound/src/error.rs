@@ -161,9 +161,11 @@ impl Error {
         matches!(self, Self::Unauthorized { .. })
     }
 
-    /// False when the call was refused locally (breaker open), so the worker should not count it as an attempt.
+    /// False when the call was refused locally (breaker open) or throttled (429): the worker waits without
+    /// counting an attempt, because the downstream's budget, not the event, is what ran out (a backfill larger
+    /// than the budget must not dead-letter).
     pub fn burns_attempt(&self) -> bool {
-        !matches!(self, Self::BreakerOpen { .. })
+        !matches!(self, Self::BreakerOpen { .. } | Self::Throttled { .. })
     }
 
     /// The HTTP status, when the downstream answered.
@@ -268,6 +270,11 @@ mod tests {
         );
         assert!(!e.burns_attempt());
         assert!(Error::Connect { what: "x".into() }.burns_attempt());
+        let throttled = Error::Throttled {
+            what: "x".into(),
+            retry_after: None,
+        };
+        assert!(!throttled.burns_attempt());
     }
 
     #[test]

@@ -13,12 +13,14 @@
 //! - `backoff`: exponential backoff with full jitter that honours `Retry-After`.
 //! - `breaker`: circuit breaker registry keyed by (tenant, downstream), observable state.
 //! - `limit`: governor rate limiter per key.
+//! - `adaptive`: each tenant's concurrency window (AIMD on 429s) and the pause a 429's `Retry-After` asks for.
 //! - `redact`: `Redacted<T>` and header/body helpers that keep secrets out of logs.
 //! - `metrics`: metric name constants.
 //! - `client`: `HttpClient::send`, tying the above together; `client/tests.rs` runs it against local servers.
 
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod adaptive;
 mod backoff;
 mod breaker;
 mod classify;
@@ -29,6 +31,7 @@ mod limit;
 pub mod metrics;
 mod redact;
 
+pub use adaptive::AdaptiveLimits;
 pub use backoff::Backoff;
 pub use breaker::{BreakerKey, BreakerRegistry, BreakerSnapshot, BreakerState};
 pub use classify::parse_retry_after;

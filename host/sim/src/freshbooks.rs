@@ -345,6 +345,12 @@ impl FreshBooksSim {
         self.requests.snapshot()
     }
 
+    /// How many requests were answered 429 because the account's rate window was spent
+    /// ([`Self::set_rate_limit`]), or by an injected 429 fault.
+    pub fn throttled_requests(&self) -> u64 {
+        self.requests.throttled()
+    }
+
     /// How many requests reached the token endpoint (`POST /auth/oauth/token`), refused ones included.
     pub fn token_requests(&self) -> u64 {
         self.store().token_requests

@@ -6,11 +6,12 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// Request counts by kind.
+/// Request counts by kind, and how many were answered 429.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct RequestCounts(Arc<Mutex<BTreeMap<String, u64>>>);
+pub(crate) struct RequestCounts(Arc<Mutex<BTreeMap<String, u64>>>, Arc<AtomicU64>);
 
 impl RequestCounts {
     /// A copy of the counts.
@@ -19,6 +20,11 @@ impl RequestCounts {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Requests answered 429 (throttled) so far.
+    pub(crate) fn throttled(&self) -> u64 {
+        self.1.load(Ordering::Relaxed)
     }
 
     fn add(&self, kind: String) {
@@ -60,7 +66,11 @@ pub(crate) async fn count(
     next: Next,
 ) -> Response {
     counts.add(kind(request.method(), request.uri().path()));
-    next.run(request).await
+    let response = next.run(request).await;
+    if response.status() == http::StatusCode::TOO_MANY_REQUESTS {
+        counts.1.fetch_add(1, Ordering::Relaxed);
+    }
+    response
 }
 
 #[cfg(test)]

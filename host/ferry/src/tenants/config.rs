@@ -68,7 +68,9 @@ pub struct PluginConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TenantLimits {
-    /// Events of this tenant processed at once.
+    /// Events of this tenant processed at once, at most: below it the tenant's window adapts to FreshBooks'
+    /// budget (halved by a 429, grown back by about one per window of calls that succeed), and while a 429's
+    /// `Retry-After` runs none of its events is claimed.
     pub concurrency: usize,
     /// Plugin fuel (about one per wasm instruction) per hook call; a call that burns it all fails the event.
     pub plugin_fuel: u64,
