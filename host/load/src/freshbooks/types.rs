@@ -222,8 +222,8 @@ pub struct FbCreditNote {
 pub struct FbPayment {
     /// `id` (same as `logid`).
     pub id: i64,
-    /// The invoice paid.
-    #[serde(default)]
+    /// The invoice paid; 0 for the credit half of an overpayment, which FreshBooks lists with `invoiceid: null`.
+    #[serde(default, deserialize_with = "null_as_zero")]
     pub invoiceid: i64,
     /// Amount.
     pub amount: FbMoney,
@@ -244,6 +244,11 @@ pub struct FbPayment {
     pub updated: Option<String>,
 }
 
+/// A number FreshBooks may send as `null` (no such object), read as 0.
+fn null_as_zero<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Ok(Option::<i64>::deserialize(d)?.unwrap_or(0))
+}
+
 /// One business the connected user can access (`/auth/api/v1/users/me`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
@@ -260,6 +265,15 @@ pub struct Membership {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_overpayment_credit_reads_with_no_invoice() {
+        let p: FbPayment = serde_json::from_str(
+            r#"{"id":9,"invoiceid":null,"amount":{"amount":"5.00","code":"USD"},"note":"Overpayment: invoice 7"}"#,
+        )
+        .unwrap();
+        assert_eq!(p.invoiceid, 0);
+    }
 
     #[test]
     fn invoice_reads_with_unknown_fields_and_string_money() {
