@@ -91,10 +91,8 @@ fn breakers(w: &Watched, open: &mut HashSet<BreakerKey>) {
                     w.alerts.raise(
                         condition,
                         format!("{down} circuit breaker opened: {down} is failing"),
-                        vec![
-                            format!("{} of the last {} calls failed", b.failures, b.calls),
-                            "events wait without spending attempts until it recovers".to_owned(),
-                        ],
+                        // The breaker clears its counts when it opens, so they say nothing here.
+                        vec!["events wait without spending attempts until it recovers".to_owned()],
                         Some("/console/tenants".to_owned()),
                     );
                 }

@@ -369,7 +369,7 @@ mod tests {
     #[test]
     fn a_bad_alert_channel_stops_the_host_naming_the_field() {
         let err = load_tenant(
-            "[[tenants.alerts.channels]]\ntype = \"webhook\"\nurl = \"https://x.example\"\nsecret = \"nope\"\n",
+            "[[tenants.alerts.channels]]\ntype = \"webhook\"\nurl = \"https://x.example\"\nsecret = \"whsec_%%\"\n",
         )
         .unwrap_err()
         .to_string();
