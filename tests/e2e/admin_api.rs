@@ -4,7 +4,8 @@
 //! uploads, validation, activation and rollback with the real components; `plugin_chain`: the chain's order
 //! (uploads appended, reorder), deactivation and plugin settings, seen in the invoices; `plugin_sdks`: a plugin
 //! scaffolded in each language, built, uploaded and seen in FreshBooks; `cli`: `ferry token` and
-//! `ferry plugin`; `connect`: `ferry connect freshbooks`; `managed_tenants`: tenants created, replaced and deleted
+//! `ferry plugin`; `connect`: `ferry connect freshbooks`; `connect_browser`: "Connect FreshBooks" through the
+//! simulator's authorize page; `connections`: "Test connection" and `ferry connection test`; `managed_tenants`: tenants created, replaced and deleted
 //! through the API and `ferry tenant add|remove`; `required_secrets`: an empty secret refused with its field;
 //! `stored_tenant_cli`: the `ferry` binary's tenant commands on a stored tenant; `timestamps`: RFC 3339 everywhere;
 //! `error_classes`: dead letters' error classes, listed, filtered, replayed and discarded by class;
@@ -17,6 +18,8 @@
 mod backfill;
 mod cli;
 mod connect;
+mod connect_browser;
+mod connections;
 mod error_classes;
 mod managed_tenants;
 mod openapi;

@@ -5,12 +5,14 @@
 //!
 //! Layout:
 //! - `admin`: an admin API client on [`TestApp`] and the error-body assertion;
+//! - `browser`: a cookie-keeping, redirect-following client that submits HTML forms (the OAuth journeys);
 //! - `logs`: the binary-wide log capture (the redaction test reads it);
 //! - `plugins`: the repository's plugins, built once, as bytes or as a configured chain entry;
 //! - `balancer`, `postgres`, `process`: several `ferry serve` processes on one Postgres behind a balancer.
 
 pub mod admin;
 pub mod balancer;
+pub mod browser;
 pub mod logs;
 pub mod plugins;
 pub mod postgres;
