@@ -12,6 +12,7 @@ mod books_audit;
 mod calls_per_order;
 mod catalogue;
 mod config_sync;
+mod console;
 mod crash_restart;
 mod disconnected;
 mod edits;

@@ -8,10 +8,12 @@
 //! - `browser`: a cookie-keeping, redirect-following client that submits HTML forms (the OAuth journeys);
 //! - `logs`: the binary-wide log capture (the redaction test reads it);
 //! - `plugins`: the repository's plugins, built once, as bytes or as a configured chain entry;
+//! - `chromium`: a headless Chromium through chromedriver, for the console's browser tests;
 //! - `balancer`, `postgres`, `process`: several `ferry serve` processes on one Postgres behind a balancer.
 
 pub mod admin;
 pub mod balancer;
+pub mod chromium;
 pub mod browser;
 pub mod logs;
 pub mod plugins;
