@@ -2,7 +2,10 @@
 //! file, workers) → Kentico REST reads → FreshBooks writes, against zero-latency simulators in this process.
 //! Prints orders/s from the first order placed to the last one settled, and the audit (it must be clean).
 //!
+//! Also prints the Kentico and FreshBooks calls per order by kind, counted at the simulators.
+//!
 //! `cargo bench -p ferry --bench orders` (env `ORDERS`, default 2000; `PLUGINS=1` runs the example plugin chain;
+//! `FAULTS=1` makes FreshBooks answer 10 % of requests 503 and drop 2 % of replies after committing (issue 20);
 //! `DATABASE_URL=postgres://…` uses Postgres instead of a SQLite file — give it an empty database; `SYNC=normal`
 //! drops SQLite's fsync per commit; `FERRY_BENCH_POOL=4` shrinks the plugin pool so that it runs under valgrind).
 
@@ -70,6 +73,11 @@ fn main() {
             foreign_currency: 0.3,
             paid: 0.6,
         };
+        let faults = std::env::var("FAULTS").is_ok_and(|v| v == "1");
+        if faults {
+            sandbox.freshbooks.faults().set_error_rate(0.10, 503);
+            sandbox.freshbooks.faults().set_drop_reply_rate(0.02);
+        }
         let store = Store::open(&config.store).await.unwrap();
         let started = Instant::now();
         let mut placed = Vec::new();
@@ -84,15 +92,36 @@ fn main() {
         let elapsed = started.elapsed();
         let audit = sandbox.audit(&store, &tenant, &placed).await.unwrap();
         println!(
-            "orders end to end ({backend}, {}): {orders} orders in {:.2}s = {:.0} orders/s (placing took {:.2}s); settled: {settled}; clean: {}",
+            "orders end to end ({backend}, {}{}): {orders} orders in {:.2}s = {:.0} orders/s (placing took {:.2}s); settled: {settled}; clean: {}",
             if plugins { "3-plugin chain" } else { "no plugins" },
+            if faults { ", FreshBooks 10 % 503 + 2 % dropped replies" } else { "" },
             elapsed.as_secs_f64(),
             orders as f64 / elapsed.as_secs_f64(),
             placed_in.as_secs_f64(),
             audit.is_clean(),
         );
+        per_order("Kentico", &sandbox.kentico.request_counts(), orders);
+        let freshbooks = sandbox
+            .freshbooks
+            .request_counts()
+            .into_iter()
+            .filter(|(kind, _)| !kind.contains("oauth") && !kind.contains("users/me"))
+            .collect();
+        per_order("FreshBooks", &freshbooks, orders);
         assert!(audit.is_clean(), "{audit:#?}");
         let _ = host.stop().await;
         sandbox.shutdown();
     });
+}
+
+/// Prints the calls per order of one simulator, in all and by kind.
+fn per_order(vendor: &str, counts: &std::collections::BTreeMap<String, u64>, orders: u64) {
+    let total: u64 = counts.values().sum();
+    println!(
+        "{vendor}: {:.2} calls per order ({total} for {orders} orders, faulted ones included)",
+        total as f64 / orders as f64
+    );
+    for (kind, n) in counts {
+        println!("  {kind:<36} {:.2}", *n as f64 / orders as f64);
+    }
 }
