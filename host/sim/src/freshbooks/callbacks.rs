@@ -455,7 +455,7 @@ fn authorize(
     let identity_id = store
         .identities
         .iter()
-        .find(|(_, i)| i.accounts.iter().any(|a| *a == account_id))
+        .find(|(_, i)| i.accounts.contains(&account_id))
         .map(|(id, _)| *id)
         .unwrap_or_default();
     Ok(AccountIds {
