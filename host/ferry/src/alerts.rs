@@ -59,10 +59,10 @@ pub(crate) async fn watch(w: Watched, mut stop: watch::Receiver<bool>) {
             _ = stop.changed() => return,
         }
         breakers(&w, &mut open);
-        if n % STORE_EVERY_TICKS == 0 {
-            if let Err(error) = store(&w).await {
-                warn!(%error, "Could not read the store for alerts; trying again shortly.");
-            }
+        if n.is_multiple_of(STORE_EVERY_TICKS)
+            && let Err(error) = store(&w).await
+        {
+            warn!(%error, "Could not read the store for alerts; trying again shortly.");
         }
         n = n.wrapping_add(1);
     }
