@@ -9,7 +9,7 @@ use crate::sync::{
     Keys, LineDiff, PaymentRef, Standing, done_id, get, invoice_key, invoice_state, line_keys,
     recorded_state,
 };
-use crate::{Error, Result, credit_marker, gift_card_marker, order_marker};
+use crate::{Error, Result, credit_marker, edit_credit_marker, gift_card_marker, order_marker};
 use ferry_model::{AuditClass, Decimal, Difference, InvoiceLineDraft, Repair};
 use std::collections::HashSet;
 
@@ -304,6 +304,12 @@ impl<'a> Check<'a> {
             .is_some_and(|a| a.amount > Decimal::ZERO)
             && inv.outstanding.as_ref().is_some_and(|o| o.amount.is_zero());
         let mut settled_by_hand = false;
+        let edit_credits = edit_credit_marker(self.expected.order.guid, "");
+        let edited_after_payment = self.books.credit_notes.iter().any(|n| {
+            n.notes
+                .as_deref()
+                .is_some_and(|t| t.contains(&edit_credits))
+        });
         let guid = self.expected.order.guid;
         let drafts = &self.expected.drafts;
         let mut wanted = Vec::new();
@@ -347,7 +353,8 @@ impl<'a> Check<'a> {
                 continue;
             };
             accounted.extend(matching.iter().map(|p| p.id));
-            if first.amount.amount != amount.amount {
+            // A paid order edited down keeps what the customer paid; a credit note carries the difference.
+            if first.amount.amount != amount.amount && !edited_after_payment {
                 self.push(
                     AuditClass::AmountChanged,
                     Some(format!("payment {}", first.id)),
