@@ -20,6 +20,7 @@ mod cli;
 mod connect;
 mod connect_browser;
 mod connections;
+mod dlq_wait;
 mod error_classes;
 mod managed_tenants;
 mod openapi;

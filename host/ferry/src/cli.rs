@@ -20,6 +20,7 @@
 
 mod admin_client;
 pub mod audit;
+mod backlog;
 pub mod completions;
 pub mod config;
 pub mod connect;

@@ -1,5 +1,6 @@
 //! `ferry dlq …`: the dead-letter queue from the command line, straight against the store.
 
+use super::backlog::Counts;
 use super::output;
 use anyhow::Context as _;
 use clap::Subcommand;
@@ -45,6 +46,11 @@ pub enum DlqCommand {
         /// Only this error class (with `--all`).
         #[arg(long)]
         class: Option<ErrorClass>,
+        /// Stay until the replayed events (and whatever else waits, of `--tenant` if given) have run — a progress
+        /// bar on a terminal — then print how many finished and how many were dead-lettered again. A host must be
+        /// serving: this command only reads the store.
+        #[arg(long)]
+        wait: bool,
     },
     /// Discard an event for good, with a reason.
     Discard {
@@ -112,16 +118,22 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
             let detail = store.dead_letter_detail(job).await?;
             output::print(out, &serde_json::to_value(&detail)?, json)?;
         }
-        DlqCommand::Replay { id: Some(id), .. } => {
+        DlqCommand::Replay {
+            id: Some(id), wait, ..
+        } => {
             let job = JobId::parse(&id).context("event key")?;
             store.replay(job, "replayed from the CLI").await?;
             writeln!(out, "replayed {job}")?;
+            if wait {
+                follow_replayed(store, None, 1, out).await?;
+            }
         }
         DlqCommand::Replay {
             id: None,
             all: true,
             tenant: t,
             class,
+            wait,
         } => {
             let filter = DeadLetterFilter {
                 tenant: tenant(&t)?,
@@ -131,6 +143,9 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
                 .replay_matching(&filter, "bulk replay from the CLI")
                 .await?;
             writeln!(out, "replayed {n} event(s)")?;
+            if wait {
+                follow_replayed(store, filter.tenant.as_ref(), n, out).await?;
+            }
         }
         DlqCommand::Replay {
             id: None,
@@ -169,5 +184,23 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
             ..
         } => anyhow::bail!("give an event key or --all"),
     }
+    Ok(())
+}
+
+/// Follows `replayed` events (of `tenant`, or every tenant's) until nothing waits, and prints how they ended.
+async fn follow_replayed(
+    store: &Store,
+    tenant: Option<&TenantId>,
+    replayed: u64,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    let before = Counts::in_store(store, tenant).await?;
+    let read = || Counts::in_store(store, tenant);
+    let worked = super::backlog::follow(read, &before, replayed, "replay").await?;
+    writeln!(
+        out,
+        "{} event(s) finished since the replay, {} of them dead-lettered again; nothing waits",
+        worked.finished, worked.dead
+    )?;
     Ok(())
 }

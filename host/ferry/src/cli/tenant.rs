@@ -7,6 +7,7 @@
 //! `ferry tenant remove` stops serving it and deletes it. `ferry tenant backfill` enqueues Kentico history.
 
 use super::admin_client::{AdminClient, ApiArgs};
+use super::backlog::Counts;
 use crate::config::Config;
 use anyhow::Context as _;
 use clap::Subcommand;
@@ -120,7 +121,7 @@ pub async fn run(config: &Config, cmd: TenantCommand, out: &mut impl Write) -> a
         } => {
             let client = AdminClient::new(config, &api)?;
             let before = if wait {
-                Some(backlog::Counts::read(&client, &tenant).await?)
+                Some(Counts::through_api(&client, &tenant).await?)
             } else {
                 None
             };
@@ -138,7 +139,8 @@ pub async fn run(config: &Config, cmd: TenantCommand, out: &mut impl Write) -> a
             if let Some(before) = before {
                 let enqueued = answer["enqueued"].as_u64().unwrap_or(0)
                     + answer["catalogue"]["enqueued"].as_u64().unwrap_or(0);
-                let worked = backlog::follow(&client, &tenant, &before, enqueued).await?;
+                let read = || Counts::through_api(&client, &tenant);
+                let worked = super::backlog::follow(read, &before, enqueued, "backfill").await?;
                 writeln!(
                     out,
                     "{} event(s) finished since the backfill began, {} of them dead-lettered; backlog empty",
@@ -155,73 +157,6 @@ pub async fn run(config: &Config, cmd: TenantCommand, out: &mut impl Write) -> a
         }
     }
     Ok(())
-}
-
-/// Following a tenant's backlog through its event counts (`GET /tenants/{tenant}`).
-mod backlog {
-    use super::AdminClient;
-    use anyhow::Context as _;
-    use std::time::Duration;
-
-    /// How often the counts are read while following.
-    const POLL: Duration = Duration::from_millis(500);
-
-    /// A tenant's events by state, as `GET /tenants/{tenant}` counts them.
-    pub(super) struct Counts {
-        /// Done, dead or discarded.
-        finished: u64,
-        dead: u64,
-        /// Queued, running or retrying.
-        waiting: u64,
-    }
-
-    /// What the backlog came to once followed to its end.
-    pub(super) struct Worked {
-        pub(super) finished: u64,
-        pub(super) dead: u64,
-    }
-
-    impl Counts {
-        pub(super) async fn read(client: &AdminClient, tenant: &str) -> anyhow::Result<Self> {
-            let view = client
-                .send(client.get(&format!("/tenants/{tenant}")))
-                .await?;
-            let events = view["events"]
-                .as_object()
-                .context("the host's tenant view has no event counts")?;
-            let n = |state: &str| events.get(state).and_then(|v| v.as_u64()).unwrap_or(0);
-            Ok(Self {
-                finished: n("done") + n("dead") + n("discarded"),
-                dead: n("dead"),
-                waiting: n("queued") + n("running") + n("retrying"),
-            })
-        }
-    }
-
-    /// Reads the counts until nothing waits, moving a bar of the `enqueued` events (live events finishing meanwhile
-    /// count too, so the bar is capped at its length; the end is the empty backlog, not the count).
-    pub(super) async fn follow(
-        client: &AdminClient,
-        tenant: &str,
-        before: &Counts,
-        enqueued: u64,
-    ) -> anyhow::Result<Worked> {
-        let bar = crate::cli::progress::bar(enqueued, "events");
-        bar.set_message("backfill");
-        loop {
-            let now = Counts::read(client, tenant).await?;
-            let finished = now.finished.saturating_sub(before.finished);
-            bar.set_position(finished.min(enqueued));
-            if now.waiting == 0 {
-                bar.finish_and_clear();
-                return Ok(Worked {
-                    finished,
-                    dead: now.dead.saturating_sub(before.dead),
-                });
-            }
-            tokio::time::sleep(POLL).await;
-        }
-    }
 }
 
 /// A tenant configuration file as JSON: `.json` files as they are, anything else read as TOML.
