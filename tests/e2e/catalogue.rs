@@ -3,7 +3,7 @@
 //! a redelivered event and a second backfill create no second item; a customer who registers gets a client before
 //! any order. Everything is counted from the simulators' state, over real HTTP.
 
-use ferry_sim::freshbooks::Item;
+use ferry_sim::freshbooks::model::Item;
 use ferry_sim::kentico::{SkuPatch, SkuSpec};
 use ferry_tests::{TestApp, assert_exactly_once, valid_mix, wait_until};
 use reqwest::StatusCode;
@@ -15,7 +15,8 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);
 
-/// A host whose tenant has the catalogue sync on (items carry the US rate of their tax class).
+/// A host whose tenant has the catalogue sync on (items carry the UK rate of their tax class: the seeded US has
+/// state rates only).
 async fn catalogue_app(seed: u64) -> anyhow::Result<TestApp> {
     TestApp::builder()
         .with_seed(seed)
@@ -23,7 +24,7 @@ async fn catalogue_app(seed: u64) -> anyhow::Result<TestApp> {
         .with_config(|c| {
             for t in &mut c.tenants {
                 t.catalogue.enabled = true;
-                t.catalogue.tax_country = Some("US".into());
+                t.catalogue.tax_country = Some("GB".into());
             }
         })
         .spawn()
@@ -93,7 +94,7 @@ async fn a_sku_created_renamed_restocked_disabled_and_deleted_in_kentico_shows_u
     assert_eq!(item.description, "Hand grinder & case");
     assert_eq!(dec(&item.unit_cost.amount), dec("249.00"));
     assert_eq!(item.vis_state, 0);
-    assert_ne!(item.tax1, 0, "the item carries its tax class's US rate");
+    assert_ne!(item.tax1, 0, "the item carries its tax class's UK rate");
 
     kentico
         .update_sku(
@@ -257,7 +258,7 @@ async fn stock_taken_by_orders_matches_kentico_with_one_item_per_sku() -> anyhow
     .await;
     assert_eq!(status, 200, "a redelivery is a duplicate");
     for s in kentico.catalogue() {
-        assert_eq!(items_with_sku(&app, &code(s)).len(), 1, "{}", code(&s));
+        assert_eq!(items_with_sku(&app, &code(&s)).len(), 1, "{}", code(&s));
     }
     Ok(())
 }
