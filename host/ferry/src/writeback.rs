@@ -46,10 +46,15 @@ pub async fn run(
         if now >= next_register {
             next_register = now + every;
             for t in &writeback {
-                if let Err(error) = register(&store, &keyring, t).await {
-                    warn!(tenant_id = %t.id, error = %format!("{error:#}"), "FreshBooks callbacks not registered.");
-                    // Soon again: until they are registered, only the poll finds payments.
-                    next_register = now + RETRY_REGISTER;
+                match register(&store, &keyring, t).await {
+                    Ok(true) => {}
+                    // Soon again, to see the new ones verified (or confirm them from their stored verifier).
+                    Ok(false) => next_register = now + RETRY_REGISTER,
+                    Err(error) => {
+                        warn!(tenant_id = %t.id, error = %format!("{error:#}"), "FreshBooks callbacks not registered.");
+                        // Soon again: until they are registered, only the poll finds payments.
+                        next_register = now + RETRY_REGISTER;
+                    }
                 }
             }
         }

@@ -83,7 +83,16 @@ impl CallbackKeys for TenantCallbacks {
                 let tenant = tenant.clone();
                 let verifier = verifier.to_owned();
                 tokio::spawn(async move {
-                    match t.freshbooks.verify_callback(callback_id, &verifier).await {
+                    // A few quick tries: FreshBooks may answer 5xx; the registration pass repairs what is left.
+                    let mut result = t.freshbooks.verify_callback(callback_id, &verifier).await;
+                    for wait in [500, 2_000] {
+                        if result.is_ok() {
+                            break;
+                        }
+                        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+                        result = t.freshbooks.verify_callback(callback_id, &verifier).await;
+                    }
+                    match result {
                         Ok(_) => {
                             if let Err(error) =
                                 store.mark_callback_verified(&tenant, callback_id).await
@@ -106,7 +115,8 @@ impl CallbackKeys for TenantCallbacks {
 
 /// Makes the tenant's callbacks exist and verified: each of [`CALLBACK_EVENTS`] for `payments.callback_url` is
 /// found (by event and URI) or registered, and one FreshBooks still shows unverified is confirmed with the stored
-/// verifier, or its handshake asked for again. Running it again changes nothing.
+/// verifier, or its handshake asked for again. Running it again changes nothing. Returns whether every callback was
+/// verified before this pass (false: one was registered or confirmed just now, or still waits for its handshake).
 ///
 /// # Errors
 /// FreshBooks or store failures, named.
@@ -114,10 +124,11 @@ pub async fn register(
     store: &Store,
     keyring: &Keyring,
     tenant: &TenantRuntime,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let Some(url) = tenant.config.payments.callback_url.as_deref() else {
-        return Ok(());
+        return Ok(true);
     };
+    let mut all_verified = true;
     let fb = &tenant.freshbooks;
     let account = fb.account_id().to_owned();
     let existing = fb
@@ -152,6 +163,7 @@ pub async fn register(
             }
             continue;
         }
+        all_verified = false;
         if found.is_none() {
             // Just registered: its handshake is on its way.
             continue;
@@ -176,5 +188,5 @@ pub async fn register(
                 .with_context(|| format!("ask again for the {event} callback's handshake"))?,
         }
     }
-    Ok(())
+    Ok(all_verified)
 }
