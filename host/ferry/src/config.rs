@@ -373,7 +373,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("tenants.acme.alerts.channels[0].secret"), "{err}");
+        assert!(
+            err.contains("tenants.acme.alerts.channels[0].secret"),
+            "{err}"
+        );
         let err = load_tenant(
             "[alerts]\n[[alerts.channels]]\ntype = \"email\"\nsmtp_url = \"smtp://127.0.0.1:25\"\n\
              from = \"f@example.com\"\nto = []\n",
