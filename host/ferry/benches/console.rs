@@ -79,35 +79,35 @@ fn main() {
             .build()
             .unwrap();
 
-        let dead_job = first_job(&store, &ids[42], "dead").await;
+        let dead_job = first_job(&store, &ids[6], "dead").await;
         let pages = [
             ("tenants overview", "/console/tenants".to_owned()),
-            ("run history", "/console/tenants/t042/events".to_owned()),
+            ("run history", "/console/tenants/t006/events".to_owned()),
             (
                 "run history, 2nd page",
-                format!("/console/tenants/t042/events?before={}", dead_job + 200),
+                format!("/console/tenants/t006/events?before={}", dead_job + 200),
             ),
             (
                 "run history, state=dead",
-                "/console/tenants/t042/events?state=dead".to_owned(),
+                "/console/tenants/t006/events?state=dead".to_owned(),
             ),
             (
                 "run history, date range",
-                "/console/tenants/t042/events?from=2026-01-01&to=2030-12-31".to_owned(),
+                "/console/tenants/t006/events?from=2026-01-01&to=2030-12-31".to_owned(),
             ),
             (
                 "order number search",
-                "/console/tenants/t042/events?order=42042".to_owned(),
+                "/console/tenants/t006/events?order=40042".to_owned(),
             ),
             (
                 "invoice id search",
-                "/console/tenants/t042/events?invoice=9042042".to_owned(),
+                "/console/tenants/t006/events?invoice=9004206".to_owned(),
             ),
             (
                 "event timeline",
-                format!("/console/tenants/t042/events/{dead_job}"),
+                format!("/console/tenants/t006/events/{dead_job}"),
             ),
-            ("dead letters", "/console/tenants/t042/dlq".to_owned()),
+            ("dead letters", "/console/tenants/t006/dlq".to_owned()),
             ("tokens", "/console/tokens".to_owned()),
         ];
         println!(
@@ -208,8 +208,8 @@ async fn fill(path: &std::path::Path, tenants: u64, events: u64) {
          invoice_id, received_at, queued_at, started_at, finished_at, updated_at) \
          SELECT printf('t%03d', i % $2), 'evt-' || i, 'order.updated', 'ecommerce.order:' || (i / $2), \
          'ecommerce.order', i / $2, 'guid-' || i, $3, '{}', \
-         CASE WHEN i % 50 = 7 THEN 'dead' WHEN i % 50 = 8 THEN 'queued' ELSE 'done' END, 1, $3, \
-         CASE WHEN i % 50 = 7 THEN 'FreshBooks answered 422: invoice rejected' END, \
+         CASE WHEN i % 50 = 6 THEN 'dead' WHEN i % 50 = 8 THEN 'queued' ELSE 'done' END, 1, $3, \
+         CASE WHEN i % 50 = 6 THEN 'FreshBooks answered 422: invoice rejected' END, \
          CASE WHEN i % 2 = 0 THEN '{\"client_id\": 1, \"invoice_id\": ' || (9000000 + i) || '}' END, \
          CASE WHEN i % 2 = 0 THEN CAST(40000 + i / $2 AS TEXT) END, \
          CASE WHEN i % 2 = 0 THEN CAST(9000000 + i AS TEXT) END, \
