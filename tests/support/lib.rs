@@ -13,8 +13,8 @@
 
 pub mod admin;
 pub mod balancer;
-pub mod chromium;
 pub mod browser;
+pub mod chromium;
 pub mod logs;
 pub mod plugins;
 pub mod postgres;

@@ -44,12 +44,12 @@ mod tenants;
 mod tokens;
 
 pub use auth::{Principal, TOKEN_PREFIX, generate_token, hash_token};
-pub(crate) use tokens::create_token;
 pub use config::AdminConfig;
 pub use connect::START_PATH as CONNECT_START_PATH;
 /// The "Connect FreshBooks" start for surfaces with their own sign-in (the console): scope check, then the redirect.
 pub use connect::start_for as start_freshbooks_connect;
 pub use error::{AdminJson, ApiError, ErrorCode};
+pub(crate) use tokens::create_token;
 
 use crate::tenants::PluginHost;
 use crate::tenants::{TenantFactory, Tenants};

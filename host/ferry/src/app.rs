@@ -218,6 +218,22 @@ impl App {
         &self.pipeline
     }
 
+    /// Enqueues every SKU of `tenant`'s catalogue no event covers (what `POST /tenants/{tenant}/backfill` with
+    /// `"catalogue": true` does), for the demo's first fill.
+    ///
+    /// # Errors
+    /// The tenant is unknown, or Kentico or the store failed.
+    pub async fn backfill_catalogue(
+        &self,
+        tenant: &ferry_model::TenantId,
+    ) -> anyhow::Result<crate::reconcile::PollReport> {
+        let t = self
+            .tenants
+            .get(tenant)
+            .ok_or_else(|| anyhow::anyhow!("no tenant {tenant}"))?;
+        crate::reconcile::backfill_catalogue(self.pipeline.store(), &self.ingestor, &t).await
+    }
+
     /// Runs books audits and repairs on this host's tenants (the admin API and the schedule hold one too).
     pub fn auditor(&self) -> crate::audit::Auditor {
         crate::audit::Auditor::new(

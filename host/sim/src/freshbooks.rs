@@ -388,12 +388,6 @@ impl FreshBooksSim {
         self.store().expire_access_tokens(identity_id)
     }
 
-    /// Counts of one account.
-    pub fn summary(&self, account_id: &str) -> Option<AccountSummary> {
-        self.store()
-            .accounts
-            .get(account_id)
-            .map(|a| AccountSummary {
     /// Sets how callback deliveries misbehave (drops, duplicates, delays, retries) from now on.
     pub fn set_callback_faults(&self, faults: CallbackFaults) {
         self.callbacks.set_faults(faults);
@@ -414,6 +408,12 @@ impl FreshBooksSim {
         self.callbacks.wait_idle(timeout).await
     }
 
+    /// Counts of one account.
+    pub fn summary(&self, account_id: &str) -> Option<AccountSummary> {
+        self.store()
+            .accounts
+            .get(account_id)
+            .map(|a| AccountSummary {
                 account_id: a.account_id.clone(),
                 name: a.name.clone(),
                 currency: a.currency.clone(),

@@ -212,15 +212,6 @@ impl KenticoClient {
         }
     }
 
-    /// `GET /rest/<type>/<id>?format=json`.
-    ///
-    /// # Errors
-    /// [`Error::NotFound`] on 404; classified HTTP errors otherwise.
-    pub async fn get_object(&self, object_type: &str, id: i64) -> Result<Row> {
-        let what = format!("fetch {object_type} {id} from kentico");
-        let cached = CACHED_TYPES.contains(&object_type);
-        if cached && let Some(row) = self.cached(object_type, id) {
-            return Ok(row);
     /// `GET /rest/<type>/<key>?format=json` by GUID or code name, never cached.
     ///
     /// # Errors
@@ -264,6 +255,15 @@ impl KenticoClient {
         }
     }
 
+    /// `GET /rest/<type>/<id>?format=json`.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] on 404; classified HTTP errors otherwise.
+    pub async fn get_object(&self, object_type: &str, id: i64) -> Result<Row> {
+        let what = format!("fetch {object_type} {id} from kentico");
+        let cached = CACHED_TYPES.contains(&object_type);
+        if cached && let Some(row) = self.cached(object_type, id) {
+            return Ok(row);
         }
         let body = self
             .get(

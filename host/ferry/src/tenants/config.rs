@@ -39,12 +39,12 @@ pub struct TenantConfig {
     /// The enrichment service the host calls for this tenant's plugins (`enrich`); without it they get a refusal.
     #[serde(default)]
     pub enrichment: Option<crate::services::EnrichmentConfig>,
-    /// When the books audit runs on its own (`[tenants.audit]`, off by default).
-    #[serde(default)]
-    pub audit: crate::audit::AuditConfig,
     /// Payments recorded in FreshBooks written back to Kentico (`[tenants.payments]`, off by default).
     #[serde(default)]
     pub payments: ferry_extract::writeback::PaymentsConfig,
+    /// When the books audit runs on its own (`[tenants.audit]`, off by default).
+    #[serde(default)]
+    pub audit: crate::audit::AuditConfig,
     /// The catalogue sync: SKUs as FreshBooks items with their stock (`[tenants.catalogue]`, off by default).
     #[serde(default)]
     pub catalogue: ferry_load::CatalogueConfig,

@@ -369,6 +369,26 @@ impl FreshBooksClient {
         Err(Error::refused(what, "unauthorized after token refresh"))
     }
 
+    /// Calls `<api>/events/account/<id>/events/<path>` (the callbacks family, docs/freshbooks.md §10) and returns
+    /// `response.result` (`Null` for a 204).
+    pub(crate) async fn events(
+        &self,
+        what: &str,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&Value>,
+    ) -> Result<Value> {
+        let url = format!(
+            "{}/events/account/{}/events/{}",
+            self.api_base, self.account_id, path
+        );
+        match self.authorized(what, method, &url, query, body).await? {
+            Value::Null => Ok(Value::Null),
+            v => result_of(what, v),
+        }
+    }
+
     /// Calls `<api>/accounting/account/<id>/<path>` and returns `response.result`.
     pub(crate) async fn accounting(
         &self,
@@ -417,26 +437,6 @@ pub(crate) fn result_of(what: &str, v: Value) -> Result<Value> {
 pub(crate) fn take<T: serde::de::DeserializeOwned>(
     what: &str,
     result: &Value,
-    /// Calls `<api>/events/account/<id>/events/<path>` (the callbacks family, docs/freshbooks.md §10) and returns
-    /// `response.result` (`Null` for a 204).
-    pub(crate) async fn events(
-        &self,
-        what: &str,
-        method: Method,
-        path: &str,
-        query: &[(String, String)],
-        body: Option<&Value>,
-    ) -> Result<Value> {
-        let url = format!(
-            "{}/events/account/{}/events/{}",
-            self.api_base, self.account_id, path
-        );
-        match self.authorized(what, method, &url, query, body).await? {
-            Value::Null => Ok(Value::Null),
-            v => result_of(what, v),
-        }
-    }
-
     key: &str,
 ) -> Result<T> {
     let v = result

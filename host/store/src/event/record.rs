@@ -253,9 +253,8 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the read fails.
     pub async fn oldest_waiting(&self, tenant: &TenantId) -> Result<Option<OffsetDateTime>> {
-        let oldest: Option<i64> =
-            on_pool!(&self.pool, |p| {
-                sqlx::query_scalar(
+        let oldest: Option<i64> = on_pool!(&self.pool, |p| {
+            sqlx::query_scalar(
             "SELECT MIN(received_at) FROM events WHERE state IN ('queued', 'retrying', 'running') \
              AND tenant = $1",
         )
@@ -263,7 +262,7 @@ impl Store {
         .fetch_one(p)
         .await
         .map_err(Error::db("read the oldest waiting event"))?
-            });
+        });
         Ok(oldest.map(from_ms))
     }
 
