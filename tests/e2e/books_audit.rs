@@ -243,3 +243,79 @@ async fn the_audit_finds_exactly_the_changes_made_by_hand_and_repairs_the_repair
     );
     app.stop().await;
 }
+
+/// An audit that finds differences tells the alert channels once (a webhook signed like Standard Webhooks, received
+/// by the test); the same differences found again send nothing more, and a clean audit sends one recovery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audit_with_differences_raises_one_alert_and_a_clean_one_clears_it() {
+    const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let sink = ferry_tests::receivers::WebhookSink::start(Some(SECRET)).await;
+    let url = sink.url();
+    let app = TestApp::builder()
+        .with_tenants(&[SHOP])
+        .with_admin_tokens()
+        .with_config(move |c| {
+            c.worker.reconcile_every_secs = 0;
+            c.alerts.window_secs = 1;
+            c.alerts.channels = vec![ferry_alert::ChannelConfig::Webhook {
+                url,
+                secret: secrecy::SecretString::from(SECRET),
+            }];
+        })
+        .spawn()
+        .await
+        .expect("start the host");
+    let token = app.token(SHOP).to_owned();
+    let mix = OrderMix {
+        invalid: 0.0,
+        foreign_currency: 0.0,
+        paid: 0.0,
+    };
+    let placed = app.place_and_settle(0..3, &mix).await;
+    let about_audit = |kind: &str| {
+        sink.bodies()
+            .iter()
+            .filter(|b| b["type"] == kind && b["data"]["condition"] == "audit.differences")
+            .count()
+    };
+    assert_eq!(audit(&app, &token).await["differences"], json!([]));
+
+    let invoices = app.sandbox.invoices_by_order();
+    let deleted = invoices[&placed[0].order.guid.to_string()][0];
+    freshbooks(
+        &app,
+        reqwest::Method::PUT,
+        &format!("invoices/invoices/{deleted}"),
+        json!({"invoice": {"vis_state": 1}}),
+    )
+    .await;
+    let report = audit(&app, &token).await;
+    assert_eq!(by_class(&report).len(), 1, "{report:#}");
+    ferry_tests::wait_until(Duration::from_secs(20), "the audit alert", || async {
+        about_audit("alert.raised") == 1
+    })
+    .await
+    .unwrap();
+    audit(&app, &token).await;
+
+    // The invoice restored by the accountant: clean again, one recovery.
+    freshbooks(
+        &app,
+        reqwest::Method::PUT,
+        &format!("invoices/invoices/{deleted}"),
+        json!({"invoice": {"vis_state": 0}}),
+    )
+    .await;
+    assert_eq!(audit(&app, &token).await["differences"], json!([]));
+    ferry_tests::wait_until(Duration::from_secs(20), "the audit recovery", || async {
+        about_audit("alert.cleared") == 1
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        about_audit("alert.raised"),
+        1,
+        "the second audit's same differences sent nothing"
+    );
+    app.stop().await;
+}

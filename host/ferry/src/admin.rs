@@ -92,6 +92,8 @@ pub struct AdminState {
     /// Held while a plugin activation or a tenant change builds and swaps a tenant, so two changes of the
     /// serving tenants cannot interleave (and one cannot swap in a tenant built from the other's stale view).
     activation: Arc<tokio::sync::Mutex<()>>,
+    /// Told of every audit the API runs (the host's: log and alert channels).
+    audit_hook: Option<crate::audit::AuditHook>,
     config: AdminConfig,
 }
 
@@ -123,10 +125,18 @@ impl AdminState {
             uploads_dir,
             limiter: Arc::new(auth::TokenLimiter::new(config)),
             activation: Arc::default(),
+            audit_hook: None,
             config: config.clone(),
         };
         plugins::restore_active(&state).await?;
         Ok(state)
+    }
+
+    /// Passes every report of an audit the API runs to `hook` (the host's alert hook) instead of only logging it.
+    #[must_use]
+    pub fn with_audit_hook(mut self, hook: crate::audit::AuditHook) -> Self {
+        self.audit_hook = Some(hook);
+        self
     }
 
     /// The store, for the web console's pages.

@@ -160,7 +160,8 @@ impl App {
             tenants.clone(),
             factory,
         )
-        .await?;
+        .await?
+        .with_audit_hook(crate::audit::alert_hook(alerts.clone()));
         let router = router
             .merge(crate::admin::router(admin.clone()))
             .merge(crate::console::router(admin.clone()));
@@ -242,6 +243,7 @@ impl App {
             self.pipeline.exchange.clone(),
             self.ingestor.clone(),
         )
+        .with_hook(crate::audit::alert_hook(self.alerts.clone()))
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, lets running events finish their step and returns.

@@ -36,8 +36,8 @@ use uuid::Uuid;
 /// Dead letters read to know which orders wait for a person (they are not compared).
 const DEAD_LETTERS_READ: u32 = 100_000;
 
-/// Called with every stored report. The alert channels (issue 17) subscribe here; until they exist the hook logs a
-/// report with differences as a warning.
+/// Called with every stored report: the host's [`alert_hook`] logs a report with differences and tells the alert
+/// channels; the default only logs it.
 pub type AuditHook = Arc<dyn Fn(&AuditReport) + Send + Sync>;
 
 /// Runs audits and repairs; cheap to clone (the admin API, the schedule and the demo each hold one).
@@ -218,17 +218,51 @@ struct Window {
     updated_min: time::Date,
 }
 
+/// The hook the host installs: the default's warning, and the alert channels told — a report with differences
+/// raises `audit.differences` for its tenant with the counts per class; a clean one clears it, which sends one
+/// recovery message when it had been raised.
+pub fn alert_hook(alerts: ferry_alert::Alerts) -> AuditHook {
+    Arc::new(move |report: &AuditReport| {
+        log_differences(report);
+        let Ok(tenant) = TenantId::parse(&report.tenant) else {
+            return;
+        };
+        let condition = ferry_alert::Condition::tenant(&tenant, "audit.differences");
+        if report.is_clean() {
+            alerts.clear(
+                condition,
+                format!("the books of {tenant} agree with the shop again"),
+            );
+        } else {
+            alerts.raise(
+                condition,
+                format!(
+                    "the books of {tenant} differ from the shop (audit {}, {} orders checked)",
+                    report.id, report.orders_checked
+                ),
+                difference_counts(report),
+                None,
+            );
+        }
+    })
+}
+
+/// "2 missing", "1 amount_changed", … for the classes a report found.
+fn difference_counts(report: &AuditReport) -> Vec<String> {
+    report
+        .counts()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(c, n)| format!("{n} {c}"))
+        .collect()
+}
+
 /// The default hook: a warning naming the counts, for the log and the operator.
 fn log_differences(report: &AuditReport) {
     if report.is_clean() {
         return;
     }
-    let counts: Vec<String> = report
-        .counts()
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(c, n)| format!("{n} {c}"))
-        .collect();
+    let counts = difference_counts(report);
     tracing::warn!(
         tenant = %report.tenant,
         audit = report.id,

@@ -69,12 +69,16 @@ pub(super) struct ListQuery {
 }
 
 fn auditor(state: &AdminState) -> Auditor {
-    Auditor::new(
+    let auditor = Auditor::new(
         state.store.clone(),
         state.tenants.clone(),
         state.plugin_host.exchange().clone(),
         state.ingestor.clone(),
-    )
+    );
+    match &state.audit_hook {
+        Some(hook) => auditor.with_hook(hook.clone()),
+        None => auditor,
+    }
 }
 
 /// An audit id from the path.
