@@ -11,11 +11,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backfill_enqueues_what_no_webhook_delivered_and_only_once() {
-    // No workers: the test steps the pipeline itself, so "nothing arrived" is checked without waiting.
-    let host = admin_host().without_workers().spawn().await.unwrap();
-    let shop = TenantId::parse(SHOP).unwrap();
+/// Places three orders whose webhooks Kentico never sends, and waits until its sender has given them all up.
+async fn place_unannounced(host: &ferry_tests::TestApp) -> Vec<ferry::sandbox::audit::Placed> {
     host.sandbox.kentico.skip_webhooks(1.0);
     let mut placed = Vec::new();
     for n in 0..3 {
@@ -32,6 +29,15 @@ async fn a_backfill_enqueues_what_no_webhook_delivered_and_only_once() {
     )
     .await
     .unwrap();
+    placed
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backfill_enqueues_what_no_webhook_delivered_and_only_once() {
+    // No workers: the test steps the pipeline itself, so "nothing arrived" is checked without waiting.
+    let host = admin_host().without_workers().spawn().await.unwrap();
+    let shop = TenantId::parse(SHOP).unwrap();
+    let placed = place_unannounced(&host).await;
     let (_, events) = host.get("/tenants/shop/events", host.token(SHOP)).await;
     assert_eq!(events, json!([]), "no webhook reached the host: {events}");
     let drained = host.drain().await.unwrap();
@@ -109,22 +115,7 @@ async fn a_backfill_enqueues_what_no_webhook_delivered_and_only_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backfill_wait_returns_when_the_backlog_is_worked_off() {
     let host = admin_host().spawn().await.unwrap();
-    host.sandbox.kentico.skip_webhooks(1.0);
-    let mut placed = Vec::new();
-    for n in 0..3 {
-        placed.push(host.sandbox.place(n, &valid()).await);
-    }
-    let sender = &host.sandbox.kentico;
-    wait_until(
-        Duration::from_secs(30),
-        "the webhook sender is idle",
-        move || async move {
-            let stats = sender.webhook_stats();
-            stats.emitted >= 3 && stats.emitted == stats.delivered + stats.skipped + stats.gave_up
-        },
-    )
-    .await
-    .unwrap();
+    let placed = place_unannounced(&host).await;
 
     let printed = tenant_cli(
         &host,
