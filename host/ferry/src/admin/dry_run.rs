@@ -152,20 +152,12 @@ async fn conversion(
     to: &ferry_model::CurrencyCode,
     order: &Order,
 ) -> Result<Option<Conversion>, ApiError> {
-    if &order.currency == to {
-        return Ok(None);
-    }
-    let (rate, date) = state
+    state
         .plugin_host
         .exchange()
-        .rate(&order.currency, to, order.created_at.date())
+        .conversion(&order.currency, to, order.created_at.date())
         .await
-        .map_err(|e| upstream("read the exchange rate", &e))?;
-    Ok(Some(Conversion {
-        to: to.clone(),
-        rate,
-        date,
-    }))
+        .map_err(|e| upstream("read the exchange rate", &e))
 }
 
 fn upstream(what: &str, e: &dyn std::fmt::Display) -> ApiError {

@@ -112,17 +112,11 @@ impl Pipeline {
         tenant: &TenantRuntime,
         product: &Product,
     ) -> Result<Option<Conversion>, StepError> {
-        let to = &tenant.base_currency;
-        if &product.currency == to {
-            return Ok(None);
-        }
         let today = time::OffsetDateTime::now_utc().date();
-        let (rate, date) = self.exchange.rate(&product.currency, to, today).await?;
-        Ok(Some(Conversion {
-            to: to.clone(),
-            rate,
-            date,
-        }))
+        Ok(self
+            .exchange
+            .conversion(&product.currency, &tenant.base_currency, today)
+            .await?)
     }
 
     /// `customer.created` / `customer.updated` for a tenant with `[tenants.customers] create_before_order`: the

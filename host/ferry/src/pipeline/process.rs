@@ -223,16 +223,11 @@ pub(crate) async fn conversion(
     tenant: &TenantRuntime,
     order: &Order,
 ) -> Result<Option<Conversion>, StepError> {
-    let to = &tenant.base_currency;
-    if &order.currency == to {
-        return Ok(None);
-    }
-    let (rate, date) = exchange
-        .rate(&order.currency, to, order.created_at.date())
-        .await?;
-    Ok(Some(Conversion {
-        to: to.clone(),
-        rate,
-        date,
-    }))
+    Ok(exchange
+        .conversion(
+            &order.currency,
+            &tenant.base_currency,
+            order.created_at.date(),
+        )
+        .await?)
 }

@@ -132,6 +132,29 @@ impl ExchangeClient {
         Ok(days)
     }
 
+    /// The conversion of amounts in `from` into `to` at `date`'s rate (the feed's latest on or before it), or
+    /// `None` when they are the same currency: what the pipeline, the books audit, the catalogue sync and the
+    /// plugin dry run apply.
+    ///
+    /// # Errors
+    /// As [`Self::rate`].
+    pub async fn conversion(
+        &self,
+        from: &CurrencyCode,
+        to: &CurrencyCode,
+        date: Date,
+    ) -> Result<Option<ferry_model::Conversion>, ExchangeError> {
+        if from == to {
+            return Ok(None);
+        }
+        let (rate, date) = self.rate(from, to, date).await?;
+        Ok(Some(ferry_model::Conversion {
+            to: to.clone(),
+            rate,
+            date,
+        }))
+    }
+
     /// Units of `to` per unit of `from`, from the latest reference day on or before `date`.
     ///
     /// # Errors
