@@ -89,3 +89,20 @@ fn completions_are_generated_for_bash_zsh_and_fish_with_every_subcommand() {
     let out = finish(ferry(dir.path(), &["completions", "powershell7"]));
     assert!(!out.status.success(), "{}", printed(&out));
 }
+
+/// Output into a pipe whose reader has gone (`ferry … | head`, `grep -q`) ends the command quietly and
+/// successfully, as other Unix tools do, not with a "Broken pipe" error and a backtrace.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = ferry(dir.path(), &["completions", "bash"])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert!(stderr.is_empty(), "{stderr}");
+}
