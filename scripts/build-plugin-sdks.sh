@@ -74,10 +74,15 @@ build() {
       python) (cd "$dir" && ./build.sh >/dev/null) ;;
     esac
   fi
-  # The scaffold's own test: its example hook adds the greeting to the sample order's invoice notes.
+  # The scaffold's own test: its example hook adds the greeting to the sample order's invoice notes, and the
+  # component declares that one hook only (Ferry calls no other).
   "$ferry" plugin test "$wasm" --order "$dir/sample-order.json" --setting greeting=Thanks \
-    --cache-dir "$out/cwasm" | grep -q 'Thanks 27!' \
-    || { echo "build-plugin-sdks.sh: ferry plugin test found no greeting from the $lang scaffold" >&2; exit 1; }
+    --cache-dir "$out/cwasm" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+assert "Thanks 27!" in r["after"]["invoice"]["notes"], "no greeting in the notes"
+assert r["hooks"] == ["map-invoice"], "declares %s" % r["hooks"]' \
+    || { echo "build-plugin-sdks.sh: ferry plugin test of the $lang scaffold failed (above)" >&2; exit 1; }
   cp -p "$wasm" "$out/sdk-$lang.wasm"
 }
 
@@ -93,20 +98,29 @@ fresh=$(mktemp -d)
 "$ferry" wit export "$fresh" >/dev/null
 sync_dir "$fresh" "$twins/wit"
 rm -rf "$fresh"
-if stale "$twins/ts/custom-fields.wasm" "$root/plugins/ts" || stale "$twins/ts/custom-fields.wasm" "$twins/wit"; then
+ts_twin=$twins/ts/custom-fields.wasm
+if stale "$ts_twin" "$root/plugins/ts" || stale "$ts_twin" "$twins/wit" \
+  || [ "$root/plugins/templates/declare-hooks.mjs" -nt "$ts_twin" ]; then
   echo "build-plugin-sdks.sh: building the TypeScript twins" >&2
   rm -rf "$twins/ts-work/src"
-  cp -r "$root/plugins/ts/src" "$root/plugins/ts/build.mjs" "$root/plugins/ts/tsconfig.json" "$twins/ts-work/"
+  cp -r "$root/plugins/ts/src" "$root/plugins/ts/build.mjs" "$root/plugins/ts/tsconfig.json" \
+    "$root/plugins/templates/declare-hooks.mjs" "$twins/ts-work/"
   rm -rf "$twins/ts-work/wit" && cp -r "$twins/wit" "$twins/ts-work/wit"
   ln -sfn "$out/ts/node_modules" "$twins/ts-work/node_modules"
   (cd "$twins/ts-work" && node build.mjs "$twins/ts")
 fi
-for name in custom-fields tax-rules enrich-segment; do
+# Each Python twin with the hooks its Rust original's `export_transform!` declares.
+for twin in custom-fields:map-client,map-invoice,map-item tax-rules:map-invoice,map-item enrich-segment:map-client; do
+  name=${twin%%:*}
+  hooks=$(echo "${twin#*:}" | tr , ' ')
   wasm=$twins/python/$name.wasm
-  if stale "$wasm" "$root/plugins/python/$name" || stale "$wasm" "$twins/wit"; then
+  if stale "$wasm" "$root/plugins/python/$name" || stale "$wasm" "$twins/wit" \
+    || stale "$wasm" "$root/plugins/templates/python"; then
     echo "build-plugin-sdks.sh: building the Python twin $name" >&2
     "$out/python/.venv/bin/componentize-py" -q -d "$twins/wit" -w transformer componentize --stub-wasi app \
       -p "$root/plugins/python/$name" -o "$wasm"
+    # shellcheck disable=SC2086 # one word per hook
+    python3 "$root/plugins/templates/python/declare_hooks.py" "$wasm" $hooks
   fi
 done
 for wasm in "$twins"/ts/*.wasm "$twins"/python/*.wasm; do

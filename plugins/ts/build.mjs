@@ -7,6 +7,7 @@ import { componentize } from '@bytecodealliance/componentize-js';
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { declareHooks } from './declare-hooks.mjs';
 
 const root = process.cwd();
 const out = resolve(process.argv[2] ?? 'dist');
@@ -17,12 +18,18 @@ await writeFiles(await generateGuestTypes(join(root, 'wit'), { worldName: 'trans
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
 
 await mkdir(out, { recursive: true });
-for (const name of ['custom-fields', 'tax-rules', 'enrich-segment']) {
+// The hooks each twin implements, as its Rust original's `export_transform!` declares them.
+const hooks = {
+  'custom-fields': ['map-client', 'map-invoice', 'map-item'],
+  'tax-rules': ['map-invoice', 'map-item'],
+  'enrich-segment': ['map-client'],
+};
+for (const [name, declared] of Object.entries(hooks)) {
   const { component } = await componentize({
     sourcePath: join(root, `build/${name}.js`),
     witPath: join(root, 'wit'),
     worldName: 'transformer',
     disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
   });
-  await writeFile(join(out, `${name}.wasm`), component);
+  await writeFile(join(out, `${name}.wasm`), declareHooks(component, declared));
 }

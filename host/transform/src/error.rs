@@ -67,6 +67,14 @@ pub enum Hook {
 }
 
 impl Hook {
+    /// Every hook, in the order the chain runs them for an order.
+    pub const ALL: [Hook; 4] = [
+        Hook::ValidateOrder,
+        Hook::MapClient,
+        Hook::MapInvoice,
+        Hook::MapItem,
+    ];
+
     /// The WIT name of the hook.
     pub const fn wit_name(self) -> &'static str {
         match self {

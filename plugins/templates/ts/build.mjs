@@ -3,8 +3,9 @@ import { _setPreopens } from '@bytecodealliance/preview2-shim/filesystem';
 import { generateGuestTypes, writeFiles } from '@bytecodealliance/jco-transpile';
 import { componentize } from '@bytecodealliance/componentize-js';
 import { execFileSync } from 'node:child_process';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { declareHooks } from './declare-hooks.mjs';
 
 const root = process.cwd();
 // jco's tools are WebAssembly under a WASI shim that sees no directory unless given one: this project only.
@@ -22,6 +23,9 @@ const { component } = await componentize({
   worldName: 'transformer',
   disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
 });
+// The hooks src/ implements, from package.json's "ferry": {"hooks": [...]}: Ferry calls no other.
+const { ferry } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
+const declared = declareHooks(component, ferry.hooks);
 await mkdir(join(root, 'dist'), { recursive: true });
-await writeFile(join(root, 'dist/{{name}}.wasm'), component);
-console.log(`dist/{{name}}.wasm: ${component.length} bytes`);
+await writeFile(join(root, 'dist/{{name}}.wasm'), declared);
+console.log(`dist/{{name}}.wasm: ${declared.length} bytes, hooks: ${ferry.hooks.join(', ')}`);

@@ -410,6 +410,13 @@ pub fn test_plugin(
         ..config.plugins.runtime()
     })?;
     let handle = runtime.load(&name, &bytes)?;
+    // What the component declares (no declaration: every hook), so an author sees which hooks Ferry will call.
+    let hooks: Vec<&str> = ferry_transform::Hook::ALL
+        .into_iter()
+        .filter(|h| handle.implements(*h))
+        .map(ferry_transform::Hook::wit_name)
+        .collect();
+    let contract = handle.contract_version();
     let chain = Chain::new(vec![handle]);
     let mut ctx = TransformCtx::new(tenant, Arc::new(services));
     if let Some(c) = tenant_config {
@@ -430,6 +437,8 @@ pub fn test_plugin(
     diff("", &before, &after, &mut changes);
     Ok(json!({
         "plugin": name,
+        "contract": contract,
+        "hooks": hooks,
         "validation_issues": issues,
         "before": before,
         "after": after,

@@ -1,8 +1,9 @@
 //! `ferry plugin new NAME --lang rust|ts|js|python`: a plugin project that needs nothing but this binary and the
 //! package registries. Everything it holds is embedded here: the contract's WIT files (`ferry_transform::contract`),
 //! the Rust SDK (vendored from `plugins/sdk`, so the scaffold builds against the SDK this host was tested with), a
-//! sample order, a working example hook, and for JavaScript and TypeScript a `package-lock.json` pinning the
-//! toolchain. The templates are the files under `plugins/templates/<lang>/`; `{{name}}`, `{{crate}}` and
+//! sample order, a working example hook, the declaration of the hooks it implements (the Rust SDK's
+//! `export_transform!`, elsewhere a script the build runs: `declare-hooks.mjs`, `declare_hooks.py`), and for
+//! JavaScript and TypeScript a `package-lock.json` pinning the toolchain. The templates are the files under `plugins/templates/<lang>/`; `{{name}}`, `{{crate}}` and
 //! `{{contract}}` in them become the plugin's name, its Rust crate name and the contract version.
 
 use anyhow::{Context as _, bail};
@@ -67,6 +68,7 @@ const TS: &[File] = template![
     "package-lock.json" => "plugins/templates/ts/package-lock.json",
     "tsconfig.json" => "plugins/templates/ts/tsconfig.json",
     "build.mjs" => "plugins/templates/ts/build.mjs",
+    "declare-hooks.mjs" => "plugins/templates/declare-hooks.mjs",
     ".gitignore" => "plugins/templates/ts/.gitignore",
     "README.md" => "plugins/templates/ts/README.md",
     "src/plugin.ts" => "plugins/templates/ts/src/plugin.ts",
@@ -76,6 +78,7 @@ const JS: &[File] = template![
     "package.json" => "plugins/templates/js/package.json",
     "package-lock.json" => "plugins/templates/js/package-lock.json",
     "build.mjs" => "plugins/templates/js/build.mjs",
+    "declare-hooks.mjs" => "plugins/templates/declare-hooks.mjs",
     ".gitignore" => "plugins/templates/js/.gitignore",
     "README.md" => "plugins/templates/js/README.md",
     "src/plugin.js" => "plugins/templates/js/src/plugin.js",
@@ -84,6 +87,7 @@ const JS: &[File] = template![
 const PYTHON: &[File] = template![
     "requirements.txt" => "plugins/templates/python/requirements.txt",
     "build.sh" => "plugins/templates/python/build.sh",
+    "declare_hooks.py" => "plugins/templates/python/declare_hooks.py",
     ".gitignore" => "plugins/templates/python/.gitignore",
     "README.md" => "plugins/templates/python/README.md",
     "app.py" => "plugins/templates/python/app.py",

@@ -229,3 +229,30 @@ fn enrich_segment_twins_match_rust() {
     assert_same(plugin, StaticServices::new());
     assert_same(plugin, with(plugin, &[("on-error", "reject")]));
 }
+
+/// Each twin declares the hooks its Rust original declares (the build's `declare-hooks.mjs` / `declare_hooks.py`, as
+/// `export_transform!` does): the chain calls, and so starts the JavaScript or Python engine for, no other hook.
+#[test]
+fn twins_declare_the_hooks_of_their_rust_original() {
+    let rt = shared_runtime();
+    for name in ["custom-fields", "tax-rules", "enrich-segment"] {
+        let declared: Vec<(&str, Vec<ferry_transform::Hook>)> = twins(&rt, name)
+            .into_iter()
+            .map(|(lang, p)| {
+                let hooks = ferry_transform::Hook::ALL
+                    .into_iter()
+                    .filter(|h| p.implements(*h))
+                    .collect();
+                (lang, hooks)
+            })
+            .collect();
+        let rust = &declared[0].1;
+        assert!(
+            rust.len() < 4,
+            "{name}: the Rust original leaves a hook out"
+        );
+        for (lang, hooks) in &declared[1..] {
+            assert_eq!(hooks, rust, "{name} in {lang}");
+        }
+    }
+}
