@@ -7,6 +7,7 @@
 use ferry_sim::kentico::OrderMix;
 use ferry_tests::TestApp;
 use ferry_tests::admin::assert_error;
+use ferry_tests::by_hand::{delete_invoice, freshbooks};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -14,25 +15,6 @@ use std::time::Duration;
 
 const SHOP: &str = "shop";
 const OTHER: &str = "other";
-
-/// A person's call to the FreshBooks simulator's accounting API.
-async fn freshbooks(app: &TestApp, method: reqwest::Method, path: &str, body: Value) -> Value {
-    let token = app.sandbox.person_token().expect("the owner's token");
-    let url = format!(
-        "{}/accounting/account/{}/{path}",
-        app.sandbox.freshbooks.base_url(),
-        app.sandbox.account_id
-    );
-    let mut request = reqwest::Client::new()
-        .request(method, url)
-        .bearer_auth(token);
-    if !body.is_null() {
-        request = request.json(&body);
-    }
-    let reply = request.send().await.expect("freshbooks answers");
-    assert!(reply.status().is_success(), "{}", reply.status());
-    reply.json().await.expect("json")
-}
 
 /// Differences by class, with the order number each concerns, from an audit report.
 fn by_class(report: &Value) -> BTreeMap<String, Vec<String>> {
@@ -98,13 +80,7 @@ async fn the_audit_finds_exactly_the_changes_made_by_hand_and_repairs_the_repair
     let number = |i: usize| placed[i].order.number.clone();
 
     // An accountant deletes one invoice and edits another's first line.
-    freshbooks(
-        &app,
-        reqwest::Method::PUT,
-        &format!("invoices/invoices/{}", invoice_of(deleted)),
-        json!({"invoice": {"vis_state": 1}}),
-    )
-    .await;
+    delete_invoice(&app, invoice_of(deleted)).await;
     let edited_id = invoice_of(edited);
     let lines = app
         .sandbox
@@ -282,13 +258,7 @@ async fn an_audit_with_differences_raises_one_alert_and_a_clean_one_clears_it() 
 
     let invoices = app.sandbox.invoices_by_order();
     let deleted = invoices[&placed[0].order.guid.to_string()][0];
-    freshbooks(
-        &app,
-        reqwest::Method::PUT,
-        &format!("invoices/invoices/{deleted}"),
-        json!({"invoice": {"vis_state": 1}}),
-    )
-    .await;
+    delete_invoice(&app, deleted).await;
     let report = audit(&app, &token).await;
     assert_eq!(by_class(&report).len(), 1, "{report:#}");
     ferry_tests::wait_until(Duration::from_secs(20), "the audit alert", || async {
@@ -316,6 +286,139 @@ async fn an_audit_with_differences_raises_one_alert_and_a_clean_one_clears_it() 
         about_audit("alert.raised"),
         1,
         "the second audit's same differences sent nothing"
+    );
+    app.stop().await;
+}
+
+/// A tenant whose policy says Ferry's copy wins (`manual_changes = "overwrite"`): the audit offers a repair for an
+/// invoice deleted by hand and for one edited by hand, and the repair restores the deleted one (same id) and brings
+/// the edited one's lines back to the order, once. A second audit is clean.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_overwrite_policy_a_repair_restores_deleted_and_undoes_edited_invoices() {
+    let app = TestApp::builder()
+        .with_tenants(&[SHOP])
+        .with_admin_tokens()
+        .with_config(|c| {
+            c.worker.reconcile_every_secs = 0;
+            c.tenants[0].audit.manual_changes = ferry_model::ManualChanges::Overwrite;
+        })
+        .spawn()
+        .await
+        .expect("start the host");
+    let token = app.token(SHOP).to_owned();
+    let mix = OrderMix {
+        invalid: 0.0,
+        foreign_currency: 0.3,
+        paid: 0.0,
+    };
+    let placed = app.place_and_settle(0..4, &mix).await;
+    let invoices = app.sandbox.invoices_by_order();
+    let invoice_of = |i: usize| invoices[&placed[i].order.guid.to_string()][0];
+    let (deleted, edited) = (invoice_of(0), invoice_of(1));
+    let account = &app.sandbox.account_id;
+    let before = app
+        .sandbox
+        .freshbooks
+        .invoice_view(account, edited)
+        .expect("the invoice");
+
+    delete_invoice(&app, deleted).await;
+    let mut new_lines: Vec<Value> = (1..=before.lines.len())
+        .map(|n| json!({ "lineid": n }))
+        .collect();
+    new_lines[0]["qty"] = json!("7");
+    freshbooks(
+        &app,
+        reqwest::Method::PUT,
+        &format!("invoices/invoices/{edited}"),
+        json!({"invoice": {"lines": new_lines}}),
+    )
+    .await;
+
+    let found = audit(&app, &token).await;
+    let diffs = found["differences"].as_array().expect("differences");
+    assert_eq!(diffs.len(), 2, "{found:#}");
+    let of = |class: &str| diffs.iter().find(|d| d["class"] == class).unwrap();
+    assert_eq!(
+        of("deleted_by_hand")["repair"],
+        json!({"action": "overwrite", "invoice": deleted, "restore": true}),
+        "{found:#}"
+    );
+    assert_eq!(
+        of("amount_changed")["repair"],
+        json!({"action": "overwrite", "invoice": edited, "restore": false}),
+        "{found:#}"
+    );
+
+    let repair = format!("/tenants/{SHOP}/audits/{}/repair", found["id"]);
+    let (status, repaired) = app.post(&repair, &token).await;
+    assert_eq!(status, StatusCode::OK, "{repaired}");
+    assert_eq!(repaired["invoices_overwritten"], 2, "{repaired}");
+    assert_eq!(repaired["orders_resynced"], 2, "{repaired}");
+    assert_eq!(repaired["left_to_a_person"], 0, "{repaired}");
+    let fb = &app.sandbox.freshbooks;
+    ferry_tests::wait_until(Duration::from_secs(60), "the edit undone", || async {
+        fb.invoice_view(account, edited)
+            .is_some_and(|v| v.lines[0].qty == before.lines[0].qty)
+    })
+    .await
+    .unwrap();
+
+    // The deleted invoice is live again under its own id and number, one invoice per order, and the books agree.
+    let restored = fb.invoice_view(account, deleted).expect("the invoice");
+    assert_eq!(restored.vis_state, 0, "restored");
+    let invoices = app.sandbox.invoices_by_order();
+    for (n, p) in placed.iter().enumerate() {
+        assert_eq!(
+            invoices[&p.order.guid.to_string()],
+            vec![invoice_of(n)],
+            "order {} keeps its one invoice",
+            p.order.number
+        );
+    }
+    let after = fb.invoice_view(account, edited).expect("the invoice");
+    assert_eq!(
+        after.amount, before.amount,
+        "the edited invoice bills the order again"
+    );
+    let clean = audit(&app, &token).await;
+    assert_eq!(clean["differences"], json!([]), "{clean:#}");
+    app.stop().await;
+}
+
+/// A tenant with `[tenants.audit] every_hours` is audited by the host on its own: the schedule looks at start-up,
+/// finds no audit yet and runs one over the tenant's window, stored like any other report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_tenant_is_audited_at_start_up_without_being_asked() {
+    let app = TestApp::builder()
+        .with_tenants(&[SHOP, OTHER])
+        .with_admin_tokens()
+        .with_config(|c| {
+            c.worker.reconcile_every_secs = 0;
+            c.tenants[0].audit.every_hours = 24;
+        })
+        .spawn()
+        .await
+        .expect("start the host");
+    let scheduled = app.tenant.clone();
+    ferry_tests::wait_until(Duration::from_secs(30), "the scheduled audit", || async {
+        app.store
+            .audits(&scheduled, 10)
+            .await
+            .is_ok_and(|r| r.len() == 1)
+    })
+    .await
+    .unwrap();
+    let report = &app.store.audits(&scheduled, 10).await.unwrap()[0];
+    let window = report.finished_at - report.since;
+    assert!(
+        (window - time::Duration::days(7)).abs() < time::Duration::minutes(5),
+        "the default window of 7 days: {window}"
+    );
+    let unscheduled = ferry_model::TenantId::parse(OTHER).unwrap();
+    assert!(
+        app.store.audits(&unscheduled, 10).await.unwrap().is_empty(),
+        "a tenant without a schedule is audited only when asked"
     );
     app.stop().await;
 }

@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod balancer;
 pub mod browser;
+pub mod by_hand;
 pub mod chromium;
 pub mod logs;
 pub mod plugins;

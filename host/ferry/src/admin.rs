@@ -44,6 +44,7 @@ mod tenants;
 mod tokens;
 
 pub use auth::{Principal, TOKEN_PREFIX, generate_token, hash_token};
+pub(crate) use backfill::parse_since;
 pub use config::AdminConfig;
 pub use connect::START_PATH as CONNECT_START_PATH;
 /// The "Connect FreshBooks" start for surfaces with their own sign-in (the console): scope check, then the redirect.

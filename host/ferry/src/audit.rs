@@ -89,10 +89,7 @@ impl Auditor {
         tenant: &TenantId,
         since: OffsetDateTime,
     ) -> anyhow::Result<AuditReport> {
-        let t = self
-            .tenants
-            .get(tenant)
-            .with_context(|| format!("tenant {tenant} is not served here"))?;
+        let t = self.tenant(tenant)?;
         let started_at = OffsetDateTime::now_utc();
         let window = self.window(&t, since).await?;
         let ledger = StoreLedger::new(self.store.clone(), t.id.clone());
@@ -103,6 +100,7 @@ impl Auditor {
             &window.orders,
             &window.known,
             window.updated_min,
+            t.config.audit.manual_changes,
         )
         .await
         .with_context(|| format!("audit tenant {tenant}: read freshbooks"))?;
@@ -146,6 +144,12 @@ impl Auditor {
         );
         (self.hook)(&report);
         Ok(report)
+    }
+
+    fn tenant(&self, tenant: &TenantId) -> anyhow::Result<Arc<TenantRuntime>> {
+        self.tenants
+            .get(tenant)
+            .with_context(|| format!("tenant {tenant} is not served here"))
     }
 
     /// The orders of the window with their expected drafts, the orders not compared, and the first day FreshBooks
@@ -195,18 +199,20 @@ impl Auditor {
         Ok(window)
     }
 
-    /// Runs the repairable differences of report `id` once: lost ledger entries recorded, then the orders that need
-    /// it run again through the pipeline. A second call for the same report repairs nothing.
+    /// Runs the repairable differences of report `id` once: lost ledger entries recorded, invoices the tenant lets
+    /// Ferry overwrite restored, then the orders that need it run again through the pipeline. A second call for the
+    /// same report repairs nothing.
     ///
     /// # Errors
-    /// No such report for the tenant; the store failed.
+    /// The tenant is not served; no such report for the tenant; the store or FreshBooks failed.
     pub async fn repair(&self, tenant: &TenantId, id: i64) -> anyhow::Result<Repaired> {
         let report = self
             .store
             .audit(tenant, id)
             .await?
             .with_context(|| format!("tenant {tenant} has no audit {id}"))?;
-        repair::run(&self.store, &self.ingestor, tenant, &report).await
+        let t = self.tenant(tenant)?;
+        repair::run(&self.store, &self.ingestor, &t, &report).await
     }
 }
 

@@ -12,7 +12,9 @@
 //! - `events`: run history with filters and paging, and one event's timeline.
 //! - `dead_letters`: the dead-letter queue, replay and discard of one or all after a confirmation.
 //! - `tokens`: admin tokens (operator only).
+//! - `audits`: the books audits of a tenant, one report, audit now and repair.
 
+mod audits;
 mod dead_letters;
 mod events;
 mod page;
@@ -45,6 +47,15 @@ pub fn router(state: AdminState) -> Router {
         .route(
             "/tenants/{tenant}/dlq/{job}/discard",
             post(dead_letters::discard),
+        )
+        .route(
+            "/tenants/{tenant}/audits",
+            get(audits::list).post(audits::run),
+        )
+        .route("/tenants/{tenant}/audits/{audit}", get(audits::show))
+        .route(
+            "/tenants/{tenant}/audits/{audit}/repair",
+            post(audits::repair),
         )
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}/revoke", post(tokens::revoke))

@@ -21,7 +21,7 @@ use crate::freshbooks::FreshBooksClient;
 use crate::ledger::Ledger;
 use crate::sync::Keys;
 use books::Books;
-use ferry_model::{AuditClass, Difference, Drafts, Order, Repair, TenantId};
+use ferry_model::{AuditClass, Difference, Drafts, ManualChanges, Order, Repair, TenantId};
 use std::collections::HashSet;
 use time::Date;
 use uuid::Uuid;
@@ -64,12 +64,13 @@ pub async fn audit_books(
     orders: &[Expected],
     known: &HashSet<Uuid>,
     updated_min: Date,
+    manual: ManualChanges,
 ) -> Result<Findings> {
     let keys = Keys::of(tenant);
     let mut books = Books::read(fb, updated_min).await?;
     let mut findings = Findings::default();
     for expected in orders {
-        let mut check = compare::Check::new(fb, ledger, &keys, &mut books, expected);
+        let mut check = compare::Check::new(fb, ledger, &keys, &mut books, expected, manual);
         check.run().await?;
         findings.differences.extend(check.into_differences());
     }
@@ -92,6 +93,37 @@ pub async fn record_ledger(ledger: &dyn Ledger, repair: &Repair) -> Result<bool>
         .done(key, &id.to_string())
         .await
         .map_err(|e| crate::Error::store(&format!("record done {key}"), e))?;
+    Ok(true)
+}
+
+/// Readies the order's invoice for a [`Repair::Overwrite`]: restores it when it was deleted, records it under the
+/// order's invoice key (it may have been found by marker only), and forgets the state the ledger recorded for it, so
+/// the next sync of the order compares the invoice with the order and brings its lines and address back (through
+/// the tenant's `paid_edit` policy when it has payments). The caller then runs the order again. False when `repair`
+/// is no overwrite.
+///
+/// # Errors
+/// FreshBooks refused the restore or the ledger could not be written; running it again is harmless.
+pub async fn prepare_overwrite(
+    fb: &FreshBooksClient,
+    ledger: &dyn Ledger,
+    tenant: &TenantId,
+    order_guid: Uuid,
+    repair: &Repair,
+) -> Result<bool> {
+    let Repair::Overwrite { invoice, restore } = *repair else {
+        return Ok(false);
+    };
+    if restore {
+        fb.restore_invoice(invoice).await?;
+    }
+    let keys = Keys::of(tenant);
+    let key = crate::sync::invoice_key(&keys, order_guid);
+    ledger
+        .done(&key, &invoice.to_string())
+        .await
+        .map_err(|e| crate::Error::store(&format!("record done {key}"), e))?;
+    crate::sync::forget_state(ledger, &keys, order_guid).await?;
     Ok(true)
 }
 

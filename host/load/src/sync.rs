@@ -31,7 +31,7 @@ pub use withdraw::{credit_marker, edit_credit_marker};
 // What the books audit reads back the way the sync wrote it.
 pub(crate) use invoice::{PaymentRef, invoice_key};
 pub(crate) use lines::{LineDiff, keys as line_keys};
-pub(crate) use state::{invoice_state, recorded as recorded_state};
+pub(crate) use state::{forget as forget_state, invoice_state, recorded as recorded_state};
 pub(crate) use withdraw::Standing;
 
 use crate::{

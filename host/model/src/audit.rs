@@ -70,7 +70,8 @@ impl std::fmt::Display for AuditClass {
 }
 
 /// How Ferry can repair a difference through its normal, idempotent paths. Differences a person made in FreshBooks
-/// (an edited amount, a deleted invoice) have none unless the tenant's policy allows overwriting them.
+/// (an edited amount, a deleted invoice) have none unless the tenant's policy allows overwriting them
+/// ([`Repair::Overwrite`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum Repair {
@@ -84,6 +85,27 @@ pub enum Repair {
         /// The FreshBooks id it resolves to.
         id: i64,
     },
+    /// Undo what a person did to the order's invoice, because the tenant's policy says Ferry's copy wins
+    /// (`[tenants.audit] manual_changes = "overwrite"`): restore the invoice if it was deleted, make sure the ledger
+    /// points to it, then run the order again so the sync brings its lines back to the order.
+    Overwrite {
+        /// The FreshBooks invoice id.
+        invoice: i64,
+        /// The invoice was deleted: it is restored (`vis_state` 0), keeping its number, rather than made again.
+        restore: bool,
+    },
+}
+
+/// What the audit does about a change a person made to an order's invoice in FreshBooks (an edited amount, a deleted
+/// invoice): the tenant's `[tenants.audit] manual_changes`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ManualChanges {
+    /// Report it and leave it: the accountant's word stands (the default).
+    #[default]
+    Report,
+    /// Report it with a [`Repair::Overwrite`]: a repair brings the invoice back to the Kentico order.
+    Overwrite,
 }
 
 /// One difference between the shop and the books.

@@ -15,7 +15,8 @@
 //! - `disposition`: what the worker does with an error (retry or dead-letter).
 //! - `standing`: how much of an invoice is paid (`Standing`), carried back to Kentico by the payment write-back.
 //! - `error_class`: `ErrorClass`, the kind of failure a dead letter is filed under.
-//! - `audit`: the books audit's findings (`AuditReport`, `Difference`, `AuditClass`, `Repair`).
+//! - `audit`: the books audit's findings (`AuditReport`, `Difference`, `AuditClass`, `Repair`,
+//!   `ManualChanges`).
 
 mod audit;
 mod disposition;
@@ -28,7 +29,7 @@ mod order;
 mod product;
 mod standing;
 
-pub use audit::{AuditClass, AuditReport, Difference, Repair};
+pub use audit::{AuditClass, AuditReport, Difference, ManualChanges, Repair};
 pub use disposition::Disposition;
 pub use draft::{
     ClientDraft, Drafts, InvoiceDraft, InvoiceLineDraft, InvoiceStatus, ItemDraft, LineTax,

@@ -21,6 +21,8 @@ pub(crate) mod lock_ns {
     pub(crate) const REFRESH: i32 = 0x4652_0003;
     /// Find-or-create of one shared FreshBooks object (idempotency key).
     pub(crate) const CREATE: i32 = 0x4652_0004;
+    /// A tenant's scheduled books audit: one host runs it.
+    pub(crate) const AUDIT: i32 = 0x4652_0005;
 }
 
 /// Tenants are spread over this many insert-lock buckets: bounds the advisory locks one batch takes.

@@ -15,7 +15,8 @@
 //! (the transaction rolls back), or by the server when a host dies and its connection goes. On SQLite (one
 //! host) it is a process-local mutex per account.
 //!
-//! The same mechanism serves [`Store::lock_create`]: one find-or-create of a shared FreshBooks object (a
+//! The same mechanism serves [`Store::try_lock_audit`] (one scheduled audit per tenant across hosts) and
+//! [`Store::lock_create`]: one find-or-create of a shared FreshBooks object (a
 //! client, an item, a tax) at a time per idempotency key, so two orders of one customer processed side by
 //! side (or on two hosts) cannot both miss the client and both create it.
 
@@ -99,6 +100,16 @@ impl Store {
         wait: Duration,
     ) -> Result<Option<RefreshLock>> {
         self.lock_keyed(lock_ns::CREATE, tenant, key, wait).await
+    }
+
+    /// Takes a tenant's audit lock without waiting; `None` when another task or host holds it. The schedule holds
+    /// it while it decides an audit is due and runs it, so hosts sharing the database audit a tenant once.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the lock cannot be asked for (Postgres unreachable).
+    pub async fn try_lock_audit(&self, tenant: &TenantId) -> Result<Option<RefreshLock>> {
+        self.lock_keyed(lock_ns::AUDIT, tenant, "audit", Duration::ZERO)
+            .await
     }
 
     async fn lock_keyed(

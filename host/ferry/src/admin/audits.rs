@@ -3,8 +3,8 @@
 //! latest with their counts per class, `GET /tenants/{tenant}/audits/{audit}` shows one with every difference, and
 //! `POST /tenants/{tenant}/audits/{audit}/repair` repairs what Ferry may repair, once.
 
-use super::backfill::parse_since;
 use super::error::{AdminPath, AdminQuery};
+use super::parse_since;
 use super::tenants::serving_tenant;
 use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
 use crate::audit::{Auditor, Repaired};
@@ -68,16 +68,19 @@ pub(super) struct ListQuery {
     limit: Option<u32>,
 }
 
-fn auditor(state: &AdminState) -> Auditor {
-    let auditor = Auditor::new(
-        state.store.clone(),
-        state.tenants.clone(),
-        state.plugin_host.exchange().clone(),
-        state.ingestor.clone(),
-    );
-    match &state.audit_hook {
-        Some(hook) => auditor.with_hook(hook.clone()),
-        None => auditor,
+impl AdminState {
+    /// An auditor over the serving tenants with the host's hook (the API and the console run audits with it).
+    pub(crate) fn auditor(&self) -> Auditor {
+        let auditor = Auditor::new(
+            self.store.clone(),
+            self.tenants.clone(),
+            self.plugin_host.exchange().clone(),
+            self.ingestor.clone(),
+        );
+        match &self.audit_hook {
+            Some(hook) => auditor.with_hook(hook.clone()),
+            None => auditor,
+        }
     }
 }
 
@@ -99,7 +102,7 @@ pub(super) async fn run(
         Some(raw) => parse_since(raw)?,
         None => OffsetDateTime::now_utc() - t.config.audit.window(),
     };
-    let report = auditor(&state).audit(&t.id, since).await.map_err(|e| {
+    let report = state.auditor().audit(&t.id, since).await.map_err(|e| {
         ApiError::new(
             ErrorCode::Upstream,
             format!("audit of tenant {} stopped: {e:#}", t.id),
@@ -153,7 +156,7 @@ pub(super) async fn repair(
             t.id
         )));
     }
-    let repaired = auditor(&state).repair(&t.id, id).await.map_err(|e| {
+    let repaired = state.auditor().repair(&t.id, id).await.map_err(|e| {
         ApiError::new(
             ErrorCode::Upstream,
             format!("repair of audit {id} stopped: {e:#}"),

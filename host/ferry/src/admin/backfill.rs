@@ -40,7 +40,7 @@ pub(super) struct Backfilled {
 }
 
 /// `since` as RFC 3339 or a date at midnight UTC.
-pub(super) fn parse_since(raw: &str) -> Result<OffsetDateTime, ApiError> {
+pub(crate) fn parse_since(raw: &str) -> Result<OffsetDateTime, ApiError> {
     let raw = raw.trim();
     let date_only = time::macros::format_description!("[year]-[month]-[day]");
     OffsetDateTime::parse(raw, &Rfc3339)

@@ -1,5 +1,6 @@
 //! `[tenants.audit]`: when the books audit runs on its own for a tenant, and how far back it looks.
 
+use ferry_model::ManualChanges;
 use serde::{Deserialize, Serialize};
 
 /// The tenant's audit schedule. Off by default; `ferry audit` and the admin API run an audit whenever asked.
@@ -8,6 +9,7 @@ use serde::{Deserialize, Serialize};
 /// [tenants.audit]
 /// every_hours = 24     # nightly
 /// window_days = 7      # orders changed in the last week
+/// manual_changes = "report"   # or "overwrite": a repair undoes invoices edited or deleted by hand
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -16,6 +18,9 @@ pub struct AuditConfig {
     pub every_hours: u64,
     /// A scheduled audit checks the orders changed in Kentico in this many days before it.
     pub window_days: u64,
+    /// An invoice a person edited or deleted in FreshBooks: reported and left alone (`report`, the default), or
+    /// reported with a repair that restores it and brings it back to the order (`overwrite`).
+    pub manual_changes: ManualChanges,
 }
 
 impl Default for AuditConfig {
@@ -23,6 +28,7 @@ impl Default for AuditConfig {
         Self {
             every_hours: 0,
             window_days: 7,
+            manual_changes: ManualChanges::Report,
         }
     }
 }
@@ -56,5 +62,10 @@ mod tests {
         assert_eq!(nightly.every().as_secs(), 86_400);
         assert_eq!(nightly.window_days, 7);
         assert!(toml::from_str::<AuditConfig>("every = 24").is_err());
+        assert_eq!(nightly.manual_changes, ManualChanges::Report);
+        let overwrite: AuditConfig = toml::from_str(r#"manual_changes = "overwrite""#).unwrap();
+        assert_eq!(overwrite.manual_changes, ManualChanges::Overwrite);
+        let bad = toml::from_str::<AuditConfig>(r#"manual_changes = "always""#).unwrap_err();
+        assert!(bad.to_string().contains("report"), "{bad}");
     }
 }

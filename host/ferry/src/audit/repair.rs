@@ -1,8 +1,11 @@
 //! A report's repair: what Ferry may fix itself, through the paths every sync takes. Lost ledger entries are
 //! recorded first (so no sync creates the object again), then each order that needs it runs again as an event of
 //! its own — the pipeline's ledger and markers make that safe however often it runs. Differences a person made in
-//! FreshBooks carry no repair and are left alone.
+//! FreshBooks carry no repair and are left alone, unless the tenant's policy let the audit offer an overwrite: the
+//! invoice is then restored if deleted and its recorded state forgotten before the order runs again, so the sync
+//! brings it back to the order.
 
+use crate::tenants::TenantRuntime;
 use crate::tenants::adapters::StoreLedger;
 use ferry_model::{AuditReport, EventEnvelope, EventKind, EventObject, Repair, TenantId};
 use ferry_store::{Ingestor, InsertOutcome, NewEvent, Store};
@@ -22,6 +25,9 @@ pub struct Repaired {
     pub ledger_entries: usize,
     /// Orders enqueued to run through the pipeline again.
     pub orders_resynced: usize,
+    /// Invoices a person changed that the tenant's policy lets Ferry overwrite: readied to be brought back to their
+    /// order (restored when deleted) by the order's run.
+    pub invoices_overwritten: usize,
     /// Differences left to a person (no repair is safe for them).
     pub left_to_a_person: usize,
 }
@@ -33,9 +39,10 @@ pub struct Repaired {
 pub(super) async fn run(
     store: &Store,
     ingestor: &Ingestor,
-    tenant: &TenantId,
+    t: &TenantRuntime,
     report: &AuditReport,
 ) -> anyhow::Result<Repaired> {
+    let tenant = &t.id;
     let mut repaired = Repaired {
         audit: report.id,
         ..Repaired::default()
@@ -54,10 +61,17 @@ pub(super) async fn run(
                     repaired.ledger_entries += 1;
                 }
             }
-            Some(Repair::Resync) => {
-                if let Ok(guid) = Uuid::parse_str(&d.order_guid)
-                    && d.order_id != 0
+            Some(r @ Repair::Overwrite { .. }) => {
+                if let Some(guid) = order_of(d)
+                    && ferry_load::audit::prepare_overwrite(&t.freshbooks, &ledger, tenant, guid, r)
+                        .await?
                 {
+                    repaired.invoices_overwritten += 1;
+                    resync.insert(d.order_id, guid);
+                }
+            }
+            Some(Repair::Resync) => {
+                if let Some(guid) = order_of(d) {
                     resync.insert(d.order_id, guid);
                 }
             }
@@ -74,10 +88,18 @@ pub(super) async fn run(
         audit = report.id,
         ledger_entries = repaired.ledger_entries,
         orders_resynced = repaired.orders_resynced,
+        invoices_overwritten = repaired.invoices_overwritten,
         left_to_a_person = repaired.left_to_a_person,
         "Audit repaired."
     );
     Ok(repaired)
+}
+
+/// The order a difference concerns, when it names one (an orphan names none).
+fn order_of(d: &ferry_model::Difference) -> Option<Uuid> {
+    Uuid::parse_str(&d.order_guid)
+        .ok()
+        .filter(|_| d.order_id != 0)
 }
 
 /// The event that runs an order again for a repair, as a webhook's would; its id names the report, so one report's

@@ -77,8 +77,11 @@ pub async fn run(config: &Config, args: AuditArgs, out: &mut impl Write) -> anyh
     if let Some(r) = repaired {
         writeln!(
             out,
-            "repaired: {} ledger entries recorded, {} orders run again, {} left to a person",
-            r["ledger_entries"], r["orders_resynced"], r["left_to_a_person"]
+            "repaired: {} ledger entries recorded, {} invoices overwritten, {} orders run again, {} left to a person",
+            r["ledger_entries"],
+            r["invoices_overwritten"],
+            r["orders_resynced"],
+            r["left_to_a_person"]
         )?;
     }
     Ok(())

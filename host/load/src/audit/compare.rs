@@ -10,7 +10,7 @@ use crate::sync::{
     recorded_state,
 };
 use crate::{Error, Result, credit_marker, edit_credit_marker, gift_card_marker, order_marker};
-use ferry_model::{AuditClass, Decimal, Difference, InvoiceLineDraft, Repair};
+use ferry_model::{AuditClass, Decimal, Difference, InvoiceLineDraft, ManualChanges, Repair};
 use std::collections::HashSet;
 
 /// Whether `text` carries `marker` as a word of its own (`ferry:gift-card:<guid>:1` is not `…:10`).
@@ -33,6 +33,8 @@ pub(super) struct Check<'a> {
     keys: &'a Keys,
     books: &'a mut Books,
     expected: &'a Expected,
+    /// The tenant's policy for what a person changed on an invoice.
+    manual: ManualChanges,
     out: Vec<Difference>,
 }
 
@@ -43,6 +45,7 @@ impl<'a> Check<'a> {
         keys: &'a Keys,
         books: &'a mut Books,
         expected: &'a Expected,
+        manual: ManualChanges,
     ) -> Self {
         Self {
             fb,
@@ -50,12 +53,19 @@ impl<'a> Check<'a> {
             keys,
             books,
             expected,
+            manual,
             out: Vec::new(),
         }
     }
 
     pub(super) fn into_differences(self) -> Vec<Difference> {
         self.out
+    }
+
+    /// The repair of a change a person made to invoice `id`: none, unless the tenant's policy lets Ferry overwrite
+    /// it.
+    fn overwrite(&self, invoice: i64, restore: bool) -> Option<Repair> {
+        (self.manual == ManualChanges::Overwrite).then_some(Repair::Overwrite { invoice, restore })
     }
 
     fn push(
@@ -195,7 +205,7 @@ impl<'a> Check<'a> {
                     Some(format!("invoice {id}")),
                     expected,
                     format!("invoice {id} deleted in FreshBooks"),
-                    None,
+                    self.overwrite(id, true),
                 );
             }
             return Ok(None);
@@ -222,7 +232,7 @@ impl<'a> Check<'a> {
                 Some(format!("invoice {id}")),
                 expected,
                 format!("invoice {id} deleted in FreshBooks"),
-                None,
+                self.overwrite(id, true),
             );
             return Ok(None);
         }
@@ -289,7 +299,11 @@ impl<'a> Check<'a> {
                 have_amount.normalize(),
                 inv.amount.as_ref().map_or("", |m| m.code.as_str())
             ),
-            stale.then_some(Repair::Resync),
+            if stale {
+                Some(Repair::Resync)
+            } else {
+                self.overwrite(inv.id, false)
+            },
         );
         Ok(())
     }

@@ -145,6 +145,17 @@ impl FreshBooksClient {
         take(&what, &r, "invoice")
     }
 
+    /// `PUT invoices/invoices/<id>` `{"vis_state": 0}`: restores a deleted invoice, number and lines as they were
+    /// (a PUT carrying `vis_state` applies only that).
+    ///
+    /// # Errors
+    /// HTTP errors.
+    pub async fn restore_invoice(&self, id: i64) -> Result<()> {
+        let what = format!("restore freshbooks invoice {id}");
+        self.put_invoice(&what, id, json!({"vis_state": 0})).await?;
+        Ok(())
+    }
+
     /// `PUT invoices/invoices/<id>` `{"vis_state": 1}`: deletes the invoice (still readable by id).
     ///
     /// # Errors

@@ -100,8 +100,22 @@ pub(super) async fn record(
         "{state} {}",
         synced.invoice_number.as_deref().unwrap_or_default()
     );
+    put(ledger, &key, value.trim_end()).await
+}
+
+async fn put(ledger: &dyn Ledger, key: &str, value: &str) -> Result<()> {
     ledger
-        .done(&key, value.trim_end())
+        .done(key, value)
         .await
         .map_err(|e| Error::store(&format!("record done {key}"), e))
+}
+
+/// What the ledger records in place of a state to say none is known: no digest equals it, so the next sync of the
+/// order takes the full path and compares the invoice with FreshBooks.
+const FORGOTTEN: &str = "forgotten";
+
+/// Forgets the state recorded for the order's invoice (an audit overwriting a person's change): the next sync
+/// compares the invoice in FreshBooks with the order instead of trusting the ledger.
+pub(crate) async fn forget(ledger: &dyn Ledger, keys: &Keys, order_guid: Uuid) -> Result<()> {
+    put(ledger, &state_key(keys, order_guid), FORGOTTEN).await
 }

@@ -320,3 +320,38 @@ async fn insert_on_one_host_wakes_idle_workers_of_another() {
     })
     .await;
 }
+
+/// A tenant's scheduled audit runs on one host: while one host holds the tenant's audit lock another host cannot
+/// take it (it skips the tenant rather than wait), another tenant's is free, and once released the other host may.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_host_audits_a_tenant_at_a_time() {
+    with_postgres_hosts(2, |hosts| async move {
+        let t = tenant("t1");
+        let held = hosts[0]
+            .try_lock_audit(&t)
+            .await?
+            .context("free audit lock")?;
+        ensure!(
+            hosts[1].try_lock_audit(&t).await?.is_none(),
+            "the other host skips the tenant"
+        );
+        ensure!(
+            hosts[0].try_lock_audit(&t).await?.is_none(),
+            "the same host's second schedule tick too"
+        );
+        let other = hosts[1]
+            .try_lock_audit(&tenant("t2"))
+            .await?
+            .context("another tenant's audit is independent")?;
+        other.release().await?;
+        held.release().await?;
+        hosts[1]
+            .try_lock_audit(&t)
+            .await?
+            .context("free again once released")?
+            .release()
+            .await?;
+        Ok(())
+    })
+    .await;
+}
