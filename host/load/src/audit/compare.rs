@@ -20,10 +20,17 @@ fn has_marker(text: Option<&str>, marker: &str) -> bool {
 
 /// `12.34 USD`, or `none`.
 pub(super) fn money_text(m: Option<&FbMoney>) -> String {
-    m.map_or_else(
-        || "none".to_owned(),
-        |m| format!("{} {}", m.amount.normalize(), m.code),
-    )
+    m.map_or_else(|| "none".to_owned(), |m| money(m.amount, &m.code))
+}
+
+/// An amount as a person reads it on an invoice: to the cent (`374.40 USD`), more places only when it has them.
+fn money(amount: Decimal, code: &str) -> String {
+    let amount = amount.normalize();
+    if amount.scale() < 2 {
+        format!("{amount:.2} {code}")
+    } else {
+        format!("{amount} {code}")
+    }
 }
 
 /// One order being checked.
@@ -92,10 +99,9 @@ impl<'a> Check<'a> {
     /// What the drafts bill: FreshBooks' total of their lines, and the currency.
     fn billed(&self) -> String {
         let invoice = &self.expected.drafts.invoice;
-        format!(
-            "{} {}",
-            InvoiceLineDraft::total(&invoice.lines).normalize(),
-            invoice.currency_code.as_str()
+        money(
+            InvoiceLineDraft::total(&invoice.lines),
+            invoice.currency_code.as_str(),
         )
     }
 
@@ -295,9 +301,11 @@ impl<'a> Check<'a> {
             Some(format!("invoice {}", inv.id)),
             self.billed(),
             format!(
-                "{} {}{lines}",
-                have_amount.normalize(),
-                inv.amount.as_ref().map_or("", |m| m.code.as_str())
+                "{}{lines}",
+                money(
+                    have_amount,
+                    inv.amount.as_ref().map_or("", |m| m.code.as_str())
+                )
             ),
             if stale {
                 Some(Repair::Resync)
@@ -346,7 +354,10 @@ impl<'a> Check<'a> {
                 .collect();
             matching.sort_by_key(|p| p.id);
             let recorded = done_id(&get(self.ledger, &key).await?);
-            let want = format!("a payment of {} {}", amount.amount.normalize(), amount.code);
+            let want = format!(
+                "a payment of {}",
+                money(amount.amount, amount.code.as_str())
+            );
             let Some(first) = matching.first() else {
                 if settled && recorded.is_none() {
                     settled_by_hand = true;
@@ -434,5 +445,20 @@ impl<'a> Check<'a> {
             );
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::money;
+    use ferry_model::Decimal;
+    use std::str::FromStr;
+
+    #[test]
+    fn amounts_read_to_the_cent() {
+        let d = |s| Decimal::from_str(s).unwrap();
+        assert_eq!(money(d("374.4"), "USD"), "374.40 USD");
+        assert_eq!(money(d("12.000"), "EUR"), "12.00 EUR");
+        assert_eq!(money(d("0.125"), "USD"), "0.125 USD");
     }
 }
