@@ -5,13 +5,12 @@
 //! them.
 
 use super::{
-    UNPAID, callbacks_verified, invoice_of, kentico_writes, record_payment, settled, writeback_app,
-    writeback_app_with,
+    UNPAID, callbacks_verified, invoice_of, kentico_writes, order_becomes, record_payment,
+    writeback_app, writeback_app_with,
 };
 use ferry_sim::freshbooks::CallbackFaults;
-use ferry_tests::{TestApp, assert_exactly_once, wait_until};
+use ferry_tests::{TestApp, assert_exactly_once};
 use rust_decimal::Decimal;
-use std::time::Duration;
 
 /// Places three unpaid orders; pays two in full and one in part in FreshBooks; checks Kentico.
 async fn payments_reach_kentico_by_polling(app: &TestApp) -> anyhow::Result<()> {
@@ -26,18 +25,10 @@ async fn payments_reach_kentico_by_polling(app: &TestApp) -> anyhow::Result<()> 
     let half = (amount / Decimal::TWO).round_dp(2);
     record_payment(app, invoice, &half.to_string()).await?;
 
-    let kentico = app.sandbox.kentico.clone();
     let paid: Vec<i64> = placed[..2].iter().map(|p| p.order.id).collect();
-    wait_until(Duration::from_secs(30), "orders paid in kentico", || {
-        let all = paid.iter().all(|id| {
-            kentico
-                .order(*id)
-                .is_some_and(|o| o.is_paid && o.status == "PaymentReceived")
-        });
-        async move { all }
-    })
-    .await?;
-    settled(app).await?;
+    for id in &paid {
+        order_becomes(app, *id, true, "PaymentReceived").await?;
+    }
 
     let writes = kentico_writes(app);
     assert_eq!(
@@ -49,7 +40,11 @@ async fn payments_reach_kentico_by_polling(app: &TestApp) -> anyhow::Result<()> 
         paid.iter().all(|id| writes.get(id) == Some(&1)),
         "{writes:?}"
     );
-    let part = kentico.order(placed[2].order.id).expect("order");
+    let part = app
+        .sandbox
+        .kentico
+        .order(placed[2].order.id)
+        .expect("order");
     assert!(!part.is_paid && part.status == "New", "{part:?}");
     for id in &payments {
         let events = app

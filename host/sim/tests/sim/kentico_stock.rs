@@ -7,21 +7,10 @@ use ferry_sim::kentico::{
     KenticoHandle, KenticoSim, KenticoSimConfig, LineSpec, OrderEdit, OrderSpec, SkuSpec,
 };
 use rust_decimal::Decimal;
-use serde_json::Value;
 
 /// `SKUAvailableItems` and `SKULastModified` as the REST service serves them.
 async fn stock(sim: &KenticoHandle, sku_id: i64) -> anyhow::Result<(i64, String)> {
-    let body: Value = reqwest::Client::new()
-        .get(format!(
-            "{}/rest/ecommerce.sku/{sku_id}?format=json",
-            sim.base_url()
-        ))
-        .basic_auth("ferry", Some("sandbox"))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let body = crate::kentico_rest_json(sim, &format!("ecommerce.sku/{sku_id}")).await?;
     let row = &body["data"];
     let n = row["SKUAvailableItems"]
         .as_i64()
@@ -29,8 +18,18 @@ async fn stock(sim: &KenticoHandle, sku_id: i64) -> anyhow::Result<(i64, String)
     Ok((n, row["SKULastModified"].to_string()))
 }
 
-fn lines(sku_id: i64, quantity: i32) -> Vec<LineSpec> {
-    vec![LineSpec { sku_id, quantity }]
+/// Edits order `order_id` in the admin to hold `quantity` units of SKU `sku_id` and nothing else.
+async fn edit_to(
+    sim: &KenticoHandle,
+    order_id: i64,
+    sku_id: i64,
+    quantity: i32,
+) -> anyhow::Result<()> {
+    let edit = OrderEdit {
+        lines: Some(vec![LineSpec { sku_id, quantity }]),
+        ..OrderEdit::default()
+    };
+    Ok(sim.edit_order(order_id, edit).await?)
 }
 
 #[tokio::test]
@@ -85,28 +84,14 @@ async fn an_edit_returns_the_units_it_removes_and_a_cancellation_keeps_them_out(
 
     // Edited down to one grinder and no kettle: two grinders come back, the kettle still does not move.
     let (_, stamp) = stock(&sim, grinder).await?;
-    sim.edit_order(
-        order.id,
-        OrderEdit {
-            lines: Some(lines(grinder, 1)),
-            ..OrderEdit::default()
-        },
-    )
-    .await?;
+    edit_to(&sim, order.id, grinder, 1).await?;
     let (n, edited_stamp) = stock(&sim, grinder).await?;
     assert_eq!(n, 19, "the edit returned 2");
     assert_ne!(edited_stamp, stamp, "SKULastModified moved with the stock");
     assert_eq!(stock(&sim, kettle).await?.0, 5);
 
     // Raised again to four: three more leave stock.
-    sim.edit_order(
-        order.id,
-        OrderEdit {
-            lines: Some(lines(grinder, 4)),
-            ..OrderEdit::default()
-        },
-    )
-    .await?;
+    edit_to(&sim, order.id, grinder, 4).await?;
     assert_eq!(stock(&sim, grinder).await?.0, 16);
 
     // Cancelled by status: K13 keeps the inventory deduction (discounts.md §7.4).

@@ -14,3 +14,18 @@ mod freshbooks_fixtures;
 mod kentico;
 mod kentico_stock;
 mod kentico_writes;
+
+/// `GET /rest/<path>?format=json` on the Kentico simulator as the default REST user; the body as JSON.
+pub(crate) async fn kentico_rest_json(
+    sim: &ferry_sim::kentico::KenticoHandle,
+    path: &str,
+) -> anyhow::Result<serde_json::Value> {
+    Ok(reqwest::Client::new()
+        .get(format!("{}/rest/{path}?format=json", sim.base_url()))
+        .basic_auth("ferry", Some("sandbox"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
