@@ -2,6 +2,14 @@
 //! restocked, disabled and deleted in Kentico shows up so in FreshBooks; stock taken by orders matches Kentico's;
 //! a redelivered event and a second backfill create no second item; a customer who registers gets a client before
 //! any order. Everything is counted from the simulators' state, over real HTTP.
+//!
+//! Beside these: `backfill_cli` (`ferry tenant backfill --catalogue`, the binary against a running host),
+//! `stock_returns` (units an edited order gives back reach the item; a cancelled order's do not come back) and
+//! `calls_per_event` (what a burst of SKU events costs in Kentico calls).
+
+mod backfill_cli;
+mod calls_per_event;
+mod stock_returns;
 
 use ferry_sim::freshbooks::model::Item;
 use ferry_sim::kentico::{SkuPatch, SkuSpec};
@@ -18,8 +26,17 @@ const WAIT: Duration = Duration::from_secs(60);
 /// A host whose tenant has the catalogue sync on (items carry the UK rate of their tax class: the seeded US has
 /// state rates only).
 async fn catalogue_app(seed: u64) -> anyhow::Result<TestApp> {
+    catalogue_app_with(seed, ferry_tests::fast_workers()).await
+}
+
+/// [`catalogue_app`] with these worker settings.
+async fn catalogue_app_with(
+    seed: u64,
+    workers: ferry::config::WorkerConfig,
+) -> anyhow::Result<TestApp> {
     TestApp::builder()
         .with_seed(seed)
+        .with_workers(workers)
         .with_admin_tokens()
         .with_config(|c| {
             for t in &mut c.tenants {

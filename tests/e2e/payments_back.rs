@@ -3,7 +3,16 @@
 //! while FreshBooks' callbacks are lost, duplicated and reordered; and nothing echoes — the payments Ferry posts for
 //! orders paid in Kentico, and the status changes Ferry writes to Kentico, start no further writes on either side.
 //! Counted from the simulators: Kentico's accepted `PUT`s and FreshBooks' payments and write requests.
+//!
+//! Beside these: `policies` (a partial payment and a refunded or deleted payment, by the tenant's
+//! `[tenants.payments]` policy or by none) and `poll_fallback` (no callback ever arrives, and the poll alone marks
+//! the orders paid).
 
+mod policies;
+mod poll_fallback;
+
+use ferry::sandbox::audit::Placed;
+use ferry_extract::writeback::PaymentsConfig;
 use ferry_sim::freshbooks::CallbackFaults;
 use ferry_sim::kentico::OrderMix;
 use ferry_tests::{TestApp, assert_exactly_once, wait_until};
@@ -13,6 +22,14 @@ use std::time::Duration;
 /// A host whose tenant writes payments back, with FreshBooks callbacks pointed at it. The host's port is picked
 /// first, because the callback URL is part of the tenant's configuration.
 async fn writeback_app(seed: u64) -> anyhow::Result<TestApp> {
+    writeback_app_with(seed, |_| {}).await
+}
+
+/// [`writeback_app`] with `policy` applied to the tenant's `[tenants.payments]` last.
+async fn writeback_app_with(
+    seed: u64,
+    policy: impl Fn(&mut PaymentsConfig) + Send,
+) -> anyhow::Result<TestApp> {
     let port = {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
         l.local_addr()?.port()
@@ -23,6 +40,7 @@ async fn writeback_app(seed: u64) -> anyhow::Result<TestApp> {
             t.payments.enabled = true;
             t.payments.callback_url =
                 Some(format!("http://127.0.0.1:{port}/hooks/freshbooks/{}", t.id));
+            policy(&mut t.payments);
         }
     })
     .await
@@ -39,29 +57,57 @@ async fn callbacks_verified(app: &TestApp) -> anyhow::Result<()> {
     .await
 }
 
-/// Records a payment the way a person would: the FreshBooks API with the owner's token.
-async fn record_payment(app: &TestApp, invoice_id: u64, amount: &str) -> anyhow::Result<u64> {
+/// Calls the FreshBooks payments API the way a person would, with the owner's token: `method` on
+/// `payments/payments[/<id>]` with `body`; the payment in the reply.
+async fn as_owner(
+    app: &TestApp,
+    method: reqwest::Method,
+    id: Option<u64>,
+    body: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
     let fb = &app.sandbox.freshbooks;
     let tokens = fb
         .owner_tokens(&app.sandbox.account_id)
         .ok_or_else(|| anyhow::anyhow!("no owner"))?;
+    let path = id.map_or_else(String::new, |id| format!("/{id}"));
     let reply: serde_json::Value = reqwest::Client::new()
-        .post(format!(
-            "{}/accounting/account/{}/payments/payments",
-            fb.base_url(),
-            app.sandbox.account_id
-        ))
+        .request(
+            method,
+            format!(
+                "{}/accounting/account/{}/payments/payments{path}",
+                fb.base_url(),
+                app.sandbox.account_id
+            ),
+        )
         .bearer_auth(tokens.access_token)
-        .json(&serde_json::json!({"payment": {"invoiceid": invoice_id,
-            "amount": {"amount": amount}, "type": "Bank Transfer", "note": "bank import"}}))
+        .json(&body)
         .send()
         .await?
         .error_for_status()?
         .json()
         .await?;
-    reply["response"]["result"]["payment"]["id"]
+    Ok(reply["response"]["result"]["payment"].clone())
+}
+
+/// Records a payment the way a person would (a bank import); its id.
+async fn record_payment(app: &TestApp, invoice_id: u64, amount: &str) -> anyhow::Result<u64> {
+    let body = serde_json::json!({"payment": {"invoiceid": invoice_id,
+        "amount": {"amount": amount}, "type": "Bank Transfer", "note": "bank import"}});
+    let payment = as_owner(app, reqwest::Method::POST, None, body).await?;
+    payment["id"]
         .as_u64()
-        .ok_or_else(|| anyhow::anyhow!("no payment id in {reply}"))
+        .ok_or_else(|| anyhow::anyhow!("no payment id in {payment}"))
+}
+
+/// The invoice Ferry made for a placed order, and its amount, as FreshBooks has them.
+fn invoice_of(app: &TestApp, placed: &Placed) -> (u64, rust_decimal::Decimal) {
+    let invoice = app.sandbox.invoices_by_order()[&placed.order.guid.to_string()][0];
+    let view = app
+        .sandbox
+        .freshbooks
+        .invoice_view(&app.sandbox.account_id, invoice)
+        .expect("invoice");
+    (invoice, view.amount)
 }
 
 /// Waits until the host has no event waiting or running (its own workers run them).
@@ -87,6 +133,41 @@ async fn quiet(app: &TestApp) -> anyhow::Result<()> {
         anyhow::ensure!(std::time::Instant::now() < deadline, "events still running");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// Unpaid orders in the business currency, none invalid: each gets an invoice a person then pays in FreshBooks.
+const UNPAID: OrderMix = OrderMix {
+    invalid: 0.0,
+    foreign_currency: 0.0,
+    paid: 0.0,
+};
+
+/// Waits until every callback and webhook is delivered and every event has run: what FreshBooks and Kentico said so
+/// far has been acted on.
+async fn settled(app: &TestApp) -> anyhow::Result<()> {
+    app.sandbox
+        .freshbooks
+        .wait_callbacks_idle(Duration::from_secs(10))
+        .await;
+    app.sandbox
+        .kentico
+        .wait_webhooks_idle(Duration::from_secs(10))
+        .await;
+    quiet(app).await
+}
+
+/// Waits until Kentico shows order `id` paid or not with `status`, then until everything has [`settled`].
+async fn order_becomes(app: &TestApp, id: i64, is_paid: bool, status: &str) -> anyhow::Result<()> {
+    let kentico = app.sandbox.kentico.clone();
+    let what = format!("order {id} paid={is_paid} {status}");
+    wait_until(Duration::from_secs(30), &what, || {
+        let now = kentico
+            .order(id)
+            .is_some_and(|o| o.is_paid == is_paid && o.status == status);
+        async move { now }
+    })
+    .await?;
+    settled(app).await
 }
 
 /// Kentico `PUT`s that changed an order, by order id.
@@ -129,22 +210,16 @@ async fn a_payment_recorded_in_freshbooks_marks_the_kentico_order_paid_once_unde
         max_delay_ms: 300,
         ..CallbackFaults::default()
     });
-    let by_order = app.sandbox.invoices_by_order();
     let mut payments = Vec::new();
     for (i, p) in placed.iter().enumerate() {
-        let invoice = by_order[&p.order.guid.to_string()][0];
-        let view = app
-            .sandbox
-            .freshbooks
-            .invoice_view(&app.sandbox.account_id, invoice)
-            .expect("invoice");
+        let (invoice, amount) = invoice_of(&app, p);
         if i % 2 == 0 {
             // Paid in two parts: a deposit first, the rest later.
-            let half = (view.amount / rust_decimal::Decimal::TWO).round_dp(2);
+            let half = (amount / rust_decimal::Decimal::TWO).round_dp(2);
             payments.push(record_payment(&app, invoice, &half.to_string()).await?);
-            payments.push(record_payment(&app, invoice, &(view.amount - half).to_string()).await?);
+            payments.push(record_payment(&app, invoice, &(amount - half).to_string()).await?);
         } else {
-            payments.push(record_payment(&app, invoice, &view.amount.to_string()).await?);
+            payments.push(record_payment(&app, invoice, &amount.to_string()).await?);
         }
     }
     let kentico = app.sandbox.kentico.clone();
@@ -235,15 +310,9 @@ async fn nothing_echoes_between_kentico_and_freshbooks() -> anyhow::Result<()> {
         .await;
     let all: Vec<_> = paid.iter().chain(&unpaid).cloned().collect();
     assert_exactly_once(&app.settle(&all).await?);
-    let by_order = app.sandbox.invoices_by_order();
     for p in &unpaid {
-        let invoice = by_order[&p.order.guid.to_string()][0];
-        let view = app
-            .sandbox
-            .freshbooks
-            .invoice_view(&app.sandbox.account_id, invoice)
-            .expect("invoice");
-        record_payment(&app, invoice, &view.amount.to_string()).await?;
+        let (invoice, amount) = invoice_of(&app, p);
+        record_payment(&app, invoice, &amount.to_string()).await?;
     }
     let kentico = app.sandbox.kentico.clone();
     let ids: Vec<i64> = unpaid.iter().map(|p| p.order.id).collect();

@@ -1,4 +1,5 @@
-//! The host as a real process (`ferry-under-test serve`), for tests that kill it with SIGKILL.
+//! The host as a real process (`ferry-under-test serve`), for tests that kill it with SIGKILL, and the CLI as an
+//! operator runs it ([`cli`]).
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -43,6 +44,22 @@ pub async fn start_host(
     }
     let _ = child.kill();
     anyhow::bail!("host did not come up at {url}")
+}
+
+/// `bin <args>` as an operator would run it: without the caller's `FERRY_*` variables, `RUST_LOG=warn`, no stdin,
+/// killed when dropped. The caller adds the working directory, `-c` and anything else.
+pub fn cli(bin: &str, args: &[&str]) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(bin);
+    cmd.args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("FERRY_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
 }
 
 /// A port free right now on 127.0.0.1.

@@ -339,6 +339,20 @@ impl FreshBooksSim {
             .then(|| store.issue_tokens(identity_id, DEFAULT_SCOPE))
     }
 
+    /// A fresh token pair for the owner of `account_id`, to call the API as a person (or a bank import) would:
+    /// what a test uses to record a payment that Ferry did not make.
+    pub fn owner_tokens(&self, account_id: &str) -> Option<TokenResponse> {
+        let identity = {
+            let store = self.store();
+            store
+                .identities
+                .iter()
+                .find(|(_, i)| i.accounts.iter().any(|a| a == account_id))
+                .map(|(id, _)| *id)?
+        };
+        self.issue_tokens(identity)
+    }
+
     /// Every API request that reached the simulator so far (faulted ones included), by kind: `POST
     /// invoices/invoices`, `GET users/clients/{id}`, `POST auth/oauth/token`, ….
     pub fn request_counts(&self) -> std::collections::BTreeMap<String, u64> {

@@ -19,8 +19,8 @@
 //! - `pricing`: K13's cart calculation; `promotion`: the site's promotions and rows → cart; `summary`: the
 //!   `ValuesSummary` / `CouponCodes` XML.
 //! - `checkout`: placing orders; `edit`: admin edits and cancellation after checkout.
-//! - `catalogue`: SKUs created, edited, restocked, disabled and deleted, stock taken by orders, and customers who
-//!   register before ordering.
+//! - `catalogue`: SKUs created, edited, restocked, disabled and deleted, and customers who register before ordering.
+//! - `stock`: stock taken by new orders and returned by edits that remove or lower lines (not by cancelling).
 //! - `query`: `where` / `orderby` / `columns`; `render`: response envelopes; `rest`: the `/rest` handler.
 //! - `webhook`: envelope, Standard Webhooks signature, outbox with retries.
 //! - `write`: `PUT` of orders through `/rest` behind the permission model ([`RestWrite`] records each).
@@ -46,6 +46,7 @@ mod seed;
 mod sku;
 mod snapshot;
 mod spec;
+mod stock;
 mod store;
 mod summary;
 mod value;
@@ -108,12 +109,7 @@ impl Shared {
     }
 
     fn place_order(&self, spec: &OrderSpec) -> PlacedOrder {
-        let (placed, events) = {
-            let mut store = self.store();
-            let (placed, mut events) = store.place_order(spec);
-            events.extend(store.take_stock(placed.id));
-            (placed, events)
-        };
+        let (placed, events) = self.store().place_order(spec);
         self.outbox.emit(events);
         placed
     }

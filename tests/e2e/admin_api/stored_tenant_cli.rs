@@ -15,19 +15,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_ferry-under-test");
 
 /// `ferry-under-test -c <config> <args>`, without the caller's `FERRY_*` variables.
 fn ferry(config: &Path, args: &[&str]) -> tokio::process::Command {
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.arg("-c")
-        .arg(config)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("FERRY_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
+    let config = config.display().to_string();
+    ferry_tests::process::cli(BIN, &[&["-c", config.as_str()][..], args].concat())
 }
 
 /// Runs the command to the end; panics with its output unless it succeeded. Returns stdout.

@@ -1,6 +1,6 @@
 //! `KenticoClient`: GETs against `<admin app>/rest` with HTTP Basic auth, JSON format, and a per-client cache of
 //! reference objects (countries, states, currencies, statuses, payment and shipping options, tax classes and their
-//! rates) and, for a minute, SKUs.
+//! rates, and the country and currency lists) and, for a minute, SKUs.
 
 use super::rows::{Row, parse_list, parse_single};
 use crate::{Error, Result};
@@ -42,6 +42,11 @@ const CACHED_TYPES: &[&str] = &[
 
 /// Child collections cached like reference objects: a tax class's rates per country and state.
 const CACHED_CHILDREN: &[&str] = &["ecommerce.taxclasscountry", "ecommerce.taxclassstate"];
+
+/// Collections cached like reference objects: the site's currencies (the main one prices the catalogue) and
+/// countries (the one a catalogue item's tax rate is for). Every SKU event lists both, so a burst of them for one
+/// tenant would list them again and again (issue 19: two calls of three per SKU event).
+const CACHED_LISTS: &[&str] = &["cms.country", "ecommerce.currency"];
 
 /// How long rows of `object_type` stay cached.
 fn ttl(object_type: &str) -> Duration {
@@ -120,8 +125,11 @@ type RecentOrders = HashMap<i64, RecentOrder>;
 /// Orders remembered at most; the memo starts over when full.
 const RECENT_ORDERS: usize = 1024;
 
-/// Cached child collections by path and query.
-type ChildCache = HashMap<(String, Vec<(&'static str, String)>), (Instant, Vec<Row>)>;
+/// A collection's path and query parameters.
+type CollectionKey = (String, Vec<(&'static str, String)>);
+
+/// Cached reference collections (child collections and lists) by path and query.
+type CollectionCache = HashMap<CollectionKey, (Instant, Page)>;
 
 /// A tenant's Kentico REST client. Cheap to clone; clones share the cache.
 #[derive(Clone)]
@@ -136,7 +144,11 @@ pub struct KenticoClient {
     site: Option<String>,
     /// Reference objects by (type, id); shared by clones so one fetch serves every job of the tenant.
     cache: Arc<Mutex<Cache>>,
-    children_cache: Arc<Mutex<ChildCache>>,
+    /// Reference collections (`CACHED_CHILDREN`, `CACHED_LISTS`), shared by clones like `cache`.
+    collections: Arc<Mutex<CollectionCache>>,
+    /// Held while a missing reference collection is fetched, so the events of a burst that all miss it wait for
+    /// the first one's answer instead of each fetching it again.
+    collection_fill: Arc<tokio::sync::Mutex<()>>,
     /// Orders assembled lately, by id, with the `OrderLastModified` they were read at.
     recent_orders: Arc<Mutex<RecentOrders>>,
 }
@@ -175,7 +187,8 @@ impl KenticoClient {
             password,
             site: None,
             cache: Arc::new(Mutex::new(HashMap::new())),
-            children_cache: Arc::new(Mutex::new(HashMap::new())),
+            collections: Arc::new(Mutex::new(HashMap::new())),
+            collection_fill: Arc::new(tokio::sync::Mutex::new(())),
             recent_orders: Arc::new(Mutex::new(HashMap::new())),
         }
     }
@@ -292,7 +305,7 @@ impl KenticoClient {
         Ok(row)
     }
 
-    /// `GET /rest/<type>[/site/<site>]` with query parameters: one page.
+    /// `GET /rest/<type>[/site/<site>]` with query parameters: one page (a reference list from the cache).
     ///
     /// # Errors
     /// Classified HTTP errors; [`Error::Malformed`] when the envelope cannot be read.
@@ -302,7 +315,11 @@ impl KenticoClient {
             Some(site) => format!("{object_type}/site/{site}"),
             None => object_type.to_owned(),
         };
-        self.page(&what, &path, query).await
+        if !CACHED_LISTS.contains(&object_type) {
+            return self.page(&what, &path, query).await;
+        }
+        let key = (path.clone(), query.params());
+        self.collection(key, self.page(&what, &path, query)).await
     }
 
     /// A read-only look at the connection ("Test connection"): one page of one order id, which needs the REST
@@ -332,17 +349,38 @@ impl KenticoClient {
     ) -> Result<Vec<Row>> {
         let what = format!("fetch {child_type} of {object_type} {id} from kentico");
         let path = format!("{object_type}/{id}/children/{child_type}");
-        let cached = CACHED_CHILDREN.contains(&child_type);
+        if !CACHED_CHILDREN.contains(&child_type) {
+            return self.all_children(&what, &path, query).await;
+        }
         let key = (path.clone(), query.params());
-        if cached && let Some(rows) = self.cached_children(&key) {
-            return Ok(rows);
+        let fetch = async {
+            let rows = self.all_children(&what, &path, query).await?;
+            Ok(Page {
+                total: rows.len() as u64,
+                rows,
+            })
+        };
+        Ok(self.collection(key, fetch).await?.rows)
+    }
+
+    /// A reference collection from the cache, else from `fetch` (one fetch at a time, the cache checked again once
+    /// it is this caller's turn), kept for [`REFERENCE_TTL`].
+    async fn collection(
+        &self,
+        key: CollectionKey,
+        fetch: impl std::future::Future<Output = Result<Page>>,
+    ) -> Result<Page> {
+        if let Some(page) = self.cached_collection(&key) {
+            return Ok(page);
         }
-        let rows = self.all_children(&what, &path, query).await?;
-        if cached {
-            self.children_lock()
-                .insert(key, (Instant::now(), rows.clone()));
+        let _filling = self.collection_fill.lock().await;
+        if let Some(page) = self.cached_collection(&key) {
+            return Ok(page);
         }
-        Ok(rows)
+        let page = fetch.await?;
+        self.collections_lock()
+            .insert(key, (Instant::now(), page.clone()));
+        Ok(page)
     }
 
     /// Every page of a child collection.
@@ -388,16 +426,14 @@ impl KenticoClient {
         (at.elapsed() < ttl(object_type)).then(|| row.clone())
     }
 
-    fn children_lock(&self) -> std::sync::MutexGuard<'_, ChildCache> {
-        self.children_cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+    fn collections_lock(&self) -> std::sync::MutexGuard<'_, CollectionCache> {
+        self.collections.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn cached_children(&self, key: &(String, Vec<(&'static str, String)>)) -> Option<Vec<Row>> {
-        let map = self.children_lock();
-        let (at, rows) = map.get(key)?;
-        (at.elapsed() < REFERENCE_TTL).then(|| rows.clone())
+    fn cached_collection(&self, key: &CollectionKey) -> Option<Page> {
+        let map = self.collections_lock();
+        let (at, page) = map.get(key)?;
+        (at.elapsed() < REFERENCE_TTL).then(|| page.clone())
     }
 
     /// The order assembled lately for `order_id` when Kentico still shows it last modified at `stamp`.
@@ -446,7 +482,7 @@ impl KenticoClient {
     /// Drops cached reference objects and SKUs (after an operator changes them in Kentico).
     pub fn clear_cache(&self) {
         self.lock().clear();
-        self.children_lock().clear();
+        self.collections_lock().clear();
     }
 }
 

@@ -1,7 +1,6 @@
-//! Catalogue changes: SKUs created, edited, restocked, disabled and deleted by hand in the admin, stock taken by
-//! orders at checkout (K13 updates inventory when it saves a new order, `discounts.md` §7.1), and customers who
-//! register before they order. Each change stamps `*LastModified` and returns the webhook events it causes
-//! (`sku.created`, `sku.updated`, `sku.deleted`, `customer.created`).
+//! Catalogue changes: SKUs created, edited, restocked, disabled and deleted by hand in the admin, and customers who
+//! register before they order (stock moved by orders is `stock`). Each change stamps `*LastModified` and returns
+//! the webhook events it causes (`sku.created`, `sku.updated`, `sku.deleted`, `customer.created`).
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -115,7 +114,7 @@ fn track_mode(raw: Option<&str>) -> Result<&'static str, CatalogueError> {
     }
 }
 
-fn sku_event(sku: &Sku, kind: &'static str, changes: Map<String, Json>) -> Event {
+pub(crate) fn sku_event(sku: &Sku, kind: &'static str, changes: Map<String, Json>) -> Event {
     Event {
         kind,
         object_type: Sku::CLASS.object_type,
@@ -260,49 +259,6 @@ impl Store {
         sku.deleted = true;
         sku.last_modified = at;
         Ok(vec![sku_event(sku, kind::SKU_DELETED, Map::new())])
-    }
-
-    /// Takes an order's units out of stock, as K13 does when it saves a new order: every row of a SKU that
-    /// tracks inventory (a bundle's contents are not taken: the seeded bundles remove the bundle only), bumping
-    /// `SKULastModified`. One `sku.updated` per SKU whose stock moved when stock webhooks are on.
-    pub(crate) fn take_stock(&mut self, order_id: i64) -> Vec<Event> {
-        let Some(o) = self.order_index(order_id) else {
-            return Vec::new();
-        };
-        let mut taken: Vec<(i64, i64)> = Vec::new();
-        for item in self.items_of(&self.orders[o]) {
-            if item.bundle_guid.is_some() {
-                continue;
-            }
-            match taken.iter_mut().find(|(id, _)| *id == item.sku_id) {
-                Some((_, n)) => *n += item.unit_count,
-                None => taken.push((item.sku_id, item.unit_count)),
-            }
-        }
-        let at = self.clock.now();
-        let mut events = Vec::new();
-        for (sku_id, units) in taken {
-            let Some(sku) = self
-                .skus
-                .iter_mut()
-                .find(|s| s.id == sku_id && !s.deleted && s.track_inventory != "Disabled")
-            else {
-                continue;
-            };
-            let from = sku.available_items;
-            sku.available_items -= units;
-            sku.last_modified = at;
-            let mut changes = Map::new();
-            changes.insert(
-                "SKUAvailableItems".into(),
-                json!({"from": from, "to": sku.available_items}),
-            );
-            events.push(sku_event(sku, kind::SKU_UPDATED, changes));
-        }
-        if !self.stock_webhooks {
-            events.clear();
-        }
-        events
     }
 
     /// A customer registers on the site (an account, no order yet): `customer.created`.

@@ -48,7 +48,8 @@ pub(crate) struct Pricing {
 }
 
 impl Store {
-    /// Places an order now: `order.created`, then `order.paid` when the spec pays at checkout.
+    /// Places an order now: `order.created`, then `order.paid` when the spec pays at checkout, then the stock it
+    /// takes (`sku.updated` with stock webhooks on), then the spec's edit and cancellation.
     pub(crate) fn place_order(&mut self, spec: &OrderSpec) -> (PlacedOrder, Vec<Event>) {
         let at = self.clock.now();
         let (i, placed) = self.checkout(spec, at);
@@ -68,6 +69,8 @@ impl Store {
             let changes = self.pay(i, at);
             events.push(order_event(&self.orders[i], kind::ORDER_PAID, changes));
         }
+        // The new order's units leave stock before any edit: an edit gives back what it removes.
+        events.extend(self.take_stock(placed.id));
         if let Some(edit) = &spec.then_edit
             && let Ok(more) = self.edit_order(placed.id, edit)
         {

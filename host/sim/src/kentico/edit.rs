@@ -2,9 +2,9 @@
 //! the items tab rebuilds the cart from the order, keeps the stored unit prices of lines it keeps, prices new lines by the order's
 //! rules, re-runs cart-item discounts, order discounts, shipping, tax and gift cards, then deletes every
 //! `COM_OrderItem` row and inserts them again (new `OrderItemID`s, same `OrderItemGuid`s). Address edits update
-//! the `COM_OrderAddress` rows in place. Every edit bumps `OrderLastModified` and emits `order.updated`;
-//! cancelling moves the order to `Canceled` and emits `order.status_changed`. Neither restores stock, coupon
-//! uses or gift-card balances (discounts.md §7.4).
+//! the `COM_OrderAddress` rows in place. Every edit bumps `OrderLastModified` and emits `order.updated`; the units
+//! of removed or lowered lines return to stock (`stock`, discounts.md §7.2). Cancelling moves the order to
+//! `Canceled` and emits `order.status_changed`; it restores no stock, coupon uses or gift-card balances (§7.4).
 
 use rand::Rng;
 use rust_decimal::Decimal;
@@ -16,14 +16,15 @@ use super::order::{OrderItem, SHIPPING};
 use super::promotion::Row;
 use super::seed::{self, SimRng, Stream, status};
 use super::spec::{AddressSpec, EditError, LineSpec, OrderEdit};
+use super::stock::units_by_sku;
 use super::store::{Event, Store, kind, order_event};
 
 /// Grinds drawn for coffee lines added by an edit (as at checkout).
 const GRINDS: &[&str] = &["Whole bean", "Espresso", "Filter", "French press"];
 
 impl Store {
-    /// Applies an admin edit to order `order_id` and recalculates it; one `order.updated` event, none when
-    /// the edit changes nothing. Nothing changes when the edit is refused.
+    /// Applies an admin edit to order `order_id` and recalculates it; one `order.updated` event (and the stock the
+    /// changed lines move), none when the edit changes nothing. Nothing changes when the edit is refused.
     ///
     /// # Errors
     ///
@@ -174,7 +175,10 @@ impl Store {
         o.cart = pricing.rules;
         o.item_ids = item_ids;
         o.last_modified = at;
-        Ok(vec![order_event(o, kind::ORDER_UPDATED, changes)])
+        let mut events = vec![order_event(o, kind::ORDER_UPDATED, changes)];
+        let after = units_by_sku(self.items_of(&self.orders[i]));
+        events.extend(self.restock_after_edit(&units_by_sku(&old), &after));
+        Ok(events)
     }
 
     /// Moves an order to `Canceled` (items, totals, payments and gift-card use stay as they were). `None` when

@@ -145,17 +145,8 @@ async fn an_order_put_marks_it_paid_and_the_permission_model_refuses_the_rest() 
 }
 
 async fn status_id(sim: &ferry_sim::kentico::KenticoHandle, code: &str) -> anyhow::Result<i64> {
-    let v: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/rest/ecommerce.orderstatus/currentsite/{code}?format=json",
-            sim.base_url()
-        ))
-        .basic_auth("ferry", Some("sandbox"))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let v =
+        crate::kentico_rest_json(sim, &format!("ecommerce.orderstatus/currentsite/{code}")).await?;
     let row = v["data"]
         .as_object()
         .and_then(|d| {

@@ -396,28 +396,7 @@ async fn the_config_snapshot_changes_with_every_tenant_write_and_activation(
     Ok(())
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::support::with_sqlite(|s| async move { crate::admin_rows::$name(&s).await }).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::support::with_postgres(|s| async move { crate::admin_rows::$name(&s).await }).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+rows_on_both_backends!(admin_rows:
     tokens_are_found_by_hash_scoped_and_revocable,
     plugin_versions_number_per_name_and_one_is_active,
     events_page_newest_first_by_state,

@@ -258,28 +258,7 @@ async fn activity_counts_every_tenant_at_once(store: &Store) -> anyhow::Result<(
     Ok(())
 }
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::support::with_sqlite(|s| async move { crate::console_rows::$name(&s).await }).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    crate::support::with_postgres(|s| async move { crate::console_rows::$name(&s).await }).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+rows_on_both_backends!(console_rows:
     sessions_speak_for_a_live_token_until_they_expire_or_end,
     activity_counts_every_tenant_at_once,
 );

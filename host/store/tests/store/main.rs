@@ -2,11 +2,39 @@
 //! twice: `sqlite::<name>` on a SQLite file, `postgres::<name>` on a Postgres database of its own (see
 //! `support`). `multi_host` holds the Postgres-only tests where several stores (hosts) share one database.
 //! `admin_rows` runs the admin API's rows (tokens, plugin versions, event pages, managed tenants) on both
-//! backends the same way. One test binary for the crate, as Wasmtime's `tests/all`.
+//! backends the same way, as `console_rows` (sessions, activity), `callback_rows` (the payment write-back's
+//! callbacks, ledger keys and events), `sku_rows` (catalogue events by SKU) and `audit_rows` (books audit reports)
+//! do, each through [`rows_on_both_backends`]. One test binary for the crate, as Wasmtime's `tests/all`.
+
+/// Generates a `sqlite` and a `postgres` module holding one `#[tokio::test]` per body of module `$suite` (each an
+/// `async fn name(&Store) -> anyhow::Result<()>`), so a row module runs its bodies on both backends.
+macro_rules! rows_on_both_backends {
+    ($suite:ident: $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::with_sqlite(|s| async move { crate::$suite::$name(&s).await }).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    crate::support::with_postgres(|s| async move { crate::$suite::$name(&s).await }).await;
+                }
+            )*
+        }
+    };
+}
 
 mod admin_rows;
+mod audit_rows;
+mod callback_rows;
 mod console_rows;
 mod multi_host;
+mod sku_rows;
 mod suite;
 mod support;
 
