@@ -21,6 +21,7 @@ mod faults;
 mod lease_takeover;
 mod metrics;
 mod multi_host;
+mod order_by_number;
 mod payments_back;
 mod readiness;
 mod webhook_intake;

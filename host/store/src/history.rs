@@ -17,6 +17,15 @@ macro_rules! purgeable {
     };
 }
 
+/// A business key an event is found by ([`Store::tag_event`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventTag<'a> {
+    /// The SKU code a catalogue event concerns ([`Store::find_by_sku`]).
+    Sku(&'a str),
+    /// The Kentico order number an order event concerns ([`Store::find_by_order_number`]).
+    OrderNumber(&'a str),
+}
+
 /// One pipeline step to record (extract, transform, load...).
 #[derive(Debug, Clone)]
 pub struct Step {
@@ -123,6 +132,27 @@ impl Store {
             transitions,
             steps,
         })
+    }
+
+    /// Tags the leased event with a business key as soon as a step knows it, so that search finds the event even
+    /// when a later step fails (a dead-lettered order by its number).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn tag_event(&self, lease: &Lease, tag: EventTag<'_>) -> Result<()> {
+        let (sql, value) = match tag {
+            EventTag::Sku(v) => ("UPDATE events SET sku = $1 WHERE seq = $2", v),
+            EventTag::OrderNumber(v) => ("UPDATE events SET order_number = $1 WHERE seq = $2", v),
+        };
+        on_pool!(&self.pool, |p| {
+            sqlx::query(sql)
+                .bind(value)
+                .bind(lease.job.0)
+                .execute(p)
+                .await
+                .map_err(Error::db("tag event"))?;
+        });
+        Ok(())
     }
 
     /// Events of a tenant for a Kentico order number, newest first.

@@ -104,7 +104,7 @@ pub use connection::Disconnection;
 pub use dead_letter::{DeadLetter, DeadLetterFilter};
 pub use error::{Error, Result};
 pub use event::{EventRecord, EventState, InsertOutcome, JobId, NewEvent, Transition};
-pub use history::{PURGE_BATCH, PurgeReport, RunHistory, Step, StepRecord};
+pub use history::{EventTag, PURGE_BATCH, PurgeReport, RunHistory, Step, StepRecord};
 pub use ingestor::Ingestor;
 pub use ledger::{LedgerEntry, LedgerState};
 pub use mapping::MappingKind;

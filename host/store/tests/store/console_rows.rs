@@ -1,11 +1,12 @@
 //! What the web console reads and keeps, on both backends: sessions tied to a live admin token, every tenant's
-//! activity at once, and the filtered run history.
+//! activity at once, the filtered run history and dead letters found by order number.
 
 #![allow(clippy::unwrap_used)]
 
 use ferry_model::{Decimal, ErrorClass, EventEnvelope, EventKind, EventObject, TenantId};
 use ferry_store::{
-    ClaimRequest, EventFilter, EventState, NewEvent, Outcome, Store, SyncedOrder, TokenScope,
+    ClaimRequest, DeadLetterFilter, EventFilter, EventState, EventTag, NewEvent, Outcome, Store,
+    SyncedOrder, TokenScope,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -258,6 +259,49 @@ async fn activity_counts_every_tenant_at_once(store: &Store) -> anyhow::Result<(
     Ok(())
 }
 
+async fn an_event_tagged_with_its_order_number_is_found_dead(store: &Store) -> anyhow::Result<()> {
+    let shop = tenant("shop");
+    insert(store, &shop, 1).await;
+    insert(store, &shop, 2).await;
+    let claimed = store
+        .claim(&ClaimRequest::new("w", Duration::from_secs(30), 5))
+        .await?;
+    assert_eq!(claimed.len(), 2);
+    store
+        .tag_event(&claimed[0].lease, EventTag::OrderNumber("1001"))
+        .await?;
+    for c in &claimed {
+        store
+            .dead_letter(&c.lease, "order is invalid", ErrorClass::Validation)
+            .await?;
+    }
+    let by_number = |n: &str| DeadLetterFilter {
+        tenant: Some(shop.clone()),
+        class: None,
+        order_number: Some(n.to_owned()),
+    };
+    let found = store.dead_letters_matching(&by_number("1001"), 10).await?;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].job, claimed[0].lease.job);
+    assert_eq!(found[0].order_number.as_deref(), Some("1001"));
+    assert_eq!(store.find_by_order_number(&shop, "1001").await?.len(), 1);
+    assert!(
+        store
+            .dead_letters_matching(&by_number("1002"), 10)
+            .await?
+            .is_empty()
+    );
+    // A bulk action under an order filter takes that order's dead letters only.
+    assert_eq!(
+        store
+            .replay_matching(&by_number("1001"), "replayed")
+            .await?,
+        1
+    );
+    assert_eq!(store.dead_letters(Some(&shop), 10).await?.len(), 1);
+    Ok(())
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -282,4 +326,5 @@ macro_rules! on_both_backends {
 on_both_backends!(
     sessions_speak_for_a_live_token_until_they_expire_or_end,
     activity_counts_every_tenant_at_once,
+    an_event_tagged_with_its_order_number_is_found_dead,
 );
