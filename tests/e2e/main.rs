@@ -24,4 +24,5 @@ mod multi_host;
 mod order_by_number;
 mod payments_back;
 mod readiness;
+mod usage;
 mod webhook_intake;

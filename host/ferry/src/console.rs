@@ -9,6 +9,7 @@
 //! - `session`: sign in and out, the session middleware and the CSRF check every form passes.
 //! - `page`: the page frame, the error page, the stylesheet and formatting helpers.
 //! - `tenants`: the tenants overview (connections, breakers, backlog, dead letters, orders synced).
+//! - `usage`: orders synced and calls per tenant, month and day (what an operator bills on).
 //! - `events`: run history with filters and paging, and one event's timeline.
 //! - `dead_letters`: the dead-letter queue, replay and discard of one or all after a confirmation.
 //! - `tokens`: admin tokens (operator only).
@@ -19,6 +20,7 @@ mod page;
 mod session;
 mod tenants;
 mod tokens;
+mod usage;
 
 use crate::admin::AdminState;
 use axum::Router;
@@ -33,6 +35,7 @@ pub fn router(state: AdminState) -> Router {
     let private = Router::new()
         .route("/", get(|| async { Redirect::to("/console/tenants") }))
         .route("/tenants", get(tenants::overview))
+        .route("/usage", get(usage::page))
         .route("/tenants/{tenant}/events", get(events::history))
         .route("/tenants/{tenant}/events/{job}", get(events::event))
         .route("/tenants/{tenant}/dlq", get(dead_letters::list))

@@ -36,6 +36,7 @@ pub(super) fn frame(viewer: Option<&Viewer>, title: &str, body: Markup) -> Marku
                             } @else {
                                 a href={ (BASE) "/tokens" } { "Tokens" }
                             }
+                            a href={ (BASE) "/usage" } { "Usage" }
                         }
                         form.signout method="post" action={ (BASE) "/sign-out" } {
                             span.who { (v.principal.token_id) " · " (scope_name(&v.principal.scope)) }

@@ -1,12 +1,12 @@
 //! What the web console reads and keeps, on both backends: sessions tied to a live admin token, every tenant's
-//! activity at once, the filtered run history and dead letters found by order number.
+//! activity at once, the filtered run history, dead letters found by order number, and usage per tenant and day.
 
 #![allow(clippy::unwrap_used)]
 
 use ferry_model::{Decimal, ErrorClass, EventEnvelope, EventKind, EventObject, TenantId};
 use ferry_store::{
     ClaimRequest, DeadLetterFilter, EventFilter, EventState, EventTag, NewEvent, Outcome, Store,
-    SyncedOrder, TokenScope,
+    SyncedOrder, TokenScope, UsageCounts, UsageDay,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -259,6 +259,70 @@ async fn activity_counts_every_tenant_at_once(store: &Store) -> anyhow::Result<(
     Ok(())
 }
 
+async fn usage_adds_up_per_tenant_and_day_and_an_order_counts_once(
+    store: &Store,
+) -> anyhow::Result<()> {
+    let (shop, other) = (tenant("shop"), tenant("other"));
+    let today = OffsetDateTime::now_utc().date();
+    let yesterday = today.previous_day().unwrap();
+    let calls = |fb, kentico| UsageCounts {
+        freshbooks_calls: fb,
+        kentico_calls: kentico,
+        ..UsageCounts::default()
+    };
+    let day = |t: &TenantId, day, counts| UsageDay {
+        tenant: t.clone(),
+        day,
+        counts,
+    };
+    // Two flushes (two hosts, or one host twice) add up; nothing is overwritten.
+    store
+        .add_usage(&[
+            day(&shop, yesterday, calls(5, 7)),
+            day(&other, today, calls(1, 0)),
+        ])
+        .await?;
+    store
+        .add_usage(&[day(&shop, yesterday, calls(2, 1))])
+        .await?;
+    store.add_usage(&[]).await?;
+    // An order counts on its first sync only, however often it is recorded again.
+    let order = SyncedOrder {
+        order_guid: "g1".to_owned(),
+        currency: "EUR".to_owned(),
+        total: Decimal::new(1000, 2),
+        max_quantity: 1,
+        customer: "c".to_owned(),
+        country: "DE".to_owned(),
+    };
+    assert!(
+        store.record_synced_order(&shop, &order).await?,
+        "first sync"
+    );
+    assert!(!store.record_synced_order(&shop, &order).await?, "an edit");
+
+    let rows = store.usage(None, yesterday, today).await?;
+    let seen: Vec<(&str, time::Date, UsageCounts)> = rows
+        .iter()
+        .map(|r| (r.tenant.as_str(), r.day, r.counts))
+        .collect();
+    let orders = UsageCounts {
+        orders_synced: 1,
+        ..UsageCounts::default()
+    };
+    assert_eq!(
+        seen,
+        [
+            ("other", today, calls(1, 0)),
+            ("shop", yesterday, calls(7, 8)),
+            ("shop", today, orders),
+        ]
+    );
+    assert_eq!(store.usage(Some(&shop), today, today).await?.len(), 1);
+    assert!(store.usage(Some(&shop), yesterday, yesterday).await?[0].counts == calls(7, 8));
+    Ok(())
+}
+
 async fn an_event_tagged_with_its_order_number_is_found_dead(store: &Store) -> anyhow::Result<()> {
     let shop = tenant("shop");
     insert(store, &shop, 1).await;
@@ -326,5 +390,6 @@ macro_rules! on_both_backends {
 on_both_backends!(
     sessions_speak_for_a_live_token_until_they_expire_or_end,
     activity_counts_every_tenant_at_once,
+    usage_adds_up_per_tenant_and_day_and_an_order_counts_once,
     an_event_tagged_with_its_order_number_is_found_dead,
 );
