@@ -29,16 +29,6 @@ async fn stored_refresh_token(host: &TestApp, tenant: &str) -> anyhow::Result<Op
     ))
 }
 
-/// The text of the element `css`.
-async fn text(browser: &Chromium, css: &str) -> anyhow::Result<String> {
-    Ok(browser
-        .client
-        .find(fantoccini::Locator::Css(css))
-        .await?
-        .text()
-        .await?)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tenant_page_tests_its_connections_and_connects_freshbooks_through_the_authorize_page()
 -> anyhow::Result<()> {
@@ -78,12 +68,15 @@ async fn a_tenant_page_tests_its_connections_and_connects_freshbooks_through_the
     assert!(page.contains("Connect FreshBooks"), "{page}");
     let page = browser.click("#test").await?;
     assert!(
-        text(&browser, "#test-result tr[data-service=kentico]")
+        browser
+            .text_of("#test-result tr[data-service=kentico]")
             .await?
             .contains("works"),
         "{page}"
     );
-    let freshbooks = text(&browser, "#test-result tr[data-service=freshbooks]").await?;
+    let freshbooks = browser
+        .text_of("#test-result tr[data-service=freshbooks]")
+        .await?;
     assert!(
         freshbooks.contains("revoked") && freshbooks.contains("connect FreshBooks again"),
         "{freshbooks}"
@@ -103,7 +96,9 @@ async fn a_tenant_page_tests_its_connections_and_connects_freshbooks_through_the
     );
     assert!(page.contains("FreshBooks is connected"), "{page}");
     assert_eq!(
-        text(&browser, "#connections tr[data-service=freshbooks] .badge").await?,
+        browser
+            .text_of("#connections tr[data-service=freshbooks] .badge")
+            .await?,
         "connected"
     );
     assert_eq!(fb.authorizations().len(), 1, "one authorization allowed");
@@ -117,11 +112,9 @@ async fn a_tenant_page_tests_its_connections_and_connects_freshbooks_through_the
     // Both work: FreshBooks answers, which it only does for the token pair just granted.
     browser.click("#test").await?;
     for service in ["kentico", "freshbooks"] {
-        let row = text(
-            &browser,
-            &format!("#test-result tr[data-service={service}]"),
-        )
-        .await?;
+        let row = browser
+            .text_of(&format!("#test-result tr[data-service={service}]"))
+            .await?;
         assert!(row.contains("works"), "{service}: {row}");
     }
     browser.screenshot("tenant-test-ok").await?;
@@ -129,13 +122,16 @@ async fn a_tenant_page_tests_its_connections_and_connects_freshbooks_through_the
     // Kentico's REST service switched off in its settings: named, with where to switch it on.
     host.sandbox.kentico.set_rest_enabled(false);
     browser.click("#test").await?;
-    let kentico = text(&browser, "#test-result tr[data-service=kentico]").await?;
+    let kentico = browser
+        .text_of("#test-result tr[data-service=kentico]")
+        .await?;
     assert!(
         kentico.contains("service_disabled") && kentico.contains("Settings → Integration → REST"),
         "{kentico}"
     );
     assert!(
-        text(&browser, "#test-result tr[data-service=freshbooks]")
+        browser
+            .text_of("#test-result tr[data-service=freshbooks]")
             .await?
             .contains("works")
     );
@@ -147,7 +143,9 @@ async fn a_tenant_page_tests_its_connections_and_connects_freshbooks_through_the
         .open(&format!("{}/console/tenants/{WRONG}", host.host_url))
         .await?;
     browser.click("#test").await?;
-    let kentico = text(&browser, "#test-result tr[data-service=kentico]").await?;
+    let kentico = browser
+        .text_of("#test-result tr[data-service=kentico]")
+        .await?;
     assert!(
         kentico.contains("bad_credentials")
             && kentico.contains("tenants.wrong.kentico.username and password"),

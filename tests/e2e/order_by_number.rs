@@ -3,8 +3,8 @@
 //! console's dead-letter and run history pages (in a real headless Chromium) — the events of that order and no
 //! other, as the store holds them.
 
+use crate::admin_api::invalid;
 use crate::console::sign_in;
-use ferry_sim::kentico::OrderMix;
 use ferry_tests::chromium::Chromium;
 use ferry_tests::{TestApp, assert_exactly_once, fast_workers};
 use reqwest::StatusCode;
@@ -48,12 +48,7 @@ async fn an_invalid_order_that_dead_letters_is_found_by_its_number() -> anyhow::
         .with_admin_tokens()
         .spawn()
         .await?;
-    let invalid = OrderMix {
-        invalid: 1.0,
-        foreign_currency: 0.0,
-        paid: 0.0,
-    };
-    let placed = host.place(0..ORDERS as u64, &invalid).await;
+    let placed = host.place(0..ORDERS as u64, &invalid()).await;
     // Settled: every event of every order has run, and each order is dead-lettered, none invoiced.
     let audit = host.settle(&placed).await?;
     assert_exactly_once(&audit);

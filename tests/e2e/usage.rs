@@ -139,42 +139,32 @@ async fn usage_counts_the_calls_and_orders_the_simulators_saw_and_survives_a_res
     let page = browser
         .open(&format!("{}/console/usage", host.host_url))
         .await?;
-    let cell = |css: String| {
-        let browser = &browser;
-        async move {
-            browser
-                .client
-                .find(fantoccini::Locator::Css(&css))
-                .await?
-                .text()
-                .await
-                .map_err(anyhow::Error::from)
-        }
-    };
     let row = format!("#usage tr[data-tenant={BILLED}]");
     assert_eq!(
-        cell(format!("{row} td.orders")).await?,
+        browser.text_of(&format!("{row} td.orders")).await?,
         invoices.to_string(),
         "{page}"
     );
     assert_eq!(
-        cell(format!("{row} td.freshbooks")).await?,
+        browser.text_of(&format!("{row} td.freshbooks")).await?,
         fb.to_string(),
         "{page}"
     );
     assert_eq!(
-        cell(format!("{row} td.kentico")).await?,
+        browser.text_of(&format!("{row} td.kentico")).await?,
         kentico.to_string(),
         "{page}"
     );
     assert_eq!(
-        cell(format!("#usage tr[data-tenant={IDLE}] td.freshbooks")).await?,
+        browser
+            .text_of(&format!("#usage tr[data-tenant={IDLE}] td.freshbooks"))
+            .await?,
         "0"
     );
     browser.screenshot("usage").await?;
     let page = browser.click(&format!("{row} a")).await?;
     assert_eq!(
-        cell("#days tbody tr td.freshbooks".to_owned()).await?,
+        browser.text_of("#days tbody tr td.freshbooks").await?,
         fb.to_string(),
         "{page}"
     );
@@ -194,22 +184,20 @@ async fn usage_counts_the_calls_and_orders_the_simulators_saw_and_survives_a_res
     browser.quit().await;
 
     // A bad range says what is wrong.
-    let (status, body) = host
-        .get(
-            &format!("/tenants/{BILLED}/usage?from=2026-13-01"),
-            &host.operator,
-        )
-        .await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
-    assert_eq!(
-        body["error"]["message"],
-        "from: \"2026-13-01\" is not a date (YYYY-MM-DD)"
-    );
-    let (status, body) = host
-        .get("/usage?from=2026-12-06&to=2026-12-05", &host.operator)
-        .await;
-    assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
-    assert!(body.to_string().contains("is after to"), "{body}");
+    for (path, message) in [
+        (
+            format!("/tenants/{BILLED}/usage?from=2026-13-01"),
+            "from: \"2026-13-01\" is not a date (YYYY-MM-DD)",
+        ),
+        (
+            "/usage?from=2026-12-06&to=2026-12-05".to_owned(),
+            "from (2026-12-06) is after to (2026-12-05)",
+        ),
+    ] {
+        let (status, body) = host.get(&path, &host.operator).await;
+        assert_error(status, &body, StatusCode::BAD_REQUEST, "bad_request");
+        assert_eq!(body["error"]["message"], message, "{path}");
+    }
 
     // A restart keeps what was counted, and counts on from there.
     let host = host.restart().await?;

@@ -89,6 +89,14 @@ impl Chromium {
         Ok(self.client.find(Locator::Css("body")).await?.text().await?)
     }
 
+    /// The visible text of the element `css` on the current page.
+    ///
+    /// # Errors
+    /// No such element, or the browser failed.
+    pub async fn text_of(&self, css: &str) -> anyhow::Result<String> {
+        Ok(self.client.find(Locator::Css(css)).await?.text().await?)
+    }
+
     /// Types `value` into the field named `name`.
     ///
     /// # Errors

@@ -56,53 +56,47 @@ impl Store {
         order: &SyncedOrder,
     ) -> Result<bool> {
         let now = now_ms();
-        let total = order.total.normalize().to_string();
         let first = on_pool!(&self.pool, |p| {
             let mut tx = begin_write(p, "begin record synced order").await?;
-            let first = sqlx::query(
+            // Read inside the write transaction: SQLite's writer lock, and on Postgres the per-object ordering that
+            // runs one event of an order at a time, keep two syncs of one order from both finding it new.
+            let seen: Option<i64> = sqlx::query_scalar(
+                "SELECT synced_at FROM synced_orders WHERE tenant = $1 AND order_guid = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(&order.order_guid)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Error::db("read synced order"))?;
+            sqlx::query(
                 "INSERT INTO synced_orders (tenant, order_guid, currency, total, max_quantity, \
                  customer, country, synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT \
-                 (tenant, order_guid) DO NOTHING",
+                 (tenant, order_guid) DO UPDATE SET currency = excluded.currency, total = \
+                 excluded.total, max_quantity = excluded.max_quantity, customer = \
+                 excluded.customer, country = excluded.country",
             )
             .bind(tenant.as_str())
             .bind(&order.order_guid)
             .bind(&order.currency)
-            .bind(&total)
+            .bind(order.total.normalize().to_string())
             .bind(order.max_quantity)
             .bind(&order.customer)
             .bind(&order.country)
             .bind(now)
             .execute(&mut *tx)
             .await
-            .map_err(Error::db("record synced order"))?
-            .rows_affected()
-                == 1;
-            if first {
+            .map_err(Error::db("record synced order"))?;
+            if seen.is_none() {
                 let counts = UsageCounts {
                     orders_synced: 1,
                     ..UsageCounts::default()
                 };
                 usage::add(&mut *tx, tenant, from_ms(now).date(), counts).await?;
-            } else {
-                sqlx::query(
-                    "UPDATE synced_orders SET currency = $3, total = $4, max_quantity = $5, customer = \
-                     $6, country = $7 WHERE tenant = $1 AND order_guid = $2",
-                )
-                .bind(tenant.as_str())
-                .bind(&order.order_guid)
-                .bind(&order.currency)
-                .bind(&total)
-                .bind(order.max_quantity)
-                .bind(&order.customer)
-                .bind(&order.country)
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::db("update synced order"))?;
             }
             tx.commit()
                 .await
                 .map_err(Error::db("commit synced order"))?;
-            first
+            seen.is_none()
         });
         Ok(first)
     }

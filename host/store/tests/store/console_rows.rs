@@ -15,6 +15,18 @@ fn tenant(id: &str) -> TenantId {
     TenantId::parse(id).unwrap()
 }
 
+/// A synced order of 10.00 EUR.
+fn synced_order(guid: &str) -> SyncedOrder {
+    SyncedOrder {
+        order_guid: guid.to_owned(),
+        currency: "EUR".to_owned(),
+        total: Decimal::new(1000, 2),
+        max_quantity: 1,
+        customer: "c".to_owned(),
+        country: "DE".to_owned(),
+    }
+}
+
 async fn insert(store: &Store, tenant: &TenantId, id: i64) {
     let at = OffsetDateTime::now_utc();
     let envelope = EventEnvelope {
@@ -124,17 +136,7 @@ async fn activity_counts_every_tenant_at_once(store: &Store) -> anyhow::Result<(
             .await?;
     }
     store
-        .record_synced_order(
-            &shop,
-            &SyncedOrder {
-                order_guid: "g1".to_owned(),
-                currency: "EUR".to_owned(),
-                total: Decimal::new(1000, 2),
-                max_quantity: 1,
-                customer: "c".to_owned(),
-                country: "DE".to_owned(),
-            },
-        )
+        .record_synced_order(&shop, &synced_order("g1"))
         .await?;
 
     let day = OffsetDateTime::now_utc() - time::Duration::hours(1);
@@ -287,14 +289,7 @@ async fn usage_adds_up_per_tenant_and_day_and_an_order_counts_once(
         .await?;
     store.add_usage(&[]).await?;
     // An order counts on its first sync only, however often it is recorded again.
-    let order = SyncedOrder {
-        order_guid: "g1".to_owned(),
-        currency: "EUR".to_owned(),
-        total: Decimal::new(1000, 2),
-        max_quantity: 1,
-        customer: "c".to_owned(),
-        country: "DE".to_owned(),
-    };
+    let order = synced_order("g1");
     assert!(
         store.record_synced_order(&shop, &order).await?,
         "first sync"
