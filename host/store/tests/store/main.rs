@@ -7,6 +7,7 @@
 mod admin_rows;
 mod console_rows;
 mod multi_host;
+mod purge_contention;
 mod suite;
 mod support;
 
