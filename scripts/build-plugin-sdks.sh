@@ -74,9 +74,10 @@ build() {
       python) (cd "$dir" && ./build.sh >/dev/null) ;;
     esac
   fi
-  # The scaffold's own test: its example hook adds the greeting to the sample order's invoice notes.
+  # The scaffold's own test: its example hook adds the greeting to the sample order's invoice notes. grep reads the
+  # whole output (not -q, which stops at the first match and leaves ferry writing into a closed pipe: Broken pipe).
   "$ferry" plugin test "$wasm" --order "$dir/sample-order.json" --setting greeting=Thanks \
-    --cache-dir "$out/cwasm" | grep -q 'Thanks 27!' \
+    --cache-dir "$out/cwasm" | grep 'Thanks 27!' >/dev/null \
     || { echo "build-plugin-sdks.sh: ferry plugin test found no greeting from the $lang scaffold" >&2; exit 1; }
   cp -p "$wasm" "$out/sdk-$lang.wasm"
 }
