@@ -46,6 +46,16 @@ const DOCUMENTED: &[(&str, Kind, &[&str])] = &[
         Kind::Histogram,
         &["tenant", "downstream"],
     ),
+    (
+        "ferry_usage_orders_synced_total",
+        Kind::Counter,
+        &["tenant"],
+    ),
+    (
+        "ferry_usage_calls_total",
+        Kind::Counter,
+        &["tenant", "downstream"],
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,6 +155,8 @@ async fn metrics_after_a_run_have_every_documented_family_with_type_labels_and_t
     let app = TestApp::builder()
         .with_seed(61)
         .with_tenants(&[&tenant])
+        // Usage calls reach their counter when they are written to the store.
+        .with_config(|c| c.usage.flush_every_ms = 100)
         .spawn()
         .await?;
     // The test delivers the webhooks itself, so it knows what was posted; one order gets none, and polling
@@ -183,17 +195,28 @@ async fn metrics_after_a_run_have_every_documented_family_with_type_labels_and_t
     )
     .await?;
     let done = app.store.count_in_state(Some(&t), EventState::Done).await?;
-    // The run's answer is recorded in the store just before it is counted; wait for the count to catch up.
-    wait_until(Duration::from_secs(30), "runs counted", || async {
-        scrape(&app).await.is_ok_and(|s| {
-            value(
-                &s,
-                "ferry_worker_runs_total",
-                &tenant,
-                &[("outcome", "completed")],
-            ) == done as f64
-        })
-    })
+    // The run's answer is recorded in the store just before it is counted, and calls are counted as usage once
+    // written; wait for the counts to catch up.
+    wait_until(
+        Duration::from_secs(30),
+        "runs and calls counted",
+        || async {
+            scrape(&app).await.is_ok_and(|s| {
+                value(
+                    &s,
+                    "ferry_worker_runs_total",
+                    &tenant,
+                    &[("outcome", "completed")],
+                ) == done as f64
+                    && value(
+                        &s,
+                        "ferry_usage_calls_total",
+                        &tenant,
+                        &[("downstream", "freshbooks")],
+                    ) > 0.0
+            })
+        },
+    )
     .await?;
     let scrape = scrape(&app).await?;
 

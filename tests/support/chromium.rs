@@ -89,7 +89,7 @@ impl Chromium {
         Ok(self.client.find(Locator::Css("body")).await?.text().await?)
     }
 
-    /// The visible text of the first element `css` matches.
+    /// The visible text of the element `css` on the current page.
     ///
     /// # Errors
     /// No such element, or the browser failed.

@@ -20,6 +20,7 @@
 //! - `sync`: picks up tenant and plugin changes that another host on the same database made.
 //! - `tokens`: token list, create and revoke over the API (operator only).
 //! - `connections`: "Test connection" of a tenant's Kentico and FreshBooks.
+//! - `usage`: orders synced and calls per tenant, day and month (what an operator bills on).
 //! - `connect`: "Connect FreshBooks" in the browser: the start route (behind the same tokens and scopes) and the
 //!   OAuth callback, outside `/admin/v1` because browsers, not API clients, follow them.
 //!
@@ -42,6 +43,8 @@ pub use sync::run as sync_changes;
 mod tenant_changes;
 mod tenants;
 mod tokens;
+mod usage;
+pub(crate) use usage::visible_usage;
 
 pub use auth::{Principal, TOKEN_PREFIX, generate_token, hash_token};
 pub(crate) use backfill::parse_since;
@@ -300,6 +303,8 @@ fn authenticated_routes() -> Vec<(Method, &'static str, MethodRouter<AdminState>
             "/tenants/{tenant}/connections/test",
             post(connections::test),
         ),
+        (Method::GET, "/tenants/{tenant}/usage", get(usage::tenant)),
+        (Method::GET, "/usage", get(usage::all)),
         (Method::GET, "/tokens", get(tokens::list)),
         (Method::POST, "/tokens", post(tokens::create)),
         (Method::DELETE, "/tokens/{id}", delete(tokens::revoke)),

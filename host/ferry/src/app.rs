@@ -44,6 +44,8 @@ pub struct App {
     alerts_task: ferry_alert::AlertsHandle,
     /// The breakers the alert watcher looks at.
     breakers: ferry_outbound::BreakerRegistry,
+    /// Calls counted by the outbound client, written to the store's usage figures every few seconds.
+    calls: ferry_outbound::CallCounts,
     /// Seals the FreshBooks callback verifiers the write-back registers.
     keyring: Arc<Keyring>,
 }
@@ -182,6 +184,7 @@ impl App {
             alerts,
             alerts_task,
             breakers: http.breakers().clone(),
+            calls: http.calls().clone(),
             keyring,
         })
     }
@@ -312,6 +315,12 @@ impl App {
             },
             stop_rx.clone(),
         )));
+        tasks.push(tokio::spawn(crate::usage::run(
+            self.pipeline.store().clone(),
+            self.calls.clone(),
+            Duration::from_millis(self.config.usage.flush_every_ms),
+            stop_rx.clone(),
+        )));
         self.log_summary(workers);
         let mut http_stop = stop_rx.clone();
         let server = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
@@ -327,6 +336,8 @@ impl App {
         for t in tasks {
             let _ = t.await;
         }
+        // Every worker has stopped: the calls of the events that finished during the drain are written too.
+        crate::usage::flush(self.pipeline.store(), &self.calls).await;
         self.alerts_task.stop().await;
         let served = server.await;
         info!(

@@ -46,6 +46,9 @@ pub struct Config {
     /// Alerts: the operator's channels and when alerts fire (`[alerts]`).
     #[serde(default)]
     pub alerts: ferry_alert::AlertsConfig,
+    /// Usage figures (orders synced, calls per tenant and day): how often counted calls are written.
+    #[serde(default)]
+    pub usage: crate::usage::UsageConfig,
     /// Tenants served by this host (on-prem; SaaS adds more through the admin API).
     #[serde(default)]
     pub tenants: Vec<TenantConfig>,

@@ -9,18 +9,24 @@
 //! - `session`: sign in and out, the session middleware and the CSRF check every form passes.
 //! - `page`: the page frame, the error page, the stylesheet and formatting helpers.
 //! - `tenants`: the tenants overview (connections, breakers, backlog, dead letters, orders synced).
+//! - `connections`: one tenant's page: its connections, "Connect FreshBooks", "Test connection".
+//! - `usage`: orders synced and calls per tenant, month and day (what an operator bills on).
 //! - `events`: run history with filters and paging, and one event's timeline.
 //! - `dead_letters`: the dead-letter queue, replay and discard of one or all after a confirmation.
 //! - `tokens`: admin tokens (operator only).
 //! - `audits`: the books audits of a tenant, one report, audit now and repair.
 
 mod audits;
+mod connections;
 mod dead_letters;
 mod events;
 mod page;
 mod session;
 mod tenants;
 mod tokens;
+mod usage;
+
+pub use connections::connected_page;
 
 use crate::admin::AdminState;
 use axum::Router;
@@ -35,6 +41,10 @@ pub fn router(state: AdminState) -> Router {
     let private = Router::new()
         .route("/", get(|| async { Redirect::to("/console/tenants") }))
         .route("/tenants", get(tenants::overview))
+        .route("/tenants/{tenant}", get(connections::page))
+        .route("/tenants/{tenant}/connect", post(connections::connect))
+        .route("/tenants/{tenant}/test", post(connections::test))
+        .route("/usage", get(usage::page))
         .route("/tenants/{tenant}/events", get(events::history))
         .route("/tenants/{tenant}/events/{job}", get(events::event))
         .route("/tenants/{tenant}/dlq", get(dead_letters::list))

@@ -18,6 +18,8 @@
 //! - `writeback`: FreshBooks callbacks registered and verified per tenant, and the payment poll; payments in
 //!   FreshBooks written back to Kentico (the event itself runs in `pipeline`).
 //! - `retention`: purging old finished events on a schedule (`store.keep_done_days`).
+//! - `usage`: orders synced and calls per tenant and day (what an operator bills on): counted calls written to the
+//!   store, and the reports the admin API and the console serve.
 //! - `alerts`: wiring `ferry-alert` (the tenants' channels) and the watcher that raises and clears alerts for
 //!   breakers, disconnected tenants and old backlogs.
 //! - `pipeline`: one event through extract → validate → transform → load, and its answer to the store.
@@ -42,5 +44,6 @@ pub mod retention;
 pub mod services;
 pub mod telemetry;
 pub mod tenants;
+pub mod usage;
 pub mod worker;
 pub mod writeback;

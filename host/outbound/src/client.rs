@@ -1,7 +1,7 @@
 //! `HttpClient`: one reqwest client plus the breaker registry and rate limiter, shared by every tenant.
 
 use crate::{
-    AdaptiveLimits, BreakerKey, BreakerRegistry, Error, KeyedLimiter, OutboundConfig,
+    AdaptiveLimits, BreakerKey, BreakerRegistry, CallCounts, Error, KeyedLimiter, OutboundConfig,
     ReadRetryConfig, Result,
     classify::{from_reqwest, from_status},
     metrics::{REQUEST_DURATION_SECONDS, REQUESTS_TOTAL},
@@ -64,6 +64,8 @@ pub struct HttpClient {
     /// Shared across clones: every tenant's concurrency window and 429 pause, fed by its budgeted calls and read
     /// by the worker when it claims.
     adaptive: AdaptiveLimits,
+    /// Shared across clones: every request sent, per tenant and downstream, until the host takes the counts.
+    calls: CallCounts,
     read_retry: ReadRetryConfig,
 }
 
@@ -103,6 +105,7 @@ impl HttpClient {
             breakers,
             limiter,
             adaptive: AdaptiveLimits::new(),
+            calls: CallCounts::default(),
             read_retry: config.read_retry,
         })
     }
@@ -120,6 +123,11 @@ impl HttpClient {
     /// Each tenant's concurrency window and 429 pause, for the worker's claims.
     pub fn adaptive(&self) -> &AdaptiveLimits {
         &self.adaptive
+    }
+
+    /// The requests sent so far, per tenant, downstream and day, for the host's usage figures.
+    pub fn calls(&self) -> &CallCounts {
+        &self.calls
     }
 
     /// Sends a request through breaker and limiter, reads the body and classifies failures.
@@ -209,6 +217,10 @@ impl HttpClient {
         }
         let started = std::time::Instant::now();
         let result = self.execute(what, write, request).await;
+        // A call is counted once it left: only a refused connection never reached the downstream.
+        if !matches!(result, Err(Error::Connect { .. })) {
+            self.calls.record(&ctx.tenant, &ctx.downstream);
+        }
         metrics::histogram!(REQUEST_DURATION_SECONDS, "tenant" => ctx.tenant.clone(),
             "downstream" => ctx.downstream.clone())
         .record(started.elapsed().as_secs_f64());

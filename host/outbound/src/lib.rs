@@ -13,6 +13,7 @@
 //! - `backoff`: exponential backoff with full jitter that honours `Retry-After`.
 //! - `breaker`: circuit breaker registry keyed by (tenant, downstream), observable state.
 //! - `limit`: governor rate limiter per key.
+//! - `calls`: calls made, counted per tenant, downstream and UTC day for the host's usage figures.
 //! - `adaptive`: each tenant's concurrency window (AIMD on 429s) and the pause a 429's `Retry-After` asks for.
 //! - `redact`: `Redacted<T>` and header/body helpers that keep secrets out of logs.
 //! - `metrics`: metric name constants.
@@ -23,6 +24,7 @@
 mod adaptive;
 mod backoff;
 mod breaker;
+mod calls;
 mod classify;
 mod client;
 mod config;
@@ -34,6 +36,7 @@ mod redact;
 pub use adaptive::AdaptiveLimits;
 pub use backoff::Backoff;
 pub use breaker::{BreakerKey, BreakerRegistry, BreakerSnapshot, BreakerState};
+pub use calls::{CallCounts, CallKey};
 pub use classify::parse_retry_after;
 pub use client::{CallCtx, HttpClient, Response};
 pub use config::{BreakerConfig, OutboundConfig, RateLimitConfig, ReadRetryConfig};

@@ -1,29 +1,12 @@
-//! Catalogue events by SKU: a `sku.*` event is tagged with the SKU code it concerns once that is known, and the run
-//! history finds a product's events by it (as it finds an order's by number).
+//! Catalogue events by SKU: a `sku.*` event is tagged with the SKU code it concerns once that is known
+//! ([`Store::tag_event`]), and the run history finds a product's events by it (as it finds an order's by number).
 
 use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventRow};
-use crate::queue::Lease;
 use crate::store::Store;
 use ferry_model::TenantId;
 
 impl Store {
-    /// Tags the leased event with the SKU code it concerns (`sku`), for [`Store::find_by_sku`].
-    ///
-    /// # Errors
-    /// [`Error::Database`] when the write fails.
-    pub async fn tag_sku(&self, lease: &Lease, sku: &str) -> Result<()> {
-        on_pool!(&self.pool, |p| {
-            sqlx::query("UPDATE events SET sku = $1 WHERE seq = $2")
-                .bind(sku)
-                .bind(lease.job.0)
-                .execute(p)
-                .await
-                .map_err(Error::db("tag event with sku"))?;
-        });
-        Ok(())
-    }
-
     /// Events of a tenant about the SKU with code `sku`, newest first.
     ///
     /// # Errors

@@ -18,6 +18,8 @@ pub struct DeadLetterFilter {
     pub tenant: Option<TenantId>,
     /// Only those filed under this class.
     pub class: Option<ErrorClass>,
+    /// Only those of this Kentico order number (tagged once the order was read, so invalid orders have it too).
+    pub order_number: Option<String>,
 }
 
 /// A dead event with its full history.
@@ -41,7 +43,7 @@ impl Store {
     ) -> Result<Vec<EventRecord>> {
         let filter = DeadLetterFilter {
             tenant: tenant.cloned(),
-            class: None,
+            ..DeadLetterFilter::default()
         };
         self.dead_letters_matching(&filter, limit).await
     }
@@ -58,11 +60,12 @@ impl Store {
         let rows: Vec<EventRow> = on_pool!(&self.pool, |p| {
             sqlx::query_as(
                 "SELECT * FROM events WHERE state = 'dead' AND ($1 IS NULL OR tenant = $1) AND ($2 IS \
-                 NULL OR error_class = $2) ORDER BY seq LIMIT $3",
+                 NULL OR error_class = $2) AND ($4 IS NULL OR order_number = $4) ORDER BY seq LIMIT $3",
             )
             .bind(filter.tenant.as_ref().map(TenantId::as_str))
             .bind(filter.class.map(ErrorClass::as_str))
             .bind(i64::from(limit))
+            .bind(filter.order_number.as_deref())
             .fetch_all(p)
             .await
             .map_err(Error::db("list dead letters"))?
@@ -134,7 +137,7 @@ impl Store {
     pub async fn replay_all(&self, tenant: Option<&TenantId>, note: &str) -> Result<u64> {
         let filter = DeadLetterFilter {
             tenant: tenant.cloned(),
-            class: None,
+            ..DeadLetterFilter::default()
         };
         self.replay_matching(&filter, note).await
     }
@@ -173,12 +176,13 @@ impl Store {
             EventState::Queued => {
                 "UPDATE events SET state = 'queued', attempts = 0, next_attempt_at = $1, \
                  finished_at = NULL, updated_at = $1, error_class = NULL WHERE state = 'dead' AND \
-                 ($2 IS NULL OR tenant = $2) AND ($3 IS NULL OR error_class = $3) RETURNING seq"
+                 ($2 IS NULL OR tenant = $2) AND ($3 IS NULL OR error_class = $3) AND ($4 IS NULL OR \
+                 order_number = $4) RETURNING seq"
             }
             _ => {
                 "UPDATE events SET state = 'discarded', finished_at = $1, updated_at = $1 WHERE \
                  state = 'dead' AND ($2 IS NULL OR tenant = $2) AND ($3 IS NULL OR error_class = \
-                 $3) RETURNING seq"
+                 $3) AND ($4 IS NULL OR order_number = $4) RETURNING seq"
             }
         };
         let ids = on_pool!(&self.pool, |p| {
@@ -187,6 +191,7 @@ impl Store {
                 .bind(now)
                 .bind(filter.tenant.as_ref().map(TenantId::as_str))
                 .bind(filter.class.map(ErrorClass::as_str))
+                .bind(filter.order_number.as_deref())
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(Error::db("move dead letters"))?;

@@ -43,6 +43,7 @@
 //!   history search (`search`).
 //! - `audit`: books audit reports with their window and differences; a repair runs once per report.
 //! - `tenant_config`: tenants managed through the admin API (configuration JSON and sealed secrets).
+//! - `usage`: per tenant and UTC day, orders synced and calls to FreshBooks and Kentico (what an operator bills on).
 
 /// `on_pool!(pool, |p| body)` runs `body` with `p` bound to the store's pool, whichever backend it is. The body is compiled once per
 /// backend, so it must only use what both drivers support (portable SQL, `i64`/`String`/`bool`/bytes binds).
@@ -91,6 +92,7 @@ mod signal;
 mod store;
 mod tenant_config;
 mod token;
+mod usage;
 mod waiter;
 mod watermark;
 
@@ -104,7 +106,7 @@ pub use connection::Disconnection;
 pub use dead_letter::{DeadLetter, DeadLetterFilter};
 pub use error::{Error, Result};
 pub use event::{EventRecord, EventState, InsertOutcome, JobId, NewEvent, Transition};
-pub use history::{PURGE_BATCH, PurgeReport, RunHistory, Step, StepRecord};
+pub use history::{EventTag, PURGE_BATCH, PurgeReport, RunHistory, Step, StepRecord};
 pub use ingestor::Ingestor;
 pub use ledger::{LedgerEntry, LedgerState};
 pub use mapping::MappingKind;
@@ -114,5 +116,6 @@ pub use refresh_lock::RefreshLock;
 pub use store::Store;
 pub use tenant_config::{ConfigSnapshot, StoredTenant};
 pub use token::{RotateOutcome, TokenSet};
+pub use usage::{UsageCounts, UsageDay};
 pub use waiter::WorkWaiter;
 pub use watermark::Watermark;

@@ -4,10 +4,11 @@
 //! A held event is recorded here before it is dead-lettered; a replay of its dead letter (`dead_letter`) releases
 //! it, and the worker runs a released event without the checks.
 
-use crate::backend::Conn;
+use crate::backend::{Conn, begin_write};
 use crate::error::{Error, Result};
 use crate::event::JobId;
-use crate::store::{Store, now_ms};
+use crate::store::{Store, from_ms, now_ms};
+use crate::usage::{self, UsageCounts};
 use ferry_model::{Decimal, TenantId};
 use std::str::FromStr;
 
@@ -43,12 +44,30 @@ pub struct OrderHistory {
 
 impl Store {
     /// Records (or, for an order synced before, updates) what the anomaly checks keep of a synced order. The first
-    /// sync's time stays its place in the history.
+    /// sync's time stays its place in the history. The first time an order is recorded it is also counted in the
+    /// tenant's usage for today (UTC), in the same transaction, so an order is billed once however often it syncs.
+    /// Returns whether this was the order's first sync.
     ///
     /// # Errors
-    /// [`Error::Database`] when the write fails.
-    pub async fn record_synced_order(&self, tenant: &TenantId, order: &SyncedOrder) -> Result<()> {
-        on_pool!(&self.pool, |p| {
+    /// [`Error::Database`] when the write fails (nothing was recorded or counted).
+    pub async fn record_synced_order(
+        &self,
+        tenant: &TenantId,
+        order: &SyncedOrder,
+    ) -> Result<bool> {
+        let now = now_ms();
+        let first = on_pool!(&self.pool, |p| {
+            let mut tx = begin_write(p, "begin record synced order").await?;
+            // Read inside the write transaction: SQLite's writer lock, and on Postgres the per-object ordering that
+            // runs one event of an order at a time, keep two syncs of one order from both finding it new.
+            let seen: Option<i64> = sqlx::query_scalar(
+                "SELECT synced_at FROM synced_orders WHERE tenant = $1 AND order_guid = $2",
+            )
+            .bind(tenant.as_str())
+            .bind(&order.order_guid)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Error::db("read synced order"))?;
             sqlx::query(
                 "INSERT INTO synced_orders (tenant, order_guid, currency, total, max_quantity, \
                  customer, country, synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT \
@@ -63,12 +82,23 @@ impl Store {
             .bind(order.max_quantity)
             .bind(&order.customer)
             .bind(&order.country)
-            .bind(now_ms())
-            .execute(p)
+            .bind(now)
+            .execute(&mut *tx)
             .await
             .map_err(Error::db("record synced order"))?;
+            if seen.is_none() {
+                let counts = UsageCounts {
+                    orders_synced: 1,
+                    ..UsageCounts::default()
+                };
+                usage::add(&mut *tx, tenant, from_ms(now).date(), counts).await?;
+            }
+            tx.commit()
+                .await
+                .map_err(Error::db("commit synced order"))?;
+            seen.is_none()
         });
-        Ok(())
+        Ok(first)
     }
 
     /// The history `order_guid` is checked against: up to `limit` recent orders of the tenant (totals in

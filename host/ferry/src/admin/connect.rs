@@ -23,6 +23,11 @@ pub const START_PATH: &str = "/connect/freshbooks";
 /// The cookie that ties a callback to the browser that started the flow.
 const BINDING_COOKIE: &str = "ferry_connect";
 
+/// The cookie saying the flow was started from the console, so the callback sends the browser back to the tenant's
+/// console page instead of ending on a page of its own. Only says where to go back to: the tenant comes from the
+/// sealed state, and the path is fixed.
+const FROM_CONSOLE_COOKIE: &str = "ferry_connect_from";
+
 /// `GET /connect/freshbooks/{tenant}`: 303 to FreshBooks' authorize page for the tenant's app.
 ///
 /// # Errors
@@ -32,10 +37,11 @@ pub(crate) async fn start(
     Extension(principal): Extension<Principal>,
     AdminPath(tenant): AdminPath<String>,
 ) -> Result<Response, ApiError> {
-    start_for(&state, &principal, &tenant)
+    start_for(&state, &principal, &tenant, false)
 }
 
-/// The start route's work, for any surface that has a [`Principal`] (the console mounts it behind its session).
+/// The start route's work, for any surface that has a [`Principal`] (the console mounts it behind its session);
+/// `from_console` sends the browser back to the tenant's console page once connected.
 ///
 /// # Errors
 /// As [`start`].
@@ -43,6 +49,7 @@ pub fn start_for(
     state: &AdminState,
     principal: &Principal,
     tenant: &str,
+    from_console: bool,
 ) -> Result<Response, ApiError> {
     let runtime = serving_tenant(state, principal, tenant)?;
     let id = &runtime.id;
@@ -70,13 +77,20 @@ pub fn start_for(
             ""
         };
         // SameSite=Lax: the browser comes back from FreshBooks' site in a top-level navigation, which Lax allows.
-        let cookie = format!(
-            "{BINDING_COOKIE}={}; Path={CALLBACK_PATH}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
-            binding.expose_secret(),
-            state.config.connect_ttl_secs
-        );
-        if let Ok(v) = HeaderValue::from_str(&cookie) {
-            response.headers_mut().insert(header::SET_COOKIE, v);
+        let cookie = |name: &str, value: &str| {
+            format!(
+                "{name}={value}; Path={CALLBACK_PATH}; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
+                state.config.connect_ttl_secs
+            )
+        };
+        let mut cookies = vec![cookie(BINDING_COOKIE, binding.expose_secret())];
+        if from_console {
+            cookies.push(cookie(FROM_CONSOLE_COOKIE, "1"));
+        }
+        for c in cookies {
+            if let Ok(v) = HeaderValue::from_str(&c) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
         }
     }
     tracing::info!(tenant = %id, token_id = %principal.token_id, "FreshBooks connection started.");
@@ -99,6 +113,18 @@ pub(crate) async fn callback(
     Query(q): Query<Callback>,
 ) -> Response {
     match finish(&state, &headers, q).await {
+        Ok(done) if cookie(&headers, FROM_CONSOLE_COOKIE).is_some() => {
+            tracing::info!(tenant = %done.tenant, member = done.member, "FreshBooks connected from the console.");
+            let mut back = Redirect::to(&crate::console::connected_page(&done.tenant, done.member))
+                .into_response();
+            let gone = format!(
+                "{FROM_CONSOLE_COOKIE}=; Path={CALLBACK_PATH}; Max-Age=0; HttpOnly; SameSite=Lax"
+            );
+            if let Ok(v) = HeaderValue::from_str(&gone) {
+                back.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            back
+        }
         Ok(done) => {
             tracing::info!(tenant = %done.tenant, member = done.member, "FreshBooks connected in the browser.");
             let what = match (&done.business, done.member) {

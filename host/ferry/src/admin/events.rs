@@ -169,6 +169,8 @@ pub(super) struct DlqQuery {
     limit: Option<u32>,
     /// Only dead letters of this error class.
     class: Option<String>,
+    /// Only dead letters of this Kentico order number.
+    order_number: Option<String>,
 }
 
 /// Query of the bulk replay.
@@ -199,6 +201,7 @@ pub(super) async fn dead_letters_all(
     let filter = DeadLetterFilter {
         tenant: principal.only_tenant().cloned(),
         class: parse_class(q.class.as_deref())?,
+        order_number: q.order_number.clone(),
     };
     let dead = state.store.dead_letters_matching(&filter, limit).await?;
     Ok(AdminJson(
@@ -221,6 +224,7 @@ pub(super) async fn dead_letters(
     let filter = DeadLetterFilter {
         tenant: Some(id),
         class: parse_class(q.class.as_deref())?,
+        order_number: q.order_number.clone(),
     };
     let dead = state.store.dead_letters_matching(&filter, limit).await?;
     Ok(AdminJson(
@@ -312,6 +316,7 @@ pub(super) async fn replay_all(
     let filter = DeadLetterFilter {
         tenant: Some(id),
         class: parse_class(q.class.as_deref())?,
+        order_number: None,
     };
     let note = format!(
         "bulk replay through the admin API by {}",
@@ -352,6 +357,7 @@ pub(super) async fn discard_all(
     let filter = DeadLetterFilter {
         tenant: Some(id),
         class: parse_class(body.class.as_deref())?,
+        order_number: None,
     };
     let reason = format!("{} (by {})", body.reason.trim(), principal.token_id);
     let discarded = state.store.discard_matching(&filter, &reason).await?;

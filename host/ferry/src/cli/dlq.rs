@@ -91,6 +91,7 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
             let filter = DeadLetterFilter {
                 tenant: tenant(&t)?,
                 class,
+                order_number: None,
             };
             let dead = store.dead_letters_matching(&filter, 10_000).await?;
             if json {
@@ -138,6 +139,7 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
             let filter = DeadLetterFilter {
                 tenant: tenant(&t)?,
                 class,
+                order_number: None,
             };
             let n = store
                 .replay_matching(&filter, "bulk replay from the CLI")
@@ -174,6 +176,7 @@ pub async fn run(store: &Store, cmd: DlqCommand, out: &mut impl Write) -> anyhow
             let filter = DeadLetterFilter {
                 tenant: tenant(&t)?,
                 class,
+                order_number: None,
             };
             let n = store.discard_matching(&filter, &reason).await?;
             writeln!(out, "discarded {n} event(s): {reason}")?;

@@ -1,5 +1,6 @@
-//! The dead-letter queue of a tenant, grouped by error class: the list (all, or one class), replay or discard one,
-//! and replay or discard every one matching (all, or one class) after a confirmation page that shows how many.
+//! The dead-letter queue of a tenant, grouped by error class: the list (all, one class, or one Kentico order's),
+//! replay or discard one, and replay or discard every one matching (all, or one class) after a confirmation page
+//! that shows how many.
 
 use super::events::{class, event_table, visible_tenant};
 use super::page::{self, PageError, csrf_field};
@@ -35,11 +36,13 @@ pub(super) fn actions(viewer: &Viewer, tenant: &TenantId, job: JobId) -> Markup 
     }
 }
 
-/// Query of the list: an error class to narrow to, and a notice after a bulk action.
+/// Query of the list: an error class or a Kentico order number to narrow to, and a notice after a bulk action.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct ListQuery {
     #[serde(default)]
     class: String,
+    #[serde(default)]
+    order: String,
     #[serde(default)]
     done: String,
 }
@@ -49,6 +52,7 @@ fn matching(tenant: &TenantId, class: Option<ErrorClass>) -> DeadLetterFilter {
     DeadLetterFilter {
         tenant: Some(tenant.clone()),
         class,
+        order_number: None,
     }
 }
 
@@ -57,7 +61,8 @@ fn class_query(class: Option<ErrorClass>) -> String {
     class.map_or_else(String::new, |c| format!("&class={}", c.as_str()))
 }
 
-/// `GET /console/tenants/{tenant}/dlq[?class=…]`: counts per error class, and the dead letters of one class or all.
+/// `GET /console/tenants/{tenant}/dlq[?class=…][&order=…]`: counts per error class, and the dead letters of one
+/// class or all, or of one order (found by number even when the order was refused before it reached FreshBooks).
 pub(super) async fn list(
     State(state): State<AdminState>,
     Extension(viewer): Extension<Viewer>,
@@ -66,16 +71,21 @@ pub(super) async fn list(
 ) -> Result<Markup, PageError> {
     let tenant = visible_tenant(&viewer, &tenant)?;
     let class = class(&q.class)?;
+    let order = Some(q.order.trim().to_owned()).filter(|o| !o.is_empty());
     let classes = state.store().dead_letter_classes(&tenant).await?;
-    let total: u64 = classes
-        .iter()
-        .filter(|(c, _)| class.is_none() || *c == class)
-        .map(|(_, n)| n)
-        .sum();
-    let dead = state
-        .store()
-        .dead_letters_matching(&matching(&tenant, class), LIST)
-        .await?;
+    let filter = DeadLetterFilter {
+        order_number: order.clone(),
+        ..matching(&tenant, class)
+    };
+    let dead = state.store().dead_letters_matching(&filter, LIST).await?;
+    let total: u64 = match &order {
+        Some(_) => dead.len() as u64,
+        None => classes
+            .iter()
+            .filter(|(c, _)| class.is_none() || *c == class)
+            .map(|(_, n)| n)
+            .sum(),
+    };
     let base = format!("{BASE}/tenants/{tenant}/dlq");
     let body = html! {
         h1 { "Dead letters · " (tenant) @if let Some(c) = class { " · " (c.as_str()) } }
@@ -92,11 +102,19 @@ pub(super) async fn list(
                 tr { td { a href=(base) { "all" } } td.num { (classes.iter().map(|(_, n)| n).sum::<u64>()) } }
             }
         }
-        p { (total) " dead letters"
+        form.filters method="get" action=(base) {
+            @if let Some(c) = class { input type="hidden" name="class" value=(c.as_str()); }
+            label { "Kentico order number" input type="text" name="order" value=(q.order) size="12"; }
+            button type="submit" { "Find" }
+            @if order.is_some() { a href=(base) { "Clear" } }
+        }
+        p #total { (total) " dead letters"
             @if let Some(c) = class { " of class " (c.as_str()) }
+            @if let Some(o) = &order { " of order " (o) }
             " wait for a person"
             @if total > u64::from(LIST) { " (the oldest " (LIST) " are listed)" } "." }
-        @if total > 0 {
+        // Bulk actions take a class or all; one order's dead letters are replayed from their own pages.
+        @if total > 0 && order.is_none() {
             p {
                 a #replay-all href={ (base) "/confirm?action=replay" (class_query(class)) } { "Replay all " (total) "…" }
                 " · "

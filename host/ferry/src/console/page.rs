@@ -37,6 +37,7 @@ pub(super) fn frame(viewer: Option<&Viewer>, title: &str, body: Markup) -> Marku
                             } @else {
                                 a href={ (BASE) "/tokens" } { "Tokens" }
                             }
+                            a href={ (BASE) "/usage" } { "Usage" }
                         }
                         form.signout method="post" action={ (BASE) "/sign-out" } {
                             span.who { (v.principal.token_id) " · " (scope_name(&v.principal.scope)) }
@@ -143,16 +144,19 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Headers on every console answer: no framing, no scripts or inline styles, nothing cached (pages show live
-/// state and may show a token once).
+/// The content security policy of every page but for `form-action`: no scripts, no inline styles, no framing.
+pub(super) const CSP_BASE: &str =
+    "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'";
+
+/// Headers on every console answer: no framing, no scripts or inline styles, forms posting only to the console
+/// (unless a page names more), nothing cached (pages show live state and may show a token once).
 pub(super) async fn security_headers(mut response: Response) -> Response {
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY)
+        && let Ok(csp) = HeaderValue::from_str(&format!("{CSP_BASE}; form-action 'self'"))
+    {
+        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -43,7 +43,7 @@ pub(super) async fn overview(
                     @let a = activity.get(&t.id).unwrap_or(&none);
                     @let own: Vec<&BreakerSnapshot> = breakers.iter().filter(|b| b.key.tenant == t.id.as_str()).collect();
                     tr data-tenant=(t.id) {
-                        td { a href={ (BASE) "/tenants/" (t.id) "/events" } { (t.id) } br;
+                        td { a href={ (BASE) "/tenants/" (t.id) } { (t.id) } br;
                             a.muted href={ (BASE) "/tenants/" (t.id) "/audits" } { "audits" } }
                         td { (downstream(&own, "kentico")) br; span.muted.mono { (t.config.kentico.base_url) } }
                         td { (freshbooks(a, &t.config.freshbooks.account_id)) br;
@@ -71,7 +71,7 @@ pub(super) async fn overview(
 }
 
 /// A downstream's state from its breaker: working (closed), failing (open / half open) or not called yet.
-fn downstream(breakers: &[&BreakerSnapshot], name: &str) -> Markup {
+pub(super) fn downstream(breakers: &[&BreakerSnapshot], name: &str) -> Markup {
     match breakers.iter().find(|b| b.key.downstream == name) {
         Some(b) if b.state != BreakerState::Closed => breaker(b),
         Some(_) => html! { span.badge.ok { "working" } },
@@ -80,7 +80,7 @@ fn downstream(breakers: &[&BreakerSnapshot], name: &str) -> Markup {
 }
 
 /// FreshBooks: disconnected (refused for good, with why and since when), connected, or never connected.
-fn freshbooks(a: &TenantActivity, account: &str) -> Markup {
+pub(super) fn freshbooks(a: &TenantActivity, account: &str) -> Markup {
     if let Some(d) = &a.disconnected {
         return html! {
             span.badge.disconnected title=(d.reason) { "disconnected" }

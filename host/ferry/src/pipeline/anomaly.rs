@@ -94,8 +94,9 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Keeps what the anomaly checks compare later orders with. Every tenant's orders are kept, so checks switched
-    /// on later start from the history. Best effort: a lost row must not fail or repeat a sync that happened.
+    /// Keeps what the anomaly checks compare later orders with, and counts the order in the tenant's usage the first
+    /// time. Every tenant's orders are kept, so checks switched on later start from the history. Best effort: a lost
+    /// row must not fail or repeat a sync that happened.
     pub(super) async fn remember_synced(&self, tenant: &TenantRuntime, order: &Order) {
         let facts = OrderFacts::of(order);
         let synced = SyncedOrder {
@@ -106,8 +107,15 @@ impl Pipeline {
             customer: facts.customer,
             country: facts.country,
         };
-        if let Err(error) = self.store.record_synced_order(&tenant.id, &synced).await {
-            tracing::warn!(%error, "Could not record the synced order for the anomaly checks.");
+        match self.store.record_synced_order(&tenant.id, &synced).await {
+            // The store counted it in the tenant's usage in the same write.
+            Ok(true) => metrics::counter!(crate::telemetry::metrics::USAGE_ORDERS_SYNCED_TOTAL,
+                "tenant" => tenant.id.to_string())
+            .increment(1),
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(%error, "Could not record the synced order for the anomaly checks and usage.");
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ use super::{Pipeline, StepError};
 use crate::tenants::TenantRuntime;
 use crate::tenants::adapters::StoreLedger;
 use ferry_model::{Conversion, EventEnvelope, EventKind, Product, ProductDraft};
-use ferry_store::{Claimed, Outcome};
+use ferry_store::{Claimed, EventTag, Outcome};
 
 impl Pipeline {
     /// `sku.created`, `sku.updated`, `sku.deleted`: the SKU's FreshBooks item brought to the catalogue. A tenant
@@ -64,7 +64,7 @@ impl Pipeline {
                 )
                 .await?;
             if !archived.sku.is_empty() {
-                self.tag_sku(claimed, &archived.sku).await;
+                self.tag(claimed, EventTag::Sku(&archived.sku)).await;
             }
             return Ok(item_outcome(&archived));
         };
@@ -77,7 +77,7 @@ impl Pipeline {
                 async { Ok(tenant.plugins.map_product(&product, conversion).await?) },
             )
             .await?;
-        self.tag_sku(claimed, &draft.item.sku).await;
+        self.tag(claimed, EventTag::Sku(&draft.item.sku)).await;
         let synced = self
             .step(
                 claimed,
@@ -96,13 +96,6 @@ impl Pipeline {
             )
             .await?;
         Ok(item_outcome(&synced))
-    }
-
-    /// Tags the event with its SKU code for search (best effort, like the run history's steps).
-    async fn tag_sku(&self, claimed: &Claimed, sku: &str) {
-        if let Err(error) = self.store.tag_sku(&claimed.lease, sku).await {
-            tracing::warn!(%error, sku, "Could not tag the event with its SKU.");
-        }
     }
 
     /// The conversion of catalogue prices (the site's main currency) into the tenant's FreshBooks currency, at

@@ -4,7 +4,7 @@ use super::{Pipeline, StepError};
 use crate::tenants::TenantRuntime;
 use crate::tenants::adapters::StoreLedger;
 use ferry_model::{Conversion, Drafts, EventEnvelope, EventKind, Order};
-use ferry_store::{Claimed, Outcome, Step};
+use ferry_store::{Claimed, EventTag, Outcome, Step};
 use std::future::Future;
 use std::time::Instant;
 use time::OffsetDateTime;
@@ -77,6 +77,13 @@ impl Pipeline {
         result
     }
 
+    /// Tags the event with a business key for search (best effort, like the run history's steps).
+    pub(super) async fn tag(&self, claimed: &Claimed, tag: EventTag<'_>) {
+        if let Err(error) = self.store.tag_event(&claimed.lease, tag).await {
+            tracing::warn!(%error, ?tag, "Could not tag the event for search.");
+        }
+    }
+
     async fn process_order(
         &self,
         claimed: &Claimed,
@@ -98,6 +105,9 @@ impl Pipeline {
                 },
             )
             .await?;
+        // Found by its number from now on, even when a later step fails (an invalid order's dead letter).
+        self.tag(claimed, EventTag::OrderNumber(&order.number))
+            .await;
 
         let reasons = self
             .step(

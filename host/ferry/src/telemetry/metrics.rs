@@ -32,6 +32,12 @@ pub const AUDIT_ORDERS: &str = "ferry_audit_orders_checked";
 /// Gauge: when the tenant's latest books audit finished (Unix seconds), per `tenant`.
 pub const AUDIT_FINISHED_SECONDS: &str = "ferry_audit_finished_timestamp_seconds";
 
+/// Counter: orders synced to FreshBooks for the first time (what usage counts as an order synced), per `tenant`.
+pub const USAGE_ORDERS_SYNCED_TOTAL: &str = "ferry_usage_orders_synced_total";
+/// Counter: HTTP calls made to a billed `downstream` (`freshbooks`, `kentico`), per `tenant`, counted when they are
+/// added to the store's usage (every `[usage] flush_every_ms`).
+pub const USAGE_CALLS_TOTAL: &str = "ferry_usage_calls_total";
+
 /// Bucket bounds in seconds of every `*_seconds` histogram: from a cached plugin call (sub-millisecond) to a
 /// FreshBooks call that waited out a timeout.
 const SECONDS_BUCKETS: &[f64] = &[
@@ -84,6 +90,16 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = &[
         BREAKER_STATE,
         Kind::Gauge,
         "Circuit breaker state per tenant and downstream: 0 closed, 1 half-open, 2 open.",
+    ),
+    (
+        USAGE_ORDERS_SYNCED_TOTAL,
+        Kind::Counter,
+        "Orders synced to FreshBooks for the first time (usage: what an operator bills on), per tenant.",
+    ),
+    (
+        USAGE_CALLS_TOTAL,
+        Kind::Counter,
+        "Calls made to FreshBooks and Kentico (usage: what an operator bills on), per tenant and downstream.",
     ),
     (
         ferry_outbound::metrics::REQUESTS_TOTAL,

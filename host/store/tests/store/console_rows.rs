@@ -1,17 +1,30 @@
 //! What the web console reads and keeps, on both backends: sessions tied to a live admin token, every tenant's
-//! activity at once, and the filtered run history.
+//! activity at once, the filtered run history, dead letters found by order number, and usage per tenant and day.
 
 #![allow(clippy::unwrap_used)]
 
 use ferry_model::{Decimal, ErrorClass, EventEnvelope, EventKind, EventObject, TenantId};
 use ferry_store::{
-    ClaimRequest, EventFilter, EventState, NewEvent, Outcome, Store, SyncedOrder, TokenScope,
+    ClaimRequest, DeadLetterFilter, EventFilter, EventState, EventTag, NewEvent, Outcome, Store,
+    SyncedOrder, TokenScope, UsageCounts, UsageDay,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
 
 fn tenant(id: &str) -> TenantId {
     TenantId::parse(id).unwrap()
+}
+
+/// A synced order of 10.00 EUR.
+fn synced_order(guid: &str) -> SyncedOrder {
+    SyncedOrder {
+        order_guid: guid.to_owned(),
+        currency: "EUR".to_owned(),
+        total: Decimal::new(1000, 2),
+        max_quantity: 1,
+        customer: "c".to_owned(),
+        country: "DE".to_owned(),
+    }
 }
 
 async fn insert(store: &Store, tenant: &TenantId, id: i64) {
@@ -123,17 +136,7 @@ async fn activity_counts_every_tenant_at_once(store: &Store) -> anyhow::Result<(
             .await?;
     }
     store
-        .record_synced_order(
-            &shop,
-            &SyncedOrder {
-                order_guid: "g1".to_owned(),
-                currency: "EUR".to_owned(),
-                total: Decimal::new(1000, 2),
-                max_quantity: 1,
-                customer: "c".to_owned(),
-                country: "DE".to_owned(),
-            },
-        )
+        .record_synced_order(&shop, &synced_order("g1"))
         .await?;
 
     let day = OffsetDateTime::now_utc() - time::Duration::hours(1);
@@ -258,7 +261,109 @@ async fn activity_counts_every_tenant_at_once(store: &Store) -> anyhow::Result<(
     Ok(())
 }
 
+async fn usage_adds_up_per_tenant_and_day_and_an_order_counts_once(
+    store: &Store,
+) -> anyhow::Result<()> {
+    let (shop, other) = (tenant("shop"), tenant("other"));
+    let today = OffsetDateTime::now_utc().date();
+    let yesterday = today.previous_day().unwrap();
+    let calls = |fb, kentico| UsageCounts {
+        freshbooks_calls: fb,
+        kentico_calls: kentico,
+        ..UsageCounts::default()
+    };
+    let day = |t: &TenantId, day, counts| UsageDay {
+        tenant: t.clone(),
+        day,
+        counts,
+    };
+    // Two flushes (two hosts, or one host twice) add up; nothing is overwritten.
+    store
+        .add_usage(&[
+            day(&shop, yesterday, calls(5, 7)),
+            day(&other, today, calls(1, 0)),
+        ])
+        .await?;
+    store
+        .add_usage(&[day(&shop, yesterday, calls(2, 1))])
+        .await?;
+    store.add_usage(&[]).await?;
+    // An order counts on its first sync only, however often it is recorded again.
+    let order = synced_order("g1");
+    assert!(
+        store.record_synced_order(&shop, &order).await?,
+        "first sync"
+    );
+    assert!(!store.record_synced_order(&shop, &order).await?, "an edit");
+
+    let rows = store.usage(None, yesterday, today).await?;
+    let seen: Vec<(&str, time::Date, UsageCounts)> = rows
+        .iter()
+        .map(|r| (r.tenant.as_str(), r.day, r.counts))
+        .collect();
+    let orders = UsageCounts {
+        orders_synced: 1,
+        ..UsageCounts::default()
+    };
+    assert_eq!(
+        seen,
+        [
+            ("other", today, calls(1, 0)),
+            ("shop", yesterday, calls(7, 8)),
+            ("shop", today, orders),
+        ]
+    );
+    assert_eq!(store.usage(Some(&shop), today, today).await?.len(), 1);
+    assert!(store.usage(Some(&shop), yesterday, yesterday).await?[0].counts == calls(7, 8));
+    Ok(())
+}
+
+async fn an_event_tagged_with_its_order_number_is_found_dead(store: &Store) -> anyhow::Result<()> {
+    let shop = tenant("shop");
+    insert(store, &shop, 1).await;
+    insert(store, &shop, 2).await;
+    let claimed = store
+        .claim(&ClaimRequest::new("w", Duration::from_secs(30), 5))
+        .await?;
+    assert_eq!(claimed.len(), 2);
+    store
+        .tag_event(&claimed[0].lease, EventTag::OrderNumber("1001"))
+        .await?;
+    for c in &claimed {
+        store
+            .dead_letter(&c.lease, "order is invalid", ErrorClass::Validation)
+            .await?;
+    }
+    let by_number = |n: &str| DeadLetterFilter {
+        tenant: Some(shop.clone()),
+        class: None,
+        order_number: Some(n.to_owned()),
+    };
+    let found = store.dead_letters_matching(&by_number("1001"), 10).await?;
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].job, claimed[0].lease.job);
+    assert_eq!(found[0].order_number.as_deref(), Some("1001"));
+    assert_eq!(store.find_by_order_number(&shop, "1001").await?.len(), 1);
+    assert!(
+        store
+            .dead_letters_matching(&by_number("1002"), 10)
+            .await?
+            .is_empty()
+    );
+    // A bulk action under an order filter takes that order's dead letters only.
+    assert_eq!(
+        store
+            .replay_matching(&by_number("1001"), "replayed")
+            .await?,
+        1
+    );
+    assert_eq!(store.dead_letters(Some(&shop), 10).await?.len(), 1);
+    Ok(())
+}
+
 rows_on_both_backends!(console_rows:
     sessions_speak_for_a_live_token_until_they_expire_or_end,
     activity_counts_every_tenant_at_once,
+    usage_adds_up_per_tenant_and_day_and_an_order_counts_once,
+    an_event_tagged_with_its_order_number_is_found_dead,
 );

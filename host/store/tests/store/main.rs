@@ -35,6 +35,7 @@ mod callback_rows;
 mod console_rows;
 mod multi_host;
 mod sku_rows;
+mod purge_contention;
 mod suite;
 mod support;
 

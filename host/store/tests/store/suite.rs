@@ -290,6 +290,7 @@ pub(crate) async fn dead_letters_are_listed_replayed_and_discarded_by_error_clas
     let t1_validation = DeadLetterFilter {
         tenant: Some(tenant("t1")),
         class: Some(ErrorClass::Validation),
+        order_number: None,
     };
     let listed = s.dead_letters_matching(&t1_validation, 100).await?;
     ensure!(listed.len() == 2, "{listed:?}");
@@ -301,6 +302,7 @@ pub(crate) async fn dead_letters_are_listed_replayed_and_discarded_by_error_clas
     let every_plugin = DeadLetterFilter {
         tenant: None,
         class: Some(ErrorClass::Plugin),
+        order_number: None,
     };
     ensure!(s.dead_letters_matching(&every_plugin, 100).await?.len() == 1);
 
