@@ -41,6 +41,7 @@
 //! - `admin`: admin API tokens (hashed, `tokens`), uploaded plugin components and versions (`plugins`), paged
 //!   event listing (`events`); the web console's sessions (`sessions`), tenants overview (`overview`) and run
 //!   history search (`search`).
+//! - `plugin_log`: what each tenant's plugins wrote while running its events, the newest lines kept per tenant.
 //! - `audit`: books audit reports with their window and differences; a repair runs once per report.
 //! - `tenant_config`: tenants managed through the admin API (configuration JSON and sealed secrets).
 
@@ -84,6 +85,7 @@ mod ledger;
 mod mapping;
 mod oauth_state;
 mod order_history;
+mod plugin_log;
 mod queue;
 mod rate;
 mod refresh_lock;
@@ -109,6 +111,7 @@ pub use ingestor::Ingestor;
 pub use ledger::{LedgerEntry, LedgerState};
 pub use mapping::MappingKind;
 pub use order_history::{OrderHistory, SyncedOrder};
+pub use plugin_log::{NewPluginLogLine, PluginLogLine};
 pub use queue::{ClaimRequest, Claimed, Lease, Outcome};
 pub use refresh_lock::RefreshLock;
 pub use store::Store;
