@@ -121,9 +121,7 @@ impl Store {
                 .await
                 .map_err(Error::db("trim plugin log"))?;
             }
-            tx.commit()
-                .await
-                .map_err(Error::db("commit plugin log"))?;
+            tx.commit().await.map_err(Error::db("commit plugin log"))?;
         });
         Ok(())
     }

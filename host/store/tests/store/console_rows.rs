@@ -295,7 +295,11 @@ async fn plugin_log_keeps_each_tenants_newest_lines_and_filters_by_plugin(
         .await?;
     let lines = store.plugin_log(&shop, None, 100).await?;
     let messages: Vec<&str> = lines.iter().map(|l| l.message.as_str()).collect();
-    assert_eq!(messages, ["line 5", "line 4", "line 3"], "newest first, 3 kept");
+    assert_eq!(
+        messages,
+        ["line 5", "line 4", "line 3"],
+        "newest first, 3 kept"
+    );
     assert_eq!(lines[0].version, Some(2));
     assert_eq!(lines[1].version, None, "a configured plugin has no version");
     assert_eq!((lines[0].job, lines[0].level.as_str()), (JobId(5), "info"));
