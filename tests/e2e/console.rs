@@ -13,7 +13,11 @@ use std::time::Duration;
 const SHOP: &str = "shop";
 const OTHER: &str = "other";
 
-async fn sign_in(browser: &Chromium, host: &TestApp, token: &str) -> anyhow::Result<String> {
+pub(crate) async fn sign_in(
+    browser: &Chromium,
+    host: &TestApp,
+    token: &str,
+) -> anyhow::Result<String> {
     browser
         .open(&format!("{}/console/sign-in", host.host_url))
         .await?;

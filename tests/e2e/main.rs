@@ -13,6 +13,7 @@ mod calls_per_order;
 mod catalogue;
 mod config_sync;
 mod console;
+mod console_plugins;
 mod crash_restart;
 mod disconnected;
 mod edits;

@@ -43,7 +43,8 @@ pub(super) async fn overview(
                     @let a = activity.get(&t.id).unwrap_or(&none);
                     @let own: Vec<&BreakerSnapshot> = breakers.iter().filter(|b| b.key.tenant == t.id.as_str()).collect();
                     tr data-tenant=(t.id) {
-                        td { a href={ (BASE) "/tenants/" (t.id) "/events" } { (t.id) } }
+                        td { a href={ (BASE) "/tenants/" (t.id) "/events" } { (t.id) } br;
+                            a.muted.plugins href={ (BASE) "/tenants/" (t.id) "/plugins" } { "plugins" } }
                         td { (downstream(&own, "kentico")) br; span.muted.mono { (t.config.kentico.base_url) } }
                         td { (freshbooks(a, &t.config.freshbooks.account_id)) br;
                             span.muted { "account " (t.config.freshbooks.account_id) } }
