@@ -22,6 +22,32 @@ async fn text(browser: &Chromium, css: &str) -> anyhow::Result<String> {
     Ok(browser.client.find(Css(css)).await?.text().await?)
 }
 
+/// Fills the upload form with `name` and the component at `file` (ticking "activate now" when asked), sends it and
+/// returns the page it leads to.
+async fn upload(
+    browser: &Chromium,
+    name: &str,
+    file: &std::path::Path,
+    activate: bool,
+) -> anyhow::Result<String> {
+    browser.fill("name", name).await?;
+    browser
+        .client
+        .find(Css("input[name=component]"))
+        .await?
+        .send_keys(&file.display().to_string())
+        .await?;
+    if activate {
+        browser
+            .client
+            .find(Css("input[name=activate]"))
+            .await?
+            .click()
+            .await?;
+    }
+    browser.click("#upload button[type=submit]").await
+}
+
 /// A `multipart/form-data` body of text `fields` and one file `component`, and its content type.
 fn multipart(fields: &[(&str, &str)], component: &[u8]) -> (Vec<u8>, String) {
     let boundary = "ferry-test-boundary-7d3a";
@@ -85,14 +111,7 @@ async fn a_tenant_uploads_dry_runs_and_activates_a_plugin_and_reads_its_log() ->
     assert!(page.contains("Nothing uploaded yet"), "{page}");
 
     // Upload through the form, not activated.
-    browser.fill("name", "renamer").await?;
-    browser
-        .client
-        .find(Css("input[name=component]"))
-        .await?
-        .send_keys(&file.display().to_string())
-        .await?;
-    let page = browser.click("#upload button[type=submit]").await?;
+    let page = upload(&browser, "renamer", &file, false).await?;
     assert!(page.contains("Uploaded renamer v1."), "{page}");
     let stored = host.store.plugin_versions(&shop, Some("renamer")).await?;
     assert_eq!(stored.len(), 1);
@@ -132,7 +151,7 @@ async fn a_tenant_uploads_dry_runs_and_activates_a_plugin_and_reads_its_log() ->
     );
     let marked = browser
         .client
-        .find(Css(&format!("{last_row}")))
+        .find(Css(last_row))
         .await?
         .attr("class")
         .await?;
@@ -230,21 +249,8 @@ async fn a_tenant_uploads_dry_runs_and_activates_a_plugin_and_reads_its_log() ->
     );
 
     // A second version activated on upload, then rolled back to v1.
-    browser.fill("name", "renamer").await?;
     std::fs::write(&file, wasm("pass-through"))?;
-    browser
-        .client
-        .find(Css("input[name=component]"))
-        .await?
-        .send_keys(&file.display().to_string())
-        .await?;
-    browser
-        .client
-        .find(Css("input[name=activate]"))
-        .await?
-        .click()
-        .await?;
-    let page = browser.click("#upload button[type=submit]").await?;
+    let page = upload(&browser, "renamer", &file, true).await?;
     assert!(
         page.contains("Uploaded renamer v2 and activated it."),
         "{page}"
@@ -256,20 +262,11 @@ async fn a_tenant_uploads_dry_runs_and_activates_a_plugin_and_reads_its_log() ->
     assert_eq!(active[0].version, 1);
 
     // A second plugin: moved before renamer, taken out of the chain, put back.
-    browser.fill("name", "late").await?;
-    browser
-        .client
-        .find(Css("input[name=component]"))
-        .await?
-        .send_keys(&file.display().to_string())
-        .await?;
-    browser
-        .client
-        .find(Css("input[name=activate]"))
-        .await?
-        .click()
-        .await?;
-    browser.click("#upload button[type=submit]").await?;
+    let page = upload(&browser, "late", &file, true).await?;
+    assert!(
+        page.contains("Uploaded late v1 and activated it."),
+        "{page}"
+    );
     let page = browser.click("#move-up-late").await?;
     assert!(page.contains("Moved late up."), "{page}");
     let order: Vec<String> = host

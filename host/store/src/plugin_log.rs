@@ -13,14 +13,14 @@ use ferry_model::TenantId;
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
 
-/// A line to append.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A line as a plugin wrote it, to append.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NewPluginLogLine {
     /// The tenant whose plugin wrote it.
     pub tenant: TenantId,
     /// The plugin's name.
     pub plugin: String,
-    /// The uploaded version that ran; `None` for a plugin of the tenant's configuration.
+    /// The uploaded version that ran; `None` (`null`) for a plugin of the tenant's configuration.
     pub version: Option<u32>,
     /// `debug`, `info`, `warn` or `error`.
     pub level: String,
@@ -29,29 +29,18 @@ pub struct NewPluginLogLine {
     /// The event the plugin ran for.
     pub job: JobId,
     /// When it was written.
+    #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
 }
 
-/// A stored line, as the admin API and the console show it.
+/// A stored line, as the admin API (flat: `id` beside the line's fields) and the console show it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PluginLogLine {
     /// Increasing with every line written (newer lines have larger ids).
     pub id: i64,
-    /// The tenant.
-    pub tenant: TenantId,
-    /// The plugin's name.
-    pub plugin: String,
-    /// The uploaded version that ran; `null` for a configured plugin.
-    pub version: Option<u32>,
-    /// `debug`, `info`, `warn` or `error`.
-    pub level: String,
-    /// What the plugin wrote.
-    pub message: String,
-    /// The event the plugin ran for.
-    pub job: JobId,
-    /// When it was written.
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
+    /// The line.
+    #[serde(flatten)]
+    pub line: NewPluginLogLine,
 }
 
 #[derive(sqlx::FromRow)]
@@ -70,13 +59,15 @@ impl Row {
     fn into_line(self) -> Result<PluginLogLine> {
         Ok(PluginLogLine {
             id: self.id,
-            tenant: stored_tenant_id(&self.tenant, "plugin_log.tenant")?,
-            plugin: self.plugin,
-            version: self.version.and_then(|v| u32::try_from(v).ok()),
-            level: self.level,
-            message: self.message,
-            job: JobId(self.job),
-            at: from_ms(self.at),
+            line: NewPluginLogLine {
+                tenant: stored_tenant_id(&self.tenant, "plugin_log.tenant")?,
+                plugin: self.plugin,
+                version: self.version.and_then(|v| u32::try_from(v).ok()),
+                level: self.level,
+                message: self.message,
+                job: JobId(self.job),
+                at: from_ms(self.at),
+            },
         })
     }
 }

@@ -135,7 +135,7 @@ async fn a_plugins_log_lines_reach_its_tenant_and_only_its_tenant() {
             host.store
                 .plugin_log(&shop, None, 100)
                 .await
-                .is_ok_and(|l| l.iter().any(|x| later_jobs.contains(&x.job.0)))
+                .is_ok_and(|l| l.iter().any(|x| later_jobs.contains(&x.line.job.0)))
         },
     )
     .await

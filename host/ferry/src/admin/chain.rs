@@ -13,7 +13,7 @@
 
 use super::error::AdminPath;
 use super::plan::{StoredChain, plan, stem};
-use super::plugins::{activate_version, build_chain, check_name, swap};
+use super::plugins::{activate_version, build_chain, check_name, named_versions, swap};
 use super::tenants::serving_tenant;
 use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
 use crate::tenants::{TenantConfig, TenantRuntime};
@@ -302,9 +302,7 @@ pub(crate) async fn reactivate_plugin(
     tenant: &str,
     name: &str,
 ) -> Result<PluginVersion, ApiError> {
-    let t = serving_tenant(state, principal, tenant)?;
-    check_name(name)?;
-    let versions = state.store.plugin_versions(&t.id, Some(name)).await?;
+    let (t, versions) = named_versions(state, principal, tenant, name).await?;
     if let Some(active) = versions.iter().find(|v| v.active) {
         return Ok(active.clone());
     }

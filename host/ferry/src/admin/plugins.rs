@@ -425,9 +425,7 @@ pub(crate) async fn roll_back(
     tenant: &str,
     name: &str,
 ) -> Result<PluginVersion, ApiError> {
-    let t = serving_tenant(state, principal, tenant)?;
-    check_name(name)?;
-    let versions = state.store.plugin_versions(&t.id, Some(name)).await?;
+    let (t, versions) = named_versions(state, principal, tenant, name).await?;
     let active = versions
         .iter()
         .find(|v| v.active)
@@ -443,4 +441,17 @@ pub(crate) async fn roll_back(
             ))
         })?;
     activate_version(state, &t, previous).await
+}
+
+/// The tenant (scope-checked) and every stored version of its plugin `name`.
+pub(super) async fn named_versions(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    name: &str,
+) -> Result<(std::sync::Arc<TenantRuntime>, Vec<PluginVersion>), ApiError> {
+    let t = serving_tenant(state, principal, tenant)?;
+    check_name(name)?;
+    let versions = state.store.plugin_versions(&t.id, Some(name)).await?;
+    Ok((t, versions))
 }

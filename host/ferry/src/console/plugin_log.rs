@@ -49,7 +49,7 @@ pub(super) async fn page(
         table #log {
             thead { tr { th { "Time" } th { "Plugin" } th { "Version" } th { "Level" } th { "Event" } th { "Message" } } }
             tbody {
-                @for l in &lines {
+                @for l in lines.iter().map(|l| &l.line) {
                     tr data-plugin=(l.plugin) {
                         td { (at(l.at)) }
                         td.mono { (l.plugin) }

@@ -294,24 +294,30 @@ async fn plugin_log_keeps_each_tenants_newest_lines_and_filters_by_plugin(
         )
         .await?;
     let lines = store.plugin_log(&shop, None, 100).await?;
-    let messages: Vec<&str> = lines.iter().map(|l| l.message.as_str()).collect();
+    let messages: Vec<&str> = lines.iter().map(|l| l.line.message.as_str()).collect();
     assert_eq!(
         messages,
         ["line 5", "line 4", "line 3"],
         "newest first, 3 kept"
     );
-    assert_eq!(lines[0].version, Some(2));
-    assert_eq!(lines[1].version, None, "a configured plugin has no version");
-    assert_eq!((lines[0].job, lines[0].level.as_str()), (JobId(5), "info"));
-    assert!(lines.iter().all(|l| l.tenant == shop));
+    assert_eq!(lines[0].line.version, Some(2));
+    assert_eq!(
+        lines[1].line.version, None,
+        "a configured plugin has no version"
+    );
+    assert_eq!(
+        (lines[0].line.job, lines[0].line.level.as_str()),
+        (JobId(5), "info")
+    );
+    assert!(lines.iter().all(|l| l.line.tenant == shop));
     let tagger = store.plugin_log(&shop, Some("tagger"), 100).await?;
     assert_eq!(tagger.len(), 2);
-    assert!(tagger.iter().all(|l| l.plugin == "tagger"));
+    assert!(tagger.iter().all(|l| l.line.plugin == "tagger"));
     assert_eq!(store.plugin_log(&shop, None, 1).await?.len(), 1, "limit");
     assert_eq!(store.plugin_log_plugins(&shop).await?, ["notes", "tagger"]);
     let others = store.plugin_log(&other, None, 100).await?;
     assert_eq!(others.len(), 1, "another tenant's lines are its own");
-    assert_eq!(others[0].message, "other's line");
+    assert_eq!(others[0].line.message, "other's line");
     Ok(())
 }
 
