@@ -1,7 +1,7 @@
 //! The admin API over real HTTP: a real host on port 0 with the sandbox simulators and a real SQLite file,
 //! serving two tenants (`shop`, which the Kentico simulator sends webhooks for, and `other`) with an operator
 //! token and one token per tenant. `routes`: every route with both token scopes, 401 and 403; `plugins`:
-//! uploads, validation, activation and rollback with the real components; `plugin_chain`: the chain's order
+//! uploads, validation, activation and rollback with the real components; `plugin_log`: the tenant's plugin log and its scope; `plugin_chain`: the chain's order
 //! (uploads appended, reorder), deactivation and plugin settings, seen in the invoices; `plugin_sdks`: a plugin
 //! scaffolded in each language, built, uploaded and seen in FreshBooks; `cli`: `ferry token` and
 //! `ferry plugin`; `connect`: `ferry connect freshbooks`; `connect_browser`: "Connect FreshBooks" through the
@@ -25,6 +25,7 @@ mod error_classes;
 mod managed_tenants;
 mod openapi;
 mod plugin_chain;
+mod plugin_log;
 mod plugin_sdks;
 mod plugins;
 mod redaction;

@@ -41,6 +41,7 @@ async fn setup(id: &str, adjust: impl FnOnce(&mut TenantConfig)) -> Setup {
         vec![PluginConfig {
             path: built.join("enrich_segment.wasm"),
             settings: Default::default(),
+            version: None,
         }],
     );
     adjust(&mut tenant);

@@ -15,6 +15,7 @@ mod config_sync;
 mod console;
 mod console_audit;
 mod console_connect;
+mod console_plugins;
 mod crash_restart;
 mod disconnected;
 mod edits;

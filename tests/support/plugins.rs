@@ -25,5 +25,6 @@ pub fn plugin_config(name: &str, settings: &[(&str, &str)]) -> PluginConfig {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect(),
+        version: None,
     }
 }

@@ -17,6 +17,7 @@
 //! - `plugins`: uploads (validated, stored by hash), versions, activate and rollback, swapping the serving chain.
 //! - `chain`: the chain's order (uploads appended, reorder), deactivating and reactivating a plugin, its settings.
 //! - `dry_run`: a candidate plugin run against a stored order event with the tenant's chain, writing nothing.
+//! - `plugin_log`: the tenant's plugin log (what its plugins wrote while running its events).
 //! - `sync`: picks up tenant and plugin changes that another host on the same database made.
 //! - `tokens`: token list, create and revoke over the API (operator only).
 //! - `connections`: "Test connection" of a tenant's Kentico and FreshBooks.
@@ -37,6 +38,7 @@ mod dry_run;
 mod error;
 mod events;
 mod plan;
+mod plugin_log;
 mod plugins;
 mod sync;
 pub use sync::run as sync_changes;
@@ -54,6 +56,14 @@ pub use connect::START_PATH as CONNECT_START_PATH;
 pub use connect::start_for as start_freshbooks_connect;
 pub use error::{AdminJson, ApiError, ErrorCode};
 pub(crate) use tokens::create_token;
+// The plugin operations the console performs, the same functions the API's handlers call.
+pub(crate) use chain::{
+    ChainView, chain_of, deactivate_plugin, reactivate_plugin, reorder_chain, replace_settings,
+    settings_of,
+};
+pub(crate) use dry_run::{diff as draft_diff, dry_run_version};
+pub(crate) use plugin_log::plugin_log;
+pub(crate) use plugins::{activate_named, read_upload, roll_back, upload_component};
 
 use crate::tenants::PluginHost;
 use crate::tenants::{TenantFactory, Tenants};
@@ -151,6 +161,11 @@ impl AdminState {
     /// The serving tenants, for the web console's pages.
     pub(crate) fn tenants(&self) -> &Tenants {
         &self.tenants
+    }
+
+    /// The largest plugin component an upload may carry (`admin.max_plugin_bytes`), for the console's upload form.
+    pub(crate) fn max_plugin_bytes(&self) -> usize {
+        self.config.max_plugin_bytes
     }
 
     /// The circuit breakers, for the web console's pages.
@@ -257,6 +272,11 @@ fn authenticated_routes() -> Vec<(Method, &'static str, MethodRouter<AdminState>
             Method::POST,
             "/tenants/{tenant}/plugins/dry-run",
             post(dry_run::dry_run),
+        ),
+        (
+            Method::GET,
+            "/tenants/{tenant}/plugins/log",
+            get(plugin_log::log),
         ),
         (
             Method::POST,

@@ -82,7 +82,8 @@ impl App {
         let plugin_host = Arc::new(
             PluginHost::new(&config.plugins, exchange.clone())
                 .context("start the plugin runtime")?
-                .with_outbound(http.clone()),
+                .with_outbound(http.clone())
+                .with_log(crate::tenants::PluginLog::spawn(store.clone())),
         );
         let factory = TenantFactory::new(http.clone(), store.clone(), keyring.clone(), plugin_host);
         // Read before the tenants are built, so a change made meanwhile shows up as a difference later.

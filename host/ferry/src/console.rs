@@ -13,14 +13,24 @@
 //! - `usage`: orders synced and calls per tenant, month and day (what an operator bills on).
 //! - `events`: run history with filters and paging, and one event's timeline.
 //! - `dead_letters`: the dead-letter queue, replay and discard of one or all after a confirmation.
+//! - `plugins`: a tenant's plugin chain and uploaded versions: upload, activate, roll back, remove, put back, move.
+//! - `plugin_settings`: editing an uploaded plugin's settings.
+//! - `dry_run`: a stored version run against a stored order event, the drafts before and after side by side.
+//! - `plugin_log`: the lines the tenant's plugins wrote while running its orders.
+//! - `multipart`: `multipart/form-data` forms (the upload), parsed once for the CSRF check and the handler.
 //! - `tokens`: admin tokens (operator only).
 //! - `audits`: the books audits of a tenant, one report, audit now and repair.
 
 mod audits;
 mod connections;
 mod dead_letters;
+mod dry_run;
 mod events;
+mod multipart;
 mod page;
+mod plugin_log;
+mod plugin_settings;
+mod plugins;
 mod session;
 mod tenants;
 mod tokens;
@@ -66,6 +76,34 @@ pub fn router(state: AdminState) -> Router {
         .route(
             "/tenants/{tenant}/audits/{audit}/repair",
             post(audits::repair),
+        )
+        .route("/tenants/{tenant}/plugins", get(plugins::page))
+        .route("/tenants/{tenant}/plugins/upload", post(plugins::upload))
+        .route("/tenants/{tenant}/plugins/dry-run", post(dry_run::run))
+        .route("/tenants/{tenant}/plugins/log", get(plugin_log::page))
+        .route(
+            "/tenants/{tenant}/plugins/{name}/versions/{version}/activate",
+            post(plugins::activate),
+        )
+        .route(
+            "/tenants/{tenant}/plugins/{name}/rollback",
+            post(plugins::rollback),
+        )
+        .route(
+            "/tenants/{tenant}/plugins/{name}/deactivate",
+            post(plugins::deactivate),
+        )
+        .route(
+            "/tenants/{tenant}/plugins/{name}/reactivate",
+            post(plugins::reactivate),
+        )
+        .route(
+            "/tenants/{tenant}/plugins/{name}/move",
+            post(plugins::move_plugin),
+        )
+        .route(
+            "/tenants/{tenant}/plugins/{name}/settings",
+            get(plugin_settings::edit).post(plugin_settings::save),
         )
         .route("/tokens", get(tokens::list).post(tokens::create))
         .route("/tokens/{id}/revoke", post(tokens::revoke))

@@ -288,6 +288,7 @@ impl Sandbox {
                     ("invoice-note-attributes", "*"),
                     ("item-attributes", "*"),
                 ]),
+                version: None,
             },
             PluginConfig {
                 path: plugins_dir.join("tax_rules.wasm"),
@@ -301,10 +302,12 @@ impl Sandbox {
                     ("rule.Reduced", "Reduced Tax"),
                     ("rule.Exempt", "exempt"),
                 ]),
+                version: None,
             },
             PluginConfig {
                 path: plugins_dir.join("enrich_segment.wasm"),
                 settings: settings(&[("on-error", "ignore")]),
+                version: None,
             },
         ]
     }

@@ -7,18 +7,21 @@
 //! - `stored`: tenants kept in the database (SaaS mode), with their secrets sealed.
 //! - `runtime`: [`TenantRuntime`] and the [`TenantFactory`] that builds it.
 //! - `plugins`: the plugin runtime ([`PluginHost`]) and each tenant's transform stage ([`TenantPlugins`]).
+//! - `plugin_log`: the lines plugins write while running a tenant's events, kept in the store ([`PluginLog`]).
 //! - `connections`: "Test connection", one read-only call to Kentico and to FreshBooks, reported in words.
 //! - `adapters`: the store behind `load`'s ledger, its sealed token store and the shared rate budget.
 
 pub mod adapters;
 mod config;
 pub mod connections;
+pub mod plugin_log;
 pub mod plugins;
 mod runtime;
 pub mod stored;
 mod validate;
 
 pub use config::{PluginConfig, TenantConfig, TenantLimits};
+pub use plugin_log::PluginLog;
 pub use plugins::{PluginHost, TenantPlugins};
 pub use runtime::{TenantFactory, TenantRuntime};
 pub use validate::{InvalidTenant, parse, validate};

@@ -41,6 +41,7 @@
 //! - `admin`: admin API tokens (hashed, `tokens`), uploaded plugin components and versions (`plugins`), paged
 //!   event listing (`events`); the web console's sessions (`sessions`), tenants overview (`overview`) and run
 //!   history search (`search`).
+//! - `plugin_log`: what each tenant's plugins wrote while running its events, the newest lines kept per tenant.
 //! - `audit`: books audit reports with their window and differences; a repair runs once per report.
 //! - `tenant_config`: tenants managed through the admin API (configuration JSON and sealed secrets).
 //! - `usage`: per tenant and UTC day, orders synced and calls to FreshBooks and Kentico (what an operator bills on).
@@ -85,6 +86,7 @@ mod ledger;
 mod mapping;
 mod oauth_state;
 mod order_history;
+mod plugin_log;
 mod queue;
 mod rate;
 mod refresh_lock;
@@ -111,6 +113,7 @@ pub use ingestor::Ingestor;
 pub use ledger::{LedgerEntry, LedgerState};
 pub use mapping::MappingKind;
 pub use order_history::{OrderHistory, SyncedOrder};
+pub use plugin_log::{NewPluginLogLine, PluginLogLine};
 pub use queue::{ClaimRequest, Claimed, Lease, Outcome};
 pub use refresh_lock::RefreshLock;
 pub use store::Store;

@@ -16,6 +16,8 @@ pub struct TransformCtx {
     pub services: Arc<dyn HostServices>,
     /// The tenant's limits; `None` fields take the runtime's.
     pub limits: PluginLimits,
+    /// The stored event the chain runs for, handed to [`HostServices::log`] with each line; `None` for previews.
+    pub event: Option<Arc<str>>,
 }
 
 /// A tenant's own plugin limits, within the runtime's ([`crate::RuntimeConfig`]): a tenant can be given less,
@@ -35,7 +37,15 @@ impl TransformCtx {
             tenant,
             services,
             limits: PluginLimits::default(),
+            event: None,
         }
+    }
+
+    /// The same context for one stored event (its key), named in the plugins' log lines.
+    #[must_use]
+    pub fn with_event(mut self, event: impl Into<Arc<str>>) -> Self {
+        self.event = Some(event.into());
+        self
     }
 
     /// The same context with the tenant's own limits.

@@ -10,7 +10,7 @@ mod services;
 pub(crate) mod wasi;
 
 pub(crate) use imports::PluginCtx;
-pub use services::{HostServices, LogLevel, StaticServices};
+pub use services::{HostServices, LogLevel, LogLine, StaticServices};
 
 /// A problem reported by a plugin's `validate-order`.
 #[derive(Debug, Clone, PartialEq, Eq)]

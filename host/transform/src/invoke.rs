@@ -38,6 +38,7 @@ impl EventStore {
             tenant: ctx.tenant.clone(),
             // Named before every instantiation and call: the plugin that runs.
             plugin: Arc::from(""),
+            event: ctx.event.clone(),
             services: ctx.services.clone(),
             wasi,
             table: Default::default(),
@@ -131,7 +132,7 @@ impl EventStore {
             if bytes.len() > sent {
                 let text = String::from_utf8_lossy(&bytes[sent..]);
                 for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                    data.services.log(&data.tenant, &data.plugin, level, line);
+                    data.log_line(level, line);
                 }
             }
             if dropped > reported {
@@ -139,8 +140,7 @@ impl EventStore {
                     "{stream} past the {cap}-byte log cap dropped ({} bytes)",
                     dropped - reported
                 );
-                data.services
-                    .log(&data.tenant, &data.plugin, LogLevel::Warn, &line);
+                data.log_line(LogLevel::Warn, &line);
             }
             self.logged[i] = (bytes.len(), dropped);
         }

@@ -71,7 +71,7 @@ pub use chain::{Chain, ChainRun};
 pub use config::{PluginsConfig, RuntimeConfig};
 pub use context::{PluginLimits, TransformCtx};
 pub use error::{Error, Hook, Reason, Result, TransformError};
-pub use host::{HostServices, LogLevel, StaticServices, ValidationIssue};
+pub use host::{HostServices, LogLevel, LogLine, StaticServices, ValidationIssue};
 pub use mapping::{
     MappingConfig, OptionLines, client_draft, default_drafts, invoice_status, line_sku,
     settle_payment, unmapped_status,

@@ -31,6 +31,7 @@ const ROUTES: &[(&str, &str)] = &[
         "/tenants/{tenant}/plugins/{name}/versions/{version}/activate",
     ),
     ("POST", "/tenants/{tenant}/plugins/{name}/rollback"),
+    ("GET", "/tenants/{tenant}/plugins/log"),
     ("GET", "/tenants/{tenant}/plugins/order"),
     ("PUT", "/tenants/{tenant}/plugins/order"),
     ("POST", "/tenants/{tenant}/plugins/{name}/activate"),
@@ -132,6 +133,7 @@ async fn an_operator_sees_every_tenant_and_a_tenant_token_only_its_own() {
             format!("/tenants/{forbidden}/dlq"),
             format!("/tenants/{forbidden}/breakers"),
             format!("/tenants/{forbidden}/plugins"),
+            format!("/tenants/{forbidden}/plugins/log"),
         ] {
             let (status, body) = host.get(&path, token).await;
             assert_error(status, &body, StatusCode::FORBIDDEN, "forbidden");

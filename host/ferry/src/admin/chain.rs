@@ -13,7 +13,7 @@
 
 use super::error::AdminPath;
 use super::plan::{StoredChain, plan, stem};
-use super::plugins::{activate_version, build_chain, check_name, swap};
+use super::plugins::{activate_version, build_chain, check_name, named_versions, swap};
 use super::tenants::serving_tenant;
 use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
 use crate::tenants::{TenantConfig, TenantRuntime};
@@ -35,24 +35,24 @@ const MAX_VALUE_BYTES: usize = 4096;
 
 /// One plugin of `GET /tenants/{tenant}/plugins/order`.
 #[derive(Debug, Serialize)]
-pub(super) struct ChainPlugin {
+pub(crate) struct ChainPlugin {
     /// Plugin name.
-    name: String,
+    pub(crate) name: String,
     /// `config` (a configured plugin) or `upload` (an uploaded version, maybe in a configured one's place).
-    source: &'static str,
+    pub(crate) source: &'static str,
     /// The uploaded version that runs; `null` for a configured plugin.
-    version: Option<u32>,
+    pub(crate) version: Option<u32>,
     /// Whether its place is the stored order's (a reorder names exactly these), not the configuration's.
-    reorderable: bool,
+    pub(crate) reorderable: bool,
 }
 
 /// The answer of the chain routes: what runs, in order, and the uploaded plugins taken out of it.
 #[derive(Debug, Serialize)]
-pub(super) struct ChainView {
+pub(crate) struct ChainView {
     /// The chain in the order it runs.
-    plugins: Vec<ChainPlugin>,
+    pub(crate) plugins: Vec<ChainPlugin>,
     /// Uploaded plugins with no active version, in stored order (activating one puts it back in its place).
-    inactive: Vec<String>,
+    pub(crate) inactive: Vec<String>,
 }
 
 fn view(tenant: &TenantConfig, stored: &StoredChain) -> ChainView {
@@ -107,9 +107,21 @@ pub(super) async fn order(
     Extension(principal): Extension<Principal>,
     AdminPath(tenant): AdminPath<String>,
 ) -> Result<AdminJson<ChainView>, ApiError> {
-    let t = serving_tenant(&state, &principal, &tenant)?;
+    Ok(AdminJson(chain_of(&state, &principal, &tenant).await?))
+}
+
+/// The tenant's chain in the order it runs, and its uploaded plugins out of it.
+///
+/// # Errors
+/// 403/404 for the tenant; the store failed.
+pub(crate) async fn chain_of(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+) -> Result<ChainView, ApiError> {
+    let t = serving_tenant(state, principal, tenant)?;
     let stored = StoredChain::load(&state.store, &t.id).await?;
-    Ok(AdminJson(view(&t.config, &stored)))
+    Ok(view(&t.config, &stored))
 }
 
 /// Body of `PUT /tenants/{tenant}/plugins/order`.
@@ -128,26 +140,42 @@ pub(super) async fn reorder(
     AdminPath(tenant): AdminPath<String>,
     body: Result<AdminJson<OrderBody>, ApiError>,
 ) -> Result<AdminJson<ChainView>, ApiError> {
-    let t = serving_tenant(&state, &principal, &tenant)?;
+    serving_tenant(&state, &principal, &tenant)?;
     let AdminJson(OrderBody { names }) = body?;
-    for n in &names {
+    Ok(AdminJson(
+        reorder_chain(&state, &principal, &tenant, &names).await?,
+    ))
+}
+
+/// Runs the tenant's uploaded plugins after the configured ones in the order of `names`, each named once.
+///
+/// # Errors
+/// 403/404 for the tenant, 422 when `names` is not each reorderable plugin once or the chain does not load.
+pub(crate) async fn reorder_chain(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    names: &[String],
+) -> Result<ChainView, ApiError> {
+    let t = serving_tenant(state, principal, tenant)?;
+    for n in names {
         check_name(n)?;
     }
     let _one = state.activation.lock().await;
-    let t = current(&state, &t.id)?;
+    let t = current(state, &t.id)?;
     let mut stored = StoredChain::load(&state.store, &t.id).await?;
     let movable: Vec<String> = plan(&t.config, &stored)
         .into_iter()
         .filter(|p| p.configured.is_none())
         .map(|p| p.name)
         .collect();
-    check_order(&names, &movable)?;
-    stored.reorder(&names);
-    let plugins = build(&state, &t, &stored, "in the new order").await?;
-    state.store.reorder_plugin_chain(&t.id, &names).await?;
-    swap(&state, &t, plugins);
+    check_order(names, &movable)?;
+    stored.reorder(names);
+    let plugins = build(state, &t, &stored, "in the new order").await?;
+    state.store.reorder_plugin_chain(&t.id, names).await?;
+    swap(state, &t, plugins);
     tracing::info!(tenant = %t.id, order = ?names, "Plugin chain reordered.");
-    Ok(AdminJson(view(&t.config, &stored)))
+    Ok(view(&t.config, &stored))
 }
 
 /// 422 unless `names` is `movable` in some order, each once.
@@ -201,24 +229,40 @@ pub(super) async fn deactivate(
     Extension(principal): Extension<Principal>,
     AdminPath((tenant, name)): AdminPath<(String, String)>,
 ) -> Result<AdminJson<ChainView>, ApiError> {
-    let t = serving_tenant(&state, &principal, &tenant)?;
-    check_name(&name)?;
+    Ok(AdminJson(
+        deactivate_plugin(&state, &principal, &tenant, &name).await?,
+    ))
+}
+
+/// Takes uploaded plugin `name` out of the tenant's chain (its versions, place and settings are kept).
+///
+/// # Errors
+/// 403/404 for the tenant, 404 for a name never uploaded, 409 for a configured plugin or one already out, 422 when
+/// the chain without it does not load.
+pub(crate) async fn deactivate_plugin(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    name: &str,
+) -> Result<ChainView, ApiError> {
+    let t = serving_tenant(state, principal, tenant)?;
+    check_name(name)?;
     let _one = state.activation.lock().await;
-    let t = current(&state, &t.id)?;
+    let t = current(state, &t.id)?;
     let mut stored = StoredChain::load(&state.store, &t.id).await?;
     if !stored.active.iter().any(|v| v.name == name) {
         return Err(if stored.order.iter().any(|e| e.name == name) {
             ApiError::conflict(format!("plugin {name} has no active version"))
         } else {
-            no_upload(&t.config, &name)
+            no_upload(&t.config, name)
         });
     }
     stored.active.retain(|v| v.name != name);
-    let plugins = build(&state, &t, &stored, &format!("without {name}")).await?;
-    state.store.deactivate_plugin(&t.id, &name).await?;
-    swap(&state, &t, plugins);
+    let plugins = build(state, &t, &stored, &format!("without {name}")).await?;
+    state.store.deactivate_plugin(&t.id, name).await?;
+    swap(state, &t, plugins);
     tracing::info!(tenant = %t.id, plugin = %name, "Plugin deactivated.");
-    Ok(AdminJson(view(&t.config, &stored)))
+    Ok(view(&t.config, &stored))
 }
 
 /// 404 for a name never uploaded; 409 when it is a configured plugin (the configuration decides about those).
@@ -243,19 +287,32 @@ pub(super) async fn reactivate(
     Extension(principal): Extension<Principal>,
     AdminPath((tenant, name)): AdminPath<(String, String)>,
 ) -> Result<AdminJson<PluginVersion>, ApiError> {
-    let t = serving_tenant(&state, &principal, &tenant)?;
-    check_name(&name)?;
-    let versions = state.store.plugin_versions(&t.id, Some(&name)).await?;
+    Ok(AdminJson(
+        reactivate_plugin(&state, &principal, &tenant, &name).await?,
+    ))
+}
+
+/// Puts deactivated plugin `name` back in its place with the version active last (else its highest).
+///
+/// # Errors
+/// 403/404 for the tenant, 404/409 for a name that is not an upload, 422 when the chain does not load.
+pub(crate) async fn reactivate_plugin(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    name: &str,
+) -> Result<PluginVersion, ApiError> {
+    let (t, versions) = named_versions(state, principal, tenant, name).await?;
     if let Some(active) = versions.iter().find(|v| v.active) {
-        return Ok(AdminJson(active.clone()));
+        return Ok(active.clone());
     }
     let target = versions
         .iter()
         .filter(|v| v.activated_at.is_some())
         .max_by_key(|v| (v.activated_at, v.version))
         .or_else(|| versions.iter().max_by_key(|v| v.version))
-        .ok_or_else(|| no_upload(&t.config, &name))?;
-    Ok(AdminJson(activate_version(&state, &t, target).await?))
+        .ok_or_else(|| no_upload(&t.config, name))?;
+    activate_version(state, &t, target).await
 }
 
 /// `GET /tenants/{tenant}/plugins/{name}/settings`: what the plugin reads through `get-setting` (a configured
@@ -265,17 +322,32 @@ pub(super) async fn settings(
     Extension(principal): Extension<Principal>,
     AdminPath((tenant, name)): AdminPath<(String, String)>,
 ) -> Result<AdminJson<BTreeMap<String, String>>, ApiError> {
-    let t = serving_tenant(&state, &principal, &tenant)?;
-    check_name(&name)?;
+    Ok(AdminJson(
+        settings_of(&state, &principal, &tenant, &name).await?,
+    ))
+}
+
+/// What plugin `name` of the tenant reads through `get-setting`.
+///
+/// # Errors
+/// 403/404 for the tenant, 404 for a plugin the tenant does not have.
+pub(crate) async fn settings_of(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    name: &str,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    let t = serving_tenant(state, principal, tenant)?;
+    check_name(name)?;
     let stored = StoredChain::load(&state.store, &t.id).await?;
     if let Some(p) = plan(&t.config, &stored)
         .into_iter()
         .find(|p| p.name == name)
     {
-        return Ok(AdminJson(p.settings));
+        return Ok(p.settings);
     }
     match stored.order.iter().find(|e| e.name == name) {
-        Some(e) => Ok(AdminJson(e.settings.clone().unwrap_or_default())),
+        Some(e) => Ok(e.settings.clone().unwrap_or_default()),
         None => Err(ApiError::not_found(format!(
             "tenant {} has no plugin {name}",
             t.id
@@ -291,32 +363,52 @@ pub(super) async fn set_settings(
     AdminPath((tenant, name)): AdminPath<(String, String)>,
     body: Result<AdminJson<Value>, ApiError>,
 ) -> Result<AdminJson<BTreeMap<String, String>>, ApiError> {
-    let t = serving_tenant(&state, &principal, &tenant)?;
+    serving_tenant(&state, &principal, &tenant)?;
     check_name(&name)?;
     let AdminJson(body) = body?;
-    let settings = parse_settings(&body)?;
+    Ok(AdminJson(
+        replace_settings(&state, &principal, &tenant, &name, &body).await?,
+    ))
+}
+
+/// Replaces uploaded plugin `name`'s settings with `body`, a JSON object of string values; a serving plugin reads
+/// them from the next event on.
+///
+/// # Errors
+/// 403/404 for the tenant, 422 naming a bad key or value, 404/409 for a name that is not an upload, 422 when the
+/// chain with the new settings does not load.
+pub(crate) async fn replace_settings(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    name: &str,
+    body: &Value,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    let t = serving_tenant(state, principal, tenant)?;
+    check_name(name)?;
+    let settings = parse_settings(body)?;
     let _one = state.activation.lock().await;
-    let t = current(&state, &t.id)?;
+    let t = current(state, &t.id)?;
     let mut stored = StoredChain::load(&state.store, &t.id).await?;
     let Some(entry) = stored.order.iter_mut().find(|e| e.name == name) else {
-        return Err(no_upload(&t.config, &name));
+        return Err(no_upload(&t.config, name));
     };
     entry.settings = Some(settings.clone());
     let serving = stored.active.iter().any(|v| v.name == name);
     let plugins = if serving {
-        Some(build(&state, &t, &stored, &format!("with {name}'s new settings")).await?)
+        Some(build(state, &t, &stored, &format!("with {name}'s new settings")).await?)
     } else {
         None
     };
     state
         .store
-        .set_plugin_settings(&t.id, &name, &settings)
+        .set_plugin_settings(&t.id, name, &settings)
         .await?;
     if let Some(plugins) = plugins {
-        swap(&state, &t, plugins);
+        swap(state, &t, plugins);
     }
     tracing::info!(tenant = %t.id, plugin = %name, keys = settings.len(), "Plugin settings replaced.");
-    Ok(AdminJson(settings))
+    Ok(settings)
 }
 
 /// A settings body: a JSON object of at most [`MAX_SETTINGS`] string values, keys of 1-[`MAX_KEY_CHARS`]

@@ -33,10 +33,10 @@ pub(super) struct DryRunQuery {
 
 /// `POST /tenants/{tenant}/plugins/dry-run`: the body is the candidate component (gzip accepted, as for uploads).
 ///
-/// 200 with `{event, order_number, plugin, replaces, serving, candidate}`, each side
-/// `{validation: [..], drafts}` or `{validation, error}`; 404 for an event of another tenant; 409 for an event
-/// that is not an order's; 422 for a component that is not a plugin; 502 when Kentico or the exchange rates cannot
-/// be read.
+/// 200 with `{event, order_number, plugin, replaces, serving, candidate, changes}`, each side
+/// `{validation: [..], drafts}` or `{validation, error}`, and `changes` each `{path, before, after}` where the
+/// drafts differ; 404 for an event of another tenant; 409 for an event that is not an order's; 422 for a component
+/// that is not a plugin; 502 when Kentico or the exchange rates cannot be read.
 pub(super) async fn dry_run(
     State(state): State<AdminState>,
     Extension(principal): Extension<Principal>,
@@ -48,16 +48,55 @@ pub(super) async fn dry_run(
     let bytes = read_upload(body, state.config.max_plugin_bytes).await?;
     let bytes = decode_upload(&headers, bytes, state.config.max_plugin_bytes)?;
     let AdminQuery(q) = query?;
-    let t = serving_tenant(&state, &principal, &tenant)?;
-    check_name(&q.name)?;
-    let event = tenant_event(&state, &t.id, &q.event).await?;
-    let envelope = event
+    Ok(AdminJson(
+        dry_run_component(&state, &principal, &tenant, &q.name, &q.event, &bytes).await?,
+    ))
+}
+
+/// The dry run of a stored version of the tenant's plugin `name` (what the console's dry run picks).
+///
+/// # Errors
+/// As [`dry_run_component`], and 404 for an unknown version.
+pub(crate) async fn dry_run_version(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    name: &str,
+    version: u32,
+    event: &str,
+) -> Result<Value, ApiError> {
+    let t = serving_tenant(state, principal, tenant)?;
+    check_name(name)?;
+    let stored = state.store.plugin_version(&t.id, name, version).await?;
+    let bytes = state.store.plugin_blob(&stored.hash).await?;
+    let mut report = dry_run_component(state, principal, tenant, name, event, &bytes).await?;
+    report["version"] = json!(version);
+    Ok(report)
+}
+
+/// Runs the tenant's stored order event `event` through its serving chain and through the chain with component
+/// `bytes` as plugin `name`, writing nothing; the answer of the admin API's dry run (see [`dry_run`]).
+///
+/// # Errors
+/// 403/404 for the tenant, 400/404 for the event, 409 for an event that is not an order's, 422 for a component
+/// that is not a plugin, 502 when Kentico or the exchange rates cannot be read.
+pub(crate) async fn dry_run_component(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    name: &str,
+    event: &str,
+    bytes: &[u8],
+) -> Result<Value, ApiError> {
+    let t = serving_tenant(state, principal, tenant)?;
+    check_name(name)?;
+    let record = tenant_event(state, &t.id, event).await?;
+    let envelope = record
         .envelope()
-        .map_err(|e| ApiError::conflict(format!("event {}: {e}", q.event)))?;
+        .map_err(|e| ApiError::conflict(format!("event {event}: {e}")))?;
     if matches!(envelope.kind, EventKind::CustomerUpdated) {
         return Err(ApiError::conflict(format!(
-            "event {} is a customer update; a dry run takes an order event",
-            q.event
+            "event {event} is a customer update; a dry run takes an order event"
         )));
     }
     let order = ferry_extract::fetch_order(&t.kentico, envelope.object.id)
@@ -68,35 +107,43 @@ pub(super) async fn dry_run(
                 &e,
             )
         })?;
-    let conversion = conversion(&state, &t.base_currency, &order).await?;
+    let conversion = conversion(state, &t.base_currency, &order).await?;
 
     // The candidate, written where the plugin host reads components from, for this run only.
     let dir = state
         .uploads_dir
         .join("dry-run")
         .join(uuid::Uuid::new_v4().simple().to_string());
-    let path = dir.join(format!("{}.wasm", q.name));
+    let path = dir.join(format!("{name}.wasm"));
     let write = async {
         tokio::fs::create_dir_all(&dir).await?;
-        tokio::fs::write(&path, &bytes).await
+        tokio::fs::write(&path, bytes).await
     };
     write.await.map_err(|e| ApiError::internal(&e))?;
-    let candidate = candidate_chain(&state, &t.config, &q.name, path).await;
+    let candidate = candidate_chain(state, &t.config, name, path).await;
     // Nothing of the run is kept (a failed removal only leaves a stray file behind).
     let _ = tokio::fs::remove_dir_all(&dir).await;
     let (candidate, replaces) = candidate?;
 
     let serving = outcome(&t.plugins, &order, conversion.clone()).await;
     let with_candidate = outcome(&candidate, &order, conversion).await;
-    tracing::info!(tenant = %t.id, plugin = %q.name, job = %event.job, "Plugin dry run.");
-    Ok(AdminJson(json!({
-        "event": event.job.to_string(),
+    let mut changes = Vec::new();
+    diff(
+        "",
+        &serving["drafts"],
+        &with_candidate["drafts"],
+        &mut changes,
+    );
+    tracing::info!(tenant = %t.id, plugin = %name, job = %record.job, "Plugin dry run.");
+    Ok(json!({
+        "event": record.job.to_string(),
         "order_number": order.number,
-        "plugin": q.name,
+        "plugin": name,
         "replaces": replaces,
         "serving": serving,
         "candidate": with_candidate,
-    })))
+        "changes": changes,
+    }))
 }
 
 /// The serving chain with the candidate at `path` in the place of the plugin named `name`, or after the chain;
@@ -121,6 +168,7 @@ async fn candidate_chain(
         None => config.plugins.push(PluginConfig {
             path,
             settings: stored.settings_of(name).unwrap_or_default(),
+            version: None,
         }),
     }
     let chain = load_chain(state, config).await.map_err(|e| {
@@ -162,4 +210,44 @@ async fn conversion(
 
 fn upstream(what: &str, e: &dyn std::fmt::Display) -> ApiError {
     ApiError::new(ErrorCode::Upstream, format!("{what}: {e}"))
+}
+
+/// Collects `{path, before, after}` for every leaf that differs between `a` and `b` (JSON Pointer paths).
+pub(crate) fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<Value>) {
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for k in keys {
+                let (va, vb) = (
+                    x.get(k).unwrap_or(&Value::Null),
+                    y.get(k).unwrap_or(&Value::Null),
+                );
+                diff(&format!("{path}/{k}"), va, vb, out);
+            }
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                diff(&format!("{path}/{i}"), va, vb, out);
+            }
+        }
+        _ if a != b => out.push(json!({ "path": path, "before": a, "after": b })),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_names_each_changed_leaf() {
+        let a = json!({"client": {"note": "", "email": "a@b"}, "items": [{"sku": "X"}]});
+        let b = json!({"client": {"note": "Gold", "email": "a@b"}, "items": [{"sku": "Y"}]});
+        let mut out = Vec::new();
+        diff("", &a, &b, &mut out);
+        let paths: Vec<&str> = out.iter().map(|c| c["path"].as_str().unwrap()).collect();
+        assert_eq!(paths, ["/client/note", "/items/0/sku"]);
+    }
 }

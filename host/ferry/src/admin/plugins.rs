@@ -94,6 +94,7 @@ pub(super) async fn chain_config(
         config.plugins.push(PluginConfig {
             path,
             settings: p.settings,
+            version: p.version.map(|v| v.version),
         });
     }
     Ok(config)
@@ -186,11 +187,11 @@ pub(super) struct UploadQuery {
 
 /// What an upload answers.
 #[derive(Serialize)]
-pub(super) struct Uploaded {
+pub(crate) struct Uploaded {
     /// The stored version (an existing one when the same bytes were uploaded under this name before).
-    plugin: PluginVersion,
+    pub(crate) plugin: PluginVersion,
     /// Whether this upload created a new version.
-    created: bool,
+    pub(crate) created: bool,
 }
 
 /// `POST /tenants/{tenant}/plugins?name=…&activate=…`: the body is the component (`application/wasm`).
@@ -212,16 +213,40 @@ pub(super) async fn upload(
     let bytes = read_upload(body, state.config.max_plugin_bytes).await?;
     let bytes = decode_upload(&headers, bytes, state.config.max_plugin_bytes)?;
     let AdminQuery(q) = query?;
-    let t = serving_tenant(&state, &principal, &tenant)?;
-    check_name(&q.name)?;
+    let uploaded =
+        upload_component(&state, &principal, &tenant, &q.name, bytes, q.activate).await?;
+    let status = if uploaded.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, AdminJson(uploaded)))
+}
+
+/// Validates component `bytes` as plugin `name` of `tenant` and stores it as a new version (or finds the version
+/// these bytes already are), activating it when asked: the upload of the admin API and of the console.
+///
+/// # Errors
+/// 403/404 for a tenant the principal may not see or this host does not serve, 400 for a bad name or an empty
+/// component, 422 for a component that is not a plugin of our world or does not load in the chain.
+pub(crate) async fn upload_component(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    name: &str,
+    bytes: Bytes,
+    activate: bool,
+) -> Result<Uploaded, ApiError> {
+    let t = serving_tenant(state, principal, tenant)?;
+    check_name(name)?;
     if bytes.is_empty() {
         return Err(ApiError::bad_request(
             "the request body must be the plugin component (.wasm)",
         ));
     }
     let runtime = state.plugin_host.runtime().clone();
-    let (name, body) = (q.name.clone(), bytes.clone());
-    let handle = tokio::task::spawn_blocking(move || runtime.load(&name, &body))
+    let (owned, body) = (name.to_owned(), bytes.clone());
+    let handle = tokio::task::spawn_blocking(move || runtime.load(&owned, &body))
         .await
         .map_err(|e| ApiError::internal(&e))?
         .map_err(|e| match e {
@@ -233,7 +258,7 @@ pub(super) async fn upload(
     let hash = handle.content_hash().to_owned();
     let existing = state
         .store
-        .plugin_versions(&t.id, Some(&q.name))
+        .plugin_versions(&t.id, Some(name))
         .await?
         .into_iter()
         .find(|v| v.hash == hash);
@@ -243,27 +268,19 @@ pub(super) async fn upload(
             state.store.put_plugin_blob(&hash, &bytes).await?;
             let v = state
                 .store
-                .add_plugin_version(&t.id, &q.name, &hash, bytes.len() as u64)
+                .add_plugin_version(&t.id, name, &hash, bytes.len() as u64)
                 .await?;
             (v, true)
         }
     };
-    tracing::info!(tenant = %t.id, plugin = %q.name, version = version.version, %hash, created, "Plugin uploaded.");
-    if q.activate && !version.active {
-        version = activate_version(&state, &t, &version).await?;
+    tracing::info!(tenant = %t.id, plugin = %name, version = version.version, %hash, created, "Plugin uploaded.");
+    if activate && !version.active {
+        version = activate_version(state, &t, &version).await?;
     }
-    let status = if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        AdminJson(Uploaded {
-            plugin: version,
-            created,
-        }),
-    ))
+    Ok(Uploaded {
+        plugin: version,
+        created,
+    })
 }
 
 /// How much of an oversized upload is read and discarded, as a multiple of the limit, before the 413 goes out.
@@ -273,7 +290,7 @@ const DRAIN_FACTOR: usize = 4;
 ///
 /// Past the limit the rest is read and discarded (up to [`DRAIN_FACTOR`] times the limit) so that the client
 /// receives the 413 instead of a reset while it is still writing.
-pub(super) async fn read_upload(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_upload(body: Body, limit: usize) -> Result<Bytes, ApiError> {
     use http_body_util::BodyExt as _;
     let mut body = body;
     let mut kept = Vec::new();
@@ -363,10 +380,26 @@ pub(super) async fn activate(
     Extension(principal): Extension<Principal>,
     AdminPath((tenant, name, version)): AdminPath<(String, String, u32)>,
 ) -> Result<AdminJson<PluginVersion>, ApiError> {
-    let t = serving_tenant(&state, &principal, &tenant)?;
-    check_name(&name)?;
-    let target = state.store.plugin_version(&t.id, &name, version).await?;
-    Ok(AdminJson(activate_version(&state, &t, &target).await?))
+    Ok(AdminJson(
+        activate_named(&state, &principal, &tenant, &name, version).await?,
+    ))
+}
+
+/// Makes `version` of plugin `name` the tenant's active one (the admin API's and the console's activation).
+///
+/// # Errors
+/// 403/404 for the tenant, 404 for an unknown version, 422 when the chain with it does not load.
+pub(crate) async fn activate_named(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    name: &str,
+    version: u32,
+) -> Result<PluginVersion, ApiError> {
+    let t = serving_tenant(state, principal, tenant)?;
+    check_name(name)?;
+    let target = state.store.plugin_version(&t.id, name, version).await?;
+    activate_version(state, &t, &target).await
 }
 
 /// `POST /tenants/{tenant}/plugins/{name}/rollback`: activates the highest version below the active one.
@@ -375,9 +408,24 @@ pub(super) async fn rollback(
     Extension(principal): Extension<Principal>,
     AdminPath((tenant, name)): AdminPath<(String, String)>,
 ) -> Result<AdminJson<PluginVersion>, ApiError> {
-    let t = serving_tenant(&state, &principal, &tenant)?;
-    check_name(&name)?;
-    let versions = state.store.plugin_versions(&t.id, Some(&name)).await?;
+    Ok(AdminJson(
+        roll_back(&state, &principal, &tenant, &name).await?,
+    ))
+}
+
+/// Activates the highest version of plugin `name` below its active one (the admin API's and the console's
+/// rollback).
+///
+/// # Errors
+/// 403/404 for the tenant, 409 when no version is active or the active one is the first, 422 when the chain with
+/// the previous version does not load.
+pub(crate) async fn roll_back(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    name: &str,
+) -> Result<PluginVersion, ApiError> {
+    let (t, versions) = named_versions(state, principal, tenant, name).await?;
     let active = versions
         .iter()
         .find(|v| v.active)
@@ -392,5 +440,18 @@ pub(super) async fn rollback(
                 active.version
             ))
         })?;
-    Ok(AdminJson(activate_version(&state, &t, previous).await?))
+    activate_version(state, &t, previous).await
+}
+
+/// The tenant (scope-checked) and every stored version of its plugin `name`.
+pub(super) async fn named_versions(
+    state: &AdminState,
+    principal: &Principal,
+    tenant: &str,
+    name: &str,
+) -> Result<(std::sync::Arc<TenantRuntime>, Vec<PluginVersion>), ApiError> {
+    let t = serving_tenant(state, principal, tenant)?;
+    check_name(name)?;
+    let versions = state.store.plugin_versions(&t.id, Some(name)).await?;
+    Ok((t, versions))
 }

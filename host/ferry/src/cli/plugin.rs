@@ -301,7 +301,7 @@ async fn dry_run(config: &Config, args: &TestArgs) -> anyhow::Result<Value> {
     let body = gzip(&bytes).context("compress the component")?;
     let name = plugin_name(&args.file);
     let client = AdminClient::new(config, &args.api)?;
-    let mut report = client
+    let report = client
         .send(
             client
                 .post(&format!("/tenants/{tenant}/plugins/dry-run"))
@@ -311,14 +311,7 @@ async fn dry_run(config: &Config, args: &TestArgs) -> anyhow::Result<Value> {
                 .body(body),
         )
         .await?;
-    let mut changes = Vec::new();
-    diff(
-        "",
-        &report["serving"]["drafts"],
-        &report["candidate"]["drafts"],
-        &mut changes,
-    );
-    report["changes"] = Value::Array(changes);
+    // The host's answer carries the paths that differ (`changes`).
     Ok(report)
 }
 
@@ -434,7 +427,7 @@ pub fn test_plugin(
     let before = serde_json::to_value(&before)?;
     let after = serde_json::to_value(&after)?;
     let mut changes = Vec::new();
-    diff("", &before, &after, &mut changes);
+    crate::admin::draft_diff("", &before, &after, &mut changes);
     Ok(json!({
         "plugin": name,
         "contract": contract,
@@ -446,7 +439,6 @@ pub fn test_plugin(
     }))
 }
 
-/// Collects `{path, before, after}` for every leaf that differs between `a` and `b`.
 /// The per-user compile cache of `plugin test`: never a fixed shared path, since the cache is loaded as compiled
 /// code and another user must not be able to write it (nor make it unwritable for us).
 fn default_cache_dir() -> PathBuf {
@@ -460,44 +452,5 @@ fn default_cache_dir() -> PathBuf {
             "ferry-plugin-test-{}",
             uuid::Uuid::new_v4().simple()
         )),
-    }
-}
-
-fn diff(path: &str, a: &Value, b: &Value, out: &mut Vec<Value>) {
-    match (a, b) {
-        (Value::Object(x), Value::Object(y)) => {
-            let mut keys: Vec<&String> = x.keys().chain(y.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for k in keys {
-                let (va, vb) = (
-                    x.get(k).unwrap_or(&Value::Null),
-                    y.get(k).unwrap_or(&Value::Null),
-                );
-                diff(&format!("{path}/{k}"), va, vb, out);
-            }
-        }
-        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
-            for (i, (va, vb)) in x.iter().zip(y).enumerate() {
-                diff(&format!("{path}/{i}"), va, vb, out);
-            }
-        }
-        _ if a != b => out.push(json!({ "path": path, "before": a, "after": b })),
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn diff_names_each_changed_leaf() {
-        let a = json!({"client": {"note": "", "email": "a@b"}, "items": [{"sku": "X"}]});
-        let b = json!({"client": {"note": "Gold", "email": "a@b"}, "items": [{"sku": "Y"}]});
-        let mut out = Vec::new();
-        diff("", &a, &b, &mut out);
-        let paths: Vec<&str> = out.iter().map(|c| c["path"].as_str().unwrap()).collect();
-        assert_eq!(paths, ["/client/note", "/items/0/sku"]);
     }
 }

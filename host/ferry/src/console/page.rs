@@ -34,6 +34,7 @@ pub(super) fn frame(viewer: Option<&Viewer>, title: &str, body: Markup) -> Marku
                                 a href={ (BASE) "/tenants/" (t) "/events" } { "Run history" }
                                 a href={ (BASE) "/tenants/" (t) "/dlq" } { "Dead letters" }
                                 a href={ (BASE) "/tenants/" (t) "/audits" } { "Audits" }
+                                a href={ (BASE) "/tenants/" (t) "/plugins" } { "Plugins" }
                             } @else {
                                 a href={ (BASE) "/tokens" } { "Tokens" }
                             }

@@ -7,13 +7,14 @@
 //! own `may_see` / `require_operator`.
 //!
 //! CSRF: every POST behind a session must carry the session's `csrf` form field (synchronizer token), checked
-//! here, once, for every form; the sign-in form, which has no session yet, carries a double-submit token that must
-//! equal its short-lived cookie.
+//! here, once, for every form (URL-encoded, or multipart like the plugin upload); the sign-in form, which has no
+//! session yet, carries a double-submit token that must equal its short-lived cookie.
 
+use super::multipart;
 use super::page::{self, PageError};
-use crate::admin::{AdminState, Principal, generate_token, hash_token};
+use crate::admin::{AdminState, Principal, generate_token, hash_token, read_upload};
 use axum::Form;
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
@@ -31,7 +32,8 @@ const SESSION_COOKIE: &str = "ferry_console";
 const SIGN_IN_COOKIE: &str = "ferry_console_sign_in";
 /// How long a session lasts; signing in again starts a new one.
 pub(crate) const SESSION_TTL: Duration = Duration::hours(8);
-/// Largest form body the CSRF check reads (console forms are a few fields; plugin uploads are not forms here).
+/// Largest URL-encoded form body the CSRF check reads (console forms are a few fields); a multipart form (the plugin
+/// upload) may carry a component of `admin.max_plugin_bytes` besides.
 const MAX_FORM_BYTES: usize = 64 * 1024;
 /// Where the console's pages are.
 pub(super) const BASE: &str = "/console";
@@ -109,14 +111,10 @@ pub(super) async fn require_session(
     let mut req = req;
     if req.method() != Method::GET && req.method() != Method::HEAD {
         let (parts, body) = req.into_parts();
-        let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
-            return PageError::new(StatusCode::PAYLOAD_TOO_LARGE, "form too large").into_response();
+        let (sent, body) = match form_token(&state, &parts.headers, body).await {
+            Ok(read) => read,
+            Err(e) => return e.into_response(),
         };
-        let sent = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-            .ok()
-            .and_then(|fields| fields.into_iter().find(|(k, _)| k == "csrf"))
-            .map(|(_, v)| v)
-            .unwrap_or_default();
         if !same(&sent, &viewer.csrf) {
             tracing::warn!(token_id = %viewer.principal.token_id, path = %parts.uri.path(), "Console form refused: CSRF token missing or wrong.");
             return PageError::new(
@@ -126,10 +124,54 @@ pub(super) async fn require_session(
             )
             .into_response();
         }
-        req = Request::from_parts(parts, Body::from(bytes));
+        req = match body {
+            FormBody::Encoded(bytes) => Request::from_parts(parts, Body::from(bytes)),
+            FormBody::Multipart(form) => {
+                let mut req = Request::from_parts(parts, Body::empty());
+                req.extensions_mut().insert(form);
+                req
+            }
+        };
     }
     req.extensions_mut().insert(viewer);
     next.run(req).await
+}
+
+/// A POST's body once read: URL-encoded bytes for the handler's `Form`, or a multipart form already parsed (the
+/// handler takes it as an `Extension<FormData>`).
+enum FormBody {
+    Encoded(Bytes),
+    Multipart(multipart::FormData),
+}
+
+/// Reads a POST's body and the `csrf` field it carries (empty when it has none). A multipart body may be as large
+/// as a plugin upload, read as the admin API reads one.
+async fn form_token(
+    state: &AdminState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<(String, FormBody), PageError> {
+    if let Some(boundary) = multipart::boundary(headers) {
+        let bytes = read_upload(
+            body,
+            state.max_plugin_bytes().saturating_add(MAX_FORM_BYTES),
+        )
+        .await?;
+        let form = multipart::parse(bytes, &boundary).await?;
+        return Ok((form.text("csrf").to_owned(), FormBody::Multipart(form)));
+    }
+    let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
+        return Err(PageError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "form too large",
+        ));
+    };
+    let sent = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
+        .and_then(|fields| fields.into_iter().find(|(k, _)| k == "csrf"))
+        .map(|(_, v)| v)
+        .unwrap_or_default();
+    Ok((sent, FormBody::Encoded(bytes)))
 }
 
 /// `GET /console/sign-in`: the token form, with a fresh double-submit token.

@@ -44,7 +44,8 @@ pub(super) async fn overview(
                     @let own: Vec<&BreakerSnapshot> = breakers.iter().filter(|b| b.key.tenant == t.id.as_str()).collect();
                     tr data-tenant=(t.id) {
                         td { a href={ (BASE) "/tenants/" (t.id) } { (t.id) } br;
-                            a.muted href={ (BASE) "/tenants/" (t.id) "/audits" } { "audits" } }
+                            a.muted href={ (BASE) "/tenants/" (t.id) "/audits" } { "audits" } " · "
+                            a.muted.plugins href={ (BASE) "/tenants/" (t.id) "/plugins" } { "plugins" } }
                         td { (downstream(&own, "kentico")) br; span.muted.mono { (t.config.kentico.base_url) } }
                         td { (freshbooks(a, &t.config.freshbooks.account_id)) br;
                             span.muted { "account " (t.config.freshbooks.account_id) } }

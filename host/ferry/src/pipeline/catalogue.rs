@@ -74,7 +74,7 @@ impl Pipeline {
                 claimed,
                 "transform",
                 |d: &ProductDraft| serde_json::json!({ "sku": d.item.sku, "inventory": d.inventory, "active": d.active }),
-                async { Ok(tenant.plugins.map_product(&product, conversion).await?) },
+                async { Ok(tenant.plugins.for_event(claimed.event.job).map_product(&product, conversion).await?) },
             )
             .await?;
         self.tag(claimed, EventTag::Sku(&draft.item.sku)).await;
@@ -138,6 +138,7 @@ impl Pipeline {
                 async {
                     Ok(tenant
                         .plugins
+                        .for_event(claimed.event.job)
                         .map_customer(&customer, &tenant.base_currency)
                         .await?)
                 },

@@ -114,7 +114,13 @@ impl Pipeline {
                 claimed,
                 "validate",
                 |r: &Vec<String>| serde_json::json!({ "issues": r.len() }),
-                async { Ok(tenant.plugins.validate(&order).await?) },
+                async {
+                    Ok(tenant
+                        .plugins
+                        .for_event(claimed.event.job)
+                        .validate(&order)
+                        .await?)
+                },
             )
             .await?;
         if !reasons.is_empty() {
@@ -137,7 +143,13 @@ impl Pipeline {
                     );
                     serde_json::json!({ "lines": d.invoice.lines.len(), "status": status })
                 },
-                async { Ok(tenant.plugins.run(&order, conversion).await?) },
+                async {
+                    Ok(tenant
+                        .plugins
+                        .for_event(claimed.event.job)
+                        .run(&order, conversion)
+                        .await?)
+                },
             )
             .await?;
 
@@ -195,6 +207,7 @@ impl Pipeline {
                 async {
                     let draft = tenant
                         .plugins
+                        .for_event(claimed.event.job)
                         .map_customer(&customer, &tenant.base_currency)
                         .await?;
                     let ledger = StoreLedger::new(self.store.clone(), tenant.id.clone());

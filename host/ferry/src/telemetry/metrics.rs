@@ -31,6 +31,8 @@ pub const AUDIT_DIFFERENCES: &str = "ferry_audit_differences";
 pub const AUDIT_ORDERS: &str = "ferry_audit_orders_checked";
 /// Gauge: when the tenant's latest books audit finished (Unix seconds), per `tenant`.
 pub const AUDIT_FINISHED_SECONDS: &str = "ferry_audit_finished_timestamp_seconds";
+/// Counter: plugin log lines dropped because the writer fell behind (the queue was full), per `tenant`.
+pub const PLUGIN_LOG_DROPPED: &str = "ferry_transform_plugin_log_dropped_total";
 
 /// Counter: orders synced to FreshBooks for the first time (what usage counts as an order synced), per `tenant`.
 pub const USAGE_ORDERS_SYNCED_TOTAL: &str = "ferry_usage_orders_synced_total";
@@ -46,6 +48,11 @@ const SECONDS_BUCKETS: &[f64] = &[
 
 /// Each family's kind and HELP text.
 const DESCRIPTIONS: &[(&str, Kind, &str)] = &[
+    (
+        PLUGIN_LOG_DROPPED,
+        Kind::Counter,
+        "Plugin log lines dropped because the store writer fell behind, per tenant.",
+    ),
     (
         RUNS_TOTAL,
         Kind::Counter,

@@ -62,6 +62,9 @@ pub struct PluginConfig {
     /// Settings the plugin reads through `get-setting`.
     #[serde(default)]
     pub settings: BTreeMap<String, String>,
+    /// The uploaded version this entry is, named in the plugin log; set by the admin API's chain, never in a file.
+    #[serde(skip)]
+    pub version: Option<u32>,
 }
 
 /// Per-tenant limits.

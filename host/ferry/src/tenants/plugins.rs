@@ -3,6 +3,7 @@
 //! run on the blocking pool).
 
 use super::TenantConfig;
+use super::plugin_log::PluginLog;
 use crate::services::{EnrichmentClient, ExchangeClient};
 use anyhow::Context as _;
 use ferry_model::{
@@ -10,8 +11,8 @@ use ferry_model::{
 };
 use ferry_outbound::HttpClient;
 use ferry_transform::{
-    Chain, HostServices, MappingConfig, PluginRuntime, PluginsConfig, TransformCtx, TransformError,
-    ValidationRules,
+    Chain, HostServices, LogLine, MappingConfig, PluginRuntime, PluginsConfig, TransformCtx,
+    TransformError, ValidationRules,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,6 +26,8 @@ pub struct PluginHost {
     /// breakers sit with the other downstreams'.
     http: HttpClient,
     handle: tokio::runtime::Handle,
+    /// Where the tenants' plugin log lines are kept; `None`: the host's tracing log only.
+    log: Option<PluginLog>,
 }
 
 impl PluginHost {
@@ -40,7 +43,16 @@ impl PluginHost {
             exchange,
             http,
             handle: tokio::runtime::Handle::current(),
+            log: None,
         })
+    }
+
+    /// Keeps the lines plugins write while running a tenant's events in `log` (the tenant's plugin log), besides
+    /// the host's tracing log.
+    #[must_use]
+    pub fn with_log(mut self, log: PluginLog) -> Self {
+        self.log = Some(log);
+        self
     }
 
     /// Sends the tenants' enrichment calls through `http` (the app's outbound client, so that their breakers and
@@ -68,6 +80,7 @@ impl PluginHost {
     pub fn chain_for(&self, tenant: &TenantConfig) -> anyhow::Result<TenantPlugins> {
         let mut handles = Vec::new();
         let mut settings = HashMap::new();
+        let mut versions = HashMap::new();
         for p in &tenant.plugins {
             let name = p
                 .path
@@ -77,6 +90,9 @@ impl PluginHost {
             let bytes = std::fs::read(&p.path)
                 .with_context(|| format!("read plugin {}", p.path.display()))?;
             handles.push(self.runtime.load(&name, &bytes)?);
+            if let Some(v) = p.version {
+                versions.insert(name.clone(), v);
+            }
             for (k, v) in &p.settings {
                 settings.insert((name.clone(), k.clone()), v.clone());
             }
@@ -92,6 +108,8 @@ impl PluginHost {
             exchange: self.exchange.clone(),
             enrichment,
             handle: self.handle.clone(),
+            log: self.log.clone(),
+            versions,
         });
         Ok(TenantPlugins {
             chain: Chain::new(handles),
@@ -112,6 +130,10 @@ struct TenantServices {
     enrichment: Option<EnrichmentClient>,
     /// Hook calls run on blocking threads; async lookups are driven on the app's runtime from there.
     handle: tokio::runtime::Handle,
+    /// The tenant's plugin log, if the host keeps one.
+    log: Option<PluginLog>,
+    /// Plugin name → the uploaded version in the chain (configured plugins have none), for the log.
+    versions: HashMap<String, u32>,
 }
 
 impl HostServices for TenantServices {
@@ -156,6 +178,13 @@ impl HostServices for TenantServices {
                 error.to_string()
             })
     }
+
+    fn log(&self, line: &LogLine<'_>) {
+        line.trace();
+        if let Some(log) = &self.log {
+            log.record(line, self.versions.get(line.plugin).copied());
+        }
+    }
 }
 
 /// A tenant's transform stage: its plugin chain with its context, its mapping settings and validation rules.
@@ -176,6 +205,16 @@ impl TenantPlugins {
     /// The loaded plugins, in chain order.
     pub fn handles(&self) -> &[ferry_transform::PluginHandle] {
         self.chain.plugins()
+    }
+
+    /// The same stage for one stored event: its plugins' log lines name the event and are kept in the tenant's
+    /// plugin log. Without it (previews), lines reach only the host's tracing log.
+    #[must_use]
+    pub fn for_event(&self, job: ferry_store::JobId) -> Self {
+        Self {
+            ctx: self.ctx.clone().with_event(job.to_string()),
+            ..self.clone()
+        }
     }
 
     /// Whether the chain is empty.

@@ -1,12 +1,13 @@
 //! What the web console reads and keeps, on both backends: sessions tied to a live admin token, every tenant's
-//! activity at once, the filtered run history, dead letters found by order number, and usage per tenant and day.
+//! activity at once, the filtered run history, dead letters found by order number, usage per tenant and day, and
+//! the tenants' plugin log.
 
 #![allow(clippy::unwrap_used)]
 
 use ferry_model::{Decimal, ErrorClass, EventEnvelope, EventKind, EventObject, TenantId};
 use ferry_store::{
-    ClaimRequest, DeadLetterFilter, EventFilter, EventState, EventTag, NewEvent, Outcome, Store,
-    SyncedOrder, TokenScope, UsageCounts, UsageDay,
+    ClaimRequest, DeadLetterFilter, EventFilter, EventState, EventTag, JobId, NewEvent,
+    NewPluginLogLine, Outcome, Store, SyncedOrder, TokenScope, UsageCounts, UsageDay,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -361,9 +362,72 @@ async fn an_event_tagged_with_its_order_number_is_found_dead(store: &Store) -> a
     Ok(())
 }
 
+/// A plugin log line of `tenant` for event `job`.
+fn log_line(tenant: &TenantId, plugin: &str, job: i64, message: &str) -> NewPluginLogLine {
+    NewPluginLogLine {
+        tenant: tenant.clone(),
+        plugin: plugin.to_owned(),
+        version: (plugin == "tagger").then_some(2),
+        level: "info".to_owned(),
+        message: message.to_owned(),
+        job: JobId(job),
+        at: OffsetDateTime::now_utc(),
+    }
+}
+
+async fn plugin_log_keeps_each_tenants_newest_lines_and_filters_by_plugin(
+    store: &Store,
+) -> anyhow::Result<()> {
+    let (shop, other) = (tenant("shop"), tenant("other"));
+    // Two batches for shop (5 lines, 3 kept), one for other; other's line is not trimmed by shop's batches.
+    store
+        .append_plugin_log(&[log_line(&other, "tagger", 9, "other's line")], 3)
+        .await?;
+    let first: Vec<_> = (1..=3)
+        .map(|i| log_line(&shop, "tagger", i, &format!("line {i}")))
+        .collect();
+    store.append_plugin_log(&first, 3).await?;
+    store
+        .append_plugin_log(
+            &[
+                log_line(&shop, "notes", 4, "line 4"),
+                log_line(&shop, "tagger", 5, "line 5"),
+            ],
+            3,
+        )
+        .await?;
+    let lines = store.plugin_log(&shop, None, 100).await?;
+    let messages: Vec<&str> = lines.iter().map(|l| l.line.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["line 5", "line 4", "line 3"],
+        "newest first, 3 kept"
+    );
+    assert_eq!(lines[0].line.version, Some(2));
+    assert_eq!(
+        lines[1].line.version, None,
+        "a configured plugin has no version"
+    );
+    assert_eq!(
+        (lines[0].line.job, lines[0].line.level.as_str()),
+        (JobId(5), "info")
+    );
+    assert!(lines.iter().all(|l| l.line.tenant == shop));
+    let tagger = store.plugin_log(&shop, Some("tagger"), 100).await?;
+    assert_eq!(tagger.len(), 2);
+    assert!(tagger.iter().all(|l| l.line.plugin == "tagger"));
+    assert_eq!(store.plugin_log(&shop, None, 1).await?.len(), 1, "limit");
+    assert_eq!(store.plugin_log_plugins(&shop).await?, ["notes", "tagger"]);
+    let others = store.plugin_log(&other, None, 100).await?;
+    assert_eq!(others.len(), 1, "another tenant's lines are its own");
+    assert_eq!(others[0].line.message, "other's line");
+    Ok(())
+}
+
 rows_on_both_backends!(console_rows:
     sessions_speak_for_a_live_token_until_they_expire_or_end,
     activity_counts_every_tenant_at_once,
     usage_adds_up_per_tenant_and_day_and_an_order_counts_once,
     an_event_tagged_with_its_order_number_is_found_dead,
+    plugin_log_keeps_each_tenants_newest_lines_and_filters_by_plugin,
 );

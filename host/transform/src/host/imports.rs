@@ -10,7 +10,7 @@ use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use super::log_pipe::LogPipe;
-use super::{HostServices, LogLevel};
+use super::{HostServices, LogLevel, LogLine};
 use crate::bindings::{v0_1, v0_2};
 use crate::limits::MemoryCap;
 
@@ -18,6 +18,8 @@ use crate::limits::MemoryCap;
 pub(crate) struct PluginCtx {
     pub(crate) tenant: TenantId,
     pub(crate) plugin: Arc<str>,
+    /// The event the chain runs for, named in the plugin's log lines.
+    pub(crate) event: Option<Arc<str>>,
     pub(crate) services: Arc<dyn HostServices>,
     /// Locked-down WASI: no preopens, no env, no sockets; stdout/stderr go to the pipes below.
     pub(crate) wasi: WasiCtx,
@@ -37,8 +39,15 @@ impl WasiView for PluginCtx {
 }
 
 impl PluginCtx {
-    fn log_line(&self, level: LogLevel, msg: &str) {
-        self.services.log(&self.tenant, &self.plugin, level, msg);
+    /// Hands one line the plugin wrote to the host, with the plugin and the event it ran for.
+    pub(crate) fn log_line(&self, level: LogLevel, message: &str) {
+        self.services.log(&LogLine {
+            tenant: &self.tenant,
+            plugin: &self.plugin,
+            event: self.event.as_deref(),
+            level,
+            message,
+        });
     }
 
     fn setting(&self, key: &str) -> Option<String> {

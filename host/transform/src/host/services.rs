@@ -51,13 +51,48 @@ pub trait HostServices: Send + Sync + 'static {
         key: &str,
     ) -> Result<Vec<(String, String)>, String>;
 
-    /// A log line written by a plugin (`log`, or its stdout/stderr).
-    fn log(&self, tenant: &TenantId, plugin: &str, level: LogLevel, msg: &str) {
-        match level {
-            LogLevel::Debug => tracing::debug!(%tenant, plugin, msg, "Plugin log."),
-            LogLevel::Info => tracing::info!(%tenant, plugin, msg, "Plugin log."),
-            LogLevel::Warn => tracing::warn!(%tenant, plugin, msg, "Plugin log."),
-            LogLevel::Error => tracing::error!(%tenant, plugin, msg, "Plugin log."),
+    /// A log line written by a plugin (`log`, or its stdout/stderr); by default to the host's tracing log.
+    fn log(&self, line: &LogLine<'_>) {
+        line.trace();
+    }
+}
+
+/// One line a plugin wrote, with who wrote it and for which event.
+#[derive(Debug, Clone, Copy)]
+pub struct LogLine<'a> {
+    /// The tenant whose chain ran.
+    pub tenant: &'a TenantId,
+    /// The plugin that wrote it.
+    pub plugin: &'a str,
+    /// The event the chain ran for ([`crate::TransformCtx::with_event`]); `None` for previews and tests.
+    pub event: Option<&'a str>,
+    /// Its severity (stdout is info, stderr warn).
+    pub level: LogLevel,
+    /// What the plugin wrote, as written.
+    pub message: &'a str,
+}
+
+impl LogLine<'_> {
+    /// Writes the line to the host's tracing log at its level.
+    pub fn trace(&self) {
+        let (tenant, plugin, event, msg) = (self.tenant, self.plugin, self.event, self.message);
+        match self.level {
+            LogLevel::Debug => tracing::debug!(%tenant, plugin, event, msg, "Plugin log."),
+            LogLevel::Info => tracing::info!(%tenant, plugin, event, msg, "Plugin log."),
+            LogLevel::Warn => tracing::warn!(%tenant, plugin, event, msg, "Plugin log."),
+            LogLevel::Error => tracing::error!(%tenant, plugin, event, msg, "Plugin log."),
+        }
+    }
+}
+
+impl LogLevel {
+    /// `debug`, `info`, `warn` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Warn => "warn",
+            Self::Error => "error",
         }
     }
 }

@@ -100,12 +100,12 @@ impl HostServices for Recording {
         self.inner.enrich(tenant, kind, key)
     }
 
-    fn log(&self, tenant: &TenantId, plugin: &str, level: LogLevel, msg: &str) {
+    fn log(&self, line: &ferry_transform::LogLine<'_>) {
         self.logs.lock().unwrap().push((
-            tenant.as_str().to_string(),
-            plugin.to_string(),
-            level,
-            msg.to_string(),
+            line.tenant.as_str().to_string(),
+            line.plugin.to_string(),
+            line.level,
+            line.message.to_string(),
         ));
     }
 }
