@@ -34,8 +34,8 @@ mod audit_rows;
 mod callback_rows;
 mod console_rows;
 mod multi_host;
-mod sku_rows;
 mod purge_contention;
+mod sku_rows;
 mod suite;
 mod support;
 

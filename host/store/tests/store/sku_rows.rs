@@ -5,7 +5,7 @@
 use crate::suite::{req, tenant};
 use anyhow::{Result, ensure};
 use ferry_model::{ErrorClass, EventEnvelope, EventKind, EventObject};
-use ferry_store::{NewEvent, Outcome, Store};
+use ferry_store::{EventTag, NewEvent, Outcome, Store};
 use time::macros::datetime;
 
 /// A `sku.*` event of tenant `t` for SKU `sku_id`.
@@ -42,7 +42,7 @@ pub(crate) async fn sku_events_are_found_by_their_tagged_code(s: &Store) -> Resu
         let c = s.claim(&req("w1", 1)).await?.remove(0);
         let (id, tenant_id) = (c.event.event_id.as_str().to_owned(), c.event.tenant.clone());
         if c.event.object_id == 7 {
-            s.tag_sku(&c.lease, "DG-GRINDER").await?;
+            s.tag_event(&c.lease, EventTag::Sku("DG-GRINDER")).await?;
         }
         if id == "s-2" && tenant_id.as_str() == "shop" {
             s.dead_letter(&c.lease, "refused", ErrorClass::Validation)
