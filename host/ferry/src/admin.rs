@@ -55,6 +55,7 @@ pub use connect::START_PATH as CONNECT_START_PATH;
 /// The "Connect FreshBooks" start for surfaces with their own sign-in (the console): scope check, then the redirect.
 pub use connect::start_for as start_freshbooks_connect;
 pub use error::{AdminJson, ApiError, ErrorCode};
+pub(crate) use tenants::serving_tenant;
 pub(crate) use tokens::create_token;
 // The plugin operations the console performs, the same functions the API's handlers call.
 pub(crate) use chain::{

@@ -18,7 +18,7 @@ use std::sync::Arc;
 /// Parses a tenant id from the path, checks the token may see it, and finds it among the serving tenants.
 ///
 /// The scope check comes before the lookup, so a tenant token cannot probe which other tenants exist.
-pub(super) fn serving_tenant(
+pub(crate) fn serving_tenant(
     state: &AdminState,
     principal: &Principal,
     raw: &str,

@@ -5,7 +5,7 @@
 use super::events::visible_tenant;
 use super::page::{self, PageError, at, csrf_field};
 use super::session::{BASE, Viewer};
-use crate::admin::{AdminState, parse_since};
+use crate::admin::{AdminState, parse_since, serving_tenant};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Redirect;
@@ -13,24 +13,10 @@ use axum::{Extension, Form};
 use ferry_model::{AuditReport, Repair, TenantId};
 use maud::{Markup, html};
 use serde::Deserialize;
-use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Audits one page lists.
 const LIST: u32 = 50;
-
-/// A served tenant the viewer may see (an audit needs the tenant's Kentico and FreshBooks).
-fn served(
-    state: &AdminState,
-    viewer: &Viewer,
-    raw: &str,
-) -> Result<Arc<crate::tenants::TenantRuntime>, PageError> {
-    let id = visible_tenant(viewer, raw)?;
-    state
-        .tenants()
-        .get(&id)
-        .ok_or_else(|| PageError::not_found(format!("tenant {id} is not served here")))
-}
 
 /// The classes a report found, as `2 missing · 1 amount_changed`, or `clean`.
 fn counts(r: &AuditReport) -> String {
@@ -73,7 +59,7 @@ pub(super) async fn list(
     Extension(viewer): Extension<Viewer>,
     Path(tenant): Path<String>,
 ) -> Result<Markup, PageError> {
-    let t = served(&state, &viewer, &tenant)?;
+    let t = serving_tenant(&state, &viewer.principal, &tenant)?;
     let reports = state.store().audits(&t.id, LIST).await?;
     let default_since = (OffsetDateTime::now_utc() - t.config.audit.window()).date();
     let base = format!("{BASE}/tenants/{}/audits", t.id);
@@ -124,7 +110,7 @@ pub(super) async fn run(
     Path(tenant): Path<String>,
     Form(form): Form<RunForm>,
 ) -> Result<Redirect, PageError> {
-    let t = served(&state, &viewer, &tenant)?;
+    let t = serving_tenant(&state, &viewer.principal, &tenant)?;
     let since = parse_since(&form.since)?;
     let report = state.auditor().audit(&t.id, since).await.map_err(|e| {
         PageError::new(
@@ -204,7 +190,7 @@ pub(super) async fn repair(
     Extension(viewer): Extension<Viewer>,
     Path((tenant, audit)): Path<(String, i64)>,
 ) -> Result<Redirect, PageError> {
-    let t = served(&state, &viewer, &tenant)?;
+    let t = serving_tenant(&state, &viewer.principal, &tenant)?;
     report(&state, &t.id, audit).await?;
     let r = state.auditor().repair(&t.id, audit).await.map_err(|e| {
         PageError::new(
