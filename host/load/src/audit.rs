@@ -89,10 +89,7 @@ pub async fn record_ledger(ledger: &dyn Ledger, repair: &Repair) -> Result<bool>
     let Repair::RecordLedger { key, id } = repair else {
         return Ok(false);
     };
-    ledger
-        .done(key, &id.to_string())
-        .await
-        .map_err(|e| crate::Error::store(&format!("record done {key}"), e))?;
+    crate::sync::done(ledger, key, *id).await?;
     Ok(true)
 }
 
@@ -118,11 +115,12 @@ pub async fn prepare_overwrite(
         fb.restore_invoice(invoice).await?;
     }
     let keys = Keys::of(tenant);
-    let key = crate::sync::invoice_key(&keys, order_guid);
-    ledger
-        .done(&key, &invoice.to_string())
-        .await
-        .map_err(|e| crate::Error::store(&format!("record done {key}"), e))?;
+    crate::sync::done(
+        ledger,
+        &crate::sync::invoice_key(&keys, order_guid),
+        invoice,
+    )
+    .await?;
     crate::sync::forget_state(ledger, &keys, order_guid).await?;
     Ok(true)
 }

@@ -148,7 +148,7 @@ async fn lock(ledger: &dyn Ledger, key: &str) -> Result<crate::LedgerLock> {
         .map_err(|e| Error::store(&format!("lock {key}"), e))
 }
 
-async fn done(ledger: &dyn Ledger, key: &str, id: i64) -> Result<()> {
+pub(crate) async fn done(ledger: &dyn Ledger, key: &str, id: i64) -> Result<()> {
     ledger
         .done(key, &id.to_string())
         .await
