@@ -254,7 +254,7 @@ pub fn alert_hook(alerts: ferry_alert::Alerts) -> AuditHook {
 }
 
 /// "2 missing", "1 amount_changed", … for the classes a report found.
-fn difference_counts(report: &AuditReport) -> Vec<String> {
+pub(crate) fn difference_counts(report: &AuditReport) -> Vec<String> {
     report
         .counts()
         .into_iter()

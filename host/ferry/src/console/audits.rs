@@ -20,12 +20,7 @@ const LIST: u32 = 50;
 
 /// The classes a report found, as `2 missing · 1 amount_changed`, or `clean`.
 fn counts(r: &AuditReport) -> String {
-    let found: Vec<String> = r
-        .counts()
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(c, n)| format!("{n} {c}"))
-        .collect();
+    let found = crate::audit::difference_counts(r);
     if found.is_empty() {
         "clean".to_owned()
     } else {
