@@ -7,6 +7,7 @@
 //!
 //! Layout:
 //! - `session`: sign in and out, the session middleware and the CSRF check every form passes.
+//! - `viewer`: who is looking (`Viewer`) and where the console lives (`BASE`), what every page takes from the session.
 //! - `page`: the page frame, the error page, the stylesheet and formatting helpers.
 //! - `tenants`: the tenants overview (connections, breakers, backlog, dead letters, orders synced).
 //! - `connections`: one tenant's page: its connections, "Connect FreshBooks", "Test connection".
@@ -35,6 +36,7 @@ mod session;
 mod tenants;
 mod tokens;
 mod usage;
+mod viewer;
 
 pub use connections::connected_page;
 
@@ -130,7 +132,7 @@ pub fn router(state: AdminState) -> Router {
             }),
         );
     Router::new()
-        .nest(session::BASE, private.merge(public))
+        .nest(viewer::BASE, private.merge(public))
         .layer(middleware::map_response(page::security_headers))
         .with_state(state)
 }

@@ -4,7 +4,7 @@
 
 use super::events::visible_tenant;
 use super::page::{self, PageError, at, csrf_field};
-use super::session::{BASE, Viewer};
+use super::viewer::{BASE, Viewer};
 use crate::admin::{AdminState, parse_since, serving_tenant};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

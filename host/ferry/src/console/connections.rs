@@ -4,9 +4,9 @@
 
 use super::events::visible_tenant;
 use super::page::{self, PageError, csrf_field};
-use super::session::{BASE, Viewer};
 use super::tenants::{downstream, freshbooks};
 use super::usage::usage_summary;
+use super::viewer::{BASE, Viewer};
 use crate::admin::{AdminState, visible_usage};
 use crate::tenants::TenantRuntime;
 use crate::tenants::connections::{self, Check, ConnectionReport};

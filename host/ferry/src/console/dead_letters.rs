@@ -4,7 +4,7 @@
 
 use super::events::{class, event_table, visible_tenant};
 use super::page::{self, PageError, csrf_field};
-use super::session::{BASE, Viewer};
+use super::viewer::{BASE, Viewer};
 use crate::admin::AdminState;
 use axum::extract::{Path, Query, State};
 use axum::response::Redirect;

@@ -6,7 +6,7 @@
 use super::events::visible_tenant;
 use super::page::{self, PageError, csrf_field};
 use super::plugins::url;
-use super::session::Viewer;
+use super::viewer::Viewer;
 use crate::admin::{self, AdminState};
 use axum::extract::{Path, State};
 use axum::{Extension, Form};
@@ -86,7 +86,7 @@ pub(super) async fn run(
     let body = html! {
         h1 { "Dry run · " (name) " v" (version) " · " (tenant) }
         p #summary {
-            "Event " a href={ (super::session::BASE) "/tenants/" (tenant) "/events/" (event) } { "#" (event) }
+            "Event " a href={ (super::viewer::BASE) "/tenants/" (tenant) "/events/" (event) } { "#" (event) }
             ", Kentico order " strong { (report["order_number"].as_str().unwrap_or("?")) } ". "
             @if report["replaces"].as_bool() == Some(true) {
                 "The candidate runs in the place of the serving " code { (name) } "."

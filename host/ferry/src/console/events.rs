@@ -4,8 +4,8 @@
 
 use super::dead_letters::actions;
 use super::page::{self, PageError, at, state_badge};
-use super::session::{BASE, Viewer};
 use super::tenants::short;
+use super::viewer::{BASE, Viewer};
 use crate::admin::AdminState;
 use axum::Extension;
 use axum::extract::{Path, Query, State};

@@ -1,7 +1,7 @@
 //! What every console page shares: the frame (head, navigation, sign-out form), the error page, the stylesheet
 //! and the small formatting helpers (times, ages, states).
 
-use super::session::{BASE, Viewer};
+use super::viewer::{BASE, Viewer};
 use crate::admin::ApiError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

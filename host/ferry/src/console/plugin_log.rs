@@ -4,7 +4,7 @@
 use super::events::visible_tenant;
 use super::page::{self, PageError, at};
 use super::plugins::url;
-use super::session::{BASE, Viewer};
+use super::viewer::{BASE, Viewer};
 use crate::admin::{self, AdminState};
 use axum::Extension;
 use axum::extract::{Path, Query, State};

@@ -5,7 +5,7 @@
 use super::events::visible_tenant;
 use super::page::{self, PageError, csrf_field};
 use super::plugins::{done, url};
-use super::session::Viewer;
+use super::viewer::Viewer;
 use crate::admin::{self, AdminState};
 use axum::extract::{Path, State};
 use axum::response::Redirect;

@@ -6,7 +6,7 @@
 use super::events::visible_tenant;
 use super::multipart::FormData;
 use super::page::{self, PageError, at, csrf_field};
-use super::session::{BASE, Viewer};
+use super::viewer::{BASE, Viewer};
 use crate::admin::{self, AdminState, ChainView};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;

@@ -12,6 +12,7 @@
 
 use super::multipart;
 use super::page::{self, PageError};
+use super::viewer::{BASE, Viewer};
 use crate::admin::{AdminState, Principal, generate_token, hash_token, read_upload};
 use axum::Form;
 use axum::body::{Body, Bytes, to_bytes};
@@ -35,17 +36,6 @@ pub(crate) const SESSION_TTL: Duration = Duration::hours(8);
 /// Largest URL-encoded form body the CSRF check reads (console forms are a few fields); a multipart form (the plugin
 /// upload) may carry a component of `admin.max_plugin_bytes` besides.
 const MAX_FORM_BYTES: usize = 64 * 1024;
-/// Where the console's pages are.
-pub(super) const BASE: &str = "/console";
-
-/// The signed-in user of a request: what the token may see, and the form token for this session's forms.
-#[derive(Debug, Clone)]
-pub(crate) struct Viewer {
-    /// The admin token's id and scope.
-    pub(crate) principal: Principal,
-    /// The session's CSRF token, put in every form.
-    pub(crate) csrf: String,
-}
 
 /// A cookie only this console reads: HttpOnly, SameSite=Strict, under `/console`, `Secure` when the request came
 /// over HTTPS through a proxy.

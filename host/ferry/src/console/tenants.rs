@@ -2,7 +2,7 @@
 //! and orders synced today and this month. An operator sees every tenant, a tenant token its own row.
 
 use super::page::{self, PageError, age, at};
-use super::session::{BASE, Viewer};
+use super::viewer::{BASE, Viewer};
 use crate::admin::AdminState;
 use axum::Extension;
 use axum::extract::State;

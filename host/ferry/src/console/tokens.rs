@@ -1,7 +1,7 @@
 //! Admin tokens (operator only): list, create (the token is shown once) and revoke.
 
 use super::page::{self, PageError, at, csrf_field};
-use super::session::{BASE, Viewer};
+use super::viewer::{BASE, Viewer};
 use crate::admin::{AdminState, create_token};
 use axum::extract::{Path, State};
 use axum::response::Redirect;

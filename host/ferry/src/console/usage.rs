@@ -4,7 +4,7 @@
 
 use super::events::visible_tenant;
 use super::page::{self, PageError};
-use super::session::{BASE, Viewer};
+use super::viewer::{BASE, Viewer};
 use crate::admin::{AdminState, visible_usage};
 use crate::usage::{TenantUsage, UsageRange, month_label};
 use axum::Extension;
