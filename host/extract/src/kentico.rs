@@ -1,6 +1,7 @@
 //! The Kentico Xperience 13 REST service (`/rest`), read as docs/kentico.md §3 describes.
 
 mod client;
+mod fills;
 mod rows;
 mod xml;
 

@@ -2,6 +2,7 @@
 //! reference objects (countries, states, currencies, statuses, payment and shipping options, tax classes and their
 //! rates, and the country and currency lists) and, for a minute, SKUs.
 
+use super::fills::Fills;
 use super::rows::{Row, parse_list, parse_single};
 use crate::{Error, Result};
 use ferry_outbound::{CallCtx, HttpClient};
@@ -146,9 +147,10 @@ pub struct KenticoClient {
     cache: Arc<Mutex<Cache>>,
     /// Reference collections (`CACHED_CHILDREN`, `CACHED_LISTS`), shared by clones like `cache`.
     collections: Arc<Mutex<CollectionCache>>,
-    /// Held while a missing reference collection is fetched, so the events of a burst that all miss it wait for
-    /// the first one's answer instead of each fetching it again.
-    collection_fill: Arc<tokio::sync::Mutex<()>>,
+    /// Cached objects being read: the events of a burst that all miss one wait for the first read.
+    object_fills: Arc<Fills<(String, i64)>>,
+    /// Cached collections being read, likewise.
+    collection_fills: Arc<Fills<CollectionKey>>,
     /// Orders assembled lately, by id, with the `OrderLastModified` they were read at.
     recent_orders: Arc<Mutex<RecentOrders>>,
 }
@@ -188,7 +190,8 @@ impl KenticoClient {
             site: None,
             cache: Arc::new(Mutex::new(HashMap::new())),
             collections: Arc::new(Mutex::new(HashMap::new())),
-            collection_fill: Arc::new(tokio::sync::Mutex::new(())),
+            object_fills: Arc::default(),
+            collection_fills: Arc::default(),
             recent_orders: Arc::new(Mutex::new(HashMap::new())),
         }
     }
@@ -274,23 +277,27 @@ impl KenticoClient {
     /// [`Error::NotFound`] on 404; classified HTTP errors otherwise.
     pub async fn get_object(&self, object_type: &str, id: i64) -> Result<Row> {
         let what = format!("fetch {object_type} {id} from kentico");
-        let cached = CACHED_TYPES.contains(&object_type);
-        if cached && let Some(row) = self.cached(object_type, id) {
+        let read = async {
+            let path = format!("{object_type}/{id}");
+            let body = self
+                .get(&what, &path, &[("format", "json".to_owned())])
+                .await?;
+            parse_single(&body).map_err(|r| Error::malformed(&what, r))
+        };
+        if !CACHED_TYPES.contains(&object_type) {
+            return read.await;
+        }
+        if let Some(row) = self.cached(object_type, id) {
             return Ok(row);
         }
-        let body = self
-            .get(
-                &what,
-                &format!("{object_type}/{id}"),
-                &[("format", "json".to_owned())],
-            )
-            .await?;
-        let row = parse_single(&body).map_err(|r| Error::malformed(&what, r))?;
-        if cached {
-            self.lock()
-                .insert((object_type.to_owned(), id), (Instant::now(), row.clone()));
-        }
-        Ok(row)
+        let key = (object_type.to_owned(), id);
+        let fill = async {
+            let row = read.await?;
+            self.lock().insert(key.clone(), (Instant::now(), row.clone()));
+            Ok(row)
+        };
+        let cached = || self.cached(object_type, id);
+        self.object_fills.once(&key, cached, fill).await
     }
 
     /// `GET /rest/<type>/<id>?format=json`, read past the cache (and the cache refreshed with it): the catalogue
@@ -363,8 +370,8 @@ impl KenticoClient {
         Ok(self.collection(key, fetch).await?.rows)
     }
 
-    /// A reference collection from the cache, else from `fetch` (one fetch at a time, the cache checked again once
-    /// it is this caller's turn), kept for [`REFERENCE_TTL`].
+    /// A reference collection from the cache, else from `fetch` (one fetch per collection at a time), kept for
+    /// [`REFERENCE_TTL`].
     async fn collection(
         &self,
         key: CollectionKey,
@@ -373,14 +380,14 @@ impl KenticoClient {
         if let Some(page) = self.cached_collection(&key) {
             return Ok(page);
         }
-        let _filling = self.collection_fill.lock().await;
-        if let Some(page) = self.cached_collection(&key) {
-            return Ok(page);
-        }
-        let page = fetch.await?;
-        self.collections_lock()
-            .insert(key, (Instant::now(), page.clone()));
-        Ok(page)
+        let fill = async {
+            let page = fetch.await?;
+            self.collections_lock()
+                .insert(key.clone(), (Instant::now(), page.clone()));
+            Ok(page)
+        };
+        let cached = || self.cached_collection(&key);
+        self.collection_fills.once(&key, cached, fill).await
     }
 
     /// Every page of a child collection.

@@ -207,6 +207,31 @@ async fn fetch_order_joins_items_addresses_customer_and_tax() {
     assert_eq!(country_reads, 1);
 }
 
+/// A burst of events that all start on a cold cache (a host just started, a tenant just added) needs the same
+/// reference objects at once: the first read fills the cache and the rest wait for it instead of each reading again.
+#[tokio::test]
+async fn a_cold_burst_reads_each_reference_object_once() {
+    let (client, mock) = spawn().await;
+    let mut reads = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let client = client.clone();
+        reads.spawn(async move { client.get_object("cms.country", 271).await });
+    }
+    for row in reads.join_all().await {
+        assert_eq!(row.unwrap().string("CountryTwoLetterCode"), "US");
+    }
+    // Two different objects are still read side by side, each once.
+    let (a, b) = tokio::join!(
+        client.get_object("cms.state", 44),
+        client.get_object("cms.state", 44)
+    );
+    assert_eq!(a.unwrap().string("StateCode"), b.unwrap().string("StateCode"));
+    let seen = mock.seen.lock().unwrap().clone();
+    let count = |p: &str| seen.iter().filter(|u| u.starts_with(p)).count();
+    assert_eq!(count("/rest/cms.country/271"), 1, "{seen:?}");
+    assert_eq!(count("/rest/cms.state/44"), 1, "{seen:?}");
+}
+
 #[tokio::test]
 async fn missing_order_is_dead_lettered() {
     let (client, _) = spawn().await;
