@@ -73,6 +73,49 @@ async fn a_deposit_the_rest_and_refunds_move_the_kentico_order_as_the_tenant_map
     Ok(())
 }
 
+/// A refund mapped to a status that also reverses the sale (`ferry.example.toml`'s `refunded_status = "Returned"`,
+/// one of the default `cancelled_statuses`): Ferry's write makes the order cancelled in Kentico, the order's sync
+/// then spends a credit note on the refunded invoice (`sent_cancellation`), and the credit's own FreshBooks callback
+/// writes nothing back, because a cancelled order is never touched. Nothing goes back and forth.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refund_mapped_to_a_cancelled_status_credits_the_invoice_once_and_goes_no_further()
+-> anyhow::Result<()> {
+    let app = writeback_app_with(65, |p| p.refunded_status = Some("Returned".into())).await?;
+    callbacks_verified(&app).await?;
+    duplicates(&app);
+    let placed = app.place(0..1, &UNPAID).await;
+    assert_exactly_once(&app.settle(&placed).await?);
+    let id = placed[0].order.id;
+    let (invoice, amount) = invoice_of(&app, &placed[0]);
+    let paid = record_payment(&app, invoice, &amount.to_string()).await?;
+    order_becomes(&app, id, true, "PaymentReceived").await?;
+    let body = json!({"payment": {"amount": {"amount": "0.00"}, "note": "Payment refunded"}});
+    as_owner(&app, Method::PUT, Some(paid), body).await?;
+    order_becomes(&app, id, false, "Returned").await?;
+    // Let any echo show itself: more callbacks, more events, more writes.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    settled(&app).await?;
+
+    let o = app.sandbox.kentico.order(id).expect("order");
+    assert!(!o.is_paid && o.status == "Returned", "{o:?}");
+    assert_eq!(kentico_writes(&app).get(&id), Some(&2), "paid, then refunded");
+    let view = app
+        .sandbox
+        .freshbooks
+        .invoice_view(&app.sandbox.account_id, invoice)
+        .expect("invoice");
+    let credits: Vec<_> = view
+        .payments
+        .iter()
+        .filter(|p| p.vis_state == 0 && p.from_credit)
+        .collect();
+    assert_eq!(credits.len(), 1, "one credit note spent on the invoice: {credits:?}");
+    assert_eq!(credits[0].amount.amount.parse::<Decimal>()?, amount);
+    assert!(view.outstanding.is_zero(), "{view:?}");
+    app.stop().await;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_policy_a_deposit_and_a_refund_leave_the_kentico_order_as_it_is()
 -> anyhow::Result<()> {
