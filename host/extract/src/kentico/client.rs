@@ -293,7 +293,8 @@ impl KenticoClient {
         let key = (object_type.to_owned(), id);
         let fill = async {
             let row = read.await?;
-            self.lock().insert(key.clone(), (Instant::now(), row.clone()));
+            self.lock()
+                .insert(key.clone(), (Instant::now(), row.clone()));
             Ok(row)
         };
         let cached = || self.cached(object_type, id);

@@ -225,7 +225,10 @@ async fn a_cold_burst_reads_each_reference_object_once() {
         client.get_object("cms.state", 44),
         client.get_object("cms.state", 44)
     );
-    assert_eq!(a.unwrap().string("StateCode"), b.unwrap().string("StateCode"));
+    assert_eq!(
+        a.unwrap().string("StateCode"),
+        b.unwrap().string("StateCode")
+    );
     let seen = mock.seen.lock().unwrap().clone();
     let count = |p: &str| seen.iter().filter(|u| u.starts_with(p)).count();
     assert_eq!(count("/rest/cms.country/271"), 1, "{seen:?}");
