@@ -121,7 +121,11 @@ pub(crate) async fn dead_letters_counted_by_many_are_taken_once_per_window(
     }
     for c in counted {
         let due = c.await??;
-        ensure!(due <= window, "due within the window: {due:?}");
+        // A caller that read the clock before another opened the window (and waited for it) sees a little more.
+        ensure!(
+            due <= window + Duration::from_millis(500),
+            "due within the window: {due:?}"
+        );
     }
     ensure!(
         matches!(
