@@ -9,6 +9,7 @@
 //! through the API and `ferry tenant add|remove`; `required_secrets`: an empty secret refused with its field;
 //! `stored_tenant_cli`: the `ferry` binary's tenant commands on a stored tenant; `timestamps`: RFC 3339 everywhere;
 //! `error_classes`: dead letters' error classes, listed, filtered, replayed and discarded by class;
+//! `dry_run_kinds`: a dry run of an event that is not an order's refused naming its kind;
 //! `openapi`: the document against the router; `backfill`: Kentico history enqueued on request; `redaction`:
 //! no plaintext secret in the database file or the logs after a full run.
 
@@ -21,6 +22,7 @@ mod connect;
 mod connect_browser;
 mod connections;
 mod dlq_wait;
+mod dry_run_kinds;
 mod error_classes;
 mod managed_tenants;
 mod openapi;

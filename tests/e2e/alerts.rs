@@ -16,14 +16,14 @@ use std::time::Duration;
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
 /// The three receivers, one per kind of channel.
-struct Receivers {
-    webhook: WebhookSink,
-    slack: WebhookSink,
-    smtp: SmtpSink,
+pub(crate) struct Receivers {
+    pub(crate) webhook: WebhookSink,
+    pub(crate) slack: WebhookSink,
+    pub(crate) smtp: SmtpSink,
 }
 
 impl Receivers {
-    async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self {
             webhook: WebhookSink::start(Some(SECRET)).await,
             slack: WebhookSink::start(None).await,
@@ -32,7 +32,7 @@ impl Receivers {
     }
 
     /// `[alerts]` with the three as the operator's channels and the console's public address.
-    fn configure(&self, config: &mut Config, window_secs: u64) {
+    pub(crate) fn configure(&self, config: &mut Config, window_secs: u64) {
         config.alerts.window_secs = window_secs;
         config.alerts.channels = vec![
             ChannelConfig::Webhook {
@@ -52,7 +52,7 @@ impl Receivers {
     }
 
     /// Messages per channel whose text (e-mail, Slack) or JSON (webhook) says `text` / has `condition` and `type`.
-    fn counts(&self, kind: &str, condition: &str, text: &str) -> [usize; 3] {
+    pub(crate) fn counts(&self, kind: &str, condition: &str, text: &str) -> [usize; 3] {
         let webhook = self
             .webhook
             .bodies()

@@ -4,6 +4,7 @@
 
 mod admin_api;
 mod alerts;
+mod alerts_across_hosts;
 mod amounts;
 mod amounts_property;
 mod anomaly;

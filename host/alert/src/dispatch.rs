@@ -2,17 +2,24 @@
 //! one message when raised and one when cleared however often it is reported; dead letters are counted per class
 //! over a window and sent as one message per tenant; a tenant's plugin failure share over a window raises or
 //! clears a condition; each destination (the operator, each tenant) gets at most `max_per_hour` messages.
+//!
+//! Hosts sharing a database share what was sent ([`crate::shared`]): a condition raised on three hosts sends one
+//! message, from the host whose raise the store took first, and one recovery, from the first that clears it; dead
+//! letters of every host go into one window per tenant, sent by the one host that takes it.
 
 use crate::channel::deliver;
 use crate::config::{AlertsConfig, ChannelConfig};
 use crate::message::{Alert, AlertKind};
+use crate::shared::{Local, Shared};
 use ferry_model::{ErrorClass, TenantId};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use ferry_store::{DeadLetterWindow, Store};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tracing::warn;
 
 /// The condition a raise or clear is about: a tenant's (or the host's, `tenant: None`) named state, e.g.
 /// `breaker.freshbooks`, `freshbooks.disconnected`, `backlog.old`, `plugin.failing`.
@@ -75,12 +82,35 @@ enum Command {
 }
 
 impl Alerts {
-    /// Starts the dispatcher on the current runtime.
+    /// Starts the dispatcher on the current runtime, alone: what it sent is kept in memory.
     pub fn start(config: AlertsConfig, tenant_channels: TenantChannels) -> (Self, AlertsHandle) {
+        Self::start_with(
+            config,
+            tenant_channels,
+            Shared::Local(std::sync::Mutex::new(Local::default())),
+        )
+    }
+
+    /// Starts the dispatcher on the current runtime with what it sends recorded in `store`, so that hosts sharing
+    /// the database send each message once between them (one raise, one recovery, one dead-letter batch per window).
+    pub fn start_shared(
+        config: AlertsConfig,
+        tenant_channels: TenantChannels,
+        store: Store,
+    ) -> (Self, AlertsHandle) {
+        Self::start_with(config, tenant_channels, Shared::Store(store))
+    }
+
+    fn start_with(
+        config: AlertsConfig,
+        tenant_channels: TenantChannels,
+        shared: Shared,
+    ) -> (Self, AlertsHandle) {
         let (tx, rx) = mpsc::unbounded_channel();
         let dispatcher = Dispatcher {
             config,
             tenant_channels,
+            shared,
             http: reqwest::Client::new(),
             active: HashMap::new(),
             batches: HashMap::new(),
@@ -149,12 +179,6 @@ impl AlertsHandle {
     }
 }
 
-/// Dead letters of one tenant since its window opened.
-struct Batch {
-    due: Instant,
-    counts: BTreeMap<ErrorClass, u64>,
-}
-
 /// A tenant's runs and plugin failures since its window opened.
 struct PluginWindow {
     due: Instant,
@@ -173,9 +197,14 @@ struct Dispatcher {
     config: AlertsConfig,
     tenant_channels: TenantChannels,
     http: reqwest::Client,
-    /// Raised conditions, and whether their message went out (a recovery follows only one that did).
+    /// Whether each message was already sent, by this host or another (see [`crate::shared`]).
+    shared: Shared,
+    /// Conditions this host reported raised, and whether it sent their message. Repeated reports stop here, so the
+    /// shared state is asked once per change, and its answer is used to send the recovery only when it cannot be
+    /// asked.
     active: HashMap<Condition, bool>,
-    batches: HashMap<TenantId, Batch>,
+    /// When the dead-letter window of each tenant this host counted into is due (the window itself is shared).
+    batches: HashMap<TenantId, Instant>,
     plugin_windows: HashMap<TenantId, PluginWindow>,
     /// Per destination: `None` is the operator, `Some(t)` tenant t's own channels.
     sent: HashMap<Option<TenantId>, Budget>,
@@ -188,13 +217,13 @@ impl Dispatcher {
             let due = self
                 .batches
                 .values()
-                .map(|b| b.due)
+                .copied()
                 .chain(self.plugin_windows.values().map(|w| w.due))
                 .min();
             let cmd = tokio::select! {
                 cmd = rx.recv() => cmd,
                 () = sleep_until(due) => {
-                    self.flush(Some(Instant::now()));
+                    self.flush(Some(Instant::now())).await;
                     continue;
                 }
                 // Reap finished deliveries so the set stays small.
@@ -202,10 +231,10 @@ impl Dispatcher {
             };
             match cmd {
                 Some(Command::Stop) | None => break,
-                Some(cmd) => self.handle(cmd),
+                Some(cmd) => self.handle(cmd).await,
             }
         }
-        self.flush(None);
+        self.flush(None).await;
         while self.deliveries.join_next().await.is_some() {}
     }
 
@@ -213,7 +242,7 @@ impl Dispatcher {
         Duration::from_secs(self.config.window_secs.max(1))
     }
 
-    fn handle(&mut self, cmd: Command) {
+    async fn handle(&mut self, cmd: Command) {
         match cmd {
             Command::Raise {
                 condition,
@@ -222,6 +251,18 @@ impl Dispatcher {
                 link,
             } => {
                 if self.active.contains_key(&condition) {
+                    return;
+                }
+                let first = match self.shared.raise(&condition).await {
+                    Ok(first) => first,
+                    Err(error) => {
+                        warn!(%error, condition = %condition.name, "Could not record the alert in the store; sending it from this host.");
+                        true
+                    }
+                };
+                if !first {
+                    // Raised already (by another host): its message went out from there.
+                    self.active.insert(condition, false);
                     return;
                 }
                 let mut alert = Alert::new(
@@ -233,10 +274,24 @@ impl Dispatcher {
                 alert.details = details;
                 alert.link = link.and_then(|l| self.absolute(&l));
                 let sent = self.send(alert, false);
+                if sent && let Err(error) = self.shared.mark_notified(&condition).await {
+                    warn!(%error, condition = %condition.name, "Could not record in the store that the alert went out.");
+                }
                 self.active.insert(condition, sent);
             }
             Command::Clear { condition, summary } => {
-                if let Some(sent) = self.active.remove(&condition) {
+                let Some(sent_here) = self.active.remove(&condition) else {
+                    return;
+                };
+                // Only the host that clears it sends the recovery, and only when the raise went out (from any host).
+                let notified = match self.shared.clear(&condition).await {
+                    Ok(cleared) => cleared == Some(true),
+                    Err(error) => {
+                        warn!(%error, condition = %condition.name, "Could not record the recovery in the store; sending it from this host.");
+                        sent_here
+                    }
+                };
+                if notified {
                     let alert = Alert::new(
                         AlertKind::Cleared,
                         condition.tenant.clone(),
@@ -245,23 +300,24 @@ impl Dispatcher {
                     );
                     // The recovery of a message that went out always goes out: a reader must not be left with
                     // an open outage.
-                    if sent {
-                        self.send(alert, true);
-                    }
+                    self.send(alert, true);
                 }
             }
             Command::DeadLettered { tenant, class } => {
-                let due = Instant::now() + self.window();
-                *self
-                    .batches
-                    .entry(tenant)
-                    .or_insert_with(|| Batch {
-                        due,
-                        counts: BTreeMap::new(),
-                    })
-                    .counts
-                    .entry(class)
-                    .or_default() += 1;
+                match self
+                    .shared
+                    .count_dead_letter(&tenant, class, self.window())
+                    .await
+                {
+                    Ok(due_in) => {
+                        let due = Instant::now() + due_in;
+                        let local = self.batches.entry(tenant).or_insert(due);
+                        *local = (*local).min(due);
+                    }
+                    Err(error) => {
+                        warn!(%error, tenant = %tenant, "Could not count the dead letter for its alert.");
+                    }
+                }
             }
             Command::PluginRun { tenant, failed } => {
                 if self.config.plugin_failure_percent == 0 {
@@ -280,27 +336,45 @@ impl Dispatcher {
         }
     }
 
-    /// Sends every window due by `now` (every window when `None`).
-    fn flush(&mut self, now: Option<Instant>) {
+    /// Sends every window due by `now` (every window when `None`: the host is stopping).
+    async fn flush(&mut self, now: Option<Instant>) {
         let is_due = |due: Instant| now.is_none_or(|n| due <= n);
         let due: Vec<TenantId> = self
             .batches
             .iter()
-            .filter(|(_, b)| is_due(b.due))
+            .filter(|(_, d)| is_due(**d))
             .map(|(t, _)| t.clone())
             .collect();
         for tenant in due {
-            let Some(batch) = self.batches.remove(&tenant) else {
-                continue;
+            self.batches.remove(&tenant);
+            let counts = match self.shared.take_dead_letters(&tenant, now.is_none()).await {
+                Ok(DeadLetterWindow::Taken(counts)) => counts,
+                // Another host took it, and sends it.
+                Ok(DeadLetterWindow::Gone) => continue,
+                Ok(DeadLetterWindow::Later(wait)) => {
+                    self.batches.insert(tenant, Instant::now() + wait);
+                    continue;
+                }
+                Err(error) => {
+                    warn!(%error, tenant = %tenant, "Could not take the dead-letter window; trying again shortly.");
+                    if now.is_some() {
+                        self.batches
+                            .insert(tenant, Instant::now() + Duration::from_secs(5));
+                    }
+                    continue;
+                }
             };
-            let total: u64 = batch.counts.values().sum();
+            let total: u64 = counts.values().sum();
+            if total == 0 {
+                continue;
+            }
             let mut alert = Alert::new(
                 AlertKind::DeadLetters,
                 Some(tenant.clone()),
                 "dead_letters",
                 format!("{total} new dead letter(s)"),
             );
-            alert.counts = batch.counts;
+            alert.counts = counts;
             alert.details = vec![format!(
                 "in the last {} s; replay or discard them once the cause is fixed",
                 self.config.window_secs
@@ -335,7 +409,8 @@ impl Dispatcher {
                         self.config.window_secs, self.config.plugin_failure_percent
                     )],
                     link: Some(format!("/console/tenants/{tenant}/dlq?class=plugin")),
-                });
+                })
+                .await;
             } else {
                 self.handle(Command::Clear {
                     condition,
@@ -343,7 +418,8 @@ impl Dispatcher {
                         "plugins failed {} of {} runs ({percent}%)",
                         w.failed, w.runs
                     ),
-                });
+                })
+                .await;
             }
         }
     }
@@ -382,7 +458,7 @@ impl Dispatcher {
             }
             if !always && budget.sent.len() >= self.config.max_per_hour as usize {
                 budget.suppressed += 1;
-                tracing::warn!(condition = %alert.condition, "Alert not sent: the destination's hourly limit is reached.");
+                warn!(condition = %alert.condition, "Alert not sent: the destination's hourly limit is reached.");
                 continue;
             }
             budget.sent.push_back(now);

@@ -13,11 +13,14 @@
 //! - `channel`: delivery to one channel: `webhook` (signed like Standard Webhooks), `slack`, `email` (SMTP).
 //! - `sign`: the Standard Webhooks signature of an outgoing webhook.
 //! - `dispatch`: [`Alerts`], the handle the host reports to, and the task that deduplicates, batches and sends.
+//! - `shared`: what was sent, in the store shared by every host (or in memory), so hosts on one database send each
+//!   message once between them.
 
 mod channel;
 mod config;
 mod dispatch;
 mod message;
+mod shared;
 mod sign;
 
 pub use config::{AlertsConfig, ChannelConfig, InvalidAlertConfig, TenantAlertsConfig};

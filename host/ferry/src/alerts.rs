@@ -19,13 +19,18 @@ pub const WATCH_EVERY: Duration = Duration::from_millis(500);
 const STORE_EVERY_TICKS: u32 = 10;
 
 /// Starts the alert dispatcher with the operator's channels from `[alerts]`, links under `[admin] public_url`,
-/// and each tenant's `[tenants.alerts]` channels read from the serving tenants.
-pub fn start(config: &crate::config::Config, tenants: Tenants) -> (Alerts, AlertsHandle) {
+/// and each tenant's `[tenants.alerts]` channels read from the serving tenants. What it sends is recorded in
+/// `store`, so hosts sharing the database send each message once between them.
+pub fn start(
+    config: &crate::config::Config,
+    tenants: Tenants,
+    store: Store,
+) -> (Alerts, AlertsHandle) {
     let alerts = AlertsConfig {
         public_url: config.admin.public_url.clone(),
         ..config.alerts.clone()
     };
-    Alerts::start(
+    Alerts::start_shared(
         alerts,
         Arc::new(move |id: &TenantId| {
             tenants
@@ -33,6 +38,7 @@ pub fn start(config: &crate::config::Config, tenants: Tenants) -> (Alerts, Alert
                 .map(|t| t.config.alerts.channels.clone())
                 .unwrap_or_default()
         }),
+        store,
     )
 }
 

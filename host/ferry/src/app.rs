@@ -128,7 +128,7 @@ impl App {
                 cap_ms: workers.backoff_max_ms,
             },
         };
-        let (alerts, alerts_task) = crate::alerts::start(&config, tenants.clone());
+        let (alerts, alerts_task) = crate::alerts::start(&config, tenants.clone(), store.clone());
         let pipeline = Pipeline::new(store.clone(), tenants.clone(), exchange, retry, claim)
             .with_alerts(alerts.clone())
             .with_adaptive_limits(http.adaptive().clone());

@@ -42,6 +42,8 @@
 //!   event listing (`events`); the web console's sessions (`sessions`), tenants overview (`overview`) and run
 //!   history search (`search`).
 //! - `plugin_log`: what each tenant's plugins wrote while running its events, the newest lines kept per tenant.
+//! - `alert_state`: what the alerts told people, shared by every host: raised conditions (compare-and-set) and
+//!   dead-letter windows with their counts, so an outage or a burst sends one message, not one per host.
 //! - `audit`: books audit reports with their window and differences; a repair runs once per report.
 //! - `tenant_config`: tenants managed through the admin API (configuration JSON and sealed secrets).
 //! - `usage`: per tenant and UTC day, orders synced and calls to FreshBooks and Kentico (what an operator bills on).
@@ -69,6 +71,7 @@ macro_rules! on_conn {
 }
 
 mod admin;
+mod alert_state;
 mod audit;
 mod backend;
 mod callbacks;
@@ -101,6 +104,7 @@ mod watermark;
 pub use admin::{
     AdminToken, ChainEntry, ConsoleSession, EventFilter, PluginVersion, TenantActivity, TokenScope,
 };
+pub use alert_state::DeadLetterWindow;
 pub use backend::Backend;
 pub use callbacks::StoredCallback;
 pub use config::{BatchConfig, StoreConfig, Synchronous};

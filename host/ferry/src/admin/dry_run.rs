@@ -1,5 +1,5 @@
 //! `POST /tenants/{tenant}/plugins/dry-run?name=…&event=…`: a candidate component run against one of the tenant's
-//! stored order events, with the chain and settings the tenant is served with, and nothing written anywhere.
+//! stored order events (another kind of event is refused with 400 naming its kind), with the chain and settings the tenant is served with, and nothing written anywhere.
 //!
 //! The candidate takes the place of the serving plugin of its name (with that plugin's settings), or runs after the
 //! chain with the settings given to its name through the API, if any. The order is read from Kentico as the event's
@@ -35,8 +35,8 @@ pub(super) struct DryRunQuery {
 ///
 /// 200 with `{event, order_number, plugin, replaces, serving, candidate, changes}`, each side
 /// `{validation: [..], drafts}` or `{validation, error}`, and `changes` each `{path, before, after}` where the
-/// drafts differ; 404 for an event of another tenant; 409 for an event that is not an order's; 422 for a component
-/// that is not a plugin; 502 when Kentico or the exchange rates cannot be read.
+/// drafts differ; 404 for an event of another tenant; 400 for an event that is not an order's (naming its kind); 422
+/// for a component that is not a plugin; 502 when Kentico or the exchange rates cannot be read.
 pub(super) async fn dry_run(
     State(state): State<AdminState>,
     Extension(principal): Extension<Principal>,
@@ -78,8 +78,8 @@ pub(crate) async fn dry_run_version(
 /// `bytes` as plugin `name`, writing nothing; the answer of the admin API's dry run (see [`dry_run`]).
 ///
 /// # Errors
-/// 403/404 for the tenant, 400/404 for the event, 409 for an event that is not an order's, 422 for a component
-/// that is not a plugin, 502 when Kentico or the exchange rates cannot be read.
+/// 403/404 for the tenant, 400/404 for the event, 400 for an event that is not an order's (a SKU, customer or
+/// payment event), 422 for a component that is not a plugin, 502 when Kentico or the exchange rates cannot be read.
 pub(crate) async fn dry_run_component(
     state: &AdminState,
     principal: &Principal,
@@ -94,9 +94,11 @@ pub(crate) async fn dry_run_component(
     let envelope = record
         .envelope()
         .map_err(|e| ApiError::conflict(format!("event {event}: {e}")))?;
-    if matches!(envelope.kind, EventKind::CustomerUpdated) {
-        return Err(ApiError::conflict(format!(
-            "event {event} is a customer update; a dry run takes an order event"
+    if !is_order(envelope.kind) {
+        return Err(ApiError::bad_request(format!(
+            "event {event} is a {} event; only order events (order.created, order.updated, order.status_changed, \
+             order.paid) can be dry-run",
+            envelope.kind.as_str()
         )));
     }
     let order = ferry_extract::fetch_order(&t.kentico, envelope.object.id)
@@ -144,6 +146,25 @@ pub(crate) async fn dry_run_component(
         "candidate": with_candidate,
         "changes": changes,
     }))
+}
+
+/// Whether events of `kind` carry an order (what a dry run reads from Kentico and runs through the chain).
+fn is_order(kind: EventKind) -> bool {
+    match kind {
+        EventKind::OrderCreated
+        | EventKind::OrderUpdated
+        | EventKind::OrderStatusChanged
+        | EventKind::OrderPaid => true,
+        EventKind::CustomerUpdated
+        | EventKind::CustomerCreated
+        | EventKind::SkuCreated
+        | EventKind::SkuUpdated
+        | EventKind::SkuDeleted
+        | EventKind::PaymentCreated
+        | EventKind::PaymentUpdated
+        | EventKind::PaymentDeleted
+        | EventKind::InvoiceUpdated => false,
+    }
 }
 
 /// The serving chain with the candidate at `path` in the place of the plugin named `name`, or after the chain;

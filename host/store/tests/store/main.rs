@@ -3,8 +3,8 @@
 //! `support`). `multi_host` holds the Postgres-only tests where several stores (hosts) share one database.
 //! `admin_rows` runs the admin API's rows (tokens, plugin versions, event pages, managed tenants) on both
 //! backends the same way, as `console_rows` (sessions, activity), `callback_rows` (the payment write-back's
-//! callbacks, ledger keys and events), `sku_rows` (catalogue events by SKU) and `audit_rows` (books audit reports)
-//! do, each through [`rows_on_both_backends`]. One test binary for the crate, as Wasmtime's `tests/all`.
+//! callbacks, ledger keys and events), `sku_rows` (catalogue events by SKU), `audit_rows` (books audit reports)
+//! and `alert_rows` (the alerts' shared conditions and dead-letter windows) do, each through [`rows_on_both_backends`]. One test binary for the crate, as Wasmtime's `tests/all`.
 
 /// Generates a `sqlite` and a `postgres` module holding one `#[tokio::test]` per body of module `$suite` (each an
 /// `async fn name(&Store) -> anyhow::Result<()>`), so a row module runs its bodies on both backends.
@@ -30,6 +30,7 @@ macro_rules! rows_on_both_backends {
 }
 
 mod admin_rows;
+mod alert_rows;
 mod audit_rows;
 mod callback_rows;
 mod console_rows;
