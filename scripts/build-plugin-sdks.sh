@@ -100,11 +100,12 @@ sync_dir "$fresh" "$twins/wit"
 rm -rf "$fresh"
 ts_twin=$twins/ts/custom-fields.wasm
 if stale "$ts_twin" "$root/plugins/ts" || stale "$ts_twin" "$twins/wit" \
-  || [ "$root/plugins/templates/declare-hooks.mjs" -nt "$ts_twin" ]; then
+  || [ "$root/plugins/templates/declare-hooks.mjs" -nt "$ts_twin" ] \
+  || [ "$root/plugins/templates/componentize-plugin.mjs" -nt "$ts_twin" ]; then
   echo "build-plugin-sdks.sh: building the TypeScript twins" >&2
   rm -rf "$twins/ts-work/src"
   cp -r "$root/plugins/ts/src" "$root/plugins/ts/build.mjs" "$root/plugins/ts/tsconfig.json" \
-    "$root/plugins/templates/declare-hooks.mjs" "$twins/ts-work/"
+    "$root/plugins/templates/declare-hooks.mjs" "$root/plugins/templates/componentize-plugin.mjs" "$twins/ts-work/"
   rm -rf "$twins/ts-work/wit" && cp -r "$twins/wit" "$twins/ts-work/wit"
   ln -sfn "$out/ts/node_modules" "$twins/ts-work/node_modules"
   (cd "$twins/ts-work" && node build.mjs "$twins/ts")

@@ -3,11 +3,10 @@
 // under target/, with the TypeScript template's pinned toolchain as node_modules and the WIT as wit/.
 import { _setPreopens } from '@bytecodealliance/preview2-shim/filesystem';
 import { generateGuestTypes, writeFiles } from '@bytecodealliance/jco-transpile';
-import { componentize } from '@bytecodealliance/componentize-js';
 import { execFileSync } from 'node:child_process';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { declareHooks } from './declare-hooks.mjs';
+import { componentizePlugin } from './componentize-plugin.mjs';
 
 const root = process.cwd();
 const out = resolve(process.argv[2] ?? 'dist');
@@ -25,11 +24,10 @@ const hooks = {
   'enrich-segment': ['map-client'],
 };
 for (const [name, declared] of Object.entries(hooks)) {
-  const { component } = await componentize({
+  const component = await componentizePlugin({
     sourcePath: join(root, `build/${name}.js`),
     witPath: join(root, 'wit'),
-    worldName: 'transformer',
-    disableFeatures: ['stdio', 'random', 'clocks', 'http', 'fetch-event'],
+    hooks: declared,
   });
-  await writeFile(join(out, `${name}.wasm`), declareHooks(component, declared));
+  await writeFile(join(out, `${name}.wasm`), component);
 }

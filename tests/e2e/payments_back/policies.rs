@@ -98,7 +98,11 @@ async fn a_refund_mapped_to_a_cancelled_status_credits_the_invoice_once_and_goes
 
     let o = app.sandbox.kentico.order(id).expect("order");
     assert!(!o.is_paid && o.status == "Returned", "{o:?}");
-    assert_eq!(kentico_writes(&app).get(&id), Some(&2), "paid, then refunded");
+    assert_eq!(
+        kentico_writes(&app).get(&id),
+        Some(&2),
+        "paid, then refunded"
+    );
     let view = app
         .sandbox
         .freshbooks
@@ -109,7 +113,11 @@ async fn a_refund_mapped_to_a_cancelled_status_credits_the_invoice_once_and_goes
         .iter()
         .filter(|p| p.vis_state == 0 && p.from_credit)
         .collect();
-    assert_eq!(credits.len(), 1, "one credit note spent on the invoice: {credits:?}");
+    assert_eq!(
+        credits.len(),
+        1,
+        "one credit note spent on the invoice: {credits:?}"
+    );
     assert_eq!(credits[0].amount.amount.parse::<Decimal>()?, amount);
     assert!(view.outstanding.is_zero(), "{view:?}");
     app.stop().await;
