@@ -51,7 +51,7 @@ impl Store {
         expires: Duration,
     ) -> Result<bool> {
         let now = now_ms();
-        let n = on_pool!(&self.pool, |p| {
+        let n = on_write!(self, |p| {
             sqlx::query(
                 "INSERT INTO alert_conditions (tenant, name, raised, notified, changed_ms) \
                  VALUES ($1, $2, TRUE, FALSE, $3) ON CONFLICT (tenant, name) DO UPDATE SET \
@@ -75,7 +75,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the write fails.
     pub async fn mark_alert_notified(&self, tenant: Option<&TenantId>, name: &str) -> Result<()> {
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
                 "UPDATE alert_conditions SET notified = TRUE \
                  WHERE tenant = $1 AND name = $2 AND raised = TRUE",
@@ -96,7 +96,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the write fails.
     pub async fn clear_alert(&self, tenant: Option<&TenantId>, name: &str) -> Result<Option<bool>> {
-        let notified: Option<bool> = on_pool!(&self.pool, |p| {
+        let notified: Option<bool> = on_write!(self, |p| {
             sqlx::query_scalar(
                 "UPDATE alert_conditions SET raised = FALSE, changed_ms = $3 \
                  WHERE tenant = $1 AND name = $2 AND raised = TRUE RETURNING notified",
@@ -123,7 +123,7 @@ impl Store {
         window: Duration,
     ) -> Result<Duration> {
         let now = now_ms();
-        let due: Option<i64> = on_pool!(&self.pool, |p| {
+        let due: Option<i64> = on_write!(self, |p| {
             let mut tx = begin_write(p, "begin dead-letter alert count").await?;
             sqlx::query(
                 "INSERT INTO alert_dead_letter_windows (tenant, due_ms) VALUES ($1, $2) \
@@ -171,39 +171,38 @@ impl Store {
         let now = now_ms();
         let due_by = if force { i64::MAX } else { now };
         // `Ok(rows)`: this call took the window, with its counts; `Err(due)`: it did not (the open window's due).
-        let outcome: std::result::Result<Vec<(String, i64)>, Option<i64>> =
-            on_pool!(&self.pool, |p| {
-                let mut tx = begin_write(p, "begin dead-letter alert batch").await?;
-                let taken: Option<i64> = sqlx::query_scalar(
-                    "DELETE FROM alert_dead_letter_windows WHERE tenant = $1 AND due_ms <= $2 \
+        let outcome: std::result::Result<Vec<(String, i64)>, Option<i64>> = on_write!(self, |p| {
+            let mut tx = begin_write(p, "begin dead-letter alert batch").await?;
+            let taken: Option<i64> = sqlx::query_scalar(
+                "DELETE FROM alert_dead_letter_windows WHERE tenant = $1 AND due_ms <= $2 \
                      RETURNING due_ms",
+            )
+            .bind(tenant.as_str())
+            .bind(due_by)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(Error::db("take dead-letter alert window"))?;
+            let outcome = match taken {
+                Some(_) => Ok(sqlx::query_as(
+                    "DELETE FROM alert_dead_letter_counts WHERE tenant = $1 RETURNING class, n",
                 )
                 .bind(tenant.as_str())
-                .bind(due_by)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(Error::db("take dead-letter alert counts"))?),
+                None => Err(sqlx::query_scalar(
+                    "SELECT due_ms FROM alert_dead_letter_windows WHERE tenant = $1",
+                )
+                .bind(tenant.as_str())
                 .fetch_optional(&mut *tx)
                 .await
-                .map_err(Error::db("take dead-letter alert window"))?;
-                let outcome = match taken {
-                    Some(_) => Ok(sqlx::query_as(
-                        "DELETE FROM alert_dead_letter_counts WHERE tenant = $1 RETURNING class, n",
-                    )
-                    .bind(tenant.as_str())
-                    .fetch_all(&mut *tx)
-                    .await
-                    .map_err(Error::db("take dead-letter alert counts"))?),
-                    None => Err(sqlx::query_scalar(
-                        "SELECT due_ms FROM alert_dead_letter_windows WHERE tenant = $1",
-                    )
-                    .bind(tenant.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await
-                    .map_err(Error::db("read dead-letter alert window"))?),
-                };
-                tx.commit()
-                    .await
-                    .map_err(Error::db("commit dead-letter alert batch"))?;
-                outcome
-            });
+                .map_err(Error::db("read dead-letter alert window"))?),
+            };
+            tx.commit()
+                .await
+                .map_err(Error::db("commit dead-letter alert batch"))?;
+            outcome
+        });
         let rows = match outcome {
             Ok(rows) => rows,
             Err(Some(due)) => return Ok(DeadLetterWindow::Later(until(due, now))),

@@ -25,7 +25,7 @@ impl Store {
             what: "audit_reports.report",
             detail: format!("encode: {e}"),
         })?;
-        let id: i64 = on_pool!(&self.pool, |p| {
+        let id: i64 = on_write!(self, |p| {
             sqlx::query_scalar(
                 "INSERT INTO audit_reports (tenant, since, started_at, finished_at, orders_checked, \
                  differences, freshbooks_calls, report) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -85,7 +85,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the write fails.
     pub async fn mark_audit_repaired(&self, tenant: &TenantId, id: i64) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| {
+        let n = on_write!(self, |p| {
             sqlx::query(
                 "UPDATE audit_reports SET repaired_at = $3 WHERE tenant = $1 AND id = $2 AND \
                  repaired_at IS NULL",

@@ -53,7 +53,7 @@ impl Store {
         uri: &str,
     ) -> Result<()> {
         let now = now_ms();
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
             "INSERT INTO freshbooks_callbacks (tenant, callback_id, account, event, uri, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6) ON CONFLICT (tenant, callback_id) DO UPDATE SET \
@@ -84,7 +84,7 @@ impl Store {
         sealed: &[u8],
     ) -> Result<()> {
         let now = now_ms();
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
             "INSERT INTO freshbooks_callbacks (tenant, callback_id, account, event, uri, verifier, created_at, \
              updated_at) VALUES ($1, $2, '', '', '', $3, $4, $4) ON CONFLICT (tenant, callback_id) DO UPDATE SET \
@@ -107,7 +107,7 @@ impl Store {
     /// [`Error::Database`] when the write fails.
     pub async fn mark_callback_verified(&self, tenant: &TenantId, callback_id: i64) -> Result<()> {
         let now = now_ms();
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
             "UPDATE freshbooks_callbacks SET verified_at = $3, updated_at = $3 WHERE tenant = $1 AND callback_id = $2",
         )
@@ -126,7 +126,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the write fails.
     pub async fn delete_callback(&self, tenant: &TenantId, callback_id: i64) -> Result<()> {
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query("DELETE FROM freshbooks_callbacks WHERE tenant = $1 AND callback_id = $2")
                 .bind(tenant.as_str())
                 .bind(callback_id)

@@ -33,7 +33,7 @@ impl Store {
         credentials: &str,
         reason: &str,
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| {
+        let n = on_write!(self, |p| {
             sqlx::query(
                 "INSERT INTO tenant_disconnections (tenant, account, credentials, reason, since) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant) DO NOTHING",
@@ -78,7 +78,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the write fails.
     pub async fn reconnect_if_changed(&self, tenant: &TenantId, credentials: &str) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| {
+        let n = on_write!(self, |p| {
             sqlx::query("DELETE FROM tenant_disconnections WHERE tenant = $1 AND credentials <> $2")
                 .bind(tenant.as_str())
                 .bind(credentials)

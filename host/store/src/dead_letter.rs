@@ -185,7 +185,7 @@ impl Store {
                  $3) AND ($4 IS NULL OR order_number = $4) RETURNING seq"
             }
         };
-        let ids = on_pool!(&self.pool, |p| {
+        let ids = on_write!(self, |p| {
             let mut tx = begin_write(p, "begin dead-letter action").await?;
             let ids: Vec<i64> = sqlx::query_scalar(sql)
                 .bind(now)
@@ -241,7 +241,7 @@ impl Store {
                  seq = $2 AND state = 'dead'"
             }
         };
-        let moved = on_pool!(&self.pool, |p| {
+        let moved = on_write!(self, |p| {
             let mut tx = begin_write(p, "begin dead-letter action").await?;
             let done = sqlx::query(sql)
                 .bind(now)

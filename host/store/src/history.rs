@@ -6,6 +6,7 @@ use crate::event::{EventRecord, EventRow, JobId, Transition};
 use crate::queue::Lease;
 use crate::store::{Store, dur_ms, from_ms, to_ms};
 use ferry_model::TenantId;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -41,6 +42,80 @@ pub struct Step {
     pub detail: serde_json::Value,
 }
 
+/// What an attempt records while it runs, its steps and search tags, kept with its [`Lease`] and written by the
+/// lease's answer (complete, retry, defer, dead letter) in that answer's transaction: one commit per attempt
+/// instead of one per row, which on SQLite is one fsync. An attempt that never answers (its host died) leaves no
+/// steps; the next attempt records its own.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct AttemptRecord(Arc<Mutex<Recorded>>);
+
+#[derive(Debug, Default)]
+struct Recorded {
+    steps: Vec<Step>,
+    sku: Option<String>,
+    order_number: Option<String>,
+}
+
+/// Leases are told apart by event, owner and attempt; what they recorded is not part of that.
+impl PartialEq for AttemptRecord {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for AttemptRecord {}
+
+impl AttemptRecord {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Recorded> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Writes what was recorded (and forgets it) inside the answer's transaction.
+    pub(crate) async fn write(&self, mut conn: Conn<'_>, job: JobId, attempt: u32) -> Result<()> {
+        let Recorded {
+            steps,
+            sku,
+            order_number,
+        } = std::mem::take(&mut *self.lock());
+        for step in &steps {
+            on_conn!(conn.reborrow(), |c| {
+                sqlx::query(
+                "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(job.0)
+            .bind(i64::from(attempt))
+            .bind(&step.name)
+            .bind(to_ms(step.started_at))
+            .bind(dur_ms(step.duration))
+            .bind(step.ok)
+            .bind(step.detail.to_string())
+            .execute(c)
+            .await
+            .map_err(Error::db("record step"))
+            .map(drop)
+            })?;
+        }
+        if sku.is_some() || order_number.is_some() {
+            // The outcome's order number, when the answer set one, stands.
+            on_conn!(conn, |c| {
+                sqlx::query(
+                "UPDATE events SET sku = COALESCE($1, sku), order_number = COALESCE(order_number, $2) \
+                 WHERE seq = $3",
+            )
+            .bind(sku)
+            .bind(order_number)
+            .bind(job.0)
+            .execute(c)
+            .await
+            .map_err(Error::db("tag event"))
+            .map(drop)
+            })?;
+        }
+        Ok(())
+    }
+}
+
 /// A recorded step.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct StepRecord {
@@ -71,28 +146,12 @@ pub struct RunHistory {
 }
 
 impl Store {
-    /// Records one step of the attempt `lease` is for.
+    /// Records one step of the attempt `lease` is for; it is written with the lease's answer ([`AttemptRecord`]).
     ///
     /// # Errors
-    /// [`Error::Database`] when the write fails.
+    /// None today; kept fallible for a store that writes at once.
     pub async fn record_step(&self, lease: &Lease, step: &Step) -> Result<()> {
-        on_pool!(&self.pool, |p| {
-            sqlx::query(
-                "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, \
-                 detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(lease.job.0)
-            .bind(i64::from(lease.attempt))
-            .bind(&step.name)
-            .bind(to_ms(step.started_at))
-            .bind(dur_ms(step.duration))
-            .bind(step.ok)
-            .bind(step.detail.to_string())
-            .execute(p)
-            .await
-            .map_err(Error::db("record step"))?
-            .rows_affected()
-        });
+        lease.recorded.lock().steps.push(step.clone());
         Ok(())
     }
 
@@ -135,23 +194,17 @@ impl Store {
     }
 
     /// Tags the leased event with a business key as soon as a step knows it, so that search finds the event even
-    /// when a later step fails (a dead-lettered order by its number).
+    /// when a later step fails (a dead-lettered order by its number). Written with the lease's answer, like the
+    /// steps ([`AttemptRecord`]).
     ///
     /// # Errors
-    /// [`Error::Database`] when the write fails.
+    /// None today; kept fallible for a store that writes at once.
     pub async fn tag_event(&self, lease: &Lease, tag: EventTag<'_>) -> Result<()> {
-        let (sql, value) = match tag {
-            EventTag::Sku(v) => ("UPDATE events SET sku = $1 WHERE seq = $2", v),
-            EventTag::OrderNumber(v) => ("UPDATE events SET order_number = $1 WHERE seq = $2", v),
-        };
-        on_pool!(&self.pool, |p| {
-            sqlx::query(sql)
-                .bind(value)
-                .bind(lease.job.0)
-                .execute(p)
-                .await
-                .map_err(Error::db("tag event"))?;
-        });
+        let mut recorded = lease.recorded.lock();
+        match tag {
+            EventTag::Sku(v) => recorded.sku = Some(v.to_owned()),
+            EventTag::OrderNumber(v) => recorded.order_number = Some(v.to_owned()),
+        }
         Ok(())
     }
 
@@ -229,7 +282,7 @@ impl Store {
         }
         let mut report = PurgeReport::default();
         loop {
-            let batch = on_pool!(&self.pool, |p| {
+            let batch = on_write!(self, |p| {
                 let mut tx = begin_write(p, "begin purge").await?;
                 let seqs: Vec<i64> = sqlx::query_scalar(concat!(
                     "SELECT seq FROM events WHERE ",

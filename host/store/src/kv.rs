@@ -11,7 +11,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the write fails.
     pub async fn kv_put(&self, namespace: &str, key: &str, value: &[u8]) -> Result<()> {
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
                 "INSERT INTO kv (namespace, key, value, updated_at) VALUES ($1, $2, $3, $4) ON \
                  CONFLICT (namespace, key) DO UPDATE SET value = excluded.value, updated_at = \
@@ -49,7 +49,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the delete fails.
     pub async fn kv_delete(&self, namespace: &str, key: &str) -> Result<bool> {
-        let done = on_pool!(&self.pool, |p| sqlx::query(
+        let done = on_write!(self, |p| sqlx::query(
             "DELETE FROM kv WHERE namespace = $1 AND key = $2"
         )
         .bind(namespace)

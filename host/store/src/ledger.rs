@@ -51,7 +51,7 @@ impl Store {
         payload_hash: &str,
     ) -> Result<LedgerEntry> {
         let now = now_ms();
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
                 "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, \
                  created_at, updated_at) VALUES ($1, $2, 'intent', NULL, $3, $4, $4) ON CONFLICT \
@@ -84,7 +84,7 @@ impl Store {
         external_id: &str,
     ) -> Result<()> {
         let now = now_ms();
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
                 "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, \
                  created_at, updated_at) VALUES ($1, $2, 'done', $3, '', $4, $4) ON CONFLICT \

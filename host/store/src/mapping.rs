@@ -45,7 +45,7 @@ impl Store {
         kentico_key: &str,
         freshbooks_id: &str,
     ) -> Result<()> {
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
                 "INSERT INTO id_mappings (tenant, kind, kentico_key, freshbooks_id, updated_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, kind, kentico_key) DO UPDATE SET \

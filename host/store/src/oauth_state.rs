@@ -21,7 +21,7 @@ impl Store {
         expires_at: OffsetDateTime,
     ) -> Result<bool> {
         let now = now_ms();
-        let n = on_pool!(&self.pool, |p| {
+        let n = on_write!(self, |p| {
             sqlx::query("DELETE FROM oauth_states_used WHERE expires_at < $1")
                 .bind(now)
                 .execute(p)

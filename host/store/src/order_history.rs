@@ -56,7 +56,7 @@ impl Store {
         order: &SyncedOrder,
     ) -> Result<bool> {
         let now = now_ms();
-        let first = on_pool!(&self.pool, |p| {
+        let first = on_write!(self, |p| {
             let mut tx = begin_write(p, "begin record synced order").await?;
             // Read inside the write transaction: SQLite's writer lock, and on Postgres the per-object ordering that
             // runs one event of an order at a time, keep two syncs of one order from both finding it new.
@@ -180,7 +180,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the write fails.
     pub async fn hold_for_review(&self, job: JobId) -> Result<()> {
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
                 "INSERT INTO anomaly_holds (event_seq, held_at) VALUES ($1, $2) ON CONFLICT \
                  (event_seq) DO NOTHING",

@@ -82,7 +82,7 @@ impl Store {
             return Ok(());
         }
         let tenants: BTreeSet<&str> = lines.iter().map(|l| l.tenant.as_str()).collect();
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             let mut tx = begin_write(p, "begin append plugin log").await?;
             for l in lines {
                 sqlx::query(

@@ -72,6 +72,8 @@ pub struct Lease {
     pub owner: String,
     /// The attempt this lease is for (1-based).
     pub attempt: u32,
+    /// The steps and tags the attempt recorded, written with its answer.
+    pub(crate) recorded: crate::history::AttemptRecord,
 }
 
 /// An event handed to a worker.
@@ -152,7 +154,10 @@ impl Store {
     /// claimed in earlier per-tenant transactions of the same call stay claimed and are returned).
     pub async fn claim(&self, req: &ClaimRequest) -> Result<Vec<Claimed>> {
         let (claimed, last_served) = match &self.pool {
-            Pool::Sqlite(p) => sqlite::claim(p, req, self.last_turn()).await?,
+            Pool::Sqlite(p) => {
+                let _one_writer = self.write_gate.lock().await;
+                sqlite::claim(p, req, self.last_turn()).await?
+            }
             Pool::Postgres(p) => postgres::claim(p, req, self.last_turn()).await?,
         };
         if let Some(t) = last_served.and_then(|t| TenantId::parse(&t).ok())
@@ -173,7 +178,7 @@ impl Store {
     /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
     pub async fn complete(&self, lease: &Lease, outcome: &Outcome) -> Result<()> {
         let now = now_ms();
-        let wake = on_pool!(&self.pool, |p| {
+        let wake = on_write!(self, |p| {
             let mut tx = p.begin().await.map_err(Error::db("begin complete"))?;
             let done = sqlx::query(
                 "UPDATE events SET state = 'done', outcome = $1, order_number = COALESCE($2, \
@@ -255,7 +260,7 @@ impl Store {
         } else {
             Wake::Never
         };
-        let wake = on_pool!(&self.pool, |p| {
+        let wake = on_write!(self, |p| {
             let mut tx = p.begin().await.map_err(Error::db(begin_op))?;
             let done = sqlx::query(sql)
                 .bind(now.saturating_add(dur_ms(after)))
@@ -292,7 +297,7 @@ impl Store {
     /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
     pub async fn dead_letter(&self, lease: &Lease, reason: &str, class: ErrorClass) -> Result<()> {
         let now = now_ms();
-        let wake = on_pool!(&self.pool, |p| {
+        let wake = on_write!(self, |p| {
             let mut tx = p.begin().await.map_err(Error::db("begin dead-letter"))?;
             let done = sqlx::query(
                 "UPDATE events SET state = 'dead', last_error = $1, lease_owner = NULL, \
@@ -335,7 +340,7 @@ impl Store {
     /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
     pub async fn extend_lease(&self, lease: &Lease, by: Duration) -> Result<()> {
         let now = now_ms();
-        let done = on_pool!(&self.pool, |p| {
+        let done = on_write!(self, |p| {
             sqlx::query(
             "UPDATE events SET lease_expires_at = $1, updated_at = $2 WHERE seq = $3 AND state = \
              'running' AND lease_owner = $4 AND attempts = $5",
@@ -381,6 +386,10 @@ async fn finish(
     if rows != 1 {
         return Err(lost(lease));
     }
+    lease
+        .recorded
+        .write(conn.reborrow(), lease.job, lease.attempt)
+        .await?;
     add_history(
         conn.reborrow(),
         lease.job,
@@ -417,6 +426,7 @@ fn lease_for(req: &ClaimRequest, event: &EventRecord) -> Lease {
         job: event.job,
         owner: req.owner.clone(),
         attempt: event.attempts,
+        recorded: crate::history::AttemptRecord::default(),
     }
 }
 

@@ -31,7 +31,7 @@ impl Store {
         // One statement: a new window resets the count; the current one counts up to `limit`. When the budget
         // is spent the WHERE refuses the update and nothing is returned. A row from a later window (another
         // host's clock runs ahead) is left alone and refuses too.
-        let taken: Option<i64> = on_pool!(&self.pool, |p| {
+        let taken: Option<i64> = on_write!(self, |p| {
             sqlx::query_scalar(
                 "INSERT INTO rate_slots (key, window_start, used) VALUES ($1, $2, 1) ON CONFLICT \
                  (key) DO UPDATE SET used = CASE WHEN rate_slots.window_start = \

@@ -31,6 +31,9 @@ pub struct Store {
     /// Postgres only: how many pooled connections held create locks may pin, so the pool always keeps some for
     /// the writes a lock holder makes (see [`LockSlots`]).
     pub(crate) lock_slots: Arc<LockSlots>,
+    /// SQLite only: held by each write (`on_write!`, the claim), so this process's writers take SQLite's one
+    /// write lock in turn instead of sleeping in its busy handler while another holds it.
+    pub(crate) write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -67,6 +70,7 @@ impl Store {
             signal,
             refresh_locks: Arc::new(LocalRefreshLocks::default()),
             lock_slots: Arc::new(LockSlots::for_pool(config.max_connections.max(2))),
+            write_gate: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 

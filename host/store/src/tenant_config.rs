@@ -55,7 +55,7 @@ impl Store {
         sealed_secrets: &[u8],
     ) -> Result<bool> {
         let now = now_ms();
-        let n = on_pool!(&self.pool, |p| {
+        let n = on_write!(self, |p| {
             sqlx::query(
                 "INSERT INTO tenant_configs (id, config, sealed_secrets, created_at, updated_at, \
                  generation) VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (id) DO NOTHING",
@@ -83,7 +83,7 @@ impl Store {
         config: &str,
         sealed_secrets: &[u8],
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| {
+        let n = on_write!(self, |p| {
             sqlx::query(
                 "UPDATE tenant_configs SET config = $2, sealed_secrets = $3, updated_at = $4, \
                  generation = $5 WHERE id = $1",
@@ -109,7 +109,7 @@ impl Store {
     /// [`Error::Database`] when the write fails.
     pub async fn delete_tenant_config(&self, id: &TenantId) -> Result<Option<u64>> {
         let now = now_ms();
-        Ok(on_pool!(&self.pool, |p| {
+        Ok(on_write!(self, |p| {
             let mut tx = begin_write(p, "begin delete tenant config").await?;
             let deleted = sqlx::query("DELETE FROM tenant_configs WHERE id = $1")
                 .bind(id.as_str())
@@ -150,7 +150,7 @@ impl Store {
         old: &[u8],
         new: &[u8],
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| {
+        let n = on_write!(self, |p| {
             sqlx::query(
                 "UPDATE tenant_configs SET sealed_secrets = $1 WHERE id = $2 AND sealed_secrets = $3",
             )

@@ -58,7 +58,7 @@ impl Store {
         account: &str,
         tokens: &TokenSet,
     ) -> Result<()> {
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
                 "INSERT INTO oauth_tokens (tenant, account, access_token, refresh_token, \
                  expires_at, version, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT \
@@ -149,7 +149,7 @@ impl Store {
         old: &TokenSet,
         new: &TokenSet,
     ) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| {
+        let n = on_write!(self, |p| {
             sqlx::query(
                 "UPDATE oauth_tokens SET access_token = $1, refresh_token = $2 WHERE tenant = $3 \
                  AND account = $4 AND access_token = $5 AND refresh_token = $6",
@@ -181,7 +181,7 @@ impl Store {
         new: &TokenSet,
     ) -> Result<RotateOutcome> {
         let now = now_ms();
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             let mut tx = begin_write(p, "begin token rotation").await?;
             let done = sqlx::query(
                 "UPDATE oauth_tokens SET access_token = $1, refresh_token = $2, expires_at = $3, \

@@ -69,7 +69,7 @@ impl Store {
         if days.is_empty() {
             return Ok(());
         }
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             let mut tx = begin_write(p, "begin usage update").await?;
             for d in days {
                 add(Conn::from(&mut *tx), &d.tenant, d.day, d.counts).await?;

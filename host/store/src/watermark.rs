@@ -56,7 +56,7 @@ impl Store {
         to: Watermark,
     ) -> Result<bool> {
         let lm = to_ms(to.last_modified);
-        let done = on_pool!(&self.pool, |p| {
+        let done = on_write!(self, |p| {
             sqlx::query(
                 "INSERT INTO watermarks (tenant, object_type, last_modified, last_id, updated_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant, object_type) DO UPDATE SET \

@@ -58,7 +58,7 @@ impl Store {
     /// [`Error::NotFound`] when a name was never uploaded for the tenant (nothing changes), [`Error::Database`]
     /// when the write fails.
     pub async fn reorder_plugin_chain(&self, tenant: &TenantId, names: &[String]) -> Result<()> {
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             let mut tx = begin_write(p, "begin reorder plugin chain").await?;
             let current: Vec<String> = sqlx::query_scalar(
                 "SELECT name FROM plugin_chain WHERE tenant = $1 ORDER BY position, name",
@@ -106,7 +106,7 @@ impl Store {
             what: "plugin settings",
             detail: e.to_string(),
         })?;
-        let hit = on_pool!(&self.pool, |p| {
+        let hit = on_write!(self, |p| {
             sqlx::query("UPDATE plugin_chain SET settings = $1 WHERE tenant = $2 AND name = $3")
                 .bind(&json)
                 .bind(tenant.as_str())

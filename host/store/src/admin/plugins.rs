@@ -37,7 +37,7 @@ impl Store {
     /// [`Error::Database`] when the write fails.
     pub async fn put_plugin_blob(&self, hash: &str, bytes: &[u8]) -> Result<()> {
         let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
                 "INSERT INTO plugin_blobs (hash, bytes, size, created_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (hash) DO NOTHING",
@@ -85,7 +85,7 @@ impl Store {
     ) -> Result<PluginVersion> {
         let now = now_ms();
         let size = i64::try_from(size).unwrap_or(i64::MAX);
-        let version: i64 = on_pool!(&self.pool, |p| {
+        let version: i64 = on_write!(self, |p| {
             let mut tx = begin_write(p, "begin add plugin version").await?;
             let version: i64 = sqlx::query_scalar(
                 "SELECT COALESCE(MAX(version), 0) + 1 FROM plugin_versions WHERE tenant = $1 AND \
@@ -208,7 +208,7 @@ impl Store {
         version: u32,
     ) -> Result<PluginVersion> {
         let now = now_ms();
-        let found = on_pool!(&self.pool, |p| {
+        let found = on_write!(self, |p| {
             let mut tx = begin_write(p, "begin activate plugin").await?;
             let hit = sqlx::query(
                 "UPDATE plugin_versions SET active = $1, activated_at = $2 WHERE tenant = $3 AND \
@@ -257,7 +257,7 @@ impl Store {
     /// # Errors
     /// [`Error::NotFound`] when no version of it is active, [`Error::Database`] when the write fails.
     pub async fn deactivate_plugin(&self, tenant: &TenantId, name: &str) -> Result<()> {
-        let hit = on_pool!(&self.pool, |p| {
+        let hit = on_write!(self, |p| {
             sqlx::query(
                 "UPDATE plugin_versions SET active = $1 WHERE tenant = $2 AND name = $3 AND active = $4",
             )

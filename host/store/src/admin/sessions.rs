@@ -29,7 +29,7 @@ impl Store {
         expires_at: OffsetDateTime,
     ) -> Result<()> {
         let now = now_ms();
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
                 .bind(now)
                 .execute(p)
@@ -83,7 +83,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the write fails.
     pub async fn delete_console_session(&self, id_hash: &str) -> Result<()> {
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query("DELETE FROM console_sessions WHERE id_hash = $1")
                 .bind(id_hash)
                 .execute(p)

@@ -50,7 +50,7 @@ impl Store {
             TokenScope::Operator => ("operator", None),
             TokenScope::Tenant(t) => ("tenant", Some(t.as_str())),
         };
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
                 "INSERT INTO admin_tokens (id, token_hash, scope, tenant, label, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
@@ -115,7 +115,7 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the write fails.
     pub async fn revoke_admin_token(&self, id: &str) -> Result<bool> {
-        let n = on_pool!(&self.pool, |p| {
+        let n = on_write!(self, |p| {
             sqlx::query(
                 "UPDATE admin_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
             )

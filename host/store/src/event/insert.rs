@@ -69,7 +69,7 @@ impl Store {
     pub async fn insert_batch(&self, events: &[NewEvent]) -> Result<Vec<InsertOutcome>> {
         let now = now_ms();
         let mut inserted: HashSet<(String, String)> = HashSet::new();
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             let mut tx = begin_write(p, "begin insert").await?;
             lock_insert_order(
                 Conn::from(&mut *tx),
