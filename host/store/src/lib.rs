@@ -99,7 +99,8 @@ mod waiter;
 mod watermark;
 
 pub use admin::{
-    AdminToken, ChainEntry, ConsoleSession, EventFilter, PluginVersion, TenantActivity, TokenScope,
+    AdminToken, ChainEntry, ConsoleSession, EventFilter, PluginState, PluginVersion,
+    TenantActivity, TokenScope,
 };
 pub use backend::Backend;
 pub use callbacks::StoredCallback;
