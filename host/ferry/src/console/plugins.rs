@@ -201,7 +201,8 @@ fn versions_table(viewer: &Viewer, tenant: &TenantId, versions: &[PluginVersion]
                         td { (at(v.uploaded_at)) }
                         td.compile { (compile_cell(v)) }
                         td { @if v.active { span.badge.ok { "active" } } @else { span.muted { "stored" } } }
-                        td { @if !v.active && v.state == PluginState::Ready {
+                        // A compiling version can be activated: the activation waits for its compile.
+                        td { @if !v.active && v.state != PluginState::Failed {
                             form.inline method="post"
                                 action={ (url(tenant)) "/" (v.name) "/versions/" (v.version) "/activate" } {
                                 (csrf_field(viewer))
