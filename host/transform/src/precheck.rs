@@ -45,14 +45,12 @@ pub(crate) fn outline(bytes: &[u8]) -> Result<Outline, String> {
         };
         at += consumed;
         match payload {
-            Payload::Version { encoding, .. } => {
-                if encoding != Encoding::Component {
-                    return Err(
-                        "a core WebAssembly module, not a component: build for wasm32-wasip2 \
-                         (or wrap the module with `wasm-tools component new`)"
-                            .into(),
-                    );
-                }
+            Payload::Version { encoding, .. } if encoding != Encoding::Component => {
+                return Err(
+                    "a core WebAssembly module, not a component: build for wasm32-wasip2 \
+                     (or wrap the module with `wasm-tools component new`)"
+                        .into(),
+                );
             }
             // The nested module or component is skipped whole: the code inside is the compiler's business.
             Payload::ModuleSection {
