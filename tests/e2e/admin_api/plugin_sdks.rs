@@ -219,7 +219,7 @@ async fn plugin_test_on_a_stored_event_runs_the_serving_chain_and_writes_nothing
     let host = spawn_admin_host_with(|_| {}).await;
     let cups = ferry_tests::plugins::wasm("custom-fields");
     let (status, body) = host
-        .upload(SHOP, "custom_fields", cups, true, host.token(SHOP))
+        .upload_settled(SHOP, "custom_fields", cups, true, host.token(SHOP))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let settings = json!({ "invoice-note-attributes": "*" });
