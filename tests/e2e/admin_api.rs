@@ -27,6 +27,7 @@ mod error_classes;
 mod managed_tenants;
 mod openapi;
 mod plugin_chain;
+mod plugin_compile;
 mod plugin_log;
 mod plugin_sdks;
 mod plugins;

@@ -276,6 +276,32 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
         .await?;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
+    // Uploads answer before the compile and activate once it is ready; only active uploads can be ordered.
+    // Polled slowly: the operator token's rate limit must leave room for the calls after it.
+    let started = Instant::now();
+    loop {
+        let (_, v) = call(
+            &http,
+            reqwest::Method::GET,
+            url(&admin_a, "/tenants/shop/plugins"),
+            &op,
+            None,
+        )
+        .await?;
+        let active = v.as_array().is_some_and(|vs| {
+            ["zeta", "alpha"]
+                .iter()
+                .all(|n| vs.iter().any(|p| p["name"] == *n && p["active"] == true))
+        });
+        if active {
+            break;
+        }
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(120),
+            "zeta and alpha were not compiled and active: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     let (status, body) = call(
         &http,
         reqwest::Method::PUT,

@@ -8,6 +8,8 @@
 
 use crate::console::sign_in;
 use fantoccini::Locator::Css;
+use ferry_model::TenantId;
+use ferry_store::PluginState;
 use ferry_tests::chromium::{Chromium, screenshot_dir};
 use ferry_tests::plugins::wasm;
 use ferry_tests::{TestApp, fast_workers, valid_mix, wait_until};
@@ -20,6 +22,28 @@ const OTHER: &str = "other";
 /// The visible text of the first element matching `css`.
 async fn text(browser: &Chromium, css: &str) -> anyhow::Result<String> {
     Ok(browser.client.find(Css(css)).await?.text().await?)
+}
+
+/// Waits (up to 120 s) until version `version` of the tenant's plugin `name` is as `done` says.
+async fn wait_for(
+    host: &TestApp,
+    tenant: &TenantId,
+    name: &str,
+    version: u32,
+    done: impl Fn(&ferry_store::PluginVersion) -> bool,
+) -> anyhow::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let v = host.store.plugin_version(tenant, name, version).await?;
+        if done(&v) {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            std::time::Instant::now() < deadline,
+            "{name} v{version} did not settle: {v:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Fills the upload form with `name` and the component at `file` (ticking "activate now" when asked), sends it and
@@ -111,8 +135,21 @@ async fn a_tenant_uploads_dry_runs_and_activates_a_plugin_and_reads_its_log() ->
     assert!(page.contains("Nothing uploaded yet"), "{page}");
 
     // Upload through the form, not activated.
+    // It answers before the compile: the version shows its compile state, and is ready once compiled.
     let page = upload(&browser, "renamer", &file, false).await?;
-    assert!(page.contains("Uploaded renamer v1."), "{page}");
+    assert!(page.contains("Uploaded renamer v1"), "{page}");
+    let state = text(&browser, "#versions tr[data-plugin=renamer] td.compile").await?;
+    assert!(
+        state.contains("compiling") || state.contains("ready"),
+        "{state}"
+    );
+    wait_for(&host, &shop, "renamer", 1, |v| {
+        v.state == PluginState::Ready
+    })
+    .await?;
+    let page = browser.open(&url("/tenants/shop/plugins")).await?;
+    let state = text(&browser, "#versions tr[data-plugin=renamer] td.compile").await?;
+    assert_eq!(state.trim(), "ready", "{page}");
     let stored = host.store.plugin_versions(&shop, Some("renamer")).await?;
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].size, component.len() as u64);
@@ -250,11 +287,15 @@ async fn a_tenant_uploads_dry_runs_and_activates_a_plugin_and_reads_its_log() ->
 
     // A second version activated on upload, then rolled back to v1.
     std::fs::write(&file, wasm("pass-through"))?;
+    // Activated once it is compiled (at once when these bytes were compiled before).
     let page = upload(&browser, "renamer", &file, true).await?;
     assert!(
-        page.contains("Uploaded renamer v2 and activated it."),
+        page.contains("Uploaded renamer v2 and activated it.")
+            || page.contains("Uploaded renamer v2; it is compiling and activates when ready."),
         "{page}"
     );
+    wait_for(&host, &shop, "renamer", 2, |v| v.active).await?;
+    browser.open(&url("/tenants/shop/plugins")).await?;
     let page = browser.click("#rollback-renamer").await?;
     assert!(page.contains("Rolled renamer back to v1."), "{page}");
     let active = host.store.active_plugins(&shop).await?;

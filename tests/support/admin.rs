@@ -134,6 +134,74 @@ impl TestApp {
         )
         .await
     }
+    /// Uploads like [`TestApp::upload`], then waits for the background compile: a successful answer's
+    /// `plugin` is the version as it is once it is no longer `compiling` (and, when `activate`, once the activation
+    /// the upload asked for happened or the compile failed).
+    ///
+    /// # Panics
+    /// The version stayed `compiling` (or, asked to activate, inactive while ready) for 120 s.
+    pub async fn upload_settled(
+        &self,
+        tenant: &str,
+        name: &str,
+        bytes: Vec<u8>,
+        activate: bool,
+        token: &str,
+    ) -> (StatusCode, Value) {
+        let (status, mut body) = self.upload(tenant, name, bytes, activate, token).await;
+        if status.is_success() {
+            let version = body["plugin"]["version"].as_u64().expect("a version");
+            body["plugin"] = self
+                .wait_plugin_settled(tenant, name, version, activate, token)
+                .await;
+        }
+        (status, body)
+    }
+
+    /// Version `version` of plugin `name` of `tenant` once it is no longer `compiling` (and, when `active`, once
+    /// it is active or failed), as the admin API lists it.
+    ///
+    /// # Panics
+    /// It did not settle within 120 s.
+    pub async fn wait_plugin_settled(
+        &self,
+        tenant: &str,
+        name: &str,
+        version: u64,
+        active: bool,
+        token: &str,
+    ) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let (status, listed) = self
+                .get(&format!("/tenants/{tenant}/plugins?name={name}"), token)
+                .await;
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                // The token's rate limit (10/s by default) is shared with the test's other requests.
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                continue;
+            }
+            assert_eq!(status, StatusCode::OK, "{listed}");
+            let v = listed
+                .as_array()
+                .and_then(|vs| vs.iter().find(|v| v["version"] == version))
+                .cloned()
+                .unwrap_or_else(|| panic!("no version {version} of {name}: {listed}"));
+            let settled = match v["state"].as_str() {
+                Some("compiling") => false,
+                Some("ready") => !active || v["active"] == true,
+                _ => true,
+            };
+            if settled {
+                return v;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{name} v{version} did not settle: {v}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    }
 }
 
 /// Asserts the standard error body with `code`.

@@ -14,7 +14,8 @@
 //! - `audits`: the books audit: run one, list, show, repair once.
 //! - `backfill`: enqueue a tenant's Kentico changes since a date (history from before it was added).
 //! - `events`: run history with search by Kentico order number and FreshBooks invoice id; the dead-letter queue.
-//! - `plugins`: uploads (validated, stored by hash), versions, activate and rollback, swapping the serving chain.
+//! - `plugins`: uploads (cheap checks, stored by hash), versions, activate and rollback, swapping the serving chain.
+//! - `compile`: uploaded versions compiled in the background (`compiling` → `ready` | `failed`), activation waiting.
 //! - `chain`: the chain's order (uploads appended, reorder), deactivating and reactivating a plugin, its settings.
 //! - `dry_run`: a candidate plugin run against a stored order event with the tenant's chain, writing nothing.
 //! - `plugin_log`: the tenant's plugin log (what its plugins wrote while running its events).
@@ -31,6 +32,7 @@ mod audits;
 mod auth;
 mod backfill;
 mod chain;
+mod compile;
 mod config;
 mod connect;
 mod connections;
@@ -107,6 +109,9 @@ pub struct AdminState {
     /// Held while a plugin activation or a tenant change builds and swaps a tenant, so two changes of the
     /// serving tenants cannot interleave (and one cannot swap in a tenant built from the other's stale view).
     activation: Arc<tokio::sync::Mutex<()>>,
+    /// The background compiles of uploaded versions (in flight by content hash) and what wakes activations
+    /// waiting for one.
+    compiles: Arc<compile::Compiles>,
     /// Told of every audit the API runs (the host's: log and alert channels).
     audit_hook: Option<crate::audit::AuditHook>,
     config: AdminConfig,
@@ -114,7 +119,8 @@ pub struct AdminState {
 
 impl AdminState {
     /// Builds the state and puts every tenant's active uploaded plugins into its serving chain (after a restart,
-    /// the versions activated before it serve again).
+    /// the versions activated before it serve again), and compiles again in the background the uploaded versions
+    /// a previous run left `compiling`.
     ///
     /// # Errors
     /// An active uploaded plugin could not be read back from the store or loaded (the error names tenant and
@@ -140,10 +146,12 @@ impl AdminState {
             uploads_dir,
             limiter: Arc::new(auth::TokenLimiter::new(config)),
             activation: Arc::default(),
+            compiles: Arc::default(),
             audit_hook: None,
             config: config.clone(),
         };
         plugins::restore_active(&state).await?;
+        compile::resume(&state).await?;
         Ok(state)
     }
 

@@ -20,7 +20,7 @@ mod tokens;
 
 pub use chain::ChainEntry;
 pub use overview::TenantActivity;
-pub use plugins::PluginVersion;
+pub use plugins::{PluginState, PluginVersion};
 pub use search::EventFilter;
 pub use sessions::ConsoleSession;
 pub use tokens::{AdminToken, TokenScope};

@@ -119,7 +119,8 @@ mod waiter;
 mod watermark;
 
 pub use admin::{
-    AdminToken, ChainEntry, ConsoleSession, EventFilter, PluginVersion, TenantActivity, TokenScope,
+    AdminToken, ChainEntry, ConsoleSession, EventFilter, PluginState, PluginVersion,
+    TenantActivity, TokenScope,
 };
 pub use alert_state::DeadLetterWindow;
 pub use backend::Backend;

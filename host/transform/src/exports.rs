@@ -36,10 +36,10 @@ pub(crate) enum Contract {
 
 impl Contract {
     /// Every supported version, newest first.
-    const ALL: [Contract; 2] = [Contract::V0_2, Contract::V0_1];
+    pub(crate) const ALL: [Contract; 2] = [Contract::V0_2, Contract::V0_1];
 
     /// The `transform` interface instance the world exports.
-    const fn interface(self) -> &'static str {
+    pub(crate) const fn interface(self) -> &'static str {
         match self {
             Contract::V0_1 => "ferry:transform/transform@0.1.0",
             Contract::V0_2 => "ferry:transform/transform@0.2.0",

@@ -27,6 +27,7 @@
 //! - `contract`: the WIT files plugin authors build against, embedded ([`contract::export`]).
 //! - `config`: [`PluginsConfig`] (the `[plugins]` section) and [`RuntimeConfig`], the limits and cache location.
 //! - `runtime`: [`PluginRuntime`] (Engine, Linker, load/validate/compile) and [`PluginHandle`].
+//! - `precheck`: an upload's cheap checks (component, import and export names) read without compiling.
 //! - `cache`: the on-disk `.cwasm` cache keyed by content hash and engine compatibility.
 //! - `limits`: the memory cap of each instance (the CPU budget is set per call in `invoke`).
 //! - `context`: [`TransformCtx`] (tenant, host services, [`PluginLimits`]) and the error naming them.
@@ -62,6 +63,7 @@ mod invoke;
 mod limits;
 mod mapping;
 mod pass;
+mod precheck;
 mod runtime;
 mod validate;
 

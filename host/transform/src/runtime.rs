@@ -1,7 +1,7 @@
 //! The process-wide plugin runtime: one Engine, one Linker, loading and caching plugins.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
@@ -32,9 +32,13 @@ pub(crate) struct RuntimeInner {
     /// Content hash → linked plugin, so re-loading the same bytes (another tenant, a restart of
     /// a chain) costs a hash, not a compile or even a deserialize.
     loaded: Mutex<HashMap<String, Linked>>,
-    /// Serialises compiles, so two tenants uploading the same plugin at once compile it once
-    /// (the second finds it in `loaded`); a compile is tens of ms and rare.
-    compiling: Mutex<()>,
+    /// Content hash → the lock its compile holds, so two tenants uploading the same plugin at once compile it
+    /// once (the second waits and finds it in `loaded`), while different plugins compile side by side: a
+    /// JavaScript or Python component takes seconds of Cranelift and must not hold up a small Rust one.
+    compiling: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+    /// Components compiled from their bytes by this runtime (not mapped from the disk cache nor found in
+    /// memory): what shows that the same bytes uploaded twice were compiled once.
+    compiles: AtomicU64,
     /// Stops the epoch ticker thread when the runtime is dropped.
     stop_ticker: Arc<AtomicBool>,
 }
@@ -190,6 +194,7 @@ impl PluginRuntime {
             cache,
             loaded: Mutex::default(),
             compiling: Mutex::default(),
+            compiles: AtomicU64::new(0),
             stop_ticker,
         };
         Ok(Self {
@@ -200,6 +205,35 @@ impl PluginRuntime {
     /// The configuration in force.
     pub fn config(&self) -> &RuntimeConfig {
         &self.inner.config
+    }
+
+    /// The cheap checks of an upload, done without compiling: the bytes are a component (not precompiled code),
+    /// import only our package and the allowed WASI subset, and export the `transform` interface of a contract
+    /// version the host runs. Returns the content hash [`PluginRuntime::load`] would give the plugin.
+    ///
+    /// Passing does not promise that `load` succeeds: a function body that does not validate or a hook with the
+    /// wrong signature is only found by compiling and linking.
+    ///
+    /// # Errors
+    /// `InvalidPlugin` naming the cause (the forbidden imports, the missing export, not a component).
+    pub fn check(&self, name: &str, bytes: &[u8]) -> Result<String> {
+        crate::precheck::precheck(bytes).map_err(|reason| Error::InvalidPlugin {
+            plugin: name.to_string(),
+            reason,
+        })?;
+        Ok(hex(&Sha256::digest(bytes)))
+    }
+
+    /// Whether loading the component with this content hash costs no compile: it is loaded in memory already,
+    /// or its compiled code is in the `.cwasm` cache.
+    pub fn is_compiled(&self, hash: &str) -> bool {
+        self.memoised(hash).is_some() || self.inner.cache.path(hash).exists()
+    }
+
+    /// How many components this runtime has compiled from their bytes (loads served from memory or the disk
+    /// cache do not count).
+    pub fn compiles(&self) -> u64 {
+        self.inner.compiles.load(Ordering::Relaxed)
     }
 
     /// Load a plugin from component bytes: validate it against our world (0.2.0 or the frozen
@@ -227,19 +261,24 @@ impl PluginRuntime {
         let (linked, origin) = match self.memoised(&hash) {
             Some(linked) => (linked, LoadOrigin::Memory),
             None => {
+                let gate = self.compile_gate(&hash);
                 // A poisoned lock only means another compile panicked; compiling is still sound.
-                let _one_compile = self.inner.compiling.lock();
-                match self.memoised(&hash) {
-                    Some(linked) => (linked, LoadOrigin::Memory),
-                    None => {
-                        let (linked, origin) =
-                            self.compile_or_map(&hash, bytes).map_err(invalid)?;
+                let one_compile = gate.lock();
+                let found = match self.memoised(&hash) {
+                    Some(linked) => Ok((linked, LoadOrigin::Memory)),
+                    None => self.compile_or_map(&hash, bytes).inspect(|(linked, _)| {
                         if let Ok(mut m) = self.inner.loaded.lock() {
                             m.insert(hash.clone(), linked.clone());
                         }
-                        (linked, origin)
-                    }
+                    }),
+                };
+                drop(one_compile);
+                if let Ok(mut gates) = self.inner.compiling.lock() {
+                    // Waiters still hold their clone; they find the plugin in `loaded` (or compile again after
+                    // a failure, which fails the same way).
+                    gates.remove(&hash);
                 }
+                found.map_err(invalid)?
             }
         };
         tracing::debug!(plugin = name, hash = %hash, ?origin, "Plugin loaded.");
@@ -251,6 +290,15 @@ impl PluginRuntime {
             linked,
             runtime: self.inner.clone(),
         })
+    }
+
+    /// The lock the compile of `hash` holds (made on first use).
+    fn compile_gate(&self, hash: &str) -> Arc<Mutex<()>> {
+        match self.inner.compiling.lock() {
+            Ok(mut gates) => gates.entry(hash.to_owned()).or_default().clone(),
+            // Another thread panicked while holding the map: compile without sharing rather than not at all.
+            Err(_) => Arc::default(),
+        }
     }
 
     fn memoised(&self, hash: &str) -> Option<Linked> {
@@ -274,6 +322,7 @@ impl PluginRuntime {
                 }
             }
         }
+        inner.compiles.fetch_add(1, Ordering::Relaxed);
         let component =
             Component::new(&inner.engine, bytes).map_err(|e| format!("compile: {e:#}"))?;
         let linked = self.link(&component)?;

@@ -126,7 +126,12 @@ async fn plugin_commands_upload_activate_and_roll_back_through_the_admin_api() {
         up["plugin"]["name"], "custom_fields",
         "the name defaults to the file stem"
     );
-    assert_eq!(up["plugin"]["active"], true);
+    // The upload answers before the compile; `--activate` activates the version once it is ready.
+    let v1 = host
+        .wait_plugin_settled(SHOP, "custom_fields", 1, true, host.token(SHOP))
+        .await;
+    assert_eq!(v1["state"], "ready", "{v1}");
+    assert_eq!(v1["active"], true, "{v1}");
 
     let up = run([
         &[

@@ -78,7 +78,7 @@ fn ran(notes: &str, marks: &[(&'static str, &str)]) -> Vec<&'static str> {
 async fn upload_zeta_then_alpha(host: &TestApp) {
     for (name, fixture) in [("zeta", "stateful"), ("alpha", "contract-v0-1")] {
         let (status, up) = host
-            .upload(SHOP, name, wasm(fixture), true, host.token(SHOP))
+            .upload_settled(SHOP, name, wasm(fixture), true, host.token(SHOP))
             .await;
         assert_eq!(status, StatusCode::CREATED, "{up}");
     }
@@ -326,7 +326,7 @@ async fn settings_given_through_the_api_reach_the_plugin_and_follow_its_name() {
 
     // A new version of zeta (now contract-v0-1 too) keeps zeta's place, first; each name has its own settings.
     let (status, up) = host
-        .upload(SHOP, "zeta", wasm("contract-v0-1"), true, host.token(SHOP))
+        .upload_settled(SHOP, "zeta", wasm("contract-v0-1"), true, host.token(SHOP))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{up}");
     assert_eq!(up["plugin"]["version"], 2);
@@ -429,7 +429,7 @@ async fn configured_plugins_keep_the_configured_order_ahead_of_the_uploads() {
     })
     .await;
     let (status, up) = host
-        .upload(SHOP, "late", wasm("pass-through"), true, host.token(SHOP))
+        .upload_settled(SHOP, "late", wasm("pass-through"), true, host.token(SHOP))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{up}");
     let (status, body) = host

@@ -17,7 +17,7 @@ async fn a_plugins_log_lines_reach_its_tenant_and_only_its_tenant() {
     let shop = TenantId::parse(SHOP).unwrap();
     // `contract-v0-1` logs "rebuilt N lines" from `map-invoice`.
     let (status, up) = host
-        .upload(
+        .upload_settled(
             SHOP,
             "renamer",
             wasm("contract-v0-1"),

@@ -40,7 +40,7 @@ async fn a_scaffolded_plugin_in_each_language_changes_the_invoice_in_freshbooks(
     for lang in LANGS {
         let name = format!("greeter-{lang}");
         let (status, body) = host
-            .upload(
+            .upload_settled(
                 SHOP,
                 &name,
                 scaffold_component(lang),
@@ -174,7 +174,7 @@ async fn plugin_test_with_a_tenant_uses_the_settings_given_through_the_api() {
     let cups = ferry_transform::artifacts::wasm_path("custom-fields");
     let component = ferry_tests::plugins::wasm("custom-fields");
     let (status, body) = host
-        .upload(SHOP, "custom_fields", component, true, host.token(SHOP))
+        .upload_settled(SHOP, "custom_fields", component, true, host.token(SHOP))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let settings = json!({ "client-fields": "CustomerLoyaltyTier=note" });
@@ -219,7 +219,7 @@ async fn plugin_test_on_a_stored_event_runs_the_serving_chain_and_writes_nothing
     let host = spawn_admin_host_with(|_| {}).await;
     let cups = ferry_tests::plugins::wasm("custom-fields");
     let (status, body) = host
-        .upload(SHOP, "custom_fields", cups, true, host.token(SHOP))
+        .upload_settled(SHOP, "custom_fields", cups, true, host.token(SHOP))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let settings = json!({ "invoice-note-attributes": "*" });

@@ -26,6 +26,10 @@ async fn a_valid_component_is_stored_once_by_hash_and_versioned_per_tenant() {
     assert_eq!(up["plugin"]["active"], false);
     assert_eq!(up["plugin"]["size"], cups.len());
     assert!(
+        ["compiling", "ready"].contains(&up["plugin"]["state"].as_str().unwrap()),
+        "the answer says where the compile is: {up}"
+    );
+    assert!(
         up["plugin"]["uploaded_at"]
             .as_str()
             .is_some_and(|t| t.ends_with('Z')),
@@ -225,9 +229,9 @@ fn serving(view: &Value) -> Vec<(String, Value)> {
 async fn activation_and_rollback_change_what_serves_live_orders() {
     let host = spawn_admin_host().await;
 
-    // v1: a benign plugin, active at once.
+    // v1: a benign plugin, active once compiled.
     let (status, v1) = host
-        .upload(
+        .upload_settled(
             SHOP,
             "shaper",
             wasm("custom-fields"),
@@ -247,7 +251,8 @@ async fn activation_and_rollback_change_what_serves_live_orders() {
         .await;
     assert_error(status, &body, StatusCode::CONFLICT, "conflict");
 
-    // v2: a plugin that traps in map-invoice, uploaded but not active: v1 keeps serving.
+    // v2: a plugin that traps in map-invoice, uploaded but not active: v1 keeps serving. Its activation below
+    // waits for its compile if that has not ended.
     let (status, v2) = host
         .upload(SHOP, "shaper", wasm("trap"), false, host.token(SHOP))
         .await;
@@ -333,7 +338,7 @@ async fn an_upload_named_after_a_configured_plugin_replaces_it_and_survives_a_re
     assert_eq!(view["plugins"][0]["source"], "config");
 
     let (status, up) = host
-        .upload(
+        .upload_settled(
             SHOP,
             "custom_fields",
             wasm("tax-rules"),

@@ -22,6 +22,10 @@ pub struct AdminConfig {
     /// FreshBooks" sends users back to `<public_url>/oauth/freshbooks/callback`, the one redirect URI to register with
     /// each FreshBooks app. Unset, the browser flow is off (`ferry connect` still works).
     pub public_url: Option<String>,
+    /// How long a request to activate a plugin version that is still compiling waits for its compile, in
+    /// milliseconds, before it answers 409 (try again later). Uploads answer before compiling; a JavaScript or Python
+    /// component takes seconds of compiling.
+    pub activation_wait_ms: u64,
     /// How long a "Connect FreshBooks" request stays valid, in seconds (from the click to FreshBooks' redirect back).
     pub connect_ttl_secs: u64,
 }
@@ -62,6 +66,7 @@ impl Default for AdminConfig {
             max_plugin_bytes: 32 * 1024 * 1024,
             sync_every_ms: 2_000,
             public_url: None,
+            activation_wait_ms: 30_000,
             connect_ttl_secs: 600,
         }
     }

@@ -1,5 +1,6 @@
-//! Plugin uploads: validated against the WIT world at upload, stored once by content hash, versioned per tenant
-//! and plugin name, activated or rolled back without a restart.
+//! Plugin uploads: checked against the WIT world at upload (the cheap checks: a component, its imports and its
+//! exports), stored once by content hash, versioned per tenant and plugin name, compiled in the background
+//! (`compile`: each version is `compiling`, then `ready` or `failed`), activated or rolled back without a restart.
 //!
 //! An uploaded plugin whose name is the file stem of a plugin in the tenant's configured chain (e.g.
 //! `custom_fields`) takes that plugin's place and keeps its settings; any other name is appended to the tenant's
@@ -7,6 +8,7 @@
 //! Activation builds the whole new chain first and swaps it in only when it loaded, so the previous version keeps
 //! serving until the new one is active, and a version that fails to load never becomes active.
 
+use super::compile::{self, ensure_ready, wait_compiled};
 use super::error::{AdminPath, AdminQuery};
 use super::plan::{StoredChain, plan};
 use super::tenants::serving_tenant;
@@ -19,7 +21,7 @@ use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::StatusCode;
-use ferry_store::PluginVersion;
+use ferry_store::{PluginState, PluginVersion};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -141,12 +143,17 @@ pub(super) async fn restore_active(state: &AdminState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Makes `target` the tenant's active version of its name: loads the new chain, records it, swaps it in.
+/// Makes `target` (a `ready` version) the tenant's active version of its name: loads the new chain, records it,
+/// swaps it in.
+///
+/// # Errors
+/// 422 for a `failed` version (with the reason) or a chain that does not load, 409 for one still `compiling`.
 pub(super) async fn activate_version(
     state: &AdminState,
     t: &TenantRuntime,
     target: &PluginVersion,
 ) -> Result<PluginVersion, ApiError> {
+    ensure_ready(target)?;
     // One activation at a time, so two cannot swap in chains built from each other's stale view.
     let _one = state.activation.lock().await;
     let mut stored = StoredChain::load(&state.store, &t.id).await?;
@@ -197,7 +204,8 @@ pub(crate) struct Uploaded {
 /// `POST /tenants/{tenant}/plugins?name=…&activate=…`: the body is the component (`application/wasm`).
 ///
 /// 201 with the new version; 200 with the existing version when these bytes were uploaded under this name
-/// before; 422 naming the forbidden import or missing export; 413 over `admin.max_plugin_bytes`. The body may be
+/// before; either at once, with the version's `state` (`compiling` until the background compile ends, `ready`
+/// when these bytes were compiled before); 422 naming the forbidden import or missing export; 413 over `admin.max_plugin_bytes`. The body may be
 /// sent `Content-Encoding: gzip` (a JavaScript or Python component shrinks to about a third); the limit applies to
 /// the component once decompressed too.
 pub(super) async fn upload(
@@ -223,12 +231,18 @@ pub(super) async fn upload(
     Ok((status, AdminJson(uploaded)))
 }
 
-/// Validates component `bytes` as plugin `name` of `tenant` and stores it as a new version (or finds the version
-/// these bytes already are), activating it when asked: the upload of the admin API and of the console.
+/// Checks component `bytes` as plugin `name` of `tenant` (the cheap checks) and stores it as a new version (or
+/// finds the version these bytes already are), activating it when asked: the upload of the admin API and of the
+/// console.
+///
+/// Bytes this host has compiled already (any tenant's upload, or the `.cwasm` cache) are loaded at once and the
+/// version is `ready`; others are stored `compiling` and compiled in the background ([`compile::start`]), and
+/// `activate` then activates the version when it is `ready`.
 ///
 /// # Errors
 /// 403/404 for a tenant the principal may not see or this host does not serve, 400 for a bad name or an empty
-/// component, 422 for a component that is not a plugin of our world or does not load in the chain.
+/// component, 422 for a component that is not a plugin of our world (or, asked to activate, one that failed to
+/// compile or does not load in the chain).
 pub(crate) async fn upload_component(
     state: &AdminState,
     principal: &Principal,
@@ -245,17 +259,13 @@ pub(crate) async fn upload_component(
         ));
     }
     let runtime = state.plugin_host.runtime().clone();
-    let (owned, body) = (name.to_owned(), bytes.clone());
-    let handle = tokio::task::spawn_blocking(move || runtime.load(&owned, &body))
-        .await
-        .map_err(|e| ApiError::internal(&e))?
-        .map_err(|e| match e {
-            ferry_transform::Error::InvalidPlugin { .. } => {
-                ApiError::new(ErrorCode::InvalidPlugin, e.to_string())
-            }
-            other => ApiError::internal(&other),
-        })?;
-    let hash = handle.content_hash().to_owned();
+    let invalid = |e: ferry_transform::Error| match e {
+        ferry_transform::Error::InvalidPlugin { .. } => {
+            ApiError::new(ErrorCode::InvalidPlugin, e.to_string())
+        }
+        other => ApiError::internal(&other),
+    };
+    let hash = runtime.check(name, &bytes).map_err(invalid)?;
     let existing = state
         .store
         .plugin_versions(&t.id, Some(name))
@@ -265,16 +275,41 @@ pub(crate) async fn upload_component(
     let (mut version, created) = match existing {
         Some(v) => (v, false),
         None => {
+            // Compiled before (memory or disk cache): loading costs milliseconds, so the version is ready now and
+            // a fault only the link finds is still refused in this answer.
+            let state_now = if runtime.is_compiled(&hash) {
+                let (owned, body) = (name.to_owned(), bytes.clone());
+                tokio::task::spawn_blocking(move || runtime.load(&owned, &body))
+                    .await
+                    .map_err(|e| ApiError::internal(&e))?
+                    .map_err(invalid)?;
+                PluginState::Ready
+            } else {
+                PluginState::Compiling
+            };
             state.store.put_plugin_blob(&hash, &bytes).await?;
             let v = state
                 .store
-                .add_plugin_version(&t.id, name, &hash, bytes.len() as u64)
+                .add_plugin_version(&t.id, name, &hash, bytes.len() as u64, state_now)
                 .await?;
             (v, true)
         }
     };
-    tracing::info!(tenant = %t.id, plugin = %name, version = version.version, %hash, created, "Plugin uploaded.");
-    if activate && !version.active {
+    tracing::info!(tenant = %t.id, plugin = %name, version = version.version, %hash, created, state = %version.state, "Plugin uploaded.");
+    if activate && version.state == PluginState::Compiling {
+        state
+            .store
+            .activate_plugin_when_ready(&t.id, name, version.version)
+            .await?;
+        version = state
+            .store
+            .plugin_version(&t.id, name, version.version)
+            .await?;
+    }
+    if version.state == PluginState::Compiling {
+        // Also for known bytes still compiling: joins the compile in flight, or restarts one a crash lost.
+        compile::start(state, hash, name.to_owned(), bytes);
+    } else if activate && !version.active {
         version = activate_version(state, &t, &version).await?;
     }
     Ok(Uploaded {
@@ -387,8 +422,11 @@ pub(super) async fn activate(
 
 /// Makes `version` of plugin `name` the tenant's active one (the admin API's and the console's activation).
 ///
+/// A version still `compiling` is waited for (up to `admin.activation_wait_ms`).
+///
 /// # Errors
-/// 403/404 for the tenant, 404 for an unknown version, 422 when the chain with it does not load.
+/// 403/404 for the tenant, 404 for an unknown version, 409 when it is still compiling after the wait, 422 when it
+/// failed to compile (with the reason) or the chain with it does not load.
 pub(crate) async fn activate_named(
     state: &AdminState,
     principal: &Principal,
@@ -398,7 +436,7 @@ pub(crate) async fn activate_named(
 ) -> Result<PluginVersion, ApiError> {
     let t = serving_tenant(state, principal, tenant)?;
     check_name(name)?;
-    let target = state.store.plugin_version(&t.id, name, version).await?;
+    let target = wait_compiled(state, &t.id, name, version).await?;
     activate_version(state, &t, &target).await
 }
 
@@ -432,7 +470,7 @@ pub(crate) async fn roll_back(
         .ok_or_else(|| ApiError::conflict(format!("plugin {name} has no active version")))?;
     let previous = versions
         .iter()
-        .filter(|v| v.version < active.version)
+        .filter(|v| v.version < active.version && v.state == PluginState::Ready)
         .max_by_key(|v| v.version)
         .ok_or_else(|| {
             ApiError::conflict(format!(

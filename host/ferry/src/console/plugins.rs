@@ -1,5 +1,5 @@
 //! A tenant's plugins: the chain in the order it runs (each plugin's running version, state and settings), every
-//! uploaded version, and the forms that change them: upload, activate a version, roll back, take a plugin out of
+//! uploaded version with its compile state (`compiling`, `ready`, or `failed` with the reason), and the forms that change them: upload, activate a version, roll back, take a plugin out of
 //! the chain and put it back, move it up or down. Each action is the admin API's own function, called with the
 //! viewer's token, so the checks (scope, names, loading the new chain before it serves) are the API's.
 
@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::Redirect;
 use axum::{Extension, Form};
 use ferry_model::TenantId;
-use ferry_store::PluginVersion;
+use ferry_store::{PluginState, PluginVersion};
 use maud::{Markup, html};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -79,7 +79,9 @@ pub(super) async fn page(
         p.hint { "A component built for the Ferry contract (wasm32-wasip2), at most "
             (state.max_plugin_bytes() / (1024 * 1024)) " MiB; named after a configured plugin's file, it takes that \
             plugin's place. It is checked as it is uploaded: a component that imports what plugins may not, or \
-            exports no hook, is refused with the reason." }
+            exports no hook, is refused with the reason. Then it compiles in the background (seconds for a \
+            JavaScript or Python component): its version shows compiling, then ready (or failed, with the reason); \
+            \"activate now\" activates it once it is ready." }
         h2 { "Dry run" }
         (super::dry_run::form(&viewer, &tenant, &versions, None))
     };
@@ -187,7 +189,7 @@ fn versions_table(viewer: &Viewer, tenant: &TenantId, versions: &[PluginVersion]
         table #versions {
             thead { tr {
                 th { "Plugin" } th.num { "Version" } th { "SHA-256" } th.num { "Bytes" } th { "Uploaded" }
-                th { "State" } th { "" }
+                th { "Compile" } th { "State" } th { "" }
             } }
             tbody {
                 @for v in versions {
@@ -197,8 +199,10 @@ fn versions_table(viewer: &Viewer, tenant: &TenantId, versions: &[PluginVersion]
                         td.mono title=(v.hash) { (v.hash.get(..12).unwrap_or(&v.hash)) "…" }
                         td.num { (v.size) }
                         td { (at(v.uploaded_at)) }
+                        td.compile { (compile_cell(v)) }
                         td { @if v.active { span.badge.ok { "active" } } @else { span.muted { "stored" } } }
-                        td { @if !v.active {
+                        // A compiling version can be activated: the activation waits for its compile.
+                        td { @if !v.active && v.state != PluginState::Failed {
                             form.inline method="post"
                                 action={ (url(tenant)) "/" (v.name) "/versions/" (v.version) "/activate" } {
                                 (csrf_field(viewer))
@@ -210,6 +214,19 @@ fn versions_table(viewer: &Viewer, tenant: &TenantId, versions: &[PluginVersion]
             }
         }
         @if versions.is_empty() { p.hint { "Nothing uploaded yet." } }
+        @if versions.iter().any(|v| v.state == PluginState::Compiling) {
+            p.hint #compiling-hint { "A version is compiling; " a href=(url(tenant)) { "reload" }
+                " to see when it is ready." }
+        }
+    }
+}
+
+/// A version's compile state: a badge, with the reason when it failed.
+fn compile_cell(v: &PluginVersion) -> Markup {
+    html! {
+        span class={ "badge " (v.state.as_str()) } { (v.state.as_str()) }
+        @if v.activate_when_ready { " " span.muted { "activates when ready" } }
+        @if let Some(reason) = &v.reason { br; span.reason.mono { (reason) } }
     }
 }
 
@@ -247,11 +264,18 @@ pub(super) async fn upload(
     )
     .await?;
     let v = &up.plugin;
+    let compiling = if v.activate_when_ready {
+        "; it is compiling and activates when ready"
+    } else if v.state == PluginState::Compiling {
+        "; it is compiling"
+    } else {
+        ""
+    };
     let notice = match (up.created, v.active) {
         (true, true) => format!("Uploaded {} v{} and activated it.", v.name, v.version),
-        (true, false) => format!("Uploaded {} v{}.", v.name, v.version),
+        (true, false) => format!("Uploaded {} v{}{compiling}.", v.name, v.version),
         (false, _) => format!(
-            "{} v{} is this component already; nothing new was stored.",
+            "{} v{} is this component already; nothing new was stored{compiling}.",
             v.name, v.version
         ),
     };

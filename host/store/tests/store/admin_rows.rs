@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use ferry_model::{EventEnvelope, EventKind, EventObject, TenantId};
-use ferry_store::{EventState, JobId, NewEvent, Store, TokenScope};
+use ferry_store::{EventState, JobId, NewEvent, PluginState, Store, TokenScope};
 
 fn tenant(id: &str) -> TenantId {
     TenantId::parse(id).unwrap()
@@ -52,10 +52,18 @@ async fn plugin_versions_number_per_name_and_one_is_active(store: &Store) -> any
     assert_eq!(store.plugin_blob("h2").await?, b"two!");
     assert!(store.plugin_blob("nope").await.is_err());
 
-    let v1 = store.add_plugin_version(&shop, "p", "h1", 3).await?;
-    let v2 = store.add_plugin_version(&shop, "p", "h2", 4).await?;
-    let q1 = store.add_plugin_version(&shop, "q", "h1", 3).await?;
-    let o1 = store.add_plugin_version(&other, "p", "h2", 4).await?;
+    let v1 = store
+        .add_plugin_version(&shop, "p", "h1", 3, PluginState::Ready)
+        .await?;
+    let v2 = store
+        .add_plugin_version(&shop, "p", "h2", 4, PluginState::Ready)
+        .await?;
+    let q1 = store
+        .add_plugin_version(&shop, "q", "h1", 3, PluginState::Ready)
+        .await?;
+    let o1 = store
+        .add_plugin_version(&other, "p", "h2", 4, PluginState::Ready)
+        .await?;
     assert_eq!(
         (v1.version, v2.version, q1.version, o1.version),
         (1, 2, 1, 1)
@@ -96,16 +104,26 @@ async fn uploads_append_to_the_chain_which_reorders_and_carries_settings(
     };
     store.put_plugin_blob("h1", b"one").await?;
     store.put_plugin_blob("h2", b"two!").await?;
-    store.add_plugin_version(&shop, "zeta", "h1", 3).await?;
-    store.add_plugin_version(&shop, "alpha", "h1", 3).await?;
-    store.add_plugin_version(&shop, "mid", "h2", 4).await?;
-    store.add_plugin_version(&other, "alpha", "h2", 4).await?;
+    store
+        .add_plugin_version(&shop, "zeta", "h1", 3, PluginState::Ready)
+        .await?;
+    store
+        .add_plugin_version(&shop, "alpha", "h1", 3, PluginState::Ready)
+        .await?;
+    store
+        .add_plugin_version(&shop, "mid", "h2", 4, PluginState::Ready)
+        .await?;
+    store
+        .add_plugin_version(&other, "alpha", "h2", 4, PluginState::Ready)
+        .await?;
     assert_eq!(
         names(store.plugin_chain(&shop).await?),
         ["zeta", "alpha", "mid"],
         "upload order, not name order"
     );
-    store.add_plugin_version(&shop, "zeta", "h2", 4).await?;
+    store
+        .add_plugin_version(&shop, "zeta", "h2", 4, PluginState::Ready)
+        .await?;
     assert_eq!(
         names(store.plugin_chain(&shop).await?),
         ["zeta", "alpha", "mid"],
@@ -138,7 +156,9 @@ async fn uploads_append_to_the_chain_which_reorders_and_carries_settings(
         "a refused reorder changes nothing"
     );
     assert_eq!(names(store.plugin_chain(&other).await?), ["alpha"]);
-    store.add_plugin_version(&shop, "late", "h1", 3).await?;
+    store
+        .add_plugin_version(&shop, "late", "h1", 3, PluginState::Ready)
+        .await?;
     assert_eq!(
         names(store.plugin_chain(&shop).await?),
         ["mid", "zeta", "alpha", "late"]
@@ -380,8 +400,12 @@ async fn the_config_snapshot_changes_with_every_tenant_write_and_activation(
     assert!(recreated.same_for(&replaced, &shop), "shop has nothing");
 
     store.put_plugin_blob("h1", b"one").await?;
-    store.add_plugin_version(&shop, "p", "h1", 3).await?;
-    store.add_plugin_version(&shop, "p", "h1", 3).await?;
+    store
+        .add_plugin_version(&shop, "p", "h1", 3, PluginState::Ready)
+        .await?;
+    store
+        .add_plugin_version(&shop, "p", "h1", 3, PluginState::Ready)
+        .await?;
     assert!(
         store.config_snapshot().await?.same_for(&recreated, &shop),
         "an upload without activation serves nothing new"
@@ -396,6 +420,75 @@ async fn the_config_snapshot_changes_with_every_tenant_write_and_activation(
     Ok(())
 }
 
+async fn a_compile_outcome_reaches_every_version_of_its_hash(store: &Store) -> anyhow::Result<()> {
+    let (shop, other) = (tenant("shop"), tenant("other"));
+    store.put_plugin_blob("big", b"js engine").await?;
+    store.put_plugin_blob("bad", b"broken").await?;
+    let v = store
+        .add_plugin_version(&shop, "js", "big", 9, PluginState::Compiling)
+        .await?;
+    assert_eq!(
+        (v.state, v.reason.as_deref()),
+        (PluginState::Compiling, None)
+    );
+    store
+        .add_plugin_version(&other, "js", "big", 9, PluginState::Compiling)
+        .await?;
+    store
+        .add_plugin_version(&shop, "broken", "bad", 6, PluginState::Compiling)
+        .await?;
+    store.activate_plugin_when_ready(&shop, "js", 1).await?;
+    store.activate_plugin_when_ready(&shop, "broken", 1).await?;
+
+    let compiling: Vec<(String, String)> = store
+        .compiling_plugin_versions()
+        .await?
+        .into_iter()
+        .map(|v| (v.tenant.to_string(), v.name))
+        .collect();
+    assert_eq!(compiling.len(), 3, "{compiling:?}");
+
+    // One compile, every tenant's version of those bytes.
+    let done = store.finish_plugin_compile("big", Ok(())).await?;
+    let asked: Vec<(String, bool)> = done
+        .iter()
+        .map(|v| (v.tenant.to_string(), v.activate_when_ready))
+        .collect();
+    assert_eq!(
+        asked,
+        [("other".to_owned(), false), ("shop".to_owned(), true)]
+    );
+    assert!(done.iter().all(|v| v.state == PluginState::Ready));
+    let stored = store.plugin_version(&shop, "js", 1).await?;
+    assert_eq!(stored.state, PluginState::Ready);
+    assert!(!stored.activate_when_ready, "the request was taken");
+    assert!(
+        store.finish_plugin_compile("big", Ok(())).await?.is_empty(),
+        "a second outcome changes nothing"
+    );
+
+    let failed = store
+        .finish_plugin_compile("bad", Err("link: hook map-item has the wrong type"))
+        .await?;
+    assert_eq!(failed.len(), 1);
+    let stored = store.plugin_version(&shop, "broken", 1).await?;
+    assert_eq!(stored.state, PluginState::Failed);
+    assert_eq!(
+        stored.reason.as_deref(),
+        Some("link: hook map-item has the wrong type")
+    );
+    assert!(store.compiling_plugin_versions().await?.is_empty());
+    // Asking for activation of a version no longer compiling leaves it alone.
+    store.activate_plugin_when_ready(&shop, "broken", 1).await?;
+    assert!(
+        !store
+            .plugin_version(&shop, "broken", 1)
+            .await?
+            .activate_when_ready
+    );
+    Ok(())
+}
+
 rows_on_both_backends!(admin_rows:
     tokens_are_found_by_hash_scoped_and_revocable,
     plugin_versions_number_per_name_and_one_is_active,
@@ -403,4 +496,5 @@ rows_on_both_backends!(admin_rows:
     tenant_configs_insert_once_replace_and_delete,
     the_config_snapshot_changes_with_every_tenant_write_and_activation,
     uploads_append_to_the_chain_which_reorders_and_carries_settings,
+    a_compile_outcome_reaches_every_version_of_its_hash,
 );

@@ -40,11 +40,22 @@ const RANDOM_CYCLE: &[u8] = b"ferry-transform-deterministic-rng";
 /// # Errors
 /// A message naming every forbidden import.
 pub(crate) fn check_imports(engine: &Engine, component: &Component) -> Result<(), String> {
-    let forbidden: Vec<String> = component
+    let imports: Vec<String> = component
         .component_type()
         .imports(engine)
-        .filter(|(name, _)| !ALLOWED_IMPORT_PREFIXES.iter().any(|p| name.starts_with(p)))
         .map(|(name, _)| name.to_string())
+        .collect();
+    forbidden_imports(imports.iter().map(String::as_str))
+}
+
+/// Refuse import names outside [`ALLOWED_IMPORT_PREFIXES`] (the compiled component's, or the names the upload's
+/// cheap checks read from the binary).
+///
+/// # Errors
+/// A message naming every forbidden import.
+pub(crate) fn forbidden_imports<'a>(names: impl Iterator<Item = &'a str>) -> Result<(), String> {
+    let forbidden: Vec<&str> = names
+        .filter(|name| !ALLOWED_IMPORT_PREFIXES.iter().any(|p| name.starts_with(p)))
         .collect();
     if forbidden.is_empty() {
         Ok(())

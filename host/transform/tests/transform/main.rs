@@ -17,3 +17,4 @@ mod isolation;
 mod support;
 mod tenant_limits;
 mod twins;
+mod upload_checks;
