@@ -3,10 +3,8 @@
 use crate::backend::{Conn, Pool, begin_write};
 use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventRow, JobId, Transition};
-use crate::queue::Lease;
-use crate::store::{Store, dur_ms, from_ms, to_ms};
+use crate::store::{Store, from_ms, to_ms};
 use ferry_model::TenantId;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -16,104 +14,6 @@ macro_rules! purgeable {
     () => {
         "state IN ('done', 'discarded') AND finished_at IS NOT NULL AND finished_at < $1 AND ($2 IS NULL OR seq <= $2)"
     };
-}
-
-/// A business key an event is found by ([`Store::tag_event`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventTag<'a> {
-    /// The SKU code a catalogue event concerns ([`Store::find_by_sku`]).
-    Sku(&'a str),
-    /// The Kentico order number an order event concerns ([`Store::find_by_order_number`]).
-    OrderNumber(&'a str),
-}
-
-/// One pipeline step to record (extract, transform, load...).
-#[derive(Debug, Clone)]
-pub struct Step {
-    /// Step name, e.g. `extract`.
-    pub name: String,
-    /// When it started.
-    pub started_at: OffsetDateTime,
-    /// How long it took.
-    pub duration: Duration,
-    /// Whether it succeeded.
-    pub ok: bool,
-    /// Ids or a short summary it produced (never payloads or secrets).
-    pub detail: serde_json::Value,
-}
-
-/// What an attempt records while it runs, its steps and search tags, kept with its [`Lease`] and written by the
-/// lease's answer (complete, retry, defer, dead letter) in that answer's transaction: one commit per attempt
-/// instead of one per row, which on SQLite is one fsync. An attempt that never answers (its host died) leaves no
-/// steps; the next attempt records its own.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct AttemptRecord(Arc<Mutex<Recorded>>);
-
-#[derive(Debug, Default)]
-struct Recorded {
-    steps: Vec<Step>,
-    sku: Option<String>,
-    order_number: Option<String>,
-}
-
-/// Leases are told apart by event, owner and attempt; what they recorded is not part of that.
-impl PartialEq for AttemptRecord {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl Eq for AttemptRecord {}
-
-impl AttemptRecord {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Recorded> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Writes what was recorded (and forgets it) inside the answer's transaction.
-    pub(crate) async fn write(&self, mut conn: Conn<'_>, job: JobId, attempt: u32) -> Result<()> {
-        let Recorded {
-            steps,
-            sku,
-            order_number,
-        } = std::mem::take(&mut *self.lock());
-        for step in &steps {
-            on_conn!(conn.reborrow(), |c| {
-                sqlx::query(
-                "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(job.0)
-            .bind(i64::from(attempt))
-            .bind(&step.name)
-            .bind(to_ms(step.started_at))
-            .bind(dur_ms(step.duration))
-            .bind(step.ok)
-            .bind(step.detail.to_string())
-            .execute(c)
-            .await
-            .map_err(Error::db("record step"))
-            .map(drop)
-            })?;
-        }
-        if sku.is_some() || order_number.is_some() {
-            // The outcome's order number, when the answer set one, stands.
-            on_conn!(conn, |c| {
-                sqlx::query(
-                "UPDATE events SET sku = COALESCE($1, sku), order_number = COALESCE(order_number, $2) \
-                 WHERE seq = $3",
-            )
-            .bind(sku)
-            .bind(order_number)
-            .bind(job.0)
-            .execute(c)
-            .await
-            .map_err(Error::db("tag event"))
-            .map(drop)
-            })?;
-        }
-        Ok(())
-    }
 }
 
 /// A recorded step.
@@ -146,15 +46,6 @@ pub struct RunHistory {
 }
 
 impl Store {
-    /// Records one step of the attempt `lease` is for; it is written with the lease's answer ([`AttemptRecord`]).
-    ///
-    /// # Errors
-    /// None today; kept fallible for a store that writes at once.
-    pub async fn record_step(&self, lease: &Lease, step: &Step) -> Result<()> {
-        lease.recorded.lock().steps.push(step.clone());
-        Ok(())
-    }
-
     /// The event with its transitions and steps.
     ///
     /// # Errors
@@ -191,21 +82,6 @@ impl Store {
             transitions,
             steps,
         })
-    }
-
-    /// Tags the leased event with a business key as soon as a step knows it, so that search finds the event even
-    /// when a later step fails (a dead-lettered order by its number). Written with the lease's answer, like the
-    /// steps ([`AttemptRecord`]).
-    ///
-    /// # Errors
-    /// None today; kept fallible for a store that writes at once.
-    pub async fn tag_event(&self, lease: &Lease, tag: EventTag<'_>) -> Result<()> {
-        let mut recorded = lease.recorded.lock();
-        match tag {
-            EventTag::Sku(v) => recorded.sku = Some(v.to_owned()),
-            EventTag::OrderNumber(v) => recorded.order_number = Some(v.to_owned()),
-        }
-        Ok(())
     }
 
     /// Events of a tenant for a Kentico order number, newest first.

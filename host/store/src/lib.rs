@@ -24,6 +24,7 @@
 //! - `ingestor`: groups concurrent inserts into one transaction; each caller is answered after COMMIT.
 //! - `queue`: claim with leases, per-object ordering, fair turns and per-tenant limits; complete / retry / dead-letter.
 //! - `dead_letter`: list, show, replay, discard.
+//! - `attempt`: what a running attempt records (its steps, its search tags), written with its lease's answer.
 //! - `history`: per-step run history, business-key search, retention purge.
 //! - `catalogue`: catalogue events tagged with their SKU code, and found by it.
 //! - `ledger`: idempotency intents and results around external calls.
@@ -89,6 +90,7 @@ macro_rules! on_conn {
 
 mod admin;
 mod alert_state;
+mod attempt;
 mod audit;
 mod backend;
 mod callbacks;
@@ -123,6 +125,7 @@ pub use admin::{
     TenantActivity, TokenScope,
 };
 pub use alert_state::DeadLetterWindow;
+pub use attempt::{EventTag, Step};
 pub use backend::Backend;
 pub use callbacks::StoredCallback;
 pub use config::{BatchConfig, StoreConfig, Synchronous};
@@ -130,7 +133,7 @@ pub use connection::Disconnection;
 pub use dead_letter::{DeadLetter, DeadLetterFilter};
 pub use error::{Error, Result};
 pub use event::{EventRecord, EventState, InsertOutcome, JobId, NewEvent, Transition};
-pub use history::{EventTag, PURGE_BATCH, PurgeReport, RunHistory, Step, StepRecord};
+pub use history::{PURGE_BATCH, PurgeReport, RunHistory, StepRecord};
 pub use ingestor::Ingestor;
 pub use ledger::{LedgerEntry, LedgerState};
 pub use mapping::MappingKind;

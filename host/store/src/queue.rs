@@ -14,6 +14,7 @@
 mod postgres;
 mod sqlite;
 
+use crate::attempt::{EventTag, Step};
 use crate::backend::{Conn, Pool, notify_work};
 use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventState, JobId, add_history};
@@ -73,7 +74,7 @@ pub struct Lease {
     /// The attempt this lease is for (1-based).
     pub attempt: u32,
     /// The steps and tags the attempt recorded, written with its answer.
-    pub(crate) recorded: crate::history::AttemptRecord,
+    pub(crate) recorded: crate::attempt::AttemptRecord,
 }
 
 /// An event handed to a worker.
@@ -332,6 +333,26 @@ impl Store {
         Ok(())
     }
 
+    /// Records one step of the attempt `lease` is for; it is written with the lease's answer ([`AttemptRecord`]).
+    ///
+    /// # Errors
+    /// None today; kept fallible for a store that writes at once.
+    pub async fn record_step(&self, lease: &Lease, step: &Step) -> Result<()> {
+        lease.recorded.push_step(step);
+        Ok(())
+    }
+
+    /// Tags the leased event with a business key as soon as a step knows it, so that search finds the event even
+    /// when a later step fails (a dead-lettered order by its number). Written with the lease's answer, like the
+    /// steps ([`AttemptRecord`]).
+    ///
+    /// # Errors
+    /// None today; kept fallible for a store that writes at once.
+    pub async fn tag_event(&self, lease: &Lease, tag: EventTag<'_>) -> Result<()> {
+        lease.recorded.tag(tag);
+        Ok(())
+    }
+
     /// Extends a running lease to `by` from now: the worker's heartbeat during a long run. Call it well before
     /// the lease runs out (e.g. every third of the lease); a host that stops calling it (crashed, hung, cut off)
     /// loses the event to another worker once the lease expires.
@@ -426,7 +447,7 @@ fn lease_for(req: &ClaimRequest, event: &EventRecord) -> Lease {
         job: event.job,
         owner: req.owner.clone(),
         attempt: event.attempts,
-        recorded: crate::history::AttemptRecord::default(),
+        recorded: crate::attempt::AttemptRecord::default(),
     }
 }
 
