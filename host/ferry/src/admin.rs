@@ -16,6 +16,7 @@
 //! - `events`: run history with search by Kentico order number and FreshBooks invoice id; the dead-letter queue.
 //! - `plugins`: uploads (cheap checks, stored by hash), versions, activate and rollback, swapping the serving chain.
 //! - `compile`: uploaded versions compiled in the background (`compiling` → `ready` | `failed`), activation waiting.
+//! - `activation`: a tenant's chain rebuilt with its active uploaded versions and swapped in; only `ready` versions.
 //! - `chain`: the chain's order (uploads appended, reorder), deactivating and reactivating a plugin, its settings.
 //! - `dry_run`: a candidate plugin run against a stored order event with the tenant's chain, writing nothing.
 //! - `plugin_log`: the tenant's plugin log (what its plugins wrote while running its events).
@@ -28,6 +29,7 @@
 //!
 //! The document at `/admin/v1/openapi.yaml` is `docs/openapi.yaml`, compiled in.
 
+mod activation;
 mod audits;
 mod auth;
 mod backfill;
@@ -150,7 +152,7 @@ impl AdminState {
             audit_hook: None,
             config: config.clone(),
         };
-        plugins::restore_active(&state).await?;
+        activation::restore_active(&state).await?;
         compile::resume(&state).await?;
         Ok(state)
     }

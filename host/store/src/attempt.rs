@@ -34,8 +34,8 @@ pub struct Step {
     pub detail: serde_json::Value,
 }
 
-/// What an attempt records while it runs, its steps and search tags, kept with its [`Lease`](crate::Lease) and written by the
-/// lease's answer (complete, retry, defer, dead letter) in that answer's transaction: one commit per attempt
+/// What an attempt records while it runs, its steps and search tags, kept with its [`Lease`](crate::Lease) and
+/// written by the lease's answer (complete, retry, defer, dead letter) in that answer's transaction: one commit per attempt
 /// instead of one per row, which on SQLite is one fsync. An attempt that never answers (its host died) leaves no
 /// steps; the next attempt records its own.
 #[derive(Debug, Default, Clone)]

@@ -11,9 +11,10 @@
 //! Every change builds the new chain first and swaps it in once it has loaded, under the same lock as activations;
 //! hosts sharing the database pick it up through the config snapshot (`sync`).
 
+use super::activation::{activate_version, build_chain, swap};
 use super::error::AdminPath;
 use super::plan::{StoredChain, plan, stem};
-use super::plugins::{activate_version, build_chain, check_name, named_versions, swap};
+use super::plugins::{check_name, named_versions};
 use super::tenants::serving_tenant;
 use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
 use crate::tenants::{TenantConfig, TenantRuntime};

@@ -7,8 +7,8 @@
 //! compile ([`wait_compiled`]), up to `admin.activation_wait_ms`. A host that starts compiles again whatever a
 //! previous run left `compiling` ([`resume`]).
 
-use super::plugins::activate_version;
-use super::{AdminState, ApiError, ErrorCode};
+use super::activation::activate_version;
+use super::{AdminState, ApiError};
 use axum::body::Bytes;
 use ferry_model::TenantId;
 use ferry_store::{PluginState, PluginVersion};
@@ -140,28 +140,5 @@ pub(crate) async fn wait_compiled(
         }
         let _ = tokio::time::timeout_at(deadline.min(tokio::time::Instant::now() + POLL), finished)
             .await;
-    }
-}
-
-/// Refuses to activate a version that is not `ready`.
-///
-/// # Errors
-/// 422 with the reason for a `failed` version, 409 for one still `compiling`.
-pub(crate) fn ensure_ready(v: &PluginVersion) -> Result<(), ApiError> {
-    match v.state {
-        PluginState::Ready => Ok(()),
-        PluginState::Failed => Err(ApiError::new(
-            ErrorCode::InvalidPlugin,
-            format!(
-                "plugin {} version {} failed to compile and cannot be activated: {}",
-                v.name,
-                v.version,
-                v.reason.as_deref().unwrap_or("no reason recorded")
-            ),
-        )),
-        PluginState::Compiling => Err(ApiError::conflict(format!(
-            "plugin {} version {} is still compiling; activate it once its state is ready",
-            v.name, v.version
-        ))),
     }
 }

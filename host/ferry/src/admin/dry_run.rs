@@ -7,10 +7,11 @@
 //! chain and for the chain with the candidate, the validation reasons and the FreshBooks drafts (or the error the
 //! chain failed with); `ferry plugin test --tenant T --event ID` prints them with the paths that differ.
 
+use super::activation::{chain_config, load_chain};
 use super::error::{AdminPath, AdminQuery};
 use super::events::tenant_event;
 use super::plan::StoredChain;
-use super::plugins::{chain_config, check_name, decode_upload, load_chain, read_upload};
+use super::plugins::{check_name, decode_upload, read_upload};
 use super::tenants::serving_tenant;
 use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
 use crate::tenants::{PluginConfig, TenantPlugins};

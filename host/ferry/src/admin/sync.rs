@@ -10,8 +10,8 @@
 //! round rebuilds them once more, which changes nothing.
 
 use super::AdminState;
+use super::activation::{build_chain, swap};
 use super::plan::StoredChain;
-use super::plugins::{build_chain, swap};
 use super::tenant_changes::assemble;
 use crate::tenants::stored as managed;
 use anyhow::Context as _;

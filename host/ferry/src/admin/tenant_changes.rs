@@ -7,9 +7,9 @@
 //! `admin.sync_every_ms` (see `sync`). Tenants of the configuration file are not changed here: their file is
 //! their source.
 
+use super::activation::build_chain;
 use super::error::AdminPath;
 use super::plan::StoredChain;
-use super::plugins::build_chain;
 use super::tenants::{parse_tenant, view};
 use super::{AdminJson, AdminState, ApiError, ErrorCode, Principal};
 use crate::tenants::TenantConfig;
