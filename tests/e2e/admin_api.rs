@@ -92,6 +92,45 @@ pub(crate) fn valid() -> OrderMix {
     }
 }
 
+/// Places one valid order for [`SHOP`] and waits (up to two minutes) until it has its one FreshBooks invoice and
+/// nothing of the tenant runs any more; nothing may be dead-lettered meanwhile. The order and the invoice as
+/// FreshBooks holds it.
+pub(crate) async fn invoiced_order(
+    host: &TestApp,
+) -> (
+    ferry::sandbox::audit::Placed,
+    ferry_sim::freshbooks::model::Invoice,
+) {
+    use std::time::{Duration, Instant};
+    let placed = host.sandbox.place(0, &valid()).await;
+    let shop = ferry_model::TenantId::parse(SHOP).unwrap();
+    let guid = placed.order.guid.to_string();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let invoice = loop {
+        assert!(Instant::now() < deadline, "order {guid} was not invoiced");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let dead = host.store.dead_letters(Some(&shop), 10).await.unwrap();
+        assert!(dead.is_empty(), "nothing dead-lettered: {dead:?}");
+        let running = host
+            .store
+            .count_in_state(Some(&shop), ferry_store::EventState::Running)
+            .await
+            .unwrap();
+        let ids = host.sandbox.invoices_by_order();
+        if let (Some(ids), 0) = (ids.get(&guid), running) {
+            assert_eq!(ids.len(), 1, "one invoice per order");
+            break host
+                .sandbox
+                .freshbooks
+                .invoices(&host.sandbox.account_id)
+                .into_iter()
+                .find(|i| i.invoiceid == ids[0])
+                .expect("the invoice is in FreshBooks");
+        }
+    };
+    (placed, invoice)
+}
+
 /// Orders that are all invalid (they end in the dead-letter queue).
 pub(crate) fn invalid() -> OrderMix {
     OrderMix {

@@ -3,15 +3,15 @@
 //! invoice in FreshBooks; a component that passes the upload's checks but does not link ends `failed` with the
 //! reason and is never activated; a version a stopped host left `compiling` is compiled by the next start.
 
-use crate::admin_api::{OTHER, SHOP, spawn_admin_host_with, valid};
+use crate::admin_api::{OTHER, SHOP, invoiced_order, spawn_admin_host_with};
 use ferry_model::TenantId;
-use ferry_store::{EventState, PluginState};
+use ferry_store::PluginState;
 use ferry_tests::admin::assert_error;
 use ferry_tests::plugins::wasm;
 use reqwest::StatusCode;
 use serde_json::json;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The `ferry plugin new --lang js` scaffold built by `scripts/build-plugin-sdks.sh` (12 MB: it carries its
 /// JavaScript engine); its `map-invoice` adds `<greeting> <order number>!` to the invoice notes.
@@ -115,32 +115,7 @@ async fn a_large_upload_answers_compiling_then_turns_ready_and_its_activation_ch
     assert_eq!(active["active"], true);
     assert_eq!(active["state"], "ready");
 
-    let placed = host.sandbox.place(0, &valid()).await;
-    let shop = TenantId::parse(SHOP).unwrap();
-    let guid = placed.order.guid.to_string();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let invoice = loop {
-        assert!(Instant::now() < deadline, "order {guid} was not invoiced");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let dead = host.store.dead_letters(Some(&shop), 10).await.unwrap();
-        assert!(dead.is_empty(), "nothing dead-lettered: {dead:?}");
-        let running = host
-            .store
-            .count_in_state(Some(&shop), EventState::Running)
-            .await
-            .unwrap();
-        let ids = host.sandbox.invoices_by_order();
-        if let (Some(ids), 0) = (ids.get(&guid), running) {
-            assert_eq!(ids.len(), 1, "one invoice per order");
-            break host
-                .sandbox
-                .freshbooks
-                .invoices(&host.sandbox.account_id)
-                .into_iter()
-                .find(|i| i.invoiceid == ids[0])
-                .expect("the invoice is in FreshBooks");
-        }
-    };
+    let (placed, invoice) = invoiced_order(&host).await;
     let line = format!("Compiled in the background on {}!", placed.order.number);
     assert!(
         invoice.notes.lines().any(|l| l == line),

@@ -4,13 +4,10 @@
 //! `target/plugin-sdks/`), is uploaded to a running host through the admin API, given its setting, and changes the
 //! next order's invoice in FreshBooks.
 
-use crate::admin_api::{SHOP, spawn_admin_host_with, valid};
-use ferry_model::TenantId;
-use ferry_store::EventState;
+use crate::admin_api::{SHOP, invoiced_order, spawn_admin_host_with, valid};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 const LANGS: [&str; 4] = ["rust", "ts", "js", "python"];
 
@@ -55,32 +52,7 @@ async fn a_scaffolded_plugin_in_each_language_changes_the_invoice_in_freshbooks(
         assert_eq!(status, StatusCode::OK, "{lang}: {body}");
     }
 
-    let placed = host.sandbox.place(0, &valid()).await;
-    let shop = TenantId::parse(SHOP).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let guid = placed.order.guid.to_string();
-    let invoice = loop {
-        assert!(Instant::now() < deadline, "order {guid} was not invoiced");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let dead = host.store.dead_letters(Some(&shop), 10).await.unwrap();
-        assert!(dead.is_empty(), "nothing dead-lettered: {dead:?}");
-        let running = host
-            .store
-            .count_in_state(Some(&shop), EventState::Running)
-            .await
-            .unwrap();
-        let ids = host.sandbox.invoices_by_order();
-        if let (Some(ids), 0) = (ids.get(&guid), running) {
-            assert_eq!(ids.len(), 1, "one invoice per order");
-            break host
-                .sandbox
-                .freshbooks
-                .invoices(&host.sandbox.account_id)
-                .into_iter()
-                .find(|i| i.invoiceid == ids[0])
-                .expect("the invoice is in FreshBooks");
-        }
-    };
+    let (placed, invoice) = invoiced_order(&host).await;
     let number = &placed.order.number;
     for lang in LANGS {
         let line = format!("Greetings from {lang} on {number}!");
