@@ -9,7 +9,7 @@
 
 use crate::channel::deliver;
 use crate::config::{AlertsConfig, ChannelConfig};
-use crate::message::{Alert, AlertKind};
+use crate::message::{Alert, AlertKind, Condition};
 use crate::shared::{Local, Shared};
 use ferry_model::{ErrorClass, TenantId};
 use ferry_store::{DeadLetterWindow, Store};
@@ -20,26 +20,6 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tracing::warn;
-
-/// The condition a raise or clear is about: a tenant's (or the host's, `tenant: None`) named state, e.g.
-/// `breaker.freshbooks`, `freshbooks.disconnected`, `backlog.old`, `plugin.failing`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Condition {
-    /// Whose; `None` for the host.
-    pub tenant: Option<TenantId>,
-    /// What, as a dotted name; also the alert's `condition` field.
-    pub name: String,
-}
-
-impl Condition {
-    /// A tenant's condition.
-    pub fn tenant(tenant: &TenantId, name: impl Into<String>) -> Self {
-        Self {
-            tenant: Some(tenant.clone()),
-            name: name.into(),
-        }
-    }
-}
 
 /// A tenant's channels as the host serves it now (looked up per message: tenants come and go while it runs).
 pub type TenantChannels = Arc<dyn Fn(&TenantId) -> Vec<ChannelConfig> + Send + Sync>;

@@ -9,7 +9,7 @@
 //! Layout:
 //! - `config`: [`AlertsConfig`] (the host's `[alerts]`: thresholds and the operator's channels),
 //!   [`TenantAlertsConfig`] (a tenant's `[tenants.alerts]`), [`ChannelConfig`] and their checks.
-//! - `message`: [`Alert`], what one message says, and its text and JSON forms.
+//! - `message`: [`Alert`], what one message says, and its text and JSON forms; [`Condition`], what it is about.
 //! - `channel`: delivery to one channel: `webhook` (signed like Standard Webhooks), `slack`, `email` (SMTP).
 //! - `sign`: the Standard Webhooks signature of an outgoing webhook.
 //! - `dispatch`: [`Alerts`], the handle the host reports to, and the task that deduplicates, batches and sends.
@@ -24,6 +24,6 @@ mod shared;
 mod sign;
 
 pub use config::{AlertsConfig, ChannelConfig, InvalidAlertConfig, TenantAlertsConfig};
-pub use dispatch::{Alerts, AlertsHandle, Condition, TenantChannels};
-pub use message::{Alert, AlertKind};
+pub use dispatch::{Alerts, AlertsHandle, TenantChannels};
+pub use message::{Alert, AlertKind, Condition};
 pub use sign::{sign, webhook_headers};

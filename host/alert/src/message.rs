@@ -5,6 +5,26 @@ use ferry_model::{ErrorClass, TenantId};
 use std::collections::BTreeMap;
 use time::OffsetDateTime;
 
+/// The condition a raise or clear is about: a tenant's (or the host's, `tenant: None`) named state, e.g.
+/// `breaker.freshbooks`, `freshbooks.disconnected`, `backlog.old`, `plugin.failing`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Condition {
+    /// Whose; `None` for the host.
+    pub tenant: Option<TenantId>,
+    /// What, as a dotted name; also the alert's `condition` field.
+    pub name: String,
+}
+
+impl Condition {
+    /// A tenant's condition.
+    pub fn tenant(tenant: &TenantId, name: impl Into<String>) -> Self {
+        Self {
+            tenant: Some(tenant.clone()),
+            name: name.into(),
+        }
+    }
+}
+
 /// What happened; the webhook's `type` field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AlertKind {

@@ -7,7 +7,7 @@
 //! When the store cannot be reached the host sends on its own view, as a single host would: a duplicate message is
 //! better than a silent outage.
 
-use crate::dispatch::Condition;
+use crate::message::Condition;
 use ferry_model::{ErrorClass, TenantId};
 use ferry_store::{DeadLetterWindow, Store};
 use std::collections::{BTreeMap, HashMap};
