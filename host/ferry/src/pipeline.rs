@@ -224,11 +224,10 @@ impl Pipeline {
     ) -> ExecutionOutcome {
         let lease = &claimed.lease;
         let answered = match result {
-            Ok(outcome) => self
-                .store
-                .complete(lease, &outcome)
-                .await
-                .map(|()| ExecutionOutcome::Completed),
+            Ok(outcome) => self.store.complete(lease, &outcome).await.map(|()| {
+                Self::count_synced(claimed);
+                ExecutionOutcome::Completed
+            }),
             Err(error) => {
                 let message = error.to_string();
                 let class = error.class();

@@ -41,6 +41,18 @@ pub trait Ledger: Send + Sync {
         key: &'a str,
         external_id: &'a str,
     ) -> BoxFuture<'a, Result<(), LedgerError>>;
+    /// Records the FreshBooks id of a key only this event writes (its invoice, its payments, their state) with the
+    /// event's next ledger write — its next intent or its outcome — instead of on its own: one commit fewer per
+    /// call. Until then [`Ledger::get`] on this ledger sees it; an attempt that dies first leaves the key at
+    /// `Intent`, which the next attempt resolves by searching FreshBooks, as after a lost reply. Never for a
+    /// shared object (a client, an item, a tax) that other events look up. By default, [`Ledger::done`].
+    fn done_with_next_write<'a>(
+        &'a self,
+        key: &'a str,
+        external_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), LedgerError>> {
+        self.done(key, external_id)
+    }
     /// Waits for exclusive use of `key` (across tasks and hosts) for a find-or-create: without it two
     /// orders of one customer, run side by side, could both miss the client and both create it.
     fn lock<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<LedgerLock, LedgerError>>;

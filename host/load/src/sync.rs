@@ -155,6 +155,15 @@ pub(crate) async fn done(ledger: &dyn Ledger, key: &str, id: i64) -> Result<()> 
         .map_err(|e| Error::store(&format!("record done {key}"), e))
 }
 
+/// [`done`] for a key only this event writes, recorded with the event's next ledger write
+/// ([`Ledger::done_with_next_write`]).
+pub(crate) async fn done_with_next_write(ledger: &dyn Ledger, key: &str, id: i64) -> Result<()> {
+    ledger
+        .done_with_next_write(key, &id.to_string())
+        .await
+        .map_err(|e| Error::store(&format!("record done {key}"), e))
+}
+
 pub(crate) fn done_id(entry: &Option<LedgerEntry>) -> Option<i64> {
     match entry {
         Some(LedgerEntry::Done { external_id }) => external_id.parse().ok(),
@@ -226,7 +235,7 @@ pub async fn sync_order(
         let key = keys.key("invoice-sent", &order.guid.to_string());
         intent(ledger, &key).await?;
         client.mark_invoice_sent(invoice.id).await?;
-        done(ledger, &key, invoice.id).await?;
+        done_with_next_write(ledger, &key, invoice.id).await?;
     }
     for (n, card) in drafts.gift_cards.iter().enumerate() {
         let which = PaymentRef::gift_card(&keys, order.guid, n);

@@ -5,7 +5,9 @@
 use crate::backend::Conn;
 use crate::error::{Error, Result};
 use crate::event::JobId;
-use crate::store::{dur_ms, to_ms};
+use crate::order_history::{SyncedOrder, write_synced};
+use crate::store::{dur_ms, now_ms, to_ms};
+use ferry_model::TenantId;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -46,6 +48,20 @@ struct Recorded {
     steps: Vec<Step>,
     sku: Option<String>,
     order_number: Option<String>,
+    /// Ledger results written with the attempt's next ledger write or its answer, oldest first.
+    results: Vec<DeferredResult>,
+    /// The synced order to record with a completing answer.
+    synced: Option<(TenantId, SyncedOrder)>,
+    /// Set by the answer that recorded `synced`: whether it was the order's first sync.
+    counted_new_order: bool,
+}
+
+/// A ledger result an attempt holds back for its next write ([`crate::Store::record_result_with_answer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeferredResult {
+    pub(crate) tenant: String,
+    pub(crate) key: String,
+    pub(crate) external_id: String,
 }
 
 /// Leases are told apart by event, owner and attempt; what they recorded is not part of that.
@@ -76,13 +92,70 @@ impl AttemptRecord {
         }
     }
 
-    /// Writes what was recorded (and forgets it) inside the answer's transaction.
-    pub(crate) async fn write(&self, mut conn: Conn<'_>, job: JobId, attempt: u32) -> Result<()> {
+    /// Keeps the ledger result of `key` for the next write.
+    pub(crate) fn defer_result(&self, tenant: &TenantId, key: &str, external_id: &str) {
+        self.lock().results.push(DeferredResult {
+            tenant: tenant.to_string(),
+            key: key.to_owned(),
+            external_id: external_id.to_owned(),
+        });
+    }
+
+    /// The ledger results held back so far, oldest first.
+    pub(crate) fn deferred_results(&self) -> Vec<DeferredResult> {
+        self.lock().results.clone()
+    }
+
+    /// The external id held back for `key`, if any (the latest).
+    pub(crate) fn deferred_result(&self, tenant: &TenantId, key: &str) -> Option<String> {
+        self.lock()
+            .results
+            .iter()
+            .rev()
+            .find(|r| r.tenant == tenant.as_str() && r.key == key)
+            .map(|r| r.external_id.clone())
+    }
+
+    /// Forgets the oldest `n` held-back results, once written.
+    pub(crate) fn forget_results(&self, n: usize) {
+        let mut recorded = self.lock();
+        let n = n.min(recorded.results.len());
+        recorded.results.drain(..n);
+    }
+
+    /// Keeps `order` to record as synced with a completing answer.
+    pub(crate) fn synced_order(&self, tenant: &TenantId, order: &SyncedOrder) {
+        self.lock().synced = Some((tenant.clone(), order.clone()));
+    }
+
+    /// Whether the answer recorded the synced order as new.
+    pub(crate) fn counted_new_order(&self) -> bool {
+        self.lock().counted_new_order
+    }
+
+    /// Writes what was recorded (and forgets it) inside the answer's transaction; a completing answer (`completes`)
+    /// also records the synced order.
+    pub(crate) async fn write(
+        &self,
+        mut conn: Conn<'_>,
+        job: JobId,
+        attempt: u32,
+        completes: bool,
+    ) -> Result<()> {
         let Recorded {
             steps,
             sku,
             order_number,
+            results,
+            synced,
+            counted_new_order: _,
         } = std::mem::take(&mut *self.lock());
+        let now = now_ms();
+        crate::ledger::write_results(conn.reborrow(), &results, now).await?;
+        if completes && let Some((tenant, order)) = synced {
+            let first = write_synced(conn.reborrow(), &tenant, &order, now).await?;
+            self.lock().counted_new_order = first;
+        }
         for step in &steps {
             on_conn!(conn.reborrow(), |c| {
                 sqlx::query(

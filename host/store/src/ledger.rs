@@ -4,6 +4,9 @@
 //! `invoice:<order guid>`, payload hash) before calling, and the external id after. An intent without a
 //! result means the outcome is unknown: search FreshBooks for the marker before creating again.
 
+use crate::Lease;
+use crate::attempt::DeferredResult;
+use crate::backend::Conn;
 use crate::error::{Error, Result};
 use crate::store::{Store, from_ms, now_ms};
 use ferry_model::TenantId;
@@ -52,19 +55,15 @@ impl Store {
     ) -> Result<LedgerEntry> {
         let now = now_ms();
         on_write!(self, |p| {
-            sqlx::query(
-                "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, \
-                 created_at, updated_at) VALUES ($1, $2, 'intent', NULL, $3, $4, $4) ON CONFLICT \
-                 (tenant, key) DO NOTHING",
+            let mut conn = p.acquire().await.map_err(Error::db("record intent"))?;
+            write_intent(
+                Conn::from(&mut *conn),
+                tenant.as_str(),
+                key,
+                payload_hash,
+                now,
             )
-            .bind(tenant.as_str())
-            .bind(key)
-            .bind(payload_hash)
-            .bind(now)
-            .execute(p)
-            .await
-            .map_err(Error::db("record intent"))?
-            .rows_affected()
+            .await?;
         });
         self.ledger_lookup(tenant, key)
             .await?
@@ -85,22 +84,104 @@ impl Store {
     ) -> Result<()> {
         let now = now_ms();
         on_write!(self, |p| {
-            sqlx::query(
-                "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, \
-                 created_at, updated_at) VALUES ($1, $2, 'done', $3, '', $4, $4) ON CONFLICT \
-                 (tenant, key) DO UPDATE SET state = 'done', external_id = excluded.external_id, \
-                 updated_at = excluded.updated_at",
+            let mut conn = p.acquire().await.map_err(Error::db("record call result"))?;
+            write_result(
+                Conn::from(&mut *conn),
+                tenant.as_str(),
+                key,
+                external_id,
+                now,
             )
-            .bind(tenant.as_str())
-            .bind(key)
-            .bind(external_id)
-            .bind(now)
-            .execute(p)
             .await
-            .map_err(Error::db("record call result"))?
-            .rows_affected()
+        })
+    }
+
+    /// Records the result of the call `lease`'s attempt made, with that attempt's next ledger write: its next
+    /// [`Store::record_attempt_intent`] or its answer ([`Store::complete`] and the others), in the same transaction.
+    /// One commit (on SQLite one fsync) fewer per call. Until then [`Store::attempt_ledger_lookup`] sees it. An
+    /// attempt that never writes again (its host died, its lease was lost) leaves the key at `intent`: an unknown
+    /// outcome, which the next attempt resolves by searching FreshBooks, as after a lost reply.
+    pub fn record_result_with_answer(
+        &self,
+        lease: &Lease,
+        tenant: &TenantId,
+        key: &str,
+        external_id: &str,
+    ) {
+        lease.recorded.defer_result(tenant, key, external_id);
+    }
+
+    /// [`Store::record_intent`] for `lease`'s attempt: the results it deferred
+    /// ([`Store::record_result_with_answer`]) are written first, in the same transaction.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails; the deferred results stay deferred.
+    pub async fn record_attempt_intent(
+        &self,
+        lease: &Lease,
+        tenant: &TenantId,
+        key: &str,
+        payload_hash: &str,
+    ) -> Result<LedgerEntry> {
+        let pending = lease.recorded.deferred_results();
+        if pending.is_empty() {
+            return self.record_intent(tenant, key, payload_hash).await;
+        }
+        let now = now_ms();
+        on_write!(self, |p| {
+            let mut tx = p.begin().await.map_err(Error::db("begin record intent"))?;
+            write_results(Conn::from(&mut *tx), &pending, now).await?;
+            write_intent(
+                Conn::from(&mut *tx),
+                tenant.as_str(),
+                key,
+                payload_hash,
+                now,
+            )
+            .await?;
+            tx.commit()
+                .await
+                .map_err(Error::db("commit record intent"))?;
         });
-        Ok(())
+        lease.recorded.forget_results(pending.len());
+        self.ledger_lookup(tenant, key)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: format!("ledger entry {key}"),
+            })
+    }
+
+    /// [`Store::ledger_lookup`] as `lease`'s attempt sees it: a result it deferred counts as done.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn attempt_ledger_lookup(
+        &self,
+        lease: &Lease,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<Option<LedgerEntry>> {
+        let row = self.ledger_lookup(tenant, key).await?;
+        let Some(external_id) = lease.recorded.deferred_result(tenant, key) else {
+            return Ok(row);
+        };
+        let now = OffsetDateTime::now_utc();
+        Ok(Some(match row {
+            Some(r) => LedgerEntry {
+                state: LedgerState::Done,
+                external_id: Some(external_id),
+                updated_at: now,
+                ..r
+            },
+            None => LedgerEntry {
+                key: key.to_owned(),
+                state: LedgerState::Done,
+                external_id: Some(external_id),
+                payload_hash: String::new(),
+                created_at: now,
+                updated_at: now,
+            },
+        }))
     }
 
     /// The ledger row for a key, if any.
@@ -143,4 +224,65 @@ struct LedgerRow {
     payload_hash: String,
     created_at: i64,
     updated_at: i64,
+}
+
+/// Inserts the intent row of `key` unless it has one.
+async fn write_intent(
+    conn: Conn<'_>,
+    tenant: &str,
+    key: &str,
+    payload_hash: &str,
+    now: i64,
+) -> Result<()> {
+    on_conn!(conn, |c| {
+        sqlx::query(
+            "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, \
+             updated_at) VALUES ($1, $2, 'intent', NULL, $3, $4, $4) ON CONFLICT (tenant, key) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(key)
+        .bind(payload_hash)
+        .bind(now)
+        .execute(c)
+        .await
+        .map_err(Error::db("record intent"))
+        .map(drop)
+    })
+}
+
+/// Sets `key` done with `external_id`.
+async fn write_result(
+    conn: Conn<'_>,
+    tenant: &str,
+    key: &str,
+    external_id: &str,
+    now: i64,
+) -> Result<()> {
+    on_conn!(conn, |c| {
+        sqlx::query(
+            "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, \
+             updated_at) VALUES ($1, $2, 'done', $3, '', $4, $4) ON CONFLICT (tenant, key) DO UPDATE \
+             SET state = 'done', external_id = excluded.external_id, updated_at = excluded.updated_at",
+        )
+        .bind(tenant)
+        .bind(key)
+        .bind(external_id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map_err(Error::db("record call result"))
+        .map(drop)
+    })
+}
+
+/// Writes the results an attempt deferred, in order.
+pub(crate) async fn write_results(
+    mut conn: Conn<'_>,
+    results: &[DeferredResult],
+    now: i64,
+) -> Result<()> {
+    for r in results {
+        write_result(conn.reborrow(), &r.tenant, &r.key, &r.external_id, now).await?;
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! A held event is recorded here before it is dead-lettered; a replay of its dead letter (`dead_letter`) releases
 //! it, and the worker runs a released event without the checks.
 
+use crate::Lease;
 use crate::backend::{Conn, begin_write};
 use crate::error::{Error, Result};
 use crate::event::JobId;
@@ -58,47 +59,25 @@ impl Store {
         let now = now_ms();
         let first = on_write!(self, |p| {
             let mut tx = begin_write(p, "begin record synced order").await?;
-            // Read inside the write transaction: SQLite's writer lock, and on Postgres the per-object ordering that
-            // runs one event of an order at a time, keep two syncs of one order from both finding it new.
-            let seen: Option<i64> = sqlx::query_scalar(
-                "SELECT synced_at FROM synced_orders WHERE tenant = $1 AND order_guid = $2",
-            )
-            .bind(tenant.as_str())
-            .bind(&order.order_guid)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(Error::db("read synced order"))?;
-            sqlx::query(
-                "INSERT INTO synced_orders (tenant, order_guid, currency, total, max_quantity, \
-                 customer, country, synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT \
-                 (tenant, order_guid) DO UPDATE SET currency = excluded.currency, total = \
-                 excluded.total, max_quantity = excluded.max_quantity, customer = \
-                 excluded.customer, country = excluded.country",
-            )
-            .bind(tenant.as_str())
-            .bind(&order.order_guid)
-            .bind(&order.currency)
-            .bind(order.total.normalize().to_string())
-            .bind(order.max_quantity)
-            .bind(&order.customer)
-            .bind(&order.country)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("record synced order"))?;
-            if seen.is_none() {
-                let counts = UsageCounts {
-                    orders_synced: 1,
-                    ..UsageCounts::default()
-                };
-                usage::add(&mut *tx, tenant, from_ms(now).date(), counts).await?;
-            }
+            let first = write_synced(Conn::from(&mut *tx), tenant, order, now).await?;
             tx.commit()
                 .await
                 .map_err(Error::db("commit synced order"))?;
-            seen.is_none()
+            first
         });
         Ok(first)
+    }
+
+    /// [`Store::record_synced_order`] with the answer of the attempt holding `lease` ([`Store::complete`]), in its
+    /// transaction: one commit fewer per order. [`Lease::counted_new_order`] says afterwards whether the order was
+    /// synced (and counted in the usage) for the first time. Not written if the attempt answers otherwise.
+    pub fn record_synced_order_with_answer(
+        &self,
+        lease: &Lease,
+        tenant: &TenantId,
+        order: &SyncedOrder,
+    ) {
+        lease.recorded.synced_order(tenant, order);
     }
 
     /// The history `order_guid` is checked against: up to `limit` recent orders of the tenant (totals in
@@ -225,4 +204,52 @@ pub(crate) async fn release_hold(conn: impl Into<Conn<'_>>, job: JobId, now: i64
     .map(|r| r.rows_affected()))
     .map_err(Error::db("release review hold"))?;
     Ok(())
+}
+
+/// Records `order` as synced (see [`Store::record_synced_order`]) inside the caller's write transaction; returns
+/// whether it was its first sync.
+pub(crate) async fn write_synced(
+    mut conn: Conn<'_>,
+    tenant: &TenantId,
+    order: &SyncedOrder,
+    now: i64,
+) -> Result<bool> {
+    // Read inside the write transaction: SQLite's writer lock, and on Postgres the per-object ordering that
+    // runs one event of an order at a time, keep two syncs of one order from both finding it new.
+    let seen: Option<i64> = on_conn!(conn.reborrow(), |c| sqlx::query_scalar(
+        "SELECT synced_at FROM synced_orders WHERE tenant = $1 AND order_guid = $2",
+    )
+    .bind(tenant.as_str())
+    .bind(&order.order_guid)
+    .fetch_optional(c)
+    .await
+    .map_err(Error::db("read synced order"))?);
+    on_conn!(conn.reborrow(), |c| {
+        sqlx::query(
+        "INSERT INTO synced_orders (tenant, order_guid, currency, total, max_quantity, customer, country, \
+         synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant, order_guid) DO UPDATE SET \
+         currency = excluded.currency, total = excluded.total, max_quantity = excluded.max_quantity, \
+         customer = excluded.customer, country = excluded.country",
+    )
+    .bind(tenant.as_str())
+    .bind(&order.order_guid)
+    .bind(&order.currency)
+    .bind(order.total.normalize().to_string())
+    .bind(order.max_quantity)
+    .bind(&order.customer)
+    .bind(&order.country)
+    .bind(now)
+    .execute(c)
+    .await
+    .map_err(Error::db("record synced order"))
+    .map(drop)
+    })?;
+    if seen.is_none() {
+        let counts = UsageCounts {
+            orders_synced: 1,
+            ..UsageCounts::default()
+        };
+        usage::add(conn, tenant, from_ms(now).date(), counts).await?;
+    }
+    Ok(seen.is_none())
 }

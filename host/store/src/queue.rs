@@ -77,6 +77,14 @@ pub struct Lease {
     pub(crate) recorded: crate::attempt::AttemptRecord,
 }
 
+impl Lease {
+    /// Whether this lease's completing answer recorded an order synced for the first time
+    /// ([`Store::record_synced_order_with_answer`]; counted in the tenant's usage).
+    pub fn counted_new_order(&self) -> bool {
+        self.recorded.counted_new_order()
+    }
+}
+
 /// An event handed to a worker.
 #[derive(Debug, Clone)]
 pub struct Claimed {
@@ -409,7 +417,12 @@ async fn finish(
     }
     lease
         .recorded
-        .write(conn.reborrow(), lease.job, lease.attempt)
+        .write(
+            conn.reborrow(),
+            lease.job,
+            lease.attempt,
+            to == EventState::Done,
+        )
         .await?;
     add_history(
         conn.reborrow(),

@@ -95,9 +95,9 @@ impl Pipeline {
     }
 
     /// Keeps what the anomaly checks compare later orders with, and counts the order in the tenant's usage the first
-    /// time. Every tenant's orders are kept, so checks switched on later start from the history. Best effort: a lost
-    /// row must not fail or repeat a sync that happened.
-    pub(super) async fn remember_synced(&self, tenant: &TenantRuntime, order: &Order) {
+    /// time, with the event's completion (in its transaction; [`Self::count_synced`] after it). Every tenant's orders
+    /// are kept, so checks switched on later start from the history.
+    pub(super) fn remember_synced(&self, claimed: &Claimed, tenant: &TenantRuntime, order: &Order) {
         let facts = OrderFacts::of(order);
         let synced = SyncedOrder {
             order_guid: order.guid.to_string(),
@@ -107,15 +107,17 @@ impl Pipeline {
             customer: facts.customer,
             country: facts.country,
         };
-        match self.store.record_synced_order(&tenant.id, &synced).await {
-            // The store counted it in the tenant's usage in the same write.
-            Ok(true) => metrics::counter!(crate::telemetry::metrics::USAGE_ORDERS_SYNCED_TOTAL,
-                "tenant" => tenant.id.to_string())
-            .increment(1),
-            Ok(false) => {}
-            Err(error) => {
-                tracing::warn!(%error, "Could not record the synced order for the anomaly checks and usage.");
-            }
+        self.store
+            .record_synced_order_with_answer(&claimed.lease, &tenant.id, &synced);
+    }
+
+    /// Counts a completed event's order in the usage metric when its completion recorded it as synced for the first
+    /// time.
+    pub(super) fn count_synced(claimed: &Claimed) {
+        if claimed.lease.counted_new_order() {
+            metrics::counter!(crate::telemetry::metrics::USAGE_ORDERS_SYNCED_TOTAL,
+                "tenant" => claimed.event.tenant.to_string())
+            .increment(1);
         }
     }
 }

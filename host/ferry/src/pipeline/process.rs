@@ -159,7 +159,11 @@ impl Pipeline {
                 "load",
                 |s: &ferry_load::Synced| serde_json::to_value(s).unwrap_or_default(),
                 async {
-                    let ledger = StoreLedger::new(self.store.clone(), tenant.id.clone());
+                    let ledger = StoreLedger::for_attempt(
+                        self.store.clone(),
+                        tenant.id.clone(),
+                        claimed.lease.clone(),
+                    );
                     Ok(ferry_load::sync_order(
                         &tenant.freshbooks,
                         &ledger,
@@ -173,7 +177,7 @@ impl Pipeline {
             )
             .await?;
         if synced.invoice_id != 0 && !drafts.cancelled {
-            self.remember_synced(tenant, &order).await;
+            self.remember_synced(claimed, tenant, &order);
         }
         Ok(Outcome {
             freshbooks: serde_json::to_value(&synced).unwrap_or_default(),

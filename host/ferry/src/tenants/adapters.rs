@@ -6,7 +6,7 @@ use ferry_load::{
 };
 use ferry_model::TenantId;
 use ferry_secrets::Keyring;
-use ferry_store::{LedgerState, RotateOutcome, Store, TokenSet};
+use ferry_store::{Lease, LedgerState, RotateOutcome, Store, TokenSet};
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::Arc;
 
@@ -17,16 +17,32 @@ const CREATE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30)
 /// How long a token refresh waits for another host's refresh of the same account.
 const REFRESH_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// `load`'s ledger over the store's idempotency table, scoped to one tenant.
+/// `load`'s ledger over the store's idempotency table, scoped to one tenant, and to one event's attempt when it
+/// runs for one (then results of keys only that event writes go with its next write).
 pub struct StoreLedger {
     store: Store,
     tenant: TenantId,
+    attempt: Option<Lease>,
 }
 
 impl StoreLedger {
-    /// The ledger of `tenant`.
+    /// The ledger of `tenant`, every write on its own.
     pub fn new(store: Store, tenant: TenantId) -> Self {
-        Self { store, tenant }
+        Self {
+            store,
+            tenant,
+            attempt: None,
+        }
+    }
+
+    /// The ledger of `tenant` as the attempt holding `lease` uses it: [`Ledger::done_with_next_write`] holds a
+    /// result back for the attempt's next intent or its answer.
+    pub fn for_attempt(store: Store, tenant: TenantId, lease: Lease) -> Self {
+        Self {
+            store,
+            tenant,
+            attempt: Some(lease),
+        }
     }
 }
 
@@ -37,11 +53,15 @@ fn ledger_err(e: ferry_store::Error) -> LedgerError {
 impl Ledger for StoreLedger {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<LedgerEntry>, LedgerError>> {
         Box::pin(async move {
-            let row = self
-                .store
-                .ledger_lookup(&self.tenant, key)
-                .await
-                .map_err(ledger_err)?;
+            let row = match &self.attempt {
+                Some(lease) => {
+                    self.store
+                        .attempt_ledger_lookup(lease, &self.tenant, key)
+                        .await
+                }
+                None => self.store.ledger_lookup(&self.tenant, key).await,
+            }
+            .map_err(ledger_err)?;
             Ok(row.map(|r| match (r.state, r.external_id) {
                 (LedgerState::Done, Some(external_id)) => LedgerEntry::Done { external_id },
                 _ => LedgerEntry::Intent,
@@ -51,11 +71,16 @@ impl Ledger for StoreLedger {
 
     fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
         Box::pin(async move {
-            self.store
-                .record_intent(&self.tenant, key, "")
-                .await
-                .map(drop)
-                .map_err(ledger_err)
+            match &self.attempt {
+                Some(lease) => {
+                    self.store
+                        .record_attempt_intent(lease, &self.tenant, key, "")
+                        .await
+                }
+                None => self.store.record_intent(&self.tenant, key, "").await,
+            }
+            .map(drop)
+            .map_err(ledger_err)
         })
     }
 
@@ -70,6 +95,21 @@ impl Ledger for StoreLedger {
                 .await
                 .map_err(ledger_err)
         })
+    }
+
+    fn done_with_next_write<'a>(
+        &'a self,
+        key: &'a str,
+        external_id: &'a str,
+    ) -> BoxFuture<'a, Result<(), LedgerError>> {
+        match &self.attempt {
+            Some(lease) => {
+                self.store
+                    .record_result_with_answer(lease, &self.tenant, key, external_id);
+                Box::pin(async { Ok(()) })
+            }
+            None => self.done(key, external_id),
+        }
     }
 
     fn lock<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<LedgerLock, LedgerError>> {

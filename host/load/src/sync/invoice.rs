@@ -1,7 +1,9 @@
 //! The order's invoice and its payment: the recorded one, else one found by marker after an unknown outcome, else
 //! a new one.
 
-use super::{Keys, Synced, done, done_id, get, intent, lock, order_marker, with_marker};
+use super::{
+    Keys, Synced, done, done_id, done_with_next_write, get, intent, lock, order_marker, with_marker,
+};
 use crate::freshbooks::{FbInvoice, FreshBooksClient, InvoiceAddress};
 use crate::ledger::{Ledger, LedgerEntry};
 use crate::{Error, Result};
@@ -120,7 +122,7 @@ pub(super) async fn ensure_invoice(
     let inv = fb
         .create_invoice(synced.client_id, draft, &address, &notes)
         .await?;
-    done(ledger, &key, inv.id).await?;
+    done_with_next_write(ledger, &key, inv.id).await?;
     Ok(inv)
 }
 
@@ -223,6 +225,6 @@ pub(super) async fn ensure_payment(
     stamped.note = with_marker(&draft.note, &marker);
     intent(ledger, &key).await?;
     let p = fb.create_payment(invoice_id, &stamped).await?;
-    done(ledger, &key, p.id).await?;
+    done_with_next_write(ledger, &key, p.id).await?;
     Ok(Some(p.id))
 }

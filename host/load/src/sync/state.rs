@@ -100,7 +100,11 @@ pub(super) async fn record(
         "{state} {}",
         synced.invoice_number.as_deref().unwrap_or_default()
     );
-    put(ledger, &key, value.trim_end()).await
+    // Only this order's events write its state: it goes with the event's outcome.
+    ledger
+        .done_with_next_write(&key, value.trim_end())
+        .await
+        .map_err(|e| Error::store(&format!("record done {key}"), e))
 }
 
 async fn put(ledger: &dyn Ledger, key: &str, value: &str) -> Result<()> {

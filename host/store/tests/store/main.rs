@@ -130,6 +130,7 @@ on_both_backends!(
     run_history_is_searchable_by_order_number_and_invoice,
     purge_removes_old_done_events_and_resolved_dead_letters_only,
     idempotency_ledger_records_intent_then_result,
+    an_attempts_held_back_result_is_written_with_its_next_write,
     id_mappings_round_trip,
     watermarks_only_move_forward_and_coverage_is_reported,
     token_rotation_is_compare_and_swap,

@@ -485,6 +485,86 @@ pub(crate) async fn idempotency_ledger_records_intent_then_result(s: &Store) -> 
     Ok(())
 }
 
+/// A result held back by an attempt: the attempt sees it at once, everyone else only once it is written with the
+/// attempt's next intent or its answer; an attempt whose lease is lost writes none of it (the key stays at intent,
+/// an unknown outcome the next attempt searches for).
+pub(crate) async fn an_attempts_held_back_result_is_written_with_its_next_write(
+    s: &Store,
+) -> Result<()> {
+    let t = tenant("t1");
+    let state = |e: Option<ferry_store::LedgerEntry>| e.map(|e| (e.state, e.external_id));
+    for (i, id) in ["a1", "a2"].iter().enumerate() {
+        insert_one(s, "t1", id, i as i64 + 1).await?;
+    }
+    let claimed = s.claim(&req("w1", 2)).await?;
+    ensure!(claimed.len() == 2);
+    let (first, second) = (&claimed[0].lease, &claimed[1].lease);
+
+    // Written with the next intent.
+    s.record_attempt_intent(first, &t, "invoice:g1", "").await?;
+    s.record_result_with_answer(first, &t, "invoice:g1", "900");
+    ensure!(
+        state(s.attempt_ledger_lookup(first, &t, "invoice:g1").await?)
+            == Some((LedgerState::Done, Some("900".into()))),
+        "the attempt sees its own result"
+    );
+    ensure!(
+        state(s.ledger_lookup(&t, "invoice:g1").await?) == Some((LedgerState::Intent, None)),
+        "others do not, yet"
+    );
+    ensure!(
+        state(s.attempt_ledger_lookup(second, &t, "invoice:g1").await?)
+            == Some((LedgerState::Intent, None)),
+        "nor does another attempt"
+    );
+    s.record_attempt_intent(first, &t, "payment:g1", "").await?;
+    ensure!(
+        state(s.ledger_lookup(&t, "invoice:g1").await?)
+            == Some((LedgerState::Done, Some("900".into()))),
+        "written with the next intent"
+    );
+
+    // Written with the answer.
+    s.record_result_with_answer(first, &t, "payment:g1", "77");
+    s.record_result_with_answer(first, &t, "invoice-state:g1", "abc INV-1");
+    ensure!(state(s.ledger_lookup(&t, "payment:g1").await?) == Some((LedgerState::Intent, None)));
+    s.complete(first, &Outcome::default()).await?;
+    ensure!(
+        state(s.ledger_lookup(&t, "payment:g1").await?)
+            == Some((LedgerState::Done, Some("77".into())))
+    );
+    ensure!(
+        state(s.ledger_lookup(&t, "invoice-state:g1").await?)
+            == Some((LedgerState::Done, Some("abc INV-1".into())))
+    );
+
+    // A lost lease writes nothing it held back.
+    s.complete(second, &Outcome::default()).await?;
+    insert_one(s, "t1", "a3", 3).await?;
+    let crashed = s
+        .claim(&ClaimRequest::new("w-crashed", Duration::ZERO, 1))
+        .await?;
+    ensure!(crashed.len() == 1);
+    let crashed = &crashed[0].lease;
+    s.record_attempt_intent(crashed, &t, "invoice:g3", "")
+        .await?;
+    s.record_result_with_answer(crashed, &t, "invoice:g3", "901");
+    let again = s.claim(&req("w2", 1)).await?;
+    ensure!(again.len() == 1, "reclaimed after expiry");
+    ensure!(
+        s.complete(crashed, &Outcome::default()).await.is_err(),
+        "stale worker refused"
+    );
+    ensure!(
+        state(
+            s.attempt_ledger_lookup(&again[0].lease, &t, "invoice:g3")
+                .await?
+        ) == Some((LedgerState::Intent, None)),
+        "the key stays at intent"
+    );
+    Ok(())
+}
+
 pub(crate) async fn id_mappings_round_trip(s: &Store) -> Result<()> {
     let t = tenant("t1");
     ensure!(

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# `ferry serve` as an operator runs it, measured apart from the simulators: `ferry sandbox` (the simulators, one
+# process) and `ferry serve -c ferry.sandbox.toml` (the host, another), then ORDERS orders (default 500; 60 % paid,
+# 30 % in a foreign currency, as in the orders bench) placed through the Kentico simulator's control API, each sent
+# to the host as a signed webhook. Prints orders/s (first order placed → last invoice and payment seen in the
+# FreshBooks simulator) and CPU per order (user + system, from /proc) of the host and of the simulators apart.
+#
+# Env: ORDERS (500), CONCURRENCY (the tenant's concurrency; the sandbox config's default when unset), PLACERS
+# (parallel order placers, 4), FERRY_BIN (default target/release/ferry, built when missing).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+orders=${ORDERS:-500}
+placers=${PLACERS:-4}
+bin=${FERRY_BIN:-$repo/target/release/ferry}
+[ -x "$bin" ] || (cd "$repo" && cargo build --release -p ferry --bin ferry)
+"$repo/scripts/build-plugins.sh" --quiet
+work=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+"$bin" sandbox --orders 0 --plugins-dir "$repo/plugins/target/wasm32-wasip2/release" >sandbox.log 2>&1 &
+sims=$!
+pids+=("$sims")
+for _ in $(seq 100); do [ -s ferry.sandbox.toml ] && break; sleep 0.1; done
+[ -s ferry.sandbox.toml ] || { cat sandbox.log; exit 1; }
+if [ -n "${CONCURRENCY:-}" ]; then
+    # The tenant's running limit: its `[tenants.limits]` table, added after the tenant's own keys.
+    python3 - "$CONCURRENCY" <<'EOF'
+import re, sys
+text = open("ferry.sandbox.toml").read()
+n = sys.argv[1]
+if "[tenants.limits]" in text:
+    text = re.sub(r"(\[tenants\.limits\][^\[]*?)concurrency = \d+", rf"\g<1>concurrency = {n}", text)
+    if f"concurrency = {n}" not in text:
+        text = text.replace("[tenants.limits]", f"[tenants.limits]\nconcurrency = {n}")
+else:
+    text = text.rstrip() + f"\n\n[tenants.limits]\nconcurrency = {n}\n"
+open("ferry.sandbox.toml", "w").write(text)
+EOF
+fi
+"$bin" serve -c ferry.sandbox.toml >serve.log 2>&1 &
+host=$!
+pids+=("$host")
+for _ in $(seq 200); do curl -fs http://127.0.0.1:8080/readyz >/dev/null && break; sleep 0.1; done
+curl -fs http://127.0.0.1:8080/readyz >/dev/null || { tail -20 serve.log; exit 1; }
+account=$(curl -fs http://127.0.0.1:7002/_sim/freshbooks/accounts | jq -r '.[0].account_id')
+count() { curl -fs "http://127.0.0.1:7002/_sim/freshbooks/accounts/$account" | jq -r ".$1"; }
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/proc/$1/stat"; }
+invoices0=$(count invoices)
+payments0=$(count payments)
+host0=$(cpu_ms "$host")
+sims0=$(cpu_ms "$sims")
+start=$(date +%s.%N)
+seq 1 "$orders" | xargs -P "$placers" -I{} curl -fs -o /dev/null -X POST \
+    -H 'content-type: application/json' \
+    -d '{"n": {}, "mix": {"invalid": 0, "foreign_currency": 0.3, "paid": 0.6}}' \
+    http://127.0.0.1:7001/_sim/kentico/orders/random
+placed=$(date +%s.%N)
+# Every order gets an invoice; about 60 % also a payment. Settled: the invoice count is reached and neither count
+# has moved for a second.
+last=""
+for _ in $(seq 6000); do
+    now="$(count invoices) $(count payments)"
+    if [ "${now%% *}" -ge $((invoices0 + orders)) ] && [ "$now" = "$last" ]; then break; fi
+    last=$now
+    sleep 0.05
+done
+end=$(date +%s.%N)
+host1=$(cpu_ms "$host")
+sims1=$(cpu_ms "$sims")
+invoices=$(($(count invoices) - invoices0))
+payments=$(($(count payments) - payments0))
+python3 - "$orders" "$start" "$placed" "$end" "$host0" "$host1" "$sims0" "$sims1" "$invoices" "$payments" <<'EOF'
+import sys
+orders, start, placed, end, h0, h1, s0, s1, inv, pay = sys.argv[1:]
+orders = int(orders)
+# The settle check waits for a quiet second after the last write; it is not part of the run.
+wall = float(end) - float(start) - 1.0
+print(f"ferry serve (sandbox config): {orders} orders in {wall:.2f}s = {orders / wall:.1f} orders/s "
+      f"(placing took {float(placed) - float(start):.2f}s); {inv} invoices, {pay} payments")
+print(f"CPU per order: host {(float(h1) - float(h0)) / orders:.2f} ms, simulators {(float(s1) - float(s0)) / orders:.2f} ms")
+EOF
+grep -c '"level":"ERROR"\|ERROR' serve.log >/dev/null && echo "host errors: $(grep -c 'ERROR' serve.log)" || true
