@@ -99,3 +99,110 @@ async fn a_paid_order_costs_at_most_four_freshbooks_calls_once_the_catalogue_is_
     app.stop().await;
     Ok(())
 }
+
+/// Posts an `ecommerce.order` webhook of `kind` for `order`, announcing a change at `last_modified`, signed with the
+/// sandbox tenant's secret as the Kentico module signs it.
+async fn post_order_webhook(
+    app: &TestApp,
+    id: &str,
+    kind: &str,
+    order: &ferry_sim::kentico::PlacedOrder,
+    last_modified: time::OffsetDateTime,
+) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret;
+    let at = last_modified.format(&time::format_description::well_known::Rfc3339)?;
+    let body = serde_json::json!({
+        "id": id, "type": kind, "occurred_at": at,
+        "object": {"object_type": "ecommerce.order", "id": order.id, "guid": order.guid, "last_modified": at}
+    })
+    .to_string();
+    let key = ferry_ingest::decode_whsec(app.sandbox.webhook_secret().expose_secret())?;
+    let ts = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
+    let status = reqwest::Client::new()
+        .post(format!("{}/hooks/kentico/{}", app.host_url, app.tenant))
+        .header(ferry_ingest::HEADER_ID, id)
+        .header(ferry_ingest::HEADER_TIMESTAMP, &ts)
+        .header(
+            ferry_ingest::HEADER_SIGNATURE,
+            ferry_ingest::sign(&key, id, &ts, body.as_bytes()),
+        )
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await?
+        .status();
+    anyhow::ensure!(status.is_success(), "webhook {id}: {status}");
+    Ok(())
+}
+
+/// A checkout's paid webhook that arrives after the order's created run already read the paid order (here after a
+/// restart too, so nothing the host remembers in memory helps) is answered by that run: no Kentico and no FreshBooks
+/// call, and its event names the run that covered it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_webhook_arriving_after_its_order_was_synced_costs_no_call() -> anyhow::Result<()> {
+    let app = TestApp::spawn(62).await?;
+    app.sandbox.kentico.set_webhook(None);
+    let mix = OrderMix {
+        invalid: 0.0,
+        foreign_currency: 0.0,
+        paid: 1.0,
+    };
+    // Every change of these orders (created, paid) happens at or after `before`.
+    let before = time::OffsetDateTime::now_utc() - time::Duration::seconds(1);
+    let placed = app.place(0..10, &mix).await;
+    for p in &placed {
+        post_order_webhook(
+            &app,
+            &format!("created-{}", p.order.id),
+            "order.created",
+            &p.order,
+            before,
+        )
+        .await?;
+    }
+    assert_exactly_once(&app.settle(&placed).await?);
+    let app = app.restart().await?;
+    let (kentico, freshbooks) = (kentico_calls(&app), api_calls(&app));
+    for p in &placed {
+        post_order_webhook(
+            &app,
+            &format!("paid-{}", p.order.id),
+            "order.paid",
+            &p.order,
+            before,
+        )
+        .await?;
+    }
+    assert_exactly_once(&app.settle(&placed).await?);
+    assert_eq!(
+        kentico_calls(&app),
+        kentico,
+        "no Kentico call for the late paid webhooks"
+    );
+    assert_eq!(
+        api_calls(&app),
+        freshbooks,
+        "no FreshBooks call for the late paid webhooks"
+    );
+    for p in &placed {
+        let paid = app
+            .store
+            .event_by_id(&app.tenant, &format!("paid-{}", p.order.id))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("paid event of order {} stored", p.order.id))?;
+        let created = app
+            .store
+            .event_by_id(&app.tenant, &format!("created-{}", p.order.id))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("created event of order {} stored", p.order.id))?;
+        assert_eq!(
+            paid.outcome,
+            Some(serde_json::json!({ "covered_by": created.job.0 })),
+            "order {}",
+            p.order.id
+        );
+        assert_eq!(paid.order_number, Some(p.order.number.clone()));
+    }
+    app.stop().await;
+    Ok(())
+}

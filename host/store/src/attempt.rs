@@ -54,6 +54,9 @@ struct Recorded {
     synced: Option<(TenantId, SyncedOrder)>,
     /// Set by the answer that recorded `synced`: whether it was the order's first sync.
     counted_new_order: bool,
+    /// The run read its object as it stood at this time: a completing answer also completes the object's waiting
+    /// events up to it ([`crate::Store::covers_with_answer`]).
+    covers: Option<OffsetDateTime>,
 }
 
 /// A ledger result an attempt holds back for its next write ([`crate::Store::record_result_with_answer`]).
@@ -128,6 +131,11 @@ impl AttemptRecord {
         self.lock().synced = Some((tenant.clone(), order.clone()));
     }
 
+    /// Keeps the time the run's read of its object stood at.
+    pub(crate) fn covers(&self, as_of: OffsetDateTime) {
+        self.lock().covers = Some(as_of);
+    }
+
     /// Whether the answer recorded the synced order as new.
     pub(crate) fn counted_new_order(&self) -> bool {
         self.lock().counted_new_order
@@ -149,12 +157,16 @@ impl AttemptRecord {
             results,
             synced,
             counted_new_order: _,
+            covers,
         } = std::mem::take(&mut *self.lock());
         let now = now_ms();
         crate::ledger::write_results(conn.reborrow(), &results, now).await?;
         if completes && let Some((tenant, order)) = synced {
             let first = write_synced(conn.reborrow(), &tenant, &order, now).await?;
             self.lock().counted_new_order = first;
+        }
+        if completes && let Some(as_of) = covers {
+            crate::coverage::complete_covered(conn.reborrow(), job, as_of, now).await?;
         }
         for step in &steps {
             on_conn!(conn.reborrow(), |c| {

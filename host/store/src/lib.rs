@@ -97,6 +97,7 @@ mod callbacks;
 mod catalogue;
 mod config;
 mod connection;
+mod coverage;
 mod dead_letter;
 mod error;
 mod event;

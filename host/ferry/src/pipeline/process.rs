@@ -90,6 +90,23 @@ impl Pipeline {
         tenant: &TenantRuntime,
         envelope: &EventEnvelope,
     ) -> Result<Outcome, StepError> {
+        // A completed run of this order that read it as it stood at or after this event's change (a checkout's paid
+        // webhook arriving after the created one was synced) has answered it: no Kentico read, nothing to write.
+        let covering = self
+            .store
+            .covering_run(
+                &claimed.event.tenant,
+                &claimed.event.ordering_key,
+                envelope.object.last_modified,
+            )
+            .await?;
+        if let Some((run, number)) = covering {
+            return Ok(Outcome {
+                freshbooks: serde_json::json!({ "covered_by": run.0 }),
+                order_number: number,
+                invoice_id: None,
+            });
+        }
         let order: Order = self
             .step(
                 claimed,
@@ -179,6 +196,10 @@ impl Pipeline {
         if synced.invoice_id != 0 && !drafts.cancelled {
             self.remember_synced(claimed, tenant, &order);
         }
+        // This run saw the order as it stood at its OrderLastModified: the order's events still waiting with changes
+        // up to then (a checkout's paid webhook behind its created one) are done with it.
+        self.store
+            .covers_with_answer(&claimed.lease, order.last_modified);
         Ok(Outcome {
             freshbooks: serde_json::to_value(&synced).unwrap_or_default(),
             order_number: Some(order.number.clone()),

@@ -131,6 +131,7 @@ on_both_backends!(
     purge_removes_old_done_events_and_resolved_dead_letters_only,
     idempotency_ledger_records_intent_then_result,
     an_attempts_held_back_result_is_written_with_its_next_write,
+    a_completed_run_answers_the_waiting_events_its_read_covered,
     id_mappings_round_trip,
     watermarks_only_move_forward_and_coverage_is_reported,
     token_rotation_is_compare_and_swap,

@@ -565,6 +565,71 @@ pub(crate) async fn an_attempts_held_back_result_is_written_with_its_next_write(
     Ok(())
 }
 
+/// A completed run that read its order as it stood at `T` answers the order's waiting events announcing changes up to
+/// `T` (a checkout's paid webhook queued behind its created one); later changes and other orders still run.
+pub(crate) async fn a_completed_run_answers_the_waiting_events_its_read_covered(
+    s: &Store,
+) -> Result<()> {
+    let at = |m: u8| datetime!(2026-11-20 13:00 UTC) + time::Duration::minutes(i64::from(m));
+    for (id, object, m) in [
+        ("created", 7, 0),
+        ("paid", 7, 1),
+        ("edited", 7, 5),
+        ("other", 8, 1),
+    ] {
+        s.insert_event(&event("t1", id, object, at(m))).await?;
+    }
+    let first = s.claim(&req("w1", 1)).await?.remove(0);
+    ensure!(first.event.event_id.as_str() == "created");
+    // The run read the order after it was paid, before the edit.
+    s.covers_with_answer(&first.lease, at(2));
+    s.complete(&first.lease, &Outcome::default()).await?;
+    let t = tenant("t1");
+    let paid = s.event_by_id(&t, "paid").await?.context("paid")?;
+    ensure!(paid.state == EventState::Done, "paid: {:?}", paid.state);
+    ensure!(paid.outcome == Some(serde_json::json!({"covered_by": first.lease.job.0})));
+    let history = s.transitions(paid.job).await?;
+    ensure!(
+        history.last().is_some_and(|h| h.to == EventState::Done
+            && h.note
+                .as_deref()
+                .is_some_and(|n| n.contains("covered by event"))),
+        "{history:?}"
+    );
+    for later in ["edited", "other"] {
+        let e = s.event_by_id(&t, later).await?.context("stored")?;
+        ensure!(e.state == EventState::Queued, "{later}: {:?}", e.state);
+    }
+    // An event arriving after the run finished is answered by it when its change is one the run saw.
+    let key = "ecommerce.order:7";
+    ensure!(
+        s.covering_run(&t, key, at(2)).await?.map(|(job, _)| job) == Some(first.lease.job),
+        "a change the run saw"
+    );
+    ensure!(
+        s.covering_run(&t, key, at(3)).await?.is_none(),
+        "a later change"
+    );
+    ensure!(
+        s.covering_run(&t, "ecommerce.order:8", at(0))
+            .await?
+            .is_none(),
+        "another order"
+    );
+    // A run that does not complete covers nothing.
+    let next = s.claim(&req("w1", 2)).await?;
+    ensure!(next.len() == 2);
+    let edited = next
+        .iter()
+        .find(|c| c.event.event_id.as_str() == "edited")
+        .context("edited")?;
+    s.covers_with_answer(&edited.lease, at(9));
+    s.retry(&edited.lease, Duration::from_secs(0), "kentico timed out")
+        .await?;
+    ensure!(s.event_by_id(&t, "edited").await?.context("edited")?.state == EventState::Retrying);
+    Ok(())
+}
+
 pub(crate) async fn id_mappings_round_trip(s: &Store) -> Result<()> {
     let t = tenant("t1");
     ensure!(

@@ -1,0 +1,119 @@
+//! Waiting events a completed run already answered: a run that read its object as it stood at time `T` (an order's
+//! `OrderLastModified`) has seen every change announced up to `T`, so the same object's waiting events whose
+//! `object_last_modified` is at most `T` are done with it, without a run of their own. A checkout's `order.paid`
+//! webhook, still waiting when the `order.created` run read the paid order, costs no Kentico read, no ledger
+//! lookup and no claim. The run's read time is kept on its event (`read_as_of`), so an event of the object arriving
+//! after the run finished is answered the same way ([`Store::covering_run`]).
+
+use crate::backend::Conn;
+use crate::error::{Error, Result};
+use crate::event::{EventState, JobId, add_history};
+use crate::queue::Lease;
+use crate::store::{Store, to_ms};
+use ferry_model::TenantId;
+use time::OffsetDateTime;
+
+impl Store {
+    /// Says that the run holding `lease` read its object as it stood at `as_of`; when the run completes
+    /// ([`Store::complete`]), in the same transaction, the object's waiting events (queued or retrying) that
+    /// announce changes up to `as_of` are done too, their outcome naming this event. Nothing happens when the run
+    /// answers otherwise.
+    pub fn covers_with_answer(&self, lease: &Lease, as_of: OffsetDateTime) {
+        lease.recorded.covers(as_of);
+    }
+
+    /// The completed run of `tenant`'s object (`ordering_key`) that read it as it stood at or after
+    /// `last_modified` ([`Store::covers_with_answer`]), with the order number it found, if any: an event announcing
+    /// that change is answered by it.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn covering_run(
+        &self,
+        tenant: &TenantId,
+        ordering_key: &str,
+        last_modified: OffsetDateTime,
+    ) -> Result<Option<(JobId, Option<String>)>> {
+        let run: Option<(i64, Option<String>)> = on_pool!(&self.pool, |p| {
+            sqlx::query_as(
+            "SELECT seq, order_number FROM events WHERE tenant = $1 AND ordering_key = $2 AND state = 'done' AND read_as_of \
+             >= $3 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(tenant.as_str())
+        .bind(ordering_key)
+        .bind(to_ms(last_modified))
+        .fetch_optional(p)
+        .await
+        .map_err(Error::db("find a covering run"))?
+        });
+        Ok(run.map(|(seq, number)| (JobId(seq), number)))
+    }
+}
+
+/// Completes the waiting events of `job`'s object up to `as_of` (see [`Store::covers_with_answer`]), inside the
+/// answer's transaction. Returns how many.
+pub(crate) async fn complete_covered(
+    mut conn: Conn<'_>,
+    job: JobId,
+    as_of: OffsetDateTime,
+    now: i64,
+) -> Result<u64> {
+    on_conn!(conn.reborrow(), |c| sqlx::query(
+        "UPDATE events SET read_as_of = $1 WHERE seq = $2"
+    )
+    .bind(to_ms(as_of))
+    .bind(job.0)
+    .execute(c)
+    .await
+    .map_err(Error::db("record what the run read"))
+    .map(drop))?;
+    let covered: Vec<(i64, String, i64)> = on_conn!(conn.reborrow(), |c| {
+        sqlx::query_as(
+        "SELECT n.seq, n.state, n.attempts FROM events n JOIN events e ON n.tenant = e.tenant AND \
+         n.ordering_key = e.ordering_key WHERE e.seq = $1 AND n.seq > e.seq AND n.state IN ('queued', \
+         'retrying') AND n.object_last_modified <= $2 ORDER BY n.seq",
+    )
+    .bind(job.0)
+    .bind(to_ms(as_of))
+    .fetch_all(c)
+    .await
+    .map_err(Error::db("find covered events"))?
+    });
+    let outcome = serde_json::json!({ "covered_by": job.0 }).to_string();
+    let note = format!(
+        "covered by event {}: its run read the object as it stood after this change",
+        job.0
+    );
+    for (seq, state, attempts) in &covered {
+        on_conn!(conn.reborrow(), |c| {
+            sqlx::query(
+            // The order number the covering run found, so that a search by order finds these events too (not its
+            // invoice: these events did not make it).
+            "UPDATE events SET state = 'done', outcome = $1, finished_at = $2, updated_at = $2, order_number = \
+             COALESCE(order_number, (SELECT order_number FROM events WHERE seq = $4)) WHERE seq = $3 AND state IN \
+             ('queued', 'retrying')",
+        )
+        .bind(&outcome)
+        .bind(now)
+        .bind(seq)
+        .bind(job.0)
+        .execute(c)
+        .await
+        .map_err(Error::db("complete covered event"))
+        .map(drop)
+        })?;
+        let from = EventState::parse(state).unwrap_or(EventState::Queued);
+        add_history(
+            conn.reborrow(),
+            JobId(*seq),
+            from,
+            EventState::Done,
+            u32::try_from(*attempts).unwrap_or(0),
+            None,
+            Some(&note),
+            now,
+        )
+        .await?;
+    }
+    Ok(covered.len() as u64)
+}
