@@ -223,6 +223,23 @@ fn main() {
         );
         breakdown(&format!("{lang}: custom-fields"), n, &one, &c, &o);
     }
+    // FERRY_BENCH_COMPONENT=<path>: the same breakdown for another component (a candidate build of a twin, a
+    // plugin that does nothing), run as `custom-fields` with its settings.
+    if let Ok(path) = std::env::var("FERRY_BENCH_COMPONENT") {
+        let handle = rt
+            .load("custom-fields", &std::fs::read(&path).unwrap())
+            .unwrap();
+        let one = Chain::new(vec![handle]);
+        let first = &o.lines[0];
+        measure(
+            &format!("{path}: instantiate + one map-item + drop"),
+            n,
+            || {
+                black_box(one.map_item(&c, first, item_draft(first)).unwrap());
+            },
+        );
+        breakdown(&path, n, &one, &c, &o);
+    }
     if std::env::var("FERRY_BENCH_MEMORY").as_deref() == Ok("0") {
         return;
     }
