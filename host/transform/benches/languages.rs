@@ -112,6 +112,72 @@ fn measure(label: &str, n: usize, mut f: impl FnMut()) {
     );
 }
 
+/// Minor and major page faults of this process so far (Linux `/proc/self/stat`), zeros elsewhere.
+fn page_faults() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces): minflt is the 10th field of
+    // the line, majflt the 12th, so the 8th and 10th after the `)`.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<u64> = rest
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0))
+        .collect();
+    (
+        fields.get(7).copied().unwrap_or(0),
+        fields.get(9).copied().unwrap_or(0),
+    )
+}
+
+/// Where one event's time goes with one plugin: p50 of the first hook (which instantiates the plugin), each later
+/// hook, and the drop of the run (instances back to the pool), with the page faults per event.
+fn breakdown(label: &str, n: usize, chain: &Chain, c: &TransformCtx, o: &Order) {
+    const STEPS: [&str; 6] = [
+        "validate-order",
+        "map-client",
+        "map-invoice",
+        "map-item",
+        "map-item",
+        "drop (slots back to the pool)",
+    ];
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::with_capacity(n); STEPS.len()];
+    let faults = page_faults();
+    for _ in 0..n {
+        let mut run = chain.run(c);
+        let mut t = Instant::now();
+        let mut lap = |i: usize, samples: &mut Vec<Vec<Duration>>| {
+            samples[i].push(t.elapsed());
+            t = Instant::now();
+        };
+        black_box(run.validate_order(o).unwrap());
+        lap(0, &mut samples);
+        black_box(run.map_client(&o.customer, client_draft()).unwrap());
+        lap(1, &mut samples);
+        black_box(run.map_invoice(o, invoice_draft(o)).unwrap());
+        lap(2, &mut samples);
+        for (i, l) in o.lines.iter().take(2).enumerate() {
+            black_box(run.map_item(l, item_draft(l)).unwrap());
+            lap(3 + i, &mut samples);
+        }
+        drop(run);
+        lap(5, &mut samples);
+    }
+    let after = page_faults();
+    let validates = chain.plugins()[0].implements(ferry_transform::Hook::ValidateOrder);
+    println!(
+        "{label}: the first hook it implements instantiates it (implements validate-order: {validates})"
+    );
+    let per = |a: u64, b: u64| (b - a) as f64 / n as f64;
+    for (step, mut s) in STEPS.iter().zip(samples) {
+        s.sort();
+        println!("{label}: {step:<40} p50 {:>8.1} µs", micros(s[s.len() / 2]));
+    }
+    println!(
+        "{label}: page faults per event: {:.0} minor, {:.1} major",
+        per(faults.0, after.0),
+        per(faults.1, after.1)
+    );
+}
+
 fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
@@ -137,7 +203,8 @@ fn main() {
         "ferry-transform languages bench: order with {} lines, fresh pooled instances per event",
         o.lines.len()
     );
-    for lang in ["rust", "ts", "python"] {
+    let langs = std::env::var("FERRY_BENCH_LANGS").unwrap_or_else(|_| "rust,ts,python".into());
+    for lang in langs.split(',') {
         let one = Chain::new(vec![load_lang(&rt, lang, "custom-fields")]);
         measure(&format!("{lang}: custom-fields, per event"), n, || {
             one_order(&mut one.run(&c), &o);
@@ -154,6 +221,27 @@ fn main() {
                 black_box(one.map_item(&c, first, item_draft(first)).unwrap());
             },
         );
+        breakdown(&format!("{lang}: custom-fields"), n, &one, &c, &o);
+    }
+    // FERRY_BENCH_COMPONENT=<path>: the same breakdown for another component (a candidate build of a twin, a
+    // plugin that does nothing), run as `custom-fields` with its settings.
+    if let Ok(path) = std::env::var("FERRY_BENCH_COMPONENT") {
+        let handle = rt
+            .load("custom-fields", &std::fs::read(&path).unwrap())
+            .unwrap();
+        let one = Chain::new(vec![handle]);
+        let first = &o.lines[0];
+        measure(
+            &format!("{path}: instantiate + one map-item + drop"),
+            n,
+            || {
+                black_box(one.map_item(&c, first, item_draft(first)).unwrap());
+            },
+        );
+        breakdown(&path, n, &one, &c, &o);
+    }
+    if std::env::var("FERRY_BENCH_MEMORY").as_deref() == Ok("0") {
+        return;
     }
 
     // Memory: one JavaScript plugin loaded, then 50 tenants each running an event on it.

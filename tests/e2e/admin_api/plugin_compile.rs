@@ -1,12 +1,16 @@
 //! Uploads answer before the component is compiled: a 12 MB JavaScript component comes back `compiling`, becomes
 //! `ready` in the background (compiled once though two tenants uploaded it), is activated and changes the next
 //! invoice in FreshBooks; a component that passes the upload's checks but does not link ends `failed` with the
-//! reason and is never activated; a version a stopped host left `compiling` is compiled by the next start.
+//! reason and is never activated, and stays `failed` with that reason across a restart (nothing compiles it again);
+//! a version a stopped host left `compiling` is compiled by the next start; the console's dry run of a version still
+//! compiling answers 409 once `admin.activation_wait_ms` has passed instead of compiling it in the request, and the
+//! dry run of a failed version answers 422 with the recorded reason.
 
 use crate::admin_api::{OTHER, SHOP, invoiced_order, spawn_admin_host_with};
 use ferry_model::TenantId;
 use ferry_store::PluginState;
 use ferry_tests::admin::assert_error;
+use ferry_tests::browser::{Browser, Page};
 use ferry_tests::plugins::wasm;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -37,6 +41,63 @@ fn unique(mut component: Vec<u8>) -> Vec<u8> {
     component.push(u8::try_from(body.len()).unwrap());
     component.extend(body);
     component
+}
+
+/// Captured log lines of a background compile of the component with `hash` that failed.
+fn failed_compiles_logged(hash: &str) -> usize {
+    ferry_tests::logs::captured()
+        .lines()
+        .filter(|l| l.contains("Plugin failed to compile.") && l.contains(hash))
+        .count()
+}
+
+/// The SHA-256 of `bytes` in hex: the content hash the host gives a component.
+fn content_hash(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Signs in to the console with `token` and sends the plugins page's dry-run form for version `version` of `name`
+/// against the newest event of Kentico order `order`; the page it answers with.
+async fn console_dry_run(
+    host: &ferry_tests::TestApp,
+    token: &str,
+    name: &str,
+    version: u32,
+    order: &str,
+) -> Page {
+    let mut browser = Browser::new();
+    let sign_in = browser
+        .open(&format!("{}/console/sign-in", host.host_url), None)
+        .await;
+    let signed_in = browser
+        .submit(&sign_in, "Sign in", |fields| {
+            for (k, v) in fields.iter_mut() {
+                if k == "token" {
+                    *v = token.to_owned();
+                }
+            }
+        })
+        .await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.body);
+    let plugins = browser
+        .open(
+            &format!("{}/console/tenants/{SHOP}/plugins", host.host_url),
+            None,
+        )
+        .await;
+    assert_eq!(plugins.status, StatusCode::OK, "{}", plugins.body);
+    browser
+        .submit(&plugins, "Dry run", |fields| {
+            fields.retain(|(k, _)| k == "csrf");
+            fields.push(("candidate".into(), format!("{name}@{version}")));
+            fields.push(("order".into(), order.to_owned()));
+            fields.push(("event".into(), String::new()));
+        })
+        .await
 }
 
 /// Captured log lines of the runtime compiling the component with `hash` from its bytes.
@@ -216,5 +277,121 @@ async fn a_version_left_compiling_by_a_stopped_host_is_compiled_by_the_next_star
     assert_eq!(v["active"], true, "the upload's activation was kept: {v}");
     let (_, view) = host.get("/tenants/shop", host.token(SHOP)).await;
     assert_eq!(view["plugins"][0]["name"], "late", "{view}");
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_version_stays_failed_with_its_reason_after_a_restart_and_is_not_compiled_again() {
+    let host = spawn_admin_host_with(|_| {}).await;
+    let bytes = unique(wasm("mistyped-hook"));
+    let hash = content_hash(&bytes);
+    let (status, up) = host
+        .upload(SHOP, "mistyped", bytes.clone(), true, host.token(SHOP))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{up}");
+    let failed = host
+        .wait_plugin_settled(SHOP, "mistyped", 1, true, host.token(SHOP))
+        .await;
+    assert_eq!(failed["state"], "failed", "{failed}");
+    let reason = failed["reason"].as_str().unwrap().to_owned();
+    assert!(reason.contains("missing or mistyped export"), "{reason}");
+    assert_eq!(failed_compiles_logged(&hash), 1);
+
+    let host = host.restart().await.unwrap();
+    let (status, listed) = host
+        .get("/tenants/shop/plugins?name=mistyped", host.token(SHOP))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    let after = &listed[0];
+    assert_eq!(after["state"], "failed", "{after}");
+    assert_eq!(after["reason"], reason.as_str(), "{after}");
+    assert_eq!(after["active"], false, "{after}");
+    assert_eq!(after["activate_when_ready"], false, "{after}");
+
+    // Uploading the same bytes again finds the failed version; activating it still answers the recorded reason.
+    let (status, again) = host
+        .upload(SHOP, "mistyped", bytes, true, host.token(SHOP))
+        .await;
+    assert_error(
+        status,
+        &again,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_plugin",
+    );
+    let (status, body) = host
+        .post(
+            "/tenants/shop/plugins/mistyped/versions/1/activate",
+            host.token(SHOP),
+        )
+        .await;
+    assert_error(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_plugin",
+    );
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains(&reason),
+        "{body}"
+    );
+
+    // The console's dry run of it answers the recorded reason too, without compiling it in the request.
+    let (placed, _) = invoiced_order(&host).await;
+    let page = console_dry_run(&host, host.token(SHOP), "mistyped", 1, &placed.order.number).await;
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("failed to compile"), "{}", page.body);
+    let (_, listed) = host
+        .get("/tenants/shop/plugins?name=mistyped", host.token(SHOP))
+        .await;
+    assert_eq!(listed[0]["state"], "failed", "{listed}");
+    assert_eq!(
+        failed_compiles_logged(&hash),
+        1,
+        "nothing compiled the failed version again"
+    );
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dry_run_of_a_version_still_compiling_answers_409_instead_of_compiling_it_in_the_request()
+{
+    let host = spawn_admin_host_with(|c| {
+        // The dry run waits for a compile as an activation does, up to this; 0 answers at once.
+        c.admin.activation_wait_ms = 0;
+    })
+    .await;
+    let (placed, _) = invoiced_order(&host).await;
+    // A version whose compile runs elsewhere (another host of the shared database, or one that stopped
+    // mid-compile): stored `compiling`, with no compile of it on this host.
+    let bytes = unique(wasm("pass-through"));
+    let hash = content_hash(&bytes);
+    let shop = TenantId::parse(SHOP).unwrap();
+    host.store.put_plugin_blob(&hash, &bytes).await.unwrap();
+    host.store
+        .add_plugin_version(
+            &shop,
+            "pending",
+            &hash,
+            bytes.len() as u64,
+            PluginState::Compiling,
+        )
+        .await
+        .unwrap();
+
+    let page = console_dry_run(&host, host.token(SHOP), "pending", 1, &placed.order.number).await;
+    assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
+    assert!(page.body.contains("still compiling"), "{}", page.body);
+    assert_eq!(compiles_logged(&hash), 0, "the dry run compiled nothing");
+    let v = host
+        .store
+        .plugin_version(&shop, "pending", 1)
+        .await
+        .unwrap();
+    assert_eq!(v.state, PluginState::Compiling);
     host.stop().await;
 }

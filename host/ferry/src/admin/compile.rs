@@ -112,7 +112,8 @@ pub(crate) async fn resume(state: &AdminState) -> anyhow::Result<()> {
 }
 
 /// Version `version` of the tenant's plugin `name` once it is no longer `compiling`, waiting for its compile up
-/// to `admin.activation_wait_ms`.
+/// to `admin.activation_wait_ms`. `action` is what the caller does with it once ready ("activate it"), named in
+/// the 409.
 ///
 /// # Errors
 /// 404 for an unknown version; 409 when it is still compiling after the wait.
@@ -121,6 +122,7 @@ pub(crate) async fn wait_compiled(
     tenant: &TenantId,
     name: &str,
     version: u32,
+    action: &str,
 ) -> Result<PluginVersion, ApiError> {
     let wait = Duration::from_millis(state.config.activation_wait_ms);
     let deadline = tokio::time::Instant::now() + wait;
@@ -133,8 +135,8 @@ pub(crate) async fn wait_compiled(
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(ApiError::conflict(format!(
-                "plugin {name} version {version} is still compiling after {} ms; activate it once its state \
-                 is ready",
+                "plugin {name} version {version} is still compiling after {} ms; {action} once its state is \
+                 ready",
                 wait.as_millis()
             )));
         }

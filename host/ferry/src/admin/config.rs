@@ -22,9 +22,9 @@ pub struct AdminConfig {
     /// FreshBooks" sends users back to `<public_url>/oauth/freshbooks/callback`, the one redirect URI to register with
     /// each FreshBooks app. Unset, the browser flow is off (`ferry connect` still works).
     pub public_url: Option<String>,
-    /// How long a request to activate a plugin version that is still compiling waits for its compile, in
-    /// milliseconds, before it answers 409 (try again later). Uploads answer before compiling; a JavaScript or Python
-    /// component takes seconds of compiling.
+    /// How long a request to activate (or, in the console, to dry-run) a plugin version that is still compiling waits
+    /// for its compile, in milliseconds, before it answers 409 (try again later). Uploads answer before compiling; a
+    /// JavaScript or Python component takes seconds of compiling.
     pub activation_wait_ms: u64,
     /// How long a "Connect FreshBooks" request stays valid, in seconds (from the click to FreshBooks' redirect back).
     pub connect_ttl_secs: u64,

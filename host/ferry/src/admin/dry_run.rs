@@ -8,6 +8,7 @@
 //! chain failed with); `ferry plugin test --tenant T --event ID` prints them with the paths that differ.
 
 use super::activation::{chain_config, load_chain};
+use super::compile::wait_compiled;
 use super::error::{AdminPath, AdminQuery};
 use super::events::tenant_event;
 use super::plan::StoredChain;
@@ -19,6 +20,7 @@ use axum::Extension;
 use axum::body::Body;
 use axum::extract::State;
 use ferry_model::{Conversion, EventKind, Order};
+use ferry_store::PluginState;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -56,8 +58,14 @@ pub(super) async fn dry_run(
 
 /// The dry run of a stored version of the tenant's plugin `name` (what the console's dry run picks).
 ///
+/// A version still `compiling` is waited for as an activation waits (up to `admin.activation_wait_ms`), so a dry
+/// run clicked just after an upload shows its result; one still compiling after that answers 409 at once rather
+/// than compiling the component again inside the request (its compile runs in the background here or on another
+/// host). A `failed` version answers 422 with the reason its compile recorded; it is not compiled again.
+///
 /// # Errors
-/// As [`dry_run_component`], and 404 for an unknown version.
+/// As [`dry_run_component`], 404 for an unknown version, 409 for a version still compiling after the wait, 422 for
+/// a failed one.
 pub(crate) async fn dry_run_version(
     state: &AdminState,
     principal: &Principal,
@@ -68,7 +76,16 @@ pub(crate) async fn dry_run_version(
 ) -> Result<Value, ApiError> {
     let t = serving_tenant(state, principal, tenant)?;
     check_name(name)?;
-    let stored = state.store.plugin_version(&t.id, name, version).await?;
+    let stored = wait_compiled(state, &t.id, name, version, "dry-run it").await?;
+    if stored.state == PluginState::Failed {
+        return Err(ApiError::new(
+            ErrorCode::InvalidPlugin,
+            format!(
+                "plugin {name} version {version} failed to compile and cannot be dry-run: {}",
+                stored.reason.as_deref().unwrap_or("no reason recorded")
+            ),
+        ));
+    }
     let bytes = state.store.plugin_blob(&stored.hash).await?;
     let mut report = dry_run_component(state, principal, tenant, name, event, &bytes).await?;
     report["version"] = json!(version);

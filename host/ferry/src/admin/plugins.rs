@@ -292,7 +292,7 @@ pub(crate) async fn activate_named(
 ) -> Result<PluginVersion, ApiError> {
     let t = serving_tenant(state, principal, tenant)?;
     check_name(name)?;
-    let target = wait_compiled(state, &t.id, name, version).await?;
+    let target = wait_compiled(state, &t.id, name, version, "activate it").await?;
     activate_version(state, &t, &target).await
 }
 
