@@ -5,6 +5,7 @@
 use crate::backend::Conn;
 use crate::error::{Error, Result};
 use crate::event::JobId;
+use crate::ledger::DeferredResult;
 use crate::order_history::{SyncedOrder, write_synced};
 use crate::store::{dur_ms, now_ms, to_ms};
 use ferry_model::TenantId;
@@ -36,6 +37,27 @@ pub struct Step {
     pub detail: serde_json::Value,
 }
 
+/// Proof that a worker holds an event; needed to answer for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The event.
+    pub job: JobId,
+    /// The lease owner named in the claim.
+    pub owner: String,
+    /// The attempt this lease is for (1-based).
+    pub attempt: u32,
+    /// The steps and tags the attempt recorded, written with its answer.
+    pub(crate) recorded: AttemptRecord,
+}
+
+impl Lease {
+    /// Whether this lease's completing answer recorded an order synced for the first time
+    /// ([`crate::Store::record_synced_order_with_answer`]; counted in the tenant's usage).
+    pub fn counted_new_order(&self) -> bool {
+        self.recorded.counted_new_order()
+    }
+}
+
 /// What an attempt records while it runs, its steps and search tags, kept with its [`Lease`](crate::Lease) and
 /// written by the lease's answer (complete, retry, defer, dead letter) in that answer's transaction: one commit per attempt
 /// instead of one per row, which on SQLite is one fsync. An attempt that never answers (its host died) leaves no
@@ -57,14 +79,6 @@ struct Recorded {
     /// The run read its object as it stood at this time: a completing answer also completes the object's waiting
     /// events up to it ([`crate::Store::covers_with_answer`]).
     covers: Option<OffsetDateTime>,
-}
-
-/// A ledger result an attempt holds back for its next write ([`crate::Store::record_result_with_answer`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DeferredResult {
-    pub(crate) tenant: String,
-    pub(crate) key: String,
-    pub(crate) external_id: String,
 }
 
 /// Leases are told apart by event, owner and attempt; what they recorded is not part of that.

@@ -8,20 +8,11 @@
 use crate::backend::Conn;
 use crate::error::{Error, Result};
 use crate::event::{EventState, JobId, add_history};
-use crate::queue::Lease;
 use crate::store::{Store, to_ms};
 use ferry_model::TenantId;
 use time::OffsetDateTime;
 
 impl Store {
-    /// Says that the run holding `lease` read its object as it stood at `as_of`; when the run completes
-    /// ([`Store::complete`]), in the same transaction, the object's waiting events (queued or retrying) that
-    /// announce changes up to `as_of` are done too, their outcome naming this event. Nothing happens when the run
-    /// answers otherwise.
-    pub fn covers_with_answer(&self, lease: &Lease, as_of: OffsetDateTime) {
-        lease.recorded.covers(as_of);
-    }
-
     /// The completed run of `tenant`'s object (`ordering_key`) that read it as it stood at or after
     /// `last_modified` ([`Store::covers_with_answer`]), with the order number it found, if any: an event announcing
     /// that change is answered by it.

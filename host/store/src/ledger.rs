@@ -4,8 +4,6 @@
 //! `invoice:<order guid>`, payload hash) before calling, and the external id after. An intent without a
 //! result means the outcome is unknown: search FreshBooks for the marker before creating again.
 
-use crate::Lease;
-use crate::attempt::DeferredResult;
 use crate::backend::Conn;
 use crate::error::{Error, Result};
 use crate::store::{Store, from_ms, now_ms};
@@ -96,94 +94,6 @@ impl Store {
         })
     }
 
-    /// Records the result of the call `lease`'s attempt made, with that attempt's next ledger write: its next
-    /// [`Store::record_attempt_intent`] or its answer ([`Store::complete`] and the others), in the same transaction.
-    /// One commit (on SQLite one fsync) fewer per call. Until then [`Store::attempt_ledger_lookup`] sees it. An
-    /// attempt that never writes again (its host died, its lease was lost) leaves the key at `intent`: an unknown
-    /// outcome, which the next attempt resolves by searching FreshBooks, as after a lost reply.
-    pub fn record_result_with_answer(
-        &self,
-        lease: &Lease,
-        tenant: &TenantId,
-        key: &str,
-        external_id: &str,
-    ) {
-        lease.recorded.defer_result(tenant, key, external_id);
-    }
-
-    /// [`Store::record_intent`] for `lease`'s attempt: the results it deferred
-    /// ([`Store::record_result_with_answer`]) are written first, in the same transaction.
-    ///
-    /// # Errors
-    /// [`Error::Database`] when the write fails; the deferred results stay deferred.
-    pub async fn record_attempt_intent(
-        &self,
-        lease: &Lease,
-        tenant: &TenantId,
-        key: &str,
-        payload_hash: &str,
-    ) -> Result<LedgerEntry> {
-        let pending = lease.recorded.deferred_results();
-        if pending.is_empty() {
-            return self.record_intent(tenant, key, payload_hash).await;
-        }
-        let now = now_ms();
-        on_write!(self, |p| {
-            let mut tx = p.begin().await.map_err(Error::db("begin record intent"))?;
-            write_results(Conn::from(&mut *tx), &pending, now).await?;
-            write_intent(
-                Conn::from(&mut *tx),
-                tenant.as_str(),
-                key,
-                payload_hash,
-                now,
-            )
-            .await?;
-            tx.commit()
-                .await
-                .map_err(Error::db("commit record intent"))?;
-        });
-        lease.recorded.forget_results(pending.len());
-        self.ledger_lookup(tenant, key)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: format!("ledger entry {key}"),
-            })
-    }
-
-    /// [`Store::ledger_lookup`] as `lease`'s attempt sees it: a result it deferred counts as done.
-    ///
-    /// # Errors
-    /// [`Error::Database`] when the read fails.
-    pub async fn attempt_ledger_lookup(
-        &self,
-        lease: &Lease,
-        tenant: &TenantId,
-        key: &str,
-    ) -> Result<Option<LedgerEntry>> {
-        let row = self.ledger_lookup(tenant, key).await?;
-        let Some(external_id) = lease.recorded.deferred_result(tenant, key) else {
-            return Ok(row);
-        };
-        let now = OffsetDateTime::now_utc();
-        Ok(Some(match row {
-            Some(r) => LedgerEntry {
-                state: LedgerState::Done,
-                external_id: Some(external_id),
-                updated_at: now,
-                ..r
-            },
-            None => LedgerEntry {
-                key: key.to_owned(),
-                state: LedgerState::Done,
-                external_id: Some(external_id),
-                payload_hash: String::new(),
-                created_at: now,
-                updated_at: now,
-            },
-        }))
-    }
-
     /// The ledger row for a key, if any.
     ///
     /// # Errors
@@ -226,8 +136,16 @@ struct LedgerRow {
     updated_at: i64,
 }
 
+/// A ledger result an attempt holds back for its next write ([`crate::Store::record_result_with_answer`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeferredResult {
+    pub(crate) tenant: String,
+    pub(crate) key: String,
+    pub(crate) external_id: String,
+}
+
 /// Inserts the intent row of `key` unless it has one.
-async fn write_intent(
+pub(crate) async fn write_intent(
     conn: Conn<'_>,
     tenant: &str,
     key: &str,

@@ -120,13 +120,14 @@ mod token;
 mod usage;
 mod waiter;
 mod watermark;
+mod with_answer;
 
 pub use admin::{
     AdminToken, ChainEntry, ConsoleSession, EventFilter, PluginState, PluginVersion,
     TenantActivity, TokenScope,
 };
 pub use alert_state::DeadLetterWindow;
-pub use attempt::{EventTag, Step};
+pub use attempt::{EventTag, Lease, Step};
 pub use backend::Backend;
 pub use callbacks::StoredCallback;
 pub use config::{BatchConfig, StoreConfig, Synchronous};
@@ -140,7 +141,7 @@ pub use ledger::{LedgerEntry, LedgerState};
 pub use mapping::MappingKind;
 pub use order_history::{OrderHistory, SyncedOrder};
 pub use plugin_log::{NewPluginLogLine, PluginLogLine};
-pub use queue::{ClaimRequest, Claimed, Lease, Outcome};
+pub use queue::{ClaimRequest, Claimed, Outcome};
 pub use refresh_lock::RefreshLock;
 pub use store::Store;
 pub use tenant_config::{ConfigSnapshot, StoredTenant};

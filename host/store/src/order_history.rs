@@ -4,7 +4,6 @@
 //! A held event is recorded here before it is dead-lettered; a replay of its dead letter (`dead_letter`) releases
 //! it, and the worker runs a released event without the checks.
 
-use crate::Lease;
 use crate::backend::{Conn, begin_write};
 use crate::error::{Error, Result};
 use crate::event::JobId;
@@ -66,18 +65,6 @@ impl Store {
             first
         });
         Ok(first)
-    }
-
-    /// [`Store::record_synced_order`] with the answer of the attempt holding `lease` ([`Store::complete`]), in its
-    /// transaction: one commit fewer per order. [`Lease::counted_new_order`] says afterwards whether the order was
-    /// synced (and counted in the usage) for the first time. Not written if the attempt answers otherwise.
-    pub fn record_synced_order_with_answer(
-        &self,
-        lease: &Lease,
-        tenant: &TenantId,
-        order: &SyncedOrder,
-    ) {
-        lease.recorded.synced_order(tenant, order);
     }
 
     /// The history `order_guid` is checked against: up to `limit` recent orders of the tenant (totals in

@@ -14,7 +14,7 @@
 mod postgres;
 mod sqlite;
 
-use crate::attempt::{EventTag, Step};
+use crate::attempt::{EventTag, Lease, Step};
 use crate::backend::{Conn, Pool, notify_work};
 use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventState, JobId, add_history};
@@ -61,27 +61,6 @@ impl ClaimRequest {
     pub fn with_tenant_limit(mut self, tenant: TenantId, limit: u32) -> Self {
         self.tenant_limits.insert(tenant, limit);
         self
-    }
-}
-
-/// Proof that a worker holds an event; needed to answer for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lease {
-    /// The event.
-    pub job: JobId,
-    /// The lease owner named in the claim.
-    pub owner: String,
-    /// The attempt this lease is for (1-based).
-    pub attempt: u32,
-    /// The steps and tags the attempt recorded, written with its answer.
-    pub(crate) recorded: crate::attempt::AttemptRecord,
-}
-
-impl Lease {
-    /// Whether this lease's completing answer recorded an order synced for the first time
-    /// ([`Store::record_synced_order_with_answer`]; counted in the tenant's usage).
-    pub fn counted_new_order(&self) -> bool {
-        self.recorded.counted_new_order()
     }
 }
 

@@ -1,0 +1,122 @@
+//! What an attempt holds back for its answer ([`crate::Store::complete`] and the others), through its lease: ledger
+//! results of keys only its event writes, the synced order, and the time its read of the object stood at. Each is
+//! written with the attempt's next write, in that write's transaction: one commit fewer per call.
+
+use crate::attempt::Lease;
+use crate::backend::Conn;
+use crate::error::{Error, Result};
+use crate::ledger::{LedgerEntry, LedgerState, write_intent, write_results};
+use crate::order_history::SyncedOrder;
+use crate::store::{Store, now_ms};
+use ferry_model::TenantId;
+use time::OffsetDateTime;
+
+impl Store {
+    /// Records the result of the call `lease`'s attempt made, with that attempt's next ledger write: its next
+    /// [`Store::record_attempt_intent`] or its answer ([`Store::complete`] and the others), in the same transaction.
+    /// One commit (on SQLite one fsync) fewer per call. Until then [`Store::attempt_ledger_lookup`] sees it. An
+    /// attempt that never writes again (its host died, its lease was lost) leaves the key at `intent`: an unknown
+    /// outcome, which the next attempt resolves by searching FreshBooks, as after a lost reply.
+    pub fn record_result_with_answer(
+        &self,
+        lease: &Lease,
+        tenant: &TenantId,
+        key: &str,
+        external_id: &str,
+    ) {
+        lease.recorded.defer_result(tenant, key, external_id);
+    }
+
+    /// [`Store::record_intent`] for `lease`'s attempt: the results it deferred
+    /// ([`Store::record_result_with_answer`]) are written first, in the same transaction.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails; the deferred results stay deferred.
+    pub async fn record_attempt_intent(
+        &self,
+        lease: &Lease,
+        tenant: &TenantId,
+        key: &str,
+        payload_hash: &str,
+    ) -> Result<LedgerEntry> {
+        let pending = lease.recorded.deferred_results();
+        if pending.is_empty() {
+            return self.record_intent(tenant, key, payload_hash).await;
+        }
+        let now = now_ms();
+        on_write!(self, |p| {
+            let mut tx = p.begin().await.map_err(Error::db("begin record intent"))?;
+            write_results(Conn::from(&mut *tx), &pending, now).await?;
+            write_intent(
+                Conn::from(&mut *tx),
+                tenant.as_str(),
+                key,
+                payload_hash,
+                now,
+            )
+            .await?;
+            tx.commit()
+                .await
+                .map_err(Error::db("commit record intent"))?;
+        });
+        lease.recorded.forget_results(pending.len());
+        self.ledger_lookup(tenant, key)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: format!("ledger entry {key}"),
+            })
+    }
+
+    /// [`Store::ledger_lookup`] as `lease`'s attempt sees it: a result it deferred counts as done.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn attempt_ledger_lookup(
+        &self,
+        lease: &Lease,
+        tenant: &TenantId,
+        key: &str,
+    ) -> Result<Option<LedgerEntry>> {
+        let row = self.ledger_lookup(tenant, key).await?;
+        let Some(external_id) = lease.recorded.deferred_result(tenant, key) else {
+            return Ok(row);
+        };
+        let now = OffsetDateTime::now_utc();
+        Ok(Some(match row {
+            Some(r) => LedgerEntry {
+                state: LedgerState::Done,
+                external_id: Some(external_id),
+                updated_at: now,
+                ..r
+            },
+            None => LedgerEntry {
+                key: key.to_owned(),
+                state: LedgerState::Done,
+                external_id: Some(external_id),
+                payload_hash: String::new(),
+                created_at: now,
+                updated_at: now,
+            },
+        }))
+    }
+
+    /// Says that the run holding `lease` read its object as it stood at `as_of`; when the run completes
+    /// ([`Store::complete`]), in the same transaction, the object's waiting events (queued or retrying) that
+    /// announce changes up to `as_of` are done too, their outcome naming this event. Nothing happens when the run
+    /// answers otherwise.
+    pub fn covers_with_answer(&self, lease: &Lease, as_of: OffsetDateTime) {
+        lease.recorded.covers(as_of);
+    }
+
+    /// [`Store::record_synced_order`] with the answer of the attempt holding `lease` ([`Store::complete`]), in its
+    /// transaction: one commit fewer per order. [`Lease::counted_new_order`] says afterwards whether the order was
+    /// synced (and counted in the usage) for the first time. Not written if the attempt answers otherwise.
+    pub fn record_synced_order_with_answer(
+        &self,
+        lease: &Lease,
+        tenant: &TenantId,
+        order: &SyncedOrder,
+    ) {
+        lease.recorded.synced_order(tenant, order);
+    }
+}
