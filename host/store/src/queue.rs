@@ -17,7 +17,7 @@ mod sqlite;
 use crate::attempt::{EventTag, Lease, Step};
 use crate::backend::{Conn, Pool, notify_work};
 use crate::error::{Error, Result};
-use crate::event::{EventRecord, EventState, JobId, add_history};
+use crate::event::{EventRecord, EventState, add_history};
 use crate::store::{Store, dur_ms, now_ms};
 use ferry_model::{ErrorClass, TenantId};
 use std::collections::HashMap;
