@@ -100,6 +100,25 @@ async fn console_dry_run(
         .await
 }
 
+/// Stores `bytes` as version 1 of shop's plugin `name` in state `compiling`, as a host whose compile runs elsewhere
+/// (another host of the shared database, or one that stopped mid-compile) leaves it; returns its content hash.
+async fn store_compiling(host: &ferry_tests::TestApp, name: &str, bytes: &[u8]) -> String {
+    let hash = content_hash(bytes);
+    let shop = TenantId::parse(SHOP).unwrap();
+    host.store.put_plugin_blob(&hash, bytes).await.unwrap();
+    host.store
+        .add_plugin_version(
+            &shop,
+            name,
+            &hash,
+            bytes.len() as u64,
+            PluginState::Compiling,
+        )
+        .await
+        .unwrap();
+    hash
+}
+
 /// Captured log lines of the runtime compiling the component with `hash` from its bytes.
 fn compiles_logged(hash: &str) -> usize {
     ferry_tests::logs::captured()
@@ -245,25 +264,8 @@ async fn a_version_left_compiling_by_a_stopped_host_is_compiled_by_the_next_star
     // What a host that stopped mid-compile leaves behind: the component stored, its version `compiling`, and the
     // upload's request to activate it.
     let bytes = unique(wasm("pass-through"));
-    let hash = {
-        use sha2::Digest as _;
-        sha2::Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    };
+    store_compiling(&host, "late", &bytes).await;
     let shop = TenantId::parse(SHOP).unwrap();
-    host.store.put_plugin_blob(&hash, &bytes).await.unwrap();
-    host.store
-        .add_plugin_version(
-            &shop,
-            "late",
-            &hash,
-            bytes.len() as u64,
-            PluginState::Compiling,
-        )
-        .await
-        .unwrap();
     host.store
         .activate_plugin_when_ready(&shop, "late", 1)
         .await
@@ -369,19 +371,8 @@ async fn a_dry_run_of_a_version_still_compiling_answers_409_instead_of_compiling
     // A version whose compile runs elsewhere (another host of the shared database, or one that stopped
     // mid-compile): stored `compiling`, with no compile of it on this host.
     let bytes = unique(wasm("pass-through"));
-    let hash = content_hash(&bytes);
+    let hash = store_compiling(&host, "pending", &bytes).await;
     let shop = TenantId::parse(SHOP).unwrap();
-    host.store.put_plugin_blob(&hash, &bytes).await.unwrap();
-    host.store
-        .add_plugin_version(
-            &shop,
-            "pending",
-            &hash,
-            bytes.len() as u64,
-            PluginState::Compiling,
-        )
-        .await
-        .unwrap();
 
     let page = console_dry_run(&host, host.token(SHOP), "pending", 1, &placed.order.number).await;
     assert_eq!(page.status, StatusCode::CONFLICT, "{}", page.body);
