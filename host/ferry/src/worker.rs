@@ -1,11 +1,12 @@
 //! The worker pool: one dispatcher claims events as run slots free up and runs each on its own task, with a
 //! lease heartbeat, until shutdown. Idle, it sleeps on the store's work signal (an insert, a replay, a finished
-//! predecessor; on Postgres also other hosts' `NOTIFY`) and polls only for work that becomes ready by time.
+//! predecessor; on Postgres also other hosts' `NOTIFY`), or until one of its own events finishes (that frees a slot of
+//! the event's tenant, which may have been all the claim lacked), and polls only for work that becomes ready by time.
 
 use crate::pipeline::Pipeline;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Notify, Semaphore, watch};
 use tracing::{info, warn};
 
 /// Longest idle sleep: retries whose backoff ends and expired leases are found by this poll.
@@ -23,6 +24,8 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
     let concurrency = concurrency.max(1);
     let slots = Arc::new(Semaphore::new(concurrency));
     let mut waiter = pipeline.store().work_waiter();
+    // Raised when one of this loop's events finishes: a tenant at its running limit can take its next event now.
+    let finished = Arc::new(Notify::new());
     loop {
         if *shutdown.borrow() {
             break;
@@ -51,15 +54,18 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
         let idle = claimed.is_empty();
         for (event, permit) in claimed.into_iter().zip(permits.drain(..)) {
             let pipeline = pipeline.clone();
+            let finished = finished.clone();
             tokio::spawn(async move {
                 pipeline.run_claimed(event).await;
                 drop(permit);
+                finished.notify_one();
             });
         }
         drop(permits);
         if idle {
             tokio::select! {
                 _ = waiter.wait(IDLE_POLL) => {}
+                () = finished.notified() => {}
                 _ = shutdown.changed() => {}
             }
         }
