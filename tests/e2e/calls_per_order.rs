@@ -116,20 +116,10 @@ async fn post_order_webhook(
         "object": {"object_type": "ecommerce.order", "id": order.id, "guid": order.guid, "last_modified": at}
     })
     .to_string();
-    let key = ferry_ingest::decode_whsec(app.sandbox.webhook_secret().expose_secret())?;
-    let ts = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
-    let status = reqwest::Client::new()
-        .post(format!("{}/hooks/kentico/{}", app.host_url, app.tenant))
-        .header(ferry_ingest::HEADER_ID, id)
-        .header(ferry_ingest::HEADER_TIMESTAMP, &ts)
-        .header(
-            ferry_ingest::HEADER_SIGNATURE,
-            ferry_ingest::sign(&key, id, &ts, body.as_bytes()),
-        )
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await?
+    let url = format!("{}/hooks/kentico/{}", app.host_url, app.tenant);
+    let secret = app.sandbox.webhook_secret().expose_secret().to_owned();
+    let status = ferry_tests::webhook::post_signed(&url, &secret, id, &body)
+        .await
         .status();
     anyhow::ensure!(status.is_success(), "webhook {id}: {status}");
     Ok(())

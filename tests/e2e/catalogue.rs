@@ -304,23 +304,8 @@ async fn a_registered_customer_gets_a_client_before_any_order_when_the_tenant_as
 
 /// Posts `body` signed with `secret` under event id `id`; the status.
 async fn post_signed(url: &str, secret: &str, id: &str, body: &str) -> u16 {
-    let key = ferry_ingest::decode_whsec(secret).expect("sandbox secret decodes");
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-        .to_string();
-    let signature = ferry_ingest::sign(&key, id, &ts, body.as_bytes());
-    reqwest::Client::new()
-        .post(url)
-        .header(ferry_ingest::HEADER_ID, id)
-        .header(ferry_ingest::HEADER_TIMESTAMP, ts)
-        .header(ferry_ingest::HEADER_SIGNATURE, signature)
-        .header("content-type", "application/json")
-        .body(body.to_owned())
-        .send()
+    ferry_tests::webhook::post_signed(url, secret, id, body)
         .await
-        .expect("host reachable")
         .status()
         .as_u16()
 }

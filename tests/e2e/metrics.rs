@@ -128,19 +128,8 @@ async fn post_webhook(url: &str, secret: &str, order: &ferry_sim::kentico::Place
                    "last_modified": "2026-11-25T10:00:00Z"}
     })
     .to_string();
-    let key = ferry_ingest::decode_whsec(secret).expect("secret decodes");
-    let ts = time::OffsetDateTime::now_utc().unix_timestamp().to_string();
-    let signature = ferry_ingest::sign(&key, &id, &ts, body.as_bytes());
-    reqwest::Client::new()
-        .post(url)
-        .header(ferry_ingest::HEADER_ID, &id)
-        .header(ferry_ingest::HEADER_TIMESTAMP, ts)
-        .header(ferry_ingest::HEADER_SIGNATURE, signature)
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
+    ferry_tests::webhook::post_signed(url, secret, &id, &body)
         .await
-        .expect("host reachable")
         .status()
         .as_u16()
 }

@@ -1,28 +1,8 @@
 //! The webhook door: a signed event is stored once however often it is delivered; a bad one is refused with a
 //! reason and stores nothing.
 
+use ferry_tests::webhook::post_signed;
 use ferry_tests::{TestApp, assert_exactly_once, valid_mix};
-
-/// Posts `body` signed with `secret` (Standard Webhooks) under event id `id`.
-async fn post_signed(url: &str, secret: &str, id: &str, body: &str) -> reqwest::Response {
-    let key = ferry_ingest::decode_whsec(secret).expect("sandbox secret decodes");
-    let ts = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs()
-        .to_string();
-    let signature = ferry_ingest::sign(&key, id, &ts, body.as_bytes());
-    reqwest::Client::new()
-        .post(url)
-        .header(ferry_ingest::HEADER_ID, id)
-        .header(ferry_ingest::HEADER_TIMESTAMP, ts)
-        .header(ferry_ingest::HEADER_SIGNATURE, signature)
-        .header("content-type", "application/json")
-        .body(body.to_owned())
-        .send()
-        .await
-        .expect("host reachable")
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn duplicate_webhook_creates_one_invoice() -> anyhow::Result<()> {

@@ -21,6 +21,7 @@ pub mod plugins;
 pub mod postgres;
 pub mod process;
 pub mod receivers;
+pub mod webhook;
 
 use anyhow::Context as _;
 use ferry::app::{App, RunningApp};
