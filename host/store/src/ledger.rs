@@ -51,17 +51,33 @@ impl Store {
         key: &str,
         payload_hash: &str,
     ) -> Result<LedgerEntry> {
+        self.record_intent_after(&[], tenant, key, payload_hash)
+            .await
+    }
+
+    /// [`Store::record_intent`], with `results` held back by the attempt written first in the same transaction.
+    pub(crate) async fn record_intent_after(
+        &self,
+        results: &[DeferredResult],
+        tenant: &TenantId,
+        key: &str,
+        payload_hash: &str,
+    ) -> Result<LedgerEntry> {
         let now = now_ms();
         on_write!(self, |p| {
-            let mut conn = p.acquire().await.map_err(Error::db("record intent"))?;
+            let mut tx = p.begin().await.map_err(Error::db("begin record intent"))?;
+            write_results(Conn::from(&mut *tx), results, now).await?;
             write_intent(
-                Conn::from(&mut *conn),
+                Conn::from(&mut *tx),
                 tenant.as_str(),
                 key,
                 payload_hash,
                 now,
             )
             .await?;
+            tx.commit()
+                .await
+                .map_err(Error::db("commit record intent"))?;
         });
         self.ledger_lookup(tenant, key)
             .await?
@@ -145,7 +161,7 @@ pub(crate) struct DeferredResult {
 }
 
 /// Inserts the intent row of `key` unless it has one.
-pub(crate) async fn write_intent(
+async fn write_intent(
     conn: Conn<'_>,
     tenant: &str,
     key: &str,

@@ -3,11 +3,10 @@
 //! written with the attempt's next write, in that write's transaction: one commit fewer per call.
 
 use crate::attempt::Lease;
-use crate::backend::Conn;
-use crate::error::{Error, Result};
-use crate::ledger::{LedgerEntry, LedgerState, write_intent, write_results};
+use crate::error::Result;
+use crate::ledger::{LedgerEntry, LedgerState};
 use crate::order_history::SyncedOrder;
-use crate::store::{Store, now_ms};
+use crate::store::Store;
 use ferry_model::TenantId;
 use time::OffsetDateTime;
 
@@ -31,7 +30,7 @@ impl Store {
     /// ([`Store::record_result_with_answer`]) are written first, in the same transaction.
     ///
     /// # Errors
-    /// [`Error::Database`] when the write fails; the deferred results stay deferred.
+    /// [`crate::Error::Database`] when the write fails; the deferred results stay deferred.
     pub async fn record_attempt_intent(
         &self,
         lease: &Lease,
@@ -40,37 +39,17 @@ impl Store {
         payload_hash: &str,
     ) -> Result<LedgerEntry> {
         let pending = lease.recorded.deferred_results();
-        if pending.is_empty() {
-            return self.record_intent(tenant, key, payload_hash).await;
-        }
-        let now = now_ms();
-        on_write!(self, |p| {
-            let mut tx = p.begin().await.map_err(Error::db("begin record intent"))?;
-            write_results(Conn::from(&mut *tx), &pending, now).await?;
-            write_intent(
-                Conn::from(&mut *tx),
-                tenant.as_str(),
-                key,
-                payload_hash,
-                now,
-            )
+        let entry = self
+            .record_intent_after(&pending, tenant, key, payload_hash)
             .await?;
-            tx.commit()
-                .await
-                .map_err(Error::db("commit record intent"))?;
-        });
         lease.recorded.forget_results(pending.len());
-        self.ledger_lookup(tenant, key)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: format!("ledger entry {key}"),
-            })
+        Ok(entry)
     }
 
     /// [`Store::ledger_lookup`] as `lease`'s attempt sees it: a result it deferred counts as done.
     ///
     /// # Errors
-    /// [`Error::Database`] when the read fails.
+    /// [`crate::Error::Database`] when the read fails.
     pub async fn attempt_ledger_lookup(
         &self,
         lease: &Lease,
