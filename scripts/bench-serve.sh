@@ -6,7 +6,8 @@
 # FreshBooks simulator) and CPU per order (user + system, from /proc) of the host and of the simulators apart.
 #
 # Env: ORDERS (500), CONCURRENCY (the tenant's concurrency; the sandbox config's default when unset), PLACERS
-# (parallel order placers, 4), FERRY_BIN (default target/release/ferry, built when missing).
+# (parallel order placers, 4), FERRY_BIN (default target/release/ferry, built when missing), PERF (a file: the host is
+# sampled there with `perf record -g` while the orders run, for `perf report -i <file>`).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 orders=${ORDERS:-500}
@@ -55,6 +56,10 @@ invoices0=$(count invoices)
 payments0=$(count payments)
 host0=$(cpu_ms "$host")
 sims0=$(cpu_ms "$sims")
+if [ -n "${PERF:-}" ]; then
+    perf record -F 499 -g -o "$PERF" -p "$host" >perf.log 2>&1 &
+    pids+=("$!")
+fi
 start=$(date +%s.%N)
 seq 1 "$orders" | xargs -P "$placers" -I{} curl -fs -o /dev/null -X POST \
     -H 'content-type: application/json' \
@@ -72,6 +77,7 @@ for _ in $(seq 6000); do
 done
 end=$(date +%s.%N)
 host1=$(cpu_ms "$host")
+if [ -n "${PERF:-}" ]; then kill -INT "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; fi
 sims1=$(cpu_ms "$sims")
 invoices=$(($(count invoices) - invoices0))
 payments=$(($(count payments) - payments0))

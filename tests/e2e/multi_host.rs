@@ -97,7 +97,16 @@ async fn journey(database_url: String) -> anyhow::Result<()> {
     store.close().await;
     sandbox.shutdown();
 
-    assert!(settled, "did not settle with two hosts left: {audit:#?}");
+    let logs: Vec<String> = hosts
+        .iter()
+        .enumerate()
+        .map(|(i, h)| format!("host {i}:\n{}", h.log_tail(20)))
+        .collect();
+    assert!(
+        settled,
+        "did not settle with two hosts left; their logs:\n{}\n{audit:#?}",
+        logs.join("\n")
+    );
     let at_kill = invoiced_at_kill.unwrap_or_default();
     assert!(
         at_kill < placed.len(),

@@ -162,7 +162,8 @@ impl TestApp {
     /// it is active or failed), as the admin API lists it.
     ///
     /// # Panics
-    /// It did not settle within 120 s.
+    /// It did not settle within 300 s (a large JavaScript component takes a minute to compile in a debug build on a busy
+    /// machine).
     pub async fn wait_plugin_settled(
         &self,
         tenant: &str,
@@ -171,7 +172,7 @@ impl TestApp {
         active: bool,
         token: &str,
     ) -> Value {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
         loop {
             let (status, listed) = self
                 .get(&format!("/tenants/{tenant}/plugins?name={name}"), token)

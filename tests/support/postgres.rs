@@ -10,6 +10,32 @@ pub fn server_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// A test database older than this was left by a run that was killed before it could drop it (no run lasts this long).
+const STALE_AFTER_HOURS: u32 = 3;
+
+/// Drops the test databases that killed runs left behind, with the connections still open on them: hosts orphaned
+/// with them would otherwise hold connections the server may run out of. Best effort: a failure here is not this
+/// test's failure.
+async fn drop_stale(admin: &mut PgConnection) {
+    // A database's directory gets its PG_VERSION file when the database is created (superuser only; the test server
+    // trusts `postgres`).
+    let stale: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'ferry\\_e2e\\_%' AND \
+         (pg_stat_file('base/' || oid || '/PG_VERSION')).modification < now() - make_interval(hours => $1)",
+    )
+    .bind(i32::try_from(STALE_AFTER_HOURS).unwrap_or(i32::MAX))
+    .fetch_all(&mut *admin)
+    .await
+    .unwrap_or_default();
+    for name in stale {
+        let _ = admin
+            .execute(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .await;
+    }
+}
+
 /// A database created for one test; [`TestDb::drop_now`] removes it.
 pub struct TestDb {
     name: String,
@@ -27,6 +53,7 @@ impl TestDb {
         let mut admin = PgConnection::connect(&server)
             .await
             .with_context(|| format!("connect to {server} (start it with scripts/postgres.sh)"))?;
+        drop_stale(&mut admin).await;
         let name = format!("ferry_e2e_{}", uuid::Uuid::new_v4().simple());
         admin
             .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))

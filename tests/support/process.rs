@@ -5,7 +5,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// Starts `ferry-under-test --config <config> serve` with `env` added, waiting until `url/healthz` answers.
-/// `FERRY_E2E_LOGS=<dir>` keeps the host's log there.
+/// The host's warnings go to a log file whose tail [`HostProcess::log_tail`] reads back for a failing test;
+/// `FERRY_E2E_LOGS=<dir>` keeps an info log there instead, for diagnosis.
 ///
 /// # Errors
 /// The binary cannot be started, or the host does not come up within 30 s.
@@ -18,16 +19,17 @@ pub async fn start_host(
     let mut command = Command::new(bin);
     command
         .args(["--config", &config.display().to_string(), "serve"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stdout(Stdio::null());
     // `FERRY_E2E_LOGS=<dir>` keeps each host's info log as `<dir>/host-<port>.log`, for diagnosis.
-    if let Some(dir) = std::env::var_os("FERRY_E2E_LOGS") {
+    let log = if let Some(dir) = std::env::var_os("FERRY_E2E_LOGS") {
         let port = url.rsplit(':').next().unwrap_or("host");
-        let file =
-            std::fs::File::create(std::path::Path::new(&dir).join(format!("host-{port}.log")))?;
-        command.env("RUST_LOG", "info").stderr(file);
-    }
+        command.env("RUST_LOG", "info");
+        HostLog::Kept(std::path::Path::new(&dir).join(format!("host-{port}.log")))
+    } else {
+        command.env("RUST_LOG", "warn");
+        HostLog::Temporary(tempfile::NamedTempFile::new()?)
+    };
+    command.stderr(std::fs::File::create(log.path())?);
     for (k, v) in env {
         command.env(k, v);
     }
@@ -35,7 +37,7 @@ pub async fn start_host(
     let client = reqwest::Client::new();
     for _ in 0..300 {
         if client.get(format!("{url}/healthz")).send().await.is_ok() {
-            return Ok(HostProcess(child));
+            return Ok(HostProcess { child, log });
         }
         if let Some(status) = child.try_wait()? {
             anyhow::bail!("host exited with {status} before answering at {url}");
@@ -44,6 +46,24 @@ pub async fn start_host(
     }
     let _ = child.kill();
     anyhow::bail!("host did not come up at {url}")
+}
+
+/// Where a host process logs.
+#[derive(Debug)]
+enum HostLog {
+    /// A file under `FERRY_E2E_LOGS`, kept after the test.
+    Kept(std::path::PathBuf),
+    /// A temporary file, removed with the host.
+    Temporary(tempfile::NamedTempFile),
+}
+
+impl HostLog {
+    fn path(&self) -> &std::path::Path {
+        match self {
+            Self::Kept(path) => path,
+            Self::Temporary(file) => file.path(),
+        }
+    }
 }
 
 /// `bin <args>` as an operator would run it: without the caller's `FERRY_*` variables, `RUST_LOG=warn`, no stdin,
@@ -74,7 +94,10 @@ pub fn free_port() -> anyhow::Result<u16> {
 
 /// A running host process, killed (SIGKILL) when dropped, so a failing test never leaves hosts behind.
 #[derive(Debug)]
-pub struct HostProcess(Child);
+pub struct HostProcess {
+    child: Child,
+    log: HostLog,
+}
 
 impl HostProcess {
     /// Kills the host with SIGKILL and reaps it.
@@ -82,8 +105,16 @@ impl HostProcess {
     /// # Errors
     /// The process could not be signalled or waited for.
     pub fn kill(&mut self) -> std::io::Result<()> {
-        self.0.kill()?;
-        self.0.wait().map(drop)
+        self.child.kill()?;
+        self.child.wait().map(drop)
+    }
+
+    /// The last `lines` lines the host logged (warnings and errors, or info under `FERRY_E2E_LOGS`), for a failing
+    /// test's message.
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
     }
 
     /// Freezes the host with SIGSTOP: alive, holding its connections and locks, doing nothing.
@@ -104,7 +135,7 @@ impl HostProcess {
 
     fn signal(&self, signal: &str) -> std::io::Result<()> {
         let status = Command::new("kill")
-            .args([signal, &self.0.id().to_string()])
+            .args([signal, &self.child.id().to_string()])
             .status()?;
         if status.success() {
             Ok(())
@@ -116,7 +147,7 @@ impl HostProcess {
 
 impl Drop for HostProcess {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -196,8 +196,9 @@ impl Sandbox {
             }
             waiting_for = format!("{unaccounted} orders neither invoiced nor dead-lettered");
         }
-        tracing::warn!(%waiting_for, "Not settled in time.");
-        eprintln!("not settled after {timeout:?}: {waiting_for}");
+        let stuck = stuck_report(store, tenant).await?;
+        tracing::warn!(%waiting_for, %stuck, "Not settled in time.");
+        eprintln!("not settled after {timeout:?}: {waiting_for}\n{stuck}");
         Ok(false)
     }
 
@@ -541,4 +542,40 @@ mod tests {
         );
         assert_eq!(order_marker("no marker"), None);
     }
+}
+
+/// What holds a tenant's work up, for a test that did not settle: whether the tenant is disconnected, and the
+/// oldest few unfinished events of each state with their lease and last error.
+async fn stuck_report(store: &Store, tenant: &TenantId) -> Result<String, ferry_store::Error> {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    if let Some(d) = store.disconnection(tenant).await? {
+        let _ = writeln!(out, "tenant disconnected since {}: {}", d.since, d.reason);
+    }
+    for state in [
+        EventState::Running,
+        EventState::Retrying,
+        EventState::Queued,
+    ] {
+        let filter = ferry_store::EventFilter {
+            state: Some(state),
+            ..ferry_store::EventFilter::default()
+        };
+        let events = store.search_events(tenant, &filter, None, 10_000).await?;
+        for e in events.iter().rev().take(3) {
+            let _ = writeln!(
+                out,
+                "{state:?} #{} {} {} attempts {} next {} lease {:?} until {:?}: {}",
+                e.job.0,
+                e.kind,
+                e.ordering_key,
+                e.attempts,
+                e.next_attempt_at,
+                e.lease_owner,
+                e.lease_expires_at,
+                e.last_error.as_deref().unwrap_or("no error")
+            );
+        }
+    }
+    Ok(out)
 }
