@@ -33,6 +33,27 @@ pub type LedgerLock = Box<dyn std::any::Any + Send>;
 pub trait Ledger: Send + Sync {
     /// Looks a key up.
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<LedgerEntry>, LedgerError>>;
+    /// Looks several keys up at once (the host: in one query); the keys without an entry are left out. By default,
+    /// one [`Ledger::get`] per key.
+    fn get_many<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, LedgerEntry)>, LedgerError>> {
+        Box::pin(async move {
+            let mut found = Vec::new();
+            for key in keys {
+                if let Some(entry) = self.get(key).await? {
+                    found.push((key.clone(), entry));
+                }
+            }
+            Ok(found)
+        })
+    }
+    /// The result of `key` when this ledger already knows it is done, without asking the store (see
+    /// [`crate::sync`]'s prefetch); `None` says nothing, not that the key has no result. By default, `None`.
+    fn known_done(&self, _key: &str) -> Option<String> {
+        None
+    }
     /// Records that a create is about to be sent (idempotent; never downgrades `Done`).
     fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>>;
     /// Records the FreshBooks id the key resolved to.

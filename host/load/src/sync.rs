@@ -17,6 +17,7 @@ mod client;
 mod edit;
 mod invoice;
 mod lines;
+mod prefetch;
 mod product;
 mod state;
 mod withdraw;
@@ -187,6 +188,8 @@ pub async fn sync_order(
     let keys = Keys {
         prefix: tenant.to_string(),
     };
+    let prefetched = prefetch::Prefetched::read(ledger, order_keys(&keys, order, drafts)).await?;
+    let ledger: &dyn Ledger = &prefetched;
     let mut synced = Synced::default();
     let correction = withdraw::Correction {
         fb: client,
@@ -258,6 +261,44 @@ pub async fn sync_order(
         "Order synced to FreshBooks."
     );
     Ok(synced)
+}
+
+/// Every ledger key [`sync_order`] may read for `order`: its state, invoice and payments, and the client, taxes and
+/// items it names.
+fn order_keys(keys: &Keys, order: &Order, drafts: &Drafts) -> Vec<String> {
+    let guid = order.guid;
+    let mut all = vec![
+        state::state_key(keys, guid),
+        invoice::invoice_key(keys, guid),
+        keys.key("invoice-sent", &guid.to_string()),
+        keys.key("client", &order.customer.guid.to_string()),
+        PaymentRef::gateway(keys, guid).key().to_owned(),
+    ];
+    all.extend(
+        (0..drafts.gift_cards.len()).map(|n| PaymentRef::gift_card(keys, guid, n).key().to_owned()),
+    );
+    let line_taxes = drafts
+        .invoice
+        .lines
+        .iter()
+        .flat_map(|l| [l.tax1.as_ref(), l.tax2.as_ref()]);
+    let taxes = drafts
+        .items
+        .iter()
+        .map(|i| i.tax.as_ref())
+        .chain(line_taxes)
+        .flatten();
+    all.extend(taxes.map(|t| keys.key("tax", &catalog::tax_key(&t.name))));
+    all.extend(
+        drafts
+            .items
+            .iter()
+            .filter(|i| !i.sku.is_empty())
+            .map(|i| catalog::item_key(keys, &i.sku)),
+    );
+    all.sort();
+    all.dedup();
+    all
 }
 
 /// Updates the customer's FreshBooks client on `customer.updated`. Returns `None` when the customer has

@@ -156,14 +156,15 @@ impl AttemptRecord {
     }
 
     /// Writes what was recorded (and forgets it) inside the answer's transaction; a completing answer (`completes`)
-    /// also records the synced order.
+    /// also records the synced order and completes the events its run covered. Returns, when it looked (it covered),
+    /// whether other events of the object still wait.
     pub(crate) async fn write(
         &self,
         mut conn: Conn<'_>,
         job: JobId,
         attempt: u32,
         completes: bool,
-    ) -> Result<()> {
+    ) -> Result<Option<bool>> {
         let Recorded {
             steps,
             sku,
@@ -179,37 +180,41 @@ impl AttemptRecord {
             let first = write_synced(conn.reborrow(), &tenant, &order, now).await?;
             self.lock().counted_new_order = first;
         }
-        if completes && let Some(as_of) = covers {
-            crate::coverage::complete_covered(conn.reborrow(), job, as_of, now).await?;
-        }
-        for step in &steps {
+        if !steps.is_empty() {
+            // One statement for all of the attempt's steps.
             on_conn!(conn.reborrow(), |c| {
-                sqlx::query(
-                "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(job.0)
-            .bind(i64::from(attempt))
-            .bind(&step.name)
-            .bind(to_ms(step.started_at))
-            .bind(dur_ms(step.duration))
-            .bind(step.ok)
-            .bind(step.detail.to_string())
-            .execute(c)
-            .await
-            .map_err(Error::db("record step"))
-            .map(drop)
+                let mut insert = sqlx::QueryBuilder::new(
+                    "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) ",
+                );
+                insert.push_values(&steps, |mut row, step| {
+                    row.push_bind(job.0)
+                        .push_bind(i64::from(attempt))
+                        .push_bind(step.name.clone())
+                        .push_bind(to_ms(step.started_at))
+                        .push_bind(dur_ms(step.duration))
+                        .push_bind(step.ok)
+                        .push_bind(step.detail.to_string());
+                });
+                insert
+                    .build()
+                    .execute(c)
+                    .await
+                    .map_err(Error::db("record steps"))
+                    .map(drop)
             })?;
         }
-        if sku.is_some() || order_number.is_some() {
+        // What the run read its object as of counts only for a run that completes (see `coverage`).
+        let read_as_of = covers.filter(|_| completes);
+        if sku.is_some() || order_number.is_some() || read_as_of.is_some() {
             // The outcome's order number, when the answer set one, stands.
-            on_conn!(conn, |c| {
+            on_conn!(conn.reborrow(), |c| {
                 sqlx::query(
-                "UPDATE events SET sku = COALESCE($1, sku), order_number = COALESCE(order_number, $2) \
-                 WHERE seq = $3",
+                "UPDATE events SET sku = COALESCE($1, sku), order_number = COALESCE(order_number, $2), \
+                 read_as_of = COALESCE($3, read_as_of) WHERE seq = $4",
             )
             .bind(sku)
             .bind(order_number)
+            .bind(read_as_of.map(to_ms))
             .bind(job.0)
             .execute(c)
             .await
@@ -217,6 +222,11 @@ impl AttemptRecord {
             .map(drop)
             })?;
         }
-        Ok(())
+        match read_as_of {
+            Some(as_of) => Ok(Some(
+                crate::coverage::complete_covered(conn, job, as_of, now).await?,
+            )),
+            None => Ok(None),
+        }
     }
 }

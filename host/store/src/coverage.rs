@@ -42,40 +42,32 @@ impl Store {
 }
 
 /// Completes the waiting events of `job`'s object up to `as_of` (see [`Store::covers_with_answer`]), inside the
-/// answer's transaction. Returns how many.
+/// answer's transaction, once `job`'s `read_as_of` is written. Returns whether later ones still wait.
 pub(crate) async fn complete_covered(
     mut conn: Conn<'_>,
     job: JobId,
     as_of: OffsetDateTime,
     now: i64,
-) -> Result<u64> {
-    on_conn!(conn.reborrow(), |c| sqlx::query(
-        "UPDATE events SET read_as_of = $1 WHERE seq = $2"
-    )
-    .bind(to_ms(as_of))
-    .bind(job.0)
-    .execute(c)
-    .await
-    .map_err(Error::db("record what the run read"))
-    .map(drop))?;
-    let covered: Vec<(i64, String, i64)> = on_conn!(conn.reborrow(), |c| {
+) -> Result<bool> {
+    let waiting: Vec<(i64, String, i64, i64)> = on_conn!(conn.reborrow(), |c| {
         sqlx::query_as(
-        "SELECT n.seq, n.state, n.attempts FROM events n JOIN events e ON n.tenant = e.tenant AND \
-         n.ordering_key = e.ordering_key WHERE e.seq = $1 AND n.seq > e.seq AND n.state IN ('queued', \
-         'retrying') AND n.object_last_modified <= $2 ORDER BY n.seq",
+        "SELECT n.seq, n.state, n.attempts, n.object_last_modified FROM events n JOIN events e ON n.tenant = \
+         e.tenant AND n.ordering_key = e.ordering_key WHERE e.seq = $1 AND n.seq > e.seq AND n.state IN \
+         ('queued', 'retrying') ORDER BY n.seq",
     )
     .bind(job.0)
-    .bind(to_ms(as_of))
     .fetch_all(c)
     .await
     .map_err(Error::db("find covered events"))?
     });
+    let as_of = to_ms(as_of);
+    let (covered, later): (Vec<_>, Vec<_>) = waiting.into_iter().partition(|w| w.3 <= as_of);
     let outcome = serde_json::json!({ "covered_by": job.0 }).to_string();
     let note = format!(
         "covered by event {}: its run read the object as it stood after this change",
         job.0
     );
-    for (seq, state, attempts) in &covered {
+    for (seq, state, attempts, _) in &covered {
         on_conn!(conn.reborrow(), |c| {
             sqlx::query(
             // The order number the covering run found, so that a search by order finds these events too (not its
@@ -106,5 +98,5 @@ pub(crate) async fn complete_covered(
         )
         .await?;
     }
-    Ok(covered.len() as u64)
+    Ok(!later.is_empty())
 }

@@ -52,17 +52,23 @@ impl Store {
         payload_hash: &str,
     ) -> Result<LedgerEntry> {
         self.record_intent_after(&[], tenant, key, payload_hash)
-            .await
+            .await?;
+        self.ledger_lookup(tenant, key)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                what: format!("ledger entry {key}"),
+            })
     }
 
-    /// [`Store::record_intent`], with `results` held back by the attempt written first in the same transaction.
+    /// Writes the intent of [`Store::record_intent`], with `results` held back by the attempt written first in the
+    /// same transaction; does not read the row back.
     pub(crate) async fn record_intent_after(
         &self,
         results: &[DeferredResult],
         tenant: &TenantId,
         key: &str,
         payload_hash: &str,
-    ) -> Result<LedgerEntry> {
+    ) -> Result<()> {
         let now = now_ms();
         on_write!(self, |p| {
             let mut tx = p.begin().await.map_err(Error::db("begin record intent"))?;
@@ -79,11 +85,7 @@ impl Store {
                 .await
                 .map_err(Error::db("commit record intent"))?;
         });
-        self.ledger_lookup(tenant, key)
-            .await?
-            .ok_or_else(|| Error::NotFound {
-                what: format!("ledger entry {key}"),
-            })
+        Ok(())
     }
 
     /// Records the result of the call: the external id.
@@ -126,18 +128,38 @@ impl Store {
         .await
         .map_err(Error::db("look up ledger"))?
         });
-        Ok(row.map(|r| LedgerEntry {
-            key: r.key,
-            state: if r.state == "done" {
-                LedgerState::Done
-            } else {
-                LedgerState::Intent
-            },
-            external_id: r.external_id,
-            payload_hash: r.payload_hash,
-            created_at: from_ms(r.created_at),
-            updated_at: from_ms(r.updated_at),
-        }))
+        Ok(row.map(LedgerRow::into_entry))
+    }
+
+    /// The ledger rows of several keys of one tenant, read in one query (the keys without a row are left out).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the read fails.
+    pub async fn ledger_lookup_many(
+        &self,
+        tenant: &TenantId,
+        keys: &[String],
+    ) -> Result<Vec<LedgerEntry>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (2..keys.len() + 2).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT key, state, external_id, payload_hash, created_at, updated_at FROM idempotency WHERE \
+             tenant = $1 AND key IN ({})",
+            placeholders.join(", ")
+        );
+        let rows: Vec<LedgerRow> = on_pool!(&self.pool, |p| {
+            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
+            for key in keys {
+                query = query.bind(key);
+            }
+            query
+                .fetch_all(p)
+                .await
+                .map_err(Error::db("look up ledger keys"))?
+        });
+        Ok(rows.into_iter().map(LedgerRow::into_entry).collect())
     }
 }
 
@@ -150,6 +172,23 @@ struct LedgerRow {
     payload_hash: String,
     created_at: i64,
     updated_at: i64,
+}
+
+impl LedgerRow {
+    fn into_entry(self) -> LedgerEntry {
+        LedgerEntry {
+            key: self.key,
+            state: if self.state == "done" {
+                LedgerState::Done
+            } else {
+                LedgerState::Intent
+            },
+            external_id: self.external_id,
+            payload_hash: self.payload_hash,
+            created_at: from_ms(self.created_at),
+            updated_at: from_ms(self.updated_at),
+        }
+    }
 }
 
 /// A ledger result an attempt holds back for its next write ([`crate::Store::record_result_with_answer`]).
@@ -209,14 +248,46 @@ async fn write_result(
     })
 }
 
-/// Writes the results an attempt deferred, in order.
+/// Writes the results an attempt deferred, in one statement (a key deferred twice: its latest result).
 pub(crate) async fn write_results(
-    mut conn: Conn<'_>,
+    conn: Conn<'_>,
     results: &[DeferredResult],
     now: i64,
 ) -> Result<()> {
-    for r in results {
-        write_result(conn.reborrow(), &r.tenant, &r.key, &r.external_id, now).await?;
+    let mut latest: Vec<&DeferredResult> = Vec::with_capacity(results.len());
+    for r in results.iter().rev() {
+        if !latest
+            .iter()
+            .any(|l| l.tenant == r.tenant && l.key == r.key)
+        {
+            latest.push(r);
+        }
     }
-    Ok(())
+    if latest.is_empty() {
+        return Ok(());
+    }
+    on_conn!(conn, |c| {
+        let mut insert = sqlx::QueryBuilder::new(
+            "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, updated_at) ",
+        );
+        insert.push_values(&latest, |mut row, r| {
+            row.push_bind(r.tenant.clone())
+                .push_bind(r.key.clone())
+                .push_bind("done")
+                .push_bind(r.external_id.clone())
+                .push_bind("")
+                .push_bind(now)
+                .push_bind(now);
+        });
+        insert.push(
+            " ON CONFLICT (tenant, key) DO UPDATE SET state = 'done', external_id = excluded.external_id, \
+             updated_at = excluded.updated_at",
+        );
+        insert
+            .build()
+            .execute(c)
+            .await
+            .map_err(Error::db("record call results"))
+            .map(drop)
+    })
 }

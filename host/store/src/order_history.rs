@@ -201,22 +201,13 @@ pub(crate) async fn write_synced(
     order: &SyncedOrder,
     now: i64,
 ) -> Result<bool> {
-    // Read inside the write transaction: SQLite's writer lock, and on Postgres the per-object ordering that
-    // runs one event of an order at a time, keep two syncs of one order from both finding it new.
-    let seen: Option<i64> = on_conn!(conn.reborrow(), |c| sqlx::query_scalar(
-        "SELECT synced_at FROM synced_orders WHERE tenant = $1 AND order_guid = $2",
-    )
-    .bind(tenant.as_str())
-    .bind(&order.order_guid)
-    .fetch_optional(c)
-    .await
-    .map_err(Error::db("read synced order"))?);
-    on_conn!(conn.reborrow(), |c| {
+    // Inside the write transaction: SQLite's writer lock, and on Postgres the per-object ordering that runs one event
+    // of an order at a time, keep two syncs of one order from both finding it new. A first sync inserts (one
+    // statement); a later one finds the row and updates it.
+    let inserted = on_conn!(conn.reborrow(), |c| {
         sqlx::query(
         "INSERT INTO synced_orders (tenant, order_guid, currency, total, max_quantity, customer, country, \
-         synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant, order_guid) DO UPDATE SET \
-         currency = excluded.currency, total = excluded.total, max_quantity = excluded.max_quantity, \
-         customer = excluded.customer, country = excluded.country",
+         synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant, order_guid) DO NOTHING",
     )
     .bind(tenant.as_str())
     .bind(&order.order_guid)
@@ -228,15 +219,34 @@ pub(crate) async fn write_synced(
     .bind(now)
     .execute(c)
     .await
-    .map_err(Error::db("record synced order"))
-    .map(drop)
-    })?;
-    if seen.is_none() {
+    .map_err(Error::db("record synced order"))?
+    .rows_affected()
+    }) == 1;
+    if !inserted {
+        on_conn!(conn.reborrow(), |c| {
+            sqlx::query(
+            "UPDATE synced_orders SET currency = $3, total = $4, max_quantity = $5, customer = $6, country = $7 \
+             WHERE tenant = $1 AND order_guid = $2",
+        )
+        .bind(tenant.as_str())
+        .bind(&order.order_guid)
+        .bind(&order.currency)
+        .bind(order.total.normalize().to_string())
+        .bind(order.max_quantity)
+        .bind(&order.customer)
+        .bind(&order.country)
+        .execute(c)
+        .await
+        .map_err(Error::db("update synced order"))
+        .map(drop)
+        })?;
+    }
+    if inserted {
         let counts = UsageCounts {
             orders_synced: 1,
             ..UsageCounts::default()
         };
         usage::add(conn, tenant, from_ms(now).date(), counts).await?;
     }
-    Ok(seen.is_none())
+    Ok(inserted)
 }

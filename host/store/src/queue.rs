@@ -394,7 +394,7 @@ async fn finish(
     if rows != 1 {
         return Err(lost(lease));
     }
-    lease
+    let waiting = lease
         .recorded
         .write(
             conn.reborrow(),
@@ -417,6 +417,8 @@ async fn finish(
     let wake = match wake {
         Wake::Never => false,
         Wake::Now => true,
+        // The answer's coverage already looked at the object's waiting events.
+        Wake::IfSuccessor if waiting.is_some() => waiting.unwrap_or_default(),
         Wake::IfSuccessor => on_conn!(conn.reborrow(), |c| sqlx::query_scalar::<_, bool>(
             "SELECT EXISTS (SELECT 1 FROM events n JOIN events e ON n.tenant = e.tenant AND \
              n.ordering_key = e.ordering_key WHERE e.seq = $1 AND n.seq > e.seq AND n.state IN \

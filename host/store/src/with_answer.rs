@@ -37,13 +37,12 @@ impl Store {
         tenant: &TenantId,
         key: &str,
         payload_hash: &str,
-    ) -> Result<LedgerEntry> {
+    ) -> Result<()> {
         let pending = lease.recorded.deferred_results();
-        let entry = self
-            .record_intent_after(&pending, tenant, key, payload_hash)
+        self.record_intent_after(&pending, tenant, key, payload_hash)
             .await?;
         lease.recorded.forget_results(pending.len());
-        Ok(entry)
+        Ok(())
     }
 
     /// [`Store::ledger_lookup`] as `lease`'s attempt sees it: a result it deferred counts as done.
@@ -57,26 +56,29 @@ impl Store {
         key: &str,
     ) -> Result<Option<LedgerEntry>> {
         let row = self.ledger_lookup(tenant, key).await?;
-        let Some(external_id) = lease.recorded.deferred_result(tenant, key) else {
-            return Ok(row);
-        };
-        let now = OffsetDateTime::now_utc();
-        Ok(Some(match row {
-            Some(r) => LedgerEntry {
-                state: LedgerState::Done,
-                external_id: Some(external_id),
-                updated_at: now,
-                ..r
-            },
-            None => LedgerEntry {
-                key: key.to_owned(),
-                state: LedgerState::Done,
-                external_id: Some(external_id),
-                payload_hash: String::new(),
-                created_at: now,
-                updated_at: now,
-            },
-        }))
+        Ok(with_deferred(lease, tenant, key, row))
+    }
+
+    /// [`Store::ledger_lookup_many`] as `lease`'s attempt sees it: a result it deferred counts as done.
+    ///
+    /// # Errors
+    /// [`crate::Error::Database`] when the read fails.
+    pub async fn attempt_ledger_lookup_many(
+        &self,
+        lease: &Lease,
+        tenant: &TenantId,
+        keys: &[String],
+    ) -> Result<Vec<LedgerEntry>> {
+        let mut rows: std::collections::HashMap<String, LedgerEntry> = self
+            .ledger_lookup_many(tenant, keys)
+            .await?
+            .into_iter()
+            .map(|e| (e.key.clone(), e))
+            .collect();
+        Ok(keys
+            .iter()
+            .filter_map(|key| with_deferred(lease, tenant, key, rows.remove(key)))
+            .collect())
     }
 
     /// Says that the run holding `lease` read its object as it stood at `as_of`; when the run completes
@@ -98,4 +100,33 @@ impl Store {
     ) {
         lease.recorded.synced_order(tenant, order);
     }
+}
+
+/// `row` as the attempt holding `lease` sees it: done with the result it deferred for `key`, if any.
+fn with_deferred(
+    lease: &Lease,
+    tenant: &TenantId,
+    key: &str,
+    row: Option<LedgerEntry>,
+) -> Option<LedgerEntry> {
+    let Some(external_id) = lease.recorded.deferred_result(tenant, key) else {
+        return row;
+    };
+    let now = OffsetDateTime::now_utc();
+    Some(match row {
+        Some(r) => LedgerEntry {
+            state: LedgerState::Done,
+            external_id: Some(external_id),
+            updated_at: now,
+            ..r
+        },
+        None => LedgerEntry {
+            key: key.to_owned(),
+            state: LedgerState::Done,
+            external_id: Some(external_id),
+            payload_hash: String::new(),
+            created_at: now,
+            updated_at: now,
+        },
+    })
 }

@@ -46,6 +46,15 @@ impl StoreLedger {
     }
 }
 
+/// A store ledger row as `load` sees it: its key and whether it is done (an intent otherwise).
+fn load_entry(row: ferry_store::LedgerEntry) -> (String, LedgerEntry) {
+    let entry = match (row.state, row.external_id) {
+        (LedgerState::Done, Some(external_id)) => LedgerEntry::Done { external_id },
+        _ => LedgerEntry::Intent,
+    };
+    (row.key, entry)
+}
+
 fn ledger_err(e: ferry_store::Error) -> LedgerError {
     LedgerError(e.to_string())
 }
@@ -62,10 +71,25 @@ impl Ledger for StoreLedger {
                 None => self.store.ledger_lookup(&self.tenant, key).await,
             }
             .map_err(ledger_err)?;
-            Ok(row.map(|r| match (r.state, r.external_id) {
-                (LedgerState::Done, Some(external_id)) => LedgerEntry::Done { external_id },
-                _ => LedgerEntry::Intent,
-            }))
+            Ok(row.map(|r| load_entry(r).1))
+        })
+    }
+
+    fn get_many<'a>(
+        &'a self,
+        keys: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<(String, LedgerEntry)>, LedgerError>> {
+        Box::pin(async move {
+            let rows = match &self.attempt {
+                Some(lease) => {
+                    self.store
+                        .attempt_ledger_lookup_many(lease, &self.tenant, keys)
+                        .await
+                }
+                None => self.store.ledger_lookup_many(&self.tenant, keys).await,
+            }
+            .map_err(ledger_err)?;
+            Ok(rows.into_iter().map(load_entry).collect())
         })
     }
 
@@ -77,9 +101,12 @@ impl Ledger for StoreLedger {
                         .record_attempt_intent(lease, &self.tenant, key, "")
                         .await
                 }
-                None => self.store.record_intent(&self.tenant, key, "").await,
+                None => self
+                    .store
+                    .record_intent(&self.tenant, key, "")
+                    .await
+                    .map(drop),
             }
-            .map(drop)
             .map_err(ledger_err)
         })
     }

@@ -53,6 +53,10 @@ pub(super) async fn ensure_tax_ids<'a>(
     }
     for (name, tax) in wanted {
         let key = keys.key("tax", &name);
+        if let Some(id) = ledger.known_done(&key).and_then(|id| id.parse().ok()) {
+            synced.tax_ids.insert(name, id);
+            continue;
+        }
         let _held = lock(ledger, &key).await?;
         let entry = get(ledger, &key).await?;
         if let Some(id) = done_id(&entry) {
@@ -100,6 +104,10 @@ pub(super) async fn ensure_items(
 ) -> Result<()> {
     for item in drafts.items.iter().filter(|i| !i.sku.is_empty()) {
         let key = item_key(keys, &item.sku);
+        if let Some(id) = ledger.known_done(&key).and_then(|id| id.parse().ok()) {
+            synced.item_ids.insert(item.sku.clone(), id);
+            continue;
+        }
         let _held = lock(ledger, &key).await?;
         let entry = get(ledger, &key).await?;
         if let Some(id) = done_id(&entry) {

@@ -21,18 +21,21 @@ pub(super) async fn ensure_client(
     synced: &mut Synced,
 ) -> Result<i64> {
     let key = keys.key("client", &customer_guid.to_string());
-    let _held = lock(ledger, &key).await?;
-    let entry = get(ledger, &key).await?;
-    if let Some(id) = done_id(&entry) {
-        if !verify {
+    // A recorded client is used without the create lock: nothing is created for it.
+    let mut gone = None;
+    if let Some(id) = ledger.known_done(&key).and_then(|id| id.parse().ok()) {
+        if !verify || is_live(fb, id).await? {
             return Ok(id);
         }
-        match fb.get_client(id).await {
-            Ok(c) if c.vis_state != 1 => return Ok(c.id),
-            // Deleted by a person: find or create a live one below.
-            Ok(_) | Err(Error::NotFound { .. }) => {}
-            Err(e) => return Err(e),
-        }
+        gone = Some(id);
+    }
+    let _held = lock(ledger, &key).await?;
+    let entry = get(ledger, &key).await?;
+    if let Some(id) = done_id(&entry)
+        && gone != Some(id)
+        && (!verify || is_live(fb, id).await?)
+    {
+        return Ok(id);
     }
     let found = match entry {
         Some(_) => find_client(fb, customer_guid, &draft.email).await?,
@@ -53,6 +56,15 @@ pub(super) async fn ensure_client(
     let created = fb.create_client(&stamped).await?;
     done(ledger, &key, created.id).await?;
     Ok(created.id)
+}
+
+/// Whether client `id` still exists and is not deleted (a person may have deleted it in FreshBooks).
+async fn is_live(fb: &FreshBooksClient, id: i64) -> Result<bool> {
+    match fb.get_client(id).await {
+        Ok(c) => Ok(c.vis_state != 1),
+        Err(Error::NotFound { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The oldest active client with our marker, else with the e-mail.

@@ -21,7 +21,7 @@ pub(crate) fn invoice_state(drafts: &Drafts) -> String {
     ))
 }
 
-fn state_key(keys: &Keys, order_guid: Uuid) -> String {
+pub(super) fn state_key(keys: &Keys, order_guid: Uuid) -> String {
     keys.key("invoice-state", &order_guid.to_string())
 }
 

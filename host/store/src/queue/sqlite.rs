@@ -12,11 +12,13 @@ use ferry_model::TenantId;
 use sqlx::{SqliteConnection, SqlitePool};
 use std::collections::HashMap;
 
-/// Tenants with at least one ready event at `$1`, except disconnected ones (their events wait for a reconnect).
+/// Tenants with at least one ready event at `$1`, except disconnected ones (their events wait for a reconnect), each
+/// with how many of its events run under a live lease.
 const READY_TENANTS: &str = concat!(
-    "SELECT DISTINCT tenant FROM events e WHERE ",
+    "SELECT t.tenant, (SELECT COUNT(*) FROM events r WHERE r.tenant = t.tenant AND r.state = 'running' AND \
+     r.lease_expires_at > $1) FROM (SELECT DISTINCT tenant FROM events e WHERE ",
     ready_at!("e", 1),
-    " AND NOT EXISTS (SELECT 1 FROM tenant_disconnections d WHERE d.tenant = e.tenant)"
+    " AND NOT EXISTS (SELECT 1 FROM tenant_disconnections d WHERE d.tenant = e.tenant)) t"
 );
 
 /// The next event of tenant `$1` that may run at `$2`.
@@ -37,29 +39,20 @@ pub(super) async fn claim(
 ) -> Result<(Vec<Claimed>, Option<String>)> {
     let now = now_ms();
     let mut tx = begin_write(pool, "begin claim").await?;
-    let tenants: Vec<String> = sqlx::query_scalar(READY_TENANTS)
+    let ready: Vec<(String, i64)> = sqlx::query_as(READY_TENANTS)
         .bind(now)
         .fetch_all(&mut *tx)
         .await
         .map_err(Error::db("list tenants with ready events"))?;
-    let tenants = in_turn(tenants, last);
-
-    let mut budget: HashMap<String, u32> = HashMap::new();
-    for t in &tenants {
-        let running: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM events WHERE tenant = $1 AND state = 'running' AND \
-             lease_expires_at > $2",
-        )
-        .bind(t)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(Error::db("count running events"))?;
-        budget.insert(
-            t.clone(),
-            limit_for(req, t).saturating_sub(u32::try_from(running).unwrap_or(u32::MAX)),
-        );
-    }
+    let mut budget: HashMap<String, u32> = ready
+        .into_iter()
+        .map(|(t, running)| {
+            let left =
+                limit_for(req, &t).saturating_sub(u32::try_from(running).unwrap_or(u32::MAX));
+            (t, left)
+        })
+        .collect();
+    let tenants = in_turn(budget.keys().cloned().collect(), last);
 
     let mut claimed = Vec::new();
     let mut last_served = None;

@@ -517,6 +517,27 @@ pub(crate) async fn an_attempts_held_back_result_is_written_with_its_next_write(
             == Some((LedgerState::Intent, None)),
         "nor does another attempt"
     );
+    // Read many at once, the same way: the attempt's own result counts, a key without a row is left out.
+    let many = |entries: Vec<ferry_store::LedgerEntry>| {
+        entries
+            .into_iter()
+            .map(|e| (e.key, e.state, e.external_id))
+            .collect::<Vec<_>>()
+    };
+    let keys = ["invoice:g1".to_owned(), "client:nobody".to_owned()];
+    ensure!(
+        many(s.attempt_ledger_lookup_many(first, &t, &keys).await?)
+            == vec![("invoice:g1".into(), LedgerState::Done, Some("900".into()))],
+        "the attempt reads its own result among many"
+    );
+    ensure!(
+        many(s.ledger_lookup_many(&t, &keys).await?)
+            == vec![("invoice:g1".into(), LedgerState::Intent, None)]
+    );
+    ensure!(
+        many(s.ledger_lookup_many(&tenant("t2"), &keys).await?).is_empty(),
+        "another tenant's keys are its own"
+    );
     s.record_attempt_intent(first, &t, "payment:g1", "").await?;
     ensure!(
         state(s.ledger_lookup(&t, "invoice:g1").await?)
