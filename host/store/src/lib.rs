@@ -68,8 +68,9 @@ macro_rules! on_pool {
 macro_rules! on_write {
     ($store:expr, |$p:ident| $body:expr) => {
         match &$store.pool {
-            $crate::backend::Pool::Sqlite($p) => {
+            $crate::backend::Pool::Sqlite(pool) => {
                 let _one_writer = $store.write_gate.lock().await;
+                let $p = $store.sqlite_writer.as_ref().unwrap_or(pool);
                 $body
             }
             $crate::backend::Pool::Postgres($p) => $body,

@@ -144,6 +144,7 @@ impl Store {
         let (claimed, last_served) = match &self.pool {
             Pool::Sqlite(p) => {
                 let _one_writer = self.write_gate.lock().await;
+                let p = self.sqlite_writer.as_ref().unwrap_or(p);
                 sqlite::claim(p, req, self.last_turn()).await?
             }
             Pool::Postgres(p) => postgres::claim(p, req, self.last_turn()).await?,

@@ -34,6 +34,10 @@ pub struct Store {
     /// SQLite only: held by each write (`on_write!`, the claim), so this process's writers take SQLite's one
     /// write lock in turn instead of sleeping in its busy handler while another holds it.
     pub(crate) write_gate: Arc<tokio::sync::Mutex<()>>,
+    /// SQLite only: the one connection every gated write uses. SQLite drops a connection's page cache whenever
+    /// another connection has written since its last transaction; with every write on this connection, its cache
+    /// stays warm across writes instead of being read back from the file before each one.
+    pub(crate) sqlite_writer: Option<sqlx::SqlitePool>,
 }
 
 impl Store {
@@ -44,13 +48,18 @@ impl Store {
     /// [`Error::Database`] when the database cannot be opened (or the URL's scheme is not supported),
     /// [`Error::Migrate`] when migrations fail.
     pub async fn open(config: &StoreConfig) -> Result<Self> {
+        let mut sqlite_writer = None;
         let pool = match config.database_url.as_ref().map(|u| u.expose_secret()) {
             Some(url) if is_postgres_url(url) => Pool::Postgres(open_postgres(url, config).await?),
             Some(url) => match url
                 .strip_prefix("sqlite://")
                 .or_else(|| url.strip_prefix("sqlite:"))
             {
-                Some(path) => Pool::Sqlite(open_sqlite(Path::new(path), config).await?),
+                Some(path) => {
+                    let (pool, writer) = open_sqlite(Path::new(path), config).await?;
+                    sqlite_writer = Some(writer);
+                    Pool::Sqlite(pool)
+                }
                 None => {
                     return Err(Error::Database {
                         op: "open database",
@@ -61,7 +70,11 @@ impl Store {
                     });
                 }
             },
-            None => Pool::Sqlite(open_sqlite(&config.path, config).await?),
+            None => {
+                let (pool, writer) = open_sqlite(&config.path, config).await?;
+                sqlite_writer = Some(writer);
+                Pool::Sqlite(pool)
+            }
         };
         let signal = Signal::start(&pool);
         Ok(Self {
@@ -71,6 +84,7 @@ impl Store {
             refresh_locks: Arc::new(LocalRefreshLocks::default()),
             lock_slots: Arc::new(LockSlots::for_pool(config.max_connections.max(2))),
             write_gate: Arc::new(tokio::sync::Mutex::new(())),
+            sqlite_writer,
         })
     }
 
@@ -113,7 +127,8 @@ fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<SqlitePool> {
+/// The SQLite pool, migrated, and the one-connection pool of gated writes (see [`Store::sqlite_writer`]).
+async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<(SqlitePool, SqlitePool)> {
     let sync = match config.synchronous {
         Synchronous::Full => SqliteSynchronous::Full,
         Synchronous::Normal => SqliteSynchronous::Normal,
@@ -140,11 +155,19 @@ async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<SqlitePool> {
         .pragma("wal_autocheckpoint", "10000");
     let pool = SqlitePoolOptions::new()
         .max_connections(config.max_connections.max(2))
-        .connect_with(options)
+        .connect_with(options.clone())
         .await
         .map_err(Error::db("open database"))?;
     sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-    Ok(pool)
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        // Kept open: a reopened connection starts with a cold cache.
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .connect_with(options)
+        .await
+        .map_err(Error::db("open database for writes"))?;
+    Ok((pool, writer))
 }
 
 async fn open_postgres(url: &str, config: &StoreConfig) -> Result<sqlx::PgPool> {
