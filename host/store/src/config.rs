@@ -98,7 +98,8 @@ pub struct BatchConfig {
     pub max_batch: usize,
     /// Inserts waiting for the writer before callers are slowed down (back-pressure).
     pub queue_capacity: usize,
-    /// How long the writer lingers for more events under load before committing a partial batch.
+    /// The longest the writer lingers for more events under load (it stops once as many are queued as the last
+    /// batch held) before committing a partial batch.
     #[serde(with = "millis")]
     pub window: Duration,
 }

@@ -4,8 +4,9 @@
 //! far (up to [`BatchConfig::max_batch`]), inserts it in one transaction and answers each caller only after
 //! COMMIT returned. One fsync then covers hundreds of events, and there is exactly one SQLite writer for
 //! inserts, so they never fight over the write lock. A lone event is committed at once; under load (the last
-//! batch held more than one event) the writer lingers up to [`BatchConfig::window`] for more, because callers
-//! woken by the previous commit come back one by one and would otherwise fragment the next batch.
+//! batch held more than one event) the writer lingers for more, because callers woken by the previous commit come
+//! back one by one and would otherwise fragment the next batch: until as many are queued as the last batch held,
+//! at most [`BatchConfig::window`].
 
 use crate::config::BatchConfig;
 use crate::error::{Error, Result};
@@ -56,8 +57,11 @@ async fn run(
     let mut last_len = 0;
     while rx.recv_many(&mut batch, max_batch).await > 0 {
         if last_len > 1 && batch.len() < max_batch {
+            // Until the callers the last commit answered are back (those that will send again soon), at most
+            // `window`: waiting longer only delays the ones already here.
             let deadline = Instant::now() + window;
-            while batch.len() < max_batch {
+            let enough = last_len.min(max_batch);
+            while batch.len() < enough {
                 let room = max_batch - batch.len();
                 match tokio::time::timeout_at(deadline, rx.recv_many(&mut batch, room)).await {
                     Ok(n) if n > 0 => {}
