@@ -63,3 +63,47 @@ async fn a_rate_limited_account_gets_every_order_once_without_a_storm_of_429s() 
     app.stop().await;
     Ok(())
 }
+
+/// A create FreshBooks refused with 429 created nothing, so the attempt takes its intent back: the retry creates at
+/// once instead of first searching FreshBooks for the invoice or payment (one call per throttled create, not two).
+/// Counted at the simulator: with some `POST`s of invoices and payments answered 429, no invoice or payment list is
+/// asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_refused_with_429_is_sent_again_without_a_search_first() -> anyhow::Result<()> {
+    let app = TestApp::builder().with_seed(63).spawn().await?;
+    let mix = OrderMix {
+        invalid: 0.0,
+        foreign_currency: 0.0,
+        paid: 1.0,
+    };
+    // Items, taxes and most clients known first, without a limit.
+    let warm = app.place(0..12, &mix).await;
+    assert_exactly_once(&app.settle(&warm).await?);
+    let before = app.sandbox.freshbooks.request_counts();
+    app.sandbox.freshbooks.set_rate_limit(Some(RateLimit {
+        requests: 3,
+        window: Duration::from_secs(1),
+    }));
+    let placed = app.place(12..24, &mix).await;
+    let all: Vec<_> = warm.iter().chain(&placed).cloned().collect();
+    assert_exactly_once(&app.settle(&all).await?);
+    let after = app.sandbox.freshbooks.request_counts();
+    let delta =
+        |kind: &str| after.get(kind).copied().unwrap_or(0) - before.get(kind).copied().unwrap_or(0);
+    let posts = delta("POST invoices/invoices") + delta("POST payments/payments");
+    // Each of the 12 orders gets one invoice and one payment; the rest of the posts were answered 429.
+    assert!(
+        posts > 24,
+        "no invoice or payment create was throttled ({posts} posts): the limit did not bite"
+    );
+    assert_eq!(
+        (
+            delta("GET invoices/invoices"),
+            delta("GET payments/payments")
+        ),
+        (0, 0),
+        "searched FreshBooks after a throttled create: {after:?}"
+    );
+    app.stop().await;
+    Ok(())
+}

@@ -111,6 +111,11 @@ impl Error {
         matches!(self, Self::Http { source, .. } if source.outcome_unknown())
     }
 
+    /// True when the call certainly created nothing in FreshBooks (see [`ferry_outbound::Error::refused_for_certain`]).
+    pub fn refused_for_certain(&self) -> bool {
+        matches!(self, Self::Http { source, .. } if source.refused_for_certain())
+    }
+
     /// False when the call was refused locally (breaker open) and should not count as an attempt.
     pub fn burns_attempt(&self) -> bool {
         !matches!(self, Self::Http { source, .. } if !source.burns_attempt())

@@ -54,8 +54,15 @@ pub trait Ledger: Send + Sync {
     fn known_done(&self, _key: &str) -> Option<String> {
         None
     }
-    /// Records that a create is about to be sent (idempotent; never downgrades `Done`).
-    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>>;
+    /// Records that a create is about to be sent (idempotent; never downgrades `Done`). True when this call wrote it
+    /// (the key had no entry).
+    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, LedgerError>>;
+    /// Takes back an intent this attempt wrote for a create that certainly created nothing (FreshBooks refused it,
+    /// or it never left), so that the next attempt creates at once instead of first searching FreshBooks for it. Only
+    /// an intent: a result stays. By default nothing is taken back, which is always safe (the next attempt searches).
+    fn withdraw<'a>(&'a self, _key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
+        Box::pin(async { Ok(()) })
+    }
     /// Records the FreshBooks id the key resolved to.
     fn done<'a>(
         &'a self,
@@ -116,11 +123,23 @@ impl Ledger for MemoryLedger {
         Box::pin(async move { Ok(self.lock().get(key).cloned()) })
     }
 
-    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
+    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, LedgerError>> {
         Box::pin(async move {
-            self.lock()
-                .entry(key.to_owned())
-                .or_insert(LedgerEntry::Intent);
+            let mut entries = self.lock();
+            if entries.contains_key(key) {
+                return Ok(false);
+            }
+            entries.insert(key.to_owned(), LedgerEntry::Intent);
+            Ok(true)
+        })
+    }
+
+    fn withdraw<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
+        Box::pin(async move {
+            let mut entries = self.lock();
+            if entries.get(key) == Some(&LedgerEntry::Intent) {
+                entries.remove(key);
+            }
             Ok(())
         })
     }

@@ -134,11 +134,28 @@ pub(crate) async fn get(ledger: &dyn Ledger, key: &str) -> Result<Option<LedgerE
         .map_err(|e| Error::store(&format!("read ledger {key}"), e))
 }
 
-async fn intent(ledger: &dyn Ledger, key: &str) -> Result<()> {
+/// Records the intent of a create of `key`; true when this call wrote it (see [`sent`]).
+async fn intent(ledger: &dyn Ledger, key: &str) -> Result<bool> {
     ledger
         .intent(key)
         .await
         .map_err(|e| Error::store(&format!("record intent {key}"), e))
+}
+
+/// `result` of a create sent under the intent of `key`. When the create certainly created nothing (FreshBooks refused
+/// it, e.g. 429, or it never left) and the intent is this attempt's own (`fresh`), the intent is taken back: the next
+/// attempt then creates at once instead of first searching FreshBooks for an object that cannot exist (issue 20: a
+/// throttled create costs one call, not two). An intent an earlier attempt left stays: its outcome is still unknown.
+/// Taking it back may fail; the intent then stays, which is safe.
+async fn sent<T>(ledger: &dyn Ledger, key: &str, fresh: bool, result: Result<T>) -> Result<T> {
+    if fresh
+        && let Err(e) = &result
+        && e.refused_for_certain()
+        && let Err(error) = ledger.withdraw(key).await
+    {
+        tracing::warn!(%error, key, "Could not take back the intent of a refused create; the next attempt searches first.");
+    }
+    result
 }
 
 /// Exclusive use of `key` for one find-or-create; see [`Ledger::lock`].

@@ -156,6 +156,21 @@ impl Error {
         }
     }
 
+    /// True when the request certainly changed nothing downstream: it never left (no connection, breaker open, not
+    /// buildable) or the downstream answered that it refused it (401, 409/423, 429, any other 4xx).
+    pub fn refused_for_certain(&self) -> bool {
+        matches!(
+            self,
+            Self::Connect { .. }
+                | Self::Unauthorized { .. }
+                | Self::Throttled { .. }
+                | Self::Conflict { .. }
+                | Self::Rejected { .. }
+                | Self::BreakerOpen { .. }
+                | Self::Request { .. }
+        )
+    }
+
     /// True for a 401: refresh credentials and try once more.
     pub fn needs_auth_refresh(&self) -> bool {
         matches!(self, Self::Unauthorized { .. })

@@ -60,20 +60,35 @@ impl Store {
             })
     }
 
+    /// [`Store::record_intent`] without reading the row back: true when this call wrote the intent (the key had no
+    /// row), false when the key already had one (an intent or a result).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn write_intent(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        payload_hash: &str,
+    ) -> Result<bool> {
+        self.record_intent_after(&[], tenant, key, payload_hash)
+            .await
+    }
+
     /// Writes the intent of [`Store::record_intent`], with `results` held back by the attempt written first in the
-    /// same transaction; does not read the row back.
+    /// same transaction; does not read the row back. True when it wrote the intent (the key had no row).
     pub(crate) async fn record_intent_after(
         &self,
         results: &[DeferredResult],
         tenant: &TenantId,
         key: &str,
         payload_hash: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let now = now_ms();
         on_write!(self, |p| {
             let mut tx = p.begin().await.map_err(Error::db("begin record intent"))?;
             write_results(Conn::from(&mut *tx), results, now).await?;
-            write_intent(
+            let written = write_intent(
                 Conn::from(&mut *tx),
                 tenant.as_str(),
                 key,
@@ -84,8 +99,26 @@ impl Store {
             tx.commit()
                 .await
                 .map_err(Error::db("commit record intent"))?;
-        });
-        Ok(())
+            Ok(written)
+        })
+    }
+
+    /// Takes back the intent of `key` (a create that certainly created nothing); a result stays.
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn withdraw_intent(&self, tenant: &TenantId, key: &str) -> Result<()> {
+        on_write!(self, |p| {
+            sqlx::query(
+                "DELETE FROM idempotency WHERE tenant = $1 AND key = $2 AND state = 'intent'",
+            )
+            .bind(tenant.as_str())
+            .bind(key)
+            .execute(p)
+            .await
+            .map_err(Error::db("withdraw intent"))
+            .map(drop)
+        })
     }
 
     /// Records the result of the call: the external id.
@@ -199,14 +232,14 @@ pub(crate) struct DeferredResult {
     pub(crate) external_id: String,
 }
 
-/// Inserts the intent row of `key` unless it has one.
+/// Inserts the intent row of `key` unless it has one; true when it inserted it.
 async fn write_intent(
     conn: Conn<'_>,
     tenant: &str,
     key: &str,
     payload_hash: &str,
     now: i64,
-) -> Result<()> {
+) -> Result<bool> {
     on_conn!(conn, |c| {
         sqlx::query(
             "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, \
@@ -219,7 +252,7 @@ async fn write_intent(
         .execute(c)
         .await
         .map_err(Error::db("record intent"))
-        .map(drop)
+        .map(|r| r.rows_affected() == 1)
     })
 }
 

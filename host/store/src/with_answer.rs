@@ -27,7 +27,8 @@ impl Store {
     }
 
     /// [`Store::record_intent`] for `lease`'s attempt: the results it deferred
-    /// ([`Store::record_result_with_answer`]) are written first, in the same transaction.
+    /// ([`Store::record_result_with_answer`]) are written first, in the same transaction. True when it wrote the
+    /// intent (the key had no row).
     ///
     /// # Errors
     /// [`crate::Error::Database`] when the write fails; the deferred results stay deferred.
@@ -37,12 +38,13 @@ impl Store {
         tenant: &TenantId,
         key: &str,
         payload_hash: &str,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let pending = lease.recorded.deferred_results();
-        self.record_intent_after(&pending, tenant, key, payload_hash)
+        let written = self
+            .record_intent_after(&pending, tenant, key, payload_hash)
             .await?;
         lease.recorded.forget_results(pending.len());
-        Ok(())
+        Ok(written)
     }
 
     /// [`Store::ledger_lookup`] as `lease`'s attempt sees it: a result it deferred counts as done.

@@ -529,21 +529,6 @@ async fn dead_orders(
         .collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn order_marker_is_read_from_invoice_notes() {
-        let notes = "Thank you!\nferry:order:3f1c2a9e-5b7d-4c11-9a4e-2d7f0c8b6a51\nGift wrap: yes";
-        assert_eq!(
-            order_marker(notes).as_deref(),
-            Some("3f1c2a9e-5b7d-4c11-9a4e-2d7f0c8b6a51")
-        );
-        assert_eq!(order_marker("no marker"), None);
-    }
-}
-
 /// What holds a tenant's work up, for a test that did not settle: whether the tenant is disconnected, and the
 /// oldest few unfinished events of each state with their lease and last error.
 async fn stuck_report(store: &Store, tenant: &TenantId) -> Result<String, ferry_store::Error> {
@@ -578,4 +563,19 @@ async fn stuck_report(store: &Store, tenant: &TenantId) -> Result<String, ferry_
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_marker_is_read_from_invoice_notes() {
+        let notes = "Thank you!\nferry:order:3f1c2a9e-5b7d-4c11-9a4e-2d7f0c8b6a51\nGift wrap: yes";
+        assert_eq!(
+            order_marker(notes).as_deref(),
+            Some("3f1c2a9e-5b7d-4c11-9a4e-2d7f0c8b6a51")
+        );
+        assert_eq!(order_marker("no marker"), None);
+    }
 }

@@ -93,7 +93,7 @@ impl Ledger for StoreLedger {
         })
     }
 
-    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
+    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, LedgerError>> {
         Box::pin(async move {
             match &self.attempt {
                 Some(lease) => {
@@ -101,13 +101,18 @@ impl Ledger for StoreLedger {
                         .record_attempt_intent(lease, &self.tenant, key, "")
                         .await
                 }
-                None => self
-                    .store
-                    .record_intent(&self.tenant, key, "")
-                    .await
-                    .map(drop),
+                None => self.store.write_intent(&self.tenant, key, "").await,
             }
             .map_err(ledger_err)
+        })
+    }
+
+    fn withdraw<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
+        Box::pin(async move {
+            self.store
+                .withdraw_intent(&self.tenant, key)
+                .await
+                .map_err(ledger_err)
         })
     }
 

@@ -1,7 +1,7 @@
 //! The taxes and items an order's lines need: found by name or SKU, else created (or, for an unknown SKU under
 //! the default-item policy, mapped to the tenant's default item).
 
-use super::{Keys, Synced, done, done_id, get, intent, lock};
+use super::{Keys, Synced, done, done_id, get, intent, lock, sent};
 use crate::freshbooks::FreshBooksClient;
 use crate::ledger::{Ledger, LedgerEntry};
 use crate::{Error, Result, SyncOptions};
@@ -78,8 +78,9 @@ pub(super) async fn ensure_tax_ids<'a>(
                 id
             }
             None => {
-                intent(ledger, &key).await?;
-                fb.create_tax(tax).await?.id
+                let fresh = intent(ledger, &key).await?;
+                let created = fb.create_tax(tax).await;
+                sent(ledger, &key, fresh, created).await?.id
             }
         };
         done(ledger, &key, id).await?;
@@ -133,8 +134,9 @@ pub(super) async fn ensure_items(
                         .tax
                         .as_ref()
                         .and_then(|t| synced.tax_ids.get(&tax_key(&t.name)).copied());
-                    intent(ledger, &key).await?;
-                    fb.create_item(item, tax_id).await?.id
+                    let fresh = intent(ledger, &key).await?;
+                    let created = fb.create_item(item, tax_id).await;
+                    sent(ledger, &key, fresh, created).await?.id
                 }
                 UnknownSkuPolicy::DefaultItem => {
                     let name = &options.default_item;

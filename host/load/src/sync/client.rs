@@ -1,6 +1,6 @@
 //! The customer's FreshBooks client: the recorded one, else one found by marker or e-mail, else a new one.
 
-use super::{Keys, Synced, customer_marker, done, done_id, get, intent, lock, with_marker};
+use super::{Keys, Synced, customer_marker, done, done_id, get, intent, lock, sent, with_marker};
 use crate::freshbooks::FreshBooksClient;
 use crate::ledger::{Ledger, LedgerEntry};
 use crate::{Error, Result};
@@ -52,8 +52,9 @@ pub(super) async fn ensure_client(
     }
     let mut stamped = draft.clone();
     stamped.note = with_marker(&draft.note, &customer_marker(customer_guid));
-    intent(ledger, &key).await?;
-    let created = fb.create_client(&stamped).await?;
+    let fresh = intent(ledger, &key).await?;
+    let created = fb.create_client(&stamped).await;
+    let created = sent(ledger, &key, fresh, created).await?;
     done(ledger, &key, created.id).await?;
     Ok(created.id)
 }

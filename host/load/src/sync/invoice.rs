@@ -2,7 +2,8 @@
 //! a new one.
 
 use super::{
-    Keys, Synced, done, done_id, done_with_next_write, get, intent, lock, order_marker, with_marker,
+    Keys, Synced, done, done_id, done_with_next_write, get, intent, lock, order_marker, sent,
+    with_marker,
 };
 use crate::freshbooks::{FbInvoice, FreshBooksClient, InvoiceAddress};
 use crate::ledger::{Ledger, LedgerEntry};
@@ -116,12 +117,13 @@ pub(super) async fn ensure_invoice(
         return Ok(inv);
     }
     let key = invoice_key(keys, order_guid);
-    intent(ledger, &key).await?;
+    let fresh = intent(ledger, &key).await?;
     let notes = with_marker(&draft.notes, &order_marker(order_guid));
     let address = InvoiceAddress::from(&drafts.client);
-    let inv = fb
+    let created = fb
         .create_invoice(synced.client_id, draft, &address, &notes)
-        .await?;
+        .await;
+    let inv = sent(ledger, &key, fresh, created).await?;
     done_with_next_write(ledger, &key, inv.id).await?;
     Ok(inv)
 }
@@ -223,8 +225,9 @@ pub(super) async fn ensure_payment(
     }
     let mut stamped = draft.clone();
     stamped.note = with_marker(&draft.note, &marker);
-    intent(ledger, &key).await?;
-    let p = fb.create_payment(invoice_id, &stamped).await?;
+    let fresh = intent(ledger, &key).await?;
+    let created = fb.create_payment(invoice_id, &stamped).await;
+    let p = sent(ledger, &key, fresh, created).await?;
     done_with_next_write(ledger, &key, p.id).await?;
     Ok(Some(p.id))
 }

@@ -71,9 +71,14 @@ impl Ledger for Prefetched<'_> {
         }
     }
 
-    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
+    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, LedgerError>> {
         self.read_ahead().remove(key);
         self.inner.intent(key)
+    }
+
+    fn withdraw<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
+        self.read_ahead().remove(key);
+        self.inner.withdraw(key)
     }
 
     fn done<'a>(

@@ -32,7 +32,7 @@ impl Ledger for DropReplyBefore {
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<LedgerEntry>, LedgerError>> {
         self.inner.get(key)
     }
-    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), LedgerError>> {
+    fn intent<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<bool, LedgerError>> {
         if key.contains(self.kind) && !self.armed.swap(true, std::sync::atomic::Ordering::SeqCst) {
             self.faults.drop_reply_next(1);
         }

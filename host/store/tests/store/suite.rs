@@ -482,6 +482,30 @@ pub(crate) async fn idempotency_ledger_records_intent_then_result(s: &Store) -> 
             .await?
             .is_none()
     );
+
+    // An intent taken back (its create certainly created nothing) is gone; a result is never taken back.
+    ensure!(
+        s.write_intent(&t, "payment:g1", "").await?,
+        "a new intent is this call's"
+    );
+    ensure!(
+        !s.write_intent(&t, "payment:g1", "").await?,
+        "an existing one is not"
+    );
+    s.withdraw_intent(&t, "payment:g1").await?;
+    ensure!(
+        s.ledger_lookup(&t, "payment:g1").await?.is_none(),
+        "withdrawn"
+    );
+    ensure!(
+        !s.write_intent(&t, "invoice:g1", "").await?,
+        "a done key has its row"
+    );
+    s.withdraw_intent(&t, "invoice:g1").await?;
+    ensure!(
+        s.ledger_lookup(&t, "invoice:g1").await?.map(|e| e.state) == Some(LedgerState::Done),
+        "a result stays"
+    );
     Ok(())
 }
 
