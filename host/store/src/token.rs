@@ -87,6 +87,50 @@ impl Store {
         Ok(())
     }
 
+    /// Stores `tokens` unless `tenant`'s `account` already has a pair: what a first start does with the configured
+    /// refresh token. One statement, so hosts starting together on a new database cannot write the configured pair
+    /// (single-use, perhaps spent already) over one another host has rotated since. True when it stored them (and
+    /// the tenant, were it disconnected, is reconnected, as by [`Store::put_tokens`]).
+    ///
+    /// # Errors
+    /// [`Error::Database`] when the write fails.
+    pub async fn seed_tokens(
+        &self,
+        tenant: &TenantId,
+        account: &str,
+        tokens: &TokenSet,
+    ) -> Result<bool> {
+        let seeded = on_write!(self, |p| {
+            let seeded = sqlx::query(
+                "INSERT INTO oauth_tokens (tenant, account, access_token, refresh_token, expires_at, version, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT (tenant, account) DO NOTHING",
+            )
+            .bind(tenant.as_str())
+            .bind(account)
+            .bind(&tokens.access_token)
+            .bind(&tokens.refresh_token)
+            .bind(to_ms(tokens.expires_at))
+            .bind(now_ms())
+            .execute(p)
+            .await
+            .map_err(Error::db("seed oauth tokens"))?
+            .rows_affected()
+                == 1;
+            if seeded {
+                sqlx::query("DELETE FROM tenant_disconnections WHERE tenant = $1")
+                    .bind(tenant.as_str())
+                    .execute(p)
+                    .await
+                    .map_err(Error::db("reconnect tenant"))?;
+            }
+            seeded
+        });
+        if seeded {
+            self.wake();
+        }
+        Ok(seeded)
+    }
+
     /// The stored token pair, if any.
     ///
     /// # Errors

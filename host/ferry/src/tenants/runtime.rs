@@ -184,13 +184,14 @@ impl TenantFactory {
         if self.store.tokens(&t.id, account).await?.is_some() {
             return Ok(());
         }
+        // Stored only if still absent: another host may have seeded and rotated it since the read above.
         let set = ferry_store::TokenSet {
             // No access token yet: an empty one that has already expired forces a refresh on first use.
             access_token: self.keyring.seal(b""),
             refresh_token: self.keyring.seal(refresh.expose_secret().as_bytes()),
             expires_at: time::OffsetDateTime::UNIX_EPOCH,
         };
-        self.store.put_tokens(&t.id, account, &set).await?;
+        self.store.seed_tokens(&t.id, account, &set).await?;
         Ok(())
     }
 }

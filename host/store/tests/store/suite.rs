@@ -790,6 +790,17 @@ pub(crate) async fn token_rotation_is_compare_and_swap(s: &Store) -> Result<()> 
         s.rotate_tokens(&t, "other", b"x", &set(b"a", b"r")).await?
             == RotateOutcome::Conflict { current: None }
     );
+    // A host starting late seeds the configured (spent) pair: the rotated one stays.
+    ensure!(!s.seed_tokens(&t, "acct", &set(b"", b"\x02r1")).await?);
+    ensure!(
+        s.tokens(&t, "acct").await? == Some(set(b"a2", b"r2")),
+        "seeding never overwrites"
+    );
+    ensure!(
+        s.seed_tokens(&t, "fresh", &set(b"", b"r0")).await?,
+        "a new account is seeded"
+    );
+    ensure!(s.tokens(&t, "fresh").await? == Some(set(b"", b"r0")));
     Ok(())
 }
 
