@@ -109,6 +109,18 @@ impl AttemptRecord {
         }
     }
 
+    /// For a completing answer, which writes them in its own update of the event: the SKU and order number tagged (taken,
+    /// so that [`Self::write`] does not write them again) and the time the run's read stood at, in ms (kept: the
+    /// answer's coverage still needs it).
+    pub(crate) fn completion_tags(&self) -> (Option<String>, Option<String>, Option<i64>) {
+        let mut recorded = self.lock();
+        (
+            recorded.sku.take(),
+            recorded.order_number.take(),
+            recorded.covers.map(to_ms),
+        )
+    }
+
     /// Keeps the ledger result of `key` for the next write.
     pub(crate) fn defer_result(&self, tenant: &TenantId, key: &str, external_id: &str) {
         self.lock().results.push(DeferredResult {
@@ -203,18 +215,18 @@ impl AttemptRecord {
                     .map(drop)
             })?;
         }
-        // What the run read its object as of counts only for a run that completes (see `coverage`).
+        // What the run read its object as of counts only for a run that completes (see `coverage`); the completing
+        // answer wrote it, and the tags, with its own update ([`Self::completion_tags`]).
         let read_as_of = covers.filter(|_| completes);
-        if sku.is_some() || order_number.is_some() || read_as_of.is_some() {
+        if sku.is_some() || order_number.is_some() {
             // The outcome's order number, when the answer set one, stands.
             on_conn!(conn.reborrow(), |c| {
                 sqlx::query(
-                "UPDATE events SET sku = COALESCE($1, sku), order_number = COALESCE(order_number, $2), \
-                 read_as_of = COALESCE($3, read_as_of) WHERE seq = $4",
+                "UPDATE events SET sku = COALESCE($1, sku), order_number = COALESCE(order_number, $2) WHERE \
+                 seq = $3",
             )
             .bind(sku)
             .bind(order_number)
-            .bind(read_as_of.map(to_ms))
             .bind(job.0)
             .execute(c)
             .await

@@ -167,13 +167,16 @@ impl Store {
     /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
     pub async fn complete(&self, lease: &Lease, outcome: &Outcome) -> Result<()> {
         let now = now_ms();
+        // The attempt's tags go with this update; the outcome's order number, when it has one, stands.
+        let (sku, tagged_number, read_as_of) = lease.recorded.completion_tags();
         let wake = on_write!(self, |p| {
             let mut tx = p.begin().await.map_err(Error::db("begin complete"))?;
             let done = sqlx::query(
                 "UPDATE events SET state = 'done', outcome = $1, order_number = COALESCE($2, \
-                 order_number), invoice_id = COALESCE($3, invoice_id), lease_owner = NULL, \
-                 lease_expires_at = NULL, finished_at = $4, updated_at = $4 WHERE seq = $5 AND \
-                 state = 'running' AND lease_owner = $6 AND attempts = $7",
+                 order_number, $8), invoice_id = COALESCE($3, invoice_id), sku = COALESCE($9, sku), \
+                 read_as_of = COALESCE($10, read_as_of), lease_owner = NULL, lease_expires_at = NULL, \
+                 finished_at = $4, updated_at = $4 WHERE seq = $5 AND state = 'running' AND lease_owner = $6 \
+                 AND attempts = $7",
             )
             .bind(outcome.freshbooks.to_string())
             .bind(outcome.order_number.as_deref())
@@ -182,6 +185,9 @@ impl Store {
             .bind(lease.job.0)
             .bind(&lease.owner)
             .bind(i64::from(lease.attempt))
+            .bind(tagged_number.as_deref())
+            .bind(sku.as_deref())
+            .bind(read_as_of)
             .execute(&mut *tx)
             .await
             .map_err(Error::db("complete event"))?;
