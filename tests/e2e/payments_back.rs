@@ -30,10 +30,7 @@ async fn writeback_app_with(
     seed: u64,
     policy: impl Fn(&mut PaymentsConfig) + Send,
 ) -> anyhow::Result<TestApp> {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
-        l.local_addr()?.port()
-    };
+    let port = ferry_tests::process::free_port()?;
     TestApp::spawn_with(seed, move |c| {
         c.server.listen = std::net::SocketAddr::from(([127, 0, 0, 1], port));
         for t in &mut c.tenants {

@@ -82,14 +82,26 @@ pub fn cli(bin: &str, args: &[&str]) -> tokio::process::Command {
     cmd
 }
 
-/// A port free right now on 127.0.0.1.
+/// Ports [`free_port`] picks from: below Linux's ephemeral range (32768–60999), from which the kernel hands out the
+/// ports of everything bound to port 0 (the simulators, other tests' hosts) and of outgoing connections.
+const PICKED_PORTS: std::ops::Range<u16> = 20_000..32_000;
+
+/// A port free right now on 127.0.0.1, for a host that binds it later (its URL must be known first). Picked at
+/// random outside the ephemeral range, so nothing bound to port 0, nor an outgoing connection, takes it in between,
+/// which made a test's host fail with "address already in use" now and then.
 ///
 /// # Errors
-/// No port could be bound.
+/// No port of the range could be bound.
 pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    let span = u128::from(PICKED_PORTS.end - PICKED_PORTS.start);
+    for _ in 0..100 {
+        let offset = u16::try_from(uuid::Uuid::new_v4().as_u128() % span).unwrap_or(0);
+        let port = PICKED_PORTS.start + offset;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    anyhow::bail!("no free port in {PICKED_PORTS:?}")
 }
 
 /// A running host process, killed (SIGKILL) when dropped, so a failing test never leaves hosts behind.

@@ -43,11 +43,7 @@ impl Shared {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    ferry_tests::process::free_port().expect("a free port")
 }
 
 /// Starts `ferry connect freshbooks shop` in the background.

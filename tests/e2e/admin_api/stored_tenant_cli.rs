@@ -45,11 +45,7 @@ fn operator_config(host: &TestApp) -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    ferry_tests::process::free_port().expect("a free port")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

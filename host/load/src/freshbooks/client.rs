@@ -19,6 +19,9 @@ pub const DOWNSTREAM: &str = "freshbooks";
 /// Refresh this long before the access token expires, so no call races the expiry.
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
+/// How long a refused refresh looks for a pair another host stored meanwhile before it counts as a revocation.
+const REPLACED_WAIT: Duration = Duration::from_secs(3);
+
 /// Tokens held in memory, plus a rotation the store has not accepted yet.
 #[derive(Default)]
 struct TokenState {
@@ -300,6 +303,17 @@ impl FreshBooksClient {
         {
             Ok(new) => new,
             Err(Error::AuthRevoked { account_id, reason }) => {
+                // A refresh token the store no longer holds was replaced, not revoked: another host's rotation
+                // landed after this one read the store. Its pair is used instead of disconnecting the tenant.
+                if let Some(newer) = self.replaced_since(&current).await {
+                    tracing::warn!(
+                        account_id = %self.account_id,
+                        reason,
+                        "FreshBooks refused a refresh token another host has since replaced; using the stored pair."
+                    );
+                    state.tokens = Some(newer.clone());
+                    return Ok(newer);
+                }
                 state.refused = Some((current.refresh_token.clone(), reason.clone()));
                 return Err(Error::AuthRevoked { account_id, reason });
             }
@@ -322,6 +336,23 @@ impl FreshBooksClient {
         }
         tracing::info!(account_id = %self.account_id, "FreshBooks token refreshed.");
         Ok(new)
+    }
+
+    /// The pair the store holds once its refresh token is no longer `sent`'s, asked a few times over
+    /// [`REPLACED_WAIT`]; `None` when it still holds `sent` (or nothing).
+    async fn replaced_since(&self, sent: &Tokens) -> Option<Tokens> {
+        let deadline = tokio::time::Instant::now() + REPLACED_WAIT;
+        loop {
+            if let Ok(Some(stored)) = self.store.load().await
+                && !stored.same_refresh(sent)
+            {
+                return Some(stored);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(REPLACED_WAIT / 10).await;
+        }
     }
 
     /// Sends with the bearer token; on 401 refreshes once and resends. Returns the parsed JSON body.
