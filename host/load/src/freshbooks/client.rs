@@ -19,8 +19,9 @@ pub const DOWNSTREAM: &str = "freshbooks";
 /// Refresh this long before the access token expires, so no call races the expiry.
 const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
-/// How long a refused refresh looks for a pair another host stored meanwhile before it counts as a revocation.
-const REPLACED_WAIT: Duration = Duration::from_secs(3);
+/// How long a refused refresh looks for a pair another host stored meanwhile before it counts as a revocation: short,
+/// because a tenant whose authorization really is refused should be parked at once.
+const REPLACED_WAIT: Duration = Duration::from_millis(300);
 
 /// Tokens held in memory, plus a rotation the store has not accepted yet.
 #[derive(Default)]
@@ -351,7 +352,7 @@ impl FreshBooksClient {
             if tokio::time::Instant::now() >= deadline {
                 return None;
             }
-            tokio::time::sleep(REPLACED_WAIT / 10).await;
+            tokio::time::sleep(REPLACED_WAIT / 3).await;
         }
     }
 
