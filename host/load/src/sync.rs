@@ -294,18 +294,11 @@ fn order_keys(keys: &Keys, order: &Order, drafts: &Drafts) -> Vec<String> {
     all.extend(
         (0..drafts.gift_cards.len()).map(|n| PaymentRef::gift_card(keys, guid, n).key().to_owned()),
     );
-    let line_taxes = drafts
-        .invoice
-        .lines
-        .iter()
-        .flat_map(|l| [l.tax1.as_ref(), l.tax2.as_ref()]);
-    let taxes = drafts
-        .items
-        .iter()
-        .map(|i| i.tax.as_ref())
-        .chain(line_taxes)
-        .flatten();
-    all.extend(taxes.map(|t| keys.key("tax", &catalog::tax_key(&t.name))));
+    all.extend(
+        catalog::order_taxes(drafts)
+            .into_iter()
+            .map(|t| keys.key("tax", &catalog::tax_key(&t.name))),
+    );
     all.extend(
         drafts
             .items

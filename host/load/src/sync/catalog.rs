@@ -21,21 +21,26 @@ pub(super) async fn ensure_taxes(
     drafts: &Drafts,
     synced: &mut Synced,
 ) -> Result<()> {
+    // Collected first: an iterator of closures held across the awaits below makes the whole sync's future fail
+    // `Send` for every lifetime (rustc's higher-ranked closure limitation), and the worker spawns it.
+    let taxes = order_taxes(drafts);
+    ensure_tax_ids(fb, ledger, keys, taxes.into_iter(), synced).await
+}
+
+/// Every tax the order names, on its items and on its lines (repeats included).
+pub(super) fn order_taxes(drafts: &Drafts) -> Vec<&LineTax> {
     let line_taxes = drafts
         .invoice
         .lines
         .iter()
         .flat_map(|l| [l.tax1.as_ref(), l.tax2.as_ref()]);
-    let taxes = drafts
+    drafts
         .items
         .iter()
         .map(|i| i.tax.as_ref())
         .chain(line_taxes)
         .flatten()
-        // Collected first: an iterator of closures held across the awaits below makes the whole sync's future
-        // fail `Send` for every lifetime (rustc's higher-ranked closure limitation), and the worker spawns it.
-        .collect::<Vec<_>>();
-    ensure_tax_ids(fb, ledger, keys, taxes.into_iter(), synced).await
+        .collect()
 }
 
 /// Each of `taxes` exists once in FreshBooks, found by name (ledger first); their ids land in `synced.tax_ids`
