@@ -134,7 +134,7 @@ pub(crate) async fn get(ledger: &dyn Ledger, key: &str) -> Result<Option<LedgerE
         .map_err(|e| Error::store(&format!("read ledger {key}"), e))
 }
 
-/// Records the intent of a create of `key`; true when this call wrote it (see [`sent`]).
+/// Records the intent of a create of `key`; true when this call wrote it.
 async fn intent(ledger: &dyn Ledger, key: &str) -> Result<bool> {
     ledger
         .intent(key)
@@ -142,12 +142,18 @@ async fn intent(ledger: &dyn Ledger, key: &str) -> Result<bool> {
         .map_err(|e| Error::store(&format!("record intent {key}"), e))
 }
 
-/// `result` of a create sent under the intent of `key`. When the create certainly created nothing (FreshBooks refused
-/// it, e.g. 429, or it never left) and the intent is this attempt's own (`fresh`), the intent is taken back: the next
+/// Sends `create` under the intent of `key`, written first. When the create certainly created nothing (FreshBooks
+/// refused it, e.g. 429, or it never left) and the intent is this attempt's own, the intent is taken back: the next
 /// attempt then creates at once instead of first searching FreshBooks for an object that cannot exist (issue 20: a
 /// throttled create costs one call, not two). An intent an earlier attempt left stays: its outcome is still unknown.
 /// Taking it back may fail; the intent then stays, which is safe.
-async fn sent<T>(ledger: &dyn Ledger, key: &str, fresh: bool, result: Result<T>) -> Result<T> {
+async fn create_under_intent<T>(
+    ledger: &dyn Ledger,
+    key: &str,
+    create: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    let fresh = intent(ledger, key).await?;
+    let result = create.await;
     if fresh
         && let Err(e) = &result
         && e.refused_for_certain()
@@ -156,6 +162,12 @@ async fn sent<T>(ledger: &dyn Ledger, key: &str, fresh: bool, result: Result<T>)
         tracing::warn!(%error, key, "Could not take back the intent of a refused create; the next attempt searches first.");
     }
     result
+}
+
+/// The FreshBooks id of `key` when the ledger already knows it is done, without asking the store
+/// ([`Ledger::known_done`]).
+fn known_done_id(ledger: &dyn Ledger, key: &str) -> Option<i64> {
+    ledger.known_done(key).and_then(|id| id.parse().ok())
 }
 
 /// Exclusive use of `key` for one find-or-create; see [`Ledger::lock`].

@@ -1,7 +1,7 @@
 //! The taxes and items an order's lines need: found by name or SKU, else created (or, for an unknown SKU under
 //! the default-item policy, mapped to the tenant's default item).
 
-use super::{Keys, Synced, done, done_id, get, intent, lock, sent};
+use super::{Keys, Synced, create_under_intent, done, done_id, get, known_done_id, lock};
 use crate::freshbooks::FreshBooksClient;
 use crate::ledger::{Ledger, LedgerEntry};
 use crate::{Error, Result, SyncOptions};
@@ -58,7 +58,7 @@ pub(super) async fn ensure_tax_ids<'a>(
     }
     for (name, tax) in wanted {
         let key = keys.key("tax", &name);
-        if let Some(id) = ledger.known_done(&key).and_then(|id| id.parse().ok()) {
+        if let Some(id) = known_done_id(ledger, &key) {
             synced.tax_ids.insert(name, id);
             continue;
         }
@@ -83,9 +83,9 @@ pub(super) async fn ensure_tax_ids<'a>(
                 id
             }
             None => {
-                let fresh = intent(ledger, &key).await?;
-                let created = fb.create_tax(tax).await;
-                sent(ledger, &key, fresh, created).await?.id
+                create_under_intent(ledger, &key, fb.create_tax(tax))
+                    .await?
+                    .id
             }
         };
         done(ledger, &key, id).await?;
@@ -110,7 +110,7 @@ pub(super) async fn ensure_items(
 ) -> Result<()> {
     for item in drafts.items.iter().filter(|i| !i.sku.is_empty()) {
         let key = item_key(keys, &item.sku);
-        if let Some(id) = ledger.known_done(&key).and_then(|id| id.parse().ok()) {
+        if let Some(id) = known_done_id(ledger, &key) {
             synced.item_ids.insert(item.sku.clone(), id);
             continue;
         }
@@ -139,9 +139,9 @@ pub(super) async fn ensure_items(
                         .tax
                         .as_ref()
                         .and_then(|t| synced.tax_ids.get(&tax_key(&t.name)).copied());
-                    let fresh = intent(ledger, &key).await?;
-                    let created = fb.create_item(item, tax_id).await;
-                    sent(ledger, &key, fresh, created).await?.id
+                    create_under_intent(ledger, &key, fb.create_item(item, tax_id))
+                        .await?
+                        .id
                 }
                 UnknownSkuPolicy::DefaultItem => {
                     let name = &options.default_item;

@@ -1,6 +1,9 @@
 //! The customer's FreshBooks client: the recorded one, else one found by marker or e-mail, else a new one.
 
-use super::{Keys, Synced, customer_marker, done, done_id, get, intent, lock, sent, with_marker};
+use super::{
+    Keys, Synced, create_under_intent, customer_marker, done, done_id, get, known_done_id, lock,
+    with_marker,
+};
 use crate::freshbooks::FreshBooksClient;
 use crate::ledger::{Ledger, LedgerEntry};
 use crate::{Error, Result};
@@ -23,7 +26,7 @@ pub(super) async fn ensure_client(
     let key = keys.key("client", &customer_guid.to_string());
     // A recorded client is used without the create lock: nothing is created for it.
     let mut gone = None;
-    if let Some(id) = ledger.known_done(&key).and_then(|id| id.parse().ok()) {
+    if let Some(id) = known_done_id(ledger, &key) {
         if !verify || is_live(fb, id).await? {
             return Ok(id);
         }
@@ -52,9 +55,7 @@ pub(super) async fn ensure_client(
     }
     let mut stamped = draft.clone();
     stamped.note = with_marker(&draft.note, &customer_marker(customer_guid));
-    let fresh = intent(ledger, &key).await?;
-    let created = fb.create_client(&stamped).await;
-    let created = sent(ledger, &key, fresh, created).await?;
+    let created = create_under_intent(ledger, &key, fb.create_client(&stamped)).await?;
     done(ledger, &key, created.id).await?;
     Ok(created.id)
 }

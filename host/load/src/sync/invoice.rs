@@ -2,8 +2,8 @@
 //! a new one.
 
 use super::{
-    Keys, Synced, done, done_id, done_with_next_write, get, intent, lock, order_marker, sent,
-    with_marker,
+    Keys, Synced, create_under_intent, done, done_id, done_with_next_write, get, lock,
+    order_marker, with_marker,
 };
 use crate::freshbooks::{FbInvoice, FreshBooksClient, InvoiceAddress};
 use crate::ledger::{Ledger, LedgerEntry};
@@ -117,13 +117,14 @@ pub(super) async fn ensure_invoice(
         return Ok(inv);
     }
     let key = invoice_key(keys, order_guid);
-    let fresh = intent(ledger, &key).await?;
     let notes = with_marker(&draft.notes, &order_marker(order_guid));
     let address = InvoiceAddress::from(&drafts.client);
-    let created = fb
-        .create_invoice(synced.client_id, draft, &address, &notes)
-        .await;
-    let inv = sent(ledger, &key, fresh, created).await?;
+    let inv = create_under_intent(
+        ledger,
+        &key,
+        fb.create_invoice(synced.client_id, draft, &address, &notes),
+    )
+    .await?;
     done_with_next_write(ledger, &key, inv.id).await?;
     Ok(inv)
 }
@@ -225,9 +226,7 @@ pub(super) async fn ensure_payment(
     }
     let mut stamped = draft.clone();
     stamped.note = with_marker(&draft.note, &marker);
-    let fresh = intent(ledger, &key).await?;
-    let created = fb.create_payment(invoice_id, &stamped).await;
-    let p = sent(ledger, &key, fresh, created).await?;
+    let p = create_under_intent(ledger, &key, fb.create_payment(invoice_id, &stamped)).await?;
     done_with_next_write(ledger, &key, p.id).await?;
     Ok(Some(p.id))
 }

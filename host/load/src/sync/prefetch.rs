@@ -46,6 +46,16 @@ impl<'a> Prefetched<'a> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+
+    /// Keeps the result just written for `key`.
+    fn remember_done(&self, key: &str, external_id: &str) {
+        self.read_ahead().insert(
+            key.to_owned(),
+            Some(LedgerEntry::Done {
+                external_id: external_id.to_owned(),
+            }),
+        );
+    }
 }
 
 impl Ledger for Prefetched<'_> {
@@ -114,16 +124,5 @@ impl Ledger for Prefetched<'_> {
             }
         }
         self.inner.lock(key)
-    }
-}
-
-impl Prefetched<'_> {
-    fn remember_done(&self, key: &str, external_id: &str) {
-        self.read_ahead().insert(
-            key.to_owned(),
-            Some(LedgerEntry::Done {
-                external_id: external_id.to_owned(),
-            }),
-        );
     }
 }

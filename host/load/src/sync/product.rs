@@ -6,7 +6,7 @@
 //! repeated event costs one read. A disabled or deleted SKU's item is archived.
 
 use super::catalog::{ensure_tax_ids, item_key, tax_key};
-use super::{Keys, Synced, done, done_id, get, intent, lock, sent};
+use super::{Keys, Synced, create_under_intent, done, done_id, get, lock};
 use crate::freshbooks::FbItem;
 use crate::freshbooks::FreshBooksClient;
 use crate::ledger::{Ledger, LedgerEntry};
@@ -101,9 +101,9 @@ pub async fn sync_product(
             return Ok(out);
         }
         None => {
-            let fresh = intent(ledger, &key).await?;
-            let created = client.create_product_item(draft, tax_id).await;
-            let id = sent(ledger, &key, fresh, created).await?.id;
+            let id = create_under_intent(ledger, &key, client.create_product_item(draft, tax_id))
+                .await?
+                .id;
             out.action = "created";
             id
         }
