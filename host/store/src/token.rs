@@ -58,33 +58,16 @@ impl Store {
         account: &str,
         tokens: &TokenSet,
     ) -> Result<()> {
-        on_write!(self, |p| {
-            sqlx::query(
-                "INSERT INTO oauth_tokens (tenant, account, access_token, refresh_token, \
-                 expires_at, version, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT \
-                 (tenant, account) DO UPDATE SET access_token = excluded.access_token, \
-                 refresh_token = excluded.refresh_token, expires_at = excluded.expires_at, version \
-                 = oauth_tokens.version + 1, updated_at = excluded.updated_at",
-            )
-            .bind(tenant.as_str())
-            .bind(account)
-            .bind(&tokens.access_token)
-            .bind(&tokens.refresh_token)
-            .bind(to_ms(tokens.expires_at))
-            .bind(now_ms())
-            .execute(p)
-            .await
-            .map_err(Error::db("store oauth tokens"))?;
-            // New tokens are a reconnect: the tenant's waiting events run again.
-            sqlx::query("DELETE FROM tenant_disconnections WHERE tenant = $1")
-                .bind(tenant.as_str())
-                .execute(p)
-                .await
-                .map_err(Error::db("reconnect tenant"))?
-                .rows_affected()
-        });
-        self.wake();
-        Ok(())
+        self.store_tokens(
+            tenant,
+            account,
+            tokens,
+            "DO UPDATE SET access_token = excluded.access_token, refresh_token = excluded.refresh_token, \
+             expires_at = excluded.expires_at, version = oauth_tokens.version + 1, updated_at = \
+             excluded.updated_at",
+        )
+        .await
+        .map(drop)
     }
 
     /// Stores `tokens` unless `tenant`'s `account` already has a pair: what a first start does with the configured
@@ -100,35 +83,49 @@ impl Store {
         account: &str,
         tokens: &TokenSet,
     ) -> Result<bool> {
-        let seeded = on_write!(self, |p| {
-            let seeded = sqlx::query(
-                "INSERT INTO oauth_tokens (tenant, account, access_token, refresh_token, expires_at, version, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT (tenant, account) DO NOTHING",
-            )
-            .bind(tenant.as_str())
-            .bind(account)
-            .bind(&tokens.access_token)
-            .bind(&tokens.refresh_token)
-            .bind(to_ms(tokens.expires_at))
-            .bind(now_ms())
-            .execute(p)
+        self.store_tokens(tenant, account, tokens, "DO NOTHING")
             .await
-            .map_err(Error::db("seed oauth tokens"))?
-            .rows_affected()
+    }
+
+    /// Inserts the pair, doing `on_conflict` when the account has one; when a row was written, reconnects the tenant
+    /// (new tokens are a reconnect: its waiting events run again). True when a row was written.
+    async fn store_tokens(
+        &self,
+        tenant: &TenantId,
+        account: &str,
+        tokens: &TokenSet,
+        on_conflict: &str,
+    ) -> Result<bool> {
+        let sql = format!(
+            "INSERT INTO oauth_tokens (tenant, account, access_token, refresh_token, expires_at, version, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT (tenant, account) {on_conflict}"
+        );
+        let stored = on_write!(self, |p| {
+            let stored = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(tenant.as_str())
+                .bind(account)
+                .bind(&tokens.access_token)
+                .bind(&tokens.refresh_token)
+                .bind(to_ms(tokens.expires_at))
+                .bind(now_ms())
+                .execute(p)
+                .await
+                .map_err(Error::db("store oauth tokens"))?
+                .rows_affected()
                 == 1;
-            if seeded {
+            if stored {
                 sqlx::query("DELETE FROM tenant_disconnections WHERE tenant = $1")
                     .bind(tenant.as_str())
                     .execute(p)
                     .await
                     .map_err(Error::db("reconnect tenant"))?;
             }
-            seeded
+            stored
         });
-        if seeded {
+        if stored {
             self.wake();
         }
-        Ok(seeded)
+        Ok(stored)
     }
 
     /// The stored token pair, if any.
