@@ -52,9 +52,12 @@ curl -fs http://127.0.0.1:8080/readyz >/dev/null || { tail -20 serve.log; exit 1
 account=$(curl -fs http://127.0.0.1:7002/_sim/freshbooks/accounts | jq -r '.[0].account_id')
 count() { curl -fs "http://127.0.0.1:7002/_sim/freshbooks/accounts/$account" | jq -r ".$1"; }
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/proc/$1/stat"; }
+# Context switches of all the process's threads: each hand-off between threads costs two, and on a VM each is dear.
+switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ { n += $2 } END { print n }'; }
 invoices0=$(count invoices)
 payments0=$(count payments)
 host0=$(cpu_ms "$host")
+switches0=$(switches "$host")
 sims0=$(cpu_ms "$sims")
 if [ -n "${PERF:-}" ]; then
     perf record -F 499 -g -o "$PERF" -p "$host" >perf.log 2>&1 &
@@ -77,18 +80,21 @@ for _ in $(seq 6000); do
 done
 end=$(date +%s.%N)
 host1=$(cpu_ms "$host")
+switches1=$(switches "$host")
 if [ -n "${PERF:-}" ]; then kill -INT "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; fi
 sims1=$(cpu_ms "$sims")
 invoices=$(($(count invoices) - invoices0))
 payments=$(($(count payments) - payments0))
-python3 - "$orders" "$start" "$placed" "$end" "$host0" "$host1" "$sims0" "$sims1" "$invoices" "$payments" <<'EOF'
+python3 - "$orders" "$start" "$placed" "$end" "$host0" "$host1" "$sims0" "$sims1" "$invoices" "$payments" \
+    "$switches0" "$switches1" <<'EOF'
 import sys
-orders, start, placed, end, h0, h1, s0, s1, inv, pay = sys.argv[1:]
+orders, start, placed, end, h0, h1, s0, s1, inv, pay, w0, w1 = sys.argv[1:]
 orders = int(orders)
 # The settle check waits for a quiet second after the last write; it is not part of the run.
 wall = float(end) - float(start) - 1.0
 print(f"ferry serve (sandbox config): {orders} orders in {wall:.2f}s = {orders / wall:.1f} orders/s "
       f"(placing took {float(placed) - float(start):.2f}s); {inv} invoices, {pay} payments")
-print(f"CPU per order: host {(float(h1) - float(h0)) / orders:.2f} ms, simulators {(float(s1) - float(s0)) / orders:.2f} ms")
+print(f"CPU per order: host {(float(h1) - float(h0)) / orders:.2f} ms, simulators {(float(s1) - float(s0)) / orders:.2f} ms; "
+      f"host context switches per order {(int(w1) - int(w0)) / orders:.1f}")
 EOF
 grep -c '"level":"ERROR"\|ERROR' serve.log >/dev/null && echo "host errors: $(grep -c 'ERROR' serve.log)" || true

@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
+use std::pin::Pin;
 
 /// The `LISTEN/NOTIFY` channel that says "an event may have become ready".
 pub(crate) const WORK_CHANNEL: &str = "ferry_work";
@@ -41,16 +42,23 @@ pub enum Backend {
 /// The connection pool of the chosen backend.
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
-    /// SQLite file.
-    Sqlite(SqlitePool),
+    /// SQLite file: the pool the reads use, and the one connection every write uses.
+    Sqlite(SqlitePool, SqliteWriter),
     /// Postgres database.
     Postgres(PgPool),
 }
 
+/// SQLite's one write connection, held by each write (`on_write!`, the claim) for its whole length, so this
+/// process's writers take SQLite's one write lock in turn instead of sleeping in its busy handler while another
+/// holds it. One connection, because SQLite drops a connection's page cache whenever another connection has
+/// written; held outside a pool, because a pool checks a connection with a round trip to its thread each time it
+/// is handed back.
+pub(crate) type SqliteWriter = std::sync::Arc<tokio::sync::Mutex<SqliteConnection>>;
+
 impl Pool {
     pub(crate) fn backend(&self) -> Backend {
         match self {
-            Self::Sqlite(_) => Backend::Sqlite,
+            Self::Sqlite(..) => Backend::Sqlite,
             Self::Postgres(_) => Backend::Postgres,
         }
     }
@@ -71,14 +79,42 @@ impl Dialect for Postgres {
     const BEGIN_WRITE: &'static str = "BEGIN";
 }
 
-/// Begins a write transaction on either pool.
-pub(crate) async fn begin_write<DB: Dialect>(
-    pool: &sqlx::Pool<DB>,
+/// Begins a write transaction on what `on_write!` hands its body: the Postgres pool or SQLite's write connection.
+pub(crate) fn begin_write<'c, W: WriteOn<'c>>(
+    on: W,
     op: &'static str,
-) -> Result<sqlx::Transaction<'static, DB>> {
-    pool.begin_with(DB::BEGIN_WRITE)
-        .await
-        .map_err(Error::db(op))
+) -> Pin<Box<dyn Future<Output = Result<sqlx::Transaction<'c, W::Db>>> + Send + 'c>> {
+    let begun = on.begin_write();
+    Box::pin(async move { begun.await.map_err(Error::db(op)) })
+}
+
+/// A transaction being begun.
+type BeginFuture<'c, DB> =
+    Pin<Box<dyn Future<Output = sqlx::Result<sqlx::Transaction<'c, DB>>> + Send + 'c>>;
+
+/// What a write transaction begins on: a pool (Postgres) or a connection (SQLite's write connection).
+pub(crate) trait WriteOn<'c> {
+    /// The backend.
+    type Db: Dialect;
+    /// Begins the transaction with the backend's [`Dialect::BEGIN_WRITE`].
+    fn begin_write(self) -> BeginFuture<'c, Self::Db>;
+}
+
+impl<'c, DB: Dialect> WriteOn<'c> for &'c sqlx::Pool<DB> {
+    type Db = DB;
+    fn begin_write(self) -> BeginFuture<'c, DB> {
+        Box::pin(async move {
+            let tx: sqlx::Transaction<'c, DB> = self.begin_with(DB::BEGIN_WRITE).await?;
+            Ok(tx)
+        })
+    }
+}
+
+impl<'c> WriteOn<'c> for &'c mut SqliteConnection {
+    type Db = Sqlite;
+    fn begin_write(self) -> BeginFuture<'c, Sqlite> {
+        Box::pin(sqlx::Connection::begin_with(self, Sqlite::BEGIN_WRITE))
+    }
 }
 
 /// A connection (usually inside a transaction) of either backend.

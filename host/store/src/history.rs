@@ -185,7 +185,7 @@ impl Store {
                 counted
             });
             report.add(&batch);
-            if let Pool::Sqlite(_) = self.pool {
+            if let Pool::Sqlite(..) = self.pool {
                 // SQLite has one write lock, and a writer waiting for it only looks again after a sleep (its busy
                 // handler's, up to 100 ms). Batches run back to back leave it a gap of microseconds, so it would
                 // wait out its whole busy timeout behind a large purge (the console bench's sign-in did, with

@@ -4,10 +4,11 @@
 //! `invoice:<order guid>`, payload hash) before calling, and the external id after. An intent without a
 //! result means the outcome is unknown: search FreshBooks for the marker before creating again.
 
-use crate::backend::Conn;
+use crate::backend::{Conn, begin_write};
 use crate::error::{Error, Result};
 use crate::store::{Store, from_ms, now_ms};
 use ferry_model::TenantId;
+use sqlx::Acquire;
 use time::OffsetDateTime;
 
 /// Where an external call stands.
@@ -86,7 +87,7 @@ impl Store {
     ) -> Result<bool> {
         let now = now_ms();
         on_write!(self, |p| {
-            let mut tx = p.begin().await.map_err(Error::db("begin record intent"))?;
+            let mut tx = begin_write(p, "begin record intent").await?;
             write_results(Conn::from(&mut *tx), results, now).await?;
             let written = write_intent(
                 Conn::from(&mut *tx),
@@ -133,9 +134,8 @@ impl Store {
     ) -> Result<()> {
         let now = now_ms();
         on_write!(self, |p| {
-            let mut conn = p.acquire().await.map_err(Error::db("record call result"))?;
             write_result(
-                Conn::from(&mut *conn),
+                Conn::from(&mut *p.acquire().await.map_err(Error::db("record call result"))?),
                 tenant.as_str(),
                 key,
                 external_id,

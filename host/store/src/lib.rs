@@ -54,7 +54,7 @@
 macro_rules! on_pool {
     ($pool:expr, |$p:ident| $body:expr) => {
         match $pool {
-            $crate::backend::Pool::Sqlite($p) => $body,
+            $crate::backend::Pool::Sqlite($p, _) => $body,
             $crate::backend::Pool::Postgres($p) => $body,
         }
     };
@@ -68,9 +68,9 @@ macro_rules! on_pool {
 macro_rules! on_write {
     ($store:expr, |$p:ident| $body:expr) => {
         match &$store.pool {
-            $crate::backend::Pool::Sqlite(pool) => {
-                let _one_writer = $store.write_gate.lock().await;
-                let $p = $store.sqlite_writer.as_ref().unwrap_or(pool);
+            $crate::backend::Pool::Sqlite(_, writer) => {
+                let mut writer = writer.lock().await;
+                let $p: &mut sqlx::SqliteConnection = &mut *writer;
                 $body
             }
             $crate::backend::Pool::Postgres($p) => $body,

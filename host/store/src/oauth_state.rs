@@ -3,6 +3,7 @@
 //! and a second redemption of the same nonce — a replayed redirect — finds the row and is refused. The row is kept
 //! until the state would have expired anyway.
 
+use crate::backend::begin_write;
 use crate::error::{Error, Result};
 use crate::store::{Store, now_ms, to_ms};
 use ferry_model::TenantId;
@@ -22,12 +23,13 @@ impl Store {
     ) -> Result<bool> {
         let now = now_ms();
         let n = on_write!(self, |p| {
+            let mut tx = begin_write(p, "begin redeem oauth state").await?;
             sqlx::query("DELETE FROM oauth_states_used WHERE expires_at < $1")
                 .bind(now)
-                .execute(p)
+                .execute(&mut *tx)
                 .await
                 .map_err(Error::db("purge expired oauth states"))?;
-            sqlx::query(
+            let n = sqlx::query(
                 "INSERT INTO oauth_states_used (nonce, tenant, expires_at, used_at) VALUES ($1, $2, \
                  $3, $4) ON CONFLICT (nonce) DO NOTHING",
             )
@@ -35,10 +37,14 @@ impl Store {
             .bind(tenant.as_str())
             .bind(to_ms(expires_at))
             .bind(now)
-            .execute(p)
+            .execute(&mut *tx)
             .await
             .map_err(Error::db("redeem oauth state"))?
-            .rows_affected()
+            .rows_affected();
+            tx.commit()
+                .await
+                .map_err(Error::db("commit redeem oauth state"))?;
+            n
         });
         Ok(n == 1)
     }

@@ -15,7 +15,7 @@ mod postgres;
 mod sqlite;
 
 use crate::attempt::{EventTag, Lease, Step};
-use crate::backend::{Conn, Pool, notify_work};
+use crate::backend::{Conn, Pool, begin_write, notify_work};
 use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventState, add_history};
 use crate::store::{Store, dur_ms, now_ms};
@@ -142,10 +142,8 @@ impl Store {
     /// claimed in earlier per-tenant transactions of the same call stay claimed and are returned).
     pub async fn claim(&self, req: &ClaimRequest) -> Result<Vec<Claimed>> {
         let (claimed, last_served) = match &self.pool {
-            Pool::Sqlite(p) => {
-                let _one_writer = self.write_gate.lock().await;
-                let p = self.sqlite_writer.as_ref().unwrap_or(p);
-                sqlite::claim(p, req, self.last_turn()).await?
+            Pool::Sqlite(_, writer) => {
+                sqlite::claim(&mut *writer.lock().await, req, self.last_turn()).await?
             }
             Pool::Postgres(p) => postgres::claim(p, req, self.last_turn()).await?,
         };
@@ -170,7 +168,7 @@ impl Store {
         // The attempt's tags go with this update; the outcome's order number, when it has one, stands.
         let (sku, tagged_number, read_as_of) = lease.recorded.completion_tags();
         let wake = on_write!(self, |p| {
-            let mut tx = p.begin().await.map_err(Error::db("begin complete"))?;
+            let mut tx = begin_write(p, "begin complete").await?;
             let done = sqlx::query(
                 "UPDATE events SET state = 'done', outcome = $1, order_number = COALESCE($2, \
                  order_number, $8), invoice_id = COALESCE($3, invoice_id), sku = COALESCE($9, sku), \
@@ -256,7 +254,7 @@ impl Store {
             Wake::Never
         };
         let wake = on_write!(self, |p| {
-            let mut tx = p.begin().await.map_err(Error::db(begin_op))?;
+            let mut tx = begin_write(p, begin_op).await?;
             let done = sqlx::query(sql)
                 .bind(now.saturating_add(dur_ms(after)))
                 .bind(error)
@@ -293,7 +291,7 @@ impl Store {
     pub async fn dead_letter(&self, lease: &Lease, reason: &str, class: ErrorClass) -> Result<()> {
         let now = now_ms();
         let wake = on_write!(self, |p| {
-            let mut tx = p.begin().await.map_err(Error::db("begin dead-letter"))?;
+            let mut tx = begin_write(p, "begin dead-letter").await?;
             let done = sqlx::query(
                 "UPDATE events SET state = 'dead', last_error = $1, lease_owner = NULL, \
                  lease_expires_at = NULL, finished_at = $2, updated_at = $2, error_class = $6 WHERE \

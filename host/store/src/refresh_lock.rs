@@ -120,7 +120,7 @@ impl Store {
         wait: Duration,
     ) -> Result<Option<RefreshLock>> {
         match &self.pool {
-            Pool::Sqlite(_) => {
+            Pool::Sqlite(..) => {
                 let mutex = self.refresh_locks.get(ns, tenant, account);
                 let guard = if wait.is_zero() {
                     mutex.try_lock_owned().ok()

@@ -1,12 +1,13 @@
 //! Opening the database (a SQLite file in WAL mode, or a Postgres database), migrations applied on open.
 
-use crate::backend::{Backend, Pool};
+use crate::backend::{Backend, Pool, SqliteWriter};
 use crate::config::{StoreConfig, Synchronous};
 use crate::error::{Error, Result};
 use crate::keyed_locks::{LocalRefreshLocks, LockSlots};
 use crate::signal::Signal;
 use ferry_model::TenantId;
 use secrecy::ExposeSecret;
+use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -31,13 +32,6 @@ pub struct Store {
     /// Postgres only: how many pooled connections held create locks may pin, so the pool always keeps some for
     /// the writes a lock holder makes (see [`LockSlots`]).
     pub(crate) lock_slots: Arc<LockSlots>,
-    /// SQLite only: held by each write (`on_write!`, the claim), so this process's writers take SQLite's one
-    /// write lock in turn instead of sleeping in its busy handler while another holds it.
-    pub(crate) write_gate: Arc<tokio::sync::Mutex<()>>,
-    /// SQLite only: the one connection every gated write uses. SQLite drops a connection's page cache whenever
-    /// another connection has written since its last transaction; with every write on this connection, its cache
-    /// stays warm across writes instead of being read back from the file before each one.
-    pub(crate) sqlite_writer: Option<sqlx::SqlitePool>,
 }
 
 impl Store {
@@ -48,7 +42,6 @@ impl Store {
     /// [`Error::Database`] when the database cannot be opened (or the URL's scheme is not supported),
     /// [`Error::Migrate`] when migrations fail.
     pub async fn open(config: &StoreConfig) -> Result<Self> {
-        let mut sqlite_writer = None;
         let pool = match config.database_url.as_ref().map(|u| u.expose_secret()) {
             Some(url) if is_postgres_url(url) => Pool::Postgres(open_postgres(url, config).await?),
             Some(url) => match url
@@ -57,8 +50,7 @@ impl Store {
             {
                 Some(path) => {
                     let (pool, writer) = open_sqlite(Path::new(path), config).await?;
-                    sqlite_writer = Some(writer);
-                    Pool::Sqlite(pool)
+                    Pool::Sqlite(pool, writer)
                 }
                 None => {
                     return Err(Error::Database {
@@ -72,8 +64,7 @@ impl Store {
             },
             None => {
                 let (pool, writer) = open_sqlite(&config.path, config).await?;
-                sqlite_writer = Some(writer);
-                Pool::Sqlite(pool)
+                Pool::Sqlite(pool, writer)
             }
         };
         let signal = Signal::start(&pool);
@@ -83,8 +74,6 @@ impl Store {
             signal,
             refresh_locks: Arc::new(LocalRefreshLocks::default()),
             lock_slots: Arc::new(LockSlots::for_pool(config.max_connections.max(2))),
-            write_gate: Arc::new(tokio::sync::Mutex::new(())),
-            sqlite_writer,
         })
     }
 
@@ -127,8 +116,8 @@ fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// The SQLite pool, migrated, and the one-connection pool of gated writes (see [`Store::sqlite_writer`]).
-async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<(SqlitePool, SqlitePool)> {
+/// The SQLite pool of reads, migrated, and the write connection (see [`SqliteWriter`]).
+async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<(SqlitePool, SqliteWriter)> {
     let sync = match config.synchronous {
         Synchronous::Full => SqliteSynchronous::Full,
         Synchronous::Normal => SqliteSynchronous::Normal,
@@ -153,21 +142,20 @@ async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<(SqlitePool, S
         // Checkpoint every ~40 MiB of WAL instead of 4 MiB: index pages hit by random keys are then copied
         // back once per checkpoint instead of many times.
         .pragma("wal_autocheckpoint", "10000");
+    // No ping before each use (sqlx's default): a SQLite connection is a file handle on a thread of this process
+    // and cannot go stale, and the ping was a round trip to that thread on every statement.
     let pool = SqlitePoolOptions::new()
         .max_connections(config.max_connections.max(2))
+        .test_before_acquire(false)
         .connect_with(options.clone())
         .await
         .map_err(Error::db("open database"))?;
     sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-    let writer = SqlitePoolOptions::new()
-        .max_connections(1)
-        // Kept open: a reopened connection starts with a cold cache.
-        .idle_timeout(None)
-        .max_lifetime(None)
-        .connect_with(options)
+    let writer = options
+        .connect()
         .await
         .map_err(Error::db("open database for writes"))?;
-    Ok((pool, writer))
+    Ok((pool, Arc::new(tokio::sync::Mutex::new(writer))))
 }
 
 async fn open_postgres(url: &str, config: &StoreConfig) -> Result<sqlx::PgPool> {

@@ -101,6 +101,7 @@ impl Store {
              updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6) ON CONFLICT (tenant, account) {on_conflict}"
         );
         let stored = on_write!(self, |p| {
+            let mut tx = begin_write(p, "begin store oauth tokens").await?;
             let stored = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(tenant.as_str())
                 .bind(account)
@@ -108,7 +109,7 @@ impl Store {
                 .bind(&tokens.refresh_token)
                 .bind(to_ms(tokens.expires_at))
                 .bind(now_ms())
-                .execute(p)
+                .execute(&mut *tx)
                 .await
                 .map_err(Error::db("store oauth tokens"))?
                 .rows_affected()
@@ -116,10 +117,13 @@ impl Store {
             if stored {
                 sqlx::query("DELETE FROM tenant_disconnections WHERE tenant = $1")
                     .bind(tenant.as_str())
-                    .execute(p)
+                    .execute(&mut *tx)
                     .await
                     .map_err(Error::db("reconnect tenant"))?;
             }
+            tx.commit()
+                .await
+                .map_err(Error::db("commit oauth tokens"))?;
             stored
         });
         if stored {

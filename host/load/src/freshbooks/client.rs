@@ -2,7 +2,7 @@
 //! parsing, token refresh before expiry and once on 401, one refresh at a time per account.
 
 use super::{
-    auth::{Grant, OAuthApp, Pkce, TokenStore, Tokens, token_request},
+    auth::{Grant, OAuthApp, Pkce, TokenStore, TokenStoreError, Tokens, token_request},
     types::Membership,
 };
 use crate::{Error, Result};
@@ -22,6 +22,10 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 /// How long a refused refresh looks for a pair another host stored meanwhile before it counts as a revocation: short,
 /// because a tenant whose authorization really is refused should be parked at once.
 const REPLACED_WAIT: Duration = Duration::from_millis(300);
+
+/// How many times a refresh asks the store to keep its new pair before it releases the refresh lock anyway (about
+/// 0.75 s of pauses in all).
+const PERSIST_TRIES: u32 = 5;
 
 /// Tokens held in memory, plus a rotation the store has not accepted yet.
 #[derive(Default)]
@@ -322,21 +326,45 @@ impl FreshBooksClient {
         };
         state.refused = None;
         state.tokens = Some(new.clone());
-        match self.store.rotate(Some(&current.refresh_token), &new).await {
-            Ok(true) => state.unpersisted_from = None,
-            Ok(false) => {
-                // FreshBooks accepted our refresh token, so it was the live one; the store must follow.
-                tracing::warn!(account_id = %self.account_id, "Token store changed under a refresh; overwriting.");
-                let _ = self.store.rotate(None, &new).await;
-                state.unpersisted_from = None;
-            }
+        // Stored before the refresh lock is released: another host that takes the lock next reads the store, and
+        // would otherwise send the refresh token FreshBooks has just spent.
+        state.unpersisted_from = match self.persist_rotation(&current.refresh_token, &new).await {
+            Ok(()) => None,
             Err(error) => {
                 tracing::error!(%error, account_id = %self.account_id, "Rotated tokens not persisted; will retry.");
-                state.unpersisted_from = Some(current.refresh_token.clone());
+                Some(current.refresh_token.clone())
             }
-        }
+        };
         tracing::info!(account_id = %self.account_id, "FreshBooks token refreshed.");
         Ok(new)
+    }
+
+    /// Stores a rotation from `old` to `new`, asking again a few times ([`PERSIST_TRIES`]) while the store fails.
+    async fn persist_rotation(
+        &self,
+        old: &SecretString,
+        new: &Tokens,
+    ) -> std::result::Result<(), TokenStoreError> {
+        let mut pause = Duration::from_millis(50);
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match self.store.rotate(Some(old), new).await {
+                Ok(true) => return Ok(()),
+                Ok(false) => {
+                    // FreshBooks accepted our refresh token, so it was the live one; the store must follow.
+                    tracing::warn!(account_id = %self.account_id, "Token store changed under a refresh; overwriting.");
+                    let _ = self.store.rotate(None, new).await;
+                    return Ok(());
+                }
+                Err(error) if tries >= PERSIST_TRIES => return Err(error),
+                Err(error) => {
+                    tracing::warn!(%error, account_id = %self.account_id, "Rotated tokens not persisted yet; asking again.");
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+            }
+        }
     }
 
     /// The pair the store holds once its refresh token is no longer `sent`'s, asked a few times over

@@ -419,3 +419,73 @@ async fn expired_access_token_in_the_simulator_is_refreshed_and_rotated() {
     let members = fb.memberships().await.unwrap();
     assert_eq!(members[0].account_id, fb.account_id());
 }
+
+/// A token store whose first `failures` rotations fail (the database briefly unreachable).
+struct FlakyRotation {
+    inner: Arc<MemoryTokenStore>,
+    failures: std::sync::atomic::AtomicU32,
+}
+
+impl ferry_load::TokenStore for FlakyRotation {
+    fn load(&self) -> BoxFuture<'_, Result<Option<Tokens>, ferry_load::TokenStoreError>> {
+        self.inner.load()
+    }
+    fn rotate<'a>(
+        &'a self,
+        old_refresh: Option<&'a SecretString>,
+        new: &'a Tokens,
+    ) -> BoxFuture<'a, Result<bool, ferry_load::TokenStoreError>> {
+        let left = self.failures.load(std::sync::atomic::Ordering::SeqCst);
+        if left > 0 {
+            self.failures
+                .store(left - 1, std::sync::atomic::Ordering::SeqCst);
+            return Box::pin(async {
+                Err(ferry_load::TokenStoreError("database unreachable".into()))
+            });
+        }
+        self.inner.rotate(old_refresh, new)
+    }
+}
+
+/// Another host takes the refresh lock as soon as this one lets it go and reads the store: the rotated pair must be
+/// there by then, or that host sends the refresh token FreshBooks has just spent and the tenant is disconnected.
+#[tokio::test]
+async fn a_rotation_the_store_refuses_at_first_is_stored_before_the_refresh_returns() {
+    let (handle, account_id, _, memory) = setup().await;
+    let before = memory
+        .current()
+        .unwrap()
+        .refresh_token
+        .expose_secret()
+        .to_owned();
+    let flaky = Arc::new(FlakyRotation {
+        inner: memory.clone(),
+        failures: std::sync::atomic::AtomicU32::new(2),
+    });
+    let base = handle.base_url();
+    let fb = FreshBooksClient::new(
+        HttpClient::new(&OutboundConfig::default()).unwrap(),
+        "acme",
+        &base,
+        &base,
+        account_id,
+        OAuthApp {
+            client_id: "cid".into(),
+            client_secret: SecretString::from("secret"),
+            redirect_uri: "https://ferry.example/cb".into(),
+        },
+        flaky,
+    );
+    handle.sim().expire_access_tokens(None);
+    fb.list_taxes().await.unwrap();
+    let stored = memory
+        .current()
+        .unwrap()
+        .refresh_token
+        .expose_secret()
+        .to_owned();
+    assert_ne!(
+        before, stored,
+        "the rotated pair is in the store, not only in memory"
+    );
+}

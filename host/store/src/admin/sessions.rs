@@ -2,6 +2,7 @@
 //! signs out, or the token is revoked.
 
 use super::tokens::TokenRow;
+use crate::backend::begin_write;
 use crate::error::{Error, Result};
 use crate::store::{Store, now_ms, to_ms};
 use time::OffsetDateTime;
@@ -30,9 +31,10 @@ impl Store {
     ) -> Result<()> {
         let now = now_ms();
         on_write!(self, |p| {
+            let mut tx = begin_write(p, "begin create console session").await?;
             sqlx::query("DELETE FROM console_sessions WHERE expires_at <= $1")
                 .bind(now)
-                .execute(p)
+                .execute(&mut *tx)
                 .await
                 .map_err(Error::db("delete expired console sessions"))?;
             sqlx::query(
@@ -44,11 +46,13 @@ impl Store {
             .bind(csrf)
             .bind(now)
             .bind(to_ms(expires_at))
-            .execute(p)
+            .execute(&mut *tx)
             .await
-            .map_err(Error::db("create console session"))?
-            .rows_affected()
-        });
+            .map_err(Error::db("create console session"))?;
+            tx.commit()
+                .await
+                .map_err(Error::db("commit console session"))
+        })?;
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventRow, EventState, JobId, add_history};
 use crate::store::{dur_ms, now_ms};
 use ferry_model::TenantId;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqliteConnection;
 use std::collections::HashMap;
 
 /// Tenants with at least one ready event at `$1`, except disconnected ones (their events wait for a reconnect), each
@@ -33,12 +33,12 @@ const NEXT_READY: &str = concat!(
 /// One event per tenant per round, in turn, until `req.max` or nothing is left; returns the claimed events
 /// and the tenant served last.
 pub(super) async fn claim(
-    pool: &SqlitePool,
+    writer: &mut SqliteConnection,
     req: &ClaimRequest,
     last: Option<TenantId>,
 ) -> Result<(Vec<Claimed>, Option<String>)> {
     let now = now_ms();
-    let mut tx = begin_write(pool, "begin claim").await?;
+    let mut tx = begin_write(writer, "begin claim").await?;
     let ready: Vec<(String, i64)> = sqlx::query_as(READY_TENANTS)
         .bind(now)
         .fetch_all(&mut *tx)
