@@ -5,8 +5,10 @@
 //! writer already serialises what Postgres needs a lock for).
 
 use crate::error::{Error, Result};
-use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection};
 use std::pin::Pin;
+
+pub(crate) use crate::sqlite_readers::SqliteReaders;
 
 /// The `LISTEN/NOTIFY` channel that says "an event may have become ready".
 pub(crate) const WORK_CHANNEL: &str = "ferry_work";
@@ -42,8 +44,8 @@ pub enum Backend {
 /// The connection pool of the chosen backend.
 #[derive(Clone, Debug)]
 pub(crate) enum Pool {
-    /// SQLite file: the pool the reads use, and the one connection every write uses.
-    Sqlite(SqlitePool, SqliteWriter),
+    /// SQLite file: the connections the reads use, and the one connection every write uses.
+    Sqlite(SqliteReaders, SqliteWriter),
     /// Postgres database.
     Postgres(PgPool),
 }

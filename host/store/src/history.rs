@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventRow, JobId, Transition};
 use crate::store::{Store, from_ms, to_ms};
 use ferry_model::TenantId;
+use sqlx::Acquire;
 use std::time::Duration;
 use time::OffsetDateTime;
 
@@ -152,8 +153,12 @@ impl Store {
         let cutoff = to_ms(before);
         if dry_run {
             return on_pool!(&self.pool, |p| {
-                let mut conn = p.acquire().await.map_err(Error::db("purge: connect"))?;
-                count_purgeable(Conn::from(&mut *conn), cutoff, None).await
+                count_purgeable(
+                    Conn::from(&mut *p.acquire().await.map_err(Error::db("purge: connect"))?),
+                    cutoff,
+                    None,
+                )
+                .await
             });
         }
         let mut report = PurgeReport::default();

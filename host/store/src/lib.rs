@@ -54,7 +54,11 @@
 macro_rules! on_pool {
     ($pool:expr, |$p:ident| $body:expr) => {
         match $pool {
-            $crate::backend::Pool::Sqlite($p, _) => $body,
+            $crate::backend::Pool::Sqlite(readers, _) => {
+                let mut reader = readers.get().await?;
+                let $p: &mut sqlx::SqliteConnection = &mut *reader;
+                $body
+            }
             $crate::backend::Pool::Postgres($p) => $body,
         }
     };
@@ -115,6 +119,7 @@ mod queue;
 mod rate;
 mod refresh_lock;
 mod signal;
+mod sqlite_readers;
 mod store;
 mod tenant_config;
 mod token;

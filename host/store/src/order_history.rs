@@ -10,6 +10,7 @@ use crate::event::JobId;
 use crate::store::{Store, from_ms, now_ms};
 use crate::usage::{self, UsageCounts};
 use ferry_model::{Decimal, TenantId};
+use sqlx::Acquire;
 use std::str::FromStr;
 
 /// What is kept of one synced order.
@@ -83,12 +84,17 @@ impl Store {
         let t = tenant.as_str();
         let limit = i64::from(limit);
         let (seen, totals, max_quantities, countries) = on_pool!(&self.pool, |p| {
+            // One snapshot for the four reads.
+            let mut tx = p
+                .begin()
+                .await
+                .map_err(Error::db("begin read order history"))?;
             let seen: bool = sqlx::query_scalar(
                 "SELECT EXISTS (SELECT 1 FROM synced_orders WHERE tenant = $1 AND order_guid = $2)",
             )
             .bind(t)
             .bind(order_guid)
-            .fetch_one(p)
+            .fetch_one(&mut *tx)
             .await
             .map_err(Error::db("read order history"))?;
             let totals: Vec<String> = sqlx::query_scalar(
@@ -99,7 +105,7 @@ impl Store {
             .bind(currency)
             .bind(order_guid)
             .bind(limit)
-            .fetch_all(p)
+            .fetch_all(&mut *tx)
             .await
             .map_err(Error::db("read order history"))?;
             let quantities: Vec<i64> = sqlx::query_scalar(
@@ -109,7 +115,7 @@ impl Store {
             .bind(t)
             .bind(order_guid)
             .bind(limit)
-            .fetch_all(p)
+            .fetch_all(&mut *tx)
             .await
             .map_err(Error::db("read order history"))?;
             let countries: Vec<String> = sqlx::query_scalar(
@@ -119,9 +125,12 @@ impl Store {
             .bind(t)
             .bind(customer)
             .bind(order_guid)
-            .fetch_all(p)
+            .fetch_all(&mut *tx)
             .await
             .map_err(Error::db("read order history"))?;
+            tx.commit()
+                .await
+                .map_err(Error::db("end read order history"))?;
             (seen, totals, quantities, countries)
         });
         let totals = totals

@@ -1,6 +1,6 @@
 //! Opening the database (a SQLite file in WAL mode, or a Postgres database), migrations applied on open.
 
-use crate::backend::{Backend, Pool, SqliteWriter};
+use crate::backend::{Backend, Pool, SqliteReaders, SqliteWriter};
 use crate::config::{StoreConfig, Synchronous};
 use crate::error::{Error, Result};
 use crate::keyed_locks::{LocalRefreshLocks, LockSlots};
@@ -9,9 +9,7 @@ use ferry_model::TenantId;
 use secrecy::ExposeSecret;
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -108,7 +106,10 @@ impl Store {
     /// Closes every connection; pending operations finish first.
     pub async fn close(&self) {
         self.signal.stop();
-        on_pool!(&self.pool, |p| p.close().await);
+        match &self.pool {
+            Pool::Sqlite(readers, _) => readers.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
     }
 }
 
@@ -116,8 +117,9 @@ fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// The SQLite pool of reads, migrated, and the write connection (see [`SqliteWriter`]).
-async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<(SqlitePool, SqliteWriter)> {
+/// The SQLite file's read connections (see [`SqliteReaders`]) and its write connection (see [`SqliteWriter`]),
+/// migrated.
+async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<(SqliteReaders, SqliteWriter)> {
     let sync = match config.synchronous {
         Synchronous::Full => SqliteSynchronous::Full,
         Synchronous::Normal => SqliteSynchronous::Normal,
@@ -142,20 +144,13 @@ async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<(SqlitePool, S
         // Checkpoint every ~40 MiB of WAL instead of 4 MiB: index pages hit by random keys are then copied
         // back once per checkpoint instead of many times.
         .pragma("wal_autocheckpoint", "10000");
-    // No ping before each use (sqlx's default): a SQLite connection is a file handle on a thread of this process
-    // and cannot go stale, and the ping was a round trip to that thread on every statement.
-    let pool = SqlitePoolOptions::new()
-        .max_connections(config.max_connections.max(2))
-        .test_before_acquire(false)
-        .connect_with(options.clone())
-        .await
-        .map_err(Error::db("open database"))?;
-    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-    let writer = options
+    let mut writer = options
         .connect()
         .await
-        .map_err(Error::db("open database for writes"))?;
-    Ok((pool, Arc::new(tokio::sync::Mutex::new(writer))))
+        .map_err(Error::db("open database"))?;
+    sqlx::migrate!("migrations/sqlite").run(&mut writer).await?;
+    let readers = SqliteReaders::new(options, config.max_connections.max(2));
+    Ok((readers, Arc::new(tokio::sync::Mutex::new(writer))))
 }
 
 async fn open_postgres(url: &str, config: &StoreConfig) -> Result<sqlx::PgPool> {

@@ -321,7 +321,7 @@ impl Store {
             Ok(()) => (PluginState::Ready, None),
             Err(reason) => (PluginState::Failed, Some(reason)),
         };
-        let rows: Vec<VersionRow> = on_pool!(&self.pool, |p| {
+        let rows: Vec<VersionRow> = on_write!(self, |p| {
             let mut tx = begin_write(p, "begin finish plugin compile").await?;
             let rows: Vec<VersionRow> = sqlx::query_as(
                 "SELECT tenant, name, version, hash, size, uploaded_at, active, activated_at, state, \
