@@ -9,7 +9,7 @@ use ferry_model::TenantId;
 use secrecy::ExposeSecret;
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use time::OffsetDateTime;
@@ -144,11 +144,19 @@ async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<(SqliteReaders
         // Checkpoint every ~40 MiB of WAL instead of 4 MiB: index pages hit by random keys are then copied
         // back once per checkpoint instead of many times.
         .pragma("wal_autocheckpoint", "10000");
-    let mut writer = options
+    // Migrated through a pool of one connection, closed after: sqlx's migrator takes a pool (given a connection,
+    // its future is not `Send` for every caller).
+    let migrating = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options.clone())
+        .await
+        .map_err(Error::db("open database"))?;
+    sqlx::migrate!("migrations/sqlite").run(&migrating).await?;
+    migrating.close().await;
+    let writer = options
         .connect()
         .await
         .map_err(Error::db("open database"))?;
-    sqlx::migrate!("migrations/sqlite").run(&mut writer).await?;
     let readers = SqliteReaders::new(options, config.max_connections.max(2));
     Ok((readers, Arc::new(tokio::sync::Mutex::new(writer))))
 }
