@@ -3,45 +3,15 @@
 //! `object_last_modified` is at most `T` are done with it, without a run of their own. A checkout's `order.paid`
 //! webhook, still waiting when the `order.created` run read the paid order, costs no Kentico read, no ledger
 //! lookup and no claim. The run's read time is kept on its event (`read_as_of`), so an event of the object arriving
-//! after the run finished is answered the same way ([`Store::covering_run`]).
+//! after the run finished is answered the same way: its claim names the run ([`crate::Claimed::covered_by`]).
 
 use crate::backend::Conn;
 use crate::error::{Error, Result};
 use crate::event::{EventState, JobId, add_history};
-use crate::store::{Store, to_ms};
-use ferry_model::TenantId;
+use crate::store::to_ms;
 use time::OffsetDateTime;
 
-impl Store {
-    /// The completed run of `tenant`'s object (`ordering_key`) that read it as it stood at or after
-    /// `last_modified` ([`Store::covers_with_answer`]), with the order number it found, if any: an event announcing
-    /// that change is answered by it.
-    ///
-    /// # Errors
-    /// [`Error::Database`] when the read fails.
-    pub async fn covering_run(
-        &self,
-        tenant: &TenantId,
-        ordering_key: &str,
-        last_modified: OffsetDateTime,
-    ) -> Result<Option<(JobId, Option<String>)>> {
-        let run: Option<(i64, Option<String>)> = on_pool!(&self.pool, |p| {
-            sqlx::query_as(
-            "SELECT seq, order_number FROM events WHERE tenant = $1 AND ordering_key = $2 AND state = 'done' AND read_as_of \
-             >= $3 ORDER BY seq DESC LIMIT 1",
-        )
-        .bind(tenant.as_str())
-        .bind(ordering_key)
-        .bind(to_ms(last_modified))
-        .fetch_optional(p)
-        .await
-        .map_err(Error::db("find a covering run"))?
-        });
-        Ok(run.map(|(seq, number)| (JobId(seq), number)))
-    }
-}
-
-/// Completes the waiting events of `job`'s object up to `as_of` (see [`Store::covers_with_answer`]), inside the
+/// Completes the waiting events of `job`'s object up to `as_of` (see [`crate::Store::covers_with_answer`]), inside the
 /// answer's transaction, once `job`'s `read_as_of` is written. Returns whether later ones still wait.
 pub(crate) async fn complete_covered(
     mut conn: Conn<'_>,

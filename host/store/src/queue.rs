@@ -17,7 +17,7 @@ mod sqlite;
 use crate::attempt::{EventTag, Lease, Step};
 use crate::backend::{Conn, Pool, begin_write, notify_work};
 use crate::error::{Error, Result};
-use crate::event::{EventRecord, EventState, add_history};
+use crate::event::{EventRecord, EventState, JobId, add_history};
 use crate::store::{Store, dur_ms, now_ms};
 use ferry_model::{ErrorClass, TenantId};
 use std::collections::HashMap;
@@ -71,6 +71,43 @@ pub struct Claimed {
     pub lease: Lease,
     /// The event as it is now (state `running`).
     pub event: EventRecord,
+    /// The completed run of the event's object that read it as it stood at or after the event's change
+    /// ([`Store::covers_with_answer`]), with the order number it found: that run has answered the event.
+    pub covered_by: Option<(JobId, Option<String>)>,
+}
+
+/// The claim's `UPDATE … RETURNING`: the claimed row, and the run that covers it ([`Claimed::covered_by`]), read in
+/// the claim's own statement.
+macro_rules! claim_returning {
+    () => {
+        "RETURNING *, (SELECT c.seq FROM events c WHERE c.tenant = events.tenant AND c.ordering_key = \
+         events.ordering_key AND c.state = 'done' AND c.read_as_of >= events.object_last_modified ORDER BY c.seq \
+         DESC LIMIT 1) AS covered_by, (SELECT c.order_number FROM events c WHERE c.tenant = events.tenant AND \
+         c.ordering_key = events.ordering_key AND c.state = 'done' AND c.read_as_of >= \
+         events.object_last_modified ORDER BY c.seq DESC LIMIT 1) AS covered_number"
+    };
+}
+pub(crate) use claim_returning;
+
+/// A row [`claim_returning!`] returns.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ClaimedRow {
+    #[sqlx(flatten)]
+    row: crate::event::EventRow,
+    covered_by: Option<i64>,
+    covered_number: Option<String>,
+}
+
+impl ClaimedRow {
+    /// The claimed event under `req`'s lease.
+    pub(crate) fn claimed(self, req: &ClaimRequest) -> Result<Claimed> {
+        let event = EventRecord::from_row(self.row)?;
+        Ok(Claimed {
+            lease: lease_for(req, &event),
+            covered_by: self.covered_by.map(|seq| (JobId(seq), self.covered_number)),
+            event,
+        })
+    }
 }
 
 /// What a successful run produced, kept in the run history.

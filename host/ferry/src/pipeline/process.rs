@@ -92,18 +92,10 @@ impl Pipeline {
     ) -> Result<Outcome, StepError> {
         // A completed run of this order that read it as it stood at or after this event's change (a checkout's paid
         // webhook arriving after the created one was synced) has answered it: no Kentico read, nothing to write.
-        let covering = self
-            .store
-            .covering_run(
-                &claimed.event.tenant,
-                &claimed.event.ordering_key,
-                envelope.object.last_modified,
-            )
-            .await?;
-        if let Some((run, number)) = covering {
+        if let Some((run, number)) = &claimed.covered_by {
             return Ok(Outcome {
                 freshbooks: serde_json::json!({ "covered_by": run.0 }),
-                order_number: number,
+                order_number: number.clone(),
                 invoice_id: None,
             });
         }

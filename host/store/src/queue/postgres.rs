@@ -16,11 +16,12 @@
 //! order per object across hosts is the insert lock (`backend::lock_insert_order`).
 
 use super::{
-    ClaimRequest, Claimed, in_turn, lease_for, limit_for, no_earlier_unfinished, ready_at,
+    ClaimRequest, Claimed, ClaimedRow, claim_returning, in_turn, limit_for, no_earlier_unfinished,
+    ready_at,
 };
 use crate::backend::{lock_key, lock_ns};
 use crate::error::{Error, Result};
-use crate::event::{EventRecord, EventRow, EventState, JobId, add_history};
+use crate::event::{EventState, JobId, add_history};
 use crate::store::{dur_ms, now_ms};
 use ferry_model::TenantId;
 use sqlx::PgPool;
@@ -127,10 +128,11 @@ async fn claim_tenant(
         return Ok(Vec::new());
     }
     let seqs: Vec<i64> = ready.iter().map(|(seq, _)| *seq).collect();
-    let rows: Vec<EventRow> = sqlx::query_as(
+    let rows: Vec<ClaimedRow> = sqlx::query_as(concat!(
         "UPDATE events SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
-         lease_expires_at = $2, started_at = $3, updated_at = $3 WHERE seq = ANY($4) RETURNING *",
-    )
+         lease_expires_at = $2, started_at = $3, updated_at = $3 WHERE seq = ANY($4) ",
+        claim_returning!()
+    ))
     .bind(&req.owner)
     .bind(now.saturating_add(dur_ms(req.lease)))
     .bind(now)
@@ -138,14 +140,14 @@ async fn claim_tenant(
     .fetch_all(&mut *tx)
     .await
     .map_err(Error::db("claim events"))?;
-    let mut by_seq: HashMap<i64, EventRecord> = HashMap::with_capacity(rows.len());
+    let mut by_seq: HashMap<i64, Claimed> = HashMap::with_capacity(rows.len());
     for row in rows {
-        let event = EventRecord::from_row(row)?;
-        by_seq.insert(event.job.0, event);
+        let c = row.claimed(req)?;
+        by_seq.insert(c.event.job.0, c);
     }
     let mut claimed = Vec::with_capacity(ready.len());
     for (seq, from) in ready {
-        let Some(event) = by_seq.remove(&seq) else {
+        let Some(c) = by_seq.remove(&seq) else {
             continue;
         };
         let from = EventState::parse(&from)?;
@@ -155,16 +157,13 @@ async fn claim_tenant(
             JobId(seq),
             from,
             EventState::Running,
-            event.attempts,
+            c.event.attempts,
             None,
             note,
             now,
         )
         .await?;
-        claimed.push(Claimed {
-            lease: lease_for(req, &event),
-            event,
-        });
+        claimed.push(c);
     }
     tx.commit().await.map_err(Error::db("commit claim"))?;
     Ok(claimed)

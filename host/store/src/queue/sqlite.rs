@@ -2,11 +2,12 @@
 //! what the transaction reads (ready events, running counts) stays true until it commits.
 
 use super::{
-    ClaimRequest, Claimed, in_turn, lease_for, limit_for, no_earlier_unfinished, ready_at,
+    ClaimRequest, Claimed, ClaimedRow, claim_returning, in_turn, limit_for, no_earlier_unfinished,
+    ready_at,
 };
 use crate::backend::begin_write;
 use crate::error::{Error, Result};
-use crate::event::{EventRecord, EventRow, EventState, JobId, add_history};
+use crate::event::{EventState, JobId, add_history};
 use crate::store::{dur_ms, now_ms};
 use ferry_model::TenantId;
 use sqlx::SqliteConnection;
@@ -98,10 +99,11 @@ async fn claim_one(
     };
     let job = JobId(seq);
     let from = EventState::parse(&from)?;
-    let updated: EventRow = sqlx::query_as(
+    let updated: ClaimedRow = sqlx::query_as(concat!(
         "UPDATE events SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
-         lease_expires_at = $2, started_at = $3, updated_at = $3 WHERE seq = $4 RETURNING *",
-    )
+         lease_expires_at = $2, started_at = $3, updated_at = $3 WHERE seq = $4 ",
+        claim_returning!()
+    ))
     .bind(&req.owner)
     .bind(now.saturating_add(dur_ms(req.lease)))
     .bind(now)
@@ -109,21 +111,18 @@ async fn claim_one(
     .fetch_one(&mut *conn)
     .await
     .map_err(Error::db("claim event"))?;
-    let event = EventRecord::from_row(updated)?;
+    let claimed = updated.claimed(req)?;
     let note = (from == EventState::Running).then_some("lease expired; reclaimed");
     add_history(
         &mut *conn,
         job,
         from,
         EventState::Running,
-        event.attempts,
+        claimed.event.attempts,
         None,
         note,
         now,
     )
     .await?;
-    Ok(Some(Claimed {
-        lease: lease_for(req, &event),
-        event,
-    }))
+    Ok(Some(claimed))
 }

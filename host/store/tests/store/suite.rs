@@ -3,8 +3,8 @@
 use anyhow::{Context, Result, ensure};
 use ferry_model::{ErrorClass, EventEnvelope, EventKind, EventObject, TenantId};
 use ferry_store::{
-    ClaimRequest, DeadLetterFilter, EventState, Ingestor, InsertOutcome, LedgerState, MappingKind,
-    NewEvent, Outcome, RotateOutcome, Step, Store, TokenSet, Watermark,
+    ClaimRequest, Claimed, DeadLetterFilter, EventState, Ingestor, InsertOutcome, LedgerState,
+    MappingKind, NewEvent, Outcome, RotateOutcome, Step, Store, TokenSet, Watermark,
 };
 use std::time::Duration;
 use time::OffsetDateTime;
@@ -645,34 +645,56 @@ pub(crate) async fn a_completed_run_answers_the_waiting_events_its_read_covered(
         let e = s.event_by_id(&t, later).await?.context("stored")?;
         ensure!(e.state == EventState::Queued, "{later}: {:?}", e.state);
     }
-    // An event arriving after the run finished is answered by it when its change is one the run saw.
-    let key = "ecommerce.order:7";
-    ensure!(
-        s.covering_run(&t, key, at(2)).await?.map(|(job, _)| job) == Some(first.lease.job),
-        "a change the run saw"
-    );
-    ensure!(
-        s.covering_run(&t, key, at(3)).await?.is_none(),
-        "a later change"
-    );
-    ensure!(
-        s.covering_run(&t, "ecommerce.order:8", at(0))
-            .await?
-            .is_none(),
-        "another order"
-    );
-    // A run that does not complete covers nothing.
+    // A later change of the order, and another order, are not covered: their claims say so.
     let next = s.claim(&req("w1", 2)).await?;
     ensure!(next.len() == 2);
+    ensure!(
+        next.iter().all(|c| c.covered_by.is_none()),
+        "a later change, another order"
+    );
     let edited = next
         .iter()
         .find(|c| c.event.event_id.as_str() == "edited")
         .context("edited")?;
+    // A run that does not complete covers nothing.
     s.covers_with_answer(&edited.lease, at(9));
     s.retry(&edited.lease, Duration::from_secs(0), "kentico timed out")
         .await?;
     ensure!(s.event_by_id(&t, "edited").await?.context("edited")?.state == EventState::Retrying);
+    // An event arriving after the run finished is answered by it when its change is one the run saw: its claim
+    // names the run and the order number it found.
+    s.insert_event(&event("t1", "nine", 9, at(0))).await?;
+    let nine = claimed_by_id(s, "nine").await?;
+    s.covers_with_answer(&nine.lease, at(4));
+    s.complete(
+        &nine.lease,
+        &Outcome {
+            order_number: Some("N-9".into()),
+            ..Outcome::default()
+        },
+    )
+    .await?;
+    s.insert_event(&event("t1", "nine-seen", 9, at(3))).await?;
+    let seen = claimed_by_id(s, "nine-seen").await?;
+    ensure!(
+        seen.covered_by == Some((nine.lease.job, Some("N-9".into()))),
+        "a change the run saw: {:?}",
+        seen.covered_by
+    );
+    s.complete(&seen.lease, &Outcome::default()).await?;
+    s.insert_event(&event("t1", "nine-later", 9, at(5))).await?;
+    let later = claimed_by_id(s, "nine-later").await?;
+    ensure!(later.covered_by.is_none(), "a change after the run's read");
     Ok(())
+}
+
+/// Claims what is ready and returns the claim of the event with `id` (the test's other events stay claimed).
+async fn claimed_by_id(s: &Store, id: &str) -> Result<Claimed> {
+    s.claim(&req("w1", 10))
+        .await?
+        .into_iter()
+        .find(|c| c.event.event_id.as_str() == id)
+        .with_context(|| format!("{id} claimed"))
 }
 
 pub(crate) async fn id_mappings_round_trip(s: &Store) -> Result<()> {
