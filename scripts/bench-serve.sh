@@ -3,7 +3,8 @@
 # process) and `ferry serve -c ferry.sandbox.toml` (the host, another), then ORDERS orders (default 500; 60 % paid,
 # 30 % in a foreign currency, as in the orders bench) placed through the Kentico simulator's control API, each sent
 # to the host as a signed webhook. Prints orders/s (first order placed → last invoice and payment seen in the
-# FreshBooks simulator) and CPU per order (user + system, from /proc) of the host and of the simulators apart.
+# FreshBooks simulator), CPU per order (user + system, from /proc) of the host and of the simulators apart, and the
+# host's context switches per order (its threads' voluntary and involuntary switches, from /proc).
 #
 # Env: ORDERS (500), CONCURRENCY (the tenant's concurrency; the sandbox config's default when unset), PLACERS
 # (parallel order placers, 4), FERRY_BIN (default target/release/ferry, built when missing), PERF (a file: the host is

@@ -82,13 +82,14 @@ impl Dialect for Postgres {
 }
 
 /// Begins a write transaction on what `on_write!` hands its body: the Postgres pool or SQLite's write connection.
-pub(crate) fn begin_write<'c, W: WriteOn<'c>>(
-    on: W,
-    op: &'static str,
-) -> Pin<Box<dyn Future<Output = Result<sqlx::Transaction<'c, W::Db>>> + Send + 'c>> {
+pub(crate) fn begin_write<'c, W: WriteOn<'c>>(on: W, op: &'static str) -> Begun<'c, W::Db> {
     let begun = on.begin_write();
     Box::pin(async move { begun.await.map_err(Error::db(op)) })
 }
+
+/// A write transaction being begun, the store's error on failure.
+pub(crate) type Begun<'c, DB> =
+    Pin<Box<dyn Future<Output = Result<sqlx::Transaction<'c, DB>>> + Send + 'c>>;
 
 /// A transaction being begun.
 type BeginFuture<'c, DB> =

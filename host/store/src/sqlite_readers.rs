@@ -19,7 +19,7 @@ pub(crate) struct SqliteReaders {
     /// One slot per connection this set may open; a slot is empty until a read first needs it.
     slots: Arc<[Mutex<Option<SqliteConnection>>]>,
     /// How each connection is opened.
-    options: SqliteConnectOptions,
+    options: Arc<SqliteConnectOptions>,
     /// Which busy slot the next read waits for when every slot is busy, in turn.
     next: Arc<AtomicUsize>,
 }
@@ -30,7 +30,7 @@ impl SqliteReaders {
         let slots = (0..max.max(1)).map(|_| Mutex::new(None)).collect();
         Self {
             slots,
-            options,
+            options: Arc::new(options),
             next: Arc::new(AtomicUsize::new(0)),
         }
     }
