@@ -7,7 +7,7 @@
 //! refresh that will lose, refresh under [`Store::lock_refresh`](crate::Store::lock_refresh). The store keeps the
 //! bytes it is given (the caller encrypts them) and never interprets them.
 
-use crate::backend::begin_write;
+use crate::backend::{Conn, begin_write};
 use crate::error::{Error, Result, stored_tenant_id};
 use crate::store::{Store, from_ms, now_ms, to_ms};
 use ferry_model::TenantId;
@@ -115,11 +115,7 @@ impl Store {
                 .rows_affected()
                 == 1;
             if stored {
-                sqlx::query("DELETE FROM tenant_disconnections WHERE tenant = $1")
-                    .bind(tenant.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(Error::db("reconnect tenant"))?;
+                reconnect(Conn::from(&mut *tx), tenant).await?;
             }
             tx.commit()
                 .await
@@ -268,11 +264,7 @@ impl Store {
             .await
             .map_err(Error::db("mark refresh token used"))?;
             // FreshBooks accepted a refresh: whatever was refused before works now.
-            sqlx::query("DELETE FROM tenant_disconnections WHERE tenant = $1")
-                .bind(tenant.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::db("reconnect tenant"))?;
+            reconnect(Conn::from(&mut *tx), tenant).await?;
             tx.commit()
                 .await
                 .map_err(Error::db("commit token rotation"))?;
@@ -325,4 +317,16 @@ impl TokenRow {
             expires_at: from_ms(self.expires_at),
         }
     }
+}
+
+/// Inside a write of new tokens: the tenant is no longer disconnected ([`Store::disconnection`]).
+async fn reconnect(conn: Conn<'_>, tenant: &TenantId) -> Result<()> {
+    on_conn!(conn, |c| {
+        sqlx::query("DELETE FROM tenant_disconnections WHERE tenant = $1")
+            .bind(tenant.as_str())
+            .execute(c)
+            .await
+            .map_err(Error::db("reconnect tenant"))
+            .map(drop)
+    })
 }

@@ -401,20 +401,10 @@ async fn lost_payment_reply_from_the_simulator_yields_one_payment() {
 #[tokio::test]
 async fn expired_access_token_in_the_simulator_is_refreshed_and_rotated() {
     let (handle, _, fb, store) = setup().await;
-    let before = store
-        .current()
-        .unwrap()
-        .refresh_token
-        .expose_secret()
-        .to_owned();
+    let before = refresh_token(&store);
     handle.sim().expire_access_tokens(None);
     fb.list_taxes().await.unwrap();
-    let after = store
-        .current()
-        .unwrap()
-        .refresh_token
-        .expose_secret()
-        .to_owned();
+    let after = refresh_token(&store);
     assert_ne!(before, after, "rotated refresh token persisted");
     let members = fb.memberships().await.unwrap();
     assert_eq!(members[0].account_id, fb.account_id());
@@ -452,12 +442,7 @@ impl ferry_load::TokenStore for FlakyRotation {
 #[tokio::test]
 async fn a_rotation_the_store_refuses_at_first_is_stored_before_the_refresh_returns() {
     let (handle, account_id, _, memory) = setup().await;
-    let before = memory
-        .current()
-        .unwrap()
-        .refresh_token
-        .expose_secret()
-        .to_owned();
+    let before = refresh_token(&memory);
     let flaky = Arc::new(FlakyRotation {
         inner: memory.clone(),
         failures: std::sync::atomic::AtomicU32::new(2),
@@ -478,14 +463,19 @@ async fn a_rotation_the_store_refuses_at_first_is_stored_before_the_refresh_retu
     );
     handle.sim().expire_access_tokens(None);
     fb.list_taxes().await.unwrap();
-    let stored = memory
-        .current()
-        .unwrap()
-        .refresh_token
-        .expose_secret()
-        .to_owned();
+    let stored = refresh_token(&memory);
     assert_ne!(
         before, stored,
         "the rotated pair is in the store, not only in memory"
     );
+}
+
+/// The refresh token `store` holds.
+fn refresh_token(store: &MemoryTokenStore) -> String {
+    store
+        .current()
+        .unwrap()
+        .refresh_token
+        .expose_secret()
+        .to_owned()
 }
