@@ -83,31 +83,29 @@ impl Dialect for Postgres {
 
 /// Begins a write transaction on what `on_write!` hands its body: the Postgres pool or SQLite's write connection.
 pub(crate) fn begin_write<'c, W: WriteOn<'c>>(on: W, op: &'static str) -> Begun<'c, W::Db> {
-    let begun = on.begin_write();
-    Box::pin(async move { begun.await.map_err(Error::db(op)) })
+    on.begin_write(op)
 }
 
-/// A write transaction being begun, the store's error on failure.
+/// A write transaction being begun, the store's error (naming `op`) on failure.
 pub(crate) type Begun<'c, DB> =
     Pin<Box<dyn Future<Output = Result<sqlx::Transaction<'c, DB>>> + Send + 'c>>;
-
-/// A transaction being begun.
-type BeginFuture<'c, DB> =
-    Pin<Box<dyn Future<Output = sqlx::Result<sqlx::Transaction<'c, DB>>> + Send + 'c>>;
 
 /// What a write transaction begins on: a pool (Postgres) or a connection (SQLite's write connection).
 pub(crate) trait WriteOn<'c> {
     /// The backend.
     type Db: Dialect;
     /// Begins the transaction with the backend's [`Dialect::BEGIN_WRITE`].
-    fn begin_write(self) -> BeginFuture<'c, Self::Db>;
+    fn begin_write(self, op: &'static str) -> Begun<'c, Self::Db>;
 }
 
 impl<'c, DB: Dialect> WriteOn<'c> for &'c sqlx::Pool<DB> {
     type Db = DB;
-    fn begin_write(self) -> BeginFuture<'c, DB> {
+    fn begin_write(self, op: &'static str) -> Begun<'c, DB> {
         Box::pin(async move {
-            let tx: sqlx::Transaction<'c, DB> = self.begin_with(DB::BEGIN_WRITE).await?;
+            let tx: sqlx::Transaction<'c, DB> = self
+                .begin_with(DB::BEGIN_WRITE)
+                .await
+                .map_err(Error::db(op))?;
             Ok(tx)
         })
     }
@@ -115,8 +113,12 @@ impl<'c, DB: Dialect> WriteOn<'c> for &'c sqlx::Pool<DB> {
 
 impl<'c> WriteOn<'c> for &'c mut SqliteConnection {
     type Db = Sqlite;
-    fn begin_write(self) -> BeginFuture<'c, Sqlite> {
-        Box::pin(sqlx::Connection::begin_with(self, Sqlite::BEGIN_WRITE))
+    fn begin_write(self, op: &'static str) -> Begun<'c, Sqlite> {
+        Box::pin(async move {
+            sqlx::Connection::begin_with(self, Sqlite::BEGIN_WRITE)
+                .await
+                .map_err(Error::db(op))
+        })
     }
 }
 

@@ -76,18 +76,34 @@ pub struct Claimed {
     pub covered_by: Option<(JobId, Option<String>)>,
 }
 
+/// The completed run of the claimed row's object whose read covers the row's change ([`Claimed::covered_by`]):
+/// its `$col`, as a scalar subquery of the claim's `RETURNING`.
+macro_rules! covering_run {
+    ($col:literal) => {
+        concat!(
+            "(SELECT c.",
+            $col,
+            " FROM events c WHERE c.tenant = events.tenant AND c.ordering_key = events.ordering_key AND \
+             c.state = 'done' AND c.read_as_of >= events.object_last_modified ORDER BY c.seq DESC LIMIT 1)"
+        )
+    };
+}
+
 /// The claim's `UPDATE … RETURNING`: the claimed row, and the run that covers it ([`Claimed::covered_by`]), read in
 /// the claim's own statement.
 macro_rules! claim_returning {
     () => {
-        "RETURNING *, (SELECT c.seq FROM events c WHERE c.tenant = events.tenant AND c.ordering_key = \
-         events.ordering_key AND c.state = 'done' AND c.read_as_of >= events.object_last_modified ORDER BY c.seq \
-         DESC LIMIT 1) AS covered_by, (SELECT c.order_number FROM events c WHERE c.tenant = events.tenant AND \
-         c.ordering_key = events.ordering_key AND c.state = 'done' AND c.read_as_of >= \
-         events.object_last_modified ORDER BY c.seq DESC LIMIT 1) AS covered_number"
+        concat!(
+            "RETURNING *, ",
+            $crate::queue::covering_run!("seq"),
+            " AS covered_by, ",
+            $crate::queue::covering_run!("order_number"),
+            " AS covered_number"
+        )
     };
 }
 pub(crate) use claim_returning;
+pub(crate) use covering_run;
 
 /// A row [`claim_returning!`] returns.
 #[derive(sqlx::FromRow)]

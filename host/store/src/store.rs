@@ -46,10 +46,7 @@ impl Store {
                 .strip_prefix("sqlite://")
                 .or_else(|| url.strip_prefix("sqlite:"))
             {
-                Some(path) => {
-                    let (pool, writer) = open_sqlite(Path::new(path), config).await?;
-                    Pool::Sqlite(pool, writer)
-                }
+                Some(path) => open_sqlite(Path::new(path), config).await?,
                 None => {
                     return Err(Error::Database {
                         op: "open database",
@@ -60,10 +57,7 @@ impl Store {
                     });
                 }
             },
-            None => {
-                let (pool, writer) = open_sqlite(&config.path, config).await?;
-                Pool::Sqlite(pool, writer)
-            }
+            None => open_sqlite(&config.path, config).await?,
         };
         let signal = Signal::start(&pool);
         Ok(Self {
@@ -117,9 +111,9 @@ fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
-/// The SQLite file's read connections (see [`SqliteReaders`]) and its write connection (see [`SqliteWriter`]),
-/// migrated.
-async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<(SqliteReaders, SqliteWriter)> {
+/// The SQLite file, migrated: its read connections (see [`SqliteReaders`]) and its write connection (see
+/// [`SqliteWriter`]).
+async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<Pool> {
     let sync = match config.synchronous {
         Synchronous::Full => SqliteSynchronous::Full,
         Synchronous::Normal => SqliteSynchronous::Normal,
@@ -158,7 +152,8 @@ async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<(SqliteReaders
         .await
         .map_err(Error::db("open database"))?;
     let readers = SqliteReaders::new(options, config.max_connections.max(2));
-    Ok((readers, Arc::new(tokio::sync::Mutex::new(writer))))
+    let writer: SqliteWriter = Arc::new(tokio::sync::Mutex::new(writer));
+    Ok(Pool::Sqlite(readers, writer))
 }
 
 async fn open_postgres(url: &str, config: &StoreConfig) -> Result<sqlx::PgPool> {
