@@ -17,25 +17,6 @@ use serde::Deserialize;
 /// Most dead letters one page lists.
 const LIST: u32 = 500;
 
-/// The replay and discard forms of one dead letter.
-pub(super) fn actions(viewer: &Viewer, tenant: &TenantId, job: JobId) -> Markup {
-    let base = format!("{BASE}/tenants/{tenant}/dlq/{job}");
-    html! {
-        div.actions {
-            form.inline method="post" action={ (base) "/replay" } {
-                (csrf_field(viewer))
-                button #replay type="submit" { "Replay" }
-            }
-            " "
-            form.inline method="post" action={ (base) "/discard" } {
-                (csrf_field(viewer))
-                input type="text" name="reason" placeholder="why discard" required size="24";
-                button.danger type="submit" { "Discard" }
-            }
-        }
-    }
-}
-
 /// Query of the list: an error class or a Kentico order number to narrow to, and a notice after a bulk action.
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct ListQuery {

@@ -2,8 +2,7 @@
 //! newest first; and one event's page with its timeline (state changes and every step of every attempt, with
 //! durations) and the FreshBooks objects it made.
 
-use super::dead_letters::actions;
-use super::page::{self, PageError, at, state_badge};
+use super::page::{self, PageError, at, csrf_field, state_badge};
 use super::tenants::short;
 use super::viewer::{BASE, Viewer};
 use crate::admin::AdminState;
@@ -16,6 +15,25 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
+
+/// The replay and discard forms of one dead letter.
+pub(super) fn actions(viewer: &Viewer, tenant: &TenantId, job: JobId) -> Markup {
+    let base = format!("{BASE}/tenants/{tenant}/dlq/{job}");
+    html! {
+        div.actions {
+            form.inline method="post" action={ (base) "/replay" } {
+                (csrf_field(viewer))
+                button #replay type="submit" { "Replay" }
+            }
+            " "
+            form.inline method="post" action={ (base) "/discard" } {
+                (csrf_field(viewer))
+                input type="text" name="reason" placeholder="why discard" required size="24";
+                button.danger type="submit" { "Discard" }
+            }
+        }
+    }
+}
 
 /// Events per page.
 pub(super) const PAGE: u32 = 50;
