@@ -4,7 +4,7 @@
 #
 #   scripts/package.sh                     # release build → target/debian/ferry_*.deb
 #   scripts/package.sh --check             # … then check the package (contents, unit file, the installed binary)
-#   scripts/package.sh --profile dev --check   # what CI runs: the test build's profile, no slow release build
+#   scripts/package.sh --profile dev --no-build --check   # what CI runs: the binary the tests ran, as built
 #
 # The check never installs on this machine. It extracts the package with dpkg-deb into a temporary directory:
 # the files and modes the package promises, `systemd-analyze verify` of the unit when systemd-analyze is there,
@@ -19,10 +19,14 @@ cd "$(dirname "$0")/.."
 CARGO_DEB_VERSION=3.8.0
 PROFILE=release
 CHECK=0
+BUILD=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) PROFILE="$2"; shift 2 ;;
     --check) CHECK=1; shift ;;
+    # Package target/<profile>/ferry as it stands. CI packages the test build's binary: `cargo build -p ferry`
+    # resolves features without the tests' dev-dependencies and would build every dependency again.
+    --no-build) BUILD=0; shift ;;
     *) echo "package.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -41,7 +45,11 @@ case "$PROFILE" in
   *) OUT="$TARGET_DIR/$PROFILE" ;;
 esac
 
-cargo build --locked -p ferry --profile "$PROFILE"
+if [ "$BUILD" = 1 ]; then
+  cargo build --locked -p ferry --profile "$PROFILE"
+else
+  [ -x "$OUT/ferry" ] || { say "--no-build: $OUT/ferry is not built"; exit 1; }
+fi
 mkdir -p "$OUT/completions"
 "$OUT/ferry" completions bash > "$OUT/completions/ferry.bash"
 # cargo-deb strips the binary; --fast: xz at a low level (the package is built on every CI run). With

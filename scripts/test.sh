@@ -8,5 +8,11 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/postgres.sh
 scripts/chromium.sh
-scripts/build-plugin-sdks.sh
+# The test build first: it also builds the ferry binary the SDK projects are made and checked with. A separate
+# `cargo build -p ferry` resolves the dependencies' features without the tests' (tokio's test-util, …) and so built
+# every dependency a second time, ~10 minutes of a cold CI run.
+cargo test --workspace --no-run "$@"
+target_dir=${CARGO_TARGET_DIR:-target}
+case $target_dir in /*) ;; *) target_dir=$PWD/$target_dir ;; esac
+FERRY_BIN=$target_dir/debug/ferry scripts/build-plugin-sdks.sh
 cargo test --workspace "$@"
