@@ -37,6 +37,9 @@ async fn an_operator_finds_an_order_replays_its_dead_letter_and_a_tenant_sees_on
             ..fast_workers()
         })
         .with_admin_tokens()
+        // The 503s below may open the FreshBooks breaker; an event that meets it open waits out the cooldown
+        // without spending its attempt. The default cooldown (60 s) is as long as the waits below, so a short one.
+        .with_config(|config| config.outbound.breaker.cooldown_ms = 1_000)
         .spawn()
         .await?;
     let fb = &host.sandbox.freshbooks;
