@@ -1,6 +1,7 @@
-//! HTTP ingest throughput: the real router on 127.0.0.1 over a real SQLite file (WAL, synchronous=FULL),
-//! `CLIENTS` concurrent keep-alive reqwest clients posting signed webhooks. Prints acks/s and p50/p99 of
-//! request latency (send → 202 received, which is after COMMIT). Client and server share the 2 cores.
+//! HTTP ingest throughput: the real router on 127.0.0.1 over a real SQLite file (WAL, Ferry's
+//! `synchronous = full`), `CLIENTS` concurrent keep-alive reqwest clients posting signed webhooks. Prints acks/s
+//! and p50/p99 of request latency (send → 202 received, which is after the commit is flushed to disk). Client and
+//! server share the 2 cores.
 //!
 //! `cargo bench -p ferry-ingest --bench ingest` (env `CLIENTS`, `EVENTS`).
 

@@ -1,6 +1,7 @@
 //! Batched durable inserts: N concurrent producers submit through the [`Ingestor`]; prints acks/s and
 //! p50/p99 latency of each submit (from send to post-COMMIT ack), for each backend:
-//! - SQLite: a real file in a temp dir (WAL, synchronous=FULL, or NORMAL with `SYNC=normal`);
+//! - SQLite: a real file in a temp dir (WAL, Ferry's `synchronous = full`: each commit flushed before its ack;
+//!   SQLite's NORMAL with `SYNC=normal`);
 //! - Postgres: a scratch database `ferry_bench_<uuid>` created on the server at `FERRY_BENCH_DATABASE_URL`
 //!   (default `postgres://postgres@127.0.0.1:5432/postgres`) and dropped afterwards.
 //!

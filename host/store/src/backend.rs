@@ -9,6 +9,7 @@ use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection};
 use std::pin::Pin;
 
 pub(crate) use crate::sqlite_readers::SqliteReaders;
+pub(crate) use crate::sqlite_writer::SqliteWriter;
 
 /// The `LISTEN/NOTIFY` channel that says "an event may have become ready".
 pub(crate) const WORK_CHANNEL: &str = "ferry_work";
@@ -49,13 +50,6 @@ pub(crate) enum Pool {
     /// Postgres database.
     Postgres(PgPool),
 }
-
-/// SQLite's one write connection, held by each write (`on_write!`, the claim) for its whole length, so this
-/// process's writers take SQLite's one write lock in turn instead of sleeping in its busy handler while another
-/// holds it. One connection, because SQLite drops a connection's page cache whenever another connection has
-/// written; held outside a pool, because a pool checks a connection with a round trip to its thread each time it
-/// is handed back.
-pub(crate) type SqliteWriter = std::sync::Arc<tokio::sync::Mutex<SqliteConnection>>;
 
 impl Pool {
     pub(crate) fn backend(&self) -> Backend {

@@ -9,8 +9,10 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Synchronous {
-    /// fsync at every commit: an acknowledged event survives a power cut. The default, because Ferry
-    /// acknowledges webhooks only after commit.
+    /// A write returns only once its commit is flushed to disk, so an acknowledged event, and a ledger intent
+    /// before its FreshBooks call, survive a power cut. The default, because Ferry acknowledges webhooks only after
+    /// commit. The flushes are grouped: one `fdatasync` of the WAL covers every commit made since the last, made
+    /// after the write connection is handed on (see the store's `wal_sync`).
     #[default]
     Full,
     /// fsync at checkpoints only (WAL): survives a process crash, may lose the last commits on power loss.

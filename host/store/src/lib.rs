@@ -17,6 +17,9 @@
 //! - `error`: the crate's [`Error`] with its worker [`Disposition`](ferry_model::Disposition).
 //! - `backend`: the two pools, the `on_pool!` dispatch and the few statements that differ per backend.
 //! - `store`: opening the database, running migrations, time helpers.
+//! - `sqlite_readers`, `sqlite_writer`: SQLite's read connections and its one write connection, which every write
+//!   takes in turn.
+//! - `wal_sync`: SQLite's commits made durable in groups, one WAL flush for every commit made since the last.
 //! - `signal`: the in-process wake-up signal, fed from other hosts by `LISTEN/NOTIFY` on Postgres.
 //! - `waiter`: waking idle workers ([`Store::wait_for_work`], [`WorkWaiter`]).
 //! - `event`: event rows (`record`), states (`state`), recorded transitions (`transition`), insert with dedupe
@@ -65,17 +68,37 @@ macro_rules! on_pool {
 }
 
 /// `on_write!(store, |p| body)` is `on_pool!` for a body that writes: on SQLite it first takes the store's write
-/// gate, so the host's writers queue in process, in order, instead of meeting at SQLite's write lock, where a
-/// writer that finds it taken sleeps in the busy handler (1, 2, 5, 10 … up to 100 ms) however soon the lock frees.
+/// connection, so the host's writers queue in process, in order, instead of meeting at SQLite's write lock, where a
+/// writer that finds it taken sleeps in the busy handler (1, 2, 5, 10 … up to 100 ms) however soon the lock frees;
+/// after the body it hands the connection on and returns once the body's commit is on disk (`wal_sync`). A body
+/// that leaves early (`?`, `return`) skips that wait, so it must do so only before its commit (an error, a rollback).
 /// Postgres locks rows, not the database: the body runs at once. Inside the body, call no other writing method of
-/// the store (the gate is not reentrant).
+/// the store (the connection is not reentrant).
+///
+/// `on_write!(store, flushed_later, |p| body)` does not wait for the disk: only for a write whose loss to a power cut
+/// Ferry recovers from as from a `kill -9` just before it, and whose success nothing outside is told of before a
+/// later waited write (whose flush covers it: the WAL is written in order). The worker's claim and its `complete`
+/// are such writes: lost, the event runs again, and the ledger's intents, each flushed before its call, make the
+/// run search FreshBooks instead of calling twice.
 macro_rules! on_write {
-    ($store:expr, |$p:ident| $body:expr) => {
+    ($store:expr, flushed_later, |$p:ident| $body:expr) => {
         match &$store.pool {
             $crate::backend::Pool::Sqlite(_, writer) => {
                 let mut writer = writer.lock().await;
                 let $p: &mut sqlx::SqliteConnection = &mut *writer;
                 $body
+            }
+            $crate::backend::Pool::Postgres($p) => $body,
+        }
+    };
+    ($store:expr, |$p:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::backend::Pool::Sqlite(_, writer) => {
+                let mut writer = writer.lock().await;
+                let $p: &mut sqlx::SqliteConnection = &mut *writer;
+                let out = $body;
+                writer.durable().await?;
+                out
             }
             $crate::backend::Pool::Postgres($p) => $body,
         }
@@ -120,11 +143,13 @@ mod rate;
 mod refresh_lock;
 mod signal;
 mod sqlite_readers;
+mod sqlite_writer;
 mod store;
 mod tenant_config;
 mod token;
 mod usage;
 mod waiter;
+mod wal_sync;
 mod watermark;
 mod with_answer;
 

@@ -196,6 +196,8 @@ impl Store {
     pub async fn claim(&self, req: &ClaimRequest) -> Result<Vec<Claimed>> {
         let (claimed, last_served) = match &self.pool {
             Pool::Sqlite(_, writer) => {
+                // The claim does not wait for the disk (as `on_write!(…, flushed_later, …)`): a claim lost to a
+                // power cut leaves its events queued, to be claimed again.
                 sqlite::claim(&mut *writer.lock().await, req, self.last_turn()).await?
             }
             Pool::Postgres(p) => postgres::claim(p, req, self.last_turn()).await?,
@@ -220,7 +222,7 @@ impl Store {
         let now = now_ms();
         // The attempt's tags go with this update; the outcome's order number, when it has one, stands.
         let (sku, tagged_number, read_as_of) = lease.recorded.completion_tags();
-        let wake = on_write!(self, |p| {
+        let wake = on_write!(self, flushed_later, |p| {
             let mut tx = begin_write(p, "begin complete").await?;
             let done = sqlx::query(
                 "UPDATE events SET state = 'done', outcome = $1, order_number = COALESCE($2, \

@@ -5,6 +5,7 @@ use crate::config::{StoreConfig, Synchronous};
 use crate::error::{Error, Result};
 use crate::keyed_locks::{LocalRefreshLocks, LockSlots};
 use crate::signal::Signal;
+use crate::wal_sync::GroupSync;
 use ferry_model::TenantId;
 use secrecy::ExposeSecret;
 use sqlx::ConnectOptions;
@@ -112,7 +113,9 @@ fn is_postgres_url(url: &str) -> bool {
 }
 
 /// The SQLite file, migrated: its read connections (see [`SqliteReaders`]) and its write connection (see
-/// [`SqliteWriter`]).
+/// [`SqliteWriter`]). Under `synchronous = full` the write connection runs with SQLite's `normal` and a
+/// [`GroupSync`] makes its commits durable before each write returns (one flush for a group of commits instead of
+/// one inside each COMMIT); the migrations, run before, sync as SQLite's `full` does.
 async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<Pool> {
     let sync = match config.synchronous {
         Synchronous::Full => SqliteSynchronous::Full,
@@ -147,13 +150,21 @@ async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<Pool> {
         .map_err(Error::db("open database"))?;
     sqlx::migrate!("migrations/sqlite").run(&migrating).await?;
     migrating.close().await;
+    let group_sync = match config.synchronous {
+        Synchronous::Full => Some(GroupSync::for_database(path).map_err(|e| Error::Database {
+            op: "start the WAL syncer",
+            source: sqlx::Error::Io(e),
+        })?),
+        Synchronous::Normal => None,
+    };
     let writer = options
+        .clone()
+        .synchronous(SqliteSynchronous::Normal)
         .connect()
         .await
         .map_err(Error::db("open database"))?;
     let readers = SqliteReaders::new(options, config.max_connections.max(2));
-    let writer: SqliteWriter = Arc::new(tokio::sync::Mutex::new(writer));
-    Ok(Pool::Sqlite(readers, writer))
+    Ok(Pool::Sqlite(readers, SqliteWriter::new(writer, group_sync)))
 }
 
 async fn open_postgres(url: &str, config: &StoreConfig) -> Result<sqlx::PgPool> {

@@ -391,7 +391,7 @@ impl Store {
         name: &str,
         version: u32,
     ) -> Result<()> {
-        on_pool!(&self.pool, |p| {
+        on_write!(self, |p| {
             sqlx::query(
                 "UPDATE plugin_versions SET activate_when_ready = $1 WHERE tenant = $2 AND name = $3 \
                  AND version = $4 AND state = $5",
