@@ -1,8 +1,9 @@
 //! Group commit for webhook inserts.
 //!
 //! Each webhook handler calls [`Ingestor::submit`] and waits. One writer task takes everything queued so
-//! far (up to [`BatchConfig::max_batch`]), inserts it in one transaction and answers each caller only after
-//! COMMIT returned. One fsync then covers hundreds of events, and there is exactly one SQLite writer for
+//! far (up to [`BatchConfig::max_batch`]), inserts it in one transaction and answers each caller only once that
+//! commit is on disk (on SQLite, a flush of the WAL that the writer does not wait for: it goes on with the next
+//! batch). One fsync then covers hundreds of events, and there is exactly one SQLite writer for
 //! inserts, so they never fight over the write lock. A lone event is committed at once; under load (the last
 //! batch held more than one event) the writer lingers for more, because callers woken by the previous commit come
 //! back one by one and would otherwise fragment the next batch: until as many are queued as the last batch held,
@@ -71,23 +72,36 @@ async fn run(
         }
         last_len = batch.len();
         let (events, acks): (Vec<NewEvent>, Vec<Ack>) = batch.drain(..).unzip();
-        match store.insert_batch(&events).await {
-            Ok(outcomes) => {
-                for (ack, outcome) in acks.into_iter().zip(outcomes) {
-                    // A caller that gave up (client disconnected) no longer listens; its event is stored anyway.
-                    let _ = ack.send(Ok(outcome));
-                }
+        match store.insert_batch_unflushed(&events).await {
+            // The callers are answered once the batch is on disk; meanwhile the next batch gathers and commits,
+            // and the flush that answers it may cover both.
+            Ok((outcomes, flush)) => {
+                tokio::spawn(async move {
+                    match flush.wait().await {
+                        Ok(()) => {
+                            for (ack, outcome) in acks.into_iter().zip(outcomes) {
+                                // A caller that gave up (client disconnected) no longer listens; its event is
+                                // stored anyway.
+                                let _ = ack.send(Ok(outcome));
+                            }
+                        }
+                        Err(error) => fail(acks, &error),
+                    }
+                });
             }
-            Err(error) => {
-                tracing::warn!(%error, events = events.len(), "Batch insert failed.");
-                let message = error.to_string();
-                for ack in acks {
-                    let _ = ack.send(Err(Error::Database {
-                        op: "commit event batch",
-                        source: sqlx::Error::Protocol(message.clone()),
-                    }));
-                }
-            }
+            Err(error) => fail(acks, &error),
         }
+    }
+}
+
+/// Answers every caller of a batch that was not stored (or not made durable) with `error`.
+fn fail(acks: Vec<Ack>, error: &Error) {
+    tracing::warn!(%error, events = acks.len(), "Batch insert failed.");
+    let message = error.to_string();
+    for ack in acks {
+        let _ = ack.send(Err(Error::Database {
+            op: "commit event batch",
+            source: sqlx::Error::Protocol(message.clone()),
+        }));
     }
 }

@@ -80,6 +80,10 @@ macro_rules! on_pool {
 /// later waited write (whose flush covers it: the WAL is written in order). The worker's claim and its `complete`
 /// are such writes: lost, the event runs again, and the ledger's intents, each flushed before its call, make the
 /// run search FreshBooks instead of calling twice.
+///
+/// `on_write!(store, flush_pending, |p| body)` hands the connection on after the body and returns the body's value
+/// with its [`PendingFlush`](crate::sqlite_writer::PendingFlush), for a caller that answers others once the flush is
+/// done while it goes on (the ingestor).
 macro_rules! on_write {
     ($store:expr, flushed_later, |$p:ident| $body:expr) => {
         match &$store.pool {
@@ -89,6 +93,19 @@ macro_rules! on_write {
                 $body
             }
             $crate::backend::Pool::Postgres($p) => $body,
+        }
+    };
+    ($store:expr, flush_pending, |$p:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::backend::Pool::Sqlite(_, writer) => {
+                let mut writer = writer.lock().await;
+                let $p: &mut sqlx::SqliteConnection = &mut *writer;
+                let out = $body;
+                (out, writer.hand_on())
+            }
+            $crate::backend::Pool::Postgres($p) => {
+                ($body, $crate::sqlite_writer::PendingFlush::none())
+            }
         }
     };
     ($store:expr, |$p:ident| $body:expr) => {

@@ -26,7 +26,14 @@ pub(crate) struct SqliteWriter {
 #[derive(Debug)]
 pub(crate) struct WriteGuard<'a> {
     conn: MutexGuard<'a, SqliteConnection>,
-    sync: Option<&'a GroupSync>,
+    sync: Option<&'a Arc<GroupSync>>,
+}
+
+/// What a write committed, not yet known to be on disk: [`PendingFlush::wait`] returns once it is.
+#[derive(Debug)]
+#[must_use = "a write is durable only once its flush is waited for"]
+pub(crate) struct PendingFlush {
+    sync: Option<(Arc<GroupSync>, u64)>,
 }
 
 impl SqliteWriter {
@@ -43,7 +50,7 @@ impl SqliteWriter {
     pub(crate) async fn lock(&self) -> WriteGuard<'_> {
         WriteGuard {
             conn: self.conn.lock().await,
-            sync: self.sync.as_deref(),
+            sync: self.sync.as_ref(),
         }
     }
 }
@@ -54,12 +61,32 @@ impl WriteGuard<'_> {
     /// # Errors
     /// [`crate::Error::Database`] when flushing the WAL failed (see [`crate::wal_sync`]).
     pub(crate) async fn durable(self) -> Result<()> {
-        let Some(sync) = self.sync else {
-            return Ok(());
-        };
-        let ticket = sync.committed();
+        self.hand_on().wait().await
+    }
+
+    /// Hands the connection on; the returned flush covers everything committed on it so far.
+    pub(crate) fn hand_on(self) -> PendingFlush {
+        let sync = self.sync.map(|sync| (Arc::clone(sync), sync.committed()));
         drop(self.conn);
-        sync.wait(ticket).await
+        PendingFlush { sync }
+    }
+}
+
+impl PendingFlush {
+    /// Nothing to wait for: the write was durable at its commit (Postgres), or nothing was written.
+    pub(crate) fn none() -> Self {
+        Self { sync: None }
+    }
+
+    /// Returns once the write is on disk.
+    ///
+    /// # Errors
+    /// [`crate::Error::Database`] when flushing the WAL failed (see [`crate::wal_sync`]).
+    pub(crate) async fn wait(self) -> Result<()> {
+        match self.sync {
+            Some((sync, ticket)) => sync.wait(ticket).await,
+            None => Ok(()),
+        }
     }
 }
 
@@ -104,6 +131,44 @@ mod tests {
                 .unwrap();
             assert!(written);
             assert!(sync.all_flushed(), "intent {n} returned before its flush");
+        }
+        assert_eq!(sync.counted(), 20);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn under_full_a_webhook_is_acknowledged_only_once_its_batch_is_flushed() {
+        use ferry_model::{EventEnvelope, EventKind, EventObject};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreConfig::at(dir.path().join("s.db")))
+            .await
+            .unwrap();
+        let ingestor = crate::Ingestor::spawn(store.clone(), &crate::BatchConfig::default());
+        let sync = sync_of(&store).expect("full: the writes are flushed in groups");
+        let now = time::OffsetDateTime::now_utc();
+        // One at a time, so nothing else is committed while a submit waits: every commit counted is its own.
+        for n in 0..20 {
+            let envelope = EventEnvelope {
+                id: format!("evt_{n}"),
+                kind: EventKind::OrderCreated,
+                occurred_at: now,
+                object: EventObject {
+                    object_type: "ecommerce.order".to_owned(),
+                    id: n,
+                    guid: uuid::Uuid::new_v4(),
+                    last_modified: now,
+                },
+            };
+            let shop = TenantId::parse("shop").unwrap();
+            let outcome = ingestor
+                .submit(crate::NewEvent::from_envelope(shop, envelope))
+                .await
+                .unwrap();
+            assert_eq!(outcome, crate::InsertOutcome::Inserted);
+            assert!(
+                sync.all_flushed(),
+                "webhook {n} acknowledged before its batch was flushed"
+            );
         }
         assert_eq!(sync.counted(), 20);
         store.close().await;

@@ -2,6 +2,7 @@
 
 use crate::backend::{Conn, begin_write, lock_insert_order, notify_work};
 use crate::error::{Error, Result};
+use crate::sqlite_writer::PendingFlush;
 use crate::store::{Store, now_ms, to_ms};
 use ferry_model::{EventEnvelope, TenantId};
 use sqlx::QueryBuilder;
@@ -67,9 +68,20 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the transaction fails; then nothing was stored.
     pub async fn insert_batch(&self, events: &[NewEvent]) -> Result<Vec<InsertOutcome>> {
+        let (outcomes, flush) = self.insert_batch_unflushed(events).await?;
+        flush.wait().await?;
+        Ok(outcomes)
+    }
+
+    /// [`Store::insert_batch`] that returns once the transaction committed: the events are durable once the
+    /// returned flush is done; nobody may be told they are stored before.
+    pub(crate) async fn insert_batch_unflushed(
+        &self,
+        events: &[NewEvent],
+    ) -> Result<(Vec<InsertOutcome>, PendingFlush)> {
         let now = now_ms();
         let mut inserted: HashSet<(String, String)> = HashSet::new();
-        on_write!(self, |p| {
+        let ((), flush) = on_write!(self, flush_pending, |p| {
             let mut tx = begin_write(p, "begin insert").await?;
             lock_insert_order(
                 Conn::from(&mut *tx),
@@ -118,7 +130,7 @@ impl Store {
             self.wake();
         }
         // The first occurrence of a key in the batch is the one inserted; any repeat is a duplicate.
-        Ok(events
+        let outcomes = events
             .iter()
             .map(|ev| {
                 let key = (ev.tenant.as_str().to_owned(), ev.envelope.id.clone());
@@ -128,6 +140,7 @@ impl Store {
                     InsertOutcome::Duplicate
                 }
             })
-            .collect())
+            .collect();
+        Ok((outcomes, flush))
     }
 }
