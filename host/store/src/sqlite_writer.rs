@@ -46,6 +46,14 @@ impl SqliteWriter {
         }
     }
 
+    /// Whether writes can still be made durable (no WAL flush has failed).
+    ///
+    /// # Errors
+    /// [`crate::Error::Database`] naming the failed flush's error.
+    pub(crate) fn healthy(&self) -> Result<()> {
+        self.sync.as_deref().map_or(Ok(()), GroupSync::healthy)
+    }
+
     /// Waits for the write connection.
     pub(crate) async fn lock(&self) -> WriteGuard<'_> {
         WriteGuard {

@@ -79,8 +79,12 @@ impl Store {
     /// up to date), read with one cheap query: what a readiness probe asks.
     ///
     /// # Errors
-    /// [`Error::Database`] when the store does not answer (or has no migrations table).
+    /// [`Error::Database`] when the store does not answer (or has no migrations table), or when its writes can no
+    /// longer be made durable (a flush of SQLite's WAL failed; see the store's `wal_sync`).
     pub async fn pending_migrations(&self) -> Result<Vec<i64>> {
+        if let Pool::Sqlite(_, writer) = &self.pool {
+            writer.healthy()?;
+        }
         let known = match self.backend() {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
             Backend::Postgres => sqlx::migrate!("migrations/postgres"),

@@ -17,6 +17,9 @@
 //! - A read may see a commit before its flush. What Ferry does outside on the strength of a read (a FreshBooks or
 //!   Kentico write, a webhook's 2xx) comes after a write of its own returned (the ledger's intent, the event's
 //!   insert), and that write's flush covers every commit before it.
+//! - A few writes do not wait at all (`on_write!(…, flushed_later, …)`: the worker's claim and `complete`). Lost to a
+//!   power cut, the event runs again, as after a `kill -9` just before the write, and a later waited write's flush
+//!   covers them anyway.
 //!
 //! A failed flush poisons the store's writes: which pages reached the disk is unknown (Linux may drop the dirty
 //! pages it failed to write), so every waiting and later write fails with that error, as Postgres does by default
@@ -154,6 +157,21 @@ impl GroupSync {
     }
 }
 
+impl GroupSync {
+    /// The error of a failed flush, if one failed: from then on no write can be made durable.
+    ///
+    /// # Errors
+    /// [`Error::Database`] naming the flush's error.
+    pub(crate) fn healthy(&self) -> Result<()> {
+        match &*self.flushed.borrow() {
+            Flushed::Upto(_) => Ok(()),
+            Flushed::Failed(kind, message) => {
+                Err(flush_failed(io::Error::new(*kind, message.clone())))
+            }
+        }
+    }
+}
+
 impl Drop for GroupSync {
     fn drop(&mut self) {
         self.shared.lock().stop = true;
@@ -244,6 +262,7 @@ mod tests {
         let (flush, began, finish) = gated();
         let sync = GroupSync::start(flush).unwrap();
 
+        assert!(sync.healthy().is_ok());
         let first = sync.committed();
         started(&began);
         // Committed while the first flush is under way: that flush does not cover it.
@@ -292,6 +311,7 @@ mod tests {
         let later = sync.committed();
         let err = sync.wait(later).await.unwrap_err();
         assert!(format!("{err:?}").contains("EIO from the disk"), "{err:?}");
+        assert!(sync.healthy().is_err());
     }
 
     #[test]
