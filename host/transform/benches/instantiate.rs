@@ -9,7 +9,8 @@
 //! - one plugin's instantiate + call + drop;
 //! - `PluginRuntime::load` in a new runtime whose cache already holds the artifact.
 //!
-//! Targets on the 2-core dev machine: chain p50 ≤ 40 µs per event, cache load ≤ 1 ms.
+//! Targets on the 2-core dev machine: chain p50 ≤ 100 µs per event with a fresh instance per plugin (issue 20; the
+//! earlier 40 µs was below what three fresh instances cost), cache load ≤ 1 ms.
 //!
 //! Wall time on a shared VM is noisy; instruction counts are not. To count instructions per
 //! event, run one section under callgrind at two sizes and divide the difference, with a pool
@@ -216,9 +217,9 @@ fn main() {
     );
 
     println!(
-        "targets: chain p50 ≤ 40 µs per event → {:.1} µs ({}); cache load ≤ 1 ms → {:.1} µs ({})",
+        "targets: chain p50 ≤ 100 µs per event → {:.1} µs ({}); cache load ≤ 1 ms → {:.1} µs ({})",
         micros(per_event),
-        if per_event <= Duration::from_micros(40) {
+        if per_event <= Duration::from_micros(100) {
             "met"
         } else {
             "missed"
