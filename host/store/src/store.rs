@@ -206,3 +206,95 @@ pub(crate) fn from_ms(ms: i64) -> OffsetDateTime {
 pub(crate) fn dur_ms(d: std::time::Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
+
+#[cfg(test)]
+mod durability_tests {
+    //! Under `synchronous = full`, a write is answered only once its commit is flushed (see `wal_sync`).
+    use crate::backend::Pool;
+    use crate::{Store, StoreConfig, Synchronous};
+    use ferry_model::TenantId;
+
+    fn sync_of(store: &Store) -> Option<&crate::wal_sync::GroupSync> {
+        match &store.pool {
+            Pool::Sqlite(_, writer) => writer.group_sync(),
+            Pool::Postgres(_) => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn under_full_a_ledger_intent_returns_only_once_the_wal_is_flushed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreConfig::at(dir.path().join("s.db")))
+            .await
+            .unwrap();
+        let shop = TenantId::parse("shop").unwrap();
+        let sync = sync_of(&store).expect("full: the writes are flushed in groups");
+        for n in 0..20 {
+            let written = store
+                .write_intent(&shop, &format!("invoice:{n}"), "hash")
+                .await
+                .unwrap();
+            assert!(written);
+            assert!(sync.all_flushed(), "intent {n} returned before its flush");
+        }
+        assert_eq!(sync.counted(), 20);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn under_full_a_webhook_is_acknowledged_only_once_its_batch_is_flushed() {
+        use ferry_model::{EventEnvelope, EventKind, EventObject};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreConfig::at(dir.path().join("s.db")))
+            .await
+            .unwrap();
+        let ingestor = crate::Ingestor::spawn(store.clone(), &crate::BatchConfig::default());
+        let sync = sync_of(&store).expect("full: the writes are flushed in groups");
+        let now = time::OffsetDateTime::now_utc();
+        // One at a time, so nothing else is committed while a submit waits: every commit counted is its own.
+        for n in 0..20 {
+            let envelope = EventEnvelope {
+                id: format!("evt_{n}"),
+                kind: EventKind::OrderCreated,
+                occurred_at: now,
+                object: EventObject {
+                    object_type: "ecommerce.order".to_owned(),
+                    id: n,
+                    guid: uuid::Uuid::new_v4(),
+                    last_modified: now,
+                },
+            };
+            let shop = TenantId::parse("shop").unwrap();
+            let outcome = ingestor
+                .submit(crate::NewEvent::from_envelope(shop, envelope))
+                .await
+                .unwrap();
+            assert_eq!(outcome, crate::InsertOutcome::Inserted);
+            assert!(
+                sync.all_flushed(),
+                "webhook {n} acknowledged before its batch was flushed"
+            );
+        }
+        assert_eq!(sync.counted(), 20);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn under_normal_nothing_waits_for_a_flush() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig {
+            synchronous: Synchronous::Normal,
+            ..StoreConfig::at(dir.path().join("s.db"))
+        };
+        let store = Store::open(&config).await.unwrap();
+        assert!(sync_of(&store).is_none());
+        let shop = TenantId::parse("shop").unwrap();
+        assert!(
+            store
+                .write_intent(&shop, "invoice:1", "hash")
+                .await
+                .unwrap()
+        );
+        store.close().await;
+    }
+}
