@@ -214,6 +214,13 @@ mod durability_tests {
     use crate::{Store, StoreConfig, Synchronous};
     use ferry_model::TenantId;
 
+    /// A store in `dir` under the default `synchronous = full`.
+    async fn open_full(dir: &tempfile::TempDir) -> Store {
+        Store::open(&StoreConfig::at(dir.path().join("s.db")))
+            .await
+            .unwrap()
+    }
+
     fn sync_of(store: &Store) -> Option<&crate::wal_sync::GroupSync> {
         match &store.pool {
             Pool::Sqlite(_, writer) => writer.group_sync(),
@@ -224,9 +231,7 @@ mod durability_tests {
     #[tokio::test]
     async fn under_full_a_ledger_intent_returns_only_once_the_wal_is_flushed() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&StoreConfig::at(dir.path().join("s.db")))
-            .await
-            .unwrap();
+        let store = open_full(&dir).await;
         let shop = TenantId::parse("shop").unwrap();
         let sync = sync_of(&store).expect("full: the writes are flushed in groups");
         for n in 0..20 {
@@ -245,9 +250,7 @@ mod durability_tests {
     async fn under_full_a_webhook_is_acknowledged_only_once_its_batch_is_flushed() {
         use ferry_model::{EventEnvelope, EventKind, EventObject};
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&StoreConfig::at(dir.path().join("s.db")))
-            .await
-            .unwrap();
+        let store = open_full(&dir).await;
         let ingestor = crate::Ingestor::spawn(store.clone(), &crate::BatchConfig::default());
         let sync = sync_of(&store).expect("full: the writes are flushed in groups");
         let now = time::OffsetDateTime::now_utc();

@@ -133,13 +133,20 @@ impl GroupSync {
                 Flushed::Failed(..) => true,
             })
             .await
-            .map(|f| f.clone());
+            .map(|f| f.failure());
         match outcome {
-            Ok(Flushed::Upto(_)) => Ok(()),
-            Ok(Flushed::Failed(kind, message)) => Err(flush_failed(io::Error::new(kind, message))),
+            Ok(failure) => failure.map_or(Ok(()), Err),
             // The thread ended without a failure: only when the store is dropped, which this borrow rules out.
             Err(_) => Err(flush_failed(io::Error::other("the WAL syncer stopped"))),
         }
+    }
+
+    /// The error of a failed flush, if one failed: from then on no write can be made durable.
+    ///
+    /// # Errors
+    /// [`Error::Database`] naming the flush's error.
+    pub(crate) fn healthy(&self) -> Result<()> {
+        self.flushed.borrow().failure().map_or(Ok(()), Err)
     }
 }
 
@@ -157,25 +164,22 @@ impl GroupSync {
     }
 }
 
-impl GroupSync {
-    /// The error of a failed flush, if one failed: from then on no write can be made durable.
-    ///
-    /// # Errors
-    /// [`Error::Database`] naming the flush's error.
-    pub(crate) fn healthy(&self) -> Result<()> {
-        match &*self.flushed.borrow() {
-            Flushed::Upto(_) => Ok(()),
-            Flushed::Failed(kind, message) => {
-                Err(flush_failed(io::Error::new(*kind, message.clone())))
-            }
-        }
-    }
-}
-
 impl Drop for GroupSync {
     fn drop(&mut self) {
         self.shared.lock().stop = true;
         self.shared.wake.notify_one();
+    }
+}
+
+impl Flushed {
+    /// The store's error for a failed flush; `None` while the flushes succeed.
+    fn failure(&self) -> Option<Error> {
+        match self {
+            Self::Upto(_) => None,
+            Self::Failed(kind, message) => {
+                Some(flush_failed(io::Error::new(*kind, message.clone())))
+            }
+        }
     }
 }
 
