@@ -55,13 +55,21 @@ count() { curl -fs "http://127.0.0.1:7002/_sim/freshbooks/accounts/$account" | j
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ print ($14 + $15) * 1000 / hz }' "/proc/$1/stat"; }
 # Context switches of all the process's threads: each hand-off between threads costs two, and on a VM each is dear.
 switches() { cat /proc/"$1"/task/*/status | awk '/ctxt_switches/ { n += $2 } END { print n }'; }
+# The same by kind of thread (the name less its number: tokio-rt-worker, sqlx-sqlite-worker-, ferry-wal-sync...), as
+# `name=count,...`.
+switches_by_thread() {
+    for t in /proc/"$1"/task/*; do
+        awk '/^Name:/ { name = $2; sub(/[0-9]+$/, "", name) } /ctxt_switches/ { n += $2 } END { print name, n }' "$t/status"
+    done | awk '{ n[$1] += $2 } END { for (k in n) printf "%s=%d,", k, n[k] }'
+}
 invoices0=$(count invoices)
 payments0=$(count payments)
 host0=$(cpu_ms "$host")
 switches0=$(switches "$host")
+threads0=$(switches_by_thread "$host")
 sims0=$(cpu_ms "$sims")
 if [ -n "${PERF:-}" ]; then
-    perf record -F 499 -g -o "$PERF" -p "$host" >perf.log 2>&1 &
+    perf record -F ${PERF_FREQ:-499} -g -o "$PERF" -p "$host" >perf.log 2>&1 &
     pids+=("$!")
 fi
 start=$(date +%s.%N)
@@ -82,14 +90,15 @@ done
 end=$(date +%s.%N)
 host1=$(cpu_ms "$host")
 switches1=$(switches "$host")
+threads1=$(switches_by_thread "$host")
 if [ -n "${PERF:-}" ]; then kill -INT "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; fi
 sims1=$(cpu_ms "$sims")
 invoices=$(($(count invoices) - invoices0))
 payments=$(($(count payments) - payments0))
 python3 - "$orders" "$start" "$placed" "$end" "$host0" "$host1" "$sims0" "$sims1" "$invoices" "$payments" \
-    "$switches0" "$switches1" <<'EOF'
+    "$switches0" "$switches1" "$threads0" "$threads1" <<'EOF'
 import sys
-orders, start, placed, end, h0, h1, s0, s1, inv, pay, w0, w1 = sys.argv[1:]
+orders, start, placed, end, h0, h1, s0, s1, inv, pay, w0, w1, t0, t1 = sys.argv[1:]
 orders = int(orders)
 # The settle check waits for a quiet second after the last write; it is not part of the run.
 wall = float(end) - float(start) - 1.0
@@ -97,5 +106,10 @@ print(f"ferry serve (sandbox config): {orders} orders in {wall:.2f}s = {orders /
       f"(placing took {float(placed) - float(start):.2f}s); {inv} invoices, {pay} payments")
 print(f"CPU per order: host {(float(h1) - float(h0)) / orders:.2f} ms, simulators {(float(s1) - float(s0)) / orders:.2f} ms; "
       f"host context switches per order {(int(w1) - int(w0)) / orders:.1f}")
+def by_thread(text):
+    return {k: int(v) for k, v in (kv.split("=") for kv in text.split(",") if kv)}
+before, after = by_thread(t0), by_thread(t1)
+kinds = sorted(after, key=lambda k: before.get(k, 0) - after[k])
+print("  by thread: " + ", ".join(f"{k} {(after[k] - before.get(k, 0)) / orders:.1f}" for k in kinds))
 EOF
 grep -c '"level":"ERROR"\|ERROR' serve.log >/dev/null && echo "host errors: $(grep -c 'ERROR' serve.log)" || true

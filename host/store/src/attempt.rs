@@ -193,8 +193,8 @@ impl AttemptRecord {
             self.lock().counted_new_order = first;
         }
         if !steps.is_empty() {
-            // One statement for all of the attempt's steps.
             on_conn!(conn.reborrow(), |c| {
+                // One statement for all of the attempt's steps.
                 let mut insert = sqlx::QueryBuilder::new(
                     "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) ",
                 );
@@ -213,6 +213,27 @@ impl AttemptRecord {
                     .await
                     .map_err(Error::db("record steps"))
                     .map(drop)
+            }, direct |d| {
+                // One prepared statement, run per step: no round trip to save.
+                let sql = "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) \
+                           VALUES ($1, $2, $3, $4, $5, $6, $7)";
+                steps.iter().try_for_each(|step| {
+                    crate::sqlite_direct::execute(
+                        d,
+                        sql,
+                        &[
+                            &job.0,
+                            &i64::from(attempt),
+                            &step.name,
+                            &to_ms(step.started_at),
+                            &dur_ms(step.duration),
+                            &step.ok,
+                            &step.detail.to_string(),
+                        ],
+                    )
+                    .map(drop)
+                    .map_err(Error::db("record steps"))
+                })
             })?;
         }
         // What the run read its object as of counts only for a run that completes (see `coverage`); the completing
@@ -220,19 +241,13 @@ impl AttemptRecord {
         let read_as_of = covers.filter(|_| completes);
         if sku.is_some() || order_number.is_some() {
             // The outcome's order number, when the answer set one, stands.
-            on_conn!(conn.reborrow(), |c| {
-                sqlx::query(
+            execute!(
+                conn.reborrow(),
                 "UPDATE events SET sku = COALESCE($1, sku), order_number = COALESCE(order_number, $2) WHERE \
                  seq = $3",
-            )
-            .bind(sku)
-            .bind(order_number)
-            .bind(job.0)
-            .execute(c)
-            .await
-            .map_err(Error::db("tag event"))
-            .map(drop)
-            })?;
+                "tag event",
+                [&sku, &order_number, job.0]
+            )?;
         }
         match read_as_of {
             Some(as_of) => Ok(Some(

@@ -118,10 +118,12 @@ impl<'c> WriteOn<'c> for &'c mut SqliteConnection {
 
 /// A connection (usually inside a transaction) of either backend.
 pub(crate) enum Conn<'c> {
-    /// SQLite.
+    /// SQLite, through sqlx.
     Sqlite(&'c mut SqliteConnection),
     /// Postgres.
     Postgres(&'c mut PgConnection),
+    /// SQLite's write connection used directly, inside a `write_tx!` ([`crate::sqlite_direct`]).
+    Direct(&'c mut rusqlite::Connection),
 }
 
 impl Conn<'_> {
@@ -130,6 +132,7 @@ impl Conn<'_> {
         match self {
             Self::Sqlite(c) => Conn::Sqlite(c),
             Self::Postgres(c) => Conn::Postgres(c),
+            Self::Direct(c) => Conn::Direct(c),
         }
     }
 }

@@ -6,7 +6,7 @@
 //! after the run finished is answered the same way: its claim names the run ([`crate::Claimed::covered_by`]).
 
 use crate::backend::Conn;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::event::{EventState, JobId, add_history};
 use crate::store::to_ms;
 use time::OffsetDateTime;
@@ -19,17 +19,14 @@ pub(crate) async fn complete_covered(
     as_of: OffsetDateTime,
     now: i64,
 ) -> Result<bool> {
-    let waiting: Vec<(i64, String, i64, i64)> = on_conn!(conn.reborrow(), |c| {
-        sqlx::query_as(
+    let waiting = fetch_all!(
+        conn.reborrow(),
         "SELECT n.seq, n.state, n.attempts, n.object_last_modified FROM events n JOIN events e ON n.tenant = \
          e.tenant AND n.ordering_key = e.ordering_key WHERE e.seq = $1 AND n.seq > e.seq AND n.state IN \
          ('queued', 'retrying') ORDER BY n.seq",
-    )
-    .bind(job.0)
-    .fetch_all(c)
-    .await
-    .map_err(Error::db("find covered events"))?
-    });
+        "find covered events",
+        [job.0] -> (i64, String, i64, i64)
+    )?;
     let as_of = to_ms(as_of);
     let (covered, later): (Vec<_>, Vec<_>) = waiting.into_iter().partition(|w| w.3 <= as_of);
     let outcome = serde_json::json!({ "covered_by": job.0 }).to_string();
@@ -38,23 +35,16 @@ pub(crate) async fn complete_covered(
         job.0
     );
     for (seq, state, attempts, _) in &covered {
-        on_conn!(conn.reborrow(), |c| {
-            sqlx::query(
+        execute!(
+            conn.reborrow(),
             // The order number the covering run found, so that a search by order finds these events too (not its
             // invoice: these events did not make it).
             "UPDATE events SET state = 'done', outcome = $1, finished_at = $2, updated_at = $2, order_number = \
              COALESCE(order_number, (SELECT order_number FROM events WHERE seq = $4)) WHERE seq = $3 AND state IN \
              ('queued', 'retrying')",
-        )
-        .bind(&outcome)
-        .bind(now)
-        .bind(seq)
-        .bind(job.0)
-        .execute(c)
-        .await
-        .map_err(Error::db("complete covered event"))
-        .map(drop)
-        })?;
+            "complete covered event",
+            [&outcome, now, seq, job.0]
+        )?;
         let from = EventState::parse(state).unwrap_or(EventState::Queued);
         add_history(
             conn.reborrow(),

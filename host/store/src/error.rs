@@ -13,9 +13,9 @@ pub enum Error {
     Database {
         /// What was being attempted, e.g. `insert event`.
         op: &'static str,
-        /// The driver's error.
+        /// The driver's error (sqlx's, or rusqlite's for a statement run directly on SQLite's write connection).
         #[source]
-        source: sqlx::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The schema could not be brought up to date.
     #[error("run store migrations")]
@@ -73,8 +73,13 @@ impl Error {
         }
     }
 
-    pub(crate) fn db(op: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Self::Database { op, source }
+    pub(crate) fn db<E: std::error::Error + Send + Sync + 'static>(
+        op: &'static str,
+    ) -> impl FnOnce(E) -> Self {
+        move |source| Self::Database {
+            op,
+            source: Box::new(source),
+        }
     }
 }
 

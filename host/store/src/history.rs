@@ -236,40 +236,34 @@ impl PurgeReport {
 }
 
 /// Counts the purgeable events (up to `seq <= upto` when given) and their history and steps.
-async fn count_purgeable(conn: Conn<'_>, cutoff: i64, upto: Option<i64>) -> Result<PurgeReport> {
-    let (states, transitions, steps): (Vec<(String, i64)>, i64, i64) = on_conn!(conn, |c| {
-        let states = sqlx::query_as(concat!(
-            "SELECT state, COUNT(*) FROM events WHERE ",
-            purgeable!(),
-            " GROUP BY state"
-        ))
-        .bind(cutoff)
-        .bind(upto)
-        .fetch_all(&mut *c)
-        .await
-        .map_err(Error::db("purge: count events"))?;
-        let transitions = sqlx::query_scalar(concat!(
+async fn count_purgeable(mut conn: Conn<'_>, cutoff: i64, upto: Option<i64>) -> Result<PurgeReport> {
+    let states = fetch_all!(
+        conn.reborrow(),
+        concat!("SELECT state, COUNT(*) FROM events WHERE ", purgeable!(), " GROUP BY state"),
+        "purge: count events",
+        [cutoff, upto] -> (String, i64)
+    )?;
+    let count = |rows: Option<(i64,)>| rows.map_or(0, |(n,)| n);
+    let transitions = count(fetch_optional!(
+        conn.reborrow(),
+        concat!(
             "SELECT COUNT(*) FROM event_history WHERE event_seq IN (SELECT seq FROM events WHERE ",
             purgeable!(),
             ")"
-        ))
-        .bind(cutoff)
-        .bind(upto)
-        .fetch_one(&mut *c)
-        .await
-        .map_err(Error::db("purge: count state history"))?;
-        let steps = sqlx::query_scalar(concat!(
+        ),
+        "purge: count state history",
+        [cutoff, upto] -> (i64,)
+    )?);
+    let steps = count(fetch_optional!(
+        conn,
+        concat!(
             "SELECT COUNT(*) FROM event_steps WHERE event_seq IN (SELECT seq FROM events WHERE ",
             purgeable!(),
             ")"
-        ))
-        .bind(cutoff)
-        .bind(upto)
-        .fetch_one(&mut *c)
-        .await
-        .map_err(Error::db("purge: count steps"))?;
-        (states, transitions, steps)
-    });
+        ),
+        "purge: count steps",
+        [cutoff, upto] -> (i64,)
+    )?);
     let mut report = PurgeReport {
         transitions: u64::try_from(transitions).unwrap_or(0),
         steps: u64::try_from(steps).unwrap_or(0),

@@ -101,7 +101,7 @@ fn fail(acks: Vec<Ack>, error: &Error) {
     for ack in acks {
         let _ = ack.send(Err(Error::Database {
             op: "commit event batch",
-            source: sqlx::Error::Protocol(message.clone()),
+            source: Box::new(sqlx::Error::Protocol(message.clone())),
         }));
     }
 }

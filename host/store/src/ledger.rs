@@ -4,7 +4,7 @@
 //! `invoice:<order guid>`, payload hash) before calling, and the external id after. An intent without a
 //! result means the outcome is unknown: search FreshBooks for the marker before creating again.
 
-use crate::backend::{Conn, begin_write};
+use crate::backend::Conn;
 use crate::error::{Error, Result};
 use crate::store::{Store, from_ms, now_ms};
 use ferry_model::TenantId;
@@ -86,21 +86,10 @@ impl Store {
         payload_hash: &str,
     ) -> Result<bool> {
         let now = now_ms();
-        on_write!(self, |p| {
-            let mut tx = begin_write(p, "begin record intent").await?;
-            write_results(Conn::from(&mut *tx), results, now).await?;
-            let written = write_intent(
-                Conn::from(&mut *tx),
-                tenant.as_str(),
-                key,
-                payload_hash,
-                now,
-            )
-            .await?;
-            tx.commit()
-                .await
-                .map_err(Error::db("commit record intent"))?;
-            Ok(written)
+        write_tx!(self, "record intent", |conn| {
+            let mut conn = conn;
+            write_results(conn.reborrow(), results, now).await?;
+            write_intent(conn, tenant.as_str(), key, payload_hash, now).await
         })
     }
 
@@ -240,21 +229,20 @@ async fn write_intent(
     payload_hash: &str,
     now: i64,
 ) -> Result<bool> {
-    on_conn!(conn, |c| {
-        sqlx::query(
-            "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, \
-             updated_at) VALUES ($1, $2, 'intent', NULL, $3, $4, $4) ON CONFLICT (tenant, key) DO NOTHING",
-        )
-        .bind(tenant)
-        .bind(key)
-        .bind(payload_hash)
-        .bind(now)
-        .execute(c)
-        .await
-        .map_err(Error::db("record intent"))
-        .map(|r| r.rows_affected() == 1)
-    })
+    execute!(
+        conn,
+        "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, \
+         updated_at) VALUES ($1, $2, 'intent', NULL, $3, $4, $4) ON CONFLICT (tenant, key) DO NOTHING",
+        "record intent",
+        [tenant, key, payload_hash, now]
+    )
+    .map(|rows| rows == 1)
 }
+
+/// Sets a key done: `$1` tenant, `$2` key, `$3` external id, `$4` now.
+const RESULT_SQL: &str = "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, \
+     updated_at) VALUES ($1, $2, 'done', $3, '', $4, $4) ON CONFLICT (tenant, key) DO UPDATE SET state = 'done', \
+     external_id = excluded.external_id, updated_at = excluded.updated_at";
 
 /// Sets `key` done with `external_id`.
 async fn write_result(
@@ -264,21 +252,13 @@ async fn write_result(
     external_id: &str,
     now: i64,
 ) -> Result<()> {
-    on_conn!(conn, |c| {
-        sqlx::query(
-            "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, \
-             updated_at) VALUES ($1, $2, 'done', $3, '', $4, $4) ON CONFLICT (tenant, key) DO UPDATE \
-             SET state = 'done', external_id = excluded.external_id, updated_at = excluded.updated_at",
-        )
-        .bind(tenant)
-        .bind(key)
-        .bind(external_id)
-        .bind(now)
-        .execute(c)
-        .await
-        .map_err(Error::db("record call result"))
-        .map(drop)
-    })
+    execute!(
+        conn,
+        RESULT_SQL,
+        "record call result",
+        [tenant, key, external_id, now]
+    )
+    .map(drop)
 }
 
 /// Writes the results an attempt deferred, in one statement (a key deferred twice: its latest result).
@@ -322,5 +302,12 @@ pub(crate) async fn write_results(
             .await
             .map_err(Error::db("record call results"))
             .map(drop)
+    }, direct |d| {
+        // One prepared statement, run per result: no round trip to save.
+        latest.iter().try_for_each(|r| {
+            crate::sqlite_direct::execute(d, RESULT_SQL, &[&r.tenant, &r.key, &r.external_id, &now])
+                .map(drop)
+                .map_err(Error::db("record call results"))
+        })
     })
 }

@@ -19,6 +19,9 @@
 //! - `store`: opening the database, running migrations, time helpers.
 //! - `sqlite_readers`, `sqlite_writer`: SQLite's read connections and its one write connection, which every write
 //!   takes in turn.
+//! - `sqlite_direct`: the hot write transactions run directly on the write connection's handle, one hand-off to
+//!   sqlx's thread per transaction instead of one per statement; the `execute!` / `fetch_*!` macros that run one
+//!   statement on a connection of any kind.
 //! - `wal_sync`: SQLite's commits made durable in groups, one WAL flush for every commit made since the last.
 //! - `signal`: the in-process wake-up signal, fed from other hosts by `LISTEN/NOTIFY` on Postgres.
 //! - `waiter`: waking idle workers ([`Store::wait_for_work`], [`WorkWaiter`]).
@@ -122,14 +125,116 @@ macro_rules! on_write {
     };
 }
 
-/// `on_conn!(conn, |c| body)` runs `body` with `c` bound to the connection inside a [`backend::Conn`], whichever backend it is (the
-/// body is compiled once per backend, like `on_pool!`).
+/// `write_tx!(store, "op", |conn| body)` runs `body` (an expression of type `Result<T>`, which may `.await`) inside a
+/// write transaction, `conn` being its [`backend::Conn`], and commits when it is `Ok`, rolls back when it is not.
+/// On SQLite the transaction runs directly on the write connection's handle (`sqlite_direct`), so its statements
+/// must be written with `execute!` / `fetch_*!` or helpers taking a `Conn`; the write then waits for the disk as
+/// `on_write!` does. `write_tx!(store, flushed_later, "op", |conn| body)` does not wait (see `on_write!`).
+macro_rules! write_tx {
+    ($store:expr, flushed_later, $op:literal, |$c:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::backend::Pool::Sqlite(_, writer) => {
+                let mut writer = writer.lock().await;
+                direct_tx!(writer, $op, |$c| $body)
+            }
+            $crate::backend::Pool::Postgres(pool) => postgres_tx!(pool, $op, |$c| $body),
+        }
+    };
+    ($store:expr, $op:literal, |$c:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::backend::Pool::Sqlite(_, writer) => {
+                let mut writer = writer.lock().await;
+                let out = direct_tx!(writer, $op, |$c| $body)?;
+                writer.durable().await?;
+                Ok(out)
+            }
+            $crate::backend::Pool::Postgres(pool) => postgres_tx!(pool, $op, |$c| $body),
+        }
+    };
+}
+
+/// `write_tx!`'s SQLite transaction on the write guard `writer`.
+macro_rules! direct_tx {
+    ($writer:ident, $op:literal, |$c:ident| $body:expr) => {{
+        let mut tx = $writer.direct(concat!("begin ", $op))?;
+        let out: $crate::error::Result<_> = {
+            let $c = $crate::backend::Conn::Direct(tx.conn());
+            async { $body }.await
+        };
+        match out {
+            Ok(v) => tx.commit(concat!("commit ", $op)).map(|()| v),
+            Err(e) => Err(e),
+        }
+    }};
+}
+
+/// `write_tx!`'s Postgres transaction on `pool`.
+macro_rules! postgres_tx {
+    ($pool:ident, $op:literal, |$c:ident| $body:expr) => {{
+        let mut tx = $crate::backend::begin_write($pool, concat!("begin ", $op)).await?;
+        let out: $crate::error::Result<_> = {
+            let $c = $crate::backend::Conn::Postgres(&mut *tx);
+            async { $body }.await
+        };
+        match out {
+            Ok(v) => tx
+                .commit()
+                .await
+                .map_err($crate::error::Error::db(concat!("commit ", $op)))
+                .map(|()| v),
+            Err(e) => Err(e),
+        }
+    }};
+}
+
+/// `on_conn!(conn, |c| body)` runs `body` with `c` bound to the sqlx connection inside a [`backend::Conn`], whichever
+/// backend it is (the body is compiled once per backend, like `on_pool!`), and `direct |d| body` with `d` bound to
+/// SQLite's write connection used directly (`sqlite_direct`).
 macro_rules! on_conn {
-    ($conn:expr, |$c:ident| $body:expr) => {
+    ($conn:expr, |$c:ident| $body:expr, direct |$d:ident| $direct:expr) => {
         match $conn {
             $crate::backend::Conn::Sqlite($c) => $body,
             $crate::backend::Conn::Postgres($c) => $body,
+            $crate::backend::Conn::Direct($d) => $direct,
         }
+    };
+}
+
+/// `execute!(conn, "SQL", "what", [args…])` runs one statement with `args` bound to `$1`, `$2`… on a
+/// [`backend::Conn`] of any kind; the rows it changed, or [`Error::Database`] naming `what`.
+macro_rules! execute {
+    ($conn:expr, $sql:expr, $what:expr, [$($arg:expr),* $(,)?]) => {
+        on_conn!($conn, |c| sqlx::query($sql)$(.bind($arg))*
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+            .map_err($crate::error::Error::db($what)),
+        direct |d| $crate::sqlite_direct::execute(d, $sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
+            .map_err($crate::error::Error::db($what)))
+    };
+}
+
+/// `fetch_all!(conn, "SQL", "what", [args…] -> (T, …))`: like `execute!`, every row it returns as a tuple.
+macro_rules! fetch_all {
+    ($conn:expr, $sql:expr, $what:expr, [$($arg:expr),* $(,)?] -> $row:ty) => {
+        on_conn!($conn, |c| sqlx::query_as::<_, $row>($sql)$(.bind($arg))*
+            .fetch_all(c)
+            .await
+            .map_err($crate::error::Error::db($what)),
+        direct |d| $crate::sqlite_direct::fetch_all::<$row>(d, $sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
+            .map_err($crate::error::Error::db($what)))
+    };
+}
+
+/// `fetch_optional!(conn, "SQL", "what", [args…] -> (T, …))`: like `execute!`, its first row as a tuple, if any.
+macro_rules! fetch_optional {
+    ($conn:expr, $sql:expr, $what:expr, [$($arg:expr),* $(,)?] -> $row:ty) => {
+        on_conn!($conn, |c| sqlx::query_as::<_, $row>($sql)$(.bind($arg))*
+            .fetch_optional(c)
+            .await
+            .map_err($crate::error::Error::db($what)),
+        direct |d| $crate::sqlite_direct::fetch_optional::<$row>(d, $sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
+            .map_err($crate::error::Error::db($what)))
     };
 }
 
@@ -160,6 +265,7 @@ mod rate;
 mod refresh_lock;
 mod signal;
 mod sqlite_readers;
+mod sqlite_direct;
 mod sqlite_writer;
 mod store;
 mod tenant_config;

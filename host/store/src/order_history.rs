@@ -190,15 +190,12 @@ impl Store {
 
 /// Releases the hold on `job`, if it has one; run in the replay's transaction.
 pub(crate) async fn release_hold(conn: impl Into<Conn<'_>>, job: JobId, now: i64) -> Result<()> {
-    on_conn!(conn.into(), |c| sqlx::query(
+    execute!(
+        conn.into(),
         "UPDATE anomaly_holds SET released_at = $1 WHERE event_seq = $2 AND released_at IS NULL",
-    )
-    .bind(now)
-    .bind(job.0)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))
-    .map_err(Error::db("release review hold"))?;
+        "release review hold",
+        [now, job.0]
+    )?;
     Ok(())
 }
 
@@ -213,42 +210,39 @@ pub(crate) async fn write_synced(
     // Inside the write transaction: SQLite's writer lock, and on Postgres the per-object ordering that runs one event
     // of an order at a time, keep two syncs of one order from both finding it new. A first sync inserts (one
     // statement); a later one finds the row and updates it.
-    let inserted = on_conn!(conn.reborrow(), |c| {
-        sqlx::query(
+    let total = order.total.normalize().to_string();
+    let inserted = execute!(
+        conn.reborrow(),
         "INSERT INTO synced_orders (tenant, order_guid, currency, total, max_quantity, customer, country, \
          synced_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (tenant, order_guid) DO NOTHING",
-    )
-    .bind(tenant.as_str())
-    .bind(&order.order_guid)
-    .bind(&order.currency)
-    .bind(order.total.normalize().to_string())
-    .bind(order.max_quantity)
-    .bind(&order.customer)
-    .bind(&order.country)
-    .bind(now)
-    .execute(c)
-    .await
-    .map_err(Error::db("record synced order"))?
-    .rows_affected()
-    }) == 1;
+        "record synced order",
+        [
+            tenant.as_str(),
+            &order.order_guid,
+            &order.currency,
+            &total,
+            order.max_quantity,
+            &order.customer,
+            &order.country,
+            now
+        ]
+    )? == 1;
     if !inserted {
-        on_conn!(conn.reborrow(), |c| {
-            sqlx::query(
+        execute!(
+            conn.reborrow(),
             "UPDATE synced_orders SET currency = $3, total = $4, max_quantity = $5, customer = $6, country = $7 \
              WHERE tenant = $1 AND order_guid = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(&order.order_guid)
-        .bind(&order.currency)
-        .bind(order.total.normalize().to_string())
-        .bind(order.max_quantity)
-        .bind(&order.customer)
-        .bind(&order.country)
-        .execute(c)
-        .await
-        .map_err(Error::db("update synced order"))
-        .map(drop)
-        })?;
+            "update synced order",
+            [
+                tenant.as_str(),
+                &order.order_guid,
+                &order.currency,
+                &total,
+                order.max_quantity,
+                &order.customer,
+                &order.country
+            ]
+        )?;
     }
     if inserted {
         let counts = UsageCounts {

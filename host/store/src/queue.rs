@@ -15,7 +15,7 @@ mod postgres;
 mod sqlite;
 
 use crate::attempt::{EventTag, Lease, Step};
-use crate::backend::{Conn, Pool, begin_write, notify_work};
+use crate::backend::{Conn, Pool, notify_work};
 use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventState, JobId, add_history};
 use crate::store::{Store, dur_ms, now_ms};
@@ -222,43 +222,31 @@ impl Store {
         let now = now_ms();
         // The attempt's tags go with this update; the outcome's order number, when it has one, stands.
         let (sku, tagged_number, read_as_of) = lease.recorded.completion_tags();
-        let wake = on_write!(self, flushed_later, |p| {
-            let mut tx = begin_write(p, "begin complete").await?;
-            let done = sqlx::query(
+        let wake = write_tx!(self, flushed_later, "event answer", |conn| {
+            let mut conn = conn;
+            let done = execute!(
+                conn.reborrow(),
                 "UPDATE events SET state = 'done', outcome = $1, order_number = COALESCE($2, \
                  order_number, $8), invoice_id = COALESCE($3, invoice_id), sku = COALESCE($9, sku), \
                  read_as_of = COALESCE($10, read_as_of), lease_owner = NULL, lease_expires_at = NULL, \
                  finished_at = $4, updated_at = $4 WHERE seq = $5 AND state = 'running' AND lease_owner = $6 \
                  AND attempts = $7",
-            )
-            .bind(outcome.freshbooks.to_string())
-            .bind(outcome.order_number.as_deref())
-            .bind(outcome.invoice_id.as_deref())
-            .bind(now)
-            .bind(lease.job.0)
-            .bind(&lease.owner)
-            .bind(i64::from(lease.attempt))
-            .bind(tagged_number.as_deref())
-            .bind(sku.as_deref())
-            .bind(read_as_of)
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("complete event"))?;
-            let wake = finish(
-                Conn::from(&mut *tx),
-                done.rows_affected(),
-                lease,
-                EventState::Done,
-                None,
-                Wake::IfSuccessor,
-                now,
-            )
-            .await?;
-            tx.commit()
-                .await
-                .map_err(Error::db("commit event answer"))?;
-            wake
-        });
+                "complete event",
+                [
+                    outcome.freshbooks.to_string(),
+                    outcome.order_number.as_deref(),
+                    outcome.invoice_id.as_deref(),
+                    now,
+                    lease.job.0,
+                    &lease.owner,
+                    i64::from(lease.attempt),
+                    tagged_number.as_deref(),
+                    sku.as_deref(),
+                    read_as_of
+                ]
+            )?;
+            finish(conn, done, lease, EventState::Done, None, Wake::IfSuccessor, now).await
+        })?;
         self.wake_if(wake);
         Ok(())
     }
@@ -298,43 +286,33 @@ impl Store {
              attempts - 1 ELSE 0 END, updated_at = $3 WHERE seq = $4 AND state = 'running' AND \
              lease_owner = $5 AND attempts = $6"
         };
-        let (begin_op, op) = if spend_attempt {
-            ("begin retry", "schedule retry")
+        let op = if spend_attempt {
+            "schedule retry"
         } else {
-            ("begin defer", "defer event")
+            "defer event"
         };
         let when = if after.is_zero() {
             Wake::Now
         } else {
             Wake::Never
         };
-        let wake = on_write!(self, |p| {
-            let mut tx = begin_write(p, begin_op).await?;
-            let done = sqlx::query(sql)
-                .bind(now.saturating_add(dur_ms(after)))
-                .bind(error)
-                .bind(now)
-                .bind(lease.job.0)
-                .bind(&lease.owner)
-                .bind(i64::from(lease.attempt))
-                .execute(&mut *tx)
-                .await
-                .map_err(Error::db(op))?;
-            let wake = finish(
-                Conn::from(&mut *tx),
-                done.rows_affected(),
-                lease,
-                EventState::Retrying,
-                Some(error),
-                when,
-                now,
-            )
-            .await?;
-            tx.commit()
-                .await
-                .map_err(Error::db("commit event answer"))?;
-            wake
-        });
+        let wake = write_tx!(self, "event answer", |conn| {
+            let mut conn = conn;
+            let done = execute!(
+                conn.reborrow(),
+                sql,
+                op,
+                [
+                    now.saturating_add(dur_ms(after)),
+                    error,
+                    now,
+                    lease.job.0,
+                    &lease.owner,
+                    i64::from(lease.attempt)
+                ]
+            )?;
+            finish(conn, done, lease, EventState::Retrying, Some(error), when, now).await
+        })?;
         self.wake_if(wake);
         Ok(())
     }
@@ -345,37 +323,25 @@ impl Store {
     /// [`Error::LeaseLost`] when the lease is no longer this worker's, [`Error::Database`] on write failure.
     pub async fn dead_letter(&self, lease: &Lease, reason: &str, class: ErrorClass) -> Result<()> {
         let now = now_ms();
-        let wake = on_write!(self, |p| {
-            let mut tx = begin_write(p, "begin dead-letter").await?;
-            let done = sqlx::query(
+        let wake = write_tx!(self, "event answer", |conn| {
+            let mut conn = conn;
+            let done = execute!(
+                conn.reborrow(),
                 "UPDATE events SET state = 'dead', last_error = $1, lease_owner = NULL, \
                  lease_expires_at = NULL, finished_at = $2, updated_at = $2, error_class = $6 WHERE \
                  seq = $3 AND state = 'running' AND lease_owner = $4 AND attempts = $5",
-            )
-            .bind(reason)
-            .bind(now)
-            .bind(lease.job.0)
-            .bind(&lease.owner)
-            .bind(i64::from(lease.attempt))
-            .bind(class.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(Error::db("dead-letter event"))?;
-            let wake = finish(
-                Conn::from(&mut *tx),
-                done.rows_affected(),
-                lease,
-                EventState::Dead,
-                Some(reason),
-                Wake::IfSuccessor,
-                now,
-            )
-            .await?;
-            tx.commit()
-                .await
-                .map_err(Error::db("commit event answer"))?;
-            wake
-        });
+                "dead-letter event",
+                [
+                    reason,
+                    now,
+                    lease.job.0,
+                    &lease.owner,
+                    i64::from(lease.attempt),
+                    class.as_str()
+                ]
+            )?;
+            finish(conn, done, lease, EventState::Dead, Some(reason), Wake::IfSuccessor, now).await
+        })?;
         self.wake_if(wake);
         Ok(())
     }
@@ -479,15 +445,15 @@ async fn finish(
         Wake::Now => true,
         // The answer's coverage already looked at the object's waiting events.
         Wake::IfSuccessor if waiting.is_some() => waiting.unwrap_or_default(),
-        Wake::IfSuccessor => on_conn!(conn.reborrow(), |c| sqlx::query_scalar::<_, bool>(
+        Wake::IfSuccessor => fetch_optional!(
+            conn.reborrow(),
             "SELECT EXISTS (SELECT 1 FROM events n JOIN events e ON n.tenant = e.tenant AND \
              n.ordering_key = e.ordering_key WHERE e.seq = $1 AND n.seq > e.seq AND n.state IN \
              ('queued', 'retrying'))",
-        )
-        .bind(lease.job.0)
-        .fetch_one(c)
-        .await
-        .map_err(Error::db("look for a waiting event"))?),
+            "look for a waiting event",
+            [lease.job.0] -> (bool,)
+        )?
+        .is_some_and(|(waits,)| waits),
     };
     if wake {
         notify_work(conn).await?;

@@ -172,7 +172,7 @@ impl Store {
                         Err(e) => {
                             return Err(Error::Database {
                                 op: "take refresh lock",
-                                source: e,
+                                source: Box::new(e),
                             });
                         }
                     }

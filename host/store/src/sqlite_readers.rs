@@ -59,7 +59,7 @@ impl SqliteReaders {
         }
         MutexGuard::try_map(slot, Option::as_mut).map_err(|_| Error::Database {
             op: "open database for reads",
-            source: sqlx::Error::PoolClosed,
+            source: Box::new(sqlx::Error::PoolClosed),
         })
     }
 

@@ -8,6 +8,7 @@
 //! connection is handed on ([`crate::wal_sync`]).
 
 use crate::error::Result;
+use crate::sqlite_direct::{DirectTx, WriteConnection};
 use crate::wal_sync::GroupSync;
 use sqlx::SqliteConnection;
 use std::ops::{Deref, DerefMut};
@@ -17,7 +18,7 @@ use tokio::sync::{Mutex, MutexGuard};
 /// The write connection and, under `synchronous = full`, its group sync; cheap to clone (the clones share both).
 #[derive(Clone, Debug)]
 pub(crate) struct SqliteWriter {
-    conn: Arc<Mutex<SqliteConnection>>,
+    conn: Arc<Mutex<WriteConnection>>,
     sync: Option<Arc<GroupSync>>,
 }
 
@@ -25,7 +26,7 @@ pub(crate) struct SqliteWriter {
 /// dropped instead (the write failed) hands it on without waiting.
 #[derive(Debug)]
 pub(crate) struct WriteGuard<'a> {
-    conn: MutexGuard<'a, SqliteConnection>,
+    conn: MutexGuard<'a, WriteConnection>,
     sync: Option<&'a Arc<GroupSync>>,
 }
 
@@ -39,7 +40,7 @@ pub(crate) struct PendingFlush {
 impl SqliteWriter {
     /// `conn` as the store's write connection; `sync` makes its commits durable (None: `synchronous = normal`, a
     /// commit is durable at the next checkpoint).
-    pub(crate) fn new(conn: SqliteConnection, sync: Option<GroupSync>) -> Self {
+    pub(crate) fn new(conn: WriteConnection, sync: Option<GroupSync>) -> Self {
         Self {
             conn: Arc::new(Mutex::new(conn)),
             sync: sync.map(Arc::new),
@@ -70,6 +71,14 @@ impl SqliteWriter {
 }
 
 impl WriteGuard<'_> {
+    /// Begins a write transaction on the direct connection ([`crate::sqlite_direct`]).
+    ///
+    /// # Errors
+    /// [`crate::Error::Database`] naming `op` when BEGIN fails.
+    pub(crate) fn direct(&mut self, op: &'static str) -> Result<DirectTx<'_>> {
+        self.conn.begin(op)
+    }
+
     /// Hands the connection on, then returns once everything committed on it so far is on disk.
     ///
     /// # Errors
@@ -107,12 +116,12 @@ impl PendingFlush {
 impl Deref for WriteGuard<'_> {
     type Target = SqliteConnection;
     fn deref(&self) -> &SqliteConnection {
-        &self.conn
+        &self.conn.sqlx
     }
 }
 
 impl DerefMut for WriteGuard<'_> {
     fn deref_mut(&mut self) -> &mut SqliteConnection {
-        &mut self.conn
+        &mut self.conn.sqlx
     }
 }

@@ -5,6 +5,7 @@ use crate::config::{StoreConfig, Synchronous};
 use crate::error::{Error, Result};
 use crate::keyed_locks::{LocalRefreshLocks, LockSlots};
 use crate::signal::Signal;
+use crate::sqlite_direct::WriteConnection;
 use crate::wal_sync::GroupSync;
 use ferry_model::TenantId;
 use secrecy::ExposeSecret;
@@ -51,10 +52,10 @@ impl Store {
                 None => {
                     return Err(Error::Database {
                         op: "open database",
-                        source: sqlx::Error::Configuration(
+                        source: Box::new(sqlx::Error::Configuration(
                             "database_url must start with postgres://, postgresql:// or sqlite:"
                                 .into(),
-                        ),
+                        )),
                     });
                 }
             },
@@ -129,7 +130,7 @@ async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<Pool> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::Database {
             op: "create the database directory",
-            source: sqlx::Error::Io(e),
+            source: Box::new(sqlx::Error::Io(e)),
         })?;
     }
     let options = SqliteConnectOptions::new()
@@ -157,7 +158,7 @@ async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<Pool> {
     let group_sync = match config.synchronous {
         Synchronous::Full => Some(GroupSync::for_database(path).map_err(|e| Error::Database {
             op: "start the WAL syncer",
-            source: sqlx::Error::Io(e),
+            source: Box::new(sqlx::Error::Io(e)),
         })?),
         Synchronous::Normal => None,
     };
@@ -167,6 +168,7 @@ async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<Pool> {
         .connect()
         .await
         .map_err(Error::db("open database"))?;
+    let writer = WriteConnection::open(path, writer, config.busy_timeout)?;
     let readers = SqliteReaders::new(options, config.max_connections.max(2));
     Ok(Pool::Sqlite(readers, SqliteWriter::new(writer, group_sync)))
 }

@@ -321,12 +321,11 @@ impl TokenRow {
 
 /// Inside a write of new tokens: the tenant is no longer disconnected ([`Store::disconnection`]).
 async fn reconnect(conn: Conn<'_>, tenant: &TenantId) -> Result<()> {
-    on_conn!(conn, |c| {
-        sqlx::query("DELETE FROM tenant_disconnections WHERE tenant = $1")
-            .bind(tenant.as_str())
-            .execute(c)
-            .await
-            .map_err(Error::db("reconnect tenant"))
-            .map(drop)
-    })
+    execute!(
+        conn,
+        "DELETE FROM tenant_disconnections WHERE tenant = $1",
+        "reconnect tenant",
+        [tenant.as_str()]
+    )
+    .map(drop)
 }

@@ -133,21 +133,21 @@ pub(crate) async fn add(
     day: Date,
     counts: UsageCounts,
 ) -> Result<()> {
-    on_conn!(conn.into(), |c| sqlx::query(
+    execute!(
+        conn.into(),
         "INSERT INTO usage_daily (tenant, day, orders_synced, freshbooks_calls, kentico_calls) VALUES \
          ($1, $2, $3, $4, $5) ON CONFLICT (tenant, day) DO UPDATE SET orders_synced = \
          usage_daily.orders_synced + excluded.orders_synced, freshbooks_calls = \
          usage_daily.freshbooks_calls + excluded.freshbooks_calls, kentico_calls = \
          usage_daily.kentico_calls + excluded.kentico_calls",
-    )
-    .bind(tenant.as_str())
-    .bind(day_text(day))
-    .bind(count(counts.orders_synced))
-    .bind(count(counts.freshbooks_calls))
-    .bind(count(counts.kentico_calls))
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))
-    .map_err(Error::db("add usage"))?;
+        "add usage",
+        [
+            tenant.as_str(),
+            day_text(day),
+            count(counts.orders_synced),
+            count(counts.freshbooks_calls),
+            count(counts.kentico_calls)
+        ]
+    )?;
     Ok(())
 }

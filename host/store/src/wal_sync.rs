@@ -205,7 +205,7 @@ impl Shared {
 fn flush_failed(source: io::Error) -> Error {
     Error::Database {
         op: "flush the WAL to disk",
-        source: sqlx::Error::Io(source),
+        source: Box::new(sqlx::Error::Io(source)),
     }
 }
 

@@ -3,7 +3,7 @@
 use super::record::JobId;
 use super::state::EventState;
 use crate::backend::Conn;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use time::OffsetDateTime;
 
 /// One recorded state change of an event.
@@ -36,20 +36,20 @@ pub(crate) async fn add_history(
     note: Option<&str>,
     now: i64,
 ) -> Result<()> {
-    on_conn!(conn.into(), |c| sqlx::query(
+    execute!(
+        conn.into(),
         "INSERT INTO event_history (event_seq, at, from_state, to_state, attempt, error, note) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(job.0)
-    .bind(now)
-    .bind(from.as_str())
-    .bind(to.as_str())
-    .bind(i64::from(attempt))
-    .bind(error)
-    .bind(note)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected()))
-    .map_err(Error::db("record event history"))?;
+        "record event history",
+        [
+            job.0,
+            now,
+            from.as_str(),
+            to.as_str(),
+            i64::from(attempt),
+            error,
+            note
+        ]
+    )?;
     Ok(())
 }
