@@ -129,7 +129,9 @@ macro_rules! on_write {
 /// write transaction, `conn` being its [`backend::Conn`], and commits when it is `Ok`, rolls back when it is not.
 /// On SQLite the transaction runs directly on the write connection's handle (`sqlite_direct`), so its statements
 /// must be written with `execute!` / `fetch_*!` or helpers taking a `Conn`; the write then waits for the disk as
-/// `on_write!` does. `write_tx!(store, flushed_later, "op", |conn| body)` does not wait (see `on_write!`).
+/// `on_write!` does. `write_tx!(store, flushed_later, "op", |conn| body)` does not wait, and
+/// `write_tx!(store, flush_pending, "op", |conn| body)` returns the body's value with its pending flush (see
+/// `on_write!`); both return the body's value, not a `Result`, leaving on an error with `?`.
 macro_rules! write_tx {
     ($store:expr, flushed_later, $op:literal, |$c:ident| $body:expr) => {
         match &$store.pool {
@@ -138,6 +140,19 @@ macro_rules! write_tx {
                 direct_tx!(writer, $op, |$c| $body)
             }
             $crate::backend::Pool::Postgres(pool) => postgres_tx!(pool, $op, |$c| $body),
+        }
+    };
+    ($store:expr, flush_pending, $op:literal, |$c:ident| $body:expr) => {
+        match &$store.pool {
+            $crate::backend::Pool::Sqlite(_, writer) => {
+                let mut writer = writer.lock().await;
+                let out = direct_tx!(writer, $op, |$c| $body)?;
+                (out, writer.hand_on())
+            }
+            $crate::backend::Pool::Postgres(pool) => (
+                postgres_tx!(pool, $op, |$c| $body)?,
+                $crate::sqlite_writer::PendingFlush::none(),
+            ),
         }
     };
     ($store:expr, $op:literal, |$c:ident| $body:expr) => {

@@ -114,6 +114,16 @@ pub(crate) struct ClaimedRow {
     covered_number: Option<String>,
 }
 
+impl crate::sqlite_direct::FromDirectRow for ClaimedRow {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            row: <crate::event::EventRow as crate::sqlite_direct::FromDirectRow>::from_row(row)?,
+            covered_by: row.get("covered_by")?,
+            covered_number: row.get("covered_number")?,
+        })
+    }
+}
+
 impl ClaimedRow {
     /// The claimed event under `req`'s lease.
     pub(crate) fn claimed(self, req: &ClaimRequest) -> Result<Claimed> {
@@ -198,7 +208,7 @@ impl Store {
             Pool::Sqlite(_, writer) => {
                 // The claim does not wait for the disk (as `on_write!(…, flushed_later, …)`): a claim lost to a
                 // power cut leaves its events queued, to be claimed again.
-                sqlite::claim(&mut *writer.lock().await, req, self.last_turn()).await?
+                sqlite::claim(&mut writer.lock().await, req, self.last_turn()).await?
             }
             Pool::Postgres(p) => postgres::claim(p, req, self.last_turn()).await?,
         };

@@ -1,6 +1,6 @@
 //! Storing verified events: one or a batch per transaction, deduped by (tenant, event id) across hosts.
 
-use crate::backend::{Conn, begin_write, lock_insert_order, notify_work};
+use crate::backend::{lock_insert_order, notify_work};
 use crate::error::{Error, Result};
 use crate::sqlite_writer::PendingFlush;
 use crate::store::{Store, now_ms, to_ms};
@@ -80,51 +80,75 @@ impl Store {
         events: &[NewEvent],
     ) -> Result<(Vec<InsertOutcome>, PendingFlush)> {
         let now = now_ms();
-        let mut inserted: HashSet<(String, String)> = HashSet::new();
-        let ((), flush) = on_write!(self, flush_pending, |p| {
-            let mut tx = begin_write(p, "begin insert").await?;
-            lock_insert_order(
-                Conn::from(&mut *tx),
-                events.iter().map(|e| e.tenant.as_str()),
-            )
-            .await?;
-            for chunk in events.chunks(ROWS_PER_STATEMENT) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, \
-                     object_id, object_guid, object_last_modified, payload, state, attempts, \
-                     next_attempt_at, received_at, queued_at, updated_at) ",
-                );
-                q.push_values(chunk, |mut row, ev| {
+        let (mut inserted, flush) = write_tx!(self, flush_pending, "insert", |conn| {
+            let mut conn = conn;
+            let mut inserted: HashSet<(String, String)> = HashSet::new();
+            lock_insert_order(conn.reborrow(), events.iter().map(|e| e.tenant.as_str())).await?;
+            on_conn!(conn.reborrow(), |c| {
+                for chunk in events.chunks(ROWS_PER_STATEMENT) {
+                    let mut q = QueryBuilder::new(
+                        "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, \
+                         object_id, object_guid, object_last_modified, payload, state, attempts, \
+                         next_attempt_at, received_at, queued_at, updated_at) ",
+                    );
+                    q.push_values(chunk, |mut row, ev| {
+                        let env = &ev.envelope;
+                        row.push_bind(ev.tenant.as_str().to_owned())
+                            .push_bind(env.id.clone())
+                            .push_bind(env.kind.as_str())
+                            .push_bind(env.ordering_key())
+                            .push_bind(env.object.object_type.clone())
+                            .push_bind(env.object.id)
+                            .push_bind(env.object.guid.to_string())
+                            .push_bind(to_ms(env.object.last_modified))
+                            .push_bind(ev.payload.clone())
+                            .push("'queued', 0")
+                            .push_bind(now)
+                            .push_bind(now)
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    q.push(" ON CONFLICT (tenant, event_id) DO NOTHING RETURNING tenant, event_id");
+                    let rows: Vec<(String, String)> = q
+                        .build_query_as()
+                        .fetch_all(&mut *c)
+                        .await
+                        .map_err(Error::db("insert events"))?;
+                    inserted.extend(rows);
+                }
+                Ok::<_, Error>(())
+            }, direct |d| {
+                // One prepared statement, run per event: no round trip to save.
+                for ev in events {
                     let env = &ev.envelope;
-                    row.push_bind(ev.tenant.as_str().to_owned())
-                        .push_bind(env.id.clone())
-                        .push_bind(env.kind.as_str())
-                        .push_bind(env.ordering_key())
-                        .push_bind(env.object.object_type.clone())
-                        .push_bind(env.object.id)
-                        .push_bind(env.object.guid.to_string())
-                        .push_bind(to_ms(env.object.last_modified))
-                        .push_bind(ev.payload.clone())
-                        .push("'queued', 0")
-                        .push_bind(now)
-                        .push_bind(now)
-                        .push_bind(now)
-                        .push_bind(now);
-                });
-                q.push(" ON CONFLICT (tenant, event_id) DO NOTHING RETURNING tenant, event_id");
-                let rows: Vec<(String, String)> = q
-                    .build_query_as()
-                    .fetch_all(&mut *tx)
-                    .await
+                    let row = crate::sqlite_direct::fetch_optional::<(String, String)>(
+                        d,
+                        "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, object_id, \
+                         object_guid, object_last_modified, payload, state, attempts, next_attempt_at, received_at, \
+                         queued_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, $10, $10, \
+                         $10, $10) ON CONFLICT (tenant, event_id) DO NOTHING RETURNING tenant, event_id",
+                        &[
+                            &ev.tenant.as_str(),
+                            &env.id,
+                            &env.kind.as_str(),
+                            &env.ordering_key(),
+                            &env.object.object_type,
+                            &env.object.id,
+                            &env.object.guid.to_string(),
+                            &to_ms(env.object.last_modified),
+                            &ev.payload,
+                            &now,
+                        ],
+                    )
                     .map_err(Error::db("insert events"))?;
-                inserted.extend(rows);
-            }
+                    inserted.extend(row);
+                }
+                Ok(())
+            })?;
             if !inserted.is_empty() {
-                notify_work(Conn::from(&mut *tx)).await?;
+                notify_work(conn).await?;
             }
-            tx.commit()
-                .await
-                .map_err(Error::db("commit inserted events"))?;
+            Ok(inserted)
         });
         if !inserted.is_empty() {
             self.wake();

@@ -186,6 +186,38 @@ pub(crate) struct EventRow {
     updated_at: i64,
 }
 
+/// The same row read on SQLite's direct write connection (by column name, as sqlx's `FromRow` reads it).
+impl crate::sqlite_direct::FromDirectRow for EventRow {
+    fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            seq: row.get("seq")?,
+            tenant: row.get("tenant")?,
+            event_id: row.get("event_id")?,
+            kind: row.get("kind")?,
+            ordering_key: row.get("ordering_key")?,
+            object_type: row.get("object_type")?,
+            object_id: row.get("object_id")?,
+            object_guid: row.get("object_guid")?,
+            object_last_modified: row.get("object_last_modified")?,
+            payload: row.get("payload")?,
+            state: row.get("state")?,
+            attempts: row.get("attempts")?,
+            next_attempt_at: row.get("next_attempt_at")?,
+            lease_owner: row.get("lease_owner")?,
+            lease_expires_at: row.get("lease_expires_at")?,
+            last_error: row.get("last_error")?,
+            error_class: row.get("error_class")?,
+            outcome: row.get("outcome")?,
+            order_number: row.get("order_number")?,
+            invoice_id: row.get("invoice_id")?,
+            received_at: row.get("received_at")?,
+            started_at: row.get("started_at")?,
+            finished_at: row.get("finished_at")?,
+            updated_at: row.get("updated_at")?,
+        })
+    }
+}
+
 impl Store {
     /// The event stored under (tenant, event id), if any.
     ///

@@ -1,16 +1,17 @@
-//! The SQLite claim: one `BEGIN IMMEDIATE` transaction. SQLite has one writer, so claims never overlap and
+//! The SQLite claim: one `BEGIN IMMEDIATE` transaction on the direct write connection. SQLite has one writer, so claims never overlap and
 //! what the transaction reads (ready events, running counts) stays true until it commits.
 
 use super::{
     ClaimRequest, Claimed, ClaimedRow, claim_returning, in_turn, limit_for, no_earlier_unfinished,
     ready_at,
 };
-use crate::backend::begin_write;
+use crate::backend::Conn;
 use crate::error::{Error, Result};
 use crate::event::{EventState, JobId, add_history};
+use crate::sqlite_direct::{fetch_all, fetch_optional};
+use crate::sqlite_writer::WriteGuard;
 use crate::store::{dur_ms, now_ms};
 use ferry_model::TenantId;
-use sqlx::SqliteConnection;
 use std::collections::HashMap;
 
 /// Tenants with at least one ready event at `$1`, except disconnected ones (their events wait for a reconnect), each
@@ -32,18 +33,16 @@ const NEXT_READY: &str = concat!(
 );
 
 /// One event per tenant per round, in turn, until `req.max` or nothing is left; returns the claimed events
-/// and the tenant served last.
+/// and the tenant served last. Runs on the direct write connection ([`crate::sqlite_direct`]).
 pub(super) async fn claim(
-    writer: &mut SqliteConnection,
+    writer: &mut WriteGuard<'_>,
     req: &ClaimRequest,
     last: Option<TenantId>,
 ) -> Result<(Vec<Claimed>, Option<String>)> {
     let now = now_ms();
-    let mut tx = begin_write(writer, "begin claim").await?;
-    let ready: Vec<(String, i64)> = sqlx::query_as(READY_TENANTS)
-        .bind(now)
-        .fetch_all(&mut *tx)
-        .await
+    let mut tx = writer.direct("begin claim")?;
+    let conn = tx.conn();
+    let ready: Vec<(String, i64)> = fetch_all(conn, READY_TENANTS, &[&now])
         .map_err(Error::db("list tenants with ready events"))?;
     let mut budget: HashMap<String, u32> = ready
         .into_iter()
@@ -67,7 +66,7 @@ pub(super) async fn claim(
             if budget.get(&t).copied().unwrap_or(0) == 0 {
                 continue;
             }
-            if let Some(c) = claim_one(&mut tx, &t, req, now).await? {
+            if let Some(c) = claim_one(conn, &t, req, now).await? {
                 if let Some(b) = budget.get_mut(&t) {
                     *b -= 1;
                 }
@@ -78,43 +77,45 @@ pub(super) async fn claim(
         }
         active = next_round;
     }
-    tx.commit().await.map_err(Error::db("commit claim"))?;
+    tx.commit("commit claim")?;
     Ok((claimed, last_served))
 }
 
 async fn claim_one(
-    conn: &mut SqliteConnection,
+    conn: &mut rusqlite::Connection,
     tenant: &str,
     req: &ClaimRequest,
     now: i64,
 ) -> Result<Option<Claimed>> {
-    let Some((seq, from)) = sqlx::query_as::<_, (i64, String)>(NEXT_READY)
-        .bind(tenant)
-        .bind(now)
-        .fetch_optional(&mut *conn)
-        .await
+    let Some((seq, from)) = fetch_optional::<(i64, String)>(conn, NEXT_READY, &[&tenant, &now])
         .map_err(Error::db("find ready event"))?
     else {
         return Ok(None);
     };
     let job = JobId(seq);
     let from = EventState::parse(&from)?;
-    let updated: ClaimedRow = sqlx::query_as(concat!(
-        "UPDATE events SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
-         lease_expires_at = $2, started_at = $3, updated_at = $3 WHERE seq = $4 ",
-        claim_returning!()
-    ))
-    .bind(&req.owner)
-    .bind(now.saturating_add(dur_ms(req.lease)))
-    .bind(now)
-    .bind(job.0)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(Error::db("claim event"))?;
+    let updated: ClaimedRow = fetch_optional(
+        conn,
+        concat!(
+            "UPDATE events SET state = 'running', attempts = attempts + 1, lease_owner = $1, \
+             lease_expires_at = $2, started_at = $3, updated_at = $3 WHERE seq = $4 ",
+            claim_returning!()
+        ),
+        &[
+            &req.owner,
+            &now.saturating_add(dur_ms(req.lease)),
+            &now,
+            &job.0,
+        ],
+    )
+    .map_err(Error::db("claim event"))?
+    .ok_or_else(|| Error::NotFound {
+        what: format!("event {seq} to claim"),
+    })?;
     let claimed = updated.claimed(req)?;
     let note = (from == EventState::Running).then_some("lease expired; reclaimed");
     add_history(
-        &mut *conn,
+        Conn::Direct(conn),
         job,
         from,
         EventState::Running,
