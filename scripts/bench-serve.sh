@@ -69,7 +69,7 @@ switches0=$(switches "$host")
 threads0=$(switches_by_thread "$host")
 sims0=$(cpu_ms "$sims")
 if [ -n "${PERF:-}" ]; then
-    perf record -F ${PERF_FREQ:-499} -g -o "$PERF" -p "$host" >perf.log 2>&1 &
+    perf record -F ${PERF_FREQ:-499} --call-graph ${PERF_CALLGRAPH:-fp} -o "$PERF" -p "$host" >perf.log 2>&1 &
     pids+=("$!")
 fi
 start=$(date +%s.%N)
