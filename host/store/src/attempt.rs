@@ -193,48 +193,54 @@ impl AttemptRecord {
             self.lock().counted_new_order = first;
         }
         if !steps.is_empty() {
-            on_conn!(conn.reborrow(), |c| {
-                // One statement for all of the attempt's steps.
-                let mut insert = sqlx::QueryBuilder::new(
-                    "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) ",
-                );
-                insert.push_values(&steps, |mut row, step| {
-                    row.push_bind(job.0)
-                        .push_bind(i64::from(attempt))
-                        .push_bind(step.name.clone())
-                        .push_bind(to_ms(step.started_at))
-                        .push_bind(dur_ms(step.duration))
-                        .push_bind(step.ok)
-                        .push_bind(step.detail.to_string());
-                });
-                insert
-                    .build()
-                    .execute(c)
-                    .await
-                    .map_err(Error::db("record steps"))
-                    .map(drop)
-            }, direct |d| {
-                // One prepared statement, run per step: no round trip to save.
-                let sql = "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) \
+            on_conn!(
+                conn.reborrow(),
+                |c| {
+                    // One statement for all of the attempt's steps.
+                    let mut insert = sqlx::QueryBuilder::new(
+                        "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) ",
+                    );
+                    insert.push_values(&steps, |mut row, step| {
+                        row.push_bind(job.0)
+                            .push_bind(i64::from(attempt))
+                            .push_bind(step.name.clone())
+                            .push_bind(to_ms(step.started_at))
+                            .push_bind(dur_ms(step.duration))
+                            .push_bind(step.ok)
+                            .push_bind(step.detail.to_string());
+                    });
+                    insert
+                        .build()
+                        .execute(c)
+                        .await
+                        .map_err(Error::db("record steps"))
+                        .map(drop)
+                },
+                direct
+                    | d
+                    | {
+                        // One prepared statement, run per step: no round trip to save.
+                        let sql = "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) \
                            VALUES ($1, $2, $3, $4, $5, $6, $7)";
-                steps.iter().try_for_each(|step| {
-                    crate::sqlite_direct::execute(
-                        d,
-                        sql,
-                        &[
-                            &job.0,
-                            &i64::from(attempt),
-                            &step.name,
-                            &to_ms(step.started_at),
-                            &dur_ms(step.duration),
-                            &step.ok,
-                            &step.detail.to_string(),
-                        ],
-                    )
-                    .map(drop)
-                    .map_err(Error::db("record steps"))
-                })
-            })?;
+                        steps.iter().try_for_each(|step| {
+                            crate::sqlite_direct::execute(
+                                d,
+                                sql,
+                                &[
+                                    &job.0,
+                                    &i64::from(attempt),
+                                    &step.name,
+                                    &to_ms(step.started_at),
+                                    &dur_ms(step.duration),
+                                    &step.ok,
+                                    &step.detail.to_string(),
+                                ],
+                            )
+                            .map(drop)
+                            .map_err(Error::db("record steps"))
+                        })
+                    }
+            )?;
         }
         // What the run read its object as of counts only for a run that completes (see `coverage`); the completing
         // answer wrote it, and the tags, with its own update ([`Self::completion_tags`]).

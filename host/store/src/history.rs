@@ -236,7 +236,11 @@ impl PurgeReport {
 }
 
 /// Counts the purgeable events (up to `seq <= upto` when given) and their history and steps.
-async fn count_purgeable(mut conn: Conn<'_>, cutoff: i64, upto: Option<i64>) -> Result<PurgeReport> {
+async fn count_purgeable(
+    mut conn: Conn<'_>,
+    cutoff: i64,
+    upto: Option<i64>,
+) -> Result<PurgeReport> {
     let states = fetch_all!(
         conn.reborrow(),
         concat!("SELECT state, COUNT(*) FROM events WHERE ", purgeable!(), " GROUP BY state"),

@@ -279,35 +279,43 @@ pub(crate) async fn write_results(
     if latest.is_empty() {
         return Ok(());
     }
-    on_conn!(conn, |c| {
-        let mut insert = sqlx::QueryBuilder::new(
-            "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, updated_at) ",
-        );
-        insert.push_values(&latest, |mut row, r| {
-            row.push_bind(r.tenant.clone())
-                .push_bind(r.key.clone())
-                .push_bind("done")
-                .push_bind(r.external_id.clone())
-                .push_bind("")
-                .push_bind(now)
-                .push_bind(now);
-        });
-        insert.push(
+    on_conn!(
+        conn,
+        |c| {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO idempotency (tenant, key, state, external_id, payload_hash, created_at, updated_at) ",
+            );
+            insert.push_values(&latest, |mut row, r| {
+                row.push_bind(r.tenant.clone())
+                    .push_bind(r.key.clone())
+                    .push_bind("done")
+                    .push_bind(r.external_id.clone())
+                    .push_bind("")
+                    .push_bind(now)
+                    .push_bind(now);
+            });
+            insert.push(
             " ON CONFLICT (tenant, key) DO UPDATE SET state = 'done', external_id = excluded.external_id, \
              updated_at = excluded.updated_at",
         );
-        insert
-            .build()
-            .execute(c)
-            .await
-            .map_err(Error::db("record call results"))
-            .map(drop)
-    }, direct |d| {
-        // One prepared statement, run per result: no round trip to save.
-        latest.iter().try_for_each(|r| {
-            crate::sqlite_direct::execute(d, RESULT_SQL, &[&r.tenant, &r.key, &r.external_id, &now])
+            insert
+                .build()
+                .execute(c)
+                .await
+                .map_err(Error::db("record call results"))
+                .map(drop)
+        },
+        direct | d | {
+            // One prepared statement, run per result: no round trip to save.
+            latest.iter().try_for_each(|r| {
+                crate::sqlite_direct::execute(
+                    d,
+                    RESULT_SQL,
+                    &[&r.tenant, &r.key, &r.external_id, &now],
+                )
                 .map(drop)
                 .map_err(Error::db("record call results"))
-        })
-    })
+            })
+        }
+    )
 }

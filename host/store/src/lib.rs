@@ -78,39 +78,7 @@ macro_rules! on_pool {
 /// Postgres locks rows, not the database: the body runs at once. Inside the body, call no other writing method of
 /// the store (the connection is not reentrant).
 ///
-/// `on_write!(store, flushed_later, |p| body)` does not wait for the disk: only for a write whose loss to a power cut
-/// Ferry recovers from as from a `kill -9` just before it, and whose success nothing outside is told of before a
-/// later waited write (whose flush covers it: the WAL is written in order). The worker's claim and its `complete`
-/// are such writes: lost, the event runs again, and the ledger's intents, each flushed before its call, make the
-/// run search FreshBooks instead of calling twice.
-///
-/// `on_write!(store, flush_pending, |p| body)` hands the connection on after the body and returns the body's value
-/// with its [`PendingFlush`](crate::sqlite_writer::PendingFlush), for a caller that answers others once the flush is
-/// done while it goes on (the ingestor).
 macro_rules! on_write {
-    ($store:expr, flushed_later, |$p:ident| $body:expr) => {
-        match &$store.pool {
-            $crate::backend::Pool::Sqlite(_, writer) => {
-                let mut writer = writer.lock().await;
-                let $p: &mut sqlx::SqliteConnection = &mut *writer;
-                $body
-            }
-            $crate::backend::Pool::Postgres($p) => $body,
-        }
-    };
-    ($store:expr, flush_pending, |$p:ident| $body:expr) => {
-        match &$store.pool {
-            $crate::backend::Pool::Sqlite(_, writer) => {
-                let mut writer = writer.lock().await;
-                let $p: &mut sqlx::SqliteConnection = &mut *writer;
-                let out = $body;
-                (out, writer.hand_on())
-            }
-            $crate::backend::Pool::Postgres($p) => {
-                ($body, $crate::sqlite_writer::PendingFlush::none())
-            }
-        }
-    };
     ($store:expr, |$p:ident| $body:expr) => {
         match &$store.pool {
             $crate::backend::Pool::Sqlite(_, writer) => {
@@ -126,12 +94,20 @@ macro_rules! on_write {
 }
 
 /// `write_tx!(store, "op", |conn| body)` runs `body` (an expression of type `Result<T>`, which may `.await`) inside a
-/// write transaction, `conn` being its [`backend::Conn`], and commits when it is `Ok`, rolls back when it is not.
-/// On SQLite the transaction runs directly on the write connection's handle (`sqlite_direct`), so its statements
-/// must be written with `execute!` / `fetch_*!` or helpers taking a `Conn`; the write then waits for the disk as
-/// `on_write!` does. `write_tx!(store, flushed_later, "op", |conn| body)` does not wait, and
-/// `write_tx!(store, flush_pending, "op", |conn| body)` returns the body's value with its pending flush (see
-/// `on_write!`); both return the body's value, not a `Result`, leaving on an error with `?`.
+/// write transaction, `conn` being its [`backend::Conn`], commits when it is `Ok` and rolls back when it is not. On
+/// SQLite the transaction runs on the direct write connection (`sqlite_direct`: no round trip to sqlx's thread per
+/// statement), so its statements are written with `execute!` / `fetch_*!` or helpers taking a `Conn`; like
+/// `on_write!`, it takes the store's write mutex first and returns once the commit is on disk.
+///
+/// `write_tx!(store, flushed_later, "op", |conn| body)` does not wait for the disk: only for a write whose loss to a
+/// power cut Ferry recovers from as from a `kill -9` just before it, and whose success nothing outside is told of
+/// before a later waited write (whose flush covers it: the WAL is written in order). The worker's claim and its
+/// answers are such writes: lost, the event runs again, and the ledger's intents, each flushed before its call, make
+/// the run search FreshBooks instead of calling twice.
+///
+/// `write_tx!(store, flush_pending, "op", |conn| body)` returns the body's value with its
+/// [`PendingFlush`](crate::sqlite_writer::PendingFlush), for a caller that answers others once the flush is done while
+/// it goes on (the ingestor). Both forms return the body's value, not a `Result`, and leave on an error with `?`.
 macro_rules! write_tx {
     ($store:expr, flushed_later, $op:literal, |$c:ident| $body:expr) => {
         match &$store.pool {
@@ -279,8 +255,8 @@ mod queue;
 mod rate;
 mod refresh_lock;
 mod signal;
-mod sqlite_readers;
 mod sqlite_direct;
+mod sqlite_readers;
 mod sqlite_writer;
 mod store;
 mod tenant_config;

@@ -206,7 +206,7 @@ impl Store {
     pub async fn claim(&self, req: &ClaimRequest) -> Result<Vec<Claimed>> {
         let (claimed, last_served) = match &self.pool {
             Pool::Sqlite(_, writer) => {
-                // The claim does not wait for the disk (as `on_write!(…, flushed_later, …)`): a claim lost to a
+                // The claim does not wait for the disk (as `write_tx!(…, flushed_later, …)`): a claim lost to a
                 // power cut leaves its events queued, to be claimed again.
                 sqlite::claim(&mut writer.lock().await, req, self.last_turn()).await?
             }
@@ -255,7 +255,16 @@ impl Store {
                     read_as_of
                 ]
             )?;
-            finish(conn, done, lease, EventState::Done, None, Wake::IfSuccessor, now).await
+            finish(
+                conn,
+                done,
+                lease,
+                EventState::Done,
+                None,
+                Wake::IfSuccessor,
+                now,
+            )
+            .await
         })?;
         self.wake_if(wake);
         Ok(())
@@ -321,7 +330,16 @@ impl Store {
                     i64::from(lease.attempt)
                 ]
             )?;
-            finish(conn, done, lease, EventState::Retrying, Some(error), when, now).await
+            finish(
+                conn,
+                done,
+                lease,
+                EventState::Retrying,
+                Some(error),
+                when,
+                now,
+            )
+            .await
         })?;
         self.wake_if(wake);
         Ok(())
@@ -350,7 +368,16 @@ impl Store {
                     class.as_str()
                 ]
             )?;
-            finish(conn, done, lease, EventState::Dead, Some(reason), Wake::IfSuccessor, now).await
+            finish(
+                conn,
+                done,
+                lease,
+                EventState::Dead,
+                Some(reason),
+                Wake::IfSuccessor,
+                now,
+            )
+            .await
         })?;
         self.wake_if(wake);
         Ok(())

@@ -46,7 +46,11 @@ impl WriteConnection {
     ///
     /// # Errors
     /// [`Error::Database`] when the file cannot be opened or a setting is refused.
-    pub(crate) fn open(path: &Path, sqlx: SqliteConnection, busy_timeout: Duration) -> Result<Self> {
+    pub(crate) fn open(
+        path: &Path,
+        sqlx: SqliteConnection,
+        busy_timeout: Duration,
+    ) -> Result<Self> {
         let op = "open the direct write connection";
         let direct = Connection::open(path).map_err(Error::db(op))?;
         direct
@@ -99,7 +103,11 @@ impl Drop for DirectTx<'_> {
 }
 
 /// Runs `sql` with `params` bound to `$1`, `$2`…; the number of rows it changed.
-pub(crate) fn execute(conn: &Connection, sql: &str, params: &[&dyn ToSql]) -> rusqlite::Result<u64> {
+pub(crate) fn execute(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+) -> rusqlite::Result<u64> {
     let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, params)?;
     stmt.raw_execute()
@@ -137,7 +145,9 @@ pub(crate) fn fetch_optional<R: FromDirectRow>(
 /// Binds `params` to `$1`, `$2`… by name or, for SQL written with `?`, in order.
 fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[&dyn ToSql]) -> rusqlite::Result<()> {
     for (n, param) in params.iter().enumerate() {
-        let index = stmt.parameter_index(&format!("${}", n + 1))?.unwrap_or(n + 1);
+        let index = stmt
+            .parameter_index(&format!("${}", n + 1))?
+            .unwrap_or(n + 1);
         stmt.raw_bind_parameter(index, param)?;
     }
     Ok(())

@@ -1,11 +1,13 @@
-//! SQLite's one write connection: every write of the process takes it in turn and, once done with it, waits until
-//! what it committed is on disk.
+//! SQLite's write connections: every write of the process takes them in turn and, once done, waits until what it
+//! committed is on disk.
 //!
-//! One connection, because SQLite drops a connection's page cache whenever another connection has written; held
-//! outside a pool, because a pool checks a connection with a round trip to its thread each time it is handed back;
-//! taken in turn in process, so this process's writers queue here instead of sleeping in SQLite's busy handler while
-//! another holds SQLite's write lock. With `synchronous = full` the commits are made durable in groups, after the
-//! connection is handed on ([`crate::wal_sync`]).
+//! Two connections behind one mutex ([`WriteConnection`]): sqlx's, for the writes written with sqlx (`on_write!`),
+//! and the direct one for the hot transactions (`write_tx!`, [`crate::sqlite_direct`]). Few, because SQLite drops a
+//! connection's page cache whenever another connection has written, and the hot writes all use one; held outside a
+//! pool, because a pool checks a connection with a round trip to its thread each time it is handed back; taken in
+//! turn in process, so this process's writers queue here instead of sleeping in SQLite's busy handler while another
+//! holds SQLite's write lock. With `synchronous = full` the commits are made durable in groups, after the connections
+//! are handed on ([`crate::wal_sync`]).
 
 use crate::error::Result;
 use crate::sqlite_direct::{DirectTx, WriteConnection};

@@ -1,6 +1,6 @@
 //! Group durability for SQLite's commits: one flush of the WAL for every commit made since the last one.
 //!
-//! With `synchronous = full`, SQLite fsyncs the WAL inside each COMMIT, while the process's one write connection is
+//! With `synchronous = full`, SQLite fsyncs the WAL inside each COMMIT, while the process's write connection is
 //! held: the writes queued behind it wait for that flush, and every commit pays for its own. Instead, the write
 //! connection runs with `synchronous = normal` (a COMMIT writes its WAL frames, no fsync), and a syncer thread
 //! flushes the WAL file once for all the commits made since its last flush. A write returns only once a flush that
@@ -17,9 +17,11 @@
 //! - A read may see a commit before its flush. What Ferry does outside on the strength of a read (a FreshBooks or
 //!   Kentico write, a webhook's 2xx) comes after a write of its own returned (the ledger's intent, the event's
 //!   insert), and that write's flush covers every commit before it.
-//! - A few writes do not wait at all (`on_write!(…, flushed_later, …)`: the worker's claim and `complete`). Lost to a
+//! - A few writes do not wait at all (`write_tx!(…, flushed_later, …)`: the worker's claim and `complete`). Lost to a
 //!   power cut, the event runs again, as after a `kill -9` just before the write, and a later waited write's flush
 //!   covers them anyway.
+//! - The store has two write connections to the file (sqlx's and the direct one, `sqlite_direct`), behind one mutex:
+//!   their commits go to the same WAL in the order they are made, so the above holds for both.
 //!
 //! A failed flush poisons the store's writes: which pages reached the disk is unknown (Linux may drop the dirty
 //! pages it failed to write), so every waiting and later write fails with that error, as Postgres does by default

@@ -84,44 +84,51 @@ impl Store {
             let mut conn = conn;
             let mut inserted: HashSet<(String, String)> = HashSet::new();
             lock_insert_order(conn.reborrow(), events.iter().map(|e| e.tenant.as_str())).await?;
-            on_conn!(conn.reborrow(), |c| {
-                for chunk in events.chunks(ROWS_PER_STATEMENT) {
-                    let mut q = QueryBuilder::new(
-                        "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, \
+            on_conn!(
+                conn.reborrow(),
+                |c| {
+                    for chunk in events.chunks(ROWS_PER_STATEMENT) {
+                        let mut q = QueryBuilder::new(
+                            "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, \
                          object_id, object_guid, object_last_modified, payload, state, attempts, \
                          next_attempt_at, received_at, queued_at, updated_at) ",
-                    );
-                    q.push_values(chunk, |mut row, ev| {
-                        let env = &ev.envelope;
-                        row.push_bind(ev.tenant.as_str().to_owned())
-                            .push_bind(env.id.clone())
-                            .push_bind(env.kind.as_str())
-                            .push_bind(env.ordering_key())
-                            .push_bind(env.object.object_type.clone())
-                            .push_bind(env.object.id)
-                            .push_bind(env.object.guid.to_string())
-                            .push_bind(to_ms(env.object.last_modified))
-                            .push_bind(ev.payload.clone())
-                            .push("'queued', 0")
-                            .push_bind(now)
-                            .push_bind(now)
-                            .push_bind(now)
-                            .push_bind(now);
-                    });
-                    q.push(" ON CONFLICT (tenant, event_id) DO NOTHING RETURNING tenant, event_id");
-                    let rows: Vec<(String, String)> = q
-                        .build_query_as()
-                        .fetch_all(&mut *c)
-                        .await
-                        .map_err(Error::db("insert events"))?;
-                    inserted.extend(rows);
-                }
-                Ok::<_, Error>(())
-            }, direct |d| {
-                // One prepared statement, run per event: no round trip to save.
-                for ev in events {
-                    let env = &ev.envelope;
-                    let row = crate::sqlite_direct::fetch_optional::<(String, String)>(
+                        );
+                        q.push_values(chunk, |mut row, ev| {
+                            let env = &ev.envelope;
+                            row.push_bind(ev.tenant.as_str().to_owned())
+                                .push_bind(env.id.clone())
+                                .push_bind(env.kind.as_str())
+                                .push_bind(env.ordering_key())
+                                .push_bind(env.object.object_type.clone())
+                                .push_bind(env.object.id)
+                                .push_bind(env.object.guid.to_string())
+                                .push_bind(to_ms(env.object.last_modified))
+                                .push_bind(ev.payload.clone())
+                                .push("'queued', 0")
+                                .push_bind(now)
+                                .push_bind(now)
+                                .push_bind(now)
+                                .push_bind(now);
+                        });
+                        q.push(
+                            " ON CONFLICT (tenant, event_id) DO NOTHING RETURNING tenant, event_id",
+                        );
+                        let rows: Vec<(String, String)> = q
+                            .build_query_as()
+                            .fetch_all(&mut *c)
+                            .await
+                            .map_err(Error::db("insert events"))?;
+                        inserted.extend(rows);
+                    }
+                    Ok::<_, Error>(())
+                },
+                direct
+                    | d
+                    | {
+                        // One prepared statement, run per event: no round trip to save.
+                        for ev in events {
+                            let env = &ev.envelope;
+                            let row = crate::sqlite_direct::fetch_optional::<(String, String)>(
                         d,
                         "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, object_id, \
                          object_guid, object_last_modified, payload, state, attempts, next_attempt_at, received_at, \
@@ -141,10 +148,11 @@ impl Store {
                         ],
                     )
                     .map_err(Error::db("insert events"))?;
-                    inserted.extend(row);
-                }
-                Ok(())
-            })?;
+                            inserted.extend(row);
+                        }
+                        Ok(())
+                    }
+            )?;
             if !inserted.is_empty() {
                 notify_work(conn).await?;
             }
