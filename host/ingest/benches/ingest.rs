@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 
 const KEY: &[u8] = b"bench-secret-bench-secret";
 
+/// The allocator the `ferry` binary runs with (host/ferry/src/lib.rs), so the figures are the shipped host's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn env_or(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
