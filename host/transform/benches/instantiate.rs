@@ -34,6 +34,10 @@ use support::*;
 
 const WARMUP: usize = 300;
 
+/// The allocator the `ferry` binary runs with (host/ferry/src/lib.rs), so the figures are the shipped host's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Samples per section: `FERRY_BENCH_EVENTS`, default 3,000.
 fn events() -> usize {
     env_number("FERRY_BENCH_EVENTS").unwrap_or(3_000)
