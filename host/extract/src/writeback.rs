@@ -102,6 +102,17 @@ pub fn decide(
                 status,
             }
         }
+        // A withdrawn payment only ever takes an order back: an order it already took back to the refunded status
+        // stays there (FreshBooks may send a deletion twice, and the second runs after the first's write).
+        Standing::Partial
+            if refund
+                && policy
+                    .refunded_status
+                    .as_deref()
+                    .is_some_and(|s| is(s.trim())) =>
+        {
+            return None;
+        }
         Standing::Partial => PaidWrite {
             is_paid: None,
             status: status_change(policy.partial_status.as_ref()),
@@ -229,6 +240,51 @@ mod tests {
             ),
             None
         );
+    }
+
+    /// FreshBooks sent a payment's deletion twice, the second after the first had run: the first took the paid order
+    /// back to the refunded status; the second finds the invoice still partly paid (a deposit stays) and must leave
+    /// the order there, not move it on to the partial status (found by the payments-back journey, whose duplicate
+    /// delivery arrived after the first had started).
+    #[test]
+    fn a_refund_seen_again_leaves_the_order_it_already_took_back() {
+        let p = PaymentsConfig {
+            partial_status: Some("InProgress".into()),
+            refunded_status: Some("PaymentFailed".into()),
+            ..PaymentsConfig::default()
+        };
+        let first = decide(
+            &p,
+            Standing::Partial,
+            true,
+            &order(true, "PaymentReceived"),
+            &cancelled(),
+        )
+        .unwrap();
+        assert_eq!(
+            (first.is_paid, first.status.as_deref()),
+            (Some(false), Some("PaymentFailed"))
+        );
+        assert_eq!(
+            decide(
+                &p,
+                Standing::Partial,
+                true,
+                &order(false, "PaymentFailed"),
+                &cancelled()
+            ),
+            None
+        );
+        // A new payment on that invoice is news again: partly paid.
+        let w = decide(
+            &p,
+            Standing::Partial,
+            false,
+            &order(false, "PaymentFailed"),
+            &cancelled(),
+        )
+        .unwrap();
+        assert_eq!((w.is_paid, w.status.as_deref()), (None, Some("InProgress")));
     }
 
     #[test]

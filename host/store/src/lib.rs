@@ -77,7 +77,6 @@ macro_rules! on_pool {
 /// that leaves early (`?`, `return`) skips that wait, so it must do so only before its commit (an error, a rollback).
 /// Postgres locks rows, not the database: the body runs at once. Inside the body, call no other writing method of
 /// the store (the connection is not reentrant).
-///
 macro_rules! on_write {
     ($store:expr, |$p:ident| $body:expr) => {
         match &$store.pool {
@@ -107,7 +106,8 @@ macro_rules! on_write {
 ///
 /// `write_tx!(store, flush_pending, "op", |conn| body)` returns the body's value with its
 /// [`PendingFlush`](crate::sqlite_writer::PendingFlush), for a caller that answers others once the flush is done while
-/// it goes on (the ingestor). Both forms return the body's value, not a `Result`, and leave on an error with `?`.
+/// it goes on (the ingestor); that form returns a (value, flush) pair and leaves on an error with `?`, the others
+/// return the body's `Result`.
 macro_rules! write_tx {
     ($store:expr, flushed_later, $op:literal, |$c:ident| $body:expr) => {
         match &$store.pool {
