@@ -108,9 +108,8 @@ pub(crate) fn execute(
     sql: &str,
     params: &[&dyn ToSql],
 ) -> rusqlite::Result<u64> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    bind(&mut stmt, params)?;
-    stmt.raw_execute()
+    prepared(conn, sql, params)?
+        .raw_execute()
         .map(|n| u64::try_from(n).unwrap_or(u64::MAX))
 }
 
@@ -120,8 +119,7 @@ pub(crate) fn fetch_all<R: FromDirectRow>(
     sql: &str,
     params: &[&dyn ToSql],
 ) -> rusqlite::Result<Vec<R>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    bind(&mut stmt, params)?;
+    let mut stmt = prepared(conn, sql, params)?;
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
@@ -136,21 +134,26 @@ pub(crate) fn fetch_optional<R: FromDirectRow>(
     sql: &str,
     params: &[&dyn ToSql],
 ) -> rusqlite::Result<Option<R>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    bind(&mut stmt, params)?;
+    let mut stmt = prepared(conn, sql, params)?;
     let mut rows = stmt.raw_query();
     rows.next()?.map(R::from_row).transpose()
 }
 
-/// Binds `params` to `$1`, `$2`… by name or, for SQL written with `?`, in order.
-fn bind(stmt: &mut rusqlite::CachedStatement<'_>, params: &[&dyn ToSql]) -> rusqlite::Result<()> {
+/// `sql` prepared (or taken from the connection's cache) with `params` bound to `$1`, `$2`… by name or, for SQL
+/// written with `?`, in order.
+fn prepared<'c>(
+    conn: &'c Connection,
+    sql: &str,
+    params: &[&dyn ToSql],
+) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+    let mut stmt = conn.prepare_cached(sql)?;
     for (n, param) in params.iter().enumerate() {
         let index = stmt
             .parameter_index(&format!("${}", n + 1))?
             .unwrap_or(n + 1);
         stmt.raw_bind_parameter(index, param)?;
     }
-    Ok(())
+    Ok(stmt)
 }
 
 /// A row read into a tuple, column by column (what sqlx's `query_as` does for tuples).
