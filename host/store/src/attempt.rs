@@ -216,30 +216,28 @@ impl AttemptRecord {
                         .map_err(Error::db("record steps"))
                         .map(drop)
                 },
-                direct
-                    | d
-                    | {
-                        // One prepared statement, run per step: no round trip to save.
-                        let sql = "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) \
+                |d| {
+                    // One prepared statement, run per step: no round trip to save.
+                    let sql = "INSERT INTO event_steps (event_seq, attempt, step, started_at, duration_ms, ok, detail) \
                            VALUES ($1, $2, $3, $4, $5, $6, $7)";
-                        steps.iter().try_for_each(|step| {
-                            crate::sqlite_direct::execute(
-                                d,
-                                sql,
-                                &[
-                                    &job.0,
-                                    &i64::from(attempt),
-                                    &step.name,
-                                    &to_ms(step.started_at),
-                                    &dur_ms(step.duration),
-                                    &step.ok,
-                                    &step.detail.to_string(),
-                                ],
-                            )
-                            .map(drop)
-                            .map_err(Error::db("record steps"))
-                        })
-                    }
+                    steps.iter().try_for_each(|step| {
+                        crate::sqlite_direct::execute(
+                            d,
+                            sql,
+                            &[
+                                &job.0,
+                                &i64::from(attempt),
+                                &step.name,
+                                &to_ms(step.started_at),
+                                &dur_ms(step.duration),
+                                &step.ok,
+                                &step.detail.to_string(),
+                            ],
+                        )
+                        .map(drop)
+                        .map_err(Error::db("record steps"))
+                    })
+                }
             )?;
         }
         // What the run read its object as of counts only for a run that completes (see `coverage`); the completing

@@ -305,7 +305,7 @@ pub(crate) async fn write_results(
                 .map_err(Error::db("record call results"))
                 .map(drop)
         },
-        direct | d | {
+        |d| {
             // One prepared statement, run per result: no round trip to save.
             latest.iter().try_for_each(|r| {
                 crate::sqlite_direct::execute(

@@ -17,11 +17,11 @@
 //! - `error`: the crate's [`Error`] with its worker [`Disposition`](ferry_model::Disposition).
 //! - `backend`: the two pools, the `on_pool!` dispatch and the few statements that differ per backend.
 //! - `store`: opening the database, running migrations, time helpers.
-//! - `sqlite_readers`, `sqlite_writer`: SQLite's read connections and its one write connection, which every write
+//! - `sqlite_readers`, `sqlite_writer`: SQLite's read connections and its write connections, which every write
 //!   takes in turn.
-//! - `sqlite_direct`: the hot write transactions run directly on the write connection's handle, one hand-off to
-//!   sqlx's thread per transaction instead of one per statement; the `execute!` / `fetch_*!` macros that run one
-//!   statement on a connection of any kind.
+//! - `sqlite_direct`: the write transactions every event makes, run on a second, direct write connection on the
+//!   caller's thread instead of a round trip to sqlx's connection thread per statement; the `execute!` / `fetch_*!`
+//!   macros that run one statement on a connection of any kind.
 //! - `wal_sync`: SQLite's commits made durable in groups, one WAL flush for every commit made since the last.
 //! - `signal`: the in-process wake-up signal, fed from other hosts by `LISTEN/NOTIFY` on Postgres.
 //! - `waiter`: waking idle workers ([`Store::wait_for_work`], [`WorkWaiter`]).
@@ -178,11 +178,11 @@ macro_rules! postgres_tx {
     }};
 }
 
-/// `on_conn!(conn, |c| body)` runs `body` with `c` bound to the sqlx connection inside a [`backend::Conn`], whichever
-/// backend it is (the body is compiled once per backend, like `on_pool!`), and `direct |d| body` with `d` bound to
-/// SQLite's write connection used directly (`sqlite_direct`).
+/// `on_conn!(conn, |c| body, |d| direct)` runs `body` with `c` bound to the sqlx connection inside a
+/// [`backend::Conn`], whichever backend it is (the body is compiled once per backend, like `on_pool!`), or `direct`
+/// with `d` bound to SQLite's direct write connection (`sqlite_direct`).
 macro_rules! on_conn {
-    ($conn:expr, |$c:ident| $body:expr, direct |$d:ident| $direct:expr) => {
+    ($conn:expr, |$c:ident| $body:expr, |$d:ident| $direct:expr) => {
         match $conn {
             $crate::backend::Conn::Sqlite($c) => $body,
             $crate::backend::Conn::Postgres($c) => $body,
@@ -200,7 +200,7 @@ macro_rules! execute {
             .await
             .map(|r| r.rows_affected())
             .map_err($crate::error::Error::db($what)),
-        direct |d| $crate::sqlite_direct::execute(d, $sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
+        |d| $crate::sqlite_direct::execute(d, $sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
             .map_err($crate::error::Error::db($what)))
     };
 }
@@ -212,7 +212,7 @@ macro_rules! fetch_all {
             .fetch_all(c)
             .await
             .map_err($crate::error::Error::db($what)),
-        direct |d| $crate::sqlite_direct::fetch_all::<$row>(d, $sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
+        |d| $crate::sqlite_direct::fetch_all::<$row>(d, $sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
             .map_err($crate::error::Error::db($what)))
     };
 }
@@ -224,7 +224,7 @@ macro_rules! fetch_optional {
             .fetch_optional(c)
             .await
             .map_err($crate::error::Error::db($what)),
-        direct |d| $crate::sqlite_direct::fetch_optional::<$row>(d, $sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
+        |d| $crate::sqlite_direct::fetch_optional::<$row>(d, $sql, &[$(&$arg as &dyn rusqlite::ToSql),*])
             .map_err($crate::error::Error::db($what)))
     };
 }

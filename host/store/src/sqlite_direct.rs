@@ -1,5 +1,5 @@
-//! SQLite's write connection used directly, for the write transactions every event makes (its answer, its ledger
-//! intents): no hand-off to another thread at all, where sqlx makes two thread switches for every statement.
+//! SQLite's write connection used directly, for the write transactions every event makes (its claim, its insert,
+//! its ledger intents, its answer): no hand-off to another thread at all, where sqlx makes two thread switches for every statement.
 //!
 //! sqlx runs each SQLite connection on a thread of its own and sends it every statement, BEGIN and COMMIT, waiting
 //! for the answer, and the write connection is held through all of those round trips: an event's answer alone was
@@ -7,8 +7,8 @@
 //! opened by [`WriteConnection::open`], on the caller's thread. Both connections are behind the store's one write
 //! mutex ([`crate::sqlite_writer::SqliteWriter`]), so they never meet at SQLite's write lock, and both commit to the
 //! same WAL, which the group sync flushes ([`crate::wal_sync`]). SQLite drops a connection's page cache when the
-//! other one has written; the writes left on sqlx's connection are the rare ones, and the claim and the ingestor's
-//! batches.
+//! other one has written; the writes left on sqlx's connection are the rare ones (admin changes, alert state, the
+//! usage flush, tokens).
 //!
 //! Statements are the store's portable SQL: parameters are written `$1`, `$2`… (bound by name here: SQLite sees
 //! `$1` as a name, numbered in the order names first appear), and the `execute!` / `fetch_all!` / `fetch_optional!`

@@ -50,6 +50,13 @@ pub enum InsertOutcome {
     Duplicate,
 }
 
+/// One event's INSERT, on SQLite's direct write connection (a prepared statement: no round trip to save by
+/// inserting several rows at once).
+const INSERT_ONE: &str = "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, object_id, \
+     object_guid, object_last_modified, payload, state, attempts, next_attempt_at, received_at, queued_at, \
+     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, $10, $10, $10, $10) ON CONFLICT (tenant, \
+     event_id) DO NOTHING RETURNING tenant, event_id";
+
 /// Rows per multi-row INSERT: 14 parameters each, well under SQLite's 32766 and Postgres' 65535 limits.
 const ROWS_PER_STATEMENT: usize = 512;
 
@@ -122,36 +129,30 @@ impl Store {
                     }
                     Ok::<_, Error>(())
                 },
-                direct
-                    | d
-                    | {
-                        // One prepared statement, run per event: no round trip to save.
-                        for ev in events {
-                            let env = &ev.envelope;
-                            let row = crate::sqlite_direct::fetch_optional::<(String, String)>(
-                        d,
-                        "INSERT INTO events (tenant, event_id, kind, ordering_key, object_type, object_id, \
-                         object_guid, object_last_modified, payload, state, attempts, next_attempt_at, received_at, \
-                         queued_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, $10, $10, \
-                         $10, $10) ON CONFLICT (tenant, event_id) DO NOTHING RETURNING tenant, event_id",
-                        &[
-                            &ev.tenant.as_str(),
-                            &env.id,
-                            &env.kind.as_str(),
-                            &env.ordering_key(),
-                            &env.object.object_type,
-                            &env.object.id,
-                            &env.object.guid.to_string(),
-                            &to_ms(env.object.last_modified),
-                            &ev.payload,
-                            &now,
-                        ],
-                    )
-                    .map_err(Error::db("insert events"))?;
-                            inserted.extend(row);
-                        }
-                        Ok(())
+                |d| {
+                    for ev in events {
+                        let env = &ev.envelope;
+                        let row = crate::sqlite_direct::fetch_optional::<(String, String)>(
+                            d,
+                            INSERT_ONE,
+                            &[
+                                &ev.tenant.as_str(),
+                                &env.id,
+                                &env.kind.as_str(),
+                                &env.ordering_key(),
+                                &env.object.object_type,
+                                &env.object.id,
+                                &env.object.guid.to_string(),
+                                &to_ms(env.object.last_modified),
+                                &ev.payload,
+                                &now,
+                            ],
+                        )
+                        .map_err(Error::db("insert events"))?;
+                        inserted.extend(row);
                     }
+                    Ok(())
+                }
             )?;
             if !inserted.is_empty() {
                 notify_work(conn).await?;
