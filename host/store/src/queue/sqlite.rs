@@ -1,5 +1,5 @@
-//! The SQLite claim: one `BEGIN IMMEDIATE` transaction on the direct write connection. SQLite has one writer, so claims never overlap and
-//! what the transaction reads (ready events, running counts) stays true until it commits.
+//! The SQLite claim: one `BEGIN IMMEDIATE` transaction on the direct write connection. SQLite has one writer, so
+//! claims never overlap and what the transaction reads (ready events, running counts) stays true until it commits.
 
 use super::{
     ClaimRequest, Claimed, ClaimedRow, claim_returning, in_turn, limit_for, no_earlier_unfinished,
