@@ -55,6 +55,8 @@ fn workers() -> WorkerConfig {
         backoff_max_ms: 1_000,
         lease_secs: 10,
         reconcile_every_secs: 0,
+        load_retry_ms: 20,
+        ..WorkerConfig::default()
     }
 }
 

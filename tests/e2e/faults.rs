@@ -41,6 +41,55 @@ async fn replies_lost_after_commit_never_duplicate_anything() -> anyhow::Result<
     Ok(())
 }
 
+/// A FreshBooks write that fails in passing — a 503, then a reply lost after the write committed — is run again
+/// within the event's attempt: the event completes in its one run instead of going back to the queue (to wait out
+/// the worker's backoff and read Kentico again), and FreshBooks still holds each object once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_failing_in_passing_is_run_again_within_the_attempt() -> anyhow::Result<()> {
+    let app = TestApp::builder()
+        .with_seed(14)
+        .without_workers()
+        .spawn()
+        .await?;
+    let mix = OrderMix {
+        invalid: 0.0,
+        foreign_currency: 0.0,
+        paid: 1.0,
+    };
+    let delivered = async || {
+        app.sandbox
+            .kentico
+            .wait_webhooks_idle(Duration::from_secs(30))
+            .await
+    };
+    // One order first, so that the host holds its FreshBooks token: a token refresh (a POST too) whose reply is lost
+    // disconnects the tenant (FreshBooks rotates refresh tokens), which is not what this test is about.
+    let mut placed = app.place(0..1, &mix).await;
+    anyhow::ensure!(delivered().await, "the webhooks were not delivered");
+    app.drain().await?;
+
+    let faults = app.sandbox.freshbooks.faults().clone();
+    faults.fail_next_write(503);
+    faults.drop_next_write_reply();
+    placed.extend(app.place(1..2, &mix).await);
+    anyhow::ensure!(delivered().await, "the webhooks were not delivered");
+    let drained = app.drain().await?;
+    assert_eq!(
+        drained.retried, 0,
+        "no event went back to the queue: {drained:?}"
+    );
+    let fired = faults.counters();
+    assert_eq!(
+        (fired.failed_next, fired.dropped_replies),
+        (1, 1),
+        "both faults fired"
+    );
+    assert!(drained.completed >= 1, "{drained:?}");
+    assert_exactly_once(&app.settle(&placed).await?);
+    app.stop().await;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttling_bursts_are_waited_out() -> anyhow::Result<()> {
     let app = TestApp::spawn(13).await?;

@@ -51,6 +51,8 @@ pub fn fast_workers() -> WorkerConfig {
         backoff_max_ms: 2_000,
         lease_secs: 10,
         reconcile_every_secs: 1,
+        load_retry_ms: 20,
+        ..WorkerConfig::default()
     }
 }
 

@@ -127,6 +127,11 @@ impl App {
                 base_ms: workers.backoff_base_ms,
                 cap_ms: workers.backoff_max_ms,
             },
+            load_retries: workers.load_retries,
+            load_backoff: Backoff {
+                base_ms: workers.load_retry_ms,
+                cap_ms: workers.load_retry_ms.saturating_mul(4),
+            },
         };
         let (alerts, alerts_task) = crate::alerts::start(&config, tenants.clone(), store.clone());
         let pipeline = Pipeline::new(store.clone(), tenants.clone(), exchange, retry, claim)

@@ -82,9 +82,9 @@ pub struct SecretsConfig {
     pub key_file: Option<PathBuf>,
 }
 
-/// Worker pool and retry policy.
+/// Worker pool and retry policy. Every field has a default, so a `[worker]` section names only what it changes.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct WorkerConfig {
     /// Concurrent events across all tenants.
     pub concurrency: usize,
@@ -94,6 +94,13 @@ pub struct WorkerConfig {
     pub backoff_base_ms: u64,
     /// Longest retry delay in milliseconds.
     pub backoff_max_ms: u64,
+    /// Times an order's FreshBooks writes run again within the event when FreshBooks failed in passing (a 5xx, a
+    /// reset, a timeout) before the event goes back to the queue under the backoff above; 0 sends it back at once.
+    /// The ledger makes the rerun safe: what is done is not redone, a write with an unknown outcome is searched for.
+    pub load_retries: u32,
+    /// Pause before such a rerun in milliseconds (full jitter; doubles each time, at most 4×). A `Retry-After`
+    /// longer than 4× this sends the event back to the queue instead.
+    pub load_retry_ms: u64,
     /// How long a claimed event stays leased to one worker, in seconds. The worker renews it every third of that
     /// while the event runs, so this only bounds how long a dead host's events wait before another host takes them
     /// (before: 60 s, and a dead host holding a tenant's every slot stalled it for a minute).
@@ -109,6 +116,8 @@ impl Default for WorkerConfig {
             max_attempts: 8,
             backoff_base_ms: 500,
             backoff_max_ms: 300_000,
+            load_retries: 2,
+            load_retry_ms: 100,
             lease_secs: 15,
             reconcile_every_secs: 60,
         }

@@ -54,6 +54,10 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// Delay between attempts.
     pub backoff: Backoff,
+    /// Times the load runs again within an attempt when FreshBooks failed in passing, before the attempt ends.
+    pub load_retries: u32,
+    /// Pause before such a rerun; a longer `Retry-After` than its cap ends the attempt instead.
+    pub load_backoff: Backoff,
 }
 
 /// Everything a worker needs; cheap to clone.

@@ -116,6 +116,21 @@ impl Error {
         matches!(self, Self::Http { source, .. } if source.refused_for_certain())
     }
 
+    /// True when FreshBooks failed in passing (a 5xx, a reset, a timeout, a refused connection) without asking for a
+    /// pause longer than `longest`: the load may run again at once, within the event. The ledger makes that safe:
+    /// what is done is not redone, and a write whose outcome is unknown is searched for by its marker first.
+    pub fn failed_in_passing(&self, longest: std::time::Duration) -> bool {
+        match self {
+            Self::Http { source, .. } if source.is_downstream_failure() => {
+                match source.disposition() {
+                    Disposition::Retry { after } => after.is_none_or(|a| a <= longest),
+                    Disposition::DeadLetter { .. } | Disposition::Disconnected { .. } => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
     /// False when the call was refused locally (breaker open) and should not count as an attempt.
     pub fn burns_attempt(&self) -> bool {
         !matches!(self, Self::Http { source, .. } if !source.burns_attempt())
@@ -164,6 +179,43 @@ mod tests {
             Error::store("x", "db busy").disposition(),
             Disposition::Retry { after: None }
         );
+    }
+
+    #[test]
+    fn only_a_passing_downstream_failure_runs_the_load_again_in_the_event() {
+        let http = |source| Error::Http {
+            what: "create invoice".into(),
+            source,
+        };
+        let server = |retry_after| ferry_outbound::Error::Server {
+            what: "create invoice".into(),
+            status: 503,
+            write: true,
+            body: String::new(),
+            retry_after,
+        };
+        let longest = std::time::Duration::from_millis(400);
+        assert!(http(server(None)).failed_in_passing(longest));
+        assert!(
+            http(ferry_outbound::Error::Transport {
+                what: "x".into(),
+                write: true,
+                reason: "reset".into(),
+            })
+            .failed_in_passing(longest)
+        );
+        // FreshBooks asked for a longer pause: the worker waits it out, without holding the event's slot.
+        assert!(!http(server(Some(std::time::Duration::from_secs(30)))).failed_in_passing(longest));
+        // A 429 is the budget, not a failure; a refusal and our own database are not FreshBooks failing.
+        assert!(
+            !http(ferry_outbound::Error::Throttled {
+                what: "x".into(),
+                retry_after: None,
+            })
+            .failed_in_passing(longest)
+        );
+        assert!(!Error::store("x", "db busy").failed_in_passing(longest));
+        assert!(!Error::refused("x", "email invalid").failed_in_passing(longest));
     }
 
     #[test]

@@ -211,9 +211,10 @@ impl Error {
         }
     }
 
-    /// True when this failure says the downstream is unhealthy (counts against the breaker). A 429 does not:
-    /// the downstream is healthy and said when to come back, and a throttle burst must not open the breaker.
-    pub(crate) fn is_downstream_failure(&self) -> bool {
+    /// True when this failure says the downstream is unhealthy (counts against the breaker): a 5xx, a reset, a
+    /// timeout, a refused connection. A 429 does not: the downstream is healthy and said when to come back, and a
+    /// throttle burst must not open the breaker.
+    pub fn is_downstream_failure(&self) -> bool {
         matches!(
             self,
             Self::Timeout { .. }

@@ -66,6 +66,8 @@ struct State {
     retry_after_secs: Option<u64>,
     reset_remaining: u32,
     drop_reply_remaining: u32,
+    /// One-shot faults for the next writes only (any method but GET, HEAD, OPTIONS), in arrival order.
+    next_writes: Vec<WriteFault>,
     outage_until: Option<Instant>,
     /// Whether the open outage window closes connections instead of answering 503.
     outage_refuse: bool,
@@ -85,6 +87,15 @@ pub(crate) enum Action {
     },
     /// Close the connection without running the handler.
     Reset,
+    /// Run the handler, then close the connection instead of replying.
+    DropReply,
+}
+
+/// A one-shot fault armed for the next write.
+#[derive(Debug, Clone, Copy)]
+enum WriteFault {
+    /// Answer with this status without running the handler.
+    Fail(u16),
     /// Run the handler, then close the connection instead of replying.
     DropReply,
 }
@@ -113,6 +124,7 @@ impl Faults {
             retry_after_secs: None,
             reset_remaining: 0,
             drop_reply_remaining: 0,
+            next_writes: Vec::new(),
             outage_until: None,
             outage_refuse: false,
             counters: FaultCounters::default(),
@@ -197,6 +209,18 @@ impl Faults {
         self.lock().drop_reply_remaining = count;
     }
 
+    /// Answers the next write (any method but GET, HEAD, OPTIONS) with `status` without running it; reads pass.
+    /// Queued behind the write faults already armed.
+    pub fn fail_next_write(&self, status: u16) {
+        self.lock().next_writes.push(WriteFault::Fail(status));
+    }
+
+    /// Lets the next write run (committing its effects) and then drops its reply; reads pass. Queued behind the
+    /// write faults already armed.
+    pub fn drop_next_write_reply(&self) {
+        self.lock().next_writes.push(WriteFault::DropReply);
+    }
+
     /// Answers every API request with 503 for `duration` from now.
     pub fn outage_for(&self, duration: Duration) {
         let mut s = self.lock();
@@ -235,6 +259,7 @@ impl Faults {
         s.retry_after_secs = None;
         s.reset_remaining = 0;
         s.drop_reply_remaining = 0;
+        s.next_writes.clear();
         s.outage_until = None;
         s.counters = FaultCounters::default();
     }
@@ -263,10 +288,12 @@ impl Faults {
         }
     }
 
-    /// Decides the delay and action for one API request, consuming one-shot faults and RNG draws.
+    /// Decides the delay and action for one API request (`write`: any method but GET, HEAD, OPTIONS), consuming
+    /// one-shot faults and RNG draws.
     ///
-    /// Precedence: outage, fail-next, 429 burst, reset, drop-reply (armed, then random), random 5xx.
-    pub(crate) fn decide(&self) -> (Duration, Action) {
+    /// Precedence: outage, fail-next, a write's armed fault, 429 burst, reset, drop-reply (armed, then random),
+    /// random 5xx.
+    pub(crate) fn decide(&self, write: bool) -> (Duration, Action) {
         let mut s = self.lock();
         let s = &mut *s;
         s.counters.requests += 1;
@@ -312,6 +339,25 @@ impl Faults {
                     retry_after: None,
                 },
             );
+        }
+        if write && !s.next_writes.is_empty() {
+            return match s.next_writes.remove(0) {
+                WriteFault::Fail(status) => {
+                    s.counters.failed_next += 1;
+                    (
+                        delay,
+                        Action::Respond {
+                            status,
+                            kind: FaultKind::FailNext,
+                            retry_after: None,
+                        },
+                    )
+                }
+                WriteFault::DropReply => {
+                    s.counters.dropped_replies += 1;
+                    (delay, Action::DropReply)
+                }
+            };
         }
         if s.throttle_remaining > 0 {
             s.throttle_remaining -= 1;
@@ -391,7 +437,24 @@ mod tests {
     use super::*;
 
     fn run(faults: &Faults, n: usize) -> Vec<Action> {
-        (0..n).map(|_| faults.decide().1).collect()
+        (0..n).map(|_| faults.decide(false).1).collect()
+    }
+
+    #[test]
+    fn write_faults_wait_for_a_write() {
+        let f = Faults::new(1);
+        f.fail_next_write(503);
+        f.drop_next_write_reply();
+        assert_eq!(f.decide(false).1, Action::Pass, "a read passes");
+        assert!(matches!(
+            f.decide(true).1,
+            Action::Respond { status: 503, .. }
+        ));
+        assert_eq!(f.decide(false).1, Action::Pass);
+        assert_eq!(f.decide(true).1, Action::DropReply);
+        assert_eq!(f.decide(true).1, Action::Pass, "each fault fires once");
+        let c = f.counters();
+        assert_eq!((c.failed_next, c.dropped_replies), (1, 1));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::tenants::adapters::StoreLedger;
 use ferry_model::{Conversion, Drafts, EventEnvelope, EventKind, Order};
 use ferry_store::{Claimed, EventTag, Outcome, Step};
 use std::future::Future;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use time::OffsetDateTime;
 
 impl Pipeline {
@@ -75,6 +75,46 @@ impl Pipeline {
             tracing::warn!(%error, step = name, "Could not record step.");
         }
         result
+    }
+
+    /// Runs the load step, and runs it again — up to `load_retries` times, `load_backoff` apart — when FreshBooks
+    /// failed in passing (a 503, a reset, a lost reply): a fault costs a short pause inside the attempt instead of a
+    /// trip back through the queue under the worker's backoff, with the Kentico reads, the validation and the plugins
+    /// done again (issue 20). The ledger keeps the rerun exactly-once: writes already done are not redone (the
+    /// attempt's held-back results included), and a write whose outcome is unknown is searched for by its marker
+    /// before it is sent again. Each run is a step of the run history.
+    pub(super) async fn load<T, F, Fut>(
+        &self,
+        claimed: &Claimed,
+        detail: impl Fn(&T) -> serde_json::Value,
+        run: F,
+    ) -> Result<T, StepError>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, ferry_load::Error>>,
+    {
+        let backoff = self.retry.load_backoff;
+        let mut reruns = 0;
+        loop {
+            let result = self
+                .step(claimed, "load", &detail, async { Ok(run().await?) })
+                .await;
+            match result {
+                Err(StepError::Load(error))
+                    if reruns < self.retry.load_retries
+                        && error.failed_in_passing(Duration::from_millis(backoff.cap_ms)) =>
+                {
+                    let delay = backoff
+                        .delay_for(reruns, &error.disposition())
+                        .unwrap_or_default();
+                    tracing::info!(%error, delay_ms = delay.as_millis() as u64,
+                        "FreshBooks failed in passing; the load runs again within the attempt.");
+                    tokio::time::sleep(delay).await;
+                    reruns += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Tags the event with a business key for search (best effort, like the run history's steps).
@@ -162,18 +202,14 @@ impl Pipeline {
             )
             .await?;
 
+        let ledger =
+            StoreLedger::for_attempt(self.store.clone(), tenant.id.clone(), claimed.lease.clone());
         let synced = self
-            .step(
+            .load(
                 claimed,
-                "load",
                 |s: &ferry_load::Synced| serde_json::to_value(s).unwrap_or_default(),
-                async {
-                    let ledger = StoreLedger::for_attempt(
-                        self.store.clone(),
-                        tenant.id.clone(),
-                        claimed.lease.clone(),
-                    );
-                    Ok(ferry_load::sync_order(
+                || {
+                    ferry_load::sync_order(
                         &tenant.freshbooks,
                         &ledger,
                         &tenant.id,
@@ -181,7 +217,6 @@ impl Pipeline {
                         &drafts,
                         &tenant.sync,
                     )
-                    .await?)
                 },
             )
             .await?;

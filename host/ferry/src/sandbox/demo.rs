@@ -490,6 +490,7 @@ fn demo_workers() -> WorkerConfig {
         backoff_max_ms: 3_000,
         lease_secs: 30,
         reconcile_every_secs: 2,
+        ..WorkerConfig::default()
     }
 }
 

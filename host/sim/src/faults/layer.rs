@@ -60,8 +60,12 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let faults = self.faults.clone();
+        let write = !matches!(
+            *request.method(),
+            http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+        );
         Box::pin(async move {
-            let (delay, action) = faults.decide();
+            let (delay, action) = faults.decide(write);
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
