@@ -95,6 +95,7 @@ impl Pipeline {
     {
         let backoff = self.retry.load_backoff;
         let mut reruns = 0;
+        let mut failed = None;
         loop {
             let result = self
                 .step(claimed, "load", &detail, async { Ok(run().await?) })
@@ -111,6 +112,13 @@ impl Pipeline {
                         "FreshBooks failed in passing; the load runs again within the attempt.");
                     tokio::time::sleep(delay).await;
                     reruns += 1;
+                    failed = Some(error);
+                }
+                // A rerun can only do better than the failure before it: one that met the breaker the failures
+                // opened (a wait that spends no attempt) answers with that failure, as the attempt would have
+                // without the rerun, so an outage still spends the event's attempts.
+                Err(error) if !error.burns_attempt() && failed.is_some() => {
+                    return Err(failed.map_or(error, StepError::Load));
                 }
                 other => return other,
             }
