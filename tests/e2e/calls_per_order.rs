@@ -16,8 +16,9 @@ const HAPPY_PATH_BOUND: f64 = 4.0;
 /// order, items, addresses, customer, every SKU and its tax class's rates), 5.28 with SKUs and tax rates cached
 /// and an order read lately not assembled again while its `OrderLastModified` stands; 4.33 once an event whose
 /// `last_modified` that read already covers costs no call at all (order, items, addresses and customer read once
-/// per order). Issue 20's goal is 5.
-const KENTICO_BOUND: f64 = 5.0;
+/// per order). Issue 20's goal is 5. Reading the order with its child objects (`children=true`: items and
+/// addresses come with it) leaves the order and its customer: measured 2026-12-06 at 4.33 before, 2.12 after.
+const KENTICO_BOUND: f64 = 3.0;
 
 fn kentico_calls(app: &TestApp) -> BTreeMap<String, u64> {
     app.sandbox.kentico.request_counts()

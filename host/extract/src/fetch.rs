@@ -2,7 +2,7 @@
 
 use crate::{
     Error, Result,
-    kentico::{KenticoClient, ListQuery, Row},
+    kentico::{Children, KenticoClient, ListQuery, Row},
     map,
 };
 use ferry_model::{Address, CurrencyCode, Customer, Order, TaxClass};
@@ -56,34 +56,25 @@ pub async fn fetch_order_since(
 /// rate), status, currency and payment option, and maps it to a canonical [`Order`]. An order read lately whose
 /// `OrderLastModified` has not moved is not read again beyond its row: the second webhook of a checkout (created,
 /// paid) costs one call instead of eight (issue 20). Kentico bumps `OrderLastModified` on every change to the
-/// order, its items and its addresses; a customer's own changes arrive as customer events.
+/// order, its items and its addresses; a customer's own changes arrive as customer events. The order is read with
+/// its child objects (`children=true`), so its items and addresses cost no call of their own when they come with it:
+/// an order is two calls (order, customer) once the reference data and SKUs are cached.
 ///
 /// # Errors
 /// [`Error::NotFound`] when the order is gone (dead-letter); classified HTTP errors (retry); [`Error::Malformed`].
 #[tracing::instrument(skip_all, fields(order_id, stage = "extract"))]
 pub async fn fetch_order(client: &KenticoClient, order_id: i64) -> Result<Order> {
     let what = format!("fetch order {order_id} from kentico");
-    let row = client.get_object("ecommerce.order", order_id).await?;
+    let (row, mut children) = client
+        .get_object_with_children("ecommerce.order", order_id)
+        .await?;
     let stamp = row.string("OrderLastModified");
     if let Some(order) = client.recent_order(order_id, &stamp) {
         return Ok((*order).clone());
     }
-    let items = client
-        .children(
-            "ecommerce.order",
-            order_id,
-            "ecommerce.orderitem",
-            &ListQuery::default(),
-        )
-        .await?;
-    let addresses = client
-        .children(
-            "ecommerce.order",
-            order_id,
-            "ecommerce.orderaddress",
-            &ListQuery::default(),
-        )
-        .await?;
+    let items = order_children(client, &mut children, order_id, "ecommerce.orderitem").await?;
+    let addresses =
+        order_children(client, &mut children, order_id, "ecommerce.orderaddress").await?;
 
     let mut billing = None;
     let mut shipping = None;
@@ -168,6 +159,47 @@ pub async fn fetch_order(client: &KenticoClient, order_id: i64) -> Result<Order>
     let order = map::order(&row, parts).map_err(malformed(&what))?;
     client.remember_order(order_id, stamp, std::sync::Arc::new(order.clone()));
     Ok(order)
+}
+
+/// The order's child objects of `child_type`: those that came with the order's read when they can be taken as all
+/// of them (see [`inline_children`]), otherwise read on their own (`/children/`, every page).
+async fn order_children(
+    client: &KenticoClient,
+    children: &mut Children,
+    order_id: i64,
+    child_type: &str,
+) -> Result<Vec<Row>> {
+    let parent_column = match child_type {
+        "ecommerce.orderitem" => "OrderItemOrderID",
+        _ => "AddressOrderID",
+    };
+    match inline_children(children, child_type, parent_column, order_id) {
+        Some(rows) => Ok(rows),
+        None => {
+            client
+                .children(
+                    "ecommerce.order",
+                    order_id,
+                    child_type,
+                    &ListQuery::default(),
+                )
+                .await
+        }
+    }
+}
+
+/// The rows of `child_type` a read brought with its parent, when they can be taken as all of them: the list is
+/// there, not empty (an empty one may be a type the server did not include, and an order without addresses costs
+/// the separate read), and every row names `parent` in `parent_column`. `None` otherwise: read them on their own.
+fn inline_children(
+    children: &mut Children,
+    child_type: &str,
+    parent_column: &str,
+    parent: i64,
+) -> Option<Vec<Row>> {
+    let rows = children.remove(child_type)?;
+    let whole = !rows.is_empty() && rows.iter().all(|r| r.int(parent_column) == Some(parent));
+    whole.then_some(rows)
 }
 
 /// Country and state ids of a destination, for tax rates.
@@ -389,6 +421,40 @@ pub async fn changed_customers_since(
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    fn rows(json: &[&str]) -> Vec<Row> {
+        json.iter().map(|j| Row::from_json(j).unwrap()).collect()
+    }
+
+    #[test]
+    fn children_that_came_with_the_order_are_used_only_when_they_are_its_own_and_some() {
+        let mut children = Children::new();
+        children.insert(
+            "ecommerce.orderitem".into(),
+            rows(&[
+                r#"{"OrderItemID":1,"OrderItemOrderID":7}"#,
+                r#"{"OrderItemID":2,"OrderItemOrderID":7}"#,
+            ]),
+        );
+        children.insert("ecommerce.orderaddress".into(), vec![]);
+        children.insert(
+            "ecommerce.orderstatususer".into(),
+            rows(&[r#"{"OrderStatusUserID":1,"OrderID":8}"#]),
+        );
+        let items = inline_children(&mut children, "ecommerce.orderitem", "OrderItemOrderID", 7);
+        assert_eq!(items.map(|r| r.len()), Some(2));
+        // An empty list may be a type the server left out: read on its own.
+        assert!(
+            inline_children(&mut children, "ecommerce.orderaddress", "AddressOrderID", 7).is_none()
+        );
+        // A type that did not come at all, or rows of another parent: read on their own.
+        assert!(
+            inline_children(&mut children, "ecommerce.orderitem", "OrderItemOrderID", 7).is_none()
+        );
+        assert!(
+            inline_children(&mut children, "ecommerce.orderstatususer", "OrderID", 7).is_none()
+        );
+    }
 
     #[test]
     fn watermark_is_written_in_its_own_offset() {

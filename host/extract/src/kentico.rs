@@ -6,7 +6,7 @@ mod rows;
 mod xml;
 
 pub use client::{DOWNSTREAM, KenticoClient, ListQuery, Page};
-pub use rows::Row;
+pub use rows::{Children, Row};
 pub use xml::{
     PaymentResult, parse_coupon_codes, parse_custom_data, parse_payment_result, parse_summary,
 };

@@ -153,6 +153,31 @@ pub(crate) fn parse_single(body: &str) -> Result<Row, String> {
     Ok(Row::from_map(inner))
 }
 
+/// An object's child objects as one read brought them: child object type (lower case) → rows.
+pub type Children = HashMap<String, Vec<Row>>;
+
+/// Reads a single-object body asked with `children=true&hierarchy=true`: `{"data":{…columns…, "children":
+/// {"<child object type>":[{…}, …], …}}}` (K13's `HierarchyHelper`; docs/kentico.md §3.5). The object's row leaves
+/// the `children` node out; a body without one gives no children.
+pub(crate) fn parse_single_with_children(body: &str) -> Result<(Row, Children), String> {
+    let mut row = parse_single(body)?;
+    let mut children = Children::new();
+    let Some((_, node)) = row.cols.remove("children") else {
+        return Ok((row, children));
+    };
+    let lists: RawMap =
+        serde_json::from_str(node.get()).map_err(|e| format!("children is not an object: {e}"))?;
+    for (object_type, list) in lists {
+        let rows: Vec<RawMap> = serde_json::from_str(list.get())
+            .map_err(|e| format!("children {object_type} is not a list of objects: {e}"))?;
+        children.insert(
+            object_type.to_ascii_lowercase(),
+            rows.into_iter().map(Row::from_map).collect(),
+        );
+    }
+    Ok((row, children))
+}
+
 /// Reads a collection body `{"<type>s":[{"<Table>":[rows…]},{"TotalRecords":[{"TotalRecords":"n"}]}]}`.
 /// Returns the rows and the unpaged total (the row count when Kentico sent no `TotalRecords`).
 pub(crate) fn parse_list(body: &str) -> Result<(Vec<Row>, u64), String> {
@@ -214,6 +239,36 @@ mod tests {
             row.uuid("ORDERGUID").unwrap().to_string(),
             "3f1c2a9e-5b7d-4c11-9a4e-2d7f0c8b6a51"
         );
+    }
+
+    #[test]
+    fn an_object_with_its_children_reads_each_child_type() {
+        let body = r#"{ "data": { "OrderID": 27, "OrderTotalPrice": 54.570000000, "children": {
+            "ecommerce.orderitem": [ { "OrderItemID": 51, "OrderItemOrderID": 27, "OrderItemUnitPrice": 13.500000000 },
+                                     { "OrderItemID": 52, "OrderItemOrderID": 27, "OrderItemUnitPrice": 1.000000000,
+                                       "children": { "ecommerce.orderitemskufile": [] } } ],
+            "ecommerce.orderaddress": [],
+            "Ecommerce.OrderStatusUser": [ { "OrderStatusUserID": 3 } ] } } }"#;
+        let (order, children) = parse_single_with_children(body).unwrap();
+        assert_eq!(order.int("OrderID"), Some(27));
+        assert!(!order.has("children"), "the node is not a column");
+        assert_eq!(
+            order.decimal("OrderTotalPrice"),
+            Some(Decimal::new(5457, 2))
+        );
+        let items = &children["ecommerce.orderitem"];
+        assert_eq!(items.len(), 2);
+        assert_eq!(
+            items[0].decimal("OrderItemUnitPrice"),
+            Some(Decimal::new(135, 1))
+        );
+        assert_eq!(items[1].int("OrderItemOrderID"), Some(27));
+        assert!(children["ecommerce.orderaddress"].is_empty());
+        assert_eq!(children["ecommerce.orderstatususer"].len(), 1);
+        // A server that ignores `children=true` answers the object alone.
+        let (alone, none) = parse_single_with_children(r#"{"data":{"OrderID":27}}"#).unwrap();
+        assert_eq!(alone.int("OrderID"), Some(27));
+        assert!(none.is_empty());
     }
 
     #[test]

@@ -84,6 +84,10 @@ struct Params {
     top_n: usize,
     offset: usize,
     max_records: Option<usize>,
+    /// `children=true`: a single object comes with its child objects.
+    children: bool,
+    /// `hierarchy=true`: those children nested under a `children` node.
+    hierarchy: bool,
 }
 
 fn params(uri: &Uri) -> Result<Params, RestError> {
@@ -104,10 +108,19 @@ fn params(uri: &Uri) -> Result<Params, RestError> {
             "topn" => p.top_n = number("topn", &v)?,
             "offset" => p.offset = number("offset", &v)?,
             "maxrecords" => p.max_records = Some(number("maxrecords", &v)?),
+            // As ValidationHelper.GetBoolean reads them; anything else is the default, false.
+            "children" => p.children = flag(&v),
+            "hierarchy" => p.hierarchy = flag(&v),
             _ => {}
         }
     }
     Ok(p)
+}
+
+/// A boolean query parameter: `true` or `1` (any case) is true.
+fn flag(v: &str) -> bool {
+    let v = v.trim();
+    v.eq_ignore_ascii_case("true") || v == "1"
 }
 
 fn format(p: &Params, headers: &HeaderMap) -> Result<Format, RestError> {
@@ -376,6 +389,16 @@ fn single(
     fmt: Format,
 ) -> Result<String, RestError> {
     let cols = columns(table.class(), p)?;
+    if p.children {
+        return Ok(render::single_with_children(
+            table,
+            i,
+            &cols,
+            store,
+            fmt,
+            p.hierarchy,
+        ));
+    }
     Ok(render::single(table, i, &cols, store, fmt))
 }
 

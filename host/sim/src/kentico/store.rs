@@ -94,6 +94,25 @@ pub(crate) const CLASSES: &[&Class] = &[
     State::CLASS,
 ];
 
+/// Every object type the store serves (the names [`Store::table`] knows).
+const OBJECT_TYPES: [&str; 15] = [
+    "ecommerce.order",
+    "ecommerce.orderitem",
+    "ecommerce.orderaddress",
+    "ecommerce.customer",
+    "ecommerce.address",
+    "ecommerce.sku",
+    "ecommerce.orderstatus",
+    "ecommerce.currency",
+    "ecommerce.taxclass",
+    "ecommerce.taxclasscountry",
+    "ecommerce.taxclassstate",
+    "ecommerce.paymentoption",
+    "ecommerce.shippingoption",
+    "cms.country",
+    "cms.state",
+];
+
 impl Store {
     /// Generates the store for `config`: reference data, customers, and `config.orders` orders of history
     /// spread over the 60 days before now.
@@ -159,6 +178,22 @@ impl Store {
             _ => return None,
         };
         Some(t)
+    }
+
+    /// The tables whose objects are children of `object_type` (their class names it as parent), each with its
+    /// parent-id column: what `children=true` includes with an object.
+    pub(crate) fn child_tables(&self, object_type: &str) -> Vec<(&dyn Table, usize)> {
+        OBJECT_TYPES
+            .iter()
+            .filter_map(|t| self.table(t))
+            .filter_map(|table| {
+                let (parent, column) = table.class().parent?;
+                if !parent.eq_ignore_ascii_case(object_type) {
+                    return None;
+                }
+                table.class().column(column).map(|c| (table, c))
+            })
+            .collect()
     }
 
     /// The items of an order.

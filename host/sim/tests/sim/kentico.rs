@@ -348,6 +348,52 @@ async fn bad_queries_are_refused() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `children=true` brings an object's child objects with it, as HierarchyHelper exports them: one list per child
+/// type, named by object type, under a `children` node with `hierarchy=true` and beside the columns without; the same
+/// rows `/children/<type>` lists. Without the flag the object comes alone.
+#[tokio::test]
+async fn an_object_comes_with_its_children_when_asked() -> anyhow::Result<()> {
+    let ctx = Ctx::seeded(4).await?;
+    let (items, _) = ctx
+        .rows("ecommerce.order/1/children/ecommerce.orderitem?format=json")
+        .await?;
+    let (addresses, _) = ctx
+        .rows("ecommerce.order/1/children/ecommerce.orderaddress?format=json")
+        .await?;
+    let nested = ctx
+        .json("ecommerce.order/1?format=json&children=true&hierarchy=true")
+        .await?;
+    let data = &nested["data"];
+    assert_eq!(data["OrderID"], 1);
+    assert_eq!(data["children"]["ecommerce.orderitem"], Value::Array(items));
+    assert_eq!(
+        data["children"]["ecommerce.orderaddress"],
+        Value::Array(addresses.clone())
+    );
+    let flat = ctx
+        .json("ecommerce.order/1?format=json&children=TRUE")
+        .await?;
+    assert_eq!(
+        flat["data"]["ecommerce.orderaddress"],
+        Value::Array(addresses)
+    );
+    assert!(flat["data"].get("children").is_none());
+    let alone = ctx.json("ecommerce.order/1?format=json").await?;
+    assert!(
+        alone["data"].get("children").is_none()
+            && alone["data"].get("ecommerce.orderitem").is_none()
+    );
+    let (_, xml) = ctx
+        .text("ecommerce.order/1?children=true&hierarchy=true")
+        .await?;
+    assert!(
+        xml.starts_with("<data><COM_Order>")
+            && xml.contains("</COM_Order><children><COM_OrderItem>"),
+        "{xml}"
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn children_guid_code_names_and_site_variants() -> anyhow::Result<()> {
     let ctx = Ctx::seeded(4).await?;
