@@ -72,9 +72,22 @@ pub async fn fetch_order(client: &KenticoClient, order_id: i64) -> Result<Order>
     if let Some(order) = client.recent_order(order_id, &stamp) {
         return Ok((*order).clone());
     }
-    let items = order_children(client, &mut children, order_id, "ecommerce.orderitem").await?;
-    let addresses =
-        order_children(client, &mut children, order_id, "ecommerce.orderaddress").await?;
+    let mut children_of = async |child_type, parent_column| match inline_children(
+        &mut children,
+        child_type,
+        parent_column,
+        order_id,
+    ) {
+        Some(rows) => Ok(rows),
+        None => {
+            let all = ListQuery::default();
+            client
+                .children("ecommerce.order", order_id, child_type, &all)
+                .await
+        }
+    };
+    let items = children_of("ecommerce.orderitem", "OrderItemOrderID").await?;
+    let addresses = children_of("ecommerce.orderaddress", "AddressOrderID").await?;
 
     let mut billing = None;
     let mut shipping = None;
@@ -159,33 +172,6 @@ pub async fn fetch_order(client: &KenticoClient, order_id: i64) -> Result<Order>
     let order = map::order(&row, parts).map_err(malformed(&what))?;
     client.remember_order(order_id, stamp, std::sync::Arc::new(order.clone()));
     Ok(order)
-}
-
-/// The order's child objects of `child_type`: those that came with the order's read when they can be taken as all
-/// of them (see [`inline_children`]), otherwise read on their own (`/children/`, every page).
-async fn order_children(
-    client: &KenticoClient,
-    children: &mut Children,
-    order_id: i64,
-    child_type: &str,
-) -> Result<Vec<Row>> {
-    let parent_column = match child_type {
-        "ecommerce.orderitem" => "OrderItemOrderID",
-        _ => "AddressOrderID",
-    };
-    match inline_children(children, child_type, parent_column, order_id) {
-        Some(rows) => Ok(rows),
-        None => {
-            client
-                .children(
-                    "ecommerce.order",
-                    order_id,
-                    child_type,
-                    &ListQuery::default(),
-                )
-                .await
-        }
-    }
 }
 
 /// The rows of `child_type` a read brought with its parent, when they can be taken as all of them: the list is

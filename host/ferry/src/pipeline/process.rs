@@ -117,7 +117,7 @@ impl Pipeline {
                 // A rerun can only do better than the failure before it: one that met the breaker the failures
                 // opened (a wait that spends no attempt) answers with that failure, as the attempt would have
                 // without the rerun, so an outage still spends the event's attempts.
-                Err(error) if !error.burns_attempt() && failed.is_some() => {
+                Err(error) if !error.burns_attempt() => {
                     return Err(failed.map_or(error, StepError::Load));
                 }
                 other => return other,
