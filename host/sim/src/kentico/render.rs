@@ -54,57 +54,29 @@ fn xml_row(out: &mut String, table: &dyn Table, i: usize, cols: &[usize], store:
     out.push('>');
 }
 
-/// One object: `{"data":{…}}` or `<data><Table>…</Table></data>`.
-// guess: flat columns inside `data` for JSON (the XML layout is observed, the JSON one inferred in docs/kentico.md §3.5).
+/// One object: `{"data":{…}}` or `<data><Table>…</Table></data>`; with `children` (`children=true`, carrying
+/// `hierarchy=`) its child objects follow, as K13's `HierarchyHelper.ExportObject` writes them: per child object
+/// type, `"<object type>": [ {…}, … ]` (an empty list for a type without objects), each child exported the same way
+/// (its own children after its columns); with `hierarchy=true` the lists sit under a `"children": { … }` node (XML:
+/// `<children>…</children>`), without it beside the columns.
+// guess: flat columns inside `data` for JSON (the XML layout is observed, the JSON one inferred in docs/kentico.md §3.5);
+// the children follow HierarchyHelper's source.
 pub(crate) fn single(
     table: &dyn Table,
     i: usize,
     cols: &[usize],
     store: &Store,
     format: Format,
+    children: Option<bool>,
 ) -> String {
     let mut out = String::new();
-    match format {
-        Format::Json => {
-            out.push_str("{\"data\":");
-            json_row(&mut out, table, i, cols, store);
-            out.push('}');
-        }
-        Format::Xml => {
-            out.push_str("<data>");
-            xml_row(&mut out, table, i, cols, store);
-            out.push_str("</data>");
-        }
-    }
-    out
-}
-
-/// One object with its child objects (`children=true`), as K13's `HierarchyHelper.ExportObject` writes it: the
-/// object's columns, then, per child object type, `"<object type>": [ {…}, … ]` (an empty list for a type without
-/// objects), each child exported the same way (its own children after its columns). With `hierarchy=true` the lists
-/// sit under a `"children": { … }` node (XML: `<children>…</children>`), without it beside the columns.
-// guess: the object's columns flat inside `data` (as for `single`); the rest follows HierarchyHelper's source.
-pub(crate) fn single_with_children(
-    table: &dyn Table,
-    i: usize,
-    cols: &[usize],
-    store: &Store,
-    format: Format,
-    hierarchy: bool,
-) -> String {
-    let mut out = String::new();
-    match format {
-        Format::Json => {
-            out.push_str("{\"data\":");
-            json_tree(&mut out, table, i, cols, store, hierarchy);
-            out.push('}');
-        }
-        Format::Xml => {
-            out.push_str("<data>");
-            xml_tree(&mut out, table, i, cols, store, hierarchy);
-            out.push_str("</data>");
-        }
-    }
+    let (open, close) = match format {
+        Format::Json => ("{\"data\":", "}"),
+        Format::Xml => ("<data>", "</data>"),
+    };
+    out.push_str(open);
+    tree(&mut out, table, i, cols, store, format, children);
+    out.push_str(close);
     out
 }
 
@@ -127,65 +99,56 @@ fn children_of<'s>(
         .collect()
 }
 
-fn json_tree(
+/// Row `i` in `format`, followed by its child objects when `children` says so (see [`single`]).
+fn tree(
     out: &mut String,
     table: &dyn Table,
     i: usize,
     cols: &[usize],
     store: &Store,
-    hierarchy: bool,
+    format: Format,
+    children: Option<bool>,
 ) {
-    json_row(out, table, i, cols, store);
-    let children = children_of(table, i, store);
-    if children.is_empty() {
+    let json = format == Format::Json;
+    if json {
+        json_row(out, table, i, cols, store);
+    } else {
+        xml_row(out, table, i, cols, store);
+    }
+    let Some(hierarchy) = children else {
+        return;
+    };
+    let lists = children_of(table, i, store);
+    if lists.is_empty() {
         return;
     }
-    out.pop(); // the row's closing brace: its children follow its columns
-    out.push_str(if hierarchy { ",\"children\":{" } else { "," });
-    for (n, (child, rows)) in children.iter().enumerate() {
-        if n > 0 {
-            out.push(',');
-        }
-        out.push_str(&format!("\"{}\":[", child.class().object_type));
-        let all: Vec<usize> = (0..child.class().columns.len()).collect();
-        for (k, &r) in rows.iter().enumerate() {
-            if k > 0 {
-                out.push(',');
-            }
-            json_tree(out, *child, r, &all, store, hierarchy);
-        }
-        out.push(']');
-    }
-    if hierarchy {
-        out.push('}');
-    }
-    out.push('}');
-}
-
-fn xml_tree(
-    out: &mut String,
-    table: &dyn Table,
-    i: usize,
-    cols: &[usize],
-    store: &Store,
-    hierarchy: bool,
-) {
-    xml_row(out, table, i, cols, store);
-    let children = children_of(table, i, store);
-    if children.is_empty() {
-        return;
-    }
-    if hierarchy {
+    if json {
+        out.pop(); // the row's closing brace: its children follow its columns
+        out.push_str(if hierarchy { ",\"children\":{" } else { "," });
+    } else if hierarchy {
         out.push_str("<children>");
     }
-    for (child, rows) in &children {
+    for (n, (child, rows)) in lists.iter().enumerate() {
+        if json {
+            out.push_str(if n > 0 { "," } else { "" });
+            out.push_str(&format!("\"{}\":[", child.class().object_type));
+        }
         let all: Vec<usize> = (0..child.class().columns.len()).collect();
-        for &r in rows {
-            xml_tree(out, *child, r, &all, store, hierarchy);
+        for (k, &r) in rows.iter().enumerate() {
+            if json && k > 0 {
+                out.push(',');
+            }
+            tree(out, *child, r, &all, store, format, children);
+        }
+        if json {
+            out.push(']');
         }
     }
-    if hierarchy {
-        out.push_str("</children>");
+    match (json, hierarchy) {
+        (true, true) => out.push_str("}}"),
+        (true, false) => out.push('}'),
+        (false, true) => out.push_str("</children>"),
+        (false, false) => {}
     }
 }
 

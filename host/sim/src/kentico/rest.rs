@@ -389,17 +389,8 @@ fn single(
     fmt: Format,
 ) -> Result<String, RestError> {
     let cols = columns(table.class(), p)?;
-    if p.children {
-        return Ok(render::single_with_children(
-            table,
-            i,
-            &cols,
-            store,
-            fmt,
-            p.hierarchy,
-        ));
-    }
-    Ok(render::single(table, i, &cols, store, fmt))
+    let children = p.children.then_some(p.hierarchy);
+    Ok(render::single(table, i, &cols, store, fmt, children))
 }
 
 fn by_code(
