@@ -6,7 +6,6 @@ use ferry_sim::kentico::{LineSpec, OrderSpec, PlacedOrder, SkuKind};
 use ferry_tests::TestApp;
 use ferry_transform::AnomalyConfig;
 use reqwest::StatusCode;
-use std::time::Duration;
 
 /// Ordinary orders placed before the outlier.
 const ORDINARY: usize = 6;
@@ -44,14 +43,7 @@ async fn place_and_drain(
             ..OrderSpec::default()
         })
         .await;
-    anyhow::ensure!(
-        app.sandbox
-            .kentico
-            .wait_webhooks_idle(Duration::from_secs(30))
-            .await,
-        "the webhook was not delivered"
-    );
-    Ok((placed, app.drain().await?))
+    Ok((placed, app.drain_webhooks().await?))
 }
 
 /// The live invoices FreshBooks has for an order.
@@ -170,13 +162,7 @@ async fn an_outlier_order_is_held_for_review_until_one_replay_sends_it() -> anyh
 
     // A later change to the order (paid in Kentico) is not held again: the order was sent.
     assert!(app.sandbox.kentico.mark_paid(outlier.id).await);
-    assert!(
-        app.sandbox
-            .kentico
-            .wait_webhooks_idle(Duration::from_secs(30))
-            .await
-    );
-    let drained = app.drain().await?;
+    let drained = app.drain_webhooks().await?;
     assert_eq!(drained.dead_lettered, 0, "{drained:?}");
     assert_eq!(
         invoices_of(&app, &outlier),

@@ -442,6 +442,22 @@ impl TestApp {
         }
     }
 
+    /// Waits until the Kentico simulator has delivered every webhook it queued (30 s at most), then runs what they
+    /// queued, as [`TestApp::drain`] does.
+    ///
+    /// # Errors
+    /// The webhooks were not delivered in time, or as [`TestApp::drain`].
+    pub async fn drain_webhooks(&self) -> anyhow::Result<Drained> {
+        anyhow::ensure!(
+            self.sandbox
+                .kentico
+                .wait_webhooks_idle(Duration::from_secs(30))
+                .await,
+            "the Kentico webhooks were not delivered within 30 s"
+        );
+        self.drain().await
+    }
+
     /// Drains again and again, waiting out retry backoffs, until no event is queued, running or retrying.
     ///
     /// # Errors
