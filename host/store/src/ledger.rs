@@ -139,18 +139,14 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the read fails.
     pub async fn ledger_lookup(&self, tenant: &TenantId, key: &str) -> Result<Option<LedgerEntry>> {
-        let row: Option<LedgerRow> = on_pool!(&self.pool, |p| {
-            sqlx::query_as(
+        let row: Option<LedgerRow> = on_read!(&self.pool, |c| fetch_optional!(
+            c,
             "SELECT key, state, external_id, payload_hash, created_at, updated_at FROM idempotency \
              WHERE tenant = $1 AND key = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(key)
-        .fetch_optional(p)
-        .await
-        .map_err(Error::db("look up ledger"))?
-        });
-        Ok(row.map(LedgerRow::into_entry))
+            "look up ledger",
+            [tenant.as_str(), key] -> LedgerRow
+        ))?;
+        Ok(row.map(into_entry))
     }
 
     /// The ledger rows of several keys of one tenant, read in one query (the keys without a row are left out).
@@ -171,45 +167,46 @@ impl Store {
              tenant = $1 AND key IN ({})",
             placeholders.join(", ")
         );
-        let rows: Vec<LedgerRow> = on_pool!(&self.pool, |p| {
-            let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(tenant.as_str());
-            for key in keys {
-                query = query.bind(key);
+        let t = tenant.as_str();
+        let rows: Vec<LedgerRow> = on_read!(&self.pool, |c| on_conn!(
+            c,
+            |p| {
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(t);
+                for key in keys {
+                    query = query.bind(key);
+                }
+                query.fetch_all(p).await
             }
-            query
-                .fetch_all(p)
-                .await
-                .map_err(Error::db("look up ledger keys"))?
-        });
-        Ok(rows.into_iter().map(LedgerRow::into_entry).collect())
+            .map_err(Error::db("look up ledger keys")),
+            |d| {
+                let params: Vec<&dyn rusqlite::ToSql> = std::iter::once(&t as &dyn rusqlite::ToSql)
+                    .chain(keys.iter().map(|k| k as &dyn rusqlite::ToSql))
+                    .collect();
+                crate::sqlite_direct::fetch_all(d, &sql, &params)
+                    .map_err(Error::db("look up ledger keys"))
+            }
+        ))?;
+        Ok(rows.into_iter().map(into_entry).collect())
     }
 }
 
-/// An `idempotency` row as stored.
-#[derive(sqlx::FromRow)]
-struct LedgerRow {
-    key: String,
-    state: String,
-    external_id: Option<String>,
-    payload_hash: String,
-    created_at: i64,
-    updated_at: i64,
-}
+/// An `idempotency` row as stored: key, state, external id, payload hash, created and updated (Unix ms).
+type LedgerRow = (String, String, Option<String>, String, i64, i64);
 
-impl LedgerRow {
-    fn into_entry(self) -> LedgerEntry {
-        LedgerEntry {
-            key: self.key,
-            state: if self.state == "done" {
-                LedgerState::Done
-            } else {
-                LedgerState::Intent
-            },
-            external_id: self.external_id,
-            payload_hash: self.payload_hash,
-            created_at: from_ms(self.created_at),
-            updated_at: from_ms(self.updated_at),
-        }
+fn into_entry(
+    (key, state, external_id, payload_hash, created_at, updated_at): LedgerRow,
+) -> LedgerEntry {
+    LedgerEntry {
+        key,
+        state: if state == "done" {
+            LedgerState::Done
+        } else {
+            LedgerState::Intent
+        },
+        external_id,
+        payload_hash,
+        created_at: from_ms(created_at),
+        updated_at: from_ms(updated_at),
     }
 }
 

@@ -70,6 +70,67 @@ macro_rules! on_pool {
     };
 }
 
+/// `on_read!(pool, |c| body)` runs a read with `c` bound to a [`backend::Conn`]: on SQLite a direct read connection
+/// (`sqlite_readers`: its statements run on the caller's thread, no hand-off to sqlx's), on Postgres a connection
+/// of the pool. For the reads every event makes; its statements are written with `fetch_*!` or helpers taking a
+/// `Conn`.
+macro_rules! on_read {
+    ($pool:expr, |$c:ident| $body:expr) => {
+        match $pool {
+            $crate::backend::Pool::Sqlite(readers, _) => {
+                let mut reader = readers.direct().await?;
+                let $c = $crate::backend::Conn::Direct(&mut *reader);
+                $body
+            }
+            $crate::backend::Pool::Postgres(pool) => {
+                let mut pooled = pool
+                    .acquire()
+                    .await
+                    .map_err($crate::error::Error::db("take a connection for a read"))?;
+                let $c = $crate::backend::Conn::Postgres(&mut *pooled);
+                $body
+            }
+        }
+    };
+}
+
+/// `read_tx!(pool, "op", |c| body)` is `on_read!` for several reads that must see one snapshot: `body` (an
+/// expression of type `Result<T>`, which may `.await`) runs inside a read transaction, ended after it.
+macro_rules! read_tx {
+    ($pool:expr, $op:literal, |$c:ident| $body:expr) => {
+        match $pool {
+            $crate::backend::Pool::Sqlite(readers, _) => {
+                let mut reader = readers.direct().await?;
+                let mut tx =
+                    $crate::sqlite_direct::DirectTx::read(&mut *reader, concat!("begin ", $op))?;
+                let out: $crate::error::Result<_> = {
+                    let $c = $crate::backend::Conn::Direct(tx.conn());
+                    async { $body }.await
+                };
+                out.and_then(|v| tx.commit(concat!("end ", $op)).map(|()| v))
+            }
+            $crate::backend::Pool::Postgres(pool) => {
+                let mut tx = pool
+                    .begin()
+                    .await
+                    .map_err($crate::error::Error::db(concat!("begin ", $op)))?;
+                let out: $crate::error::Result<_> = {
+                    let $c = $crate::backend::Conn::Postgres(&mut *tx);
+                    async { $body }.await
+                };
+                match out {
+                    Ok(v) => tx
+                        .commit()
+                        .await
+                        .map_err($crate::error::Error::db(concat!("end ", $op)))
+                        .map(|()| v),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    };
+}
+
 /// `on_write!(store, |p| body)` is `on_pool!` for a body that writes: on SQLite it first takes the store's write
 /// connection, so the host's writers queue in process, in order, instead of meeting at SQLite's write lock, where a
 /// writer that finds it taken sleeps in the busy handler (1, 2, 5, 10 … up to 100 ms) however soon the lock frees;

@@ -10,7 +10,6 @@ use crate::event::JobId;
 use crate::store::{Store, from_ms, now_ms};
 use crate::usage::{self, UsageCounts};
 use ferry_model::{Decimal, TenantId};
-use sqlx::Acquire;
 use std::str::FromStr;
 
 /// What is kept of one synced order.
@@ -83,56 +82,47 @@ impl Store {
     ) -> Result<OrderHistory> {
         let t = tenant.as_str();
         let limit = i64::from(limit);
-        let (seen, totals, max_quantities, countries) = on_pool!(&self.pool, |p| {
-            // One snapshot for the four reads.
-            let mut tx = p
-                .begin()
-                .await
-                .map_err(Error::db("begin read order history"))?;
-            let seen: bool = sqlx::query_scalar(
-                "SELECT EXISTS (SELECT 1 FROM synced_orders WHERE tenant = $1 AND order_guid = $2)",
-            )
-            .bind(t)
-            .bind(order_guid)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(Error::db("read order history"))?;
-            let totals: Vec<String> = sqlx::query_scalar(
-                "SELECT total FROM synced_orders WHERE tenant = $1 AND currency = $2 AND \
-                 order_guid <> $3 ORDER BY synced_at DESC LIMIT $4",
-            )
-            .bind(t)
-            .bind(currency)
-            .bind(order_guid)
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(Error::db("read order history"))?;
-            let quantities: Vec<i64> = sqlx::query_scalar(
-                "SELECT max_quantity FROM synced_orders WHERE tenant = $1 AND order_guid <> $2 \
-                 ORDER BY synced_at DESC LIMIT $3",
-            )
-            .bind(t)
-            .bind(order_guid)
-            .bind(limit)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(Error::db("read order history"))?;
-            let countries: Vec<String> = sqlx::query_scalar(
-                "SELECT DISTINCT country FROM synced_orders WHERE tenant = $1 AND customer = $2 \
-                 AND order_guid <> $3 AND country <> '' ORDER BY country",
-            )
-            .bind(t)
-            .bind(customer)
-            .bind(order_guid)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(Error::db("read order history"))?;
-            tx.commit()
-                .await
-                .map_err(Error::db("end read order history"))?;
-            (seen, totals, quantities, countries)
-        });
+        let (seen, totals, max_quantities, countries) = read_tx!(
+            &self.pool,
+            "read order history",
+            |c| {
+                let mut c = c;
+                let what = "read order history";
+                let seen: Option<(i64,)> = fetch_optional!(
+                    c.reborrow(),
+                    "SELECT synced_at FROM synced_orders WHERE tenant = $1 AND order_guid = $2",
+                    what,
+                    [t, order_guid] -> (i64,)
+                )?;
+                let totals: Vec<(String,)> = fetch_all!(
+                    c.reborrow(),
+                    "SELECT total FROM synced_orders WHERE tenant = $1 AND currency = $2 AND \
+                     order_guid <> $3 ORDER BY synced_at DESC LIMIT $4",
+                    what,
+                    [t, currency, order_guid, limit] -> (String,)
+                )?;
+                let quantities: Vec<(i64,)> = fetch_all!(
+                    c.reborrow(),
+                    "SELECT max_quantity FROM synced_orders WHERE tenant = $1 AND order_guid <> $2 \
+                     ORDER BY synced_at DESC LIMIT $3",
+                    what,
+                    [t, order_guid, limit] -> (i64,)
+                )?;
+                let countries: Vec<(String,)> = fetch_all!(
+                    c,
+                    "SELECT DISTINCT country FROM synced_orders WHERE tenant = $1 AND customer = $2 \
+                     AND order_guid <> $3 AND country <> '' ORDER BY country",
+                    what,
+                    [t, customer, order_guid] -> (String,)
+                )?;
+                Ok((
+                    seen.is_some(),
+                    totals.into_iter().map(|(s,)| s).collect::<Vec<_>>(),
+                    quantities.into_iter().map(|(q,)| q).collect(),
+                    countries.into_iter().map(|(c,)| c).collect(),
+                ))
+            }
+        )?;
         let totals = totals
             .iter()
             .map(|s| {
@@ -174,17 +164,13 @@ impl Store {
     /// # Errors
     /// [`Error::Database`] when the read fails.
     pub async fn released_from_review(&self, job: JobId) -> Result<bool> {
-        let released: bool = on_pool!(&self.pool, |p| {
-            sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM anomaly_holds WHERE event_seq = $1 AND released_at IS \
-             NOT NULL)",
-        )
-        .bind(job.0)
-        .fetch_one(p)
-        .await
-        .map_err(Error::db("read review hold"))?
-        });
-        Ok(released)
+        let released: Option<(i64,)> = on_read!(&self.pool, |c| fetch_optional!(
+            c,
+            "SELECT event_seq FROM anomaly_holds WHERE event_seq = $1 AND released_at IS NOT NULL",
+            "read review hold",
+            [job.0] -> (i64,)
+        ))?;
+        Ok(released.is_some())
     }
 }
 

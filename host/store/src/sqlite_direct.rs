@@ -76,7 +76,32 @@ impl WriteConnection {
     }
 }
 
-impl DirectTx<'_> {
+/// Opens a direct read connection to the database at `path` (see [`crate::sqlite_readers`]): `query_only`, the
+/// write connection's page cache size, `busy_timeout` for the moments a checkpoint holds a lock.
+///
+/// # Errors
+/// [`Error::Database`] when the file cannot be opened or a setting is refused.
+pub(crate) fn open_reader(path: &Path, busy_timeout: Duration) -> Result<Connection> {
+    let op = "open database for reads";
+    let conn = Connection::open(path).map_err(Error::db(op))?;
+    conn.execute_batch("PRAGMA query_only = ON; PRAGMA cache_size = -65536;")
+        .map_err(Error::db(op))?;
+    conn.busy_timeout(busy_timeout).map_err(Error::db(op))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
+    Ok(conn)
+}
+
+impl<'a> DirectTx<'a> {
+    /// Begins a read transaction (`BEGIN`, deferred: it takes no lock until it reads) on a read connection, so that
+    /// its reads see one snapshot.
+    ///
+    /// # Errors
+    /// [`Error::Database`] naming `op` when BEGIN fails.
+    pub(crate) fn read(conn: &'a mut Connection, op: &'static str) -> Result<Self> {
+        execute(conn, "BEGIN", &[]).map_err(Error::db(op))?;
+        Ok(Self { conn })
+    }
+
     /// The transaction's connection, for [`crate::backend::Conn::Direct`].
     pub(crate) fn conn(&mut self) -> &mut Connection {
         self.conn
@@ -148,13 +173,21 @@ fn prepared<'c>(
 ) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
     let mut stmt = conn.prepare_cached(sql)?;
     for (n, param) in params.iter().enumerate() {
-        let index = stmt
-            .parameter_index(&format!("${}", n + 1))?
-            .unwrap_or(n + 1);
+        let index = match PARAMETER_NAMES.get(n) {
+            Some(name) => stmt.parameter_index(name)?,
+            None => stmt.parameter_index(&format!("${}", n + 1))?,
+        }
+        .unwrap_or(n + 1);
         stmt.raw_bind_parameter(index, param)?;
     }
     Ok(stmt)
 }
+
+/// The names of the first parameters, so binding them formats nothing.
+const PARAMETER_NAMES: [&str; 16] = [
+    "$1", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15",
+    "$16",
+];
 
 /// A row read into a tuple, column by column (what sqlx's `query_as` does for tuples).
 pub(crate) trait FromDirectRow: Sized {

@@ -169,7 +169,12 @@ async fn open_sqlite(path: &Path, config: &StoreConfig) -> Result<Pool> {
         .await
         .map_err(Error::db("open database"))?;
     let writer = WriteConnection::open(path, writer, config.busy_timeout)?;
-    let readers = SqliteReaders::new(options, config.max_connections.max(2));
+    let readers = SqliteReaders::new(
+        options,
+        path,
+        config.busy_timeout,
+        config.max_connections.max(2),
+    );
     Ok(Pool::Sqlite(readers, SqliteWriter::new(writer, group_sync)))
 }
 

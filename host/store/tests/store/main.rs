@@ -130,6 +130,7 @@ on_both_backends!(
     run_history_is_searchable_by_order_number_and_invoice,
     purge_removes_old_done_events_and_resolved_dead_letters_only,
     idempotency_ledger_records_intent_then_result,
+    ledger_lookup_many_reads_the_keys_asked_of_the_tenant,
     an_attempts_held_back_result_is_written_with_its_next_write,
     a_completed_run_answers_the_waiting_events_its_read_covered,
     id_mappings_round_trip,

@@ -466,6 +466,39 @@ pub(crate) async fn purge_removes_old_done_events_and_resolved_dead_letters_only
     Ok(())
 }
 
+pub(crate) async fn ledger_lookup_many_reads_the_keys_asked_of_the_tenant(s: &Store) -> Result<()> {
+    let t = tenant("t1");
+    s.record_intent(&t, "client:c1", "").await?;
+    s.record_result(&t, "client:c1", "71").await?;
+    s.record_intent(&t, "invoice:g1", "h1").await?;
+    s.record_intent(&tenant("t2"), "payment:g1", "").await?;
+    let keys: Vec<String> = ["client:c1", "invoice:g1", "payment:g1", "item:none"]
+        .map(String::from)
+        .into();
+    let mut rows = s.ledger_lookup_many(&t, &keys).await?;
+    rows.sort_by(|a, b| a.key.cmp(&b.key));
+    let seen: Vec<(&str, LedgerState, Option<&str>, &str)> = rows
+        .iter()
+        .map(|e| {
+            (
+                e.key.as_str(),
+                e.state,
+                e.external_id.as_deref(),
+                e.payload_hash.as_str(),
+            )
+        })
+        .collect();
+    ensure!(
+        seen == [
+            ("client:c1", LedgerState::Done, Some("71"), ""),
+            ("invoice:g1", LedgerState::Intent, None, "h1"),
+        ],
+        "the tenant's rows of the keys asked, no other tenant's and none for a key without a row: {seen:?}"
+    );
+    ensure!(s.ledger_lookup_many(&t, &[]).await?.is_empty());
+    Ok(())
+}
+
 pub(crate) async fn idempotency_ledger_records_intent_then_result(s: &Store) -> Result<()> {
     let t = tenant("t1");
     ensure!(s.ledger_lookup(&t, "invoice:g1").await?.is_none());
