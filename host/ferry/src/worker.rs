@@ -44,14 +44,19 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
                 Err(_) => break,
             }
         }
-        let claimed = match pipeline.claim(permits.len()).await {
+        let asked = permits.len();
+        let claimed = match pipeline.claim(asked).await {
             Ok(c) => c,
             Err(error) => {
                 warn!(%error, "Claim failed.");
                 Vec::new()
             }
         };
-        let idle = claimed.is_empty();
+        // A claim that filled fewer slots than it had took everything that could run then (the rest waits for
+        // time, for an event to finish or for a tenant's slot): claiming again at once would find nothing and
+        // cost a write transaction. It waits for the signal instead, which a change since this claim began has
+        // already raised.
+        let idle = claimed.len() < asked;
         for (event, permit) in claimed.into_iter().zip(permits.drain(..)) {
             let pipeline = pipeline.clone();
             let finished = finished.clone();
