@@ -8,7 +8,10 @@
 #
 # Env: ORDERS (500), CONCURRENCY (the tenant's concurrency; the sandbox config's default when unset), PLACERS
 # (parallel order placers, 4), FERRY_BIN (default target/release/ferry, built when missing), PERF (a file: the host is
-# sampled there with `perf record -g` while the orders run, for `perf report -i <file>`).
+# sampled there with `perf record -g` while the orders run, for `perf report -i <file>`), WAL (1: the host is then
+# killed with -9, so nothing is checkpointed away, and scripts/wal-frames.py tells what its SQLite WAL holds: frames,
+# each a page written and flushed, per order, by commit and by b-tree; with ORDERS up to about 200, before the WAL
+# first fills and restarts).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 orders=${ORDERS:-500}
@@ -113,3 +116,8 @@ kinds = sorted(after, key=lambda k: before.get(k, 0) - after[k])
 print("  by thread: " + ", ".join(f"{k} {(after[k] - before.get(k, 0)) / orders:.1f}" for k in kinds))
 EOF
 grep -c '"level":"ERROR"\|ERROR' serve.log >/dev/null && echo "host errors: $(grep -c 'ERROR' serve.log)" || true
+if [ -n "${WAL:-}" ]; then
+    kill -9 "$host"
+    wait "$host" 2>/dev/null || true
+    python3 "$repo/scripts/wal-frames.py" .ferry/sandbox.db "$orders"
+fi
