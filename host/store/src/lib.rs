@@ -101,32 +101,13 @@ macro_rules! read_tx {
         match $pool {
             $crate::backend::Pool::Sqlite(readers, _) => {
                 let mut reader = readers.direct().await?;
-                let mut tx =
-                    $crate::sqlite_direct::DirectTx::read(&mut *reader, concat!("begin ", $op))?;
-                let out: $crate::error::Result<_> = {
-                    let $c = $crate::backend::Conn::Direct(tx.conn());
-                    async { $body }.await
-                };
-                out.and_then(|v| tx.commit(concat!("end ", $op)).map(|()| v))
+                direct_tx!(
+                    $crate::sqlite_direct::DirectTx::read(&mut *reader, concat!("begin ", $op))?,
+                    $op,
+                    |$c| $body
+                )
             }
-            $crate::backend::Pool::Postgres(pool) => {
-                let mut tx = pool
-                    .begin()
-                    .await
-                    .map_err($crate::error::Error::db(concat!("begin ", $op)))?;
-                let out: $crate::error::Result<_> = {
-                    let $c = $crate::backend::Conn::Postgres(&mut *tx);
-                    async { $body }.await
-                };
-                match out {
-                    Ok(v) => tx
-                        .commit()
-                        .await
-                        .map_err($crate::error::Error::db(concat!("end ", $op)))
-                        .map(|()| v),
-                    Err(e) => Err(e),
-                }
-            }
+            $crate::backend::Pool::Postgres(pool) => postgres_tx!(pool, $op, |$c| $body),
         }
     };
 }
@@ -174,7 +155,7 @@ macro_rules! write_tx {
         match &$store.pool {
             $crate::backend::Pool::Sqlite(_, writer) => {
                 let mut writer = writer.lock().await;
-                direct_tx!(writer, $op, |$c| $body)
+                direct_tx!(writer.direct(concat!("begin ", $op))?, $op, |$c| $body)
             }
             $crate::backend::Pool::Postgres(pool) => postgres_tx!(pool, $op, |$c| $body),
         }
@@ -183,7 +164,7 @@ macro_rules! write_tx {
         match &$store.pool {
             $crate::backend::Pool::Sqlite(_, writer) => {
                 let mut writer = writer.lock().await;
-                let out = direct_tx!(writer, $op, |$c| $body)?;
+                let out = direct_tx!(writer.direct(concat!("begin ", $op))?, $op, |$c| $body)?;
                 (out, writer.hand_on())
             }
             $crate::backend::Pool::Postgres(pool) => (
@@ -196,7 +177,7 @@ macro_rules! write_tx {
         match &$store.pool {
             $crate::backend::Pool::Sqlite(_, writer) => {
                 let mut writer = writer.lock().await;
-                let out = direct_tx!(writer, $op, |$c| $body)?;
+                let out = direct_tx!(writer.direct(concat!("begin ", $op))?, $op, |$c| $body)?;
                 writer.durable().await?;
                 Ok(out)
             }
@@ -205,10 +186,11 @@ macro_rules! write_tx {
     };
 }
 
-/// `write_tx!`'s SQLite transaction on the write guard `writer`.
+/// `write_tx!`'s and `read_tx!`'s SQLite transaction: `begun` (a `sqlite_direct::DirectTx`) committed when
+/// `body` is `Ok`, rolled back when it is not.
 macro_rules! direct_tx {
-    ($writer:ident, $op:literal, |$c:ident| $body:expr) => {{
-        let mut tx = $writer.direct(concat!("begin ", $op))?;
+    ($begun:expr, $op:literal, |$c:ident| $body:expr) => {{
+        let mut tx = $begun;
         let out: $crate::error::Result<_> = {
             let $c = $crate::backend::Conn::Direct(tx.conn());
             async { $body }.await
