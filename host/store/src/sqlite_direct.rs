@@ -51,16 +51,12 @@ impl WriteConnection {
         sqlx: SqliteConnection,
         busy_timeout: Duration,
     ) -> Result<Self> {
-        let op = "open the direct write connection";
-        let direct = Connection::open(path).map_err(Error::db(op))?;
-        direct
-            .execute_batch(
-                "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; \
-                 PRAGMA wal_autocheckpoint = 10000;",
-            )
-            .map_err(Error::db(op))?;
-        direct.busy_timeout(busy_timeout).map_err(Error::db(op))?;
-        direct.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
+        let direct = connect(
+            path,
+            busy_timeout,
+            "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA wal_autocheckpoint = 10000;",
+            "open the direct write connection",
+        )?;
         Ok(Self { sqlx, direct })
     }
 
@@ -76,15 +72,32 @@ impl WriteConnection {
     }
 }
 
-/// Opens a direct read connection to the database at `path` (see [`crate::sqlite_readers`]): `query_only`, the
-/// write connection's page cache size, `busy_timeout` for the moments a checkpoint holds a lock.
+/// Opens a direct read connection to the database at `path` (see [`crate::sqlite_readers`]): `query_only`, with
+/// the settings every direct connection has ([`connect`]).
 ///
 /// # Errors
 /// [`Error::Database`] when the file cannot be opened or a setting is refused.
 pub(crate) fn open_reader(path: &Path, busy_timeout: Duration) -> Result<Connection> {
-    let op = "open database for reads";
+    connect(
+        path,
+        busy_timeout,
+        "PRAGMA query_only = ON;",
+        "open database for reads",
+    )
+}
+
+/// A direct connection to the database at `path` with `pragmas` run, a 64 MiB page cache, `busy_timeout` for the
+/// moments another connection holds a lock (a checkpoint), and room for [`STATEMENTS_KEPT`] prepared statements;
+/// a failure names `op`.
+fn connect(
+    path: &Path,
+    busy_timeout: Duration,
+    pragmas: &str,
+    op: &'static str,
+) -> Result<Connection> {
     let conn = Connection::open(path).map_err(Error::db(op))?;
-    conn.execute_batch("PRAGMA query_only = ON; PRAGMA cache_size = -65536;")
+    conn.execute_batch(pragmas).map_err(Error::db(op))?;
+    conn.execute_batch("PRAGMA cache_size = -65536;")
         .map_err(Error::db(op))?;
     conn.busy_timeout(busy_timeout).map_err(Error::db(op))?;
     conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
