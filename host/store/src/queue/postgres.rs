@@ -17,7 +17,7 @@
 
 use super::{
     ClaimRequest, Claimed, ClaimedRow, claim_returning, in_turn, limit_for, no_earlier_unfinished,
-    ready_at,
+    ready_at, ready_tenants,
 };
 use crate::backend::{lock_key, lock_ns};
 use crate::error::{Error, Result};
@@ -27,11 +27,11 @@ use ferry_model::TenantId;
 use sqlx::PgPool;
 use std::collections::HashMap;
 
-/// Tenants with at least one ready event at `$1`, except disconnected ones (their events wait for a reconnect).
+/// [`ready_tenants!`], except disconnected ones (their events wait for a reconnect).
 const READY_TENANTS: &str = concat!(
-    "SELECT DISTINCT tenant FROM events e WHERE ",
-    ready_at!("e", 1),
-    " AND NOT EXISTS (SELECT 1 FROM tenant_disconnections d WHERE d.tenant = e.tenant)"
+    ready_tenants!(),
+    "SELECT t.tenant FROM ready t WHERE NOT EXISTS (SELECT 1 FROM tenant_disconnections d WHERE d.tenant = \
+     t.tenant)"
 );
 
 /// Up to `$3` events of tenant `$1` that may run at `$2`, locked; rows locked by others are skipped.

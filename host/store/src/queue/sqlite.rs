@@ -3,7 +3,7 @@
 
 use super::{
     ClaimRequest, Claimed, ClaimedRow, claim_returning, in_turn, limit_for, no_earlier_unfinished,
-    ready_at,
+    ready_at, ready_tenants,
 };
 use crate::backend::Conn;
 use crate::error::{Error, Result};
@@ -14,61 +14,10 @@ use crate::store::{dur_ms, now_ms};
 use ferry_model::TenantId;
 use std::collections::HashMap;
 
-/// The distinct tenants with an event in `$state`, as the recursive CTE `$cte(tenant)` (its last row is NULL): a
-/// walk of `events_by_state` (state, tenant, next_attempt_at) that seeks once per tenant, the next tenant after the
-/// last one found, instead of reading every event in the state.
-macro_rules! tenants_in {
-    ($cte:literal, $state:literal) => {
-        concat!(
-            $cte,
-            "(tenant) AS (SELECT (SELECT tenant FROM events WHERE state = '",
-            $state,
-            "' ORDER BY tenant LIMIT 1) UNION ALL SELECT (SELECT tenant FROM events WHERE state = '",
-            $state,
-            "' AND tenant > ",
-            $cte,
-            ".tenant ORDER BY tenant LIMIT 1) FROM ",
-            $cte,
-            " WHERE ",
-            $cte,
-            ".tenant IS NOT NULL)"
-        )
-    };
-}
-
-/// The tenants of [`tenants_in!`]'s `$cte` with an event in `$state` whose next attempt is due at `$1`: one seek
-/// each, the tenant's earliest in the same index.
-macro_rules! due_in {
-    ($cte:literal, $state:literal) => {
-        concat!(
-            "SELECT tenant FROM ",
-            $cte,
-            " WHERE tenant IS NOT NULL AND EXISTS (SELECT 1 FROM events e WHERE e.state = '",
-            $state,
-            "' AND e.tenant = ",
-            $cte,
-            ".tenant AND e.next_attempt_at <= $1)"
-        )
-    };
-}
-
-/// Tenants with at least one ready event at `$1` (a queued or retrying event due, or a running one whose lease
-/// expired: [`ready_at!`]), except disconnected ones (their events wait for a reconnect), each with how many of its
-/// events run under a live lease. Every claim asks it, so it reads in proportion to the tenants with waiting events
-/// and to the running events, never to the length of a queue: reading every waiting event (`SELECT DISTINCT tenant
-/// … WHERE ready`) cost a claim 150 µs behind 300 queued events and 450 µs behind 1,000, so a backlog slowed every
-/// event of it (two claims an event).
+/// [`ready_tenants!`] with how many of each tenant's events run under a live lease.
 const READY_TENANTS: &str = concat!(
-    "WITH RECURSIVE ",
-    tenants_in!("queued_tenants", "queued"),
-    ", ",
-    tenants_in!("retrying_tenants", "retrying"),
-    ", ready(tenant) AS (",
-    due_in!("queued_tenants", "queued"),
-    " UNION ",
-    due_in!("retrying_tenants", "retrying"),
-    " UNION SELECT tenant FROM events e WHERE e.state = 'running' AND e.lease_expires_at <= $1) \
-     SELECT t.tenant, (SELECT COUNT(*) FROM events r WHERE r.tenant = t.tenant AND r.state = 'running' AND \
+    ready_tenants!(),
+    "SELECT t.tenant, (SELECT COUNT(*) FROM events r WHERE r.tenant = t.tenant AND r.state = 'running' AND \
      r.lease_expires_at > $1) FROM ready t WHERE NOT EXISTS (SELECT 1 FROM tenant_disconnections d WHERE \
      d.tenant = t.tenant)"
 );
