@@ -7,7 +7,10 @@
 //! `cargo bench -p ferry --bench orders` (env `ORDERS`, default 2000; `PLUGINS=1` runs the example plugin chain;
 //! `FAULTS=1` makes FreshBooks answer 10 % of requests 503 and drop 2 % of replies after committing (issue 20);
 //! `DATABASE_URL=postgres://…` uses Postgres instead of a SQLite file — give it an empty database; `SYNC=normal`
-//! drops SQLite's fsync per commit; `FERRY_BENCH_POOL=4` shrinks the plugin pool so that it runs under valgrind).
+//! drops SQLite's fsync per commit; `FERRY_BENCH_POOL=4` shrinks the plugin pool so that it runs under valgrind;
+//! `BACKLOG=1` holds the tenant (marked disconnected, as a refused authorization does) until every order's event is
+//! queued, then reconnects it and measures the host working through that queue alone, as after an outage or a
+//! backfill: the time starts at the reconnect, which the host's idle poll finds within 250 ms).
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
@@ -92,13 +95,34 @@ fn main() {
             sandbox.freshbooks.faults().set_error_rate(0.10, 503);
             sandbox.freshbooks.faults().set_drop_reply_rate(0.02);
         }
-        let started = Instant::now();
-        let cpu_before = process_cpu();
+        let backlog = std::env::var("BACKLOG").is_ok_and(|v| v == "1");
+        if backlog {
+            store
+                .mark_disconnected(&tenant, "bench", "bench-backlog", "held until the backlog is queued")
+                .await
+                .unwrap();
+        }
+        let mut started = Instant::now();
+        let mut cpu_before = process_cpu();
         let mut placed = Vec::new();
         for n in 0..orders {
             placed.push(sandbox.place(n, &mix).await);
         }
         let placed_in = started.elapsed();
+        if backlog {
+            while store
+                .count_in_state(Some(&tenant), ferry_store::EventState::Queued)
+                .await
+                .unwrap()
+                < orders
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            println!("backlog: {orders} events queued; the tenant reconnects now");
+            started = Instant::now();
+            cpu_before = process_cpu();
+            assert!(store.reconnect_if_changed(&tenant, "other").await.unwrap());
+        }
         let settled = sandbox
             .wait_settled(&store, &tenant, &placed, Duration::from_secs(600))
             .await
@@ -108,9 +132,10 @@ fn main() {
         placed.extend(warm_up);
         let audit = sandbox.audit(&store, &tenant, &placed).await.unwrap();
         println!(
-            "orders end to end ({backend}, {}{}): {orders} orders in {:.2}s = {:.0} orders/s (placing took {:.2}s); settled: {settled}; clean: {}",
+            "orders end to end ({backend}, {}{}{}): {orders} orders in {:.2}s = {:.0} orders/s (placing took {:.2}s); settled: {settled}; clean: {}",
             if plugins { "3-plugin chain" } else { "no plugins" },
             if faults { ", FreshBooks 10 % 503 + 2 % dropped replies" } else { "" },
+            if backlog { ", worked off a queued backlog" } else { "" },
             elapsed.as_secs_f64(),
             orders as f64 / elapsed.as_secs_f64(),
             placed_in.as_secs_f64(),
