@@ -72,6 +72,9 @@ struct Breaker {
     phase: Phase,
     /// Outcomes (time, failed) inside the window; pruned on every call.
     outcomes: VecDeque<(Instant, bool)>,
+    /// How many of `outcomes` failed, kept as they come and go: a window holds every call of the last minute (a
+    /// busy tenant's tens of thousands), and counting them on every call cost each call in proportion.
+    failures: u64,
 }
 
 impl Breaker {
@@ -79,17 +82,29 @@ impl Breaker {
         Self {
             phase: Phase::Closed,
             outcomes: VecDeque::new(),
+            failures: 0,
         }
     }
 
+    fn push(&mut self, now: Instant, failed: bool) {
+        self.outcomes.push_back((now, failed));
+        self.failures += u64::from(failed);
+    }
+
     fn prune(&mut self, now: Instant, window: Duration) {
-        while let Some((t, _)) = self.outcomes.front() {
-            if now.saturating_duration_since(*t) > window {
+        while let Some(&(t, failed)) = self.outcomes.front() {
+            if now.saturating_duration_since(t) > window {
                 self.outcomes.pop_front();
+                self.failures -= u64::from(failed);
             } else {
                 break;
             }
         }
+    }
+
+    fn forget(&mut self) {
+        self.outcomes.clear();
+        self.failures = 0;
     }
 }
 
@@ -122,6 +137,15 @@ impl BreakerRegistry {
         self.breakers.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// `key`'s breaker in `map`, made on first use (the key is copied only then, not on every call).
+    fn breaker<'m>(map: &'m mut HashMap<BreakerKey, Breaker>, key: &BreakerKey) -> &'m mut Breaker {
+        if !map.contains_key(key) {
+            map.insert(key.clone(), Breaker::new());
+        }
+        map.get_mut(key)
+            .unwrap_or_else(|| unreachable!("inserted above"))
+    }
+
     /// Asks to make a call. `Err(remaining)` means the breaker is open (or half-open with all probes out).
     pub(crate) fn acquire(&self, key: &BreakerKey) -> Result<Permit, Duration> {
         if !self.config.enabled {
@@ -130,7 +154,7 @@ impl BreakerRegistry {
         let now = Instant::now();
         let cooldown = self.config.cooldown();
         let mut map = self.lock();
-        let b = map.entry(key.clone()).or_insert_with(Breaker::new);
+        let b = Self::breaker(&mut map, key);
         match b.phase {
             Phase::Closed => Ok(Permit::Normal),
             Phase::Open { until } if now < until => Err(until - now),
@@ -170,10 +194,10 @@ impl BreakerRegistry {
         let now = Instant::now();
         let cfg = &self.config;
         let mut map = self.lock();
-        let b = map.entry(key.clone()).or_insert_with(Breaker::new);
+        let b = Self::breaker(&mut map, key);
         match (&b.phase, permit) {
             (Phase::HalfOpen { .. }, Permit::Probe) => {
-                b.outcomes.clear();
+                b.forget();
                 b.phase = if failed {
                     Phase::Open {
                         until: now + cfg.cooldown(),
@@ -188,17 +212,17 @@ impl BreakerRegistry {
                 }
             }
             (Phase::Closed, _) => {
-                b.outcomes.push_back((now, failed));
+                b.push(now, failed);
                 b.prune(now, cfg.window());
                 let calls = b.outcomes.len() as u64;
-                let failures = b.outcomes.iter().filter(|(_, f)| *f).count() as u64;
+                let failures = b.failures;
                 if calls >= u64::from(cfg.minimum_calls.max(1))
                     && failures * 100 >= calls * u64::from(cfg.failure_rate_percent)
                 {
                     b.phase = Phase::Open {
                         until: now + cfg.cooldown(),
                     };
-                    b.outcomes.clear();
+                    b.forget();
                     metrics::counter!(crate::metrics::BREAKER_OPENED_TOTAL,
                         "tenant" => key.tenant.clone(), "downstream" => key.downstream.clone())
                     .increment(1);
@@ -245,7 +269,7 @@ fn snapshot(key: &BreakerKey, b: &Breaker, now: Instant) -> BreakerSnapshot {
         key: key.clone(),
         state,
         calls: b.outcomes.len() as u32,
-        failures: b.outcomes.iter().filter(|(_, f)| *f).count() as u32,
+        failures: u32::try_from(b.failures).unwrap_or(u32::MAX),
         open_remaining_ms,
     }
 }
