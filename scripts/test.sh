@@ -14,7 +14,8 @@ scripts/chromium.sh
 # so the second one does not rebuild.
 targets=()
 if [ "${FERRY_CLIPPY:-}" = 1 ]; then
-  RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)
+  RUSTC_WORKSPACE_WRAPPER=$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver) \
+    || { echo "test.sh: FERRY_CLIPPY=1 needs clippy-driver (rustup component add clippy)" >&2; exit 1; }
   export RUSTC_WORKSPACE_WRAPPER
   export CLIPPY_ARGS=-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__
   targets=(--all-targets)
