@@ -27,12 +27,8 @@ use ferry_model::TenantId;
 use sqlx::PgPool;
 use std::collections::HashMap;
 
-/// [`ready_tenants!`], except disconnected ones (their events wait for a reconnect).
-const READY_TENANTS: &str = concat!(
-    ready_tenants!(),
-    "SELECT t.tenant FROM ready t WHERE NOT EXISTS (SELECT 1 FROM tenant_disconnections d WHERE d.tenant = \
-     t.tenant)"
-);
+/// [`ready_tenants!`].
+const READY_TENANTS: &str = concat!(ready_tenants!(), "SELECT tenant FROM ready");
 
 /// Up to `$3` events of tenant `$1` that may run at `$2`, locked; rows locked by others are skipped.
 const NEXT_READY: &str = concat!(

@@ -18,8 +18,7 @@ use std::collections::HashMap;
 const READY_TENANTS: &str = concat!(
     ready_tenants!(),
     "SELECT t.tenant, (SELECT COUNT(*) FROM events r WHERE r.tenant = t.tenant AND r.state = 'running' AND \
-     r.lease_expires_at > $1) FROM ready t WHERE NOT EXISTS (SELECT 1 FROM tenant_disconnections d WHERE \
-     d.tenant = t.tenant)"
+     r.lease_expires_at > $1) FROM ready t"
 );
 
 /// The next event of tenant `$1` that may run at `$2`.
