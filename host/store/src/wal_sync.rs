@@ -76,8 +76,8 @@ impl GroupSync {
     /// The thread could not be started.
     pub(crate) fn for_database(database: &Path) -> io::Result<Self> {
         let wal = wal_path(database);
-        let mut synced_dir_of = None;
-        Self::start(Box::new(move || flush_wal(&wal, &mut synced_dir_of)))
+        let mut open = None;
+        Self::start(Box::new(move || flush_wal(&wal, &mut open)))
     }
 
     /// Starts the syncer thread with `flush` as its way to make the WAL durable.
@@ -218,27 +218,44 @@ fn wal_path(database: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Flushes the WAL file's data (`fdatasync`, as SQLite's own WAL sync on Linux). The file is opened afresh each
-/// time, so a WAL that SQLite deleted and made again is never missed; the first flush of each new WAL file also
-/// flushes its directory, so the file's name survives a power cut too (SQLite does the same on a new WAL's first
-/// sync). No WAL file means no commit waits: SQLite deletes it only after checkpointing it into the database.
-fn flush_wal(wal: &Path, synced_dir_of: &mut Option<u64>) -> io::Result<()> {
+/// The WAL file [`flush_wal`] flushes: kept open between flushes, with its inode.
+type OpenWal = Option<(std::fs::File, u64)>;
+
+/// Flushes the WAL file's data (`fdatasync`, as SQLite's own WAL sync on Linux). The file is looked up by its name
+/// each time (a `stat`), so a WAL that SQLite deleted and made again is never missed, and kept open while it stays
+/// the same file (an `open` and a `close` per flush fewer); the first flush of each new WAL file also flushes its
+/// directory, so the file's name survives a power cut too (SQLite does the same on a new WAL's first sync). No WAL
+/// file means no commit waits: SQLite deletes it only after checkpointing it into the database.
+fn flush_wal(wal: &Path, open: &mut OpenWal) -> io::Result<()> {
     use std::os::unix::fs::MetadataExt;
-    let file = match std::fs::File::open(wal) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        opened => opened?,
+    let inode = match std::fs::metadata(wal) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            *open = None;
+            return Ok(());
+        }
+        found => found?.ino(),
     };
-    file.sync_data()?;
-    let inode = file.metadata()?.ino();
-    if *synced_dir_of != Some(inode) {
-        let dir = wal
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::File::open(dir)?.sync_all()?;
-        *synced_dir_of = Some(inode);
-    }
-    Ok(())
+    let file = match open {
+        Some((file, kept)) if *kept == inode => file,
+        _ => {
+            let file = match std::fs::File::open(wal) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    *open = None;
+                    return Ok(());
+                }
+                opened => opened?,
+            };
+            // The file opened may be newer than the one the `stat` saw: flush its directory for the inode it has.
+            let inode = file.metadata()?.ino();
+            let dir = wal
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::File::open(dir)?.sync_all()?;
+            &mut open.insert((file, inode)).0
+        }
+    };
+    file.sync_data()
 }
 
 #[cfg(test)]
@@ -321,16 +338,31 @@ mod tests {
     }
 
     #[test]
-    fn the_real_flush_syncs_the_wal_and_treats_a_missing_one_as_nothing_to_do() {
+    fn the_real_flush_syncs_the_wal_and_follows_it_when_sqlite_makes_it_again() {
+        use std::os::unix::fs::MetadataExt;
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("ferry.db");
         let wal = wal_path(&db);
         assert_eq!(wal, dir.path().join("ferry.db-wal"));
-        let mut synced_dir_of = None;
-        flush_wal(&wal, &mut synced_dir_of).unwrap();
-        assert_eq!(synced_dir_of, None);
+        let kept = |open: &OpenWal| open.as_ref().map(|(_, inode)| *inode);
+        let mut open = None;
+        flush_wal(&wal, &mut open).unwrap();
+        assert_eq!(kept(&open), None, "no WAL: nothing to flush, nothing kept");
         std::fs::write(&wal, b"frames").unwrap();
-        flush_wal(&wal, &mut synced_dir_of).unwrap();
-        assert!(synced_dir_of.is_some());
+        let first = std::fs::metadata(&wal).unwrap().ino();
+        flush_wal(&wal, &mut open).unwrap();
+        assert_eq!(kept(&open), Some(first));
+        // SQLite deletes the WAL when its last connection closes and makes a new one on the next write: the next
+        // flush syncs the new file, not the deleted one it still holds open.
+        let aside = dir.path().join("old-wal");
+        std::fs::rename(&wal, &aside).unwrap();
+        std::fs::write(&wal, b"new frames").unwrap();
+        let second = std::fs::metadata(&wal).unwrap().ino();
+        assert_ne!(first, second);
+        flush_wal(&wal, &mut open).unwrap();
+        assert_eq!(kept(&open), Some(second));
+        std::fs::remove_file(&wal).unwrap();
+        flush_wal(&wal, &mut open).unwrap();
+        assert_eq!(kept(&open), None);
     }
 }

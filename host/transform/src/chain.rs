@@ -31,6 +31,14 @@ impl Chain {
         &self.plugins
     }
 
+    /// Whether any plugin of the chain implements one of `hooks`: when none does, running those hooks runs no
+    /// plugin code at all (each passes the draft through untouched, without an instance).
+    pub fn runs_any(&self, hooks: &[Hook]) -> bool {
+        self.plugins
+            .iter()
+            .any(|p| hooks.iter().any(|&h| p.implements(h)))
+    }
+
     /// Start one event's pass through the chain: each plugin is instantiated on first use and
     /// that instance serves every hook of this run; dropping the run drops the instances. Use one
     /// run per event (order) to pay instantiation once per plugin per event; never share a run

@@ -11,7 +11,7 @@ use ferry_model::{
 };
 use ferry_outbound::HttpClient;
 use ferry_transform::{
-    Chain, HostServices, LogLine, MappingConfig, PluginRuntime, PluginsConfig, TransformCtx,
+    Chain, Hook, HostServices, LogLine, MappingConfig, PluginRuntime, PluginsConfig, TransformCtx,
     TransformError, ValidationRules,
 };
 use std::collections::HashMap;
@@ -222,12 +222,15 @@ impl TenantPlugins {
         self.chain.plugins().is_empty()
     }
 
-    /// Runs `f` on the blocking pool (inline when there are no plugins: nothing to run, no thread hop).
+    /// Runs `f`, which runs `hooks` through the chain, on the blocking pool — inline when no plugin of the chain
+    /// implements any of them: no plugin code runs then (an order's validation with a chain of mapping plugins,
+    /// say), only the host's own rules and mapping, so a thread hop there and back would be all the cost.
     async fn blocking<T: Send + 'static>(
         &self,
+        hooks: &[Hook],
         f: impl FnOnce(&Self) -> Result<T, TransformError> + Send + 'static,
     ) -> Result<T, TransformError> {
-        if self.is_empty() {
+        if !self.chain.runs_any(hooks) {
             return f(self);
         }
         let this = self.clone();
@@ -243,8 +246,10 @@ impl TenantPlugins {
     /// A plugin failed (trap, budget, malformed output).
     pub async fn validate(&self, order: &Order) -> Result<Vec<String>, TransformError> {
         let order = order.clone();
-        self.blocking(move |t| ferry_transform::validate(&t.chain, &t.ctx, &order, &t.rules))
-            .await
+        self.blocking(&[Hook::ValidateOrder], move |t| {
+            ferry_transform::validate(&t.chain, &t.ctx, &order, &t.rules)
+        })
+        .await
     }
 
     /// The FreshBooks drafts for an order ([`ferry_transform::run`]).
@@ -257,9 +262,12 @@ impl TenantPlugins {
         conversion: Option<Conversion>,
     ) -> Result<Drafts, TransformError> {
         let order = order.clone();
-        self.blocking(move |t| {
-            ferry_transform::run(&t.chain, &t.ctx, &order, &t.mapping, conversion.as_ref())
-        })
+        self.blocking(
+            &[Hook::MapClient, Hook::MapInvoice, Hook::MapItem],
+            move |t| {
+                ferry_transform::run(&t.chain, &t.ctx, &order, &t.mapping, conversion.as_ref())
+            },
+        )
         .await
     }
 
@@ -275,7 +283,7 @@ impl TenantPlugins {
         let product = product.clone();
         // `t`'s type spelled out: inferred, the closure is not general over its lifetime and the event's future
         // stops being `Send` ("implementation of `Send` is not general enough" at the worker's spawn).
-        self.blocking(move |t: &Self| {
+        self.blocking(&[Hook::MapItem], move |t: &Self| {
             ferry_transform::map_product(&t.chain, &t.ctx, &product, conversion.as_ref())
         })
         .await
@@ -291,7 +299,7 @@ impl TenantPlugins {
         currency: &CurrencyCode,
     ) -> Result<ClientDraft, TransformError> {
         let (customer, currency) = (customer.clone(), currency.clone());
-        self.blocking(move |t| {
+        self.blocking(&[Hook::MapClient], move |t| {
             ferry_transform::map_customer(&t.chain, &t.ctx, &customer, &currency)
         })
         .await
