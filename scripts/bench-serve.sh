@@ -3,8 +3,9 @@
 # process) and `ferry serve -c ferry.sandbox.toml` (the host, another), then ORDERS orders (default 500; 60 % paid,
 # 30 % in a foreign currency, as in the orders bench) placed through the Kentico simulator's control API, each sent
 # to the host as a signed webhook. Prints orders/s (first order placed → last invoice and payment seen in the
-# FreshBooks simulator), CPU per order (user + system, from /proc) of the host and of the simulators apart, and the
-# host's context switches per order (its threads' voluntary and involuntary switches, from /proc).
+# FreshBooks simulator), CPU per order (user + system, from /proc) of the host and of the simulators apart, the
+# host's context switches per order (its threads' voluntary and involuntary switches, from /proc) and the worker's
+# claims per order (from the host's /metrics).
 #
 # Env: ORDERS (500), CONCURRENCY (the tenant's concurrency; the sandbox config's default when unset), PLACERS
 # (parallel order placers, 4), FERRY_BIN (default target/release/ferry, built when missing), PERF (a file: the host is
@@ -65,11 +66,17 @@ switches_by_thread() {
         awk '/^Name:/ { name = $2; sub(/[0-9]+$/, "", name) } /ctxt_switches/ { n += $2 } END { print name, n }' "$t/status"
     done | awk '{ n[$1] += $2 } END { for (k in n) printf "%s=%d,", k, n[k] }'
 }
+# The worker's claims by whether they found events (`ferry_worker_claims_total`), as `events none`.
+claims() {
+    curl -fs http://127.0.0.1:8080/metrics | awk '/^ferry_worker_claims_total/ {
+        if ($0 ~ /found="none"/) n += $NF; else e += $NF } END { printf "%d %d", e, n }'
+}
 invoices0=$(count invoices)
 payments0=$(count payments)
 host0=$(cpu_ms "$host")
 switches0=$(switches "$host")
 threads0=$(switches_by_thread "$host")
+claims0=$(claims)
 sims0=$(cpu_ms "$sims")
 if [ -n "${PERF:-}" ]; then
     perf record -F ${PERF_FREQ:-499} --call-graph ${PERF_CALLGRAPH:-fp} -o "$PERF" -p "$host" >perf.log 2>&1 &
@@ -94,14 +101,15 @@ end=$(date +%s.%N)
 host1=$(cpu_ms "$host")
 switches1=$(switches "$host")
 threads1=$(switches_by_thread "$host")
+claims1=$(claims)
 if [ -n "${PERF:-}" ]; then kill -INT "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; fi
 sims1=$(cpu_ms "$sims")
 invoices=$(($(count invoices) - invoices0))
 payments=$(($(count payments) - payments0))
 python3 - "$orders" "$start" "$placed" "$end" "$host0" "$host1" "$sims0" "$sims1" "$invoices" "$payments" \
-    "$switches0" "$switches1" "$threads0" "$threads1" <<'EOF'
+    "$switches0" "$switches1" "$threads0" "$threads1" "$claims0" "$claims1" <<'EOF'
 import sys
-orders, start, placed, end, h0, h1, s0, s1, inv, pay, w0, w1, t0, t1 = sys.argv[1:]
+orders, start, placed, end, h0, h1, s0, s1, inv, pay, w0, w1, t0, t1, c0, c1 = sys.argv[1:]
 orders = int(orders)
 # The settle check waits for a quiet second after the last write; it is not part of the run.
 wall = float(end) - float(start) - 1.0
@@ -114,6 +122,8 @@ def by_thread(text):
 before, after = by_thread(t0), by_thread(t1)
 kinds = sorted(after, key=lambda k: before.get(k, 0) - after[k])
 print("  by thread: " + ", ".join(f"{k} {(after[k] - before.get(k, 0)) / orders:.1f}" for k in kinds))
+(e0, n0), (e1, n1) = (map(int, c.split()) for c in (c0, c1))
+print(f"claims per order: {(e1 - e0 + n1 - n0) / orders:.2f} ({(n1 - n0) / orders:.2f} of them found nothing)")
 EOF
 grep -c '"level":"ERROR"\|ERROR' serve.log >/dev/null && echo "host errors: $(grep -c 'ERROR' serve.log)" || true
 if [ -n "${WAL:-}" ]; then

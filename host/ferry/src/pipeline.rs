@@ -25,7 +25,7 @@ use crate::tenants::Tenants;
 use ferry_alert::Alerts;
 use ferry_model::Disposition;
 use ferry_outbound::{AdaptiveLimits, Backoff};
-use ferry_store::{ClaimRequest, Claimed, Outcome, Store};
+use ferry_store::{ClaimBatch, ClaimRequest, Claimed, Outcome, Store};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{Instrument, info_span, warn};
@@ -114,12 +114,20 @@ impl Pipeline {
         &self.store
     }
 
-    /// Claims up to `max` ready events (fewer when the tenants' limits say so).
+    /// Claims up to `max` ready events (fewer when the tenants' limits say so), and says whether a limit held
+    /// ready events back ([`ClaimBatch::held_back`]).
     ///
     /// # Errors
     /// A store error while claiming (the events stay queued).
-    pub async fn claim(&self, max: usize) -> Result<Vec<Claimed>, ferry_store::Error> {
-        self.store.claim(&self.claim_request(max)).await
+    pub async fn claim(&self, max: usize) -> Result<ClaimBatch, ferry_store::Error> {
+        let batch = self.store.claim_batch(&self.claim_request(max)).await?;
+        let found = if batch.events.is_empty() {
+            "none"
+        } else {
+            "events"
+        };
+        metrics::counter!(crate::telemetry::metrics::CLAIMS_TOTAL, "found" => found).increment(1);
+        Ok(batch)
     }
 
     /// The claim request for up to `max` events, with the limit of every tenant serving right now (tenants come

@@ -1,7 +1,8 @@
 //! The worker pool: one dispatcher claims events as run slots free up and runs each on its own task, with a
 //! lease heartbeat, until shutdown. Idle, it sleeps on the store's work signal (an insert, a replay, a finished
-//! predecessor; on Postgres also other hosts' `NOTIFY`), or until one of its own events finishes (that frees a slot of
-//! the event's tenant, which may have been all the claim lacked), and polls only for work that becomes ready by time.
+//! predecessor; on Postgres also other hosts' `NOTIFY`), or, when its last claim found a tenant's limit holding
+//! ready events back, until one of its own events finishes (that frees a slot of the event's tenant, which may have
+//! been all the claim lacked), and polls only for work that becomes ready by time.
 
 use crate::pipeline::Pipeline;
 use std::sync::Arc;
@@ -45,11 +46,11 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
             }
         }
         let asked = permits.len();
-        let claimed = match pipeline.claim(asked).await {
-            Ok(c) => c,
+        let (claimed, held_back) = match pipeline.claim(asked).await {
+            Ok(batch) => (batch.events, batch.held_back),
             Err(error) => {
                 warn!(%error, "Claim failed.");
-                Vec::new()
+                (Vec::new(), true)
             }
         };
         // A claim that filled fewer slots than it had took everything that could run then (the rest waits for
@@ -68,9 +69,12 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
         }
         drop(permits);
         if idle {
+            // One of this loop's events finishing frees a slot of its tenant: that matters only when a tenant's
+            // limit held ready events back. Otherwise the claim took all there was, and claiming again when an
+            // event finishes (most of them, while the queue keeps up) would find nothing.
             tokio::select! {
                 _ = waiter.wait(IDLE_POLL) => {}
-                () = finished.notified() => {}
+                () = finished.notified(), if held_back => {}
                 _ = shutdown.changed() => {}
             }
         }

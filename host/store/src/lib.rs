@@ -329,7 +329,7 @@ pub use ledger::{LedgerEntry, LedgerState};
 pub use mapping::MappingKind;
 pub use order_history::{OrderHistory, SyncedOrder};
 pub use plugin_log::{NewPluginLogLine, PluginLogLine};
-pub use queue::{ClaimRequest, Claimed, Outcome};
+pub use queue::{ClaimBatch, ClaimRequest, Claimed, Outcome};
 pub use refresh_lock::RefreshLock;
 pub use store::Store;
 pub use tenant_config::{ConfigSnapshot, StoredTenant};

@@ -38,6 +38,18 @@ pub struct ClaimRequest {
     pub tenant_limits: HashMap<TenantId, u32>,
 }
 
+/// What one claim handed out.
+#[derive(Debug, Default)]
+pub struct ClaimBatch {
+    /// The events now running under the claimer's lease.
+    pub events: Vec<Claimed>,
+    /// Whether a tenant's running limit left ready events of it unclaimed (or may have: its budget ran out).
+    /// When it did not, a claim made again before anything new is ready (an insert, a retry or lease come due, a
+    /// finished predecessor: the store's work signal and its time) finds nothing; freeing a run slot alone
+    /// changes nothing then.
+    pub held_back: bool,
+}
+
 impl ClaimRequest {
     /// A request for up to `max` events with a per-tenant limit of `max`.
     pub fn new(owner: impl Into<String>, lease: Duration, max: usize) -> Self {
@@ -268,7 +280,16 @@ impl Store {
     /// [`Error::Database`] when the claim transaction fails; then nothing was claimed (on Postgres, events
     /// claimed in earlier per-tenant transactions of the same call stay claimed and are returned).
     pub async fn claim(&self, req: &ClaimRequest) -> Result<Vec<Claimed>> {
-        let (claimed, last_served) = match &self.pool {
+        Ok(self.claim_batch(req).await?.events)
+    }
+
+    /// [`Store::claim`], also telling whether a tenant's running limit held ready events back
+    /// ([`ClaimBatch::held_back`]).
+    ///
+    /// # Errors
+    /// As [`Store::claim`].
+    pub async fn claim_batch(&self, req: &ClaimRequest) -> Result<ClaimBatch> {
+        let (batch, last_served) = match &self.pool {
             Pool::Sqlite(_, writer) => {
                 // The claim does not wait for the disk (as `write_tx!(…, flushed_later, …)`): a claim lost to a
                 // power cut leaves its events queued, to be claimed again.
@@ -281,7 +302,7 @@ impl Store {
         {
             *g = Some(t);
         }
-        Ok(claimed)
+        Ok(batch)
     }
 
     fn last_turn(&self) -> Option<TenantId> {

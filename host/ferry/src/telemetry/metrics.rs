@@ -14,6 +14,9 @@ use std::collections::BTreeSet;
 
 /// Counter: runs of an event by how they ended (`outcome` = completed | retried | dead_lettered), per `tenant`.
 pub const RUNS_TOTAL: &str = "ferry_worker_runs_total";
+/// Counter: the worker's claims, by whether they `found` events (`events` | `none`: a write transaction for
+/// nothing).
+pub const CLAIMS_TOTAL: &str = "ferry_worker_claims_total";
 /// Histogram: seconds each pipeline step took (`step` = extract | validate | anomaly | transform | load), per
 /// `tenant`.
 pub const STEP_SECONDS: &str = "ferry_pipeline_step_seconds";
@@ -57,6 +60,11 @@ const DESCRIPTIONS: &[(&str, Kind, &str)] = &[
         RUNS_TOTAL,
         Kind::Counter,
         "Runs of an event by how they ended (completed, retried, dead_lettered), per tenant.",
+    ),
+    (
+        CLAIMS_TOTAL,
+        Kind::Counter,
+        "The worker's claims, by whether they found events (events) or not (none).",
     ),
     (
         STEP_SECONDS,

@@ -57,6 +57,12 @@ const INSERT_ONE: &str = "INSERT INTO events (tenant, event_id, kind, ordering_k
      updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, $10, $10, $10, $10) ON CONFLICT (tenant, \
      event_id) DO NOTHING RETURNING tenant, event_id";
 
+/// Whether the event `$3` (tenant `$1`, object `$2`) may run as far as its object goes: no other event of its
+/// object is unfinished. Asked right after its insert on SQLite's write connection, where every other event of
+/// the object is an earlier one.
+const OBJECT_FREE: &str = "SELECT NOT EXISTS (SELECT 1 FROM events p WHERE p.tenant = $1 AND p.ordering_key = $2 \
+     AND p.event_id <> $3 AND p.state NOT IN ('done', 'dead', 'discarded'))";
+
 /// Rows per multi-row INSERT: 14 parameters each, well under SQLite's 32766 and Postgres' 65535 limits.
 const ROWS_PER_STATEMENT: usize = 512;
 
@@ -87,9 +93,14 @@ impl Store {
         events: &[NewEvent],
     ) -> Result<(Vec<InsertOutcome>, PendingFlush)> {
         let now = now_ms();
-        let (mut inserted, flush) = write_tx!(self, flush_pending, "insert", |conn| {
+        let ((mut inserted, runnable), flush) = write_tx!(self, flush_pending, "insert", |conn| {
             let mut conn = conn;
             let mut inserted: HashSet<(String, String)> = HashSet::new();
+            // Whether an inserted event may run now, so that waking the idle workers finds it. On SQLite the
+            // writes are one after another: an earlier event of the object answered after this commit sees this
+            // event waiting and wakes them then. On Postgres that answer may commit on another host while this
+            // insert does, each missing the other, so every insert wakes.
+            let mut runnable = false;
             lock_insert_order(conn.reborrow(), events.iter().map(|e| e.tenant.as_str())).await?;
             on_conn!(
                 conn.reborrow(),
@@ -125,6 +136,7 @@ impl Store {
                             .fetch_all(&mut *c)
                             .await
                             .map_err(Error::db("insert events"))?;
+                        runnable |= !rows.is_empty();
                         inserted.extend(rows);
                     }
                     Ok::<_, Error>(())
@@ -149,17 +161,26 @@ impl Store {
                             ],
                         )
                         .map_err(Error::db("insert events"))?;
+                        if row.is_some() && !runnable {
+                            let free = crate::sqlite_direct::fetch_optional::<(bool,)>(
+                                d,
+                                OBJECT_FREE,
+                                &[&ev.tenant.as_str(), &env.ordering_key(), &env.id],
+                            )
+                            .map_err(Error::db("look for earlier events of the object"))?;
+                            runnable = free.is_some_and(|(free,)| free);
+                        }
                         inserted.extend(row);
                     }
                     Ok(())
                 }
             )?;
-            if !inserted.is_empty() {
+            if runnable {
                 notify_work(conn).await?;
             }
-            Ok(inserted)
+            Ok((inserted, runnable))
         });
-        if !inserted.is_empty() {
+        if runnable {
             self.wake();
         }
         // The first occurrence of a key in the batch is the one inserted; any repeat is a duplicate.

@@ -16,8 +16,8 @@
 //! order per object across hosts is the insert lock (`backend::lock_insert_order`).
 
 use super::{
-    ClaimRequest, Claimed, ClaimedRow, claim_returning, in_turn, limit_for, no_earlier_unfinished,
-    ready_at, ready_tenants,
+    ClaimBatch, ClaimRequest, Claimed, ClaimedRow, claim_returning, in_turn, limit_for,
+    no_earlier_unfinished, ready_at, ready_tenants,
 };
 use crate::backend::{lock_key, lock_ns};
 use crate::error::{Error, Result};
@@ -46,7 +46,7 @@ pub(super) async fn claim(
     pool: &PgPool,
     req: &ClaimRequest,
     last: Option<TenantId>,
-) -> Result<(Vec<Claimed>, Option<String>)> {
+) -> Result<(ClaimBatch, Option<String>)> {
     let tenants: Vec<String> = sqlx::query_scalar(READY_TENANTS)
         .bind(now_ms())
         .fetch_all(pool)
@@ -56,6 +56,7 @@ pub(super) async fn claim(
     let mut claimed = Vec::new();
     let mut last_served = None;
     let mut remaining = req.max;
+    let mut held_back = false;
     while remaining > 0 && !active.is_empty() {
         let (base, extra) = (remaining / active.len(), remaining % active.len());
         let mut next_round = Vec::with_capacity(active.len());
@@ -65,7 +66,8 @@ pub(super) async fn claim(
                 next_round.push(tenant);
                 continue;
             }
-            let got = claim_tenant(pool, &tenant, want, req).await?;
+            let (got, limited) = claim_tenant(pool, &tenant, want, req).await?;
+            held_back |= limited;
             remaining -= got.len();
             if !got.is_empty() {
                 last_served = Some(tenant.clone());
@@ -78,16 +80,23 @@ pub(super) async fn claim(
         }
         active = next_round;
     }
-    Ok((claimed, last_served))
+    Ok((
+        ClaimBatch {
+            events: claimed,
+            held_back,
+        },
+        last_served,
+    ))
 }
 
-/// One tenant's turn: up to `want` events, within its running limit, in one transaction.
+/// One tenant's turn: up to `want` events, within its running limit, in one transaction; and whether the limit
+/// allowed fewer than `want` (ready events may have been held back).
 async fn claim_tenant(
     pool: &PgPool,
     tenant: &str,
     want: usize,
     req: &ClaimRequest,
-) -> Result<Vec<Claimed>> {
+) -> Result<(Vec<Claimed>, bool)> {
     let mut tx = pool.begin().await.map_err(Error::db("begin claim"))?;
     sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
         .bind(lock_ns::CLAIM)
@@ -108,9 +117,10 @@ async fn claim_tenant(
     .map_err(Error::db("count running events"))?;
     let budget = limit_for(req, tenant).saturating_sub(u32::try_from(running).unwrap_or(u32::MAX));
     let take = want.min(usize::try_from(budget).unwrap_or(usize::MAX));
+    let limited = take < want;
     if take == 0 {
         tx.rollback().await.map_err(Error::db("end claim"))?;
-        return Ok(Vec::new());
+        return Ok((Vec::new(), limited));
     }
     let ready: Vec<(i64, String)> = sqlx::query_as(NEXT_READY)
         .bind(tenant)
@@ -121,7 +131,7 @@ async fn claim_tenant(
         .map_err(Error::db("find ready events"))?;
     if ready.is_empty() {
         tx.rollback().await.map_err(Error::db("end claim"))?;
-        return Ok(Vec::new());
+        return Ok((Vec::new(), false));
     }
     let seqs: Vec<i64> = ready.iter().map(|(seq, _)| *seq).collect();
     let rows: Vec<ClaimedRow> = sqlx::query_as(concat!(
@@ -162,5 +172,7 @@ async fn claim_tenant(
         claimed.push(c);
     }
     tx.commit().await.map_err(Error::db("commit claim"))?;
-    Ok(claimed)
+    // Short of the limit's share only because nothing more was ready: nothing held back.
+    let held_back = limited && claimed.len() >= take;
+    Ok((claimed, held_back))
 }

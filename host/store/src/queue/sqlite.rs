@@ -2,8 +2,8 @@
 //! claims never overlap and what the transaction reads (ready events, running counts) stays true until it commits.
 
 use super::{
-    ClaimRequest, Claimed, ClaimedRow, claim_returning, in_turn, limit_for, no_earlier_unfinished,
-    ready_at, ready_tenants,
+    ClaimBatch, ClaimRequest, Claimed, ClaimedRow, claim_returning, in_turn, limit_for,
+    no_earlier_unfinished, ready_at, ready_tenants,
 };
 use crate::backend::Conn;
 use crate::error::{Error, Result};
@@ -36,7 +36,7 @@ pub(super) async fn claim(
     writer: &mut WriteGuard<'_>,
     req: &ClaimRequest,
     last: Option<TenantId>,
-) -> Result<(Vec<Claimed>, Option<String>)> {
+) -> Result<(ClaimBatch, Option<String>)> {
     let now = now_ms();
     let mut tx = writer.direct("begin claim")?;
     let conn = tx.conn();
@@ -76,7 +76,15 @@ pub(super) async fn claim(
         active = next_round;
     }
     tx.commit("commit claim")?;
-    Ok((claimed, last_served))
+    // Every tenant listed has ready events: one left with no budget was held back (or may have been).
+    let held_back = budget.values().any(|&left| left == 0);
+    Ok((
+        ClaimBatch {
+            events: claimed,
+            held_back,
+        },
+        last_served,
+    ))
 }
 
 async fn claim_one(

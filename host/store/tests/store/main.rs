@@ -140,6 +140,7 @@ on_both_backends!(
     kv_stores_opaque_blobs,
     extended_lease_is_not_reclaimed,
     waiting_worker_wakes_on_insert_and_times_out_when_idle,
+    an_event_queued_behind_its_object_wakes_nobody_until_it_can_run,
     refresh_lock_admits_one_holder_at_a_time,
     create_locks_are_per_key_and_apart_from_refresh_locks,
     rate_slots_allow_limit_calls_per_window,

@@ -963,6 +963,53 @@ pub(crate) async fn waiting_worker_wakes_on_insert_and_times_out_when_idle(
     Ok(())
 }
 
+/// An event that arrives while an earlier event of its object is unfinished cannot run yet: on SQLite (one host,
+/// commits in one order) its insert does not wake the idle workers for a claim that would find nothing; the
+/// earlier event's answer wakes them. On Postgres another host may answer the earlier event while the insert
+/// commits, so every insert wakes.
+pub(crate) async fn an_event_queued_behind_its_object_wakes_nobody_until_it_can_run(
+    s: &Store,
+) -> Result<()> {
+    let mut waiter = s.work_waiter();
+    while waiter.wait(Duration::from_millis(300)).await {}
+    insert_one(s, "t1", "first", 31).await?;
+    ensure!(
+        waiter.wait(Duration::from_secs(10)).await,
+        "a runnable event wakes"
+    );
+    let c = s.claim(&req("w1", 1)).await?;
+    ensure!(c.len() == 1);
+    while waiter.wait(Duration::from_millis(300)).await {}
+    insert_one(s, "t1", "second", 31).await?;
+    let woke = waiter.wait(Duration::from_millis(300)).await;
+    match s.backend() {
+        ferry_store::Backend::Sqlite => {
+            ensure!(!woke, "the second event waits for the first: no wake")
+        }
+        ferry_store::Backend::Postgres => ensure!(woke, "Postgres wakes on every insert"),
+    }
+    // Another object's event can run at once: it wakes.
+    insert_one(s, "t1", "other", 32).await?;
+    ensure!(
+        waiter.wait(Duration::from_secs(10)).await,
+        "another object's event wakes"
+    );
+    while waiter.wait(Duration::from_millis(300)).await {}
+    // The first event's answer releases the second: that wakes.
+    s.complete(&c[0].lease, &Outcome::default()).await?;
+    ensure!(
+        waiter.wait(Duration::from_secs(10)).await,
+        "the answer releases the second"
+    );
+    let next = s.claim(&req("w1", 2)).await?;
+    ensure!(
+        next.len() == 2,
+        "both waiting events run now: {}",
+        next.len()
+    );
+    Ok(())
+}
+
 pub(crate) async fn refresh_lock_admits_one_holder_at_a_time(s: &Store) -> Result<()> {
     let t = tenant("t1");
     let held = s
