@@ -46,6 +46,8 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
             }
         }
         let asked = permits.len();
+        // The claim reads everything committed before it: signals raised until now are answered by it.
+        waiter.covered();
         let (claimed, held_back) = match pipeline.claim(asked).await {
             Ok(batch) => (batch.events, batch.held_back),
             Err(error) => {

@@ -28,6 +28,13 @@ impl WorkWaiter {
             Err(_) => false,
         }
     }
+
+    /// Takes every signal raised so far as seen: call it right before a claim, which reads what those signals'
+    /// commits made ready (they are raised after their commit). A signal raised meanwhile would otherwise end the
+    /// next [`WorkWaiter::wait`] at once for a claim that finds nothing.
+    pub fn covered(&mut self) {
+        self.rx.borrow_and_update();
+    }
 }
 
 impl Store {
