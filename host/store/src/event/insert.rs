@@ -2,6 +2,7 @@
 
 use crate::backend::{lock_insert_order, notify_work};
 use crate::error::{Error, Result};
+use crate::queue::no_earlier_unfinished;
 use crate::sqlite_writer::PendingFlush;
 use crate::store::{Store, now_ms, to_ms};
 use ferry_model::{EventEnvelope, TenantId};
@@ -57,11 +58,13 @@ const INSERT_ONE: &str = "INSERT INTO events (tenant, event_id, kind, ordering_k
      updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 0, $10, $10, $10, $10) ON CONFLICT (tenant, \
      event_id) DO NOTHING RETURNING tenant, event_id";
 
-/// Whether the event `$3` (tenant `$1`, object `$2`) may run as far as its object goes: no other event of its
-/// object is unfinished. Asked right after its insert on SQLite's write connection, where every other event of
-/// the object is an earlier one.
-const OBJECT_FREE: &str = "SELECT NOT EXISTS (SELECT 1 FROM events p WHERE p.tenant = $1 AND p.ordering_key = $2 \
-     AND p.event_id <> $3 AND p.state NOT IN ('done', 'dead', 'discarded'))";
+/// Whether the event `$2` of tenant `$1`, just inserted, may run as far as its object goes: no earlier event of its
+/// object is unfinished (the claim's own rule).
+const OBJECT_FREE: &str = concat!(
+    "SELECT EXISTS (SELECT 1 FROM events e WHERE e.tenant = $1 AND e.event_id = $2 AND ",
+    no_earlier_unfinished!(),
+    ")"
+);
 
 /// Rows per multi-row INSERT: 14 parameters each, well under SQLite's 32766 and Postgres' 65535 limits.
 const ROWS_PER_STATEMENT: usize = 512;
@@ -165,7 +168,7 @@ impl Store {
                             let free = crate::sqlite_direct::fetch_optional::<(bool,)>(
                                 d,
                                 OBJECT_FREE,
-                                &[&ev.tenant.as_str(), &env.ordering_key(), &env.id],
+                                &[&ev.tenant.as_str(), &env.id],
                             )
                             .map_err(Error::db("look for earlier events of the object"))?;
                             runnable = free.is_some_and(|(free,)| free);
