@@ -468,9 +468,9 @@ impl FreshBooksClient {
 }
 
 /// Unwraps `{"response":{"result":…}}`; an `errors` list (even with 200) becomes [`Error::Refused`].
-pub(crate) fn result_of(what: &str, v: Value) -> Result<Value> {
+pub(crate) fn result_of(what: &str, mut v: Value) -> Result<Value> {
     let response = v
-        .get("response")
+        .get_mut("response")
         .ok_or_else(|| Error::refused(what, "reply has no `response`"))?;
     if let Some(errors) = response.get("errors") {
         let list = errors
@@ -490,7 +490,8 @@ pub(crate) fn result_of(what: &str, v: Value) -> Result<Value> {
             .collect();
         return Err(Error::refused(what, msgs.join("; ")));
     }
-    Ok(response.get("result").cloned().unwrap_or(Value::Null))
+    // Moved out, not copied: a list result is most of the reply.
+    Ok(response.get_mut("result").map_or(Value::Null, Value::take))
 }
 
 /// Takes `result.<key>` and deserialises it.
@@ -502,7 +503,8 @@ pub(crate) fn take<T: serde::de::DeserializeOwned>(
     let v = result
         .get(key)
         .ok_or_else(|| Error::refused(what, format!("result has no `{key}`")))?;
-    serde_json::from_value(v.clone()).map_err(|e| Error::refused(what, format!("`{key}`: {e}")))
+    // Read from the borrowed value (serde_json deserialises from `&Value`) rather than from a copy of it.
+    T::deserialize(v).map_err(|e| Error::refused(what, format!("`{key}`: {e}")))
 }
 
 /// Reads `pages` from a list result (0 when empty).
