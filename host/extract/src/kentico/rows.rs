@@ -3,20 +3,25 @@
 
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
-use std::{collections::HashMap, str::FromStr};
+use std::{collections::HashMap, str::FromStr, sync::Arc};
 use time::{
     OffsetDateTime, PrimitiveDateTime, format_description::well_known::Rfc3339,
     macros::format_description,
 };
 use uuid::Uuid;
 
-type RawMap = HashMap<String, Box<RawValue>>;
+/// A JSON object's members as raw values borrowed from the body: the envelope's levels are read this way, so only
+/// the row's own columns are copied out of the body (once each).
+type RawRefs<'a> = HashMap<String, &'a RawValue>;
 
-/// One object's columns as Kentico sent them.
+/// The longest column name looked up without an allocation (Kentico's are well under it).
+const KEY_BUF: usize = 64;
+
+/// One object's columns as Kentico sent them. A clone shares them (the client's cache hands out clones).
 #[derive(Debug, Clone, Default)]
 pub struct Row {
     /// Lower-cased key → (original key, raw JSON value).
-    cols: HashMap<String, (String, Box<RawValue>)>,
+    cols: Arc<HashMap<String, (String, Box<RawValue>)>>,
 }
 
 impl Row {
@@ -25,22 +30,40 @@ impl Row {
     /// # Errors
     /// A description when the text is not a JSON object.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let map: RawMap =
+        let map: RawRefs<'_> =
             serde_json::from_str(text).map_err(|e| format!("row is not a json object: {e}"))?;
-        Ok(Self::from_map(map))
+        Ok(Self::from_refs(map))
     }
 
-    fn from_map(map: RawMap) -> Self {
+    fn from_refs(map: RawRefs<'_>) -> Self {
         Self {
-            cols: map
-                .into_iter()
-                .map(|(k, v)| (k.to_ascii_lowercase(), (k, v)))
-                .collect(),
+            cols: Arc::new(
+                map.into_iter()
+                    .map(|(k, v)| (k.to_ascii_lowercase(), (k, v.to_owned())))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// The column `key`, matched case-insensitively (lower-cased on the stack, not in a new string).
+    fn col(&self, key: &str) -> Option<&(String, Box<RawValue>)> {
+        let mut buf = [0u8; KEY_BUF];
+        match buf.get_mut(..key.len()) {
+            Some(lower) => {
+                lower.copy_from_slice(key.as_bytes());
+                lower.make_ascii_lowercase();
+                // ASCII lower-casing keeps UTF-8 valid, so this never falls back.
+                match std::str::from_utf8(lower) {
+                    Ok(lower) => self.cols.get(lower),
+                    Err(_) => self.cols.get(&key.to_ascii_lowercase()),
+                }
+            }
+            None => self.cols.get(&key.to_ascii_lowercase()),
         }
     }
 
     fn raw(&self, key: &str) -> Option<&str> {
-        let v = self.cols.get(&key.to_ascii_lowercase())?.1.get().trim();
+        let v = self.col(key)?.1.get().trim();
         if v == "null" { None } else { Some(v) }
     }
 
@@ -51,7 +74,7 @@ impl Row {
 
     /// Whether the column is present (even when null).
     pub fn has(&self, key: &str) -> bool {
-        self.cols.contains_key(&key.to_ascii_lowercase())
+        self.col(key).is_some()
     }
 
     /// A column as text: strings unquoted, numbers and booleans as written; `None` for null or missing.
@@ -130,16 +153,16 @@ pub(crate) fn parse_datetime(s: &str) -> Option<OffsetDateTime> {
         .map(PrimitiveDateTime::assume_utc)
 }
 
-/// Reads a single-object body `{"data":{…columns…}}`; also accepts `{"data":{"COM_Order":{…}}}` (the XML
-/// layout carried into JSON) and a bare object.
-pub(crate) fn parse_single(body: &str) -> Result<Row, String> {
-    let top: RawMap =
+/// The object's own columns in a single-object body `{"data":{…columns…}}`; also accepts `{"data":{"COM_Order":
+/// {…}}}` (the XML layout carried into JSON) and a bare object.
+fn object_columns(body: &str) -> Result<RawRefs<'_>, String> {
+    let top: RawRefs<'_> =
         serde_json::from_str(body).map_err(|e| format!("body is not a json object: {e}"))?;
     let data = match find_key(&top, "data") {
         Some(d) => d.get(),
-        None => return Ok(Row::from_map(top)),
+        None => return Ok(top),
     };
-    let inner: RawMap =
+    let inner: RawRefs<'_> =
         serde_json::from_str(data).map_err(|e| format!("data is not an object: {e}"))?;
     if inner.len() == 1
         && let Some(only) = inner
@@ -147,10 +170,14 @@ pub(crate) fn parse_single(body: &str) -> Result<Row, String> {
             .next()
             .filter(|v| v.get().trim_start().starts_with('{'))
     {
-        let map: RawMap = serde_json::from_str(only.get()).map_err(|e| e.to_string())?;
-        return Ok(Row::from_map(map));
+        return serde_json::from_str(only.get()).map_err(|e| e.to_string());
     }
-    Ok(Row::from_map(inner))
+    Ok(inner)
+}
+
+/// Reads a single-object body (see [`object_columns`]).
+pub(crate) fn parse_single(body: &str) -> Result<Row, String> {
+    Ok(Row::from_refs(object_columns(body)?))
 }
 
 /// An object's child objects as one read brought them: child object type (lower case) → rows.
@@ -160,19 +187,25 @@ pub type Children = HashMap<String, Vec<Row>>;
 /// {"<child object type>":[{…}, …], …}}}` (K13's `HierarchyHelper`; docs/kentico.md §3.5). The object's row leaves
 /// the `children` node out; a body without one gives no children.
 pub(crate) fn parse_single_with_children(body: &str) -> Result<(Row, Children), String> {
-    let mut row = parse_single(body)?;
+    let mut cols = object_columns(body)?;
+    let node = cols
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case("children"))
+        .cloned()
+        .and_then(|k| cols.remove(&k));
+    let row = Row::from_refs(cols);
     let mut children = Children::new();
-    let Some((_, node)) = row.cols.remove("children") else {
+    let Some(node) = node else {
         return Ok((row, children));
     };
-    let lists: RawMap =
+    let lists: RawRefs<'_> =
         serde_json::from_str(node.get()).map_err(|e| format!("children is not an object: {e}"))?;
     for (object_type, list) in lists {
-        let rows: Vec<RawMap> = serde_json::from_str(list.get())
+        let rows: Vec<RawRefs<'_>> = serde_json::from_str(list.get())
             .map_err(|e| format!("children {object_type} is not a list of objects: {e}"))?;
         children.insert(
             object_type.to_ascii_lowercase(),
-            rows.into_iter().map(Row::from_map).collect(),
+            rows.into_iter().map(Row::from_refs).collect(),
         );
     }
     Ok((row, children))
@@ -181,39 +214,40 @@ pub(crate) fn parse_single_with_children(body: &str) -> Result<(Row, Children), 
 /// Reads a collection body `{"<type>s":[{"<Table>":[rows…]},{"TotalRecords":[{"TotalRecords":"n"}]}]}`.
 /// Returns the rows and the unpaged total (the row count when Kentico sent no `TotalRecords`).
 pub(crate) fn parse_list(body: &str) -> Result<(Vec<Row>, u64), String> {
-    let top: RawMap =
+    let top: RawRefs<'_> =
         serde_json::from_str(body).map_err(|e| format!("body is not a json object: {e}"))?;
     // The root is the only key; its name (`ecommerce_orders` vs docs' style) is not relied on.
     let root = top.values().next().ok_or("empty collection envelope")?;
-    let tables: Vec<RawMap> = serde_json::from_str(root.get())
+    let tables: Vec<RawRefs<'_>> = serde_json::from_str(root.get())
         .map_err(|e| format!("collection is not a list of tables: {e}"))?;
     let mut rows = Vec::new();
     let mut total = None;
     for table in tables {
         if let Some(tr) = find_key(&table, "totalrecords") {
-            let inner: Vec<RawMap> =
+            let inner: Vec<RawRefs<'_>> =
                 serde_json::from_str(tr.get()).map_err(|e| format!("bad TotalRecords: {e}"))?;
             let n = inner
-                .first()
-                .map(|m| Row::from_map(m.clone()))
+                .into_iter()
+                .next()
+                .map(Row::from_refs)
                 .and_then(|r| r.int("TotalRecords"));
             total = n.and_then(|n| u64::try_from(n).ok());
             continue;
         }
         for (_, value) in table {
-            let list: Vec<RawMap> = serde_json::from_str(value.get())
+            let list: Vec<RawRefs<'_>> = serde_json::from_str(value.get())
                 .map_err(|e| format!("table is not a list of rows: {e}"))?;
-            rows.extend(list.into_iter().map(Row::from_map));
+            rows.extend(list.into_iter().map(Row::from_refs));
         }
     }
     let total = total.unwrap_or(rows.len() as u64);
     Ok((rows, total))
 }
 
-fn find_key<'a>(map: &'a RawMap, key: &str) -> Option<&'a RawValue> {
+fn find_key<'a>(map: &RawRefs<'a>, key: &str) -> Option<&'a RawValue> {
     map.iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        .map(|(_, v)| &**v)
+        .map(|(_, v)| *v)
 }
 
 #[cfg(test)]
