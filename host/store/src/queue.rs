@@ -43,7 +43,8 @@ pub struct ClaimRequest {
 pub struct ClaimBatch {
     /// The events now running under the claimer's lease.
     pub events: Vec<Claimed>,
-    /// Whether a tenant's running limit left ready events of it unclaimed (or may have: its budget ran out).
+    /// Whether a tenant's running limit left an event of it unclaimed that could have run (due, and first of its
+    /// object).
     /// When it did not, a claim made again before anything new is ready (an insert, a retry or lease come due, a
     /// finished predecessor: the store's work signal and its time) finds nothing; freeing a run slot alone
     /// changes nothing then.

@@ -90,7 +90,7 @@ pub(super) async fn claim(
 }
 
 /// One tenant's turn: up to `want` events, within its running limit, in one transaction; and whether the limit
-/// allowed fewer than `want` (ready events may have been held back).
+/// held back an event that could have run.
 async fn claim_tenant(
     pool: &PgPool,
     tenant: &str,
@@ -117,21 +117,21 @@ async fn claim_tenant(
     .map_err(Error::db("count running events"))?;
     let budget = limit_for(req, tenant).saturating_sub(u32::try_from(running).unwrap_or(u32::MAX));
     let take = want.min(usize::try_from(budget).unwrap_or(usize::MAX));
+    // When the limit allows fewer than asked, one event more is read: it is there only if the limit held it back
+    // (an event waiting behind its object's running event is not read: that event's answer releases it).
     let limited = take < want;
-    if take == 0 {
-        tx.rollback().await.map_err(Error::db("end claim"))?;
-        return Ok((Vec::new(), limited));
-    }
-    let ready: Vec<(i64, String)> = sqlx::query_as(NEXT_READY)
+    let mut ready: Vec<(i64, String)> = sqlx::query_as(NEXT_READY)
         .bind(tenant)
         .bind(now)
-        .bind(i64::try_from(take).unwrap_or(i64::MAX))
+        .bind(i64::try_from(take + usize::from(limited)).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await
         .map_err(Error::db("find ready events"))?;
+    let held_back = ready.len() > take;
+    ready.truncate(take);
     if ready.is_empty() {
         tx.rollback().await.map_err(Error::db("end claim"))?;
-        return Ok((Vec::new(), false));
+        return Ok((Vec::new(), held_back));
     }
     let seqs: Vec<i64> = ready.iter().map(|(seq, _)| *seq).collect();
     let rows: Vec<ClaimedRow> = sqlx::query_as(concat!(
@@ -172,7 +172,5 @@ async fn claim_tenant(
         claimed.push(c);
     }
     tx.commit().await.map_err(Error::db("commit claim"))?;
-    // Short of the limit's share only because nothing more was ready: nothing held back.
-    let held_back = limited && claimed.len() >= take;
     Ok((claimed, held_back))
 }

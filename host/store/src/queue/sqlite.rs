@@ -75,9 +75,21 @@ pub(super) async fn claim(
         }
         active = next_round;
     }
+    // A tenant left with no budget was held back only if an event of it could run now (due, and first of its
+    // object): one waiting behind its object's running event is released by that event's answer, which wakes the
+    // workers anyway. One seek per tenant at its limit, inside the claim's transaction.
+    let mut held_back = false;
+    for (tenant, left) in &budget {
+        if *left == 0
+            && fetch_optional::<(i64, String)>(conn, NEXT_READY, &[tenant, &now])
+                .map_err(Error::db("find ready event"))?
+                .is_some()
+        {
+            held_back = true;
+            break;
+        }
+    }
     tx.commit("commit claim")?;
-    // Every tenant listed has ready events: one left with no budget was held back (or may have been).
-    let held_back = budget.values().any(|&left| left == 0);
     Ok((
         ClaimBatch {
             events: claimed,

@@ -141,6 +141,7 @@ on_both_backends!(
     extended_lease_is_not_reclaimed,
     waiting_worker_wakes_on_insert_and_times_out_when_idle,
     an_event_queued_behind_its_object_wakes_nobody_until_it_can_run,
+    a_claim_says_held_back_only_when_the_limit_kept_a_runnable_event,
     refresh_lock_admits_one_holder_at_a_time,
     create_locks_are_per_key_and_apart_from_refresh_locks,
     rate_slots_allow_limit_calls_per_window,

@@ -1227,3 +1227,45 @@ pub(crate) async fn a_held_event_is_released_by_its_replay_only(s: &Store) -> Re
     ensure!(s.released_from_review(c.lease.job).await?);
     Ok(())
 }
+
+/// A claim says a tenant's running limit held events back only when an event of the tenant could have run but for
+/// the limit: the worker claims again as soon as one of its events finishes only then (an empty claim is a write
+/// transaction for nothing). An event that waits behind a running event of its object is not held back by the
+/// limit: the running event's answer releases it, and that wakes the worker.
+pub(crate) async fn a_claim_says_held_back_only_when_the_limit_kept_a_runnable_event(
+    s: &Store,
+) -> Result<()> {
+    let limited = || req("w1", 4).with_tenant_limit(tenant("t1"), 1);
+    insert_one(s, "t1", "a", 41).await?;
+    insert_one(s, "t1", "b", 42).await?;
+    let first = s.claim_batch(&limited()).await?;
+    ensure!(first.events.len() == 1, "the limit lets one run");
+    ensure!(first.held_back, "b could run but for the limit");
+
+    s.complete(&first.events[0].lease, &Outcome::default())
+        .await?;
+    let second = s.claim_batch(&limited()).await?;
+    ensure!(second.events.len() == 1, "b runs once a finishes");
+    ensure!(
+        !second.held_back,
+        "nothing else is ready: the limit held nothing back"
+    );
+
+    // c waits behind b (the same object), not for the limit.
+    insert_one(s, "t1", "c", 42).await?;
+    let third = s.claim_batch(&limited()).await?;
+    ensure!(third.events.is_empty(), "c waits for b");
+    ensure!(
+        !third.held_back,
+        "c waits for its object, not for the limit"
+    );
+
+    // d (another object) could run but for the limit.
+    insert_one(s, "t1", "d", 43).await?;
+    let fourth = s.claim_batch(&limited()).await?;
+    ensure!(
+        fourth.events.is_empty() && fourth.held_back,
+        "d waits for the limit"
+    );
+    Ok(())
+}
