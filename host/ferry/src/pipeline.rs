@@ -25,7 +25,7 @@ use crate::tenants::Tenants;
 use ferry_alert::Alerts;
 use ferry_model::Disposition;
 use ferry_outbound::{AdaptiveLimits, Backoff};
-use ferry_store::{ClaimBatch, ClaimRequest, Claimed, Outcome, Store};
+use ferry_store::{ClaimBatch, ClaimRequest, Claimed, Outcome, Store, WorkWaiter};
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{Instrument, info_span, warn};
@@ -115,12 +115,20 @@ impl Pipeline {
     }
 
     /// Claims up to `max` ready events (fewer when the tenants' limits say so), and says whether a limit held
-    /// ready events back ([`ClaimBatch::held_back`]).
+    /// ready events back ([`ClaimBatch::held_back`]). The signals `waiter` saw raised before the claim reads are
+    /// answered by it.
     ///
     /// # Errors
     /// A store error while claiming (the events stay queued).
-    pub async fn claim(&self, max: usize) -> Result<ClaimBatch, ferry_store::Error> {
-        let batch = self.store.claim_batch(&self.claim_request(max)).await?;
+    pub async fn claim(
+        &self,
+        max: usize,
+        waiter: &mut WorkWaiter,
+    ) -> Result<ClaimBatch, ferry_store::Error> {
+        let batch = self
+            .store
+            .claim_batch(&self.claim_request(max), Some(waiter))
+            .await?;
         let found = if batch.events.is_empty() {
             "none"
         } else {

@@ -46,9 +46,8 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
             }
         }
         let asked = permits.len();
-        // The claim reads everything committed before it: signals raised until now are answered by it.
-        waiter.covered();
-        let (claimed, held_back) = match pipeline.claim(asked).await {
+        // The claim reads everything committed before it: the signals raised until it reads are answered by it.
+        let (claimed, held_back) = match pipeline.claim(asked, &mut waiter).await {
             Ok(batch) => (batch.events, batch.held_back),
             Err(error) => {
                 warn!(%error, "Claim failed.");

@@ -19,6 +19,7 @@ use crate::backend::{Conn, Pool, notify_work};
 use crate::error::{Error, Result};
 use crate::event::{EventRecord, EventState, JobId, add_history};
 use crate::store::{Store, dur_ms, now_ms};
+use crate::waiter::WorkWaiter;
 use ferry_model::{ErrorClass, TenantId};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -281,22 +282,39 @@ impl Store {
     /// [`Error::Database`] when the claim transaction fails; then nothing was claimed (on Postgres, events
     /// claimed in earlier per-tenant transactions of the same call stay claimed and are returned).
     pub async fn claim(&self, req: &ClaimRequest) -> Result<Vec<Claimed>> {
-        Ok(self.claim_batch(req).await?.events)
+        Ok(self.claim_batch(req, None).await?.events)
     }
 
     /// [`Store::claim`], also telling whether a tenant's running limit held ready events back
-    /// ([`ClaimBatch::held_back`]).
+    /// ([`ClaimBatch::held_back`]). `covering`: the claiming loop's waiter, whose signals raised before the claim
+    /// reads are taken as answered by it ([`WorkWaiter::covered`]); on SQLite that is once the claim holds the
+    /// writer, so the commits it waited for (a webhook batch, an answer) and their signals count as read.
     ///
     /// # Errors
     /// As [`Store::claim`].
-    pub async fn claim_batch(&self, req: &ClaimRequest) -> Result<ClaimBatch> {
+    pub async fn claim_batch(
+        &self,
+        req: &ClaimRequest,
+        covering: Option<&mut WorkWaiter>,
+    ) -> Result<ClaimBatch> {
         let (batch, last_served) = match &self.pool {
             Pool::Sqlite(_, writer) => {
+                let mut writer = writer.lock().await;
+                // Every commit made before this one (the writes are one after another) raised its signal on
+                // its way out: the claim below reads them all.
+                if let Some(w) = covering {
+                    w.covered();
+                }
                 // The claim does not wait for the disk (as `write_tx!(…, flushed_later, …)`): a claim lost to a
                 // power cut leaves its events queued, to be claimed again.
-                sqlite::claim(&mut writer.lock().await, req, self.last_turn()).await?
+                sqlite::claim(&mut writer, req, self.last_turn()).await?
             }
-            Pool::Postgres(p) => postgres::claim(p, req, self.last_turn()).await?,
+            Pool::Postgres(p) => {
+                if let Some(w) = covering {
+                    w.covered();
+                }
+                postgres::claim(p, req, self.last_turn()).await?
+            }
         };
         if let Some(t) = last_served.and_then(|t| TenantId::parse(&t).ok())
             && let Ok(mut g) = self.last_turn.lock()

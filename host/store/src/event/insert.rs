@@ -1,5 +1,6 @@
 //! Storing verified events: one or a batch per transaction, deduped by (tenant, event id) across hosts.
 
+use crate::Backend;
 use crate::backend::{lock_insert_order, notify_work};
 use crate::error::{Error, Result};
 use crate::queue::no_earlier_unfinished;
@@ -96,6 +97,7 @@ impl Store {
         events: &[NewEvent],
     ) -> Result<(Vec<InsertOutcome>, PendingFlush)> {
         let now = now_ms();
+        let sqlite = self.backend() == Backend::Sqlite;
         let ((mut inserted, runnable), flush) = write_tx!(self, flush_pending, "insert", |conn| {
             let mut conn = conn;
             let mut inserted: HashSet<(String, String)> = HashSet::new();
@@ -180,10 +182,19 @@ impl Store {
             )?;
             if runnable {
                 notify_work(conn).await?;
+                if sqlite {
+                    // Raised before the commit, while this transaction holds SQLite's one writer: a claim takes
+                    // the writer too, so whoever wakes reads after this commit, and a claim already waiting for
+                    // the writer takes this signal as answered by its read (`Store::claim_batch`). Raised after
+                    // the commit, it could come after that claim's read and end its worker's next wait for a
+                    // claim that finds nothing.
+                    self.wake();
+                }
             }
             Ok((inserted, runnable))
         });
-        if runnable {
+        if runnable && !sqlite {
+            // Postgres claims take no common lock: only a commit's signal may wake them.
             self.wake();
         }
         // The first occurrence of a key in the batch is the one inserted; any repeat is a duplicate.

@@ -142,6 +142,7 @@ on_both_backends!(
     waiting_worker_wakes_on_insert_and_times_out_when_idle,
     an_event_queued_behind_its_object_wakes_nobody_until_it_can_run,
     a_claim_says_held_back_only_when_the_limit_kept_a_runnable_event,
+    a_claim_answers_the_signal_of_a_commit_it_waited_for,
     refresh_lock_admits_one_holder_at_a_time,
     create_locks_are_per_key_and_apart_from_refresh_locks,
     rate_slots_allow_limit_calls_per_window,

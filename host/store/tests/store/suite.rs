@@ -1238,13 +1238,13 @@ pub(crate) async fn a_claim_says_held_back_only_when_the_limit_kept_a_runnable_e
     let limited = || req("w1", 4).with_tenant_limit(tenant("t1"), 1);
     insert_one(s, "t1", "a", 41).await?;
     insert_one(s, "t1", "b", 42).await?;
-    let first = s.claim_batch(&limited()).await?;
+    let first = s.claim_batch(&limited(), None).await?;
     ensure!(first.events.len() == 1, "the limit lets one run");
     ensure!(first.held_back, "b could run but for the limit");
 
     s.complete(&first.events[0].lease, &Outcome::default())
         .await?;
-    let second = s.claim_batch(&limited()).await?;
+    let second = s.claim_batch(&limited(), None).await?;
     ensure!(second.events.len() == 1, "b runs once a finishes");
     ensure!(
         !second.held_back,
@@ -1253,7 +1253,7 @@ pub(crate) async fn a_claim_says_held_back_only_when_the_limit_kept_a_runnable_e
 
     // c waits behind b (the same object), not for the limit.
     insert_one(s, "t1", "c", 42).await?;
-    let third = s.claim_batch(&limited()).await?;
+    let third = s.claim_batch(&limited(), None).await?;
     ensure!(third.events.is_empty(), "c waits for b");
     ensure!(
         !third.held_back,
@@ -1262,10 +1262,50 @@ pub(crate) async fn a_claim_says_held_back_only_when_the_limit_kept_a_runnable_e
 
     // d (another object) could run but for the limit.
     insert_one(s, "t1", "d", 43).await?;
-    let fourth = s.claim_batch(&limited()).await?;
+    let fourth = s.claim_batch(&limited(), None).await?;
     ensure!(
         fourth.events.is_empty() && fourth.held_back,
         "d waits for the limit"
     );
+    Ok(())
+}
+
+/// A claim that waited for SQLite's writer while a webhook batch was being committed reads that batch, so the batch's
+/// signal is answered by the claim: the worker's next wait does not end at once for a claim that would find
+/// nothing (each such claim is a write transaction for nothing). The waiter is covered once the claim holds the
+/// writer, not before it waits for it.
+pub(crate) async fn a_claim_answers_the_signal_of_a_commit_it_waited_for(s: &Store) -> Result<()> {
+    if s.backend() != ferry_store::Backend::Sqlite {
+        // Postgres claims do not wait for inserts (no single writer); its waiter is covered before the claim.
+        return Ok(());
+    }
+    let mut waiter = s.work_waiter();
+    // A batch large enough to hold the writer while the claim below starts and waits for it.
+    let batch: Vec<NewEvent> = (0..20_000)
+        .map(|i| {
+            event(
+                "t1",
+                &format!("bulk-{i}"),
+                100 + i,
+                datetime!(2026-11-20 13:00 UTC),
+            )
+        })
+        .collect();
+    let inserting = {
+        let s = s.clone();
+        tokio::spawn(async move { s.insert_batch(&batch).await })
+    };
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    ensure!(
+        !inserting.is_finished(),
+        "the batch still holds the writer (the test needs it to)"
+    );
+    let claimed = s.claim_batch(&req("w1", 4), Some(&mut waiter)).await?;
+    ensure!(claimed.events.len() == 4, "the claim read the batch");
+    ensure!(
+        !waiter.wait(Duration::from_millis(300)).await,
+        "the batch's signal was answered by the claim that read it"
+    );
+    inserting.await??;
     Ok(())
 }
