@@ -7,7 +7,7 @@
 use crate::pipeline::Pipeline;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore, watch};
+use tokio::sync::{Semaphore, watch};
 use tracing::{info, warn};
 
 /// Longest idle sleep: retries whose backoff ends and expired leases are found by this poll.
@@ -25,8 +25,11 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
     let concurrency = concurrency.max(1);
     let slots = Arc::new(Semaphore::new(concurrency));
     let mut waiter = pipeline.store().work_waiter();
-    // Raised when one of this loop's events finishes: a tenant at its running limit can take its next event now.
-    let finished = Arc::new(Notify::new());
+    // Counts this loop's events as they finish (each after its answer committed): a tenant at its running limit
+    // can take its next event then. A count, not a `Notify`: the finishes a claim already saw are marked seen
+    // before it, where a `Notify` kept a permit from one of them and woke the loop for a claim that found nothing.
+    let (finished, mut finishes) = watch::channel(0u64);
+    let finished = Arc::new(finished);
     loop {
         if *shutdown.borrow() {
             break;
@@ -46,7 +49,9 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
             }
         }
         let asked = permits.len();
-        // The claim reads everything committed before it: the signals raised until it reads are answered by it.
+        // The claim reads everything committed before it: the signals raised until it reads are answered by it, and
+        // so are the finishes counted until now.
+        finishes.borrow_and_update();
         let (claimed, held_back) = match pipeline.claim(asked, &mut waiter).await {
             Ok(batch) => (batch.events, batch.held_back),
             Err(error) => {
@@ -65,7 +70,7 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
             tokio::spawn(async move {
                 pipeline.run_claimed(event).await;
                 drop(permit);
-                finished.notify_one();
+                finished.send_modify(|n| *n = n.wrapping_add(1));
             });
         }
         drop(permits);
@@ -75,7 +80,7 @@ pub async fn run(pipeline: Pipeline, concurrency: usize, mut shutdown: watch::Re
             // event finishes (most of them, while the queue keeps up) would find nothing.
             tokio::select! {
                 _ = waiter.wait(IDLE_POLL) => {}
-                () = finished.notified(), if held_back => {}
+                _ = finishes.changed(), if held_back => {}
                 _ = shutdown.changed() => {}
             }
         }
