@@ -29,8 +29,9 @@ impl WorkWaiter {
         }
     }
 
-    /// Takes every signal raised so far as seen: call it right before a claim, which reads what those signals'
-    /// commits made ready (they are raised after their commit). A signal raised meanwhile would otherwise end the
+    /// Takes every signal raised so far as seen: [`Store::claim_batch`] calls it for the waiter it is given once
+    /// its read will see what those signals' commits made ready (on SQLite once it holds the writer; a webhook
+    /// batch raises its signal before it lets the writer go). A signal raised meanwhile would otherwise end the
     /// next [`WorkWaiter::wait`] at once for a claim that finds nothing.
     pub fn covered(&mut self) {
         self.rx.borrow_and_update();

@@ -48,18 +48,15 @@ impl Row {
     /// The column `key`, matched case-insensitively (lower-cased on the stack, not in a new string).
     fn col(&self, key: &str) -> Option<&(String, Box<RawValue>)> {
         let mut buf = [0u8; KEY_BUF];
-        match buf.get_mut(..key.len()) {
-            Some(lower) => {
-                lower.copy_from_slice(key.as_bytes());
-                lower.make_ascii_lowercase();
-                // ASCII lower-casing keeps UTF-8 valid, so this never falls back.
-                match std::str::from_utf8(lower) {
-                    Ok(lower) => self.cols.get(lower),
-                    Err(_) => self.cols.get(&key.to_ascii_lowercase()),
-                }
+        if let Some(lower) = buf.get_mut(..key.len()) {
+            lower.copy_from_slice(key.as_bytes());
+            lower.make_ascii_lowercase();
+            // ASCII lower-casing keeps UTF-8 valid: only a key longer than the buffer gets past here.
+            if let Ok(lower) = std::str::from_utf8(lower) {
+                return self.cols.get(lower);
             }
-            None => self.cols.get(&key.to_ascii_lowercase()),
         }
+        self.cols.get(&key.to_ascii_lowercase())
     }
 
     fn raw(&self, key: &str) -> Option<&str> {
