@@ -3,7 +3,7 @@
 
 use rust_decimal::Decimal;
 use serde_json::value::RawValue;
-use std::{collections::HashMap, str::FromStr, sync::Arc};
+use std::{borrow::Cow, collections::HashMap, str::FromStr, sync::Arc};
 use time::{
     OffsetDateTime, PrimitiveDateTime, format_description::well_known::Rfc3339,
     macros::format_description,
@@ -76,13 +76,22 @@ impl Row {
 
     /// A column as text: strings unquoted, numbers and booleans as written; `None` for null or missing.
     pub fn text(&self, key: &str) -> Option<String> {
+        self.text_ref(key).map(Cow::into_owned)
+    }
+
+    /// [`Row::text`] borrowed from the row where it can be: a number, a boolean, or a string without escapes (the
+    /// raw value is valid JSON, so such a string is its text between the quotes).
+    fn text_ref(&self, key: &str) -> Option<Cow<'_, str>> {
         let raw = self.raw(key)?;
-        if raw.starts_with('"') {
-            serde_json::from_str::<String>(raw).ok()
+        if let Some(quoted) = raw.strip_prefix('"') {
+            match quoted.strip_suffix('"') {
+                Some(text) if !text.contains('\\') => Some(Cow::Borrowed(text)),
+                _ => serde_json::from_str::<String>(raw).ok().map(Cow::Owned),
+            }
         } else if raw.starts_with('{') || raw.starts_with('[') {
             None
         } else {
-            Some(raw.to_owned())
+            Some(Cow::Borrowed(raw))
         }
     }
 
@@ -93,12 +102,12 @@ impl Row {
 
     /// An integer column (also accepts numeric strings).
     pub fn int(&self, key: &str) -> Option<i64> {
-        self.text(key).and_then(|t| t.trim().parse().ok())
+        self.text_ref(key).and_then(|t| t.trim().parse().ok())
     }
 
     /// A decimal column, exact (never through f64); accepts numbers, numeric strings and exponent forms.
     pub fn decimal(&self, key: &str) -> Option<Decimal> {
-        let t = self.text(key)?;
+        let t = self.text_ref(key)?;
         let t = t.trim();
         Decimal::from_str(t)
             .ok()
@@ -107,7 +116,7 @@ impl Row {
 
     /// A bit column: `true`/`false`, `1`/`0`, `"True"`/`"False"`.
     pub fn bool(&self, key: &str) -> Option<bool> {
-        match self.text(key)?.trim().to_ascii_lowercase().as_str() {
+        match self.text_ref(key)?.trim().to_ascii_lowercase().as_str() {
             "true" | "1" => Some(true),
             "false" | "0" => Some(false),
             _ => None,
@@ -116,13 +125,13 @@ impl Row {
 
     /// A GUID column.
     pub fn uuid(&self, key: &str) -> Option<Uuid> {
-        Uuid::parse_str(self.text(key)?.trim()).ok()
+        Uuid::parse_str(self.text_ref(key)?.trim()).ok()
     }
 
     /// A datetime column: ISO-8601 with the server's offset (Json.NET), without offset (taken as UTC),
     /// or the old WCF `/Date(ms)/` form.
     pub fn datetime(&self, key: &str) -> Option<OffsetDateTime> {
-        parse_datetime(&self.text(key)?)
+        parse_datetime(&self.text_ref(key)?)
     }
 }
 
@@ -253,6 +262,20 @@ mod tests {
 
     const ORDER: &str = include_str!("../../tests/fixtures/k13-rest-order-27.json");
     const ITEMS: &str = include_str!("../../tests/fixtures/k13-rest-orderitems-of-27.json");
+
+    #[test]
+    fn string_columns_read_the_same_with_and_without_escapes() {
+        let row = Row::from_json(
+            r#"{"A":"plain text","B":"say \"hi\"\n","C":"caf\u00e9","D":12,"E":" 7 ","F":""}"#,
+        )
+        .unwrap();
+        assert_eq!(row.text("a").as_deref(), Some("plain text"));
+        assert_eq!(row.text("B").as_deref(), Some("say \"hi\"\n"));
+        assert_eq!(row.text("c").as_deref(), Some("café"));
+        assert_eq!(row.text("D").as_deref(), Some("12"));
+        assert_eq!(row.int("E"), Some(7));
+        assert_eq!(row.text("F").as_deref(), Some(""));
+    }
 
     #[test]
     fn single_object_envelope_keeps_nine_decimal_money_exact() {
