@@ -194,11 +194,8 @@ pub type Children = HashMap<String, Vec<Row>>;
 /// the `children` node out; a body without one gives no children.
 pub(crate) fn parse_single_with_children(body: &str) -> Result<(Row, Children), String> {
     let mut cols = object_columns(body)?;
-    let node = cols
-        .keys()
-        .find(|k| k.eq_ignore_ascii_case("children"))
-        .cloned()
-        .and_then(|k| cols.remove(&k));
+    let node = find_key(&cols, "children");
+    cols.retain(|k, _| !k.eq_ignore_ascii_case("children"));
     let row = Row::from_refs(cols);
     let mut children = Children::new();
     let Some(node) = node else {
