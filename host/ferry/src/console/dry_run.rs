@@ -5,8 +5,7 @@
 
 use super::events::visible_tenant;
 use super::page::{self, PageError, csrf_field};
-use super::plugins::url;
-use super::viewer::Viewer;
+use super::viewer::{BASE, Viewer};
 use crate::admin::{self, AdminState};
 use axum::extract::{Path, State};
 use axum::{Extension, Form};
@@ -40,7 +39,7 @@ pub(super) fn form(
 ) -> Markup {
     let sent = sent.cloned().unwrap_or_default();
     html! {
-        form #dry-run.filters method="post" action={ (url(tenant)) "/dry-run" } {
+        form #dry-run.filters method="post" action={ (BASE) "/tenants/" (tenant) "/plugins/dry-run" } {
             (csrf_field(viewer))
             label { "Candidate" select name="candidate" required {
                 @for v in versions {
@@ -86,7 +85,7 @@ pub(super) async fn run(
     let body = html! {
         h1 { "Dry run · " (name) " v" (version) " · " (tenant) }
         p #summary {
-            "Event " a href={ (super::viewer::BASE) "/tenants/" (tenant) "/events/" (event) } { "#" (event) }
+            "Event " a href={ (BASE) "/tenants/" (tenant) "/events/" (event) } { "#" (event) }
             ", Kentico order " strong { (report["order_number"].as_str().unwrap_or("?")) } ". "
             @if report["replaces"].as_bool() == Some(true) {
                 "The candidate runs in the place of the serving " code { (name) } "."
