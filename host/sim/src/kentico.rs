@@ -21,7 +21,8 @@
 //! - `checkout`: placing orders; `edit`: admin edits and cancellation after checkout.
 //! - `catalogue`: SKUs created, edited, restocked, disabled and deleted, and customers who register before ordering.
 //! - `stock`: stock taken by new orders and returned by edits that remove or lower lines (not by cancelling).
-//! - `query`: `where` / `orderby` / `columns`; `render`: response envelopes; `rest`: the `/rest` handler.
+//! - `query`: `where` / `orderby` / `columns`; `render`: response envelopes; `rest`: the `/rest` handler;
+//!   `rest_error`: its refusals.
 //! - `webhook`: envelope, Standard Webhooks signature, outbox with retries.
 //! - `write`: `PUT` of orders through `/rest` behind the permission model ([`RestWrite`] records each).
 //! - `snapshot`: read-only views for tests; `control`: the `/_sim/kentico` routes.
@@ -42,6 +43,7 @@ mod random;
 mod reference;
 mod render;
 mod rest;
+mod rest_error;
 mod seed;
 mod sku;
 mod snapshot;

@@ -29,9 +29,8 @@ mod routes;
 mod signature;
 mod write_events;
 
-pub use delivery::{CallbackFaults, CallbackStats};
 pub(crate) use registry::Callbacks;
-pub use registry::SimCallback;
+pub use registry::{CallbackFaults, CallbackStats, SimCallback};
 pub(crate) use routes::{
     create_callback, delete_callback, get_callback, list_callbacks, update_callback,
 };

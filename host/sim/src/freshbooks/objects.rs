@@ -3,14 +3,13 @@
 
 use axum::Json;
 use bytes::Bytes;
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 
 use super::error::ApiError;
 use super::model::Money;
-use super::totals::cents;
 
 /// `{"response":{"result":{<key>: <value>}}}`.
 pub(crate) fn envelope(key: &str, value: impl Serialize) -> Json<Value> {
@@ -117,6 +116,16 @@ pub(crate) fn decimal(value: Option<&Value>) -> Option<Decimal> {
         Value::Number(n) => n.to_string().parse().ok(),
         _ => None,
     }
+}
+
+/// Rounds money to cents, halves away from zero, always with two decimals (`5.00`).
+pub(crate) fn cents(amount: Decimal) -> Decimal {
+    let mut cents = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    cents.rescale(2);
+    if cents.is_zero() {
+        cents.set_sign_positive(true); // never "-0.00"
+    }
+    cents
 }
 
 /// Money with two decimal places, as responses show it (rounded as [`cents`] does).

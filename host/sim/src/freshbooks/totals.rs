@@ -13,21 +13,11 @@
 //! (as its invoice shows one total per tax) and rounding halves away from zero (as MySQL's DECIMAL does) are
 //! unconfirmed. The fixture's figures are exact, so they cannot tell the modes apart.
 
-use rust_decimal::{Decimal, RoundingStrategy};
+use rust_decimal::Decimal;
 use serde_json::Value;
 
 use super::error::ApiError;
-use super::objects::decimal;
-
-/// Rounds money to cents, halves away from zero, always with two decimals (`5.00`).
-pub(crate) fn cents(amount: Decimal) -> Decimal {
-    let mut cents = amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    cents.rescale(2);
-    if cents.is_zero() {
-        cents.set_sign_positive(true); // never "-0.00"
-    }
-    cents
-}
+use super::objects::{cents, decimal};
 
 /// One tax on a line: the name FreshBooks prints and its percentage.
 #[derive(Debug, Clone, Default, PartialEq)]

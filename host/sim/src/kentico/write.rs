@@ -20,7 +20,7 @@ use uuid::Uuid;
 use super::class::Record;
 use super::order::Order;
 use super::render::Format;
-use super::rest::RestError;
+use super::rest_error::RestError;
 use super::store::{Event, Store, kind, order_event};
 
 /// One write the REST service accepted.

@@ -5,58 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 
 use super::registry::{Callbacks, SimCallback};
 use super::signature::{HEADER_HMAC, sign};
 use crate::freshbooks::state::Store;
-
-/// How deliveries misbehave; all off by default.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct CallbackFaults {
-    /// Fraction of deliveries never sent (a callback FreshBooks lost).
-    pub drop: f64,
-    /// Fraction of deliveries sent twice.
-    pub duplicate: f64,
-    /// Each delivery waits a random time up to this before its first try, so deliveries overtake each other.
-    pub max_delay_ms: u64,
-    /// Tries per delivery, the first included; a non-2xx answer or no answer is tried again.
-    // guess: FreshBooks documents no retry policy; the simulator retries like the Kentico sender.
-    pub attempts: u32,
-    /// Wait before the second try, doubling after.
-    pub retry_ms: u64,
-}
-
-impl Default for CallbackFaults {
-    fn default() -> Self {
-        Self {
-            drop: 0.0,
-            duplicate: 0.0,
-            max_delay_ms: 0,
-            attempts: 5,
-            retry_ms: 200,
-        }
-    }
-}
-
-/// Delivery counters.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallbackStats {
-    /// Events emitted by accounting writes that some verified callback wanted.
-    pub emitted: u64,
-    /// Deliveries dropped on purpose.
-    pub dropped: u64,
-    /// Extra copies sent on purpose.
-    pub duplicated: u64,
-    /// Deliveries the receiver answered 2xx.
-    pub delivered: u64,
-    /// Tries that failed (non-2xx or no answer).
-    pub failed_attempts: u64,
-    /// Deliveries abandoned after the last try.
-    pub gave_up: u64,
-    /// Verification POSTs sent (create and resend).
-    pub verifications: u64,
-}
 
 /// The ids a delivery names.
 pub(crate) struct AccountIds {
