@@ -458,8 +458,11 @@ impl Store {
                 let left = limit
                     .window
                     .saturating_sub(now.duration_since(account.window.0));
+                // guess: FreshBooks documents no limit (docs/freshbooks.md §9); `Retry-After` gives the time until the
+                // window resets in whole seconds rounded up, so a client that waits it is not refused again.
+                let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
                 return Err(ApiError::Throttled {
-                    retry_after_secs: left.as_secs().max(1),
+                    retry_after_secs: secs.max(1),
                 });
             }
             account.window.1 += 1;

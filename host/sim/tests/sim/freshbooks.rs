@@ -715,6 +715,36 @@ async fn rate_limit_answers_429_per_account_with_retry_after() -> anyhow::Result
     Ok(())
 }
 
+/// A client that waits the `Retry-After` it was given finds the window reset: the header never names a time before
+/// the limit lifts (a whole number of seconds, rounded up from the time the window has left).
+#[tokio::test]
+async fn waiting_the_retry_after_of_a_429_is_enough() -> anyhow::Result<()> {
+    let c = Ctx::start(FreshBooksSimConfig {
+        rate_limit: Some(RateLimit {
+            requests: 1,
+            window: Duration::from_secs(3),
+        }),
+        ..Default::default()
+    })
+    .await?;
+    assert_eq!(c.get("users/clients").await?.0, 200);
+    // 1.5 s into the window: 1.5 s left, which a header rounded down would give as 1.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let send = || {
+        c.http
+            .get(c.url("users/clients"))
+            .bearer_auth(&c.token)
+            .send()
+    };
+    let throttled = send().await?;
+    assert_eq!(throttled.status(), 429);
+    let wait: u64 = throttled.headers()["retry-after"].to_str()?.parse()?;
+    assert!(wait >= 1, "{wait}");
+    tokio::time::sleep(Duration::from_secs(wait)).await;
+    assert_eq!(send().await?.status(), 200, "told to wait {wait} s");
+    Ok(())
+}
+
 #[tokio::test]
 async fn dropped_reply_still_creates_the_client_and_inspection_shows_it() -> anyhow::Result<()> {
     let c = Ctx::start(FreshBooksSimConfig::default()).await?;
