@@ -77,9 +77,16 @@ impl EventStore {
         hook: Hook,
     ) -> Result<Instance, TransformError> {
         self.store.data_mut().plugin = plugin.name.clone();
-        let out = plugin
+        let mut out = plugin
             .arm(&mut self.store, ctx)
             .and_then(|()| plugin.linked.pre.instantiate(&mut self.store));
+        if out.as_ref().is_err_and(refused_by_the_os) {
+            // A module's memory image is made at its first instantiation: on Linux a memfd, sealed read-only. The
+            // kernel refused that seal once under a loaded build ("cannot add seals to the memfd"; EBUSY while a
+            // page is still briefly pinned) and took it on the next try. A failed image is not kept, so one more
+            // try makes it again; a plugin's own fault is no OS error and is not tried twice.
+            out = plugin.linked.pre.instantiate(&mut self.store);
+        }
         self.flush_logs();
         out.map_err(|e| {
             // A trap in the plugin's own start-up is the plugin's fault; anything else
@@ -198,3 +205,43 @@ fn backtrace_head(e: &wasmtime::Error) -> String {
 
 /// Backtrace frames kept in a trap's detail.
 const TRAP_FRAMES: usize = 6;
+
+/// Whether an OS call failed somewhere in `e`'s chain of causes (an `io::Error`): the host's state, not the
+/// plugin's fault.
+fn refused_by_the_os(e: &wasmtime::Error) -> bool {
+    e.chain()
+        .any(|cause| cause.downcast_ref::<std::io::Error>().is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The causes the host tries again: an OS refusal anywhere in the chain, as wasmtime reports a memory image
+    /// it could not seal (a `memfd` error whose source is the `io::Error`); never a plugin's trap or a plain error.
+    #[test]
+    fn only_an_os_refusal_counts_as_the_hosts_moment() {
+        #[derive(Debug)]
+        struct Sealing(std::io::Error);
+        impl std::fmt::Display for Sealing {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("cannot add seals to the memfd")
+            }
+        }
+        impl std::error::Error for Sealing {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let busy = std::io::Error::from(std::io::ErrorKind::ResourceBusy);
+        assert!(refused_by_the_os(&wasmtime::Error::new(Sealing(busy))));
+        let wrapped = wasmtime::Error::from(std::io::Error::other("mmap")).context("instantiate");
+        assert!(refused_by_the_os(&wrapped));
+        assert!(!refused_by_the_os(&wasmtime::Error::new(
+            Trap::UnreachableCodeReached
+        )));
+        assert!(!refused_by_the_os(&wasmtime::Error::msg(
+            "start function failed"
+        )));
+    }
+}
