@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 
 use super::customer::Customer;
-use super::order::{BILLING, Order, OrderAddress, OrderItem, SHIPPING};
+use super::order::{BILLING, Order, OrderAddress, OrderItem, SHIPPING, invoice_html, items_in};
 use super::pricing::{self, Priced, TaxRate, round};
 use super::promotion::{self, CartRules, Row};
 use super::reference::Currency;
@@ -248,6 +248,11 @@ impl Store {
             .gen_bool(0.2)
             .then(|| NOTES[r.gen_range(0..NOTES.len())].to_owned());
         let guid = seed::guid(&mut r);
+        let invoice = invoice_html(
+            &id.to_string(),
+            items_in(&self.order_items, &item_ids),
+            total_price,
+        );
         self.orders.push(Order {
             id,
             shipping_option_id: shipping_option,
@@ -263,6 +268,7 @@ impl Store {
             site_id: seed::SITE_ID,
             payment_option_id,
             invoice_number: id.to_string(),
+            invoice,
             tracking_number: None,
             custom,
             payment: None,

@@ -1,7 +1,6 @@
 //! Object types ("classes") as the REST service sees them: object-type name, DB table, columns with their SQL
 //! types, and the id/guid/code-name/site/parent columns the URL templates use (docs/kentico.md §1, §2.1, §3.3).
 
-use super::store::Store;
 use super::value::{Kind, Value};
 
 /// Describes one object type.
@@ -54,8 +53,8 @@ pub(crate) trait Record: Sync + 'static {
     const CLASS: &'static Class;
     /// The primary key.
     fn id(&self) -> i64;
-    /// The value of `column` (a name from [`Record::CLASS`]); computed columns read the rest of the store.
-    fn get(&self, column: &str, store: &Store) -> Value;
+    /// The value of `column` (a name from [`Record::CLASS`]).
+    fn get(&self, column: &str) -> Value;
     /// False for a row deleted since it was written: the REST service no longer finds it.
     fn is_live(&self) -> bool {
         true
@@ -71,7 +70,7 @@ pub(crate) trait Table: Sync {
     /// Primary key of row `i`.
     fn id_at(&self, i: usize) -> i64;
     /// Cell `(i, column index)`.
-    fn value(&self, i: usize, col: usize, store: &Store) -> Value;
+    fn value(&self, i: usize, col: usize) -> Value;
     /// Row index of a primary key.
     fn index_of(&self, id: i64) -> Option<usize>;
     /// Whether row `i` is still served (not deleted).
@@ -91,8 +90,8 @@ impl<T: Record> Table for Vec<T> {
         self[i].id()
     }
 
-    fn value(&self, i: usize, col: usize, store: &Store) -> Value {
-        self[i].get(T::CLASS.columns[col].0, store)
+    fn value(&self, i: usize, col: usize) -> Value {
+        self[i].get(T::CLASS.columns[col].0)
     }
 
     fn is_live(&self, i: usize) -> bool {

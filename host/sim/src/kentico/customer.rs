@@ -4,7 +4,6 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::class::{Class, Record};
-use super::store::Store;
 use super::value::Kind::{Bool, Date, Guid, Int, Text};
 use super::value::Value;
 
@@ -72,7 +71,7 @@ impl Record for Customer {
         self.id
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "CustomerID" => Value::Int(self.id),
             "CustomerFirstName" => Value::Text(self.first_name.clone()),
@@ -143,7 +142,7 @@ impl Record for Address {
         self.id
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "AddressID" => Value::Int(self.id),
             "AddressName" => Value::Text(self.name.clone()),

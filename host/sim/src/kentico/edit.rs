@@ -12,7 +12,7 @@ use serde_json::{Map, json};
 
 use super::checkout::Pricing;
 use super::class::Table;
-use super::order::{OrderItem, SHIPPING};
+use super::order::{OrderItem, SHIPPING, invoice_html, items_in};
 use super::promotion::Row;
 use super::seed::{self, SimRng, Stream, status};
 use super::spec::{AddressSpec, EditError, LineSpec, OrderEdit};
@@ -174,6 +174,11 @@ impl Store {
         o.coupon_codes = priced.codes;
         o.cart = pricing.rules;
         o.item_ids = item_ids;
+        o.invoice = invoice_html(
+            &o.invoice_number,
+            items_in(&self.order_items, &o.item_ids),
+            o.total_price,
+        );
         o.last_modified = at;
         let mut events = vec![order_event(o, kind::ORDER_UPDATED, changes)];
         let after = units_by_sku(self.items_of(&self.orders[i]));

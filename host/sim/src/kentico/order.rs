@@ -10,10 +10,9 @@ use uuid::Uuid;
 use super::class::{Class, Record};
 use super::pricing::{AppliedCode, SummaryItem};
 use super::promotion::CartRules;
-use super::store::Store;
 use super::summary::{coupon_codes_xml, summary_column, summary_xml};
 use super::value::Kind::{Bool, Date, Guid, Int, Money, Text};
-use super::value::{Value, xml_escape};
+use super::value::{Value, custom_data_xml, xml_escape};
 
 /// `AddressType` of a billing address.
 pub(crate) const BILLING: i64 = 1;
@@ -47,6 +46,9 @@ pub(crate) struct Order {
     pub(crate) site_id: i64,
     pub(crate) payment_option_id: Option<i64>,
     pub(crate) invoice_number: String,
+    /// `OrderInvoice`: the invoice Kentico renders and stores when the order is placed, and again when an edit
+    /// changes its items ([`invoice_html`]).
+    pub(crate) invoice: String,
     pub(crate) tracking_number: Option<String>,
     pub(crate) custom: Vec<(&'static str, String)>,
     pub(crate) payment: Option<PaymentResult>,
@@ -121,7 +123,7 @@ impl Record for Order {
         self.id
     }
 
-    fn get(&self, column: &str, store: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "OrderID" => Value::Int(self.id),
             "OrderShippingOptionID" => Value::int(self.shipping_option_id),
@@ -136,7 +138,7 @@ impl Record for Order {
             "OrderNote" => Value::text(self.note.as_deref()),
             "OrderSiteID" => Value::Int(self.site_id),
             "OrderPaymentOptionID" => Value::int(self.payment_option_id),
-            "OrderInvoice" => Value::Text(self.invoice_html(store)),
+            "OrderInvoice" => Value::Text(self.invoice.clone()),
             "OrderInvoiceNumber" => Value::Text(self.invoice_number.clone()),
             "OrderTrackingNumber" => Value::text(self.tracking_number.as_deref()),
             "OrderCustomData" => Value::text(custom_data_xml(&self.custom).as_deref()),
@@ -163,41 +165,39 @@ impl Order {
     fn summary(&self, items: &[SummaryItem]) -> Option<String> {
         summary_column(items, self.cart.is_some())
     }
-
-    /// A short rendering of the invoice Kentico stores in `OrderInvoice` (the real one is the site's
-    /// invoice transformation).
-    fn invoice_html(&self, store: &Store) -> String {
-        let mut html = format!(
-            "<table class=\"invoice\"><tr><th>Invoice number</th><td>{}</td></tr>",
-            xml_escape(&self.invoice_number)
-        );
-        for item in store.items_of(self) {
-            html.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                xml_escape(&item.sku_name),
-                item.unit_count,
-                item.total_price.round_dp(2)
-            ));
-        }
-        html.push_str(&format!(
-            "<tr><th>Total</th><td>{}</td></tr></table>",
-            self.total_price.round_dp(2)
-        ));
-        html
-    }
 }
 
-/// `<CustomData><Key>value</Key>…</CustomData>`, or `None` when there is nothing to store.
-pub(crate) fn custom_data_xml(fields: &[(&'static str, String)]) -> Option<String> {
-    if fields.is_empty() {
-        return None;
+/// A short rendering of the invoice Kentico stores in `OrderInvoice` (the real one is the site's invoice
+/// transformation): its number, each of `items` and the total.
+pub(crate) fn invoice_html(
+    invoice_number: &str,
+    items: &[OrderItem],
+    total_price: Decimal,
+) -> String {
+    let mut html = format!(
+        "<table class=\"invoice\"><tr><th>Invoice number</th><td>{}</td></tr>",
+        xml_escape(invoice_number)
+    );
+    for item in items {
+        html.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+            xml_escape(&item.sku_name),
+            item.unit_count,
+            item.total_price.round_dp(2)
+        ));
     }
-    let mut xml = String::from("<CustomData>");
-    for (k, v) in fields {
-        xml.push_str(&format!("<{k}>{}</{k}>", xml_escape(v)));
-    }
-    xml.push_str("</CustomData>");
-    Some(xml)
+    html.push_str(&format!(
+        "<tr><th>Total</th><td>{}</td></tr></table>",
+        total_price.round_dp(2)
+    ));
+    html
+}
+
+/// The rows of `items` (every `COM_OrderItem`, by id) whose ids are `ids`.
+pub(crate) fn items_in<'a>(items: &'a [OrderItem], ids: &Range<i64>) -> &'a [OrderItem] {
+    let start = usize::try_from(ids.start - 1).unwrap_or(0);
+    let end = usize::try_from(ids.end - 1).unwrap_or(0);
+    items.get(start..end).unwrap_or(&[])
 }
 
 /// `OrderPaymentResult`: `<result><item name=… header=… value=… text=… />…</result>`; the date is written in
@@ -307,7 +307,7 @@ impl Record for OrderItem {
         !self.deleted
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "OrderItemID" => Value::Int(self.id),
             "OrderItemOrderID" => Value::Int(self.order_id),
@@ -387,7 +387,7 @@ impl Record for OrderAddress {
         self.id
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "AddressID" => Value::Int(self.id),
             "AddressLine1" => Value::Text(self.line1.clone()),
@@ -422,15 +422,5 @@ mod tests {
         });
         assert!(xml.contains("value=\"1/27/2008 5:01:41 PM\""), "{xml}");
         assert!(xml.contains("text=\"Credit card\" value=\"230\""));
-    }
-
-    #[test]
-    fn custom_data_is_one_element_per_key() {
-        let xml = custom_data_xml(&[("GiftWrap", "yes & bow".into())]);
-        assert_eq!(
-            xml.as_deref(),
-            Some("<CustomData><GiftWrap>yes &amp; bow</GiftWrap></CustomData>")
-        );
-        assert_eq!(custom_data_xml(&[]), None);
     }
 }

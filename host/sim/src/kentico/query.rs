@@ -14,7 +14,6 @@ use uuid::Uuid;
 
 use super::class::{Class, Table};
 use super::clock;
-use super::store::Store;
 use super::value::{Kind, Value};
 
 /// Why a query fragment was refused.
@@ -566,48 +565,48 @@ pub(crate) fn parse_columns(text: &str, class: &Class) -> Result<Vec<usize>, Que
 
 impl Condition {
     /// Whether row `i` of `table` satisfies the condition (SQL three-valued logic, unknown = false).
-    pub(crate) fn matches(&self, table: &dyn Table, i: usize, store: &Store) -> bool {
-        self.eval(table, i, store).unwrap_or(false)
+    pub(crate) fn matches(&self, table: &dyn Table, i: usize) -> bool {
+        self.eval(table, i).unwrap_or(false)
     }
 
-    fn eval(&self, table: &dyn Table, i: usize, store: &Store) -> Option<bool> {
+    fn eval(&self, table: &dyn Table, i: usize) -> Option<bool> {
         match self {
             Self::True => Some(true),
             Self::Constant(b) => Some(*b),
-            Self::And(a, b) => match (a.eval(table, i, store), b.eval(table, i, store)) {
+            Self::And(a, b) => match (a.eval(table, i), b.eval(table, i)) {
                 (Some(false), _) | (_, Some(false)) => Some(false),
                 (Some(true), Some(true)) => Some(true),
                 _ => None,
             },
-            Self::Or(a, b) => match (a.eval(table, i, store), b.eval(table, i, store)) {
+            Self::Or(a, b) => match (a.eval(table, i), b.eval(table, i)) {
                 (Some(true), _) | (_, Some(true)) => Some(true),
                 (Some(false), Some(false)) => Some(false),
                 _ => None,
             },
-            Self::Not(a) => a.eval(table, i, store).map(|b| !b),
-            Self::IsNull(col) => Some(table.value(i, *col, store) == Value::Null),
+            Self::Not(a) => a.eval(table, i).map(|b| !b),
+            Self::IsNull(col) => Some(table.value(i, *col) == Value::Null),
             Self::Compare(col, op, lit) => {
-                let v = table.value(i, *col, store);
+                let v = table.value(i, *col);
                 if v == Value::Null || *lit == Value::Null {
                     return None;
                 }
                 Some(holds(*op, v.sql_cmp(lit)))
             }
             Self::Columns(a, op, b) => {
-                let (x, y) = (table.value(i, *a, store), table.value(i, *b, store));
+                let (x, y) = (table.value(i, *a), table.value(i, *b));
                 if x == Value::Null || y == Value::Null {
                     return None;
                 }
                 Some(holds(*op, x.sql_cmp(&y)))
             }
             Self::In(col, values) => {
-                let v = table.value(i, *col, store);
+                let v = table.value(i, *col);
                 if v == Value::Null {
                     return None;
                 }
                 Some(values.iter().any(|x| v.sql_cmp(x) == Ordering::Equal))
             }
-            Self::Like(col, pattern) => match table.value(i, *col, store) {
+            Self::Like(col, pattern) => match table.value(i, *col) {
                 Value::Null => None,
                 v => Some(like(
                     &v.xml_text().map(|t| unescape_xml(&t)).unwrap_or_default(),

@@ -6,7 +6,6 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::class::{Class, Record};
-use super::store::Store;
 use super::value::Kind::{Bool, Date, Guid, Int, Money, Text};
 use super::value::Value;
 
@@ -56,7 +55,7 @@ impl Record for Currency {
         self.id
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "CurrencyID" => Value::Int(self.id),
             "CurrencyName" => Value::Text(self.name.into()),
@@ -119,7 +118,7 @@ impl Record for OrderStatus {
         self.id
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "StatusID" => Value::Int(self.id),
             "StatusName" => Value::Text(self.name.into()),
@@ -174,7 +173,7 @@ impl Record for TaxClass {
         self.id
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "TaxClassID" => Value::Int(self.id),
             "TaxClassName" => Value::Text(self.name.into()),
@@ -219,7 +218,7 @@ impl Record for TaxClassCountry {
         self.id
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "TaxClassCountryID" => Value::Int(self.id),
             "TaxClassID" => Value::Int(self.class_id),
@@ -261,7 +260,7 @@ impl Record for TaxClassState {
         self.id
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "TaxClassStateID" => Value::Int(self.id),
             "TaxClassID" => Value::Int(self.class_id),
@@ -323,7 +322,7 @@ impl Record for PaymentOption {
         self.id
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "PaymentOptionID" => Value::Int(self.id),
             "PaymentOptionName" => Value::Text(self.name.into()),
@@ -389,7 +388,7 @@ impl Record for ShippingOption {
         self.id
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "ShippingOptionID" => Value::Int(self.id),
             "ShippingOptionName" => Value::Text(self.name.into()),
@@ -442,7 +441,7 @@ impl Record for Country {
         self.id
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "CountryID" => Value::Int(self.id),
             "CountryDisplayName" => Value::Text(self.display_name.clone()),
@@ -493,7 +492,7 @@ impl Record for State {
         self.id
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "StateID" => Value::Int(self.id),
             "StateDisplayName" => Value::Text(self.display_name.clone()),

@@ -22,7 +22,7 @@ impl Format {
     }
 }
 
-fn json_row(out: &mut String, table: &dyn Table, i: usize, cols: &[usize], store: &Store) {
+fn json_row(out: &mut String, table: &dyn Table, i: usize, cols: &[usize]) {
     let class = table.class();
     out.push('{');
     for (n, &c) in cols.iter().enumerate() {
@@ -32,19 +32,19 @@ fn json_row(out: &mut String, table: &dyn Table, i: usize, cols: &[usize], store
         out.push('"');
         out.push_str(class.columns[c].0);
         out.push_str("\":");
-        table.value(i, c, store).write_json(out);
+        table.value(i, c).write_json(out);
     }
     out.push('}');
 }
 
-fn xml_row(out: &mut String, table: &dyn Table, i: usize, cols: &[usize], store: &Store) {
+fn xml_row(out: &mut String, table: &dyn Table, i: usize, cols: &[usize]) {
     let class = table.class();
     out.push('<');
     out.push_str(class.table);
     out.push('>');
     for &c in cols {
         // WriteXml leaves NULL columns out.
-        if let Some(text) = table.value(i, c, store).xml_text() {
+        if let Some(text) = table.value(i, c).xml_text() {
             let name = class.columns[c].0;
             out.push_str(&format!("<{name}>{text}</{name}>"));
         }
@@ -86,13 +86,13 @@ fn children_of<'s>(
     i: usize,
     store: &'s Store,
 ) -> Vec<(&'s dyn Table, Vec<usize>)> {
-    let id = table.value(i, 0, store);
+    let id = table.value(i, 0);
     store
         .child_tables(table.class().object_type)
         .into_iter()
         .map(|(child, column)| {
             let rows = (0..child.len())
-                .filter(|&r| child.is_live(r) && child.value(r, column, store) == id)
+                .filter(|&r| child.is_live(r) && child.value(r, column) == id)
                 .collect();
             (child, rows)
         })
@@ -111,9 +111,9 @@ fn tree(
 ) {
     let json = format == Format::Json;
     if json {
-        json_row(out, table, i, cols, store);
+        json_row(out, table, i, cols);
     } else {
-        xml_row(out, table, i, cols, store);
+        xml_row(out, table, i, cols);
     }
     let Some(hierarchy) = children else {
         return;
@@ -158,7 +158,6 @@ pub(crate) fn list(
     rows: &[usize],
     cols: &[usize],
     total: usize,
-    store: &Store,
     format: Format,
 ) -> String {
     let class = table.class();
@@ -174,7 +173,7 @@ pub(crate) fn list(
                     if n > 0 {
                         out.push_str("\n,");
                     }
-                    json_row(&mut out, table, i, cols, store);
+                    json_row(&mut out, table, i, cols);
                 }
                 out.push_str(&format!(
                     "\n]\n}}\n,{{\"TotalRecords\": \n[\n{{\"TotalRecords\":\"{total}\"}}\n]\n}}\n"
@@ -185,7 +184,7 @@ pub(crate) fn list(
         Format::Xml => {
             out.push_str(&format!("<{root}>"));
             for &i in rows {
-                xml_row(&mut out, table, i, cols, store);
+                xml_row(&mut out, table, i, cols);
             }
             if !rows.is_empty() {
                 out.push_str(&format!(

@@ -208,15 +208,15 @@ fn serve(sim: &Shared, uri: &Uri, headers: &HeaderMap) -> Result<Response, RestE
             if !name.eq_ignore_ascii_case(site) {
                 return Err(RestError::NoSuchSite);
             }
-            let i = by_code(&store, table, code, true)?;
+            let i = by_code(table, code, true)?;
             single(&store, table, i, &p, fmt)?
         }
         ["currentsite", code] => {
-            let i = by_code(&store, table, code, true)?;
+            let i = by_code(table, code, true)?;
             single(&store, table, i, &p, fmt)?
         }
         ["global", code] => {
-            let i = by_code(&store, table, code, false)?;
+            let i = by_code(table, code, false)?;
             single(&store, table, i, &p, fmt)?
         }
         [key] => {
@@ -225,7 +225,7 @@ fn serve(sim: &Shared, uri: &Uri, headers: &HeaderMap) -> Result<Response, RestE
                     .index_of(id)
                     .filter(|&i| table.is_live(i))
                     .ok_or(RestError::NotFound)?,
-                Err(_) => by_guid_or_code(&store, table, key)?,
+                Err(_) => by_guid_or_code(table, key)?,
             };
             single(&store, table, i, &p, fmt)?
         }
@@ -301,7 +301,7 @@ fn serve_write(
         }
         let i = match key.parse::<i64>() {
             Ok(id) => store.order_index(id).ok_or(RestError::NotFound)?,
-            Err(_) => by_guid_or_code(&store, table, key)?,
+            Err(_) => by_guid_or_code(table, key)?,
         };
         store.put_order(i, body)?
     };
@@ -340,12 +340,7 @@ fn single(
     Ok(render::single(table, i, &cols, store, fmt, children))
 }
 
-fn by_code(
-    store: &Store,
-    table: &dyn Table,
-    code: &str,
-    site_bound: bool,
-) -> Result<usize, RestError> {
+fn by_code(table: &dyn Table, code: &str, site_bound: bool) -> Result<usize, RestError> {
     let class = table.class();
     let col = class
         .code_name
@@ -354,12 +349,17 @@ fn by_code(
     let site_col = class.site.and_then(|c| class.column(c));
     (0..table.len())
         .find(|&i| {
-            let code_matches = matches!(table.value(i, col, store), Value::Text(t) if t.eq_ignore_ascii_case(code));
+            let code_matches =
+                matches!(table.value(i, col), Value::Text(t) if t.eq_ignore_ascii_case(code));
             let site_matches = match site_col {
                 None => true,
                 Some(s) => {
-                    let v = table.value(i, s, store);
-                    if site_bound { v == Value::Int(super::seed::SITE_ID) } else { v == Value::Null }
+                    let v = table.value(i, s);
+                    if site_bound {
+                        v == Value::Int(super::seed::SITE_ID)
+                    } else {
+                        v == Value::Null
+                    }
                 }
             };
             code_matches && site_matches && table.is_live(i)
@@ -367,17 +367,17 @@ fn by_code(
         .ok_or(RestError::NotFound)
 }
 
-fn by_guid_or_code(store: &Store, table: &dyn Table, key: &str) -> Result<usize, RestError> {
+fn by_guid_or_code(table: &dyn Table, key: &str) -> Result<usize, RestError> {
     let class = table.class();
     if let (Ok(guid), Some(col)) = (
         Uuid::parse_str(key),
         class.guid.and_then(|g| class.column(g)),
     ) {
         return (0..table.len())
-            .find(|&i| table.is_live(i) && table.value(i, col, store) == Value::Guid(guid))
+            .find(|&i| table.is_live(i) && table.value(i, col) == Value::Guid(guid))
             .ok_or(RestError::NotFound);
     }
-    by_code(store, table, key, true)
+    by_code(table, key, true)
 }
 
 fn list(
@@ -405,7 +405,7 @@ fn list(
             return false;
         }
         if let Some((col, id)) = parent
-            && table.value(i, col, store) != Value::Int(id)
+            && table.value(i, col) != Value::Int(id)
         {
             return false;
         }
@@ -414,27 +414,19 @@ fn list(
         match (&scope, site_col) {
             (Scope::All, _) | (_, None) => true,
             (Scope::CurrentSite | Scope::Site, Some(c)) => {
-                table.value(i, c, store) == Value::Int(super::seed::SITE_ID)
+                table.value(i, c) == Value::Int(super::seed::SITE_ID)
             }
-            (Scope::Global, Some(c)) => table.value(i, c, store) == Value::Null,
+            (Scope::Global, Some(c)) => table.value(i, c) == Value::Null,
         }
     };
     let mut rows: Vec<usize> = (0..table.len())
-        .filter(|&i| in_scope(i) && condition.matches(table, i, store))
+        .filter(|&i| in_scope(i) && condition.matches(table, i))
         .collect();
     let by_id = order.len() == 1 && order[0] == (0, false);
     if !by_id {
         let mut keyed: Vec<(Vec<Value>, usize)> = rows
             .iter()
-            .map(|&i| {
-                (
-                    order
-                        .iter()
-                        .map(|(c, _)| table.value(i, *c, store))
-                        .collect(),
-                    i,
-                )
-            })
+            .map(|&i| (order.iter().map(|(c, _)| table.value(i, *c)).collect(), i))
             .collect();
         keyed.sort_by(|(a, ai), (b, bi)| {
             for (n, (_, desc)) in order.iter().enumerate() {
@@ -460,14 +452,7 @@ fn list(
         Some(m) => (start + m).min(total),
         None => total,
     };
-    Ok(render::list(
-        table,
-        &rows[start..end],
-        &cols,
-        total,
-        store,
-        fmt,
-    ))
+    Ok(render::list(table, &rows[start..end], &cols, total, fmt))
 }
 
 /// `GET /rest`: an AtomPub service document listing the object types.

@@ -5,11 +5,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::class::{Class, Record};
-use super::order::custom_data_xml;
 use super::spec::SkuKind;
-use super::store::Store;
 use super::value::Kind::{Bool, Date, Float, Guid, Int, Money, Text};
-use super::value::Value;
+use super::value::{Value, custom_data_xml};
 
 /// `COM_SKU`.
 #[derive(Debug, Clone)]
@@ -126,7 +124,7 @@ impl Record for Sku {
         !self.deleted
     }
 
-    fn get(&self, column: &str, _: &Store) -> Value {
+    fn get(&self, column: &str) -> Value {
         match column {
             "SKUID" => Value::Int(self.id),
             "SKUNumber" => Value::Text(self.number.clone()),

@@ -10,7 +10,7 @@ use super::class::{Class, Record, Table};
 use super::clock::{self, Clock};
 use super::config::KenticoSimConfig;
 use super::customer::{Address, Customer};
-use super::order::{Order, OrderAddress, OrderItem};
+use super::order::{Order, OrderAddress, OrderItem, items_in};
 use super::reference::{
     Country, Currency, OrderStatus, PaymentOption, ShippingOption, State, TaxClass,
     TaxClassCountry, TaxClassState,
@@ -198,9 +198,7 @@ impl Store {
 
     /// The items of an order.
     pub(crate) fn items_of(&self, order: &Order) -> &[OrderItem] {
-        let start = usize::try_from(order.item_ids.start - 1).unwrap_or(0);
-        let end = usize::try_from(order.item_ids.end - 1).unwrap_or(0);
-        self.order_items.get(start..end).unwrap_or(&[])
+        items_in(&self.order_items, &order.item_ids)
     }
 
     pub(crate) fn order_index(&self, id: i64) -> Option<usize> {

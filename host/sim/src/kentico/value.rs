@@ -149,6 +149,19 @@ pub(crate) fn xml_escape(s: &str) -> String {
     out
 }
 
+/// `<CustomData><Key>value</Key>…</CustomData>`, or `None` when there is nothing to store.
+pub(crate) fn custom_data_xml(fields: &[(&'static str, String)]) -> Option<String> {
+    if fields.is_empty() {
+        return None;
+    }
+    let mut xml = String::from("<CustomData>");
+    for (k, v) in fields {
+        xml.push_str(&format!("<{k}>{}</{k}>", xml_escape(v)));
+    }
+    xml.push_str("</CustomData>");
+    Some(xml)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,5 +182,15 @@ mod tests {
         let b = Value::Text("Banana".into());
         assert_eq!(a.sql_cmp(&b), Ordering::Less);
         assert_eq!(Value::Null.sql_cmp(&a), Ordering::Less);
+    }
+
+    #[test]
+    fn custom_data_is_one_element_per_key() {
+        let xml = custom_data_xml(&[("GiftWrap", "yes & bow".into())]);
+        assert_eq!(
+            xml.as_deref(),
+            Some("<CustomData><GiftWrap>yes &amp; bow</GiftWrap></CustomData>")
+        );
+        assert_eq!(custom_data_xml(&[]), None);
     }
 }
