@@ -182,9 +182,7 @@ fn classify(e: &wasmtime::Error, memory_hit: bool) -> Reason {
         Some(trap) => Reason::Trapped {
             detail: format!("{trap}{}", backtrace_head(e)),
         },
-        None => Reason::Trapped {
-            detail: format!("{e:#}"),
-        },
+        None => Reason::Trapped { detail: causes(e) },
     }
 }
 
@@ -206,6 +204,15 @@ fn backtrace_head(e: &wasmtime::Error) -> String {
 /// Backtrace frames kept in a trap's detail.
 const TRAP_FRAMES: usize = 6;
 
+/// `e` and every cause under it, `: `-joined. wasmtime's `{:#}` stops at an error of another crate (it shows
+/// "cannot add seals to the memfd" without the OS error under it); the chain goes on into its sources.
+fn causes(e: &wasmtime::Error) -> String {
+    e.chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
 /// Whether an OS call failed somewhere in `e`'s chain of causes (an `io::Error`): the host's state, not the
 /// plugin's fault.
 fn refused_by_the_os(e: &wasmtime::Error) -> bool {
@@ -217,31 +224,50 @@ fn refused_by_the_os(e: &wasmtime::Error) -> bool {
 mod tests {
     use super::*;
 
-    /// The causes the host tries again: an OS refusal anywhere in the chain, as wasmtime reports a memory image
-    /// it could not seal (a `memfd` error whose source is the `io::Error`); never a plugin's trap or a plain error.
+    /// What wasmtime 48 returns for a memory image it could not seal: the `memfd` crate's error, the OS error its
+    /// source.
+    #[derive(Debug)]
+    struct Sealing(std::io::Error);
+
+    impl std::fmt::Display for Sealing {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("cannot add seals to the memfd")
+        }
+    }
+
+    impl std::error::Error for Sealing {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    /// The causes the host tries again: an OS refusal anywhere in the chain; never a plugin's trap or a plain
+    /// error.
     #[test]
     fn only_an_os_refusal_counts_as_the_hosts_moment() {
-        #[derive(Debug)]
-        struct Sealing(std::io::Error);
-        impl std::fmt::Display for Sealing {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("cannot add seals to the memfd")
-            }
-        }
-        impl std::error::Error for Sealing {
-            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-                Some(&self.0)
-            }
-        }
         let busy = std::io::Error::from(std::io::ErrorKind::ResourceBusy);
         assert!(refused_by_the_os(&wasmtime::Error::new(Sealing(busy))));
         let wrapped = wasmtime::Error::from(std::io::Error::other("mmap")).context("instantiate");
         assert!(refused_by_the_os(&wrapped));
-        assert!(!refused_by_the_os(&wasmtime::Error::new(
-            Trap::UnreachableCodeReached
-        )));
+        let trap = wasmtime::Error::new(Trap::UnreachableCodeReached);
+        assert!(!refused_by_the_os(&trap));
         assert!(!refused_by_the_os(&wasmtime::Error::msg(
             "start function failed"
         )));
+    }
+
+    /// A failure's detail names the OS error under it, so a refusal says which (EBUSY, EPERM, ENOMEM…).
+    #[test]
+    fn a_failures_detail_goes_down_to_the_os_error() {
+        let busy = std::io::Error::from_raw_os_error(16);
+        // As wasmtime returns it: the memfd crate's error turned into wasmtime's by `?`, with no context added.
+        let e = wasmtime::Error::new(Sealing(busy));
+        assert_eq!(
+            classify(&e, false),
+            Reason::Trapped {
+                detail: "cannot add seals to the memfd: Device or resource busy (os error 16)"
+                    .into()
+            }
+        );
     }
 }
